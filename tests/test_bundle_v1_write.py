@@ -193,7 +193,7 @@ def test_save_op_bytes_identical_to_tf(tmp_path):
     inputs = [np.array(out.encode()), np.array([b"b", b"a", b"c"], dtype=object),
               np.array([1.5, -2.0], np.float32), np.array(7, np.int64),
               np.array([b"x", b"yz"], dtype=object)]
-    assert io_kernels.run_io_op("Save", "save/save", {"T": [1, 9, 7]}, inputs) is None
+    assert io_kernels.run_host_op("Save", "save/save", {"T": [1, 9, 7]}, inputs) is None
     with open(out, "rb") as f:
         assert f.read().hex() == TF_SAVE_HEX
 
@@ -390,7 +390,7 @@ def test_bfloat16_from_the_core_is_viewed_then_refused(tmp_path):
     out = str(tmp_path / "ck")
     raw = np.array([0x3FC0, 0xC000], np.uint16)  # what the C++ core hands over
     with pytest.raises(errors.UnimplementedError, match="bfloat16"):
-        io_kernels.run_io_op("SaveSlices", "save/save", {"T": [14]},
+        io_kernels.run_host_op("SaveSlices", "save/save", {"T": [14]},
                              [np.array(out.encode()), np.array([b"b"], dtype=object),
                               np.array([b""], dtype=object), raw])
 
@@ -436,18 +436,18 @@ def test_io_kernel_save_slices_and_input_checks(tmp_path):
     emb = np.arange(6, dtype=np.float32).reshape(3, 2)
     inputs = [np.array(out.encode(), dtype=object), np.array([b"e", b"e"], dtype=object),
               np.array([b"3 2 0,1:-", b"3 2 1,2:-"], dtype=object), emb[:1], emb[1:]]
-    assert io_kernels.run_io_op("SaveSlices", "save/save", {"T": [1, 1]}, inputs) is None
-    _same(io_kernels.run_io_op("RestoreV2", "r", {"dtypes": [1]},
+    assert io_kernels.run_host_op("SaveSlices", "save/save", {"T": [1, 1]}, inputs) is None
+    _same(io_kernels.run_host_op("RestoreV2", "r", {"dtypes": [1]},
                                [np.array(out.encode(), dtype=object),
                                 np.array([b"e"], dtype=object),
                                 np.array([b""], dtype=object)])[0], emb)
     with pytest.raises(errors.InvalidArgumentError, match="Input 0 \\(filename\\) must be a string scalar"):
-        io_kernels.run_io_op("SaveSlices", "s", {"T": [1, 1]},
+        io_kernels.run_host_op("SaveSlices", "s", {"T": [1, 1]},
                              [np.array([b"a", b"b"], dtype=object)] + inputs[1:])
     with pytest.raises(errors.InvalidArgumentError,
                        match="Expected totally 5 inputs as input #1 .* contains 2 names, but "
                              "received 4 inputs"):
-        io_kernels.run_io_op("SaveSlices", "s", {"T": [1]}, inputs[:4])
+        io_kernels.run_host_op("SaveSlices", "s", {"T": [1]}, inputs[:4])
     with pytest.raises(errors.InvalidArgumentError, match="Expected 2 elements for the tensor"):
-        io_kernels.run_io_op("SaveSlices", "s", {"T": [1, 1]},
+        io_kernels.run_host_op("SaveSlices", "s", {"T": [1, 1]},
                              inputs[:2] + [np.array([b""], dtype=object)] + inputs[3:])

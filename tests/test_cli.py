@@ -15,7 +15,6 @@ from metarun import _core, cli, errors
 from metarun.bundle import io_ops, save_v2
 from metarun.framework import dtypes, importer
 from metarun.framework.graph import Graph
-from metarun.framework.io_kernels import IO_OPS
 from metarun.framework.session import Session
 from metarun.train import NewCheckpointReader, import_meta_graph
 
@@ -264,7 +263,7 @@ def test_inspect_flags_unsupported_ops_and_strict_exits_1(capsys, tmp_path):
 def test_inspect_io_ops_count_as_supported(capsys):
     code, r, _ = _json(capsys, "inspect", os.path.join(CASES, "v1_ckpt", "model.meta"), "--json")
     assert code == cli.EXIT_OK
-    assert not set(r["unsupported_ops"]) & set(IO_OPS)
+    assert not set(r["unsupported_ops"]) & set(_core.host_ops())
 
 
 def test_inspect_bad_inputs_exit_2(capsys, tmp_path):
@@ -399,7 +398,7 @@ def test_diff_bad_inputs_exit_2(capsys, tmp_path):
 # --- ops ------------------------------------------------------------------------------
 
 def test_ops_lists_the_registry_and_io_ops(capsys):
-    expected = sorted(set(_core.registered_kernels()) | set(IO_OPS))
+    expected = sorted(_core.registered_kernels())
     code, r, _ = _json(capsys, "ops", "--json")
     assert code == cli.EXIT_OK
     assert [e["op"] for e in r] == expected
@@ -415,7 +414,7 @@ def test_ops_dtype_names_come_from_the_registry(capsys):
     _, r, _ = _json(capsys, "ops", "--json")
     by_op = {e["op"]: e["dtypes"] for e in r}
     for op, enums in _core.registered_kernels().items():
-        if op in IO_OPS:
+        if op in _core.host_ops():
             continue
         if not enums:
             assert by_op[op] == "any"

@@ -9,8 +9,9 @@
 
 #include "executor/executor.h"
 #include "executor/plan.h"
-#include "kernels/blas.h"
-#include "kernels/registry.h"
+#include "kernels/util/blas.h"
+#include "framework/registry.h"
+#include "kernels/families.h"
 
 namespace py = pybind11;
 using namespace metarun;
@@ -188,43 +189,57 @@ py::object attr_to_py(const AttrValue& a) {
   }
 }
 
-// Kernels implemented in Python (checkpoint IO): the executor calls back into
-// the interpreter, holding the GIL only for the call.
-py::object* g_py_kernel = new py::object();
+// Host kernels (the checkpoint IO ops) run in Python: `run_host_op(op,
+// name, attrs, inputs)` returns the outputs. The node's attrs are converted
+// to a dict once per kernel; the GIL is held only for the call.
+py::object* g_host_fn = new py::object();
 
-class PyKernel : public OpKernel {
- public:
-  explicit PyKernel(KernelInit& init) : node_(init.node()) {}
-  Status compute(OpContext& ctx) override {
-    py::gil_scoped_acquire gil;
-    try {
-      py::dict attrs;
-      for (const auto& kv : node_.attrs) attrs[py::str(kv.first)] = attr_to_py(kv.second);
-      py::list inputs;
-      for (int i = 0; i < ctx.num_inputs(); ++i) inputs.append(to_numpy(ctx.input(i)));
-      py::object result = (*g_py_kernel)(node_.op, node_.name, attrs, inputs);
-      if (!result.is_none()) {
-        auto outs = result.cast<py::list>();
-        if (static_cast<int>(outs.size()) != ctx.num_outputs())
-          return internal_error(str_cat(node_.op, " returned ", outs.size(), " outputs, expected ", ctx.num_outputs()));
-        for (int i = 0; i < ctx.num_outputs(); ++i)
-          ctx.set_output(i, to_tensor(outs[i], base_type(node_.output_types[i])));
-      }
-    } catch (py::error_already_set& e) {
-      int code = static_cast<int>(Code::kUnknown);
-      if (py::hasattr(e.value(), "error_code")) code = e.value().attr("error_code").cast<int>();
-      std::string msg = py::str(e.value()).cast<std::string>();
-      if (code == static_cast<int>(Code::kUnknown)) msg = py::str(e.type().attr("__name__")).cast<std::string>() + ": " + msg;
-      return Status(static_cast<Code>(code), msg);
-    } catch (std::exception& e) {
-      return internal_error(e.what());
-    }
-    return Status();
-  }
-
- private:
-  const Node& node_;
+struct PreparedHostOp {
+  std::string op, name;
+  py::object* attrs;  // never freed after interpreter shutdown; see throw_status
 };
+
+std::shared_ptr<void> prepare_host_op(const Node& node) {
+  py::gil_scoped_acquire gil;
+  py::dict attrs;
+  for (const auto& kv : node.attrs) attrs[py::str(kv.first)] = attr_to_py(kv.second);
+  auto* p = new PreparedHostOp{node.op, node.name, new py::object(std::move(attrs))};
+  return std::shared_ptr<void>(p, [](void* v) {
+    auto* h = static_cast<PreparedHostOp*>(v);
+    if (Py_IsInitialized()) {
+      py::gil_scoped_acquire gil;
+      delete h->attrs;
+    }
+    delete h;
+  });
+}
+
+Status run_host_op(OpContext& ctx, void* prepared) {
+  const auto& h = *static_cast<PreparedHostOp*>(prepared);
+  py::gil_scoped_acquire gil;
+  try {
+    if (g_host_fn->is_none()) return unimplemented(str_cat("No host function for op ", h.op));
+    py::list inputs;
+    for (int i = 0; i < ctx.num_inputs(); ++i) inputs.append(to_numpy(ctx.input(i)));
+    py::object result = (*g_host_fn)(h.op, h.name, *h.attrs, inputs);
+    if (!result.is_none()) {
+      auto outs = result.cast<py::list>();
+      if (static_cast<int>(outs.size()) != ctx.num_outputs())
+        return internal_error(str_cat(h.op, " returned ", outs.size(), " outputs, expected ", ctx.num_outputs()));
+      for (int i = 0; i < ctx.num_outputs(); ++i)
+        ctx.set_output(i, to_tensor(outs[i], base_type(ctx.node().output_types[i])));
+    }
+  } catch (py::error_already_set& e) {
+    int code = static_cast<int>(Code::kUnknown);
+    if (py::hasattr(e.value(), "error_code")) code = e.value().attr("error_code").cast<int>();
+    std::string msg = py::str(e.value()).cast<std::string>();
+    if (code == static_cast<int>(Code::kUnknown)) msg = py::str(e.type().attr("__name__")).cast<std::string>() + ": " + msg;
+    return Status(static_cast<Code>(code), msg);
+  } catch (std::exception& e) {
+    return internal_error(e.what());
+  }
+  return Status();
+}
 
 // A prepared signature: the plan is resolved once, so a call only converts
 // feeds, runs and converts fetches.
@@ -250,6 +265,8 @@ Edge to_edge(const py::handle& h) {
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "metarun's C++ core: tensors, kernels and the graph executor";
+  register_all_kernels();
+  Registry::global().set_host_handler({prepare_host_op, run_host_op});
   g_status_error = PyErr_NewException("metarun._core.StatusError", PyExc_RuntimeError, nullptr);
   m.attr("StatusError") = py::reinterpret_borrow<py::object>(g_status_error);
 
@@ -349,10 +366,14 @@ PYBIND11_MODULE(_core, m) {
     }
     return out;
   });
-  m.def("set_python_kernel", [](const std::vector<std::string>& ops, py::object fn) {
-    *g_py_kernel = std::move(fn);
-    for (const auto& op : ops) Registry::global().add(op, make_kernel<PyKernel>);
-  });
+  m.def("host_ops", [] {
+    py::list out;
+    for (const auto& kv : Registry::global().all())
+      if (kv.second.kind == KernelKind::kHost) out.append(py::str(kv.first));
+    return out;
+  }, "Op types whose kernels run in the host (Python) layer");
+  m.def("set_host_function", [](py::object fn) { *g_host_fn = std::move(fn); },
+        "The Python function that runs host ops: fn(op, node_name, attrs, inputs) -> outputs or None");
   m.def("default_num_threads", &default_num_threads);
   m.def("set_blas_library", &set_blas_library, "Path of the BLAS shared library, opened on first use");
   m.def("blas_available", &blas_available);

@@ -123,7 +123,8 @@ int64_t index_at(const Tensor& t, int64_t i) {
   }
 }
 
-Status tensor_to_vector(const Tensor& t, std::vector<int64_t>* out, const char* what) {
+template <class V>
+Status read_index_vector(const Tensor& t, V* out, const char* what) {
   if (t.dtype() != DType::kInt32 && t.dtype() != DType::kInt64)
     return invalid_argument(str_cat(what, " must be int32 or int64, got ", dtype_name(t.dtype())));
   if (t.rank() > 1)
@@ -132,5 +133,10 @@ Status tensor_to_vector(const Tensor& t, std::vector<int64_t>* out, const char* 
   for (int64_t i = 0; i < t.num_elements(); ++i) (*out)[i] = index_at(t, i);
   return Status();
 }
+
+Status tensor_to_vector(const Tensor& t, std::vector<int64_t>* out, const char* what) {
+  return read_index_vector(t, out, what);
+}
+Status tensor_to_vector(const Tensor& t, Shape* out, const char* what) { return read_index_vector(t, out, what); }
 
 }  // namespace metarun

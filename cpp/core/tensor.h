@@ -10,10 +10,9 @@
 #include <vector>
 
 #include "core/dtype.h"
+#include "core/shape.h"
 
 namespace metarun {
-
-using Shape = std::vector<int64_t>;
 
 int64_t num_elements(const Shape& s);
 std::string shape_str(const Shape& s);  // "[2,3]", TF's format
@@ -82,5 +81,6 @@ class Tensor {
 int64_t index_at(const Tensor& t, int64_t i);
 // Reads an int32/int64 vector (or scalar) tensor into a Shape-like vector.
 Status tensor_to_vector(const Tensor& t, std::vector<int64_t>* out, const char* what);
+Status tensor_to_vector(const Tensor& t, Shape* out, const char* what);
 
 }  // namespace metarun

@@ -4,6 +4,14 @@
 // `run` then only moves tensors between slots and calls kernels, freeing
 // each value after its last use. Plans are immutable, so several threads may
 // run one session at once.
+//
+// Concurrent runs on one session: each run has its own values, so runs never
+// see each other's intermediate tensors, and a kernel never sees a tensor
+// handle torn by another run (variable handles are swapped under the
+// variable's lock). Ref variables are shared and updated in place, exactly
+// as in TensorFlow: an update with use_locking=true holds the variable's
+// lock for its duration; one without may interleave element writes with a
+// concurrent update or read of the same variable, as TF's may.
 #pragma once
 
 #include <atomic>
@@ -12,23 +20,18 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/threadpool.h"
-#include "executor/graph.h"
+#include "executor/node_exec.h"
 #include "executor/profile.h"
-#include "executor/resources.h"
-#include "kernels/kernel.h"
+#include "framework/graph.h"
+#include "framework/resources.h"
 
 namespace metarun {
 
 struct Plan;
-
-struct RunResult {
-  Status status;
-  std::string failed_node;  // the node whose kernel failed, if any
-  std::vector<Tensor> outputs;
-};
 
 class Session {
  public:
@@ -42,12 +45,13 @@ class Session {
                  const std::vector<int>& targets, std::shared_ptr<const Plan>* plan);
   // Runs a prepared plan; feed_values follow the plan's feed order.
   RunResult execute(const Plan& plan, const std::vector<Tensor>& feed_values);
-  // Asks running steps to stop at the next kernel boundary (Ctrl-C).
-  void cancel() { cancelled_.store(true); }
+  // Asks every run in progress to stop at its next node boundary. Runs that
+  // start later are not affected.
+  void cancel();
   ResourceMgr& resources() { return resources_; }
   OpProfile* profile() { return &profile_; }
-  // Polled every few hundred steps of a loop; returning true cancels the run
-  // (the Python binding uses it to honour Ctrl-C).
+  // Asked every few tens of milliseconds during a long run; returning true
+  // cancels that run (the Python binding uses it to honour Ctrl-C).
   void set_interrupt_check(std::function<bool()> check) { interrupt_check_ = std::move(check); }
   size_t num_cached_plans();
 
@@ -60,17 +64,11 @@ class Session {
   std::unique_ptr<ThreadPool> pool_;
   std::mutex plans_mu_;
   std::unordered_map<std::string, std::shared_ptr<const Plan>> plans_;
-  std::atomic<bool> cancelled_{false};
+  std::mutex runs_mu_;
+  std::unordered_set<RunState*> runs_;  // runs in progress, for `cancel`
   std::function<bool()> interrupt_check_;
   std::atomic<int64_t> next_step_id_{1};
   OpProfile profile_;
 };
-
-struct LoopPlan;
-RunResult run_loop_plan(const LoopPlan& plan, const Graph& graph, const std::vector<Tensor>& feed_values,
-                        ResourceMgr* resources, ThreadPool* pool, const std::atomic<bool>* cancelled,
-                        const std::function<bool()>& interrupted, int64_t step_id, OpProfile* profile);
-// The key prefix of resources that live for one run only.
-std::string step_resource_prefix(int64_t step_id);
 
 }  // namespace metarun

@@ -6,7 +6,6 @@
 #include <deque>
 #include <map>
 
-#include "executor/executor.h"
 #include "executor/loop_plan.h"
 
 namespace metarun {
@@ -42,11 +41,7 @@ struct Task {
 
 class LoopRun {
  public:
-  LoopRun(const LoopPlan& plan, const Graph& graph, ResourceMgr* resources, ThreadPool* pool,
-          const std::atomic<bool>* cancelled, const std::function<bool()>& interrupted, int64_t step_id,
-          OpProfile* profile)
-      : plan_(plan), graph_(graph), resources_(resources), pool_(pool), cancelled_(cancelled),
-        interrupted_(interrupted), step_id_(step_id), profile_(profile) {}
+  LoopRun(const LoopPlan& plan, RunState& run) : plan_(plan), run_(run) {}
 
   RunResult run(const std::vector<Tensor>& feed_values) {
     RunResult result;
@@ -65,20 +60,18 @@ class LoopRun {
       for (int pos : plan_.feed_fetch_positions[f]) results_[pos] = e;
       for (auto& [consumer, k] : plan_.feed_consumers[f]) deliver(&root_, 0, consumer, k, e, false, false);
     }
-    int64_t steps = 0;
     while (!ready_.empty()) {
       Task t = ready_.front();
       ready_.pop_front();
-      if ((++steps & 255) == 0) {
-        if ((cancelled_ && cancelled_->load()) || (interrupted_ && interrupted_())) {
-          result.status = cancelled("Run cancelled");
-          return result;
-        }
+      if (run_.should_stop()) {
+        result.status = cancelled("Run cancelled");
+        result.failed_node = plan_.nodes[t.node].item.node->name;
+        return result;
       }
       Status st = fire(t);
       if (!st.ok()) {
         result.status = st;
-        result.failed_node = graph_.node(plan_.nodes[t.node].node).name;
+        result.failed_node = plan_.nodes[t.node].item.node->name;
         return result;
       }
     }
@@ -89,12 +82,8 @@ class LoopRun {
         return result;
       }
       if (e.ref) {
-        std::lock_guard<std::mutex> lock(e.ref->mu);
-        if (!e.ref->initialized) {
-          result.status = failed_precondition(str_cat("Attempting to use uninitialized value ", e.ref->name));
-          return result;
-        }
-        e.tensor = e.ref->value;
+        result.status = deref(&e);
+        if (!result.status.ok()) return result;
       }
       result.outputs.push_back(e.tensor);
     }
@@ -194,7 +183,6 @@ class LoopRun {
 
   Status fire(const Task& t) {
     const LoopNode& ln = plan_.nodes[t.node];
-    const Node& node = graph_.node(ln.node);
     IterState* st = t.frame->iters.at(t.iter).get();
     std::vector<Entry>& in = in_;
     std::vector<Entry>& out = out_;
@@ -202,23 +190,15 @@ class LoopRun {
     for (int k = 0; k < ln.num_data; ++k) in[k] = std::move(st->inputs[ln.input_base + k]);
     out.assign(ln.outputs.size(), Entry());
     const int l = ln.local;
-    bool dead = ln.kind == LoopNode::Kind::kMerge ? !st->live[l] || st->dead[l] : st->dead[l] != 0;
-    if (dead && !(ln.accepts_dead && ln.kind != LoopNode::Kind::kMerge)) {
-      for (Entry& e : out) e.dead = true;
-    } else {
-      for (int k = 0; k < ln.num_data; ++k) {
-        if (in[k].ref && !ln.takes_ref[k]) {
-          std::lock_guard<std::mutex> lock(in[k].ref->mu);
-          if (!in[k].ref->initialized)
-            return failed_precondition(str_cat("Attempting to use uninitialized value ", in[k].ref->name));
-          in[k].tensor = in[k].ref->value;
-          in[k].ref.reset();
-        }
+    if (ln.kind == LoopNode::Kind::kMerge) {
+      // A Merge is dead when no live data input arrived or a control input was dead.
+      if (!st->live[l] || st->dead[l]) {
+        for (Entry& e : out) e.dead = true;
+      } else {
+        MR_RETURN_IF_ERROR(run_.process(ln.item, in.data(), out.data(), false));
       }
-      OpContext ctx(node, &in, &out, resources_, pool_, cancelled_);
-      ctx.set_step_id(step_id_);
-      ProfileScope timing(profile_, node.op);
-      MR_RETURN_IF_ERROR(ln.kernel->compute(ctx));
+    } else {
+      MR_RETURN_IF_ERROR(run_.process(ln.item, in.data(), out.data(), st->dead[l] != 0));
     }
     if (ln.kind != LoopNode::Kind::kExit) record_fetches(t.frame, t.node, out);
     route(t, ln, out);
@@ -290,13 +270,7 @@ class LoopRun {
   }
 
   const LoopPlan& plan_;
-  const Graph& graph_;
-  ResourceMgr* resources_;
-  ThreadPool* pool_;
-  const std::atomic<bool>* cancelled_;
-  const std::function<bool()>& interrupted_;
-  int64_t step_id_;
-  OpProfile* profile_;
+  RunState& run_;
   FrameInst root_;
   std::vector<std::vector<int>> frame_nodes_;  // plan nodes per static frame
   std::vector<Entry> in_, out_;                 // scratch for `fire`
@@ -306,11 +280,9 @@ class LoopRun {
 
 }  // namespace
 
-RunResult run_loop_plan(const LoopPlan& plan, const Graph& graph, const std::vector<Tensor>& feed_values,
-                        ResourceMgr* resources, ThreadPool* pool, const std::atomic<bool>* cancelled,
-                        const std::function<bool()>& interrupted, int64_t step_id, OpProfile* profile) {
-  LoopRun run(plan, graph, resources, pool, cancelled, interrupted, step_id, profile);
-  return run.run(feed_values);
+RunResult run_loop_plan(const LoopPlan& plan, RunState& run, const std::vector<Tensor>& feed_values) {
+  LoopRun loop(plan, run);
+  return loop.run(feed_values);
 }
 
 }  // namespace metarun

@@ -3,7 +3,6 @@
 #include <deque>
 #include <map>
 
-#include "kernels/registry.h"
 
 namespace metarun {
 
@@ -38,7 +37,7 @@ Status build_loop_plan(const Graph& g, const std::vector<Edge>& feeds, const std
     if (!needed[i]) continue;
     index[i] = static_cast<int>(plan->nodes.size());
     plan->nodes.emplace_back();
-    plan->nodes.back().node = i;
+    plan->nodes.back().item.id = i;
   }
   auto fed_index = [&](const Edge& e) {
     for (size_t f = 0; f < feeds.size(); ++f)
@@ -50,27 +49,20 @@ Status build_loop_plan(const Graph& g, const std::vector<Edge>& feeds, const std
 
   // Edges, kernels.
   for (LoopNode& ln : plan->nodes) {
-    const Node& node = g.node(ln.node);
+    MR_RETURN_IF_ERROR(build_node_item(g, ln.item.id, &ln.item));
+    const Node& node = *ln.item.node;
     ln.kind = kind_of(node.op);
     ln.outputs.resize(node.output_types.size());
     ln.fetch_positions.resize(node.output_types.size());
     ln.num_data = static_cast<int>(node.inputs.size());
     ln.num_control = static_cast<int>(node.control_inputs.size());
-    std::vector<DType> in_types;
-    for (const Edge& e : node.inputs) in_types.push_back(g.node(e.node).output_types[e.index]);
-    KernelInit init(node, in_types);
-    MR_RETURN_IF_ERROR(create_kernel(init, &ln.kernel));
-    ln.takes_ref.assign(node.inputs.size(), 0);
-    for (int r : init.ref_inputs())
-      if (r < ln.num_data) ln.takes_ref[r] = 1;
-    ln.accepts_dead = init.accepts_dead();
     if (ln.kind == LoopNode::Kind::kEnter) {
-      const AttrValue* c = init.find_attr("is_constant");
-      ln.constant_enter = c && c->b;
+      auto c = node.attrs.find("is_constant");
+      ln.constant_enter = c != node.attrs.end() && c->second.b;
     }
   }
   for (size_t c = 0; c < plan->nodes.size(); ++c) {
-    const Node& node = g.node(plan->nodes[c].node);
+    const Node& node = *plan->nodes[c].item.node;
     for (size_t k = 0; k < node.inputs.size(); ++k) {
       const Edge& e = node.inputs[k];
       int f = fed_index(e);
@@ -91,7 +83,7 @@ Status build_loop_plan(const Graph& g, const std::vector<Edge>& feeds, const std
   std::map<std::string, int> frame_ids;
   std::deque<int> work;
   for (size_t c = 0; c < plan->nodes.size(); ++c) {
-    const Node& node = g.node(plan->nodes[c].node);
+    const Node& node = *plan->nodes[c].item.node;
     bool has_source = !node.control_inputs.empty();
     for (const Edge& e : node.inputs) has_source |= fed_index(e) < 0;
     if (!has_source) {
@@ -111,7 +103,7 @@ Status build_loop_plan(const Graph& g, const std::vector<Edge>& feeds, const std
     LoopNode& ln = plan->nodes[c];
     int out_frame = ln.frame;
     if (ln.kind == LoopNode::Kind::kEnter) {
-      const AttrValue* name = g.node(ln.node).attrs.count("frame_name") ? &g.node(ln.node).attrs.at("frame_name") : nullptr;
+      const AttrValue* name = ln.item.node->attrs.count("frame_name") ? &ln.item.node->attrs.at("frame_name") : nullptr;
       std::string key = std::to_string(ln.frame) + "/" + (name ? name->s : std::string());
       auto it = frame_ids.find(key);
       if (it == frame_ids.end()) {
@@ -125,7 +117,7 @@ Status build_loop_plan(const Graph& g, const std::vector<Edge>& feeds, const std
     } else if (ln.kind == LoopNode::Kind::kExit) {
       out_frame = plan->frames[ln.frame].parent;
       if (out_frame < 0)
-        return invalid_argument(str_cat("Exit node '", g.node(ln.node).name, "' is not inside a loop"));
+        return invalid_argument(str_cat("Exit node '", ln.item.node->name, "' is not inside a loop"));
     }
     auto visit = [&](int consumer) {
       LoopNode& cn = plan->nodes[consumer];
@@ -133,7 +125,7 @@ Status build_loop_plan(const Graph& g, const std::vector<Edge>& feeds, const std
         cn.frame = out_frame;
         work.push_back(consumer);
       } else if (cn.frame != out_frame && !(ln.kind == LoopNode::Kind::kNextIteration)) {
-        return invalid_argument(str_cat("Node '", g.node(cn.node).name, "' mixes values of two loop frames"));
+        return invalid_argument(str_cat("Node '", cn.item.node->name, "' mixes values of two loop frames"));
       }
       return Status();
     };
@@ -144,7 +136,7 @@ Status build_loop_plan(const Graph& g, const std::vector<Edge>& feeds, const std
   for (size_t c = 0; c < plan->nodes.size(); ++c) {
     LoopNode& ln = plan->nodes[c];
     if (ln.frame < 0)
-      return invalid_argument(str_cat("Node '", g.node(ln.node).name, "' cannot be placed in a loop frame"));
+      return invalid_argument(str_cat("Node '", ln.item.node->name, "' cannot be placed in a loop frame"));
     StaticFrame& sf = plan->frames[ln.frame];
     ln.input_base = sf.num_inputs;
     ln.local = sf.num_nodes;
@@ -156,7 +148,7 @@ Status build_loop_plan(const Graph& g, const std::vector<Edge>& feeds, const std
     for (auto& [consumer, k] : outs)
       if (plan->nodes[consumer].frame != 0)
         return invalid_argument(str_cat("Cannot feed a tensor consumed inside a while loop (node '",
-                                        g.node(plan->nodes[consumer].node).name, "')"));
+                                        plan->nodes[consumer].item.node->name, "')"));
   for (size_t i = 0; i < fetches.size(); ++i)
     if (fed_index(fetches[i]) < 0 && plan->nodes[index[fetches[i].node]].frame != 0 &&
         !(plan->nodes[index[fetches[i].node]].kind == LoopNode::Kind::kExit &&

@@ -11,17 +11,13 @@
 #include <utility>
 #include <vector>
 
-#include "executor/graph.h"
-#include "kernels/kernel.h"
+#include "executor/node_exec.h"
 
 namespace metarun {
 
 struct LoopNode {
   enum class Kind { kNormal, kMerge, kEnter, kExit, kNextIteration };
-  int node = -1;  // graph index
-  std::unique_ptr<OpKernel> kernel;
-  std::vector<char> takes_ref;
-  bool accepts_dead = false;
+  NodeItem item;
   Kind kind = Kind::kNormal;
   bool constant_enter = false;
   int frame = -1;        // the static frame the node runs in
@@ -52,6 +48,9 @@ struct LoopPlan {
 };
 
 bool needs_loop_plan(const Graph& g, const std::vector<char>& needed);
+// The frame/iteration scheduler.
+RunResult run_loop_plan(const LoopPlan& plan, RunState& run, const std::vector<Tensor>& feed_values);
+
 Status build_loop_plan(const Graph& g, const std::vector<Edge>& feeds, const std::vector<Edge>& fetches,
                        const std::vector<char>& needed, std::unique_ptr<LoopPlan>* out);
 

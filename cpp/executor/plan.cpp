@@ -4,7 +4,6 @@
 #include <deque>
 #include <map>
 
-#include "kernels/registry.h"
 
 namespace metarun {
 
@@ -120,50 +119,108 @@ Status build_plan(const Graph& g, const std::vector<Edge>& feeds, const std::vec
   for (int id : order) {
     const Node& node = g.node(id);
     PlanStep step;
-    step.node = id;
-    std::vector<DType> in_types;
-    for (const Edge& e : node.inputs) {
-      in_types.push_back(g.node(e.node).output_types[e.index]);
-      step.in_slots.push_back(slot_for(e));
-    }
+    MR_RETURN_IF_ERROR(build_node_item(g, id, &step.item));
+    for (const Edge& e : node.inputs) step.in_slots.push_back(slot_for(e));
     for (int c : node.control_inputs) step.control_steps.push_back(step_of[c]);
-    KernelInit init(node, in_types);
-    MR_RETURN_IF_ERROR(create_kernel(init, &step.kernel));
-    step.takes_ref.assign(node.inputs.size(), 0);
-    for (int r : init.ref_inputs()) {
-      if (r >= static_cast<int>(node.inputs.size()))
-        return invalid_argument(str_cat("Node '", node.name, "' is missing input ", r));
-      step.takes_ref[r] = 1;
-    }
-    step.accepts_dead = init.accepts_dead();
+    if (node.op == "Switch" || node.op == "RefSwitch") plan->tracks_dead = true;
+    plan->max_inputs = std::max(plan->max_inputs, step.item.num_inputs);
+    plan->max_outputs = std::max(plan->max_outputs, step.item.num_outputs);
     step_of[id] = static_cast<int>(plan->steps.size());
     plan->steps.push_back(std::move(step));
   }
   for (const Edge& e : fetches) plan->fetch_slots.push_back(slot_for(e));
   // Output slots: only values someone in this plan reads, or fetches.
   for (PlanStep& step : plan->steps) {
-    const Node& node = g.node(step.node);
-    step.out_slots.assign(node.output_types.size(), -1);
-    for (size_t i = 0; i < node.output_types.size(); ++i) {
-      Edge e{step.node, static_cast<int>(i)};
-      auto it = slot_of.find(e);
+    step.out_slots.assign(step.item.num_outputs, -1);
+    for (int i = 0; i < step.item.num_outputs; ++i) {
+      auto it = slot_of.find(Edge{step.item.id, i});
       if (it != slot_of.end() && it->second >= static_cast<int>(feeds.size())) step.out_slots[i] = it->second;
     }
   }
   plan->num_slots = next_slot;
   plan->num_feeds = static_cast<int>(feeds.size());
 
-  // Free each produced value after its last reader; fetches and feeds stay.
-  std::vector<int> last_reader(next_slot, -1);
-  for (size_t s = 0; s < plan->steps.size(); ++s)
-    for (int slot : plan->steps[s].in_slots) last_reader[slot] = static_cast<int>(s);
+  // The last reader of a produced value takes it (moves it) instead of
+  // sharing it, so the value is freed right after its last use and a kernel
+  // may reuse its buffer. Fetches and feeds stay.
   std::vector<char> keep(next_slot, 0);
   for (int slot : plan->fetch_slots) keep[slot] = 1;
   for (size_t i = 0; i < feeds.size(); ++i) keep[i] = 1;
-  for (int slot = 0; slot < next_slot; ++slot)
-    if (!keep[slot] && last_reader[slot] >= 0) plan->steps[last_reader[slot]].release.push_back(slot);
+  std::vector<char> taken(next_slot, 0);
+  for (size_t s = plan->steps.size(); s-- > 0;) {
+    PlanStep& step = plan->steps[s];
+    step.move_in.assign(step.in_slots.size(), 0);
+    for (size_t i = step.in_slots.size(); i-- > 0;) {
+      int slot = step.in_slots[i];
+      if (keep[slot] || taken[slot]) continue;
+      step.move_in[i] = 1;
+      taken[slot] = 1;
+    }
+  }
   *out = std::move(plan);
   return Status();
+}
+
+}  // namespace metarun
+
+namespace metarun {
+
+RunResult run_plain(const Plan& plan, RunState& run, const std::vector<Tensor>& feed_values) {
+  RunResult result;
+  std::vector<Entry> values(plan.num_slots);
+  for (size_t i = 0; i < feed_values.size(); ++i) values[i].tensor = feed_values[i];
+  std::vector<Entry> scratch(plan.max_inputs + plan.max_outputs);
+  Entry* in = scratch.data();
+  Entry* out = in + plan.max_inputs;
+  std::vector<char> step_dead(plan.tracks_dead ? plan.steps.size() : 0, 0);
+  for (size_t s = 0; s < plan.steps.size(); ++s) {
+    const PlanStep& step = plan.steps[s];
+    const NodeItem& item = step.item;
+    if (run.should_stop()) {
+      result.status = cancelled("Run cancelled");
+      result.failed_node = item.node->name;
+      return result;
+    }
+    bool dead = false;
+    for (int i = 0; i < item.num_inputs; ++i) {
+      Entry& src = values[step.in_slots[i]];
+      if (step.move_in[i]) in[i] = std::move(src);
+      else in[i] = src;
+    }
+    if (plan.tracks_dead) {
+      for (int i = 0; i < item.num_inputs; ++i) dead |= in[i].dead;
+      for (int c : step.control_steps) dead |= step_dead[c] != 0;
+      step_dead[s] = dead && !item.accepts_dead;
+    }
+    Status st = run.process(item, in, out, dead);
+    if (!st.ok()) {
+      result.status = std::move(st);
+      result.failed_node = item.node->name;
+      return result;
+    }
+    for (int i = 0; i < item.num_inputs; ++i) in[i].clear();
+    for (int o = 0; o < item.num_outputs; ++o) {
+      if (step.out_slots[o] >= 0) values[step.out_slots[o]] = std::move(out[o]);
+      out[o].clear();
+    }
+  }
+  for (size_t i = 0; i < plan.fetch_slots.size(); ++i) {
+    Entry& e = values[plan.fetch_slots[i]];
+    if (e.dead) {
+      result.status = invalid_argument(str_cat("Retval[", i, "] does not have value"));
+      return result;
+    }
+    if (e.ref) {
+      std::string name = e.ref->name;
+      result.status = deref(&e);
+      if (!result.status.ok()) {
+        result.failed_node = name;
+        return result;
+      }
+    }
+    result.outputs.push_back(e.tensor);
+  }
+  return result;
 }
 
 }  // namespace metarun

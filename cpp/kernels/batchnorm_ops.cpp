@@ -7,7 +7,7 @@
 #include <cmath>
 #include <limits>
 
-#include "kernels/registry.h"
+#include "framework/registry.h"
 
 namespace metarun {
 namespace {

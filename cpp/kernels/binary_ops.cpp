@@ -1,5 +1,5 @@
 // Broadcasting arithmetic: Add, Sub, Mul, the divisions, Maximum, Pow...
-#include "kernels/elementwise.h"
+#include "kernels/util/elementwise.h"
 
 #include <limits>
 #include <type_traits>

@@ -1,5 +1,5 @@
 // Broadcasting comparisons and logical ops, giving bool.
-#include "kernels/elementwise.h"
+#include "kernels/util/elementwise.h"
 
 #include <limits>
 #include <type_traits>

@@ -4,7 +4,7 @@
 // `outer` is the product of the dims before the axis.
 #include <numeric>
 
-#include "kernels/data_movement.h"
+#include "kernels/util/data_movement.h"
 
 namespace metarun {
 namespace {

@@ -2,7 +2,7 @@
 // outputs and marks the other dead; Merge forwards whichever input is alive.
 // The executor skips nodes with a dead input (Merge excepted) and marks their
 // outputs dead, so an untaken branch never runs.
-#include "kernels/registry.h"
+#include "framework/registry.h"
 
 namespace metarun {
 namespace {
@@ -70,7 +70,7 @@ class ControlTriggerKernel : public OpKernel {
 
 }  // namespace
 
-void register_control_flow(Registry& r) {
+void register_control_flow_ops(Registry& r) {
   r.add("Switch", make_kernel<SwitchKernel>);
   r.add("RefSwitch", make_kernel<SwitchKernel>);
   r.add("Merge", make_kernel<MergeKernel>);

@@ -17,8 +17,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "kernels/elementwise.h"
-#include "kernels/grad_window.h"
+#include "kernels/util/elementwise.h"
+#include "kernels/util/grad_window.h"
 
 namespace metarun {
 namespace {

@@ -4,9 +4,9 @@
 // is the filter's own memory layout, so the filter is never repacked.
 #include <algorithm>
 
-#include "kernels/blas.h"
-#include "kernels/registry.h"
-#include "kernels/window.h"
+#include "kernels/util/blas.h"
+#include "framework/registry.h"
+#include "kernels/util/window.h"
 
 namespace metarun {
 namespace {

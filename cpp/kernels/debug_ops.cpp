@@ -11,7 +11,7 @@
 #include <iostream>
 #include <mutex>
 
-#include "kernels/elementwise.h"
+#include "kernels/util/elementwise.h"
 
 namespace metarun {
 namespace {

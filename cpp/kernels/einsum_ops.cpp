@@ -7,8 +7,8 @@
 #include <cctype>
 #include <map>
 
-#include "kernels/blas.h"
-#include "kernels/registry.h"
+#include "kernels/util/blas.h"
+#include "framework/registry.h"
 
 namespace metarun {
 namespace {

@@ -4,8 +4,8 @@
 #include <limits>
 #include <unordered_map>
 
-#include "kernels/element_copier.h"
-#include "kernels/elementwise.h"
+#include "kernels/util/element_copier.h"
+#include "kernels/util/elementwise.h"
 
 namespace metarun {
 namespace {

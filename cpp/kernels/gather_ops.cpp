@@ -6,9 +6,9 @@
 // objects (see element_copier.h). Indices are read through a template on the index
 // type, chosen per call. Out-of-range indices are InvalidArgument with TF
 // CPU's text, checked before anything is written.
-#include "kernels/element_copier.h"
-#include "kernels/registry.h"
-#include "kernels/variable_util.h"
+#include "kernels/util/element_copier.h"
+#include "framework/registry.h"
+#include "kernels/util/variable_util.h"
 
 namespace metarun {
 namespace {

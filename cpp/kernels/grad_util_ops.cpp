@@ -8,7 +8,7 @@
 #include <cstring>
 #include <vector>
 
-#include "kernels/registry.h"
+#include "framework/registry.h"
 
 namespace metarun {
 namespace {

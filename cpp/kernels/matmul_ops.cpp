@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <numeric>
 
-#include "kernels/blas.h"
-#include "kernels/registry.h"
+#include "kernels/util/blas.h"
+#include "framework/registry.h"
 
 namespace metarun {
 namespace {

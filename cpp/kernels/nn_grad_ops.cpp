@@ -8,7 +8,7 @@
 #include <cmath>
 #include <type_traits>
 
-#include "kernels/elementwise.h"
+#include "kernels/util/elementwise.h"
 
 namespace metarun {
 namespace {

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <limits>
 
-#include "kernels/eigen_exp.h"
-#include "kernels/elementwise.h"
+#include "kernels/util/eigen_exp.h"
+#include "kernels/util/elementwise.h"
 
 namespace metarun {
 namespace {

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <limits>
 
-#include "kernels/registry.h"
-#include "kernels/window.h"
+#include "framework/registry.h"
+#include "kernels/util/window.h"
 
 namespace metarun {
 namespace {

@@ -19,8 +19,8 @@
 #include <mutex>
 #include <random>
 
-#include "kernels/philox.h"
-#include "kernels/registry.h"
+#include "kernels/util/philox.h"
+#include "framework/registry.h"
 
 namespace metarun {
 namespace {

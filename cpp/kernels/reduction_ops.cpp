@@ -6,7 +6,7 @@
 #include <limits>
 #include <memory>
 
-#include "kernels/reduce_order.h"
+#include "kernels/util/reduce_order.h"
 
 namespace metarun {
 namespace {

@@ -4,7 +4,7 @@
 // Rows of the variable (its first dimension) named by `indices` are combined
 // with the matching slices of `updates`, in index order: repeated indices
 // accumulate, and for Update the last one wins, as in TF's CPU kernels.
-#include "kernels/var_update.h"
+#include "kernels/util/var_update.h"
 
 namespace metarun {
 namespace {

@@ -3,7 +3,7 @@
 // Select only moves elements, so it is instantiated per element size (and
 // once each for strings and handles) rather than per dtype.
 #include "core/bcast.h"
-#include "kernels/elementwise.h"
+#include "kernels/util/elementwise.h"
 
 namespace metarun {
 namespace {

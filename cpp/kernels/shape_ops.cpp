@@ -5,13 +5,13 @@
 #include <algorithm>
 #include <limits>
 
-#include "kernels/data_movement.h"
+#include "kernels/util/data_movement.h"
 
 namespace metarun {
 namespace {
 
 // Writes `values` into output `i` as a vector of the node's int32/int64 type.
-Status write_vector(OpContext& ctx, int i, const std::vector<int64_t>& values, bool scalar = false) {
+Status write_vector(OpContext& ctx, int i, const Shape& values, bool scalar = false) {
   Tensor& out = ctx.allocate_output(i, scalar ? Shape{} : Shape{static_cast<int64_t>(values.size())});
   if (out.dtype() == DType::kInt32) {
     for (size_t k = 0; k < values.size(); ++k) {
@@ -199,7 +199,8 @@ class TileKernel : public OpKernel {
                "Expected multiples argument to be a vector of length ", r, " but got length ",
                mult_t.rank() == 1 ? mult_t.dim(0) : mult_t.num_elements());
     std::vector<int64_t> mult = index_values(mult_t);
-    Shape out_shape(r), view, src, dst;
+    Shape out_shape(r), view;
+    std::vector<int64_t> src;
     std::vector<int64_t> in_strides = row_major_strides(in.shape());
     for (int i = 0; i < r; ++i) {
       MR_REQUIRE(mult[i] >= 0, "Expected multiples[", i, "] >= 0, but got ", mult[i]);

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "kernels/data_movement.h"
+#include "kernels/util/data_movement.h"
 
 namespace metarun {
 namespace {

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <numeric>
 
-#include "kernels/eigen_exp.h"
-#include "kernels/reduce_order.h"
+#include "kernels/util/eigen_exp.h"
+#include "kernels/util/reduce_order.h"
 
 namespace metarun {
 namespace {

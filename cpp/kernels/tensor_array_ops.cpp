@@ -5,9 +5,8 @@
 #include <atomic>
 #include <cstring>
 
-#include "executor/executor.h"
-#include "kernels/element_copier.h"
-#include "kernels/registry.h"
+#include "kernels/util/element_copier.h"
+#include "framework/registry.h"
 
 namespace metarun {
 namespace {

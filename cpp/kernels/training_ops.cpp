@@ -12,7 +12,7 @@
 #include <sstream>
 #include <utility>
 
-#include "kernels/var_update.h"
+#include "kernels/util/var_update.h"
 
 namespace metarun {
 namespace {

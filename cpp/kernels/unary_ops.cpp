@@ -1,6 +1,6 @@
 // Unary math and predicates.
-#include "kernels/eigen_exp.h"
-#include "kernels/elementwise.h"
+#include "kernels/util/eigen_exp.h"
+#include "kernels/util/elementwise.h"
 
 #include <limits>
 #include <type_traits>

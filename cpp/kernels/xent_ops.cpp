@@ -9,7 +9,7 @@
 #include <cmath>
 #include <vector>
 
-#include "kernels/elementwise.h"
+#include "kernels/util/elementwise.h"
 
 namespace metarun {
 namespace {

@@ -12,7 +12,7 @@ from metarun.framework.dtypes import (  # noqa: F401 -- TF's public dtype names
     uint32, uint64, variant)
 from metarun.framework.graph import (
     Graph, GraphKeys, Operation, Tensor, get_default_graph, reset_default_graph)
-from metarun.framework.io_kernels import IO_OPS as _IO_OPS, run_io_op as _run_io_op
+from metarun.framework.io_kernels import run_host_op as _run_host_op
 from metarun.framework.session import (
     ConfigProto, InteractiveSession, RunMetadata, RunOptions, Session, get_default_session)
 from metarun.framework.tensor_shape import TensorShape
@@ -24,7 +24,7 @@ from metarun import train
 
 __version__ = "0.1.0"
 
-_core.set_python_kernel(list(_IO_OPS), _run_io_op)
+_core.set_host_function(_run_host_op)
 
 
 def _blas_library():

@@ -111,7 +111,7 @@ def _shape_from_proto(proto):
 
 def _supported_ops():
     import metarun
-    return set(metarun._core.registered_kernels()) | set(metarun._IO_OPS)
+    return set(metarun._core.registered_kernels())
 
 
 def _placeholders(info):

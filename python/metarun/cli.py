@@ -612,10 +612,10 @@ def _dtypes_text(enums):
 def _ops_rows():
     import metarun
     kernels = metarun._core.registered_kernels()
-    io_ops = set(metarun._IO_OPS)
+    host_ops = set(metarun._core.host_ops())
     rows = []
-    for op in sorted(set(kernels) | io_ops):
-        if op in io_ops:
+    for op in sorted(kernels):
+        if op in host_ops:
             types = "any (checkpoint IO)"
         else:
             types = _dtypes_text(kernels[op])

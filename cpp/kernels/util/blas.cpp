@@ -2,7 +2,7 @@
 // larger products fall back to the plain loop rather than overflow.
 // Measured on the 2-core EPYC this was written on: sgemm peaks near
 // 95-100 GFLOP/s per core ([256,784]x[784,512], one thread).
-#include "kernels/blas.h"
+#include "kernels/util/blas.h"
 
 #include <cblas.h>
 #include <immintrin.h>

@@ -3,7 +3,7 @@
 #include <regex>
 
 #include "core/bcast.h"
-#include "kernels/registry.h"
+#include "framework/registry.h"
 
 namespace metarun {
 namespace {
@@ -187,7 +187,7 @@ auto as_string = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
 
 }  // namespace
 
-void register_strings(Registry& r) {
+void register_string_ops(Registry& r) {
   r.add("StringJoin", make_kernel<StringJoinKernel>);
   r.add("ShardedFilename", make_kernel<ShardedFilenameKernel>);
   r.add("ShardedFilespec", make_kernel<ShardedFilespecKernel>);

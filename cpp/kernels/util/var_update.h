@@ -13,7 +13,7 @@
 #include <mutex>
 #include <vector>
 
-#include "kernels/registry.h"
+#include "framework/registry.h"
 
 namespace metarun {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/registry.h"
+#include "framework/registry.h"
 
 namespace metarun {
 namespace grad_window {

@@ -1,7 +1,8 @@
 // The kernel contract. A kernel object is built once per plan from a
 // KernelInit (attrs, input and output dtypes), where it validates attrs and
 // chooses its typed implementation; `compute` then runs once per step and
-// touches only tensors.
+// touches only tensors. Kernels and executors both build on this header;
+// it knows nothing of either.
 #pragma once
 
 #include <atomic>
@@ -10,10 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "core/attrs.h"
+#include "framework/attrs.h"
 #include "core/threadpool.h"
-#include "executor/graph.h"
-#include "executor/resources.h"
+#include "framework/attrs.h"
+#include "framework/graph.h"
+#include "framework/resources.h"
 
 namespace metarun {
 
@@ -76,58 +78,80 @@ struct Entry {
   std::shared_ptr<Var> ref;
   bool dead = false;
   bool has_value() const { return tensor.valid() || ref != nullptr; }
+  void clear() {
+    tensor = Tensor();
+    ref.reset();
+    dead = false;
+  }
 };
 
-struct StepState;  // executor-private per-run state (frames, iteration)
+// What a kernel sees of the run it is part of.
+struct RunEnv {
+  ResourceMgr* resources = nullptr;
+  ThreadPool* pool = nullptr;
+  const std::atomic<bool>* cancelled = nullptr;
+  int64_t step_id = 0;  // identifies the run: per-run resources are keyed by it
+};
 
 class OpContext {
  public:
-  OpContext(const Node& node, std::vector<Entry>* inputs, std::vector<Entry>* outputs,
-            ResourceMgr* resources, ThreadPool* pool, const std::atomic<bool>* cancelled)
-      : node_(node), inputs_(inputs), outputs_(outputs), resources_(resources), pool_(pool),
-        cancelled_(cancelled) {}
+  OpContext(const Node& node, Entry* inputs, int num_inputs, Entry* outputs, int num_outputs, const RunEnv& env)
+      : node_(node), inputs_(inputs), outputs_(outputs), num_inputs_(num_inputs), num_outputs_(num_outputs),
+        env_(env) {}
 
   const Node& node() const { return node_; }
   const std::string& name() const { return node_.name; }
-  int num_inputs() const { return static_cast<int>(inputs_->size()); }
-  int num_outputs() const { return static_cast<int>(outputs_->size()); }
-  const Tensor& input(int i) const { return (*inputs_)[i].tensor; }
-  const Entry& input_entry(int i) const { return (*inputs_)[i]; }
+  int num_inputs() const { return num_inputs_; }
+  int num_outputs() const { return num_outputs_; }
+  const Tensor& input(int i) const { return inputs_[i].tensor; }
+  const Entry& input_entry(int i) const { return inputs_[i]; }
   // The variable behind a ref input (see KernelInit::take_ref_input).
-  const std::shared_ptr<Var>& input_ref(int i) const { return (*inputs_)[i].ref; }
+  const std::shared_ptr<Var>& input_ref(int i) const { return inputs_[i].ref; }
 
-  void set_output(int i, Tensor t) { (*outputs_)[i].tensor = std::move(t); }
-  void set_output_ref(int i, std::shared_ptr<Var> v) { (*outputs_)[i].ref = std::move(v); }
-  void set_output_dead(int i) { (*outputs_)[i].dead = true; }
+  void set_output(int i, Tensor t) { outputs_[i].tensor = std::move(t); }
+  void set_output_ref(int i, std::shared_ptr<Var> v) { outputs_[i].ref = std::move(v); }
+  void set_output_dead(int i) { outputs_[i].dead = true; }
   // Allocates output i with the node's declared dtype.
   Tensor& allocate_output(int i, Shape shape) {
-    (*outputs_)[i].tensor = Tensor(base_type(node_.output_types[i]), std::move(shape));
-    return (*outputs_)[i].tensor;
+    outputs_[i].tensor = Tensor(base_type(node_.output_types[i]), std::move(shape));
+    return outputs_[i].tensor;
+  }
+  // Output i with `shape`, reusing the buffer of input `in` when nothing else
+  // holds it and it has the same dtype and size (TF's forward_input); else a
+  // new buffer. Never reuses a variable's, a constant's or a fed buffer:
+  // those always have another holder.
+  Tensor& forward_or_allocate_output(int in, int i, const Shape& shape) {
+    Entry& e = inputs_[in];
+    DType dt = base_type(node_.output_types[i]);
+    if (!e.ref && e.tensor.dtype() == dt && !is_object_type(dt) && e.tensor.buffer().use_count() == 1 &&
+        e.tensor.num_elements() == num_elements(shape)) {
+      outputs_[i].tensor = Tensor(dt, shape, e.tensor.buffer());
+      return outputs_[i].tensor;
+    }
+    return allocate_output(i, shape);
   }
 
-  ResourceMgr& resources() const { return *resources_; }
+  ResourceMgr& resources() const { return *env_.resources; }
   // Identifies the current run: resources created for one run (TensorArrays,
   // stacks) are keyed by it and dropped when the run ends.
-  int64_t step_id() const { return step_id_; }
-  void set_step_id(int64_t id) { step_id_ = id; }
-  ThreadPool* pool() const { return pool_; }
-  bool cancelled() const { return cancelled_ && cancelled_->load(std::memory_order_relaxed); }
+  int64_t step_id() const { return env_.step_id; }
+  ThreadPool* pool() const { return env_.pool; }
+  bool cancelled() const { return env_.cancelled && env_.cancelled->load(std::memory_order_relaxed); }
   // Runs fn(begin, end) over [0, n), split across the intra-op pool when
   // `cost_per_unit` (ns per element) makes that worthwhile.
   template <class F>
   void parallel_for(int64_t n, double cost_per_unit, F&& fn) const {
-    if (pool_) pool_->parallel_for(n, cost_per_unit, fn);
+    if (env_.pool) env_.pool->parallel_for(n, cost_per_unit, fn);
     else if (n > 0) fn(int64_t{0}, n);
   }
 
  private:
   const Node& node_;
-  std::vector<Entry>* inputs_;
-  std::vector<Entry>* outputs_;
-  ResourceMgr* resources_;
-  ThreadPool* pool_;
-  const std::atomic<bool>* cancelled_;
-  int64_t step_id_ = 0;
+  Entry* inputs_;
+  Entry* outputs_;
+  int num_inputs_;
+  int num_outputs_;
+  const RunEnv& env_;
 };
 
 class OpKernel {

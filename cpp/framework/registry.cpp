@@ -1,17 +1,40 @@
-#include "kernels/registry.h"
-
-#include "kernels/families.h"
+#include "framework/registry.h"
 
 namespace metarun {
 
 Registry& Registry::global() {
-  static Registry* r = [] {
-    auto* reg = new Registry();
-    register_all_kernels(*reg);
-    return reg;
-  }();
+  static Registry* r = new Registry();  // never destroyed: kernels may outlive statics
   return *r;
 }
+
+namespace {
+
+class HostKernel : public OpKernel {
+ public:
+  explicit HostKernel(KernelInit& init) : op_(init.op()) {
+    const HostHandler& h = Registry::global().host_handler();
+    if (h.prepare) prepared_ = h.prepare(init.node());
+  }
+  Status compute(OpContext& ctx) override {
+    const HostHandler& h = Registry::global().host_handler();
+    if (!h.run)
+      return unimplemented(str_cat("Op ", op_, " (node ", ctx.name(),
+                                   ") runs on the host, and this program installed no host handler"));
+    return h.run(ctx, prepared_.get());
+  }
+
+ private:
+  std::string op_;
+  std::shared_ptr<void> prepared_;
+};
+
+}  // namespace
+
+void Registry::add_host(const std::string& op) {
+  add_def({op, {}, make_kernel<HostKernel>, KernelKind::kHost});
+}
+
+void Registry::set_host_handler(HostHandler handler) { host_ = std::move(handler); }
 
 void Registry::add(const std::string& op, KernelFactory make) { add_def({op, {}, std::move(make)}); }
 

@@ -1,4 +1,4 @@
-#include "kernels/data_movement.h"
+#include "kernels/util/data_movement.h"
 
 #include <algorithm>
 #include <cstring>
@@ -46,7 +46,7 @@ struct View {
   std::vector<int64_t> dims, ss, ds;
 };
 
-bool simplify(const std::vector<int64_t>& dims, const std::vector<int64_t>& ss,
+bool simplify(const Shape& dims, const std::vector<int64_t>& ss,
               const std::vector<int64_t>& ds, View* v) {
   for (size_t i = 0; i < dims.size(); ++i) {
     if (dims[i] == 0) return false;
@@ -239,7 +239,7 @@ std::vector<int64_t> index_values(const Tensor& t) {
   return v;
 }
 
-void strided_copy(const OpContext& ctx, DType dtype, std::vector<int64_t> dims, const void* src,
+void strided_copy(const OpContext& ctx, DType dtype, Shape dims, const void* src,
                   std::vector<int64_t> src_strides, void* dst, std::vector<int64_t> dst_strides) {
   View v;
   if (!simplify(dims, src_strides, dst_strides, &v)) return;

@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "kernels/kernel.h"
+#include "framework/kernel.h"
 
 namespace metarun {
 

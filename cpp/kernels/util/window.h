@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/kernel.h"
+#include "framework/kernel.h"
 
 namespace metarun {
 

@@ -1,4 +1,4 @@
-#include "kernels/var_update.h"
+#include "kernels/util/var_update.h"
 
 namespace metarun {
 namespace {

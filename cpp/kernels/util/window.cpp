@@ -1,4 +1,4 @@
-#include "kernels/window.h"
+#include "kernels/util/window.h"
 
 #include <algorithm>
 

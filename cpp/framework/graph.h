@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/attrs.h"
+#include "framework/attrs.h"
 
 namespace metarun {
 

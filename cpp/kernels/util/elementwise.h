@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "core/bcast.h"
-#include "kernels/registry.h"
+#include "framework/registry.h"
 
 namespace metarun {
 

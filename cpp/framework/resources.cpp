@@ -1,6 +1,8 @@
-#include "executor/resources.h"
+#include "framework/resources.h"
 
 namespace metarun {
+
+std::string step_resource_prefix(int64_t step_id) { return "step/" + std::to_string(step_id) + "/"; }
 
 std::shared_ptr<Var> ResourceMgr::ref_var(const std::string& key, const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -43,9 +45,6 @@ void ResourceMgr::erase(const std::string& key) {
   others_.erase(key);
 }
 
-}  // namespace metarun
-
-namespace metarun {
 
 void ResourceMgr::erase_prefix(const std::string& prefix) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -1,6 +1,11 @@
 // Per-session state: ref variables (VariableV2), resource variables
 // (VarHandleOp) and other resources kernels create (TensorArrays, stacks).
 // A new Session starts with nothing initialized, as in TensorFlow.
+//
+// A Var's `value` handle is guarded by `mu`. Ref variables are updated in
+// place (TF's semantics: a read aliases the buffer, so a consumer ordered
+// after an update sees the new value); resource variables copy the buffer
+// before an update when a reader still holds it (a read is a value).
 #pragma once
 
 #include <memory>
@@ -9,7 +14,7 @@
 #include <map>
 #include <unordered_map>
 
-#include "core/attrs.h"
+#include "framework/attrs.h"
 
 namespace metarun {
 
@@ -27,6 +32,9 @@ struct Var {
 struct Resource {
   virtual ~Resource() = default;
 };
+
+// The key prefix of resources that live for one run only.
+std::string step_resource_prefix(int64_t step_id);
 
 class ResourceMgr {
  public:

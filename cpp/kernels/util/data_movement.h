@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "kernels/registry.h"
+#include "framework/registry.h"
 
 namespace metarun {
 
@@ -15,7 +15,7 @@ namespace metarun {
 // negative) into the view of `dst` with `dst_strides`. `src`/`dst` point at
 // the view's first element. Contiguous inner blocks move with memcpy; a
 // transposing copy is blocked for the cache. Splits work across the pool.
-void strided_copy(const OpContext& ctx, DType dtype, std::vector<int64_t> dims, const void* src,
+void strided_copy(const OpContext& ctx, DType dtype, Shape dims, const void* src,
                   std::vector<int64_t> src_strides, void* dst, std::vector<int64_t> dst_strides);
 
 // Row-major element strides of `shape`.

@@ -1,6 +1,12 @@
 // The one kernel registry: op type -> factory, with the dtypes it accepts.
 // Each kernel family file ends in `register_<family>(Registry&)`, a line per
-// op, e.g. `r.add<NumberTypes>("AddV2", binary<AddFn>)`.
+// op, e.g. `r.add<NumberTypes>("AddV2", binary<AddFn>)`; kernels/families.h
+// fills the global registry with all of them.
+//
+// Two kinds of kernel: native ones (C++ here) and host ones, whose work the
+// embedding application does (the Python layer's checkpoint IO). Host ops are
+// registered like any other (`r.add_host("SaveV2")`); one handler, installed
+// by the application, runs them all.
 #pragma once
 
 #include <functional>
@@ -9,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/kernel.h"
+#include "framework/kernel.h"
 
 namespace metarun {
 
@@ -24,10 +30,22 @@ struct TypeFrom {
   static TypeFrom output_at(int i) { return {"#out", i}; }
 };
 
+enum class KernelKind { kNative, kHost };
+
 struct KernelDef {
   std::string op;
   std::vector<DType> dtypes;  // empty: the kernel is not dtype-specific
   KernelFactory factory;
+  KernelKind kind = KernelKind::kNative;
+};
+
+// Runs host ops. `prepare` is called once per kernel (when a plan is built)
+// and may convert the node's attrs into whatever `run` wants; `run` is then
+// called for each execution with what `prepare` returned. Both may be called
+// from any thread, concurrently.
+struct HostHandler {
+  std::function<std::shared_ptr<void>(const Node&)> prepare;
+  std::function<Status(OpContext&, void* prepared)> run;
 };
 
 class Registry {
@@ -56,6 +74,11 @@ class Registry {
              }});
   }
 
+  // A host op: executed by the installed HostHandler.
+  void add_host(const std::string& op);
+  void set_host_handler(HostHandler handler);
+  const HostHandler& host_handler() const { return host_; }
+
   const KernelDef* find(const std::string& op) const;
   const std::map<std::string, KernelDef>& all() const { return defs_; }
 
@@ -63,6 +86,7 @@ class Registry {
   void add_def(KernelDef def);
   static DType resolve_type(KernelInit& init, const TypeFrom& from);
   std::map<std::string, KernelDef> defs_;
+  HostHandler host_;
 };
 
 // Builds a kernel for `init`, or returns why not (unknown op, bad attrs).

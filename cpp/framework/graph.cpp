@@ -1,4 +1,4 @@
-#include "executor/graph.h"
+#include "framework/graph.h"
 
 namespace metarun {
 

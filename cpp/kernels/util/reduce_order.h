@@ -12,7 +12,7 @@
 
 #include <cstdint>
 
-#include "kernels/elementwise.h"
+#include "kernels/util/elementwise.h"
 
 namespace metarun {
 

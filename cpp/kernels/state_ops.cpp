@@ -4,8 +4,8 @@
 // consumers that do not take a ref read its current value. Resource variables
 // live in the session under "container/shared_name"; updates copy the buffer
 // first when a reader still holds it, so a value already read never changes.
-#include "kernels/registry.h"
-#include "kernels/variable_util.h"
+#include "framework/registry.h"
+#include "kernels/util/variable_util.h"
 
 namespace metarun {
 namespace {
@@ -328,7 +328,7 @@ auto assign_update_variable = [](auto tag, KernelInit& init) -> std::unique_ptr<
 
 }  // namespace
 
-void register_state(Registry& r) {
+void register_state_ops(Registry& r) {
   r.add("Const", make_kernel<ConstKernel>);
   r.add("Placeholder", make_kernel<PlaceholderKernel>);
   r.add("PlaceholderV2", make_kernel<PlaceholderKernel>);

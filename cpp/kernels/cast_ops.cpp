@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 
-#include "kernels/registry.h"
+#include "framework/registry.h"
 
 namespace metarun {
 namespace {
@@ -85,6 +85,6 @@ std::unique_ptr<OpKernel> make_cast(KernelInit& init) {
 
 }  // namespace
 
-void register_cast(Registry& r) { r.add("Cast", make_cast); }
+void register_cast_ops(Registry& r) { r.add("Cast", make_cast); }
 
 }  // namespace metarun

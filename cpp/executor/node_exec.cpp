@@ -1,0 +1,58 @@
+#include "executor/node_exec.h"
+
+#include "framework/registry.h"
+
+namespace metarun {
+
+Status build_node_item(const Graph& g, int id, NodeItem* item) {
+  const Node& node = g.node(id);
+  item->node = &node;
+  item->id = id;
+  item->num_inputs = static_cast<int>(node.inputs.size());
+  item->num_outputs = static_cast<int>(node.output_types.size());
+  std::vector<DType> in_types;
+  in_types.reserve(node.inputs.size());
+  for (const Edge& e : node.inputs) {
+    if (e.node < 0 || e.node >= g.num_nodes())
+      return invalid_argument(str_cat("Node '", node.name, "' has an input that does not exist"));
+    const Node& src = g.node(e.node);
+    if (e.index < 0 || e.index >= static_cast<int>(src.output_types.size()))
+      return invalid_argument(str_cat("Node '", node.name, "' reads output ", e.index, " of '", src.name,
+                                      "', which has only ", src.output_types.size(), " outputs"));
+    in_types.push_back(src.output_types[e.index]);
+  }
+  KernelInit init(node, in_types);
+  MR_RETURN_IF_ERROR(create_kernel(init, &item->kernel));
+  item->takes_ref.assign(node.inputs.size(), 0);
+  for (int r : init.ref_inputs()) {
+    if (r >= item->num_inputs) return invalid_argument(str_cat("Node '", node.name, "' is missing input ", r));
+    item->takes_ref[r] = 1;
+    item->any_takes_ref = true;
+  }
+  item->accepts_dead = init.accepts_dead();
+  return Status();
+}
+
+Status deref(Entry* e) {
+  Var& var = *e->ref;
+  std::lock_guard<std::mutex> lock(var.mu);
+  if (!var.initialized) return failed_precondition(str_cat("Attempting to use uninitialized value ", var.name));
+  e->tensor = var.value;
+  e->ref.reset();
+  return Status();
+}
+
+Status RunState::process(const NodeItem& item, Entry* in, Entry* out, bool dead) {
+  if (dead && !item.accepts_dead) {
+    for (int i = 0; i < item.num_outputs; ++i) out[i].dead = true;
+    return Status();
+  }
+  for (int i = 0; i < item.num_inputs; ++i)
+    if (in[i].ref && !in[i].dead && !item.takes_ref[i]) MR_RETURN_IF_ERROR(deref(&in[i]));
+  OpContext ctx(*item.node, in, item.num_inputs, out, item.num_outputs, env_);
+  if (!profile_) return item.kernel->compute(ctx);
+  ProfileScope timing(profile_, item.node->op);
+  return item.kernel->compute(ctx);
+}
+
+}  // namespace metarun

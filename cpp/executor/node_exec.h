@@ -1,0 +1,88 @@
+// The one node-processing routine both schedulers share (the plain one for
+// graphs without loops, the frame/iteration one for TF1 while loops), and
+// what a plan decides once per node. Private to the executor.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "executor/profile.h"
+#include "framework/kernel.h"
+
+namespace metarun {
+
+struct RunResult {
+  Status status;
+  std::string failed_node;  // the node whose kernel failed, if any
+  std::vector<Tensor> outputs;
+};
+
+// A node as a plan runs it: everything derivable from the graph is decided
+// here, when the plan is built.
+struct NodeItem {
+  const Node* node = nullptr;
+  int id = -1;  // graph index
+  std::unique_ptr<OpKernel> kernel;
+  int num_inputs = 0;
+  int num_outputs = 0;
+  std::vector<char> takes_ref;  // per input: hand the variable over, not its value
+  bool any_takes_ref = false;
+  bool accepts_dead = false;  // runs with dead inputs (Merge, ControlTrigger)
+};
+
+// Resolves the node's kernel and input handling.
+Status build_node_item(const Graph& g, int id, NodeItem* item);
+
+// One run's state shared by the scheduler and the kernels it calls.
+class RunState {
+ public:
+  RunState(ResourceMgr* resources, ThreadPool* pool, int64_t step_id, OpProfile* profile,
+           const std::function<bool()>* interrupted)
+      : profile_(profiling_enabled() ? profile : nullptr), interrupted_(interrupted),
+        start_(std::chrono::steady_clock::now()) {
+    env_.resources = resources;
+    env_.pool = pool;
+    env_.cancelled = &cancelled_;
+    env_.step_id = step_id;
+  }
+  const RunEnv& env() const { return env_; }
+  void cancel() { cancelled_.store(true, std::memory_order_relaxed); }
+
+  // Runs one node: `in` holds its inputs (dead ones marked), `out` receives
+  // its outputs. A node with a dead input (or control input: `dead`) does not
+  // run unless it accepts dead inputs; its outputs are then all dead.
+  Status process(const NodeItem& item, Entry* in, Entry* out, bool dead);
+
+  // Called by schedulers between nodes: true once the run was cancelled or
+  // interrupted (Ctrl-C). Cheap: the interrupt hook is asked at most every
+  // few tens of milliseconds, and only in runs that last that long.
+  bool should_stop() {
+    if ((++polls_ & 255) != 0) return false;
+    if (cancelled_.load(std::memory_order_relaxed)) return true;
+    if (interrupted_ && *interrupted_) {
+      auto now = std::chrono::steady_clock::now();
+      if (now - start_ > std::chrono::milliseconds(50)) {
+        start_ = now;
+        if ((*interrupted_)()) cancel();
+      }
+    }
+    return cancelled_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  RunEnv env_;
+  std::atomic<bool> cancelled_{false};
+  OpProfile* profile_;
+  const std::function<bool()>* interrupted_;
+  std::chrono::steady_clock::time_point start_;
+  uint32_t polls_ = 0;
+};
+
+// Reads a ref entry's variable into a tensor that aliases its buffer.
+Status deref(Entry* e);
+
+}  // namespace metarun

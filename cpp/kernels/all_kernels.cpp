@@ -1,0 +1,47 @@
+#include <mutex>
+
+#include "framework/registry.h"
+#include "kernels/families.h"
+
+namespace metarun {
+
+void register_all_kernels() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    Registry& r = Registry::global();
+    register_state_ops(r);
+    register_binary_ops(r);
+    register_compare_ops(r);
+    register_unary_ops(r);
+    register_string_ops(r);
+    register_cast_ops(r);
+    register_control_flow_ops(r);
+    register_tensor_array_ops(r);
+    register_random_ops(r);
+    register_shape_ops(r);
+    register_slice_ops(r);
+    register_concat_ops(r);
+    register_nn_grad_ops(r);
+    register_xent_ops(r);
+    register_grad_util_ops(r);
+    register_pool_grad_ops(r);
+    register_conv_grad_ops(r);
+    register_training_ops(r);
+    register_scatter_ops(r);
+    register_gather_ops(r);
+    register_select_ops(r);
+    register_fill_ops(r);
+    register_debug_ops(r);
+    register_matmul_ops(r);
+    register_einsum_ops(r);
+    register_conv_ops(r);
+    register_pooling_ops(r);
+    register_batchnorm_ops(r);
+    register_reduction_ops(r);
+    register_nn_ops(r);
+    register_softmax_ops(r);
+  register_io_ops(r);
+  });
+}
+
+}  // namespace metarun
