@@ -41,11 +41,12 @@ class ScatterKernel : public OpKernel {
  public:
   explicit ScatterKernel(KernelInit& init) : resource_(init.op().rfind("Resource", 0) == 0) {
     if (!resource_) init.take_ref_input(0);
+    if (init.has_attr("use_locking")) init.get("use_locking", &use_locking_);
   }
 
   Status compute(OpContext& ctx) override {
     LockedVars vars;
-    MR_RETURN_IF_ERROR(vars.acquire(ctx, resource_, 1, dtype_of<T>));
+    MR_RETURN_IF_ERROR(vars.acquire(ctx, resource_, 1, dtype_of<T>, use_locking_));
     Tensor& params = vars.value(0);
     const Tensor& indices = ctx.input(1);
     const Tensor& updates = ctx.input(2);
@@ -84,6 +85,7 @@ class ScatterKernel : public OpKernel {
 
  private:
   bool resource_;
+  bool use_locking_ = true;
 };
 
 // Slice `i` of `shape`'s outer dims as TF prints it: "[0,1]".
@@ -104,11 +106,12 @@ class ScatterNdKernel : public OpKernel {
  public:
   explicit ScatterNdKernel(KernelInit& init) : resource_(init.op().rfind("Resource", 0) == 0) {
     if (!resource_) init.take_ref_input(0);
+    if (init.has_attr("use_locking")) init.get("use_locking", &use_locking_);
   }
 
   Status compute(OpContext& ctx) override {
     LockedVars vars;
-    MR_RETURN_IF_ERROR(vars.acquire(ctx, resource_, 1, dtype_of<T>));
+    MR_RETURN_IF_ERROR(vars.acquire(ctx, resource_, 1, dtype_of<T>, use_locking_));
     Tensor& params = vars.value(0);
     const Tensor& indices = ctx.input(1);
     const Tensor& updates = ctx.input(2);
@@ -156,6 +159,7 @@ class ScatterNdKernel : public OpKernel {
 
  private:
   bool resource_;
+  bool use_locking_ = true;
 };
 
 template <class Op>

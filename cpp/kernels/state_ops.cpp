@@ -1,10 +1,12 @@
 // Constants, placeholders, identities and variables (ref and resource).
 //
 // Ref variables follow TF's VariableV2: the op outputs the variable itself and
-// consumers that do not take a ref read its current value. Resource variables
-// live in the session under "container/shared_name"; updates copy the buffer
-// first when a reader still holds it, so a value already read never changes.
+// consumers that do not take a ref read its current value, aliasing its one
+// buffer, which Assign* update in place. Resource variables live in the
+// session under "container/shared_name"; updates copy the buffer first when a
+// reader still holds it, so a value already read never changes.
 #include "framework/registry.h"
+#include "kernels/util/var_update.h"
 #include "kernels/util/variable_util.h"
 
 namespace metarun {
@@ -129,7 +131,15 @@ class AssignKernel : public OpKernel {
           return invalid_argument(str_cat("Assign requires shapes of both tensors to match. lhs shape= ",
                                           shape_str(lhs), " rhs shape= ", shape_str(rhs.shape())));
       }
-      var->value = rhs.deep_copy();
+      if (var->initialized && var->value.dtype() == rhs.dtype() && var->value.shape() == rhs.shape() &&
+          !is_object_type(rhs.dtype())) {
+        // TF copies into the existing buffer: reads that alias it see the new
+        // value. (Strings get a new buffer: a concurrent reader of a string
+        // being rewritten could crash, where a float is merely racy.)
+        if (var->value.raw() != rhs.raw()) var->value.copy_from(rhs);
+      } else {
+        var->value = rhs.deep_copy();
+      }
       var->initialized = true;
     }
     ctx.set_output_ref(0, var);
@@ -140,19 +150,12 @@ class AssignKernel : public OpKernel {
   bool validate_shape_ = true;
 };
 
-// Makes `t` safe to modify in place: copies it when someone else holds it.
-void make_unique_buffer(Tensor* t) {
-  if (t->buffer().use_count() > 1) *t = t->deep_copy();
-}
-
 template <class T, bool kSub>
-Status add_into(const std::string& op, Var* var, const Tensor& delta) {
-  if (!var->initialized) return failed_precondition(str_cat("Attempting to use uninitialized value ", var->name));
-  if (var->value.shape() != delta.shape())
+Status add_into(const std::string& op, Tensor& value, const Tensor& delta) {
+  if (value.shape() != delta.shape())
     return invalid_argument(str_cat(op, " requires shapes of both tensors to match. lhs shape= ",
-                                    shape_str(var->value.shape()), " rhs shape= ", shape_str(delta.shape())));
-  make_unique_buffer(&var->value);
-  T* p = var->value.data<T>();
+                                    shape_str(value.shape()), " rhs shape= ", shape_str(delta.shape())));
+  T* p = value.data<T>();
   const T* d = delta.data<T>();
   for (int64_t i = 0, n = delta.num_elements(); i < n; ++i) p[i] = kSub ? T(p[i] - d[i]) : T(p[i] + d[i]);
   return Status();
@@ -161,20 +164,22 @@ Status add_into(const std::string& op, Var* var, const Tensor& delta) {
 template <class T, bool kSub>
 class AssignUpdateKernel : public OpKernel {
  public:
-  explicit AssignUpdateKernel(KernelInit& init) : op_(init.op()) { init.take_ref_input(0); }
+  explicit AssignUpdateKernel(KernelInit& init) : op_(init.op()) {
+    init.take_ref_input(0);
+    if (init.has_attr("use_locking")) init.get("use_locking", &use_locking_);
+  }
   Status compute(OpContext& ctx) override {
     MR_RETURN_IF_ERROR(need_ref(ctx, 0));
-    const std::shared_ptr<Var>& var = ctx.input_ref(0);
-    {
-      std::lock_guard<std::mutex> lock(var->mu);
-      MR_RETURN_IF_ERROR((add_into<T, kSub>(op_, var.get(), ctx.input(1))));
-    }
-    ctx.set_output_ref(0, var);
+    LockedVars vars;
+    MR_RETURN_IF_ERROR(vars.acquire(ctx, false, 1, DType::kInvalid, use_locking_));
+    MR_RETURN_IF_ERROR((add_into<T, kSub>(op_, vars.value(0), ctx.input(1))));
+    ctx.set_output_ref(0, vars.var(0));
     return Status();
   }
 
  private:
   std::string op_;
+  bool use_locking_ = false;
 };
 
 class IsVariableInitializedKernel : public OpKernel {
@@ -276,7 +281,9 @@ class AssignUpdateVariableKernel : public OpKernel {
     if (var->value.dtype() != ctx.input(1).dtype())
       return invalid_argument(str_cat("Trying to update variable with wrong dtype. Expected ",
                                       dtype_name(var->value.dtype()), " got ", dtype_name(ctx.input(1).dtype())));
-    return add_into<T, kSub>(op_, var.get(), ctx.input(1));
+    // A resource variable's earlier reads are values: copy before writing.
+    if (var->value.buffer().use_count() > 1) var->value = var->value.deep_copy();
+    return add_into<T, kSub>(op_, var->value, ctx.input(1));
   }
 
  private:

@@ -2,6 +2,12 @@
 // per-run resources: created by their op in a run, dropped when it ends.
 // A V3 handle is a DT_RESOURCE scalar; a V2 handle is a string vector
 // [container, name]; kernels accept either.
+//
+// Elements follow TF's rules: each is written once (gradient arrays add
+// repeated writes) and may not be written after it was read; an element that
+// was never written reads as zeros when its shape is known: from the array's
+// element shape (given, or with identical_element_shapes taken from the first
+// write) or, in a gradient array, from the forward array's element.
 #include <atomic>
 #include <cstring>
 
@@ -12,14 +18,23 @@ namespace metarun {
 namespace {
 
 struct TensorArray : Resource {
+  struct Element {
+    Tensor tensor;  // invalid: not written yet, or only a shape (reads as zeros)
+    Shape shape;
+    bool written = false;
+    bool read = false;
+    bool cleared = false;
+    bool local_copy = false;  // `tensor` is an aggregate this array owns
+  };
   std::mutex mu;
+  std::string name;
   DType dtype = DType::kInvalid;
   PartialShape element_shape;
+  bool identical_element_shapes = false;
   bool dynamic_size = false;
   bool clear_after_read = true;
-  std::vector<Tensor> elements;
-  std::vector<char> written;
-  std::vector<char> read_once;
+  bool is_grad = false;  // gradient arrays add repeated writes to one index
+  std::vector<Element> elements;
 };
 
 struct Stack : Resource {
@@ -75,19 +90,20 @@ class TensorArrayKernel : public OpKernel {
     if (init.has_attr("element_shape")) init.get("element_shape", &element_shape_);
     if (init.has_attr("dynamic_size")) init.get("dynamic_size", &dynamic_size_);
     if (init.has_attr("clear_after_read")) init.get("clear_after_read", &clear_after_read_);
+    if (init.has_attr("identical_element_shapes")) init.get("identical_element_shapes", &identical_element_shapes_);
   }
   Status compute(OpContext& ctx) override {
     int64_t size;
     MR_RETURN_IF_ERROR(scalar_index(ctx.input(0), &size));
     MR_REQUIRE(size >= 0, "Size should be >= 0.");
     auto ta = std::make_shared<TensorArray>();
+    ta->name = ctx.name();
     ta->dtype = dtype_;
     ta->element_shape = element_shape_;
+    ta->identical_element_shapes = identical_element_shapes_;
     ta->dynamic_size = dynamic_size_;
     ta->clear_after_read = clear_after_read_;
     ta->elements.resize(size);
-    ta->written.assign(size, 0);
-    ta->read_once.assign(size, 0);
     std::string key = new_key(ctx, "ta");
     ctx.resources().insert(key, ta);
     ctx.set_output(0, make_handle(key, v3_));
@@ -101,49 +117,113 @@ class TensorArrayKernel : public OpKernel {
   PartialShape element_shape_;
   bool dynamic_size_ = false;
   bool clear_after_read_ = true;
+  bool identical_element_shapes_ = false;
 };
 
+Status add_into(const Tensor& a, const Tensor& b, Tensor* out) {
+  *out = Tensor(a.dtype(), a.shape());
+  bool ok = dispatch(NumberTypes{}, a.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* x = a.data<T>();
+    const T* y = b.data<T>();
+    T* z = out->data<T>();
+    for (int64_t i = 0, n = a.num_elements(); i < n; ++i) z[i] = T(x[i] + y[i]);
+  });
+  if (!ok) return invalid_argument(str_cat("TensorArray cannot aggregate writes of dtype ", dtype_name(a.dtype())));
+  return Status();
+}
+
 Status write_element(TensorArray* ta, int64_t index, const Tensor& value) {
+  const std::string& name = ta->name;
+  if (index < 0 || (!ta->dynamic_size && index >= static_cast<int64_t>(ta->elements.size())))
+    return invalid_argument(str_cat("TensorArray ", name, ": Tried to write to index ", index,
+                                    " but array is not resizeable and size is: ", ta->elements.size()));
+  if (index >= static_cast<int64_t>(ta->elements.size())) ta->elements.resize(index + 1);
+  TensorArray::Element& t = ta->elements[index];
   if (value.dtype() != ta->dtype)
-    return invalid_argument(str_cat("TensorArray dtype is ", dtype_name(ta->dtype), " but Op is trying to write dtype ",
-                                    dtype_name(value.dtype()), "."));
-  if (index < 0) return invalid_argument(str_cat("Tried to write to index ", index, " but array size is: ",
-                                                 ta->elements.size()));
-  if (index >= static_cast<int64_t>(ta->elements.size())) {
-    if (!ta->dynamic_size)
-      return invalid_argument(str_cat("Tried to write to index ", index, " but array is not resizeable and size is: ",
-                                      ta->elements.size()));
-    ta->elements.resize(index + 1);
-    ta->written.resize(index + 1, 0);
-    ta->read_once.resize(index + 1, 0);
-  }
+    return invalid_argument(str_cat("TensorArray ", name, ": Could not write to TensorArray index ", index,
+                                    " because the value dtype is ", dtype_name(value.dtype()),
+                                    " but TensorArray dtype is ", dtype_name(ta->dtype), "."));
   if (!ta->element_shape.compatible_with(value.shape()))
-    return invalid_argument(str_cat("Could not write to TensorArray index ", index, ": element shape ",
-                                    shape_str(value.shape()), " is incompatible with ", ta->element_shape.str()));
-  if (ta->written[index] && !(ta->clear_after_read && ta->read_once[index]))
-    return invalid_argument(str_cat("Could not write to TensorArray index ", index,
+    return invalid_argument(str_cat("TensorArray ", name, ": Could not write to TensorArray index ", index,
+                                    " because the value shape is ", shape_str(value.shape()),
+                                    " which is incompatible with the TensorArray's inferred element shape: ",
+                                    ta->element_shape.str(), " (consider setting infer_shape=False)."));
+  if (ta->identical_element_shapes && !ta->element_shape.fully_defined()) {
+    ta->element_shape.unknown_rank = false;
+    ta->element_shape.dims = value.shape().vec();
+  }
+  if (t.read)
+    return invalid_argument(str_cat("TensorArray ", name, ": Could not write to TensorArray index ", index,
+                                    " because it has already been read."));
+  if (t.written && !ta->is_grad)
+    return invalid_argument(str_cat("TensorArray ", name, ": Could not write to TensorArray index ", index,
                                     " because it has already been written to."));
-  ta->elements[index] = value;
-  ta->written[index] = 1;
-  ta->read_once[index] = 0;
+  if (!t.written) {
+    t.tensor = value;
+    t.shape = value.shape();
+    t.written = true;
+    return Status();
+  }
+  // A gradient array: repeated writes add up.
+  if (value.shape() != t.shape)
+    return invalid_argument(str_cat("TensorArray ", name, ": Could not aggregate to TensorArray index ", index,
+                                    " because the existing shape is ", shape_str(t.shape),
+                                    " but the new input shape is ", shape_str(value.shape()), "."));
+  if (!t.tensor.valid() || t.tensor.num_elements() == 0) {
+    t.tensor = value;
+    return Status();
+  }
+  Tensor sum;
+  MR_RETURN_IF_ERROR(add_into(t.tensor, value, &sum));
+  t.tensor = sum;
+  t.local_copy = true;
   return Status();
 }
 
 Status read_element(TensorArray* ta, int64_t index, Tensor* out) {
-  if (index < 0 || index >= static_cast<int64_t>(ta->elements.size()))
-    return invalid_argument(str_cat("Tried to read from index ", index, " but array size is: ", ta->elements.size()));
-  if (!ta->written[index] || (ta->clear_after_read && ta->read_once[index])) {
-    if (ta->element_shape.fully_defined() && !ta->written[index]) {
-      // An unwritten element of a fully known shape reads as zeros, as in TF.
-      *out = Tensor(ta->dtype, ta->element_shape.dims);
-      std::memset(out->raw(), 0, out->nbytes());
-      return Status();
+  const std::string& name = ta->name;
+  const int64_t size = static_cast<int64_t>(ta->elements.size());
+  if (index < 0 || (!ta->is_grad && index >= size))
+    return invalid_argument(str_cat("Tried to read from index ", index, " but array size is: ", size));
+  if ((ta->is_grad && (index >= size || !ta->elements[index].written)) ||
+      (!ta->is_grad && !ta->elements[index].written)) {
+    // Never written: zeros, if the element's shape is known.
+    Shape shape;
+    if (ta->is_grad && index < size && !ta->elements[index].shape.empty()) {
+      shape = ta->elements[index].shape;  // the forward array's element
+    } else if (!ta->element_shape.fully_defined()) {
+      return invalid_argument(str_cat(
+          "TensorArray ", name, ": Could not read from TensorArray index ", index,
+          ".  Furthermore, the element shape is not fully defined: ", ta->element_shape.str(),
+          ".  It is possible you are working with a resizeable TensorArray and stop_gradients is not allowing "
+          "the gradients to be written.  If you set the full element_shape property on the forward "
+          "TensorArray, the proper all-zeros tensor will be returned instead of incurring this error."));
+    } else {
+      shape = ta->element_shape.dims;
     }
-    return invalid_argument(str_cat("Could not read from TensorArray index ", index,
-                                    ".  Furthermore, the element was cleared or never written to."));
+    const int64_t first = index >= size ? size : index;
+    if (index >= size) ta->elements.resize(index + 1);
+    for (int64_t i = first; i <= index; ++i) {
+      ta->elements[i].shape = shape;
+      ta->elements[i].written = true;
+    }
   }
-  *out = ta->elements[index];
-  if (ta->clear_after_read) ta->read_once[index] = 1;
+  TensorArray::Element& t = ta->elements[index];
+  if (t.cleared)
+    return invalid_argument(str_cat("TensorArray ", name, ": Could not read index ", index,
+                                    " twice because it was cleared after a previous read (perhaps try setting "
+                                    "clear_after_read = false?)."));
+  if (!t.tensor.valid() || t.tensor.num_elements() == 0) {
+    t.tensor = Tensor(ta->dtype, t.shape);
+    if (t.tensor.nbytes() && !is_object_type(ta->dtype)) std::memset(t.tensor.raw(), 0, t.tensor.nbytes());
+  }
+  *out = t.tensor;
+  if (ta->clear_after_read) {
+    t.tensor = Tensor();
+    t.cleared = true;
+  }
+  t.read = true;
   return Status();
 }
 
@@ -337,15 +417,24 @@ class TensorArrayGradKernel : public OpKernel {
                       "@" + source_;
     auto grad = std::dynamic_pointer_cast<TensorArray>(ctx.resources().lookup(key));
     if (!grad) {
+      // Same size and element shape as the forward array; each element the
+      // forward array holds gives its shape to the gradient's (so reading an
+      // element no gradient was written to gives zeros of that shape).
       grad = std::make_shared<TensorArray>();
       std::lock_guard<std::mutex> lock(ta->mu);
+      grad->name = ctx.name();
       grad->dtype = ta->dtype;
       grad->element_shape = ta->element_shape;
-      grad->dynamic_size = ta->dynamic_size;
-      grad->clear_after_read = false;
+      grad->identical_element_shapes = ta->identical_element_shapes;
+      grad->is_grad = true;
+      grad->clear_after_read = true;
       grad->elements.resize(ta->elements.size());
-      grad->written.assign(ta->elements.size(), 0);
-      grad->read_once.assign(ta->elements.size(), 0);
+      for (size_t i = 0; i < ta->elements.size(); ++i) {
+        if (!ta->elements[i].written) continue;
+        grad->elements[i].shape = ta->elements[i].shape;
+        grad->elements[i].written = true;
+      }
+      ta->dynamic_size = false;
       ctx.resources().insert(key, grad);
     }
     ctx.set_output(0, make_handle(key, v3_));

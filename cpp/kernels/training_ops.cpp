@@ -291,6 +291,7 @@ class ApplyKernel : public OpKernel {
     }
     if (!resource_)
       for (int i = 0; i < kVars; ++i) init.take_ref_input(i);
+    if (init.has_attr("use_locking")) init.get("use_locking", &use_locking_);
     if (init.has_attr("use_nesterov")) init.get("use_nesterov", &flags_.nesterov);
     if (init.has_attr("update_slots")) init.get("update_slots", &flags_.update_slots);
     if (init.has_attr("multiply_linear_by_lr")) init.get("multiply_linear_by_lr", &flags_.multiply_linear_by_lr);
@@ -298,7 +299,7 @@ class ApplyKernel : public OpKernel {
 
   Status compute(OpContext& ctx) override {
     LockedVars vars;
-    MR_RETURN_IF_ERROR(vars.acquire(ctx, resource_, kVars, dtype_of<T>));
+    MR_RETURN_IF_ERROR(vars.acquire(ctx, resource_, kVars, dtype_of<T>, use_locking_));
     std::array<C, 8> s;
     for (size_t k = 0; k < scalars_.size(); ++k) {
       const Tensor& t = ctx.input(scalars_[k]);
@@ -328,6 +329,7 @@ class ApplyKernel : public OpKernel {
   }
 
  private:
+  bool use_locking_ = false;
   // Rows of var (its first dimension) picked by `indices` take one step each,
   // in order, so repeated indices update the same row repeatedly as in TF.
   Status sparse_update(const Fn& fn, C* const* p, const Shape& shape, const Tensor& grad,

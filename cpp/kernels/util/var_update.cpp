@@ -19,7 +19,7 @@ Status lookup_resource(OpContext& ctx, int i, std::shared_ptr<Var>* out) {
 
 }  // namespace
 
-Status LockedVars::acquire(OpContext& ctx, bool resource, int n, DType dtype) {
+Status LockedVars::acquire(OpContext& ctx, bool resource, int n, DType dtype, bool use_locking) {
   vars_.assign(n, nullptr);
   for (int i = 0; i < n; ++i) {
     if (resource) {
@@ -54,8 +54,12 @@ Status LockedVars::acquire(OpContext& ctx, bool resource, int n, DType dtype) {
       return invalid_argument(str_cat("Trying to access variable ", v.name, " of dtype ",
                                       dtype_name(v.value.dtype()), " as ", dtype_name(dtype)));
   }
-  for (Var* v : order)
-    if (v->value.buffer().use_count() > 1) v->value = v->value.deep_copy();
+  if (resource)
+    for (Var* v : order)
+      if (v->value.buffer().use_count() > 1) v->value = v->value.deep_copy();
+  values_.resize(n);
+  for (int i = 0; i < n; ++i) values_[i] = vars_[i]->value;
+  if (!resource && !use_locking) locks_.clear();
   return Status();
 }
 

@@ -2,9 +2,10 @@
 // ops and the Scatter* ops): access to ref or resource variables, and scalar
 // arithmetic that rounds like TensorFlow's CPU kernels.
 //
-// Updates write into the variable's buffer; when another holder (a fetched or
-// in-flight value) shares that buffer it is copied first, so a value already
-// read never changes.
+// Ref variables are updated in place, as in TF: reads alias the buffer, so a
+// consumer ordered after the update sees it. Resource variables copy their
+// buffer first when another holder (a value read earlier) shares it, so a
+// value read from a resource variable never changes.
 #pragma once
 
 #include <algorithm>
@@ -17,19 +18,25 @@
 
 namespace metarun {
 
-// The variables at inputs [0, n) of an update op, locked for the op's
-// duration. Ref ops receive the variables themselves (the kernel must call
-// `init.take_ref_input(i)` for each); resource ops receive handles.
+// The variables at inputs [0, n) of an update op. Ref ops receive the
+// variables themselves (the kernel must call `init.take_ref_input(i)` for
+// each); resource ops receive handles.
 class LockedVars {
  public:
-  // Finds and locks the variables, checks they hold initialized values of
-  // `dtype` (kInvalid: any), and makes each buffer safe to modify.
-  Status acquire(OpContext& ctx, bool resource, int n, DType dtype);
-  Tensor& value(int i) { return vars_[i]->value; }
+  // Finds the variables, checks they hold initialized values of `dtype`
+  // (kInvalid: any) and makes resource variables' buffers safe to modify.
+  // With `use_locking` (always for resource variables) the variables stay
+  // locked until this object goes away; without it, ref variables are
+  // unlocked once their buffers are known and the update runs unlocked, as
+  // TF's does (concurrent unlocked updates may interleave element writes).
+  Status acquire(OpContext& ctx, bool resource, int n, DType dtype, bool use_locking = true);
+  // The variable's value: its own buffer, written in place.
+  Tensor& value(int i) { return values_[i]; }
   const std::shared_ptr<Var>& var(int i) const { return vars_[i]; }
 
  private:
   std::vector<std::shared_ptr<Var>> vars_;
+  std::vector<Tensor> values_;
   std::vector<std::unique_lock<std::mutex>> locks_;
 };
 
