@@ -24,6 +24,12 @@ std::string shape_str(const Shape& s) {
 
 namespace {
 
+struct SmallBuffer : Buffer {
+  static constexpr size_t kBytes = 64;
+  explicit SmallBuffer(size_t nbytes) : Buffer(storage, nbytes, nullptr) {}
+  alignas(16) char storage[kBytes];
+};
+
 template <class T>
 std::shared_ptr<Buffer> object_buffer(int64_t n) {
   T* p = new T[n > 0 ? n : 1];
@@ -82,6 +88,11 @@ Tensor::Tensor(DType dtype, Shape shape) : dtype_(base_type(dtype)), shape_(std:
     default: break;
   }
   size_t nbytes = static_cast<size_t>(n) * dtype_size(dtype_);
+  if (nbytes <= SmallBuffer::kBytes) {
+    // Scalars and tiny tensors: one allocation for the buffer and its bytes.
+    buf_ = std::make_shared<SmallBuffer>(nbytes);
+    return;
+  }
   // 64-byte alignment suits SIMD loads and BLAS; aligned_alloc needs a multiple.
   size_t alloc = nbytes ? (nbytes + 63) / 64 * 64 : 64;
   void* p = BufferCache::get().take(alloc);

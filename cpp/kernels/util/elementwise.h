@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cmath>
+#include <type_traits>
 
 #include "core/bcast.h"
 #include "framework/registry.h"
@@ -21,6 +22,7 @@ class BinaryKernel : public OpKernel {
   Status compute(OpContext& ctx) override {
     const Tensor& a = ctx.input(0);
     const Tensor& b = ctx.input(1);
+    if (a.shape() == b.shape() || a.rank() == 0 || b.rank() == 0) return same_shape_or_scalar(ctx, a, b);
     Broadcast bc;
     MR_RETURN_IF_ERROR(Broadcast::make({&a.shape(), &b.shape()}, &bc));
     MR_RETURN_IF_ERROR(Fn::check(a, b));
@@ -44,6 +46,34 @@ class BinaryKernel : public OpKernel {
       } else {
         const Out v = fn(*x, *y);
         for (int64_t i = 0; i < n; ++i) z[i] = v;
+      }
+    });
+    return Status();
+  }
+
+ private:
+  // No broadcasting to work out: equal shapes, or one side a scalar. The
+  // output may take over an input's buffer that nothing else holds.
+  Status same_shape_or_scalar(OpContext& ctx, const Tensor& a, const Tensor& b) {
+    MR_RETURN_IF_ERROR(Fn::check(a, b));
+    const bool a_shaped = b.rank() == 0 || a.shape() == b.shape();  // the output has the shape of a
+    const Shape& shape = a_shaped ? a.shape() : b.shape();
+    Tensor& out = std::is_same_v<T, Out> ? ctx.forward_or_allocate_output(a_shaped ? 0 : 1, 0, shape)
+                                         : ctx.allocate_output(0, shape);
+    const T* x = a.data<T>();
+    const T* y = b.data<T>();
+    Out* z = out.data<Out>();
+    const bool xs = a.rank() == 0 && !a_shaped, ys = b.rank() == 0;
+    Fn fn;
+    ctx.parallel_for(out.num_elements(), Fn::kCost, [&](int64_t lo, int64_t hi) {
+      if (ys && !xs) {
+        const T yv = *y;
+        for (int64_t i = lo; i < hi; ++i) z[i] = fn(x[i], yv);
+      } else if (xs) {
+        const T xv = *x;
+        for (int64_t i = lo; i < hi; ++i) z[i] = fn(xv, y[i]);
+      } else {
+        for (int64_t i = lo; i < hi; ++i) z[i] = fn(x[i], y[i]);
       }
     });
     return Status();
