@@ -1,7 +1,10 @@
 """Build the benchmark graphs with TensorFlow and write them as `.meta` files.
 
 Run once with TensorFlow installed (the graphs are committed, so run.py never needs
-this):  python benchmarks/models.py
+this):  python benchmarks/models.py [NAME ...]   (default: every graph)
+
+The two large graphs (`chain`, 4k nodes; `big`, 20k nodes) are stored gzipped;
+`meta_path` unpacks them into a scratch directory at run time.
 
 Every graph is TF1 graph mode with ref variables and v1 control flow (Enter/Exit/
 TensorArrayV3), exactly what a TF 1.x user saved. Only the `.meta` is written:
@@ -9,15 +12,38 @@ run.py makes the checkpoints at benchmark time with random weights, so the
 committed files stay small. Tensor names used by run.py are fixed by `name=`.
 """
 
+import gzip
 import os
+import shutil
 
 MODELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
+GZIPPED = ("chain", "big")  # thousands of nodes: committed as NAME.meta.gz
 
 MLP_SIZES = (784, 512, 512, 10)
 LSTM_UNITS = 128
 LSTM_INPUT = 64
 LSTM_STEPS = 50
 LOOP_COUNT = 100000
+
+CHAIN_LENGTH = 1000  # nodes in each chain of the `chain` graph
+CHAIN_SHAPES = {0: [], 1: [8], 4: [2, 2, 2, 2]}  # Identity chains by rank of the fed tensor
+CHAIN_ADDEND = 0.1  # the AddV2 chain computes x + c + c + ... (one shared Const c)
+
+BIG_BRANCHES = 128  # the 20k-node graph: parallel residual branches, summed by one AddN
+BIG_LAYERS = 28
+BIG_WIDTH = 16
+
+
+def meta_path(name, scratch_dir):
+    """The `.meta` file of graph `name`, unpacked into `scratch_dir` if gzipped."""
+    path = os.path.join(MODELS_DIR, name + ".meta")
+    if os.path.exists(path) or not os.path.exists(path + ".gz"):
+        return path
+    unpacked = os.path.join(scratch_dir, name + ".meta")
+    if not os.path.exists(unpacked):
+        with gzip.open(path + ".gz", "rb") as src, open(unpacked, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    return unpacked
 
 
 def _dense(tf, x, n_in, n_out, name):
@@ -123,6 +149,53 @@ def build_while(tf):
     tf.identity(i, name="count")
 
 
+def build_chain(tf):
+    """Executor overhead: chains of CHAIN_LENGTH nodes that do almost nothing.
+
+    `id<rank>_out` ends a chain of Identity ops on placeholder `x<rank>`;
+    `add_out` ends `x + c + c ...` on the float32 scalar `xa` (AddV2, one Const c);
+    `base` is a single Identity on `x0`, i.e. a run's fixed cost.
+    """
+    for rank, shape in CHAIN_SHAPES.items():
+        x = tf.compat.v1.placeholder(tf.float32, shape, name="x%d" % rank)
+        with tf.name_scope("id%d" % rank):
+            h = x
+            for _ in range(CHAIN_LENGTH - 1):
+                h = tf.identity(h)
+        tf.identity(h, name="id%d_out" % rank)
+    tf.identity(tf.compat.v1.get_default_graph().get_tensor_by_name("x0:0"), name="base")
+    xa = tf.compat.v1.placeholder(tf.float32, [], name="xa")
+    c = tf.constant(CHAIN_ADDEND, tf.float32, name="c")
+    with tf.name_scope("add"):
+        h = xa
+        for _ in range(CHAIN_LENGTH - 1):
+            h = tf.add(h, c)
+    tf.add(h, c, name="add_out")
+
+
+def build_big(tf):
+    """About 20k nodes of small work, as in a large TF1 model with small tensors.
+
+    BIG_BRANCHES parallel branches on `x` [batch, BIG_WIDTH]; each has its own
+    kernel [W, W] and bias [W] (ref variables) and BIG_LAYERS residual layers
+    h = act(h @ kernel + bias) + h * 0.5, act alternating tanh and relu; `out`
+    is the AddN of the branches.
+    """
+    x = tf.compat.v1.placeholder(tf.float32, [None, BIG_WIDTH], name="x")
+    half = tf.constant(0.5, tf.float32, name="half")
+    branches = []
+    for b in range(BIG_BRANCHES):
+        with tf.compat.v1.variable_scope("branch%d" % b):
+            w = tf.compat.v1.get_variable("kernel", [BIG_WIDTH, BIG_WIDTH], tf.float32)
+            bias = tf.compat.v1.get_variable("bias", [BIG_WIDTH], tf.float32)
+            h = x
+            for i in range(BIG_LAYERS):
+                z = tf.matmul(h, w) + bias
+                h = (tf.tanh(z) if i % 2 == 0 else tf.nn.relu(z)) + h * half
+            branches.append(h)
+    tf.add_n(branches, name="out")
+
+
 BUILDERS = {
     "seed": build_seed,
     "mlp": build_mlp,
@@ -130,16 +203,19 @@ BUILDERS = {
     "mlp_train": build_mlp_train,
     "lstm": build_lstm,
     "while": build_while,
+    "chain": build_chain,
+    "big": build_big,
 }
 
 
-def main():
+def main(names=None):
     import tensorflow as tf
     tf.compat.v1.disable_eager_execution()
     tf.compat.v1.disable_resource_variables()
     tf.compat.v1.disable_control_flow_v2()
     os.makedirs(MODELS_DIR, exist_ok=True)
-    for name, build in BUILDERS.items():
+    for name in names or BUILDERS:
+        build = BUILDERS[name]
         graph = tf.Graph()
         with graph.as_default():
             tf.compat.v1.set_random_seed(0)
@@ -149,8 +225,15 @@ def main():
             path = os.path.join(MODELS_DIR, name + ".meta")
             tf.compat.v1.train.export_meta_graph(path, saver_def=saver.as_saver_def()
                                                  if saver else None)
+        if name in GZIPPED:
+            with open(path, "rb") as src, open(path + ".gz", "wb") as raw:
+                with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as dst:  # reproducible bytes
+                    shutil.copyfileobj(src, dst)
+            os.remove(path)
+            path += ".gz"
         print("wrote %s (%d bytes)" % (path, os.path.getsize(path)))
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+    main(sys.argv[1:])
