@@ -6,6 +6,7 @@ Session.run, make_callable). onnxruntime runs the TF session's frozen inference
 graph converted by tf2onnx, so it exists only when TensorFlow does.
 """
 
+import functools
 import os
 
 import numpy as np
@@ -55,53 +56,110 @@ def _initial_value(name, shape, trainable, rng):
 
 
 class V1Engine(object):
-    """metarun or TensorFlow, through `v1` = the module's tf.compat.v1 surface."""
+    """metarun or TensorFlow, through `v1` = the module's tf.compat.v1 surface.
 
-    def __init__(self, name, v1, threads):
+    `configure(config)` may edit the ConfigProto of every session; `group`, if
+    given, limits the engine to the cases of that group (other than imports,
+    which no session setting changes)."""
+
+    def __init__(self, name, v1, threads, configure=None, group=None):
         self.name = name
         self._v1 = v1
         self._threads = threads
+        self._configure = configure
+        self._group = group
         self._sessions = {}
+
+    def applies(self, case):
+        return self._group is None or (case.group == self._group and case.mode != "import")
+
+    def _open(self, meta_path, prefix):
+        v1 = self._v1
+        graph = v1.Graph()
+        with graph.as_default():
+            saver = v1.train.import_meta_graph(meta_path)
+        config = v1.ConfigProto(intra_op_parallelism_threads=self._threads)
+        if self._configure:
+            self._configure(config)
+        sess = v1.Session(graph=graph, config=config)
+        if saver is not None:
+            saver.restore(sess, prefix)
+        return sess
 
     def session(self, meta_path, prefix):
         """One session per model, restored from `prefix` (cached across cases)."""
         if meta_path not in self._sessions:
-            v1 = self._v1
-            graph = v1.Graph()
-            with graph.as_default():
-                saver = v1.train.import_meta_graph(meta_path)
-            config = v1.ConfigProto(intra_op_parallelism_threads=self._threads)
-            sess = v1.Session(graph=graph, config=config)
-            if saver is not None:
-                saver.restore(sess, prefix)
-            self._sessions[meta_path] = sess
+            self._sessions[meta_path] = self._open(meta_path, prefix)
         return self._sessions[meta_path]
 
     def prepare(self, case, meta_path, prefix):
-        """(check, step) for `case`: check() -> outputs, step() -> the timed call."""
+        """(check, step) for `case`: check() -> outputs, step() -> the timed call.
+        For mode "first", step() instead sets up a fresh session and returns
+        (the timed call, a cleanup), see timing.Timing.measure_fresh."""
+        if case.mode == "first":
+            return self._prepare_first(case, meta_path, prefix)
         sess = self.session(meta_path, prefix)
         graph = sess.graph
         feeds = {graph.get_tensor_by_name(k): v for k, v in case.feeds.items()}
         fetches = [graph.as_graph_element(f) for f in case.fetches]
         targets = [graph.get_operation_by_name(t) for t in case.targets]
         after = [graph.as_graph_element(f) for f in case.after]
+        # One fetch is passed alone, as users write sess.run(y, feeds).
+        single = len(fetches) == 1 and not targets
+        fetch = fetches[0] if single else fetches + targets
 
         def check():
             out = sess.run(fetches + targets, feeds)[:len(fetches)]
             return out + (sess.run(after) if after else [])
 
-        if case.callable:
+        if case.mode == "import":
+            v1 = self._v1
+
+            def import_graph():
+                with v1.Graph().as_default():
+                    v1.train.import_meta_graph(meta_path)
+            return check, import_graph
+        if case.callable:  # f = sess.make_callable(y, [a, b]); f(12.0, 3.3)
             feed_list = list(feeds)
             values = [feeds[t] for t in feed_list]
-            fn = sess.make_callable(fetches, feed_list=feed_list)
-            return check, lambda: fn(*values)
-        timed = targets if targets else fetches
-        return check, lambda: sess.run(timed, feeds)
+            fn = sess.make_callable(fetch, feed_list)
+
+            def check_callable():
+                out = fn(*values)
+                return [out] if single else list(out)[:len(fetches)]
+            return check_callable, functools.partial(fn, *values)
+        return check, functools.partial(sess.run, targets if targets else fetch, feeds)
+
+    def _prepare_first(self, case, meta_path, prefix):
+        def fresh():
+            sess = self._open(meta_path, prefix)
+            graph = sess.graph
+            feeds = {graph.get_tensor_by_name(k): v for k, v in case.feeds.items()}
+            fetches = [graph.as_graph_element(f) for f in case.fetches]
+            return functools.partial(sess.run, fetches, feeds), sess.close
+
+        def check():
+            run, close = fresh()
+            try:
+                return run()
+            finally:
+                close()
+        return check, fresh
 
     def close(self):
         for sess in self._sessions.values():
             sess.close()
         self._sessions.clear()
+
+
+def _no_graph_optimizations(config):
+    """TensorFlow's executor on the graph as written: no Grappler, no L1 graph
+    optimizer (which would fold or remove the chains' nodes)."""
+    config.graph_options.rewrite_options.disable_meta_optimizer = True
+    config.graph_options.optimizer_options.opt_level = -1  # OptimizerOptions.L0
+    config.graph_options.optimizer_options.do_constant_folding = False
+    config.graph_options.optimizer_options.do_common_subexpression_elimination = False
+    config.graph_options.optimizer_options.do_function_inlining = False
 
 
 class OnnxEngine(object):
@@ -118,6 +176,8 @@ class OnnxEngine(object):
     def prepare(self, case, meta_path, prefix):
         if case.targets:
             raise Skip("a training step is not an inference graph")
+        if case.mode != "run":
+            raise Skip("no meta graph import: the model is converted ahead of time")
         import onnxruntime as ort
         key = (meta_path, tuple(case.fetches))
         if key not in self._models:
@@ -168,6 +228,8 @@ class NumpyEngine(object):
         self._weights = weights_by_model
 
     def prepare(self, case, meta_path, prefix):
+        if case.mode != "run":
+            raise Skip("no graph to import or plan")
         return case.numpy(self._weights[meta_path], case.feeds)
 
 
@@ -188,6 +250,8 @@ def make_engines(threads, want_tf=True):
             v1.logging.set_verbosity(v1.logging.ERROR)
             tf_engine = V1Engine("tensorflow", v1, threads)
             engines.append(tf_engine)
+            engines.append(V1Engine("tf.noopt", v1, threads, configure=_no_graph_optimizations,
+                                    group="overhead"))
         except ImportError as e:
             missing["tensorflow"] = "not importable (%s)" % e
     else:

@@ -8,6 +8,8 @@ the engines' fetches, `step()` is the call that is timed.
 
 import numpy as np
 
+import models
+
 ADAM = {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
 
 
@@ -141,4 +143,52 @@ def make_while(w, feeds):
         while i < n:
             i += 1
         return np.int32(i)
+    return (lambda: [step()]), step
+
+
+def make_chain_identity(rank):
+    """Identity forwards its input's buffer: a new view per node is the same work."""
+    def make(w, feeds):
+        x = np.asarray(feeds["x%d:0" % rank])
+
+        def step():
+            h = x
+            for _ in range(models.CHAIN_LENGTH):
+                h = h.view()
+            return h
+        return (lambda: [step()]), step
+    return make
+
+
+def make_chain_base(w, feeds):
+    x = np.asarray(feeds["x0:0"])
+    return (lambda: [x.view()]), x.view
+
+
+def make_chain_addv2(w, feeds):
+    x, c = np.float32(feeds["xa:0"]), np.float32(models.CHAIN_ADDEND)
+
+    def step():  # float32 scalars added one at a time, in the graph's order
+        h = x
+        for _ in range(models.CHAIN_LENGTH):
+            h = h + c
+        return h
+    return (lambda: [step()]), step
+
+
+def make_big(w, feeds):
+    x = feeds["x:0"]
+    half = np.float32(0.5)
+    params = [(w["branch%d/kernel" % b], w["branch%d/bias" % b])
+              for b in range(models.BIG_BRANCHES)]
+
+    def step():
+        total = None
+        for kernel, bias in params:
+            h = x
+            for i in range(models.BIG_LAYERS):
+                z = h @ kernel + bias
+                h = (np.tanh(z) if i % 2 == 0 else np.maximum(z, 0)) + h * half
+            total = h if total is None else total + h
+        return total
     return (lambda: [step()]), step

@@ -6,6 +6,7 @@ the call do not matter. Rounds, not single calls, are what the median is over:
 on a noisy 2-core machine one preempted call must not decide a number.
 """
 
+import gc
 import statistics
 import time
 
@@ -32,6 +33,21 @@ class Timing(object):
             samples.append((time.perf_counter() - t0) / calls)
         return {"min": min(samples), "median": statistics.median(samples), "max": max(samples),
                 "calls_per_round": calls, "rounds": self.rounds}
+
+    def measure_fresh(self, setup):
+        """Time one call per round on fresh state: `setup()` -> (fn, cleanup), both
+        untimed; only `fn()` is timed. One extra round first warms up and is dropped."""
+        samples = []
+        for _ in range(self.rounds + 1):
+            fn, cleanup = setup()
+            gc.collect()  # the previous round's garbage is not this call's cost
+            t0 = time.perf_counter()
+            fn()
+            samples.append(time.perf_counter() - t0)
+            cleanup()
+        samples = samples[1:]
+        return {"min": min(samples), "median": statistics.median(samples), "max": max(samples),
+                "calls_per_round": 1, "rounds": self.rounds}
 
 
 def format_seconds(seconds):
