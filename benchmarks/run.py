@@ -249,9 +249,12 @@ def _medians(entry, scale=1.0):
                      for name, res in entry["engines"].items() if res.get("median"))
 
 
+# Engines that run a chain as one node (Grappler's doing, see below): no net per-node figure.
+COLLAPSED = ("tensorflow", "onnxruntime")
+
+
 def overhead_summary(all_cases, table, sizes):
     """Per-node figures of the overhead group; returns them for --json."""
-    by_name = {c.name: c for c in all_cases}
     lines, out = [], {}
     base = table.get("chain.base")
     for case in all_cases:
@@ -261,7 +264,7 @@ def overhead_summary(all_cases, table, sizes):
         net = {}
         for name, res in entry["engines"].items():
             fixed = base and base["engines"].get(name, {}).get("median")
-            if res.get("median") and fixed:
+            if res.get("median") and fixed and name not in COLLAPSED:
                 net[name] = (res["median"] * case.per - fixed) / (case.per - 1)
         out[case.name] = {"per_node": {n: r["median"] for n, r in entry["engines"].items()
                                        if r.get("median")}, "net_per_node": net}
