@@ -1,8 +1,9 @@
 """Replay a TF-made case directory (case.json + arrays.npz + model files) through a TF1-style module.
 
 `replay_case(tf_module, case_dir)` performs the steps of case.json, in the format of
-shared/tfcases/README.md plus two additions described in tests/fixtures/cases/README.md
-(`type_urls` in check_collection, `op_error` in expect_error). It uses only the tf.compat.v1 user
+shared/tfcases/README.md plus the additions described in tests/fixtures/generate.py's docstring
+(`type_urls` in check_collection, `op_error` in expect_error, `op_count` in check_graph, the
+`import_meta` and `import_graph_def` steps). It uses only the tf.compat.v1 user
 API, so a case replays the same way through `metarun` and, to check the replayer and the cases
 themselves, through `tensorflow.compat.v1`:
 
@@ -26,7 +27,8 @@ DEFAULT_ATOL = 1e-6
 
 # Step kinds, by the key that identifies them.
 STEP_KINDS = ("restore", "restore_latest", "run", "save_and_reload", "check_collection",
-              "check_variables", "check_graph", "get_tensor", "get_operation", "expect_error")
+              "check_variables", "check_graph", "get_tensor", "get_operation", "expect_error",
+              "import_meta", "import_graph_def")
 
 
 class CaseMismatch(AssertionError):
@@ -302,6 +304,21 @@ class _Replay(object):
                 raise CaseMismatch("get_operation_by_name(%r) gave %r" % (spec["name"], op.name))
             if "type" in spec and op.type != spec["type"]:
                 raise CaseMismatch("op %s has type %s, expected %s" % (spec["name"], op.type, spec["type"]))
+        wanted = step["check_graph"].get("op_count")
+        if wanted is not None and len(graph.get_operations()) != wanted:
+            raise CaseMismatch("the graph has %d operations, expected %d" % (len(graph.get_operations()), wanted))
+
+    def _step_import_meta(self, step):
+        """A further import into the current graph (its Saver is not kept)."""
+        self.tf.train.import_meta_graph(os.path.join(self.dir, step["import_meta"]),
+                                        clear_devices=step.get("clear_devices", False),
+                                        import_scope=step.get("import_scope"))
+
+    def _step_import_graph_def(self, step):
+        graph_def = self.tf.GraphDef()
+        with open(os.path.join(self.dir, step["import_graph_def"]), "rb") as f:
+            graph_def.ParseFromString(f.read())
+        self.tf.import_graph_def(graph_def, name=step.get("name"))
 
     def _step_get_tensor(self, step):
         self.tf.get_default_graph().get_tensor_by_name(step["get_tensor"])
