@@ -12,6 +12,7 @@ from metarun.framework.dtypes import (  # noqa: F401 -- TF's public dtype names
     uint32, uint64, variant)
 from metarun.framework.graph import (
     Graph, GraphKeys, Operation, Tensor, get_default_graph, reset_default_graph)
+from metarun.framework.importer import import_graph_def
 from metarun.framework.io_kernels import run_host_op as _run_host_op
 from metarun.framework.session import (
     ConfigProto, InteractiveSession, RunMetadata, RunOptions, Session, get_default_session)
@@ -81,17 +82,15 @@ def constant(value, dtype=None, shape=None, name="Const"):
     return constant_op.constant(value, dtype, shape, name)
 
 
-def import_graph_def(graph_def, input_map=None, return_elements=None, name=None, op_dict=None,
-                     producer_op_list=None):
-    """Import a GraphDef into the default graph under `name` (default "import")."""
-    from metarun.framework import importer, protos
-    meta = protos.MetaGraphDef()
-    meta.graph_def.CopyFrom(graph_def)
-    if producer_op_list is not None:
-        meta.meta_info_def.stripped_op_list.CopyFrom(producer_op_list)
-    _, returned = importer.import_scoped_meta_graph(meta, import_scope="import" if name is None else name,
-                                                    input_map=input_map, return_elements=return_elements)
-    return returned
+# The protocol buffer classes tf.compat.v1 exports, loaded on first use.
+_PROTO_NAMES = ("AttrValue", "GraphDef", "MetaGraphDef", "NameAttrList", "NodeDef", "TensorInfo")
+
+
+def __getattr__(name):
+    if name in _PROTO_NAMES:
+        from metarun.framework import protos
+        return getattr(protos, name)
+    raise AttributeError("module 'metarun' has no attribute %r" % name)
 
 
 class _Compat(object):

@@ -349,6 +349,8 @@ class Graph(object):
         self._core = None
         self._seed = None
         self._version = 0
+        self._raw_collection_defs = {}  # the CollectionDefs of imported MetaGraphDefs, by key
+        self._attr_errors = {}  # op name -> why an attr could not be handed to the core
 
     # -- defaults and naming -------------------------------------------------
     @contextlib.contextmanager
@@ -433,6 +435,38 @@ class Graph(object):
     @contextlib.contextmanager
     def device(self, device_name):
         yield  # devices are recorded but metarun runs everything on the CPU
+
+    @contextlib.contextmanager
+    def _undo_on_error(self):
+        """Everything added inside the block (ops, op names, collection entries,
+        op signatures, the producer version) is taken back if the block raises:
+        a failed import leaves the graph as it was. Holding the lock keeps the
+        C++ mirror from picking up ops that may still be taken back."""
+        with self._lock:
+            n_ops = len(self._ops)
+            names = dict(self._names_in_use)
+            collections = {key: (items, list(items)) for key, items in self._collections.items()}
+            op_defs = set(self._op_defs)
+            raw_defs = dict(self._raw_collection_defs)
+            scalars = (self._producer, self._legacy_scalar_shapes, self._version)
+            try:
+                yield
+            except BaseException:
+                for op in self._ops[n_ops:]:
+                    if self._by_name.get(op.name) is op:
+                        del self._by_name[op.name]
+                    self._attr_errors.pop(op.name, None)
+                del self._ops[n_ops:]
+                self._names_in_use = names
+                self._collections = {}
+                for key, (items, saved) in collections.items():
+                    items[:] = saved
+                    self._collections[key] = items
+                for key in set(self._op_defs) - op_defs:
+                    del self._op_defs[key]
+                self._raw_collection_defs = raw_defs
+                self._producer, self._legacy_scalar_shapes, self._version = scalars
+                raise
 
     # -- operations -----------------------------------------------------------
     def _check_not_finalized(self):
@@ -589,8 +623,8 @@ class Graph(object):
                         continue
                     try:
                         attrs[key] = _core_attr(value)
-                    except Exception as e:  # noqa: BLE001 -- reported when the node runs
-                        attrs["_bad_value"] = ("s", str(e).encode())
+                    except Exception as e:  # noqa: BLE001 -- as in TF, reported when the node runs
+                        self._attr_errors.setdefault(op.name, "%s (attr '%s' of node %s)" % (e, key, op.name))
                 core.add_node(op.name, op.type, op.device,
                               [(t.op._id, t.value_index) for t in op._inputs],
                               [c._id for c in op._control_inputs], attrs,

@@ -69,6 +69,32 @@ def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None
     return saver
 
 
+def import_graph_def(graph_def, input_map=None, return_elements=None, name=None, op_dict=None,
+                     producer_op_list=None):
+    """tf.compat.v1.import_graph_def: the GraphDef's nodes into the default
+    graph under the name scope `name` ("import" when None, none when ""); no
+    collections, no Saver. All or nothing: a failed import adds no op."""
+    if not isinstance(graph_def, protos.GraphDef):
+        if not hasattr(graph_def, "SerializeToString"):
+            raise TypeError("graph_def must be a GraphDef proto.")
+        graph_def = protos.GraphDef.FromString(graph_def.SerializeToString())
+    g = graph_lib.get_default_graph()
+    scope = _mark_import_scope(g, "import" if name is None else name)
+    op_defs = {op.name: op for op in producer_op_list.op} if producer_op_list is not None else {}
+    with g._undo_on_error():
+        return _import_nodes(g, graph_def, scope, False, dict(input_map or {}), op_defs, return_elements)
+
+
+def _mark_import_scope(g, name):
+    """The scope an import prefixes names with, marked used as TF's name_scope
+    marks it (it stays taken even when the import fails)."""
+    if not name:
+        return ""
+    if name.endswith("/"):
+        return name[:-1]
+    return g.unique_name(name)
+
+
 def import_scoped_meta_graph(meta_graph_or_file, clear_devices=False, graph=None, import_scope=None,
                              input_map=None, unbound_inputs_col_name="unbound_inputs",
                              restore_collections_predicate=(lambda key: True), return_elements=None,
@@ -84,24 +110,23 @@ def import_scoped_meta_graph(meta_graph_or_file, clear_devices=False, graph=None
             raise ValueError("Graph contains unbound inputs: %s. Must provide these inputs through "
                              "input_map." % ",".join(values))
 
-    scope = g.unique_name(import_scope or "", mark_as_used=False) if import_scope else ""
-    if import_scope:
-        g.unique_name(import_scope)  # the import's name scope, as TF's name_scope marks it
-    graph_op_defs = {op.name: op for op in meta.meta_info_def.stripped_op_list.op}
-    for name, op_def in graph_op_defs.items():
-        g._op_defs.setdefault(name, op_def)
-    returned = _import_nodes(g, meta.graph_def, scope, clear_devices, input_map, graph_op_defs,
-                             return_elements)
-    tf_version = meta.meta_info_def.tensorflow_version
-    old_trainable = bool(tf_version) and _version_tuple(tf_version) < (1, 9)
-    _import_collections(g, meta, scope, restore_collections_predicate, unbound_inputs_col_name,
-                        old_trainable)
+    scope = _mark_import_scope(g, import_scope)
+    with g._undo_on_error():
+        graph_op_defs = {op.name: op for op in meta.meta_info_def.stripped_op_list.op}
+        for name, op_def in graph_op_defs.items():
+            g._op_defs.setdefault(name, op_def)
+        returned = _import_nodes(g, meta.graph_def, scope, clear_devices, input_map, graph_op_defs,
+                                 return_elements)
+        tf_version = meta.meta_info_def.tensorflow_version
+        old_trainable = bool(tf_version) and _version_tuple(tf_version) < (1, 9)
+        _import_collections(g, meta, scope, restore_collections_predicate, unbound_inputs_col_name,
+                            old_trainable)
 
-    var_list = {}
-    for v in g.get_collection(graph_lib.GraphKeys.GLOBAL_VARIABLES, scope or None):
-        if isinstance(v, variables_lib.Variable):
-            var_list[variables_lib.strip_name_scope(v.name, scope)] = v
-    saver = _make_saver(g, meta, import_scope, scope, var_list, saver_kwargs or {})
+        var_list = {}
+        for v in g.get_collection(graph_lib.GraphKeys.GLOBAL_VARIABLES, scope or None):
+            if isinstance(v, variables_lib.Variable):
+                var_list[variables_lib.strip_name_scope(v.name, scope)] = v
+        saver = _make_saver(g, meta, import_scope, scope, var_list, saver_kwargs or {})
     return saver, returned
 
 
@@ -134,6 +159,9 @@ def _split_input(name):
 
 
 def _import_nodes(g, graph_def, scope, clear_devices, input_map, graph_op_defs, return_elements):
+    """Add the GraphDef's nodes to `g`. Every node is converted, wired and
+    checked (attrs, input names and indices, input types) on detached
+    Operations first; the graph gains them only when all are valid."""
     producer = graph_def.versions.producer if graph_def.HasField("versions") else graph_def.version
     legacy_shapes = producer <= 21
     if g._producer is None:
@@ -143,120 +171,139 @@ def _import_nodes(g, graph_def, scope, clear_devices, input_map, graph_op_defs, 
     mapped = {}
     for key, value in input_map.items():
         op_name, idx = _split_input(key)
-        mapped[(op_name, idx)] = value
+        mapped[(op_name, idx)] = graph_lib._as_op(value) if idx < 0 else _as_tensor(value, g)
     used_keys = set()
 
-    names = {}  # name in the GraphDef -> new name in the graph
-    nodes = []
-    for node in graph_def.node:
-        new = protos.NodeDef()
-        new.CopyFrom(node)
-        full = prepend_name_scope(node.name, scope)
-        if full.lower() in g._names_in_use or full in g._by_name:
-            full = g.unique_name(full) if not scope else _unique_under(g, full)
-        names[node.name] = full
-        new.name = full
-        if clear_devices:
-            new.device = ""
-        op_def = op_def_lib.lookup(node.op, None) or graph_op_defs.get(node.op)
-        if op_def is None:
-            raise errors.NotFoundError(None, None, "Op type not registered '%s' in binary running on "
-                                       "metarun. Make sure the Op and Kernel are registered." % node.op)
-        op_def_lib.fill_default_attrs(new.attr, op_def)
-        if op_def is not graph_op_defs.get(node.op) and node.op in graph_op_defs:
-            op_def_lib.fill_default_attrs(new.attr, graph_op_defs[node.op])
-        if legacy_shapes and node.op in _LEGACY_SHAPE_OPS and "shape" in new.attr:
-            shape = new.attr["shape"].shape
-            if not shape.dim and not shape.unknown_rank:
-                shape.unknown_rank = True  # producer <= 21: `shape {}` meant "unknown"
-        if scope:
-            if "_class" in new.attr:
-                lst = new.attr["_class"].list
-                values = [prepend_name_scope(s.decode(), scope).encode() if s.startswith(b"loc:@") else s
-                          for s in lst.s]
-                del lst.s[:]
-                lst.s.extend(values)
-            if node.op in ("Enter", "RefEnter") and "frame_name" in new.attr:
-                new.attr["frame_name"].s = prepend_name_scope(new.attr["frame_name"].s.decode(), scope).encode()
-        try:
-            out_types = op_def_lib.output_types(graph_op_defs.get(node.op) or op_def, new.attr)
-        except (ValueError, KeyError) as e:
-            raise ValueError("Node '%s': %s" % (node.name, e)) from None
-        nodes.append((node, new, out_types, graph_op_defs.get(node.op) or op_def))
-        g._mark_name_used(full)
-
-    by_old = {node.name: i for i, (node, _, _, _) in enumerate(nodes)}
-    # Validate every input before changing the graph.
-    for node, _, _, _ in nodes:
-        for inp in node.input:
-            op_name, idx = _split_input(inp)
-            if (op_name, idx) in mapped:
-                continue
-            if op_name not in by_old:
-                raise ValueError("Node '%s': Unknown input node '%s'" % (node.name, inp))
     ops = []
-    for node, new, out_types, op_def in nodes:
-        op = graph_lib.Operation(g, new, out_types, op_def)
-        g._add_op(op)
-        ops.append(op)
-    for (node, new, _, _), op in zip(nodes, ops):
+    by_old = {}  # name in the GraphDef -> index in ops
+    for node in graph_def.node:
+        if node.name in by_old:
+            raise ValueError("Node '%s' is not unique" % node.name)
+        by_old[node.name] = len(ops)
+        ops.append(_convert_node(g, node, scope, clear_devices, graph_op_defs, legacy_shapes))
+
+    for node, op in zip(graph_def.node, ops):
         inputs, controls = [], []
         for inp in node.input:
             op_name, idx = _split_input(inp)
+            if idx >= 0 and controls:
+                raise ValueError("Node '%s': Control dependencies must come after regular dependencies"
+                                 % node.name)
             if (op_name, idx) in mapped:
                 used_keys.add((op_name, idx))
-                target = mapped[(op_name, idx)]
-                if idx < 0:
-                    controls.append(graph_lib._as_op(target))
-                else:
-                    inputs.append(_as_tensor(target, g))
+                (controls if idx < 0 else inputs).append(mapped[(op_name, idx)])
                 continue
+            if op_name not in by_old:
+                raise ValueError("Node '%s': Unknown input node '%s'" % (node.name, inp))
             src = ops[by_old[op_name]]
             if idx < 0:
                 controls.append(src)
+            elif idx >= len(src._outputs):
+                raise ValueError("Node '%s': Connecting to invalid output %d of source node %s which "
+                                 "has %d outputs." % (node.name, idx, op_name, len(src._outputs)))
             else:
-                if idx >= len(src._outputs):
-                    raise ValueError("Node '%s': Connecting to invalid output %d of source node %s which "
-                                     "has %d outputs." % (node.name, idx, op_name, len(src._outputs)))
                 inputs.append(src._outputs[idx])
         op._inputs = inputs
         op._control_inputs = controls
         del op._node_def.input[:]
-    for (node, _, _, op_def), op in zip(nodes, ops):
-        _check_input_types(node.name, op, op_def)
+    for op in ops:
+        _check_input_types(op)
     unused = [k for k in mapped if k not in used_keys and not (k[0] in by_old)]
     if unused:
         raise ValueError("Attempted to map inputs that were not found in graph_def: [%s]"
                          % ", ".join(("^" + n) if i < 0 else "%s:%d" % (n, i) for n, i in unused))
-    if not return_elements:
-        return None
-    result = []
-    for name in return_elements:
-        op_name, idx = _split_input(name)
-        op = ops[by_old[op_name]]
-        result.append(op if ":" not in name else op._outputs[idx])
+    result = None
+    if return_elements:
+        result = [_return_element(name, ops, by_old) for name in return_elements]
+    for op in ops:
+        g._add_op(op)
     return result
 
 
-def _check_input_types(name, op, op_def):
+def _convert_node(g, node, scope, clear_devices, graph_op_defs, legacy_shapes):
+    """A detached Operation for one NodeDef: named in `g`, defaults filled,
+    attrs checked against the op's signature (its inputs come later)."""
+    new = protos.NodeDef()
+    new.CopyFrom(node)
+    full = prepend_name_scope(node.name, scope)
+    if full.lower() in g._names_in_use or full in g._by_name:
+        full = g.unique_name(full) if not scope else _unique_under(g, full)
+    new.name = full
+    if clear_devices:
+        new.device = ""
+    op_def = op_def_lib.lookup(node.op, None) or graph_op_defs.get(node.op)
+    if op_def is None:
+        raise errors.NotFoundError(None, None, "Op type not registered '%s' in binary running on "
+                                   "metarun. Make sure the Op and Kernel are registered." % node.op)
+    op_def_lib.fill_default_attrs(new.attr, op_def)
+    graph_op_def = graph_op_defs.get(node.op)
+    if graph_op_def is not None and graph_op_def is not op_def:
+        op_def_lib.fill_default_attrs(new.attr, graph_op_def)
+    if legacy_shapes and node.op in _LEGACY_SHAPE_OPS and "shape" in new.attr:
+        shape = new.attr["shape"].shape
+        if not shape.dim and not shape.unknown_rank:
+            shape.unknown_rank = True  # producer <= 21: `shape {}` meant "unknown"
+    if scope:
+        if "_class" in new.attr:
+            lst = new.attr["_class"].list
+            values = [prepend_name_scope(s.decode(), scope).encode() if s.startswith(b"loc:@") else s
+                      for s in lst.s]
+            del lst.s[:]
+            lst.s.extend(values)
+        if node.op in ("Enter", "RefEnter") and "frame_name" in new.attr:
+            new.attr["frame_name"].s = prepend_name_scope(new.attr["frame_name"].s.decode(), scope).encode()
+    try:
+        op_def_lib.check_attrs(new.attr, op_def)
+    except ValueError as e:
+        raise ValueError("%s; NodeDef: {{node %s}}" % (e, full)) from None
+    signature = graph_op_def or op_def
+    try:
+        out_types = op_def_lib.output_types(signature, new.attr)
+    except (ValueError, KeyError) as e:
+        raise ValueError("Node '%s': %s" % (node.name, e)) from None
+    g._mark_name_used(full)
+    return graph_lib.Operation(g, new, out_types, signature)
+
+
+def _return_element(name, ops, by_old):
+    op_name, idx = _split_input(name)
+    is_tensor = ":" in name
+    if op_name not in by_old:
+        raise ValueError("Requested return %s '%s' not found in graph def"
+                         % ("tensor" if is_tensor else "node", name))
+    op = ops[by_old[op_name]]
+    if not is_tensor:
+        return op
+    if idx >= len(op._outputs):
+        raise ValueError("Invalid return output %d of node '%s', which has %d output(s)"
+                         % (idx, op_name, len(op._outputs)))
+    return op._outputs[idx]
+
+
+def _check_input_types(op):
     """TF's import-time check that inputs match the op's signature: kernels
     choose their element type from attrs, so a mismatch must never reach them."""
+    name = op.name
     try:
-        expected = op_def_lib.input_types(op_def, op._node_def.attr)
+        expected = op_def_lib.input_types(op._op_def, op._node_def.attr)
     except (ValueError, KeyError) as e:
         raise ValueError("Node '%s': %s" % (name, e)) from None
     actual = [t.dtype.as_datatype_enum for t in op._inputs]
     if len(expected) != len(actual):
-        raise ValueError("NodeDef '%s' expected %d inputs but %d are specified (op %s)"
-                         % (name, len(expected), len(actual), op.type))
+        raise ValueError("NodeDef expected inputs '%s' do not match %d inputs specified; NodeDef: {{node %s}}"
+                         % (", ".join(_type_name(t) for t in expected), len(actual), name))
     for i, (want, got) in enumerate(zip(expected, actual)):
         # A ref value may feed a non-ref input (it is read); the reverse is an error.
         if got == want or (want < 100 and got == want + 100):
             continue
         src = op._inputs[i]
         raise ValueError("Input %d of node %s was passed %s from %s incompatible with expected %s."
-                         % (i, name, dtypes.as_dtype(got)._tf_name(), src.name,
-                            dtypes.as_dtype(want)._tf_name()))
+                         % (i, name, _type_name(got), src.name, _type_name(want)))
+
+
+def _type_name(enum):
+    """A dtype enum as TF's messages spell it ('float', 'int32_ref')."""
+    return dtypes.as_dtype(enum)._tf_name() + ("_ref" if enum > 100 else "")
 
 
 def _unique_under(g, name):
@@ -318,8 +365,5 @@ def _import_collections(g, meta, scope, predicate, unbound_key, old_trainable):
                 elif scope and kind in ("float_list", "any_list"):
                     _log.warning("Cannot prepend name scope to %s value of collection %s", kind, key)
                 g.add_to_collection(key, v)
-    g._raw_collection_defs = getattr(g, "_raw_collection_defs", {})
     g._raw_collection_defs.update({k: meta.collection_def[k] for k in meta.collection_def})
 
-
-_ = dtypes

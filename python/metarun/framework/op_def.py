@@ -11,7 +11,7 @@ read only when first needed.
 import os
 import threading
 
-from metarun.framework import protos
+from metarun.framework import dtypes, protos
 
 _OP_LIST_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_op_list.pb")
 _lock = threading.Lock()
@@ -77,6 +77,81 @@ def input_types(op_def, attrs):
     for arg in op_def.input_arg:
         out.extend(_arg_types(arg, attrs))
     return out
+
+
+# AttrDef.type -> the AttrValue field holding such a value.
+_VALUE_FIELDS = {"string": "s", "int": "i", "float": "f", "bool": "b", "type": "type", "shape": "shape",
+                 "tensor": "tensor", "func": "func"}
+_FIELD_KINDS = {field: kind for kind, field in _VALUE_FIELDS.items()}
+
+
+def _value_kind(value):
+    """The attr type an AttrValue holds ('list(int)', 'type'...), or None when unset."""
+    field = value.WhichOneof("value")
+    if field != "list":
+        return _FIELD_KINDS.get(field, field)
+    for name in ("s", "i", "f", "b", "type", "shape", "tensor", "func"):
+        if len(getattr(value.list, name)):
+            return "list(%s)" % _FIELD_KINDS[name]
+    return "list"  # empty: any list type
+
+
+def _type_name(enum):
+    return dtypes.as_dtype(enum)._tf_name()
+
+
+def check_attrs(attrs, op_def):
+    """Raise ValueError unless every attr of `op_def` is present in `attrs` (a
+    NodeDef's attr map, defaults filled) with a value of its declared kind that
+    is allowed and not below its minimum. This is what TF checks when it imports
+    a node; attrs the OpDef does not declare are left alone."""
+    for attr in op_def.attr:
+        if attr.name not in attrs:
+            raise ValueError("NodeDef missing attr '%s' from Op<name=%s>" % (attr.name, op_def.name))
+        value = attrs[attr.name]
+        if value.WhichOneof("value") == "placeholder":
+            continue  # bound when the enclosing function is instantiated
+        want = attr.type
+        got = _value_kind(value)
+        is_list = want.startswith("list(")
+        if is_list:
+            if got not in (None, "list", want):
+                raise ValueError("AttrValue had value with type '%s' when '%s' expected for attr '%s'"
+                                 % (got, want, attr.name))
+        elif want != "any":
+            if got is None:
+                raise ValueError("AttrValue missing value with expected type '%s' for attr '%s'"
+                                 % (want, attr.name))
+            if got != want:
+                raise ValueError("AttrValue had value with type '%s' when '%s' expected for attr '%s'"
+                                 % (got, want, attr.name))
+        if want in ("type", "list(type)"):
+            types = list(value.list.type) if is_list else [value.type]
+            for t in types:
+                if t > 100:
+                    raise ValueError("AttrValue must not have reference type value of %s_ref for attr '%s'"
+                                     % (_type_name(t), attr.name))
+            allowed = attr.allowed_values.list.type if attr.HasField("allowed_values") else None
+            for t in types if allowed else ():
+                if t not in allowed:
+                    raise ValueError("Value for attr '%s' of %s is not in the list of allowed values: %s"
+                                     % (attr.name, _type_name(t), ", ".join(_type_name(a) for a in allowed)))
+        elif want in ("string", "list(string)") and attr.HasField("allowed_values"):
+            allowed = attr.allowed_values.list.s
+            for s in (value.list.s if is_list else [value.s]):
+                if s not in allowed:
+                    raise ValueError("Value for attr '%s' of \"%s\" is not in the list of allowed values: %s"
+                                     % (attr.name, s.decode("utf-8", "replace"),
+                                        ", ".join('"%s"' % a.decode("utf-8", "replace") for a in allowed)))
+        if attr.has_minimum:
+            if is_list:
+                n = max(len(getattr(value.list, f)) for f in ("s", "i", "f", "b", "type", "shape", "tensor", "func"))
+                if n < attr.minimum:
+                    raise ValueError("Length for attr '%s' of %d must be at least minimum %d"
+                                     % (attr.name, n, attr.minimum))
+            elif want == "int" and value.i < attr.minimum:
+                raise ValueError("Value for attr '%s' of %d must be at least minimum %d"
+                                 % (attr.name, value.i, attr.minimum))
 
 
 def is_stateful(op_type, graph_op_defs=None):

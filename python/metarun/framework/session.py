@@ -232,7 +232,17 @@ class BaseSession(object):
         except (ValueError, KeyError) as e:
             raise TypeError("Cannot interpret feed_dict key as Tensor: " + e.args[0]) from None
 
-    def _op_error(self, code, message, node_name):
+    def _op_error(self, code, message, node_name, needed=None):
+        """The tf.errors exception for a core failure; `needed` is the
+        (fetched ops, fed tensors) of the failed run."""
+        if needed is not None and self._graph._attr_errors:
+            # An attr the core could not be given (a Const whose tensor_content
+            # does not fit its shape) reaches it as missing: say why instead, as
+            # TF fails such a node when a run needs it.
+            bad = _first_attr_error(self._graph, *needed)
+            if bad is not None:
+                node_name = bad.name
+                code, message = errors.INVALID_ARGUMENT, self._graph._attr_errors[node_name]
         op = self._graph._by_name.get(node_name) if node_name else None
         if node_name:
             message = "%s\n\t [[{{node %s}}]]" % (message, node_name)
@@ -249,6 +259,23 @@ class BaseSession(object):
 
     def list_devices(self):
         return []
+
+
+def _first_attr_error(graph, roots, fed):
+    """The first op with an unconvertible attr among those a run of `roots`
+    (feeding the tensors in `fed`) needs, or None."""
+    seen = set()
+    stack = list(roots)
+    while stack:
+        op = stack.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        if op.name in graph._attr_errors:
+            return op
+        stack.extend(t.op for t in op._inputs if t not in fed)
+        stack.extend(op._control_inputs)
+    return None
 
 
 def _fetch_key(fetches):
@@ -297,6 +324,8 @@ class _Prepared(object):
                 self._sources.append((False, to_compute.index(t), bf16))
         self._rebuild = plan.rebuild
         self._session = session
+        self._roots = [t.op for t in to_compute] + plan.targets
+        self._fed = set(feed_index)
         self._callable = None
         if to_compute or plan.targets:
             graph = session._graph
@@ -308,7 +337,7 @@ class _Prepared(object):
                                               [(t.op._id, t.value_index) for t in to_compute],
                                               [op._id for op in plan.targets])
             except _core.StatusError as e:
-                raise session._op_error(*e.args) from None
+                raise session._op_error(*e.args, needed=self._needed()) from None
 
     def __call__(self, feed_dict):
         feeds = [convert(feed_dict[key]) for key, convert in zip(self._keys, self._converters)]
@@ -317,10 +346,14 @@ class _Prepared(object):
             try:
                 outs = self._callable(feeds)
             except _core.StatusError as e:
-                raise self._session._op_error(*e.args) from None
+                raise self._session._op_error(*e.args, needed=self._needed()) from None
         values = [feeds[i] if is_feed else _to_fetch_value(outs[i], bf16)
                   for is_feed, i, bf16 in self._sources]
         return self._rebuild(values)
+
+
+    def _needed(self):
+        return self._roots, self._fed
 
 
 def _feed_converter(tensor):

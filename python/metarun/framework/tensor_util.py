@@ -56,8 +56,8 @@ def to_numpy(tensor_proto):
     if tensor_proto.tensor_content:
         content = tensor_proto.tensor_content
         if len(content) != n * np_type.itemsize:
-            raise _fail("Cannot parse tensor from proto: tensor_content holds %d bytes, %s needs %d"
-                        % (len(content), shape, n * np_type.itemsize))
+            raise _fail("Cannot parse tensor from proto: tensor_content holds %d bytes, %s %s needs %d"
+                        % (len(content), dtype.name, shape, n * np_type.itemsize))
         return np.frombuffer(content, dtype=np_type.newbyteorder("<")).astype(np_type).reshape(shape)
     field = _VAL_FIELD.get(enum)
     if field is None:
