@@ -33,10 +33,23 @@ class Shape {
   Shape(It first, It last) { assign(first, last); }
   // Implicit, so a std::vector<int64_t> of dims can be passed where a Shape is expected.
   Shape(const std::vector<int64_t>& dims) { assign(dims.begin(), dims.end()); }  // NOLINT
-  Shape(const Shape& o) { assign(o.begin(), o.end()); }
+  Shape(const Shape& o) {
+    if (o.size_ <= kInlineRank) {
+      std::memcpy(inline_, o.data(), o.size_ * sizeof(int64_t));
+      size_ = o.size_;
+    } else {
+      assign(o.begin(), o.end());
+    }
+  }
   Shape(Shape&& o) noexcept { steal(o); }
   Shape& operator=(const Shape& o) {
-    if (this != &o) assign(o.begin(), o.end());
+    if (this == &o) return *this;
+    if (o.size_ <= capacity()) {
+      std::memcpy(data(), o.data(), o.size_ * sizeof(int64_t));
+      size_ = o.size_;
+    } else {
+      assign(o.begin(), o.end());
+    }
     return *this;
   }
   Shape& operator=(Shape&& o) noexcept {

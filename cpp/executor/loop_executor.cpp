@@ -3,7 +3,6 @@
 // input is dead or a dead value comes from Enter), dead NextIteration values
 // dropped (the loop ended), and Exits that never produced a live value sent
 // dead to the parent when their frame finishes.
-#include <deque>
 #include <map>
 
 #include "executor/loop_plan.h"
@@ -27,8 +26,15 @@ struct FrameInst {
   int sframe = 0;
   FrameInst* parent = nullptr;
   int64_t parent_iter = 0;
-  std::map<int64_t, std::unique_ptr<IterState>> iters;
+  // Live iterations (few: at most parallel_iterations), searched linearly.
+  std::vector<std::pair<int64_t, std::unique_ptr<IterState>>> iters;
+  std::vector<std::pair<int64_t, std::unique_ptr<IterState>>>::iterator find(int64_t iter) {
+    auto it = iters.begin();
+    while (it != iters.end() && it->first != iter) ++it;
+    return it;
+  }
   std::vector<std::pair<int, std::vector<Entry>>> constants;  // constant Enter -> outputs
+  std::vector<std::unique_ptr<IterState>> spare;  // finished iterations, reused
   std::vector<char> exit_live;
   std::map<std::pair<int, int64_t>, std::unique_ptr<FrameInst>> children;
 };
@@ -37,6 +43,7 @@ struct Task {
   int node;
   FrameInst* frame;
   int64_t iter;
+  IterState* state;  // stays valid: an iteration ends only after all its nodes fired
 };
 
 class LoopRun {
@@ -53,16 +60,22 @@ class LoopRun {
     IterState* it0 = iteration(&root_, 0);
     for (int c : frame_nodes_[0])
       if (it0->pending[plan_.nodes[c].local] == 0 && plan_.nodes[c].kind != LoopNode::Kind::kMerge)
-        ready_.push_back({c, &root_, 0});
+        ready_.push_back({c, &root_, 0, it0});
     for (size_t f = 0; f < feed_values.size(); ++f) {
       Entry e;
       e.tensor = feed_values[f];
       for (int pos : plan_.feed_fetch_positions[f]) results_[pos] = e;
-      for (auto& [consumer, k] : plan_.feed_consumers[f]) deliver(&root_, 0, consumer, k, e, false, false);
+      for (auto& [consumer, k] : plan_.feed_consumers[f]) deliver(&root_, it0, 0, consumer, k, e, false, false);
     }
-    while (!ready_.empty()) {
-      Task t = ready_.front();
-      ready_.pop_front();
+    while (head_ < ready_.size()) {
+      Task t = ready_[head_++];
+      if (head_ == ready_.size()) {
+        ready_.clear();
+        head_ = 0;
+      } else if (head_ >= 1024 && head_ * 2 >= ready_.size()) {
+        ready_.erase(ready_.begin(), ready_.begin() + head_);
+        head_ = 0;
+      }
       if (run_.should_stop()) {
         result.status = cancelled("Run cancelled");
         result.failed_node = plan_.nodes[t.node].item.node->name;
@@ -92,29 +105,33 @@ class LoopRun {
 
  private:
   IterState* iteration(FrameInst* f, int64_t iter) {
-    auto found = f->iters.find(iter);
+    auto found = f->find(iter);
     if (found != f->iters.end()) return found->second.get();
     const StaticFrame& sf = plan_.frames[f->sframe];
-    auto st = std::make_unique<IterState>();
+    std::unique_ptr<IterState> st;
     size_t n = sf.num_nodes;
-    st->inputs.resize(sf.num_inputs);
-    st->pending.assign(n, 0);
+    if (!f->spare.empty()) {
+      st = std::move(f->spare.back());
+      f->spare.pop_back();
+      for (Entry& e : st->inputs) e.clear();
+    } else {
+      st = std::make_unique<IterState>();
+      st->inputs.resize(sf.num_inputs);
+      st->pending.resize(n);
+    }
     st->dead_count.assign(n, 0);
     st->live.assign(n, 0);
     st->dead.assign(n, 0);
     st->dead_enter.assign(n, 0);
     st->fired.assign(n, 0);
+    st->num_fired = 0;
     for (int c : frame_nodes_[f->sframe]) {
       const LoopNode& ln = plan_.nodes[c];
       st->pending[ln.local] = ln.kind == LoopNode::Kind::kMerge ? ln.num_control : ln.num_data + ln.num_control;
     }
     IterState* raw = st.get();
-    f->iters.emplace(iter, std::move(st));
-    for (auto& [enter, outs] : f->constants) send_outputs_to(f, iter, enter, outs, true);
-    if (f != &root_) {
-      // Nodes with nothing to wait for in this frame (only constants feed them
-      // and they have arrived) are scheduled by the deliveries above.
-    }
+    f->iters.emplace_back(iter, std::move(st));
+    for (auto& [enter, outs] : f->constants) send_outputs_to(f, iter, raw, enter, outs, true);
     return raw;
   }
 
@@ -132,8 +149,8 @@ class LoopRun {
     return raw;
   }
 
-  void deliver(FrameInst* f, int64_t iter, int consumer, int k, const Entry& e, bool control, bool from_enter) {
-    IterState* st = iteration(f, iter);
+  void deliver(FrameInst* f, IterState* st, int64_t iter, int consumer, int k, const Entry& e, bool control,
+               bool from_enter, bool take = false) {
     const LoopNode& cn = plan_.nodes[consumer];
     const int l = cn.local;
     if (st->fired[l]) return;
@@ -145,7 +162,7 @@ class LoopRun {
       } else if (!e.dead) {
         if (!st->live[l]) {
           st->live[l] = 1;
-          st->inputs[cn.input_base + k] = e;
+          store(&st->inputs[cn.input_base + k], e, take);
         }
       } else {
         st->dead_count[l]++;
@@ -157,38 +174,54 @@ class LoopRun {
       if (control) {
         if (e.dead) st->dead[l] = 1;
       } else {
-        st->inputs[cn.input_base + k] = e;
         if (e.dead) st->dead[l] = 1;
+        store(&st->inputs[cn.input_base + k], e, take);
       }
       ready = --st->pending[l] == 0;
     }
     if (ready) {
       st->fired[l] = 1;
-      ready_.push_back({consumer, f, iter});
+      ready_.push_back({consumer, f, iter, st});
     }
+  }
+
+  static void store(Entry* slot, const Entry& e, bool take) {
+    if (take) *slot = std::move(const_cast<Entry&>(e));
+    else *slot = e;
   }
 
   // Sends a node's outputs to their consumers in (f, iter).
   void send_outputs_to(FrameInst* f, int64_t iter, int c, const std::vector<Entry>& outs, bool from_enter) {
+    send_outputs_to(f, iter, iteration(f, iter), c, outs, from_enter);
+  }
+  // With `may_move`, the last consumer of each output takes it over.
+  void send_outputs_to(FrameInst* f, int64_t iter, IterState* st, int c, const std::vector<Entry>& outs,
+                       bool from_enter, bool may_move = false) {
     const LoopNode& ln = plan_.nodes[c];
     bool node_dead = true;
     for (const Entry& e : outs) node_dead &= e.dead;
     if (outs.empty()) node_dead = false;
-    for (size_t o = 0; o < ln.outputs.size(); ++o)
-      for (auto& [consumer, k] : ln.outputs[o]) deliver(f, iter, consumer, k, outs[o], false, from_enter);
+    for (size_t o = 0; o < ln.outputs.size(); ++o) {
+      const auto& consumers = ln.outputs[o];
+      for (size_t j = 0; j < consumers.size(); ++j) {
+        bool take = may_move && j + 1 == consumers.size();
+        deliver(f, st, iter, consumers[j].first, consumers[j].second, outs[o], false, from_enter, take);
+      }
+    }
     Entry ctrl;
     ctrl.dead = node_dead;
-    for (int consumer : ln.control_outputs) deliver(f, iter, consumer, 0, ctrl, true, from_enter);
+    for (int consumer : ln.control_outputs) deliver(f, st, iter, consumer, 0, ctrl, true, from_enter);
   }
 
   Status fire(const Task& t) {
     const LoopNode& ln = plan_.nodes[t.node];
-    IterState* st = t.frame->iters.at(t.iter).get();
+    IterState* st = t.state;
     std::vector<Entry>& in = in_;
     std::vector<Entry>& out = out_;
-    in.assign(ln.num_data, Entry());
+    if (in.size() < static_cast<size_t>(ln.num_data)) in.resize(ln.num_data);
     for (int k = 0; k < ln.num_data; ++k) in[k] = std::move(st->inputs[ln.input_base + k]);
-    out.assign(ln.outputs.size(), Entry());
+    out.resize(ln.outputs.size());
+    for (Entry& e : out) e.clear();
     const int l = ln.local;
     if (ln.kind == LoopNode::Kind::kMerge) {
       // A Merge is dead when no live data input arrived or a control input was dead.
@@ -200,6 +233,7 @@ class LoopRun {
     } else {
       MR_RETURN_IF_ERROR(run_.process(ln.item, in.data(), out.data(), st->dead[l] != 0));
     }
+    for (int k = 0; k < ln.num_data; ++k) in[k].clear();
     if (ln.kind != LoopNode::Kind::kExit) record_fetches(t.frame, t.node, out);
     route(t, ln, out);
     st->num_fired++;
@@ -237,18 +271,21 @@ class LoopRun {
         break;
       }
       case LoopNode::Kind::kNextIteration:
-        if (!out.empty() && !out[0].dead) send_outputs_to(t.frame, t.iter + 1, t.node, out, false);
+        if (!out.empty() && !out[0].dead)
+          send_outputs_to(t.frame, t.iter + 1, iteration(t.frame, t.iter + 1), t.node, out, false, true);
         break;
       default:
-        send_outputs_to(t.frame, t.iter, t.node, out, false);
+        send_outputs_to(t.frame, t.iter, t.state, t.node, out, false, true);
     }
   }
 
   void maybe_finish_iteration(FrameInst* f, int64_t iter) {
     if (f == &root_) return;
-    auto found = f->iters.find(iter);
+    auto found = f->find(iter);
     if (found == f->iters.end() || found->second->num_fired < plan_.frames[f->sframe].num_nodes) return;
-    f->iters.erase(found);
+    f->spare.push_back(std::move(found->second));
+    if (found + 1 != f->iters.end()) *found = std::move(f->iters.back());
+    f->iters.pop_back();
     if (!f->iters.empty() || !f->children.empty()) return;
     finish_frame(f);
   }
@@ -274,7 +311,8 @@ class LoopRun {
   FrameInst root_;
   std::vector<std::vector<int>> frame_nodes_;  // plan nodes per static frame
   std::vector<Entry> in_, out_;                 // scratch for `fire`
-  std::deque<Task> ready_;
+  std::vector<Task> ready_;  // a FIFO: tasks from head_ on are pending
+  size_t head_ = 0;
   std::vector<Entry> results_;
 };
 
