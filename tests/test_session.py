@@ -166,3 +166,120 @@ def test_eval_and_run_use_the_default_session():
         assert read.eval() == np.float32(2.5)
     with pytest.raises(ValueError, match="default session"):
         read.eval()
+
+
+# --- make_callable (TF 2.21: with a feed_list a call is run(fetches, dict(zip(feed_list, args)), **kwargs);
+# without one the fetches are resolved when the callable is made) ---
+
+def _abc():
+    a = placeholder(tf.float32, [], name="a")
+    b = placeholder(tf.float32, [None], name="b")
+    c = binary("AddV2", a, b, name="c")
+    return a, b, c
+
+
+def test_make_callable_feeds_by_position_from_tensors_or_names():
+    a, b, c = _abc()
+    with tf.Session() as sess:
+        f = sess.make_callable(c, [a, "b:0"])
+        np.testing.assert_array_equal(f(1.0, [1, 2]), np.array([2.0, 3.0], np.float32))
+        np.testing.assert_array_equal(f(np.float32(2), np.array([1.0], np.float32)), [3.0])
+        assert sess.make_callable(a, (a,))(4.5) == np.float32(4.5)
+        Pair = collections.namedtuple("Pair", "p q")
+        structure = {"x": [c, (c, c.op)], "y": Pair(a, "c:0")}
+        got = sess.make_callable(structure, [a, b])(1.0, [2.0])
+        want = sess.run(structure, {a: 1.0, b: [2.0]})
+        assert isinstance(got["y"], Pair) and got["x"][1][1] is None
+        np.testing.assert_array_equal(got["x"][0], want["x"][0])
+        assert got["y"].p == want["y"].p
+        # A fetched feed is the value fed, as in run; of two entries naming one tensor the last wins.
+        fed, out = sess.make_callable([a, c], [a, b])(1.0, [2.0])
+        assert fed == np.float32(1.0) and out.tolist() == [3.0]
+        assert sess.make_callable(c, [a, "a:0", b])(1.0, 2.0, [2.0]).tolist() == [4.0]
+
+
+def test_make_callable_argument_count_as_tf():
+    """TF zips feed_list with the arguments: extra ones are ignored, a missing one is an unfed
+    placeholder when the run needs it."""
+    a, b, c = _abc()
+    with tf.Session() as sess:
+        f = sess.make_callable(c, [a, b])
+        assert f(1.0, [2.0], 3.0).tolist() == [3.0]
+        with pytest.raises(tf.errors.InvalidArgumentError):
+            f(1.0)
+        assert sess.make_callable(a, [a, b])(5.0) == np.float32(5.0)
+        assert f(1.0, [1.0]).tolist() == [2.0]  # the session still runs
+
+
+def test_make_callable_keywords_and_options():
+    a, b, c = _abc()
+    with tf.Session() as sess:
+        f = sess.make_callable(c, [a, b])
+        assert f(1.0, [2.0], options=tf.RunOptions(), run_metadata=tf.RunMetadata()).tolist() == [3.0]
+        with pytest.raises(TypeError):
+            f(1.0, [2.0], foo=1)
+        with pytest.raises(TypeError):
+            f(1.0, b=[2.0])
+        g = sess.make_callable(c, [a, b], accept_options=True)
+        assert g(1.0, [2.0], options=tf.RunOptions(), run_metadata=tf.RunMetadata()).tolist() == [3.0]
+        k = const(2.0, name="k")
+        assert sess.make_callable(k)() == np.float32(2.0)
+        assert sess.make_callable(k, [])() == np.float32(2.0)
+        with pytest.raises(TypeError):
+            sess.make_callable(k)(1.0)
+        with pytest.raises(TypeError):
+            sess.make_callable(k)(options=None)
+        opts = sess.make_callable(k, accept_options=True)
+        assert opts(options=tf.RunOptions(), run_metadata=tf.RunMetadata()) == np.float32(2.0)
+        assert opts(None, None) == np.float32(2.0)
+        assert sess.make_callable(k.op)() is None
+
+
+def test_make_callable_errors_where_tf_raises_them():
+    a, b, c = _abc()
+    with tf.Session() as sess:
+        with pytest.raises(TypeError, match="`feed_list` must be a list or tuple"):
+            sess.make_callable(c, a)
+        with pytest.raises(TypeError, match="`feed_list` must be a list or tuple"):
+            sess.make_callable(c, iter([a, b]))
+        # Without a feed_list the fetches are resolved at once ...
+        with pytest.raises(ValueError, match="cannot be interpreted as a Tensor"):
+            sess.make_callable("zz:0")
+        with pytest.raises(TypeError, match="Cannot be None"):
+            sess.make_callable(None)
+        # ... with one, bad feeds and fetches raise when the callable runs, with run's errors.
+        bad_feed = sess.make_callable(c, ["zz:0"])
+        with pytest.raises(TypeError, match="Cannot interpret feed_dict key as Tensor"):
+            bad_feed(1.0)
+        bad_fetch = sess.make_callable("zz:0", [a])
+        with pytest.raises(ValueError, match="cannot be interpreted as a Tensor"):
+            bad_fetch(1.0)
+        f = sess.make_callable(c, [a, b])
+        with pytest.raises(ValueError, match="Cannot feed value of shape"):
+            f([1.0], [1.0])
+        with pytest.raises(TypeError, match="The value of a feed cannot be a tf.Tensor"):
+            f(a, [1.0])
+        assert f(1.0, [1.0]).tolist() == [2.0]
+        k = sess.make_callable(c.op, [a, b])
+    for call in (lambda: f(1.0, [1.0]), lambda: k(1.0, [1.0])):
+        with pytest.raises(RuntimeError, match="closed Session"):
+            call()
+    with pytest.raises(RuntimeError, match="closed Session"):
+        sess.make_callable(c.op)()
+
+
+def test_make_callable_resolves_once_and_does_not_go_through_run(monkeypatch):
+    """The callable feeds a plan prepared when it was made: a call with one argument per feed
+    builds no feed_dict and calls no run()."""
+    a, b, c = _abc()
+    with tf.Session() as sess:
+        f = sess.make_callable(c, [a, b])
+        g = sess.make_callable([c, {"a": a}], [a, b], accept_options=True)
+
+        def no_run(*args, **kwargs):
+            raise AssertionError("run() called")
+        monkeypatch.setattr(sess, "run", no_run)
+        for _ in range(3):
+            assert f(1.0, [2.0]).tolist() == [3.0]
+            out = g(1.0, [2.0], options=tf.RunOptions())
+            assert out[0].tolist() == [3.0] and out[1]["a"] == np.float32(1.0)

@@ -77,6 +77,11 @@ def _is_namedtuple(x):
     return isinstance(x, tuple) and hasattr(x, "_fields")
 
 
+def _is_structure(fetches):
+    return (isinstance(fetches, (list, tuple, collections.abc.Mapping))
+            or hasattr(type(fetches), "__attrs_attrs__"))
+
+
 class _FetchPlan(object):
     """The flattened fetches of one `run` call and how to rebuild them."""
 
@@ -86,6 +91,8 @@ class _FetchPlan(object):
         self.targets = []     # unique Operations to run
         self._index = {}
         self.rebuild = self._map(fetches)
+        # One Tensor (or name of one), not in a structure: its value is the result.
+        self.single_tensor = len(self.tensors) == 1 and not self.targets and not _is_structure(fetches)
 
     def _leaf(self, fetch):
         if fetch is None:
@@ -205,23 +212,28 @@ class BaseSession(object):
         key = _cache_key(fetches, feed_dict)
         prepared = self._prepared.get(key) if key is not None else None
         if prepared is None:
-            if not self._graph._ops:
-                raise RuntimeError("The Session graph is empty. Add operations to the graph before "
-                                   "calling run().")
-            feed_keys = self._resolve_feed_keys(feed_dict)
-            plan = _FetchPlan(self._graph, fetches)
-            prepared = _Prepared(self, plan, feed_keys)
+            prepared = self._prepare(fetches, self._resolve_feed_keys(feed_dict))
             if key is not None:
                 if len(self._prepared) >= 256:
                     self._prepared.clear()
                 self._prepared[key] = prepared
         return prepared(feed_dict)
 
-    def _resolve_feed_keys(self, feed_dict):
-        """[(key, Tensor)] in feed_dict order; of two keys naming one tensor the last wins."""
+    def _prepare(self, fetches, feed_keys):
+        """A _Prepared for `fetches`, fed by `feed_keys` ([(key, Tensor)])."""
+        plan = _FetchPlan(self._graph, fetches)
+        return _Prepared(self, plan, feed_keys)
+
+    def _resolve_feed_keys(self, feed_dict, names=None):
+        """[(key, Tensor)] in feed_dict order; of two keys naming one tensor the
+        last wins. `names[key]` names the tensor of `key` when given (else the
+        key does); the empty-graph check comes first, as in TF's run."""
+        if not self._graph._ops:
+            raise RuntimeError("The Session graph is empty. Add operations to the graph before "
+                               "calling run().")
         by_tensor = {}
         for key in (feed_dict or ()):
-            by_tensor[self._feed_key(key)] = key
+            by_tensor[self._feed_key(key if names is None else names[key])] = key
         return [(key, tensor) for tensor, key in by_tensor.items()]
 
     def _feed_key(self, key):
@@ -249,16 +261,58 @@ class BaseSession(object):
         return errors._error_from_code(code, message, node_def=op.node_def if op else None, op=op)
 
     def make_callable(self, fetches, feed_list=None, accept_options=False):
-        feed_list = list(feed_list or [])
+        """A function running `fetches`, its arguments feeding `feed_list`.
+
+        As in TF: with a feed_list, a call means run(fetches, dict(zip(feed_list,
+        args)), **kwargs) (extra arguments are ignored, a missing one is a missing
+        feed, bad feeds or fetches raise when called); without one, the fetches
+        are resolved now and the function takes no feeds (only `options` and
+        `run_metadata`, with accept_options). Feeds and fetches are resolved
+        once here, so a call with one argument per feed only converts them and
+        runs the prepared plan."""
+        if feed_list is None:
+            prepared = None if self._closed else self._prepare(fetches, [])
+            if accept_options:
+                def call_with_options(options=None, run_metadata=None):
+                    self._check_open()
+                    return prepared(())
+                return call_with_options
+
+            def call():
+                self._check_open()
+                return prepared(())
+            return call
+        if not isinstance(feed_list, (list, tuple)):
+            raise TypeError("Argument `feed_list` must be a list or tuple. Received: feed_list=%s" % (feed_list,))
+        feed_list = list(feed_list)
+        prepared = None
+        if not self._closed:
+            try:
+                # Keys are argument positions: a prepared call reads its feeds from the args tuple.
+                prepared = self._prepare(fetches, self._resolve_feed_keys(dict.fromkeys(range(len(feed_list))),
+                                                                          feed_list))
+            except Exception:  # noqa: BLE001 -- TF reports bad feeds and fetches when the callable runs
+                pass
+        n = len(feed_list)
 
         def call(*args, **kwargs):
-            if len(args) != len(feed_list):
-                raise TypeError("Expected %d feed values, got %d" % (len(feed_list), len(args)))
-            return self.run(fetches, dict(zip(feed_list, args)), **kwargs)
+            if prepared is None or len(args) != n or (kwargs and not _RUN_KWARGS.issuperset(kwargs)):
+                return self.run(fetches, dict(zip(feed_list, args)), **kwargs)
+            if self._closed:
+                raise RuntimeError("Attempted to use a closed Session.")
+            return prepared(args)
         return call
+
+    def _check_open(self):
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
 
     def list_devices(self):
         return []
+
+
+# The keyword arguments of run() a callable takes (accepted and ignored, as run does).
+_RUN_KWARGS = frozenset(("options", "run_metadata"))
 
 
 def _first_attr_error(graph, roots, fed):
@@ -311,8 +365,7 @@ class _Prepared(object):
     does."""
 
     def __init__(self, session, plan, feed_keys):
-        self._keys = [key for key, _ in feed_keys]
-        self._converters = [_feed_converter(t) for _, t in feed_keys]
+        self._feeds = [(key, _feed_converter(t)) for key, t in feed_keys]
         feed_index = {t: i for i, (_, t) in enumerate(feed_keys)}
         to_compute = [t for t in plan.tensors if t not in feed_index]
         self._sources = []  # per unique fetched tensor: (is_feed, index, is_bfloat16)
@@ -322,6 +375,10 @@ class _Prepared(object):
                 self._sources.append((True, feed_index[t], bf16))
             else:
                 self._sources.append((False, to_compute.index(t), bf16))
+        # The common case: the core computes every fetched tensor, in order, none bfloat16.
+        self._direct = all(not is_feed and i == k and not bf16
+                           for k, (is_feed, i, bf16) in enumerate(self._sources))
+        self._single = self._direct and plan.single_tensor
         self._rebuild = plan.rebuild
         self._session = session
         self._roots = [t.op for t in to_compute] + plan.targets
@@ -340,17 +397,24 @@ class _Prepared(object):
                 raise session._op_error(*e.args, needed=self._needed()) from None
 
     def __call__(self, feed_dict):
-        feeds = [convert(feed_dict[key]) for key, convert in zip(self._keys, self._converters)]
+        """Run with the values `feed_dict[key]` (a dict, or the args tuple of a
+        callable whose keys are positions)."""
+        feeds = [convert(feed_dict[key]) for key, convert in self._feeds]
         outs = ()
         if self._callable is not None:
             try:
                 outs = self._callable(feeds)
             except _core.StatusError as e:
                 raise self._session._op_error(*e.args, needed=self._needed()) from None
-        values = [feeds[i] if is_feed else _to_fetch_value(outs[i], bf16)
-                  for is_feed, i, bf16 in self._sources]
+        if self._single:
+            arr = outs[0]
+            return arr[()] if arr.ndim == 0 else arr
+        if self._direct:
+            values = [arr[()] if arr.ndim == 0 else arr for arr in outs]
+        else:
+            values = [feeds[i] if is_feed else _to_fetch_value(outs[i], bf16)
+                      for is_feed, i, bf16 in self._sources]
         return self._rebuild(values)
-
 
     def _needed(self):
         return self._roots, self._fed
@@ -372,15 +436,23 @@ def _feed_converter(tensor):
                 raise ValueError("Cannot feed value of shape %r for Tensor %s, which has shape %s"
                                  % (value.shape, tensor.name, tensor.shape))
             return value
-        if (kind is float or kind is int) and float_type and scalar_ok:
-            return np.asarray(value, np_type)
         if isinstance(value, graph_lib.Tensor):
             raise TypeError("The value of a feed cannot be a tf.Tensor object. Acceptable feed values "
                             "include Python scalars, strings, lists, numpy ndarrays, or TensorHandles. "
                             "For reference, the tensor object was %s which was passed to the argument "
                             "`feed_dict` with key %s." % (value, tensor.name))
         return _convert_feed_value(tensor, value)
-    return convert
+
+    if not (float_type and scalar_ok):
+        return convert
+    asarray = np.asarray
+
+    def convert_float_scalar(value):  # Python numbers into a float scalar: the common feed
+        kind = type(value)
+        if kind is float or kind is int:
+            return asarray(value, np_type)
+        return convert(value)
+    return convert_float_scalar
 
 
 def _to_fetch_value(arr, bf16):
