@@ -283,3 +283,60 @@ def test_make_callable_resolves_once_and_does_not_go_through_run(monkeypatch):
             assert f(1.0, [2.0]).tolist() == [3.0]
             out = g(1.0, [2.0], options=tf.RunOptions())
             assert out[0].tolist() == [3.0] and out[1]["a"] == np.float32(1.0)
+
+
+# --- Tensor.eval, Operation.run, Variable.eval and load (errors as TF 2.21's) ---
+
+def test_eval_and_run_use_the_given_or_default_session():
+    import os
+    seed = os.path.join(os.path.dirname(__file__), "fixtures", "cases", "seed_ex1_ref")
+    saver = tf.train.import_meta_graph(os.path.join(seed, "model_ex1.meta"))
+    g = tf.get_default_graph()
+    v4 = g.get_tensor_by_name("v4:0")
+    (vx,) = tf.global_variables()
+    feed = {"v1:0": 12.0, "v2:0": 3.3}
+    with pytest.raises(ValueError, match="Cannot evaluate tensor using `eval\\(\\)`: No default session"):
+        v4.eval(feed)
+    with pytest.raises(ValueError, match="Cannot execute operation using `run\\(\\)`: No default session"):
+        vx.initializer.run()
+    with pytest.raises(ValueError, match="Cannot evaluate tensor using `eval\\(\\)`: No default session"):
+        vx.eval()
+    with pytest.raises(ValueError, match="Either session argument should be provided"):
+        vx.load(1.0)
+    sess = tf.Session()
+    saver.restore(sess, os.path.join(seed, "model_ex1"))
+    assert v4.eval(feed, session=sess) == np.float32(59.6)
+    with sess.as_default():
+        assert v4.eval(feed) == np.float32(59.6)
+        vx.load(2.0)
+        assert vx.eval() == np.float32(2.0)
+        vx.initializer.run()
+        assert vx.eval(session=sess) != np.float32(2.0)
+    other = tf.Session(graph=tf.Graph())
+    with pytest.raises(ValueError, match="Cannot use the given session to evaluate tensor"):
+        v4.eval(feed, session=other)
+    with other.as_default():
+        with pytest.raises(ValueError, match="Cannot use the default session to evaluate tensor"):
+            v4.eval(feed)
+        with pytest.raises(ValueError, match="Cannot use the default session to execute operation"):
+            vx.initializer.run()
+    saver.restore(sess, os.path.join(seed, "model_ex1"))  # the sessions are still usable
+    assert v4.eval(feed, session=sess) == np.float32(59.6)
+
+
+def test_graph_modules_know_nothing_of_sessions():
+    """DESIGN: a Graph knows nothing of Sessions; session.py installs how eval/run reach one."""
+    import ast
+    import metarun.framework.graph as graph_mod
+    import metarun.framework.variables as variables_mod
+    for module in (graph_mod, variables_mod):
+        with open(module.__file__, encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+        imported = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                imported.update("%s.%s" % (node.module, a.name) for a in node.names)
+                imported.add(node.module)
+        assert not any("session" in name for name in imported), (module.__name__, sorted(imported))

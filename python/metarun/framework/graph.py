@@ -17,6 +17,17 @@ from metarun.framework import dtypes, op_def as op_def_lib, protos, tensor_util
 from metarun.framework.tensor_shape import TensorShape
 
 
+def _no_session_runner(element, feed_dict, session, what):
+    raise RuntimeError("Cannot %s %s: no Session implementation is loaded" % (what, element.name))
+
+
+# How Tensor.eval, Operation.run and Variable.eval/load reach a Session:
+# `_session_runner(element, feed_dict, session, "eval", "run" or "load")` runs the
+# element in `session` (None: the default session). session.py installs it, so
+# a Graph knows nothing of Sessions.
+_session_runner = _no_session_runner
+
+
 class GraphKeys(object):
     """Standard collection names, as in tf.compat.v1.GraphKeys."""
     GLOBAL_VARIABLES = "variables"
@@ -109,8 +120,7 @@ class Tensor(object):
         return [op for op in self.graph.get_operations() if any(t is self for t in op.inputs)]
 
     def eval(self, feed_dict=None, session=None):
-        from metarun.framework import session as session_lib
-        return session_lib._eval_using_default_session(self, feed_dict, self.graph, session)
+        return _session_runner(self, feed_dict, session, "eval")
 
     def _as_graph_element(self):
         return self
@@ -205,8 +215,7 @@ class Operation(object):
         return [("loc:@" + self.name).encode()]
 
     def run(self, feed_dict=None, session=None):
-        from metarun.framework import session as session_lib
-        session_lib._run_using_default_session(self, feed_dict, self.graph, session)
+        _session_runner(self, feed_dict, session, "run")
 
     def _static_shape(self, index):
         attrs = self._node_def.attr

@@ -52,25 +52,41 @@ def get_default_session():
     return stack[-1] if stack else None
 
 
+# Per caller ("eval", "run", "load"): what is being done, to what, and the call to suggest.
+_DEFAULT_SESSION_USES = {
+    "eval": ("evaluate tensor using `eval()`", "evaluate tensor", "tensor", "`eval(session=sess)`"),
+    "run": ("execute operation using `run()`", "execute operation", "operation", "`run(session=sess)`"),
+    "load": (None, "load the variable", "variable", "`load(value, session=sess)`"),
+}
+
+
 def _resolve_session(graph, session, what):
+    """The session to run in (given or default), with TF's ValueErrors."""
+    doing, action, thing, call = _DEFAULT_SESSION_USES[what]
     if session is None:
         session = get_default_session()
         if session is None:
-            raise ValueError("Cannot %s using the default session (session not specified). Pass an "
-                             "explicit session to `%s(session=sess)` or use `with sess.as_default():`."
-                             % (what, what))
+            if doing is None:
+                raise ValueError("Either session argument should be provided or default session should be "
+                                 "established")
+            raise ValueError("Cannot %s: No default session is registered. Use `with sess.as_default()` or "
+                             "pass an explicit session to %s" % (doing, call))
         if session.graph is not graph:
-            raise ValueError("Cannot use the default session to %s: the tensor's graph is different "
-                             "from the session's graph." % what)
+            raise ValueError("Cannot use the default session to %s: the %s's graph is different from the "
+                             "session's graph. Pass an explicit session to %s." % (action, thing, call))
+    elif session.graph is not graph:
+        raise ValueError("Cannot use the given session to %s: the %s's graph is different from the "
+                         "session's graph." % (action, thing))
     return session
 
 
-def _eval_using_default_session(tensors, feed_dict, graph, session=None):
-    return _resolve_session(graph, session, "eval").run(tensors, feed_dict)
+def _run_in_session(element, feed_dict, session, what):
+    """Tensor.eval / Operation.run / Variable.eval and load: run `element` in
+    `session`, else in the default session of its graph."""
+    return _resolve_session(element.graph, session, what).run(element, feed_dict)
 
 
-def _run_using_default_session(operation, feed_dict, graph, session=None):
-    _resolve_session(graph, session, "run").run(operation, feed_dict)
+graph_lib._session_runner = _run_in_session
 
 
 def _is_namedtuple(x):

@@ -138,16 +138,14 @@ class Variable(object):
         return self._snapshot if self._is_resource else self._variable
 
     def eval(self, session=None):
-        from metarun.framework import session as session_lib
-        return session_lib._eval_using_default_session(self._as_graph_element(), None, self._graph, session)
+        return graph_lib._session_runner(self._as_graph_element(), None, session, "eval")
 
     def load(self, value, session=None):
         """Write `value` into the variable by feeding its initializer."""
-        from metarun.framework import session as session_lib
         if self._initializer_op is None:
             raise ValueError("Variable %s has no initializer to load through" % self.name)
-        session_lib._run_using_default_session(
-            self._initializer_op, {self._initializer_op.inputs[1]: value}, self._graph, session)
+        feed = {self._initializer_op.inputs[1]: value}
+        graph_lib._session_runner(self._initializer_op, feed, session, "load")
 
     def assign(self, value, use_locking=None, name=None, read_value=True):
         return _assign_op(self, "Assign", "AssignVariableOp", value, name)
