@@ -78,7 +78,8 @@ def run_op(op_type, inputs, attrs=None, out_dtypes=None, num_threads=1):
     tagged = {k: _tag(v) for k, v in (attrs or {}).items()}
     op = g.add_node("op", op_type, "", feeds, [], tagged, [dtypes.as_dtype(d).as_datatype_enum for d in out_dtypes])
     sess = _core.Session(g, num_threads)
-    outs = sess.run(feeds, values, [(op, k) for k in range(len(out_dtypes))], [])
+    # An op without outputs (SaveV2) runs as a target.
+    outs = sess.run(feeds, values, [(op, k) for k in range(len(out_dtypes))], [] if out_dtypes else [op])
     result = []
     for arr, dt in zip(outs, out_dtypes):
         if dtypes.as_dtype(dt) == dtypes.bfloat16:

@@ -3,6 +3,7 @@ loop that never ends, and pruning loops a run does not need."""
 
 import os
 import signal
+import threading
 import time
 
 import numpy as np
@@ -51,3 +52,38 @@ def test_runs_that_do_not_need_the_loop_do_not_run_it(session):
 def test_values_inside_a_loop_cannot_be_fetched(session):
     with pytest.raises(tf.errors.InvalidArgumentError, match="inside a while loop"):
         session.run("sum_loop/Merge:0", {"n:0": np.int32(3)})
+
+
+def test_cancel_stops_runs_in_progress_however_many_runs_start_meanwhile(session):
+    """Session-level cancel reaches the runs in progress; runs starting later
+    (here, a thread starting short runs all the time) neither clear it nor are
+    cancelled by it."""
+    expected = load_npz(os.path.join(CASE, "arrays.npz"))["s1_out0"]
+    core = session._core_session()
+    stop = threading.Event()
+    short_results = []
+
+    def short_runs():
+        while not stop.is_set():
+            try:
+                short_results.append(session.run("total:0", {"n:0": np.int32(7)}))
+            except tf.errors.CancelledError:
+                pass  # a short run that was in progress when cancel came
+
+    worker = threading.Thread(target=short_runs)
+    timer = threading.Timer(0.3, core.cancel)
+    worker.start()
+    timer.start()
+    start = time.monotonic()
+    try:
+        with pytest.raises(tf.errors.CancelledError):
+            session.run("total:0", {"n:0": np.int32(20_000_000)})  # ~15 s if never cancelled
+    finally:
+        stop.set()
+        worker.join()
+        timer.cancel()
+    assert time.monotonic() - start < 5
+    assert short_results
+    for value in short_results:
+        np.testing.assert_allclose(value, expected, rtol=1e-6)
+    np.testing.assert_allclose(session.run("total:0", {"n:0": np.int32(7)}), expected, rtol=1e-6)

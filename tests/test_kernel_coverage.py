@@ -26,8 +26,6 @@ def test_every_registered_kernel_and_dtype_has_a_test_row():
     claimed = _claimed()
     missing = []
     for op, types in sorted(_core.registered_kernels().items()):
-        if op in _core.host_ops():
-            continue  # run in Python by metarun.bundle; tested by test_bundle.py and the cases
         if op not in claimed:
             missing.append(op)
             continue

@@ -11,6 +11,7 @@ void register_all_kernels() {
     Registry& r = Registry::global();
     register_state_ops(r);
     register_binary_ops(r);
+    register_binary_ops_2(r);
     register_compare_ops(r);
     register_unary_ops(r);
     register_string_ops(r);

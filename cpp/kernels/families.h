@@ -11,6 +11,7 @@ void register_all_kernels();
 
 void register_state_ops(Registry& r);
 void register_binary_ops(Registry& r);
+void register_binary_ops_2(Registry& r);
 void register_compare_ops(Registry& r);
 void register_unary_ops(Registry& r);
 void register_string_ops(Registry& r);
