@@ -14,7 +14,7 @@ import shutil
 import ml_dtypes
 import numpy as np
 
-from npz import load_npz
+from op_harness import load_npz
 import pytest
 
 from metarun import errors
@@ -25,16 +25,6 @@ from metarun.framework import protos
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "ckpt")
 
 
-def _find_shared():
-    """shared/ beside the repo, or $METARUN_SHARED."""
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for candidate in (os.environ.get("METARUN_SHARED"), os.path.join(repo, "..", "shared")):
-        if candidate and os.path.isdir(os.path.join(candidate, "tfcases")):
-            return candidate
-    return "/nonexistent"
-
-
-SHARED = _find_shared()
 with open(os.path.join(FIXTURES, "manifest.json")) as _f:
     MANIFEST = json.load(_f)
 VALUES = load_npz(os.path.join(FIXTURES, "values.npz"))
@@ -573,17 +563,16 @@ def test_checksum_message(tmp_path):
 
 # --- the shared corpus --------------------------------------------------------------------
 
-def _shared_prefixes():
-    out = glob.glob(os.path.join(SHARED, "realworld", "*", "model"))  # V1 single files
+def _shared_prefixes(shared):
+    out = glob.glob(os.path.join(shared, "realworld", "*", "model"))  # V1 single files
     for kind in ("tfcases", "realworld"):
-        out += [p[:-len(".index")] for p in glob.glob(os.path.join(SHARED, kind, "*", "*.index"))]
+        out += [p[:-len(".index")] for p in glob.glob(os.path.join(shared, kind, "*", "*.index"))]
     return sorted(out)
 
 
-def test_shared_checkpoints_read_completely():
-    prefixes = _shared_prefixes()
-    if not prefixes:
-        pytest.skip("shared corpus not present")
+def test_shared_checkpoints_read_completely(shared_dir):
+    prefixes = _shared_prefixes(shared_dir)
+    assert prefixes
     total = 0
     for prefix in prefixes:
         reader = io_ops.open_reader(prefix)

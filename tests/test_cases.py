@@ -1,25 +1,17 @@
 """Replay TF-made cases through `import metarun as tf`.
 
 - Every case under tests/fixtures/cases/ (written by tests/fixtures/generate.py).
-- The shared corpus beside the repository (<repo>/../shared/tfcases and .../realworld), when it is
-  there: only the cases named in SHARED_EXPECTED_PASS run; add a name once metarun passes it.
+- The shared corpus (tfcases/ and realworld/, located by conftest.py), when it is there: only the
+  cases named in SHARED_EXPECTED_PASS run; add a name once metarun passes it.
 """
 import glob
 import os
-import sys
 
 import pytest
 
-TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
-if TESTS_DIR not in sys.path:
-    sys.path.insert(0, TESTS_DIR)
+from replay import replay_case
 
-from replay import replay_case  # noqa: E402
-
-REPO = os.path.dirname(TESTS_DIR)
-OWN_CASES_DIR = os.path.join(TESTS_DIR, "fixtures", "cases")
-SHARED_DIR = os.path.join(os.path.dirname(REPO), "shared")
-SHARED_GROUPS = ("tfcases", "realworld")
+OWN_CASES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "cases")
 
 SHARED_EXPECTED_PASS = [
     "bad_inputs",
@@ -62,14 +54,6 @@ def _cases_in(root):
     return sorted(os.path.dirname(p) for p in glob.glob(os.path.join(root, "*", "case.json")))
 
 
-def _shared_params():
-    if not os.path.isdir(SHARED_DIR):
-        return [pytest.param(None, id="shared-missing",
-                             marks=pytest.mark.skip(reason="%s does not exist" % SHARED_DIR))]
-    return [pytest.param(case_dir, id="%s/%s" % (group, os.path.basename(case_dir)))
-            for group in SHARED_GROUPS for case_dir in _cases_in(os.path.join(SHARED_DIR, group))]
-
-
 @pytest.fixture(scope="module")
 def tf():
     import metarun
@@ -86,14 +70,12 @@ def test_own_case(tf, case_dir):
     replay_case(tf, case_dir)
 
 
-@pytest.mark.parametrize("case_dir", _shared_params())
-def test_shared_case(request, case_dir):
-    if os.path.basename(case_dir) not in SHARED_EXPECTED_PASS:
+def test_shared_case(tf, shared_case_dir):
+    if os.path.basename(shared_case_dir) not in SHARED_EXPECTED_PASS:
         pytest.skip("not in SHARED_EXPECTED_PASS yet")
-    replay_case(request.getfixturevalue("tf"), case_dir)
+    replay_case(tf, shared_case_dir)
 
 
-@pytest.mark.skipif(not os.path.isdir(SHARED_DIR), reason="shared corpus not present")
-def test_shared_expected_pass_names_exist():
-    present = set(os.path.basename(d) for group in SHARED_GROUPS for d in _cases_in(os.path.join(SHARED_DIR, group)))
+def test_shared_expected_pass_names_exist(shared_cases):
+    present = set(os.path.basename(d) for d in shared_cases)
     assert sorted(set(SHARED_EXPECTED_PASS) - present) == []

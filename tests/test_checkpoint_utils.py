@@ -9,7 +9,7 @@ import shutil
 import ml_dtypes
 import numpy as np
 
-from npz import load_npz
+from op_harness import load_npz
 import pytest
 
 from metarun import errors
@@ -234,14 +234,6 @@ def test_reader_on_copied_directory(tmp_path):
 # --- protos: wire compatibility and text format ----------------------------------------
 # (metarun.framework.protos backs the state file; its tests live here.)
 
-def _shared_dir():
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for candidate in (os.environ.get("METARUN_SHARED"), os.path.join(here, "..", "shared")):
-        if candidate and os.path.isdir(os.path.join(candidate, "tfcases")):
-            return candidate
-    return None
-
-
 def _unknown_fields(message, path="root"):
     """Paths of fields our protos did not recognise, recursively."""
     from google.protobuf import unknown_fields
@@ -307,19 +299,16 @@ def test_text_any_keeps_tf_type_url():
     assert meta.meta_info_def.tensorflow_version == "2.21.0"
 
 
-def test_text_and_binary_metagraphs_of_shared_corpus():
-    shared = _shared_dir()
-    if shared is None:
-        pytest.skip("shared corpus not present")
+def test_text_and_binary_metagraphs_of_shared_corpus(shared_dir):
     import glob
-    metas = sorted(glob.glob(os.path.join(shared, "*", "*", "*.meta")))
+    metas = sorted(glob.glob(os.path.join(shared_dir, "*", "*", "*.meta")))
     assert metas
     for path in metas:
         with open(path, "rb") as f:
             meta = protos.MetaGraphDef.FromString(f.read())
         assert meta.graph_def.node, path
         assert _unknown_fields(meta) == [], path  # every field and wire type recognised
-    with open(os.path.join(shared, "tfcases", "text_metagraph", "model.meta.txt")) as f:
+    with open(os.path.join(shared_dir, "tfcases", "text_metagraph", "model.meta.txt")) as f:
         meta = protos.parse_text_metagraph(f.read())
     assert len(meta.graph_def.node) > 10
     variables = meta.collection_def["variables"].bytes_list.value

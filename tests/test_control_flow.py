@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from npz import load_npz
+from op_harness import load_npz
 import pytest
 
 import metarun as tf

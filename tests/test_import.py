@@ -46,7 +46,7 @@ def test_import_scope_prefixes_names_and_repeated_scopes_are_uniquified():
 
 
 def test_input_map_rewires_consumers_and_rejects_unknown_keys():
-    from graph_builders import const
+    from op_harness import const
     c = const(2.0, name="two")
     tf.train.import_meta_graph(os.path.join(SEED, "model_ex1.meta"), input_map={"v1:0": c})
     g = tf.get_default_graph()

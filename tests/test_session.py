@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import metarun as tf
-from graph_builders import binary, const, placeholder, ref_variable
+from op_harness import binary, const, placeholder, ref_variable
 
 
 @pytest.fixture(autouse=True)

@@ -14,16 +14,6 @@ from metarun.bundle import crc32c, ordered_code, sstable
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "ckpt")
 
 
-def _find_shared():
-    """shared/ beside the repo, or $METARUN_SHARED."""
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for candidate in (os.environ.get("METARUN_SHARED"), os.path.join(repo, "..", "shared")):
-        if candidate and os.path.isdir(os.path.join(candidate, "tfcases")):
-            return candidate
-    return "/nonexistent"
-
-
-SHARED = _find_shared()
 
 
 def _tf_tables():
@@ -142,12 +132,11 @@ def test_rebuild_tf_table_byte_identical(path):
     assert _build(items) == data
 
 
-def test_rebuild_shared_tables_byte_identical():
-    paths = glob.glob(os.path.join(SHARED, "tfcases", "*", "*.index"))
-    paths += glob.glob(os.path.join(SHARED, "realworld", "*", "*.index"))
-    paths += glob.glob(os.path.join(SHARED, "realworld", "*_v1", "model"))
-    if not paths:
-        pytest.skip("shared corpus not present")
+def test_rebuild_shared_tables_byte_identical(shared_dir):
+    paths = glob.glob(os.path.join(shared_dir, "tfcases", "*", "*.index"))
+    paths += glob.glob(os.path.join(shared_dir, "realworld", "*", "*.index"))
+    paths += glob.glob(os.path.join(shared_dir, "realworld", "*_v1", "model"))
+    assert paths
     for path in paths:
         with open(path, "rb") as f:
             data = f.read()

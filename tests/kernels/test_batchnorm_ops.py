@@ -4,17 +4,16 @@ import pytest
 
 from metarun import _core
 from metarun.framework import dtypes
-from op_harness import run_op, status_code
-import linalg_fixture as fx
+from op_harness import check_case, coverage, linalg_cases, run_op, status_code
 
 OPS = ("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3")
-COVERAGE = fx.coverage(OPS)
-_CASES = fx.cases_for(OPS)
+_CASES = linalg_cases(OPS)
+COVERAGE = coverage(_CASES)
 
 
-@pytest.mark.parametrize("case", _CASES, ids=[fx.case_id(c) for c in _CASES])
+@pytest.mark.parametrize("case", _CASES, ids=[c.name for c in _CASES])
 def test_fixture(case):
-    fx.check_case(case)
+    check_case(case)
 
 
 def test_bad_rank_is_invalid_argument():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from metarun import _core
-from op_harness import _tag
+from op_harness import add_const
 
 COVERAGE = {op: set() for op in (
     "Switch", "RefSwitch", "Merge", "RefMerge", "ControlTrigger", "Enter", "RefEnter", "Exit", "RefExit",
@@ -21,17 +21,12 @@ for _v in ("V2", "V3"):
 F32, I32, BOOL, STR, RES = 1, 3, 10, 7, 20
 
 
-def const(g, name, value, dtype):
-    return g.add_node(name, "Const", "", [], [], {"value": _tag(np.asarray(value)), "dtype": ("type", dtype)},
-                      [dtype])
-
-
 def test_ref_switch_and_merge_forward_the_variable():
     g = _core.Graph()
-    init = const(g, "init", np.float32(5), F32)
+    init = add_const(g, "init", np.float32(5))
     var = g.add_node("v", "VariableV2", "", [], [], {"dtype": ("type", F32), "shape": ("shape", [])}, [101])
     assign = g.add_node("assign", "Assign", "", [(var, 0), (init, 0)], [], {"T": ("type", F32)}, [101])
-    pred = const(g, "pred", True, BOOL)
+    pred = add_const(g, "pred", True)
     sw = g.add_node("sw", "RefSwitch", "", [(var, 0), (pred, 0)], [], {"T": ("type", F32)}, [101, 101])
     merge = g.add_node("m", "RefMerge", "", [(sw, 0), (sw, 1)], [], {"T": ("type", F32), "N": ("i", 2)}, [101, I32])
     trigger = g.add_node("trigger", "ControlTrigger", "", [], [sw], {}, [])
@@ -43,17 +38,17 @@ def test_ref_switch_and_merge_forward_the_variable():
 
 def _ta_graph(version, handle_dtype):
     g = _core.Graph()
-    size = const(g, "size", np.int32(3), I32)
+    size = add_const(g, "size", np.int32(3))
     ta = g.add_node("ta", "TensorArray" + version, "", [(size, 0)], [],
                     {"dtype": ("type", F32), "element_shape": ("shape", None), "dynamic_size": ("b", False),
                      "clear_after_read": ("b", False), "tensor_array_name": ("s", b"")},
                     [handle_dtype, F32] if version == "V3" else [handle_dtype])
-    flow = (ta, 1) if version == "V3" else (const(g, "flow", np.float32(0), F32), 0)
-    value = const(g, "value", np.arange(6, dtype=np.float32).reshape(3, 2), F32)
-    idx = const(g, "idx", np.array([2, 0, 1], np.int32), I32)
+    flow = (ta, 1) if version == "V3" else (add_const(g, "flow", np.float32(0)), 0)
+    value = add_const(g, "value", np.arange(6, dtype=np.float32).reshape(3, 2))
+    idx = add_const(g, "idx", np.array([2, 0, 1], np.int32))
     scatter = g.add_node("scatter", "TensorArrayScatter" + version, "", [(ta, 0), (idx, 0), (value, 0), flow], [],
                          {"T": ("type", F32)}, [F32])
-    one = const(g, "one", np.int32(1), I32)
+    one = add_const(g, "one", np.int32(1))
     read = g.add_node("read", "TensorArrayRead" + version, "", [(ta, 0), (one, 0), (scatter, 0)], [],
                       {"dtype": ("type", F32)}, [F32])
     gather = g.add_node("gather", "TensorArrayGather" + version, "", [(ta, 0), (idx, 0), (scatter, 0)], [],
@@ -83,14 +78,14 @@ def test_tensor_array_scatter_read_gather_size_concat(version, handle):
 
 def test_tensor_array_split_then_read():
     g = _core.Graph()
-    size = const(g, "size", np.int32(2), I32)
+    size = add_const(g, "size", np.int32(2))
     ta = g.add_node("ta", "TensorArrayV3", "", [(size, 0)], [],
                     {"dtype": ("type", F32), "element_shape": ("shape", None)}, [RES, F32])
-    value = const(g, "value", np.arange(5, dtype=np.float32), F32)
-    lengths = const(g, "lengths", np.array([2, 3], np.int64), 9)
+    value = add_const(g, "value", np.arange(5, dtype=np.float32))
+    lengths = add_const(g, "lengths", np.array([2, 3], np.int64))
     split = g.add_node("split", "TensorArraySplitV3", "", [(ta, 0), (value, 0), (lengths, 0), (ta, 1)], [],
                        {"T": ("type", F32)}, [F32])
-    one = const(g, "one", np.int32(1), I32)
+    one = add_const(g, "one", np.int32(1))
     read = g.add_node("read", "TensorArrayReadV3", "", [(ta, 0), (one, 0), (split, 0)], [],
                       {"dtype": ("type", F32)}, [F32])
     np.testing.assert_array_equal(_core.Session(g, 1).run([], [], [(read, 0)], [])[0], [2.0, 3.0, 4.0])
@@ -98,11 +93,11 @@ def test_tensor_array_split_then_read():
 
 def test_tensor_array_errors():
     g = _core.Graph()
-    size = const(g, "size", np.int32(2), I32)
+    size = add_const(g, "size", np.int32(2))
     ta = g.add_node("ta", "TensorArrayV3", "", [(size, 0)], [],
                     {"dtype": ("type", F32), "element_shape": ("shape", None)}, [RES, F32])
-    five = const(g, "five", np.int32(5), I32)
-    x = const(g, "x", np.float32(1), F32)
+    five = add_const(g, "five", np.int32(5))
+    x = add_const(g, "x", np.float32(1))
     write = g.add_node("w", "TensorArrayWriteV3", "", [(ta, 0), (five, 0), (x, 0), (ta, 1)], [],
                        {"T": ("type", F32)}, [F32])
     read = g.add_node("r", "TensorArrayReadV3", "", [(ta, 0), (five, 0), (ta, 1)], [], {"dtype": ("type", F32)}, [F32])
@@ -117,10 +112,10 @@ def test_tensor_array_errors():
 def test_stack_push_pop_is_last_in_first_out(v2):
     g = _core.Graph()
     suffix = "V2" if v2 else ""
-    inputs = [(const(g, "max", np.int32(-1), I32), 0)] if v2 else []
+    inputs = [(add_const(g, "max", np.int32(-1)), 0)] if v2 else []
     stack = g.add_node("s", "Stack" + suffix, "", inputs, [], {"elem_type": ("type", F32), "stack_name": ("s", b"s")},
                        [RES if v2 else STR])
-    a, b = const(g, "a", np.float32(1), F32), const(g, "b", np.float32(2), F32)
+    a, b = add_const(g, "a", np.float32(1)), add_const(g, "b", np.float32(2))
     push_a = g.add_node("pa", "StackPush" + suffix, "", [(stack, 0), (a, 0)], [], {"T": ("type", F32)}, [F32])
     push_b = g.add_node("pb", "StackPush" + suffix, "", [(stack, 0), (b, 0)], [push_a], {"T": ("type", F32)}, [F32])
     pop1 = g.add_node("p1", "StackPop" + suffix, "", [(stack, 0)], [push_b], {"elem_type": ("type", F32)}, [F32])

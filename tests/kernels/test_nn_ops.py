@@ -5,25 +5,17 @@ float formulas; numpy covers the rest. Elu, Selu, Softsign and LeakyRelu match
 TF bit for bit; Softplus (TF's log1p), Softmax (TF tiles exp across threads)
 and LRN (TF sums through a band matrix product) within a few ulp.
 """
-import os
-import sys
-
-import ml_dtypes
 import numpy as np
-
-from npz import load_npz
 import pytest
 
 from metarun import _core
 from metarun.framework import dtypes
-from op_harness import status_code
+from op_harness import BF16, COMPLEX, FLOATS, INTS, fixture_module, kernel_fixture, load_npz, np_dtype, run_op, \
+    sample, status_code
 
-sys.path.insert(0, os.path.dirname(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures", "kernels"))
-from gen_reduce_nn import make_input  # noqa: E402
-from test_reduction_ops import BF16, FLOATS, INTS, COMPLEX, np_dtype, run_op, sample  # noqa: E402
+make_input = fixture_module("gen_reduce_nn").make_input
 
-FIXTURES = load_npz(os.path.join(os.path.dirname(__file__), "..", "fixtures", "kernels", "reduce_nn.npz"))
+FIXTURES = load_npz(kernel_fixture("reduce_nn.npz"))
 REAL = FLOATS + INTS
 INVALID_ARGUMENT = 3
 

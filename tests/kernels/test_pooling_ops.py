@@ -4,22 +4,21 @@ import pytest
 
 from metarun import _core
 from metarun.framework import dtypes
-from op_harness import run_op, status_code
-import linalg_fixture as fx
+from op_harness import check_case, coverage, linalg_cases, run_op, status_code
 
 OPS = ("MaxPool", "MaxPoolV2", "AvgPool")
-COVERAGE = fx.coverage(OPS)
-_CASES = fx.cases_for(OPS)
+_CASES = linalg_cases(OPS)
+COVERAGE = coverage(_CASES)
 
 
-@pytest.mark.parametrize("case", _CASES, ids=[fx.case_id(c) for c in _CASES])
+@pytest.mark.parametrize("case", _CASES, ids=[c.name for c in _CASES])
 def test_fixture(case):
-    fx.check_case(case)
+    check_case(case)
 
 
-@pytest.mark.parametrize("case", [c for c in _CASES if "outputs" in c][::2])
+@pytest.mark.parametrize("case", [c for c in _CASES if c.error is None][::2])
 def test_fixture_two_threads(case):
-    fx.check_case(case, num_threads=2)
+    check_case(case, num_threads=2)
 
 
 def test_large_max_pool_matches_numpy():

@@ -1,22 +1,21 @@
 """Seeded random ops: bit-identical to TensorFlow's streams, run after run.
 
 Expected values are TF's (tests/fixtures/kernels/random.npz, written by
-gen_random.py). Each fixture case is one graph run twice in one Session, so the
-tests use a persistent session here (op_harness builds a fresh one per call).
+gen_random.py). Each fixture case is one graph run twice in one Session (op_harness.OpSession,
+which keeps its Session between runs).
 """
 import json
-import os
 
 import numpy as np
 
-from npz import load_npz
 import pytest
 
 from metarun import _core
 from metarun.framework import dtypes
+import op_harness
+from op_harness import kernel_fixture, load_npz
 
-FIXTURE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                       "fixtures", "kernels", "random.npz")
+FIXTURE = kernel_fixture("random.npz")
 
 _FLOATS = {"float16", "bfloat16", "float32", "float64"}
 _SHUFFLE_TYPES = ["float32", "float64", "float16", "bfloat16", "int8", "int16", "int32", "int64",
@@ -34,42 +33,11 @@ COVERAGE = {
 _FILL_OPS = ("RandomUniform", "RandomStandardNormal", "TruncatedNormal")
 
 
-def _enum(name):
-    return dtypes.as_dtype(name).as_datatype_enum
-
-
-class OpSession(object):
-    """One graph (a Placeholder per input -> op -> Identity) in one Session.
-
-    `run` feeds the inputs and fetches the op's output (or its Identity, which
-    makes a second execution plan over the same node).
-    """
-
-    def __init__(self, op, input_dtypes, attrs, out_dtype, num_threads=1):
-        g = _core.Graph()
-        self._feeds, self._enums = [], []
-        for i, dt in enumerate(input_dtypes):
-            idx = g.add_node("in%d" % i, "Placeholder", "", [], [], {"dtype": ("type", _enum(dt))},
-                             [_enum(dt)])
-            self._feeds.append((idx, 0))
-            self._enums.append(_enum(dt))
-        tagged = {}
-        for k, v in attrs.items():
-            tagged[k] = ("type", _enum(v)) if isinstance(v, str) else ("i", int(v))
-        self._op = g.add_node("op", op, "", list(self._feeds), [], tagged, [_enum(out_dtype)])
-        self._ident = g.add_node("ident", "Identity", "", [(self._op, 0)], [],
-                                 {"T": ("type", _enum(out_dtype))}, [_enum(out_dtype)])
-        self._sess = _core.Session(g, num_threads)
-
-    def run(self, values, via_identity=False):
-        vals = []
-        for v, e in zip(values, self._enums):
-            arr = np.asarray(v, dtype=object) if e == dtypes.string.as_datatype_enum else np.asarray(v)
-            if e == dtypes.bfloat16.as_datatype_enum and arr.dtype == np.uint16:
-                arr = arr.view(dtypes.bfloat16.as_numpy_dtype)
-            vals.append((arr, e))
-        node = self._ident if via_identity else self._op
-        return self._sess.run(self._feeds, vals, [(node, 0)], [])[0]
+def _op_session(op, input_dtypes, attrs, out_dtype, num_threads=1):
+    """op_harness.OpSession with an Identity of the op's output (a second plan over the same
+    node); type attrs may be given as dtype names."""
+    attrs = {k: dtypes.as_dtype(v) if isinstance(v, str) else v for k, v in attrs.items()}
+    return op_harness.OpSession(op, input_dtypes, attrs, [out_dtype], num_threads, identity=True)
 
 
 def _load_cases():
@@ -105,7 +73,7 @@ def _session(case, num_threads=1, seeds=None):
     else:
         attrs.update(T=dt)
         out = dt
-    return OpSession(op, case["input_dtypes"], attrs, out, num_threads)
+    return _op_session(op, case["input_dtypes"], attrs, out, num_threads)
 
 
 def _assert_bits_equal(got, want):
@@ -120,7 +88,7 @@ def _assert_bits_equal(got, want):
 def test_matches_tensorflow_over_two_runs(case, num_threads):
     sess = _session(case, num_threads)
     for run in range(2):
-        _assert_bits_equal(sess.run(case["inputs"]), case["runs"][run])
+        _assert_bits_equal(sess.run(case["inputs"])[0], case["runs"][run])
 
 
 def _first(op, dtype=None):
@@ -134,14 +102,14 @@ def test_generator_is_shared_by_every_plan_of_a_session(op):
     # TF keeps one kernel (one generator) per stateful node for the session.
     case = _first(op)
     sess = _session(case)
-    _assert_bits_equal(sess.run(case["inputs"], via_identity=True), case["runs"][0])
-    _assert_bits_equal(sess.run(case["inputs"]), case["runs"][1])
+    _assert_bits_equal(sess.run(case["inputs"], via_identity=True)[0], case["runs"][0])
+    _assert_bits_equal(sess.run(case["inputs"])[0], case["runs"][1])
 
 
 def test_unseeded_ops_draw_fresh_seeds_per_session():
     case = _first("RandomUniform", "float32")
-    a = _session(case, seeds=(0, 0)).run(case["inputs"])
-    b = _session(case, seeds=(0, 0)).run(case["inputs"])
+    a = _session(case, seeds=(0, 0)).run(case["inputs"])[0]
+    b = _session(case, seeds=(0, 0)).run(case["inputs"])[0]
     assert a.shape == b.shape == case["runs"][0].shape
     assert not np.array_equal(a, b)
     assert np.all((a >= 0) & (a < 1)) and np.all((b >= 0) & (b < 1))
@@ -159,15 +127,15 @@ def _assert_code(fn, code):
 @pytest.mark.parametrize("op", _FILL_OPS)
 def test_bad_shape_is_invalid_argument_and_consumes_nothing(op, shape):
     case = _first(op, "float32")
-    sess = OpSession(op, [shape.dtype.name], {"seed": case["seed"], "seed2": case["seed2"], "dtype": "float32",
+    sess = _op_session(op, [shape.dtype.name], {"seed": case["seed"], "seed2": case["seed2"], "dtype": "float32",
                                                 "T": shape.dtype.name}, "float32")
-    _assert_code(lambda: sess.run([shape]), 3)
+    _assert_code(lambda: sess.run([shape])[0], 3)
     good = case["inputs"][0].astype(shape.dtype)
-    _assert_bits_equal(sess.run([good]), case["runs"][0])
+    _assert_bits_equal(sess.run([good])[0], case["runs"][0])
 
 
 def _uniform_int_session():
-    return OpSession("RandomUniformInt", ["int32", "int32", "int32"],
+    return _op_session("RandomUniformInt", ["int32", "int32", "int32"],
                      {"seed": 1, "seed2": 2, "Tout": "int32", "T": "int32"}, "int32")
 
 
@@ -175,18 +143,18 @@ def _uniform_int_session():
                                            (np.int32(5), np.int32(5)), (np.int32(6), np.int32(5))])
 def test_uniform_int_rejects_bad_bounds(minval, maxval):
     sess = _uniform_int_session()
-    _assert_code(lambda: sess.run([np.int32([3]), minval, maxval]), 3)
-    out = sess.run([np.int32([3]), np.int32(0), np.int32(4)])
+    _assert_code(lambda: sess.run([np.int32([3]), minval, maxval])[0], 3)
+    out = sess.run([np.int32([3]), np.int32(0), np.int32(4)])[0]
     assert out.shape == (3,) and np.all((out >= 0) & (out < 4))
 
 
 def test_uniform_int_empty_output_skips_bound_check():
-    out = _uniform_int_session().run([np.int32([2, 0]), np.int32(5), np.int32(1)])
+    out = _uniform_int_session().run([np.int32([2, 0]), np.int32(5), np.int32(1)])[0]
     assert out.shape == (2, 0) and out.dtype == np.int32
 
 
 def _multinomial_session(num_threads=1):
-    return OpSession("Multinomial", ["float32", "int32"],
+    return _op_session("Multinomial", ["float32", "int32"],
                      {"seed": 3, "seed2": 4, "T": "float32", "output_dtype": "int64"}, "int64", num_threads)
 
 
@@ -198,15 +166,15 @@ def _multinomial_session(num_threads=1):
 ], ids=["vector_logits", "vector_num_samples", "negative_num_samples", "no_classes"])
 def test_multinomial_rejects_bad_inputs(logits, num_samples):
     sess = _multinomial_session()
-    _assert_code(lambda: sess.run([logits, num_samples]), 3)
-    assert sess.run([np.zeros([2, 3], np.float32), np.int32(4)]).shape == (2, 4)
+    _assert_code(lambda: sess.run([logits, num_samples])[0], 3)
+    assert sess.run([np.zeros([2, 3], np.float32), np.int32(4)])[0].shape == (2, 4)
 
 
 def test_multinomial_empty_batch_and_thread_independence():
-    assert _multinomial_session().run([np.zeros([0, 3], np.float32), np.int32(4)]).shape == (0, 4)
+    assert _multinomial_session().run([np.zeros([0, 3], np.float32), np.int32(4)])[0].shape == (0, 4)
     logits = np.random.RandomState(1).randn(300, 20).astype(np.float32)
-    one = _multinomial_session(1).run([logits, np.int32(40)])
-    four = _multinomial_session(4).run([logits, np.int32(40)])
+    one = _multinomial_session(1).run([logits, np.int32(40)])[0]
+    four = _multinomial_session(4).run([logits, np.int32(40)])[0]
     np.testing.assert_array_equal(one, four)
     # Heavier classes are drawn more often.
     probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
@@ -235,9 +203,9 @@ def _values(dtype, n):
 def test_shuffle_moves_rows_of_every_dtype_like_tensorflow(dtype):
     case, perm0, perm1 = _shuffle_permutation()
     x = _values(dtype, perm0.size)
-    sess = OpSession("RandomShuffle", [dtype], {"seed": case["seed"], "seed2": case["seed2"], "T": dtype}, dtype)
+    sess = _op_session("RandomShuffle", [dtype], {"seed": case["seed"], "seed2": case["seed2"], "T": dtype}, dtype)
     for perm in (perm0, perm1):
-        got = sess.run([x])
+        got = sess.run([x])[0]
         if dtype == "bfloat16":
             got = got.view(np.uint16)
             want = x[perm].view(np.uint16)
@@ -249,5 +217,5 @@ def test_shuffle_moves_rows_of_every_dtype_like_tensorflow(dtype):
 @pytest.mark.parametrize("value", [np.float32(4.0), np.zeros([0, 3], np.float32), np.zeros([3, 0], np.float32),
                                    np.ones([1, 4], np.float32)], ids=["scalar", "empty_rows", "empty_cols", "one_row"])
 def test_shuffle_passes_small_inputs_through(value):
-    sess = OpSession("RandomShuffle", ["float32"], {"seed": 1, "seed2": 2, "T": "float32"}, "float32")
-    np.testing.assert_array_equal(sess.run([value]), value)
+    sess = _op_session("RandomShuffle", ["float32"], {"seed": 1, "seed2": 2, "T": "float32"}, "float32")
+    np.testing.assert_array_equal(sess.run([value])[0], value)

@@ -5,29 +5,19 @@ Float sums must equal TensorFlow's bit for bit: fixtures in reduce_nn.npz come
 from tests/fixtures/kernels/gen_reduce_nn.py; everything else is checked
 against numpy.
 """
-import os
-import sys
-
-import ml_dtypes
 import numpy as np
-
-from npz import load_npz
 import pytest
 
 from metarun import _core
 from metarun.framework import dtypes
-import op_harness
-from op_harness import status_code
+from op_harness import BF16, COMPLEX, FLOATS, INTS, fixture_module, kernel_fixture, load_npz, run_op, sample, \
+    status_code
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures", "kernels"))
-from gen_reduce_nn import checksum, make_input  # noqa: E402
+_gen = fixture_module("gen_reduce_nn")
+checksum, make_input = _gen.checksum, _gen.make_input
 
-FIXTURES = load_npz(os.path.join(os.path.dirname(__file__), "..", "fixtures", "kernels", "reduce_nn.npz"))
+FIXTURES = load_npz(kernel_fixture("reduce_nn.npz"))
 
-BF16 = ml_dtypes.bfloat16
-FLOATS = ["float16", "bfloat16", "float32", "float64"]
-INTS = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
-COMPLEX = ["complex64", "complex128"]
 REAL = FLOATS + INTS
 NUMBER = REAL + COMPLEX
 INVALID_ARGUMENT = 3
@@ -37,41 +27,6 @@ COVERAGE = {
     "Max": set(REAL), "Min": set(REAL), "All": {"bool"}, "Any": {"bool"}, "L2Loss": set(FLOATS),
     "ArgMax": set(REAL) | {"bool"}, "ArgMin": set(REAL) | {"bool"}, "TopKV2": set(REAL),
 }
-
-
-def run_op(op_type, inputs, attrs=None, out_dtypes=None):
-    """op_harness.run_op, keeping 0-d inputs 0-d (np.ascontiguousarray makes them [1])."""
-    g = _core.Graph()
-    feeds, values = [], []
-    for i, x in enumerate(inputs):
-        arr = np.asarray(x, order="C")
-        dt = dtypes.as_dtype(arr.dtype)
-        idx = g.add_node("in%d" % i, "Placeholder", "", [], [], {"dtype": ("type", dt.as_datatype_enum)},
-                         [dt.as_datatype_enum])
-        feeds.append((idx, 0))
-        values.append((arr, dt.as_datatype_enum))
-    out_dtypes = out_dtypes or [dtypes.as_dtype(np.asarray(inputs[0]).dtype)]
-    tagged = {k: op_harness._tag(v) for k, v in (attrs or {}).items()}
-    op = g.add_node("op", op_type, "", feeds, [], tagged, [d.as_datatype_enum for d in out_dtypes])
-    outs = _core.Session(g, 1).run(feeds, values, [(op, k) for k in range(len(out_dtypes))], [])
-    return [a.view(BF16) if d == dtypes.bfloat16 else a for a, d in zip(outs, out_dtypes)]
-
-
-def np_dtype(name):
-    return BF16 if name == "bfloat16" else np.dtype(name)
-
-
-def sample(name, shape, seed=0):
-    rng = np.random.default_rng(seed)
-    if name == "bool":
-        return rng.random(shape) < 0.5
-    if name in INTS:
-        lo = 0 if name.startswith("u") else -5
-        return rng.integers(lo, 6, shape).astype(name)
-    x = np.round(rng.standard_normal(shape) * 4, 1)
-    if name in COMPLEX:
-        x = x + 1j * np.round(rng.standard_normal(shape) * 4, 1)
-    return x.astype(np_dtype(name))
 
 
 def reduce(op, x, axes, keep_dims=False, tidx=np.int32):

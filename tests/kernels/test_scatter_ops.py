@@ -9,8 +9,7 @@ import pytest
 
 from metarun import _core
 from metarun.framework import dtypes
-
-from var_graph import VarGraph
+from op_harness import VarGraph
 
 _NUMBER = ["float32", "float64", "float16", "bfloat16", "int8", "int16", "int32", "int64", "uint8", "uint16",
            "uint32", "uint64", "complex64", "complex128"]
@@ -80,7 +79,7 @@ def _reference(op, dt, params, indices, updates):
 def _graph(op, dt, resource, index_dtype="int32"):
     type_attr = "dtype" if resource else "T"
     return VarGraph(op, ["ref"], [("indices", index_dtype), ("updates", dt)],
-                    {"Tindices": ("type", index_dtype)}, dt, resource, type_attr=type_attr)
+                    {"Tindices": dtypes.as_dtype(index_dtype)}, dt, resource, type_attr=type_attr)
 
 
 _CASES = [(op, dt) for op, (types, _) in _OPS.items() for dt in types]
@@ -189,7 +188,7 @@ def test_integer_division_by_zero(resource):
 
 def _nd_graph(op, dt, resource, index_dtype="int32"):
     return VarGraph(op, ["ref"], [("indices", index_dtype), ("updates", dt)],
-                    {"Tindices": ("type", index_dtype)}, dt, resource)
+                    {"Tindices": dtypes.as_dtype(index_dtype)}, dt, resource)
 
 
 def _nd_reference(op, dt, params, indices, updates):

@@ -13,7 +13,7 @@ import pytest
 
 from metarun import _core
 from metarun.framework import dtypes
-from op_harness import _tag, run_op, status_code
+from op_harness import expect_error, run_op, status_code
 
 FIXTURE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                        "fixtures", "kernels", "shape.npz")
@@ -67,31 +67,6 @@ def i32(v):
 
 def run1(op, inputs, attrs, out=None):
     return run_op(op, inputs, attrs, [out] if out else None)[0]
-
-
-def expect_error(op, bad, good, attrs, out_dtypes=None, code=INVALID):
-    """`bad` fails with `code`; the same Session then runs `good` (same dtypes)."""
-    g = _core.Graph()
-    feeds = []
-    enums = []
-    for i, x in enumerate(bad):
-        e = dtypes.string.as_datatype_enum if np.asarray(x).dtype == object else dtypes.as_dtype(
-            np.asarray(x).dtype).as_datatype_enum
-        feeds.append((g.add_node("in%d" % i, "Placeholder", "", [], [], {"dtype": ("type", e)}, [e]), 0))
-        enums.append(e)
-    outs = [dtypes.as_dtype(d).as_datatype_enum for d in (out_dtypes or [np.asarray(bad[0]).dtype])]
-    node = g.add_node("op", op, "", feeds, [], {k: _tag(v) for k, v in attrs.items()}, outs)
-    sess = _core.Session(g, 1)
-    fetch = [(node, k) for k in range(len(outs))]
-
-    def vals(xs):
-        return [(np.asarray(x, dtype=object) if e == dtypes.string.as_datatype_enum else np.require(x, requirements="C"), e)
-                for x, e in zip(xs, enums)]
-    with pytest.raises(_core.StatusError) as info:
-        sess.run(feeds, vals(bad), fetch, [])
-    assert status_code(info.value) == code, info.value.args
-    sess.run(feeds, vals(good), fetch, [])
-    return info.value.args[1]
 
 
 # ---- every dtype: one row per (op, dtype) ----
@@ -450,9 +425,9 @@ def test_concat_offset_without_shape_type():
 
 
 def test_error_messages_name_shapes():
-    msg = expect_error("ConcatV2", [X, X[:, :2], i32(0)], [X, X, i32(0)], dict(F, N=2, Tidx=dt("int32")))
+    msg, _ = expect_error("ConcatV2", [X, X[:, :2], i32(0)], [X, X, i32(0)], dict(F, N=2, Tidx=dt("int32")))
     assert "shape[0] = [2,3] vs. shape[1] = [2,2]" in msg
-    msg = expect_error("BroadcastTo", [X, i32([3, 3])], [X, i32([2, 3])], dict(F, Tidx=dt("int32")))
+    msg, _ = expect_error("BroadcastTo", [X, i32([3, 3])], [X, i32([2, 3])], dict(F, Tidx=dt("int32")))
     assert "Incompatible shapes: [2,3] vs. [3,3]" in msg
 
 

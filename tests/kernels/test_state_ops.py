@@ -6,7 +6,7 @@ import pytest
 
 from metarun import _core
 from metarun.framework import dtypes
-from op_harness import _tag
+from op_harness import add_const
 
 NUMBER = ["float32", "float64", "float16", "bfloat16", "int8", "int16", "int32", "int64", "uint8", "uint16",
           "uint32", "uint64", "complex64", "complex128"]
@@ -28,8 +28,8 @@ def _values(name):
 def _ref_graph(name, op_type, init, delta):
     g = _core.Graph()
     t = _enum(name)
-    c_init = g.add_node("init", "Const", "", [], [], {"value": _tag(init), "dtype": ("type", t)}, [t])
-    c_delta = g.add_node("delta", "Const", "", [], [], {"value": _tag(delta), "dtype": ("type", t)}, [t])
+    c_init = add_const(g, "init", init)
+    c_delta = add_const(g, "delta", delta)
     var = g.add_node("v", "VariableV2", "", [], [], {"dtype": ("type", t), "shape": ("shape", [3])}, [t + 100])
     assign = g.add_node("assign", "Assign", "", [(var, 0), (c_init, 0)], [], {"T": ("type", t)}, [t + 100])
     update = g.add_node("update", op_type, "", [(var, 0), (c_delta, 0)], [], {"T": ("type", t)}, [t + 100])
@@ -39,8 +39,8 @@ def _ref_graph(name, op_type, init, delta):
 def _resource_graph(name, op_type, init, delta):
     g = _core.Graph()
     t = _enum(name)
-    c_init = g.add_node("init", "Const", "", [], [], {"value": _tag(init), "dtype": ("type", t)}, [t])
-    c_delta = g.add_node("delta", "Const", "", [], [], {"value": _tag(delta), "dtype": ("type", t)}, [t])
+    c_init = add_const(g, "init", init)
+    c_delta = add_const(g, "delta", delta)
     h = g.add_node("v", "VarHandleOp", "", [], [], {"dtype": ("type", t), "shape": ("shape", [3]),
                                                     "shared_name": ("s", b"v")}, [20])
     assign = g.add_node("assign", "AssignVariableOp", "", [(h, 0), (c_init, 0)], [], {"dtype": ("type", t)}, [])

@@ -6,20 +6,16 @@ Session and compares every variable (var and slots) after each step. The ref
 and resource forms of an op share the fixture.
 """
 import json
-import os
 
 import numpy as np
 
-from npz import load_npz
 import pytest
 
 from metarun import _core
+from metarun.framework import dtypes
+from op_harness import VarGraph, kernel_fixture, load_npz
 
-from var_graph import VarGraph
-
-FIXTURE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                       "fixtures", "kernels", "training.npz")
-_DATA = load_npz(FIXTURE)
+_DATA = load_npz(kernel_fixture("training.npz"))
 _CASES = sorted({k.split("/")[0] for k in _DATA.files})
 
 
@@ -42,7 +38,7 @@ def _graph(case, resource):
     m = _meta(case)
     attrs = dict(m["attrs"], use_locking=False)
     if "indices" in m["names"]:
-        attrs["Tindices"] = ("type", str(_DATA[case + "/indices"].dtype))
+        attrs["Tindices"] = dtypes.as_dtype(_DATA[case + "/indices"].dtype)
     return VarGraph(m["op"], m["names"][:m["nvars"]], [(n, _index_or(m, case, n)) for n in m["names"][m["nvars"]:]],
                     attrs, m["dtype"], resource)
 
