@@ -194,6 +194,14 @@ py::object attr_to_py(const AttrValue& a) {
 // to a dict once per kernel; the GIL is held only for the call.
 py::object* g_host_fn = new py::object();
 
+bool python_finalizing() {
+#if PY_VERSION_HEX >= 0x030D0000
+  return Py_IsFinalizing();
+#else
+  return _Py_IsFinalizing();
+#endif
+}
+
 struct PreparedHostOp {
   std::string op, name;
   py::object* attrs;  // never freed after interpreter shutdown; see throw_status
@@ -206,7 +214,7 @@ std::shared_ptr<void> prepare_host_op(const Node& node) {
   auto* p = new PreparedHostOp{node.op, node.name, new py::object(std::move(attrs))};
   return std::shared_ptr<void>(p, [](void* v) {
     auto* h = static_cast<PreparedHostOp*>(v);
-    if (Py_IsInitialized()) {
+    if (Py_IsInitialized() && !python_finalizing()) {
       py::gil_scoped_acquire gil;
       delete h->attrs;
     }
