@@ -163,6 +163,13 @@ def sample(name, shape, seed=0):
 
 # -- one op -----------------------------------------------------------------------------------
 
+def add_node(g, name, op_type, inputs=(), out_dtypes=("float32",), control_inputs=(), **attrs):
+    """Any node: inputs are node ids (output 0) or (node, output) pairs; attrs as `tag` takes them."""
+    edges = [(i, 0) if isinstance(i, int) else tuple(i) for i in inputs]
+    return g.add_node(name, op_type, "", edges, list(control_inputs), tag_attrs(attrs),
+                      [enum(d) for d in out_dtypes])
+
+
 def add_placeholder(g, name, dtype):
     e = enum(dtype)
     return g.add_node(name, "Placeholder", "", [], [], {"dtype": ("type", e)}, [e])
