@@ -464,7 +464,11 @@ class StackKernel : public OpKernel {
   Status compute(OpContext& ctx) override {
     auto stack = std::make_shared<Stack>();
     stack->dtype = dtype_;
-    if (v2_ && ctx.num_inputs() > 0) stack->max_size = index_at(ctx.input(0), 0);
+    if (v2_ && ctx.num_inputs() > 0) {
+      MR_REQUIRE(ctx.input(0).num_elements() == 1, "Stack max_size must be a scalar, got shape ",
+                 shape_str(ctx.input(0).shape()));
+      stack->max_size = index_at(ctx.input(0), 0);
+    }
     std::string key = new_key(ctx, "stack");
     ctx.resources().insert(key, stack);
     ctx.set_output(0, make_handle(key, v2_));

@@ -127,3 +127,61 @@ def test_stack_push_pop_is_last_in_first_out(v2):
     with pytest.raises(_core.StatusError) as e:
         s.run([], [], [(pop3, 0)], [])
     assert e.value.args[0] == 11  # OutOfRange: popping an empty stack
+
+
+def test_stack_max_size_must_be_a_scalar():
+    g = _core.Graph()
+    empty = add_const(g, "max", np.zeros([0], np.int32))
+    stack = g.add_node("s", "StackV2", "", [(empty, 0)], [], {"elem_type": ("type", F32), "stack_name": ("s", b"s")},
+                       [RES])
+    s = _core.Session(g, 1)
+    with pytest.raises(_core.StatusError) as e:
+        s.run([], [], [(stack, 0)], [])
+    assert e.value.args[0] == 3
+    assert "scalar" in e.value.args[1]
+
+
+def _unwritten_read_graph(version, element_shape, identical=None, write_shape=(2,)):
+    """A size-3 TensorArray with element 0 written, then element 2 read."""
+    g = _core.Graph()
+    size = add_const(g, "size", np.int32(3))
+    attrs = {"dtype": ("type", F32), "element_shape": ("shape", element_shape)}
+    if identical is not None:
+        attrs["identical_element_shapes"] = ("b", identical)
+    ta = g.add_node("ta", "TensorArray" + version, "", [(size, 0)], [], attrs, [RES if version == "V3" else STR, F32])
+    zero, two = add_const(g, "zero", np.int32(0)), add_const(g, "two", np.int32(2))
+    x = add_const(g, "x", np.ones(write_shape, np.float32))
+    write = g.add_node("w", "TensorArrayWrite" + version, "", [(ta, 0), (zero, 0), (x, 0), (ta, 1)], [],
+                       {"T": ("type", F32)}, [F32])
+    read = g.add_node("r", "TensorArrayRead" + version, "", [(ta, 0), (two, 0), (write, 0)], [],
+                      {"dtype": ("type", F32)}, [F32])
+    rewrite = g.add_node("w2", "TensorArrayWrite" + version, "", [(ta, 0), (two, 0), (x, 0), (read, 0)], [],
+                         {"T": ("type", F32)}, [F32])
+    return _core.Session(g, 1), read, rewrite
+
+
+@pytest.mark.parametrize("version", ["V2", "V3"])
+def test_an_unwritten_element_of_a_known_shape_reads_as_zeros(version):
+    s, read, _ = _unwritten_read_graph(version, [2])
+    np.testing.assert_array_equal(s.run([], [], [(read, 0)], [])[0], np.zeros([2], np.float32))
+
+
+def test_identical_element_shapes_take_the_shape_of_the_first_write():
+    s, read, _ = _unwritten_read_graph("V3", [-1], identical=True, write_shape=(4,))
+    np.testing.assert_array_equal(s.run([], [], [(read, 0)], [])[0], np.zeros([4], np.float32))
+
+
+def test_an_unwritten_element_of_unknown_shape_cannot_be_read():
+    s, read, _ = _unwritten_read_graph("V3", [-1], identical=False)
+    with pytest.raises(_core.StatusError) as e:
+        s.run([], [], [(read, 0)], [])
+    assert e.value.args[0] == 3
+    assert "element shape is not fully defined" in e.value.args[1]
+
+
+def test_an_element_cannot_be_written_after_it_was_read():
+    s, _, rewrite = _unwritten_read_graph("V3", [2])
+    with pytest.raises(_core.StatusError) as e:
+        s.run([], [], [(rewrite, 0)], [])
+    assert e.value.args[0] == 3
+    assert "already been read" in e.value.args[1]
