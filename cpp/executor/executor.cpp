@@ -1,5 +1,7 @@
 #include "executor/executor.h"
 
+#include <algorithm>
+
 #include "executor/plan.h"
 
 namespace metarun {
@@ -67,23 +69,25 @@ namespace {
 // Registers a run for `cancel` and drops its step resources however it ends.
 class ActiveRun {
  public:
-  ActiveRun(std::mutex* mu, std::unordered_set<RunState*>* runs, RunState* run, ResourceMgr* resources,
+  ActiveRun(std::mutex* mu, std::vector<RunState*>* runs, RunState* run, ResourceMgr* resources,
             int64_t step_id)
       : mu_(mu), runs_(runs), run_(run), resources_(resources), step_id_(step_id) {
     std::lock_guard<std::mutex> lock(*mu_);
-    runs_->insert(run_);
+    runs_->push_back(run_);
   }
   ~ActiveRun() {
     {
       std::lock_guard<std::mutex> lock(*mu_);
-      runs_->erase(run_);
+      auto it = std::find(runs_->begin(), runs_->end(), run_);
+      *it = runs_->back();
+      runs_->pop_back();
     }
     resources_->erase_prefix(step_resource_prefix(step_id_));
   }
 
  private:
   std::mutex* mu_;
-  std::unordered_set<RunState*>* runs_;
+  std::vector<RunState*>* runs_;
   RunState* run_;
   ResourceMgr* resources_;
   int64_t step_id_;

@@ -20,7 +20,6 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "core/threadpool.h"
@@ -65,7 +64,7 @@ class Session {
   std::mutex plans_mu_;
   std::unordered_map<std::string, std::shared_ptr<const Plan>> plans_;
   std::mutex runs_mu_;
-  std::unordered_set<RunState*> runs_;  // runs in progress, for `cancel`
+  std::vector<RunState*> runs_;  // runs in progress, for `cancel`
   std::function<bool()> interrupt_check_;
   std::atomic<int64_t> next_step_id_{1};
   OpProfile profile_;

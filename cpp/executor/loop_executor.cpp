@@ -149,7 +149,8 @@ class LoopRun {
     return raw;
   }
 
-  void deliver(FrameInst* f, IterState* st, int64_t iter, int consumer, int k, const Entry& e, bool control,
+  // With `take`, the consumer takes `e` over (moves it) instead of copying it.
+  void deliver(FrameInst* f, IterState* st, int64_t iter, int consumer, int k, Entry& e, bool control,
                bool from_enter, bool take = false) {
     const LoopNode& cn = plan_.nodes[consumer];
     const int l = cn.local;
@@ -185,17 +186,17 @@ class LoopRun {
     }
   }
 
-  static void store(Entry* slot, const Entry& e, bool take) {
-    if (take) *slot = std::move(const_cast<Entry&>(e));
+  static void store(Entry* slot, Entry& e, bool take) {
+    if (take) *slot = std::move(e);
     else *slot = e;
   }
 
   // Sends a node's outputs to their consumers in (f, iter).
-  void send_outputs_to(FrameInst* f, int64_t iter, int c, const std::vector<Entry>& outs, bool from_enter) {
+  void send_outputs_to(FrameInst* f, int64_t iter, int c, std::vector<Entry>& outs, bool from_enter) {
     send_outputs_to(f, iter, iteration(f, iter), c, outs, from_enter);
   }
   // With `may_move`, the last consumer of each output takes it over.
-  void send_outputs_to(FrameInst* f, int64_t iter, IterState* st, int c, const std::vector<Entry>& outs,
+  void send_outputs_to(FrameInst* f, int64_t iter, IterState* st, int c, std::vector<Entry>& outs,
                        bool from_enter, bool may_move = false) {
     const LoopNode& ln = plan_.nodes[c];
     bool node_dead = true;
@@ -247,7 +248,7 @@ class LoopRun {
       for (int pos : plan_.nodes[c].fetch_positions[o]) results_[pos] = out[o];
   }
 
-  void route(const Task& t, const LoopNode& ln, const std::vector<Entry>& out) {
+  void route(const Task& t, const LoopNode& ln, std::vector<Entry>& out) {
     switch (ln.kind) {
       case LoopNode::Kind::kEnter: {
         FrameInst* c = child(t.frame, t.iter, ln.child_frame);

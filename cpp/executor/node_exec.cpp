@@ -4,6 +4,16 @@
 
 namespace metarun {
 
+Status check_edge(const Graph& g, const Edge& e, const std::string& user) {
+  if (e.node < 0 || e.node >= g.num_nodes())
+    return invalid_argument(str_cat("Node '", user, "' has an input that does not exist"));
+  const Node& n = g.node(e.node);
+  if (e.index < 0 || e.index >= static_cast<int>(n.output_types.size()))
+    return invalid_argument(str_cat("Node '", user, "' reads output ", e.index, " of '", n.name,
+                                    "', which has only ", n.output_types.size(), " outputs"));
+  return Status();
+}
+
 Status build_node_item(const Graph& g, int id, NodeItem* item) {
   const Node& node = g.node(id);
   item->node = &node;
@@ -13,13 +23,8 @@ Status build_node_item(const Graph& g, int id, NodeItem* item) {
   std::vector<DType> in_types;
   in_types.reserve(node.inputs.size());
   for (const Edge& e : node.inputs) {
-    if (e.node < 0 || e.node >= g.num_nodes())
-      return invalid_argument(str_cat("Node '", node.name, "' has an input that does not exist"));
-    const Node& src = g.node(e.node);
-    if (e.index < 0 || e.index >= static_cast<int>(src.output_types.size()))
-      return invalid_argument(str_cat("Node '", node.name, "' reads output ", e.index, " of '", src.name,
-                                      "', which has only ", src.output_types.size(), " outputs"));
-    in_types.push_back(src.output_types[e.index]);
+    MR_RETURN_IF_ERROR(check_edge(g, e, node.name));
+    in_types.push_back(g.node(e.node).output_types[e.index]);
   }
   KernelInit init(node, in_types);
   MR_RETURN_IF_ERROR(create_kernel(init, &item->kernel));

@@ -34,6 +34,9 @@ struct NodeItem {
   bool accepts_dead = false;  // runs with dead inputs (Merge, ControlTrigger)
 };
 
+// Fails unless `e` names an existing output; `user` names the reader.
+Status check_edge(const Graph& g, const Edge& e, const std::string& user);
+
 // Resolves the node's kernel and input handling.
 Status build_node_item(const Graph& g, int id, NodeItem* item);
 

@@ -4,7 +4,6 @@
 #include <deque>
 #include <map>
 
-
 namespace metarun {
 
 namespace {
@@ -14,16 +13,6 @@ struct EdgeLess {
     return a.node != b.node ? a.node < b.node : a.index < b.index;
   }
 };
-
-Status check_edge(const Graph& g, const Edge& e, const std::string& user) {
-  if (e.node < 0 || e.node >= g.num_nodes())
-    return invalid_argument(str_cat("Node '", user, "' has an input that does not exist"));
-  const Node& n = g.node(e.node);
-  if (e.index < 0 || e.index >= static_cast<int>(n.output_types.size()))
-    return invalid_argument(str_cat("Node '", user, "' reads output ", e.index, " of '", n.name,
-                                    "', which has only ", n.output_types.size(), " outputs"));
-  return Status();
-}
 
 }  // namespace
 

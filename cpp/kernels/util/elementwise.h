@@ -32,26 +32,29 @@ class BinaryKernel : public OpKernel {
     Out* po = out.data<Out>();
     Fn fn;
     bc.for_each_row(ctx.pool(), Fn::kCost, [&](int64_t o, const int64_t* off, const int64_t* step, int64_t n) {
-      const T* x = pa + off[0];
-      const T* y = pb + off[1];
-      Out* z = po + o;
-      if (step[0] && step[1]) {
-        for (int64_t i = 0; i < n; ++i) z[i] = fn(x[i], y[i]);
-      } else if (step[0]) {
-        const T yv = *y;
-        for (int64_t i = 0; i < n; ++i) z[i] = fn(x[i], yv);
-      } else if (step[1]) {
-        const T xv = *x;
-        for (int64_t i = 0; i < n; ++i) z[i] = fn(xv, y[i]);
-      } else {
-        const Out v = fn(*x, *y);
-        for (int64_t i = 0; i < n; ++i) z[i] = v;
-      }
+      row(fn, pa + off[0], step[0] != 0, pb + off[1], step[1] != 0, po + o, n);
     });
     return Status();
   }
 
  private:
+  // z[i] = fn(x[i], y[i]) for i < n, where an input that does not step is
+  // one value repeated.
+  static void row(const Fn& fn, const T* x, bool x_steps, const T* y, bool y_steps, Out* z, int64_t n) {
+    if (x_steps && y_steps) {
+      for (int64_t i = 0; i < n; ++i) z[i] = fn(x[i], y[i]);
+    } else if (x_steps) {
+      const T yv = *y;
+      for (int64_t i = 0; i < n; ++i) z[i] = fn(x[i], yv);
+    } else if (y_steps) {
+      const T xv = *x;
+      for (int64_t i = 0; i < n; ++i) z[i] = fn(xv, y[i]);
+    } else {
+      const Out v = fn(*x, *y);
+      for (int64_t i = 0; i < n; ++i) z[i] = v;
+    }
+  }
+
   // No broadcasting to work out: equal shapes, or one side a scalar. The
   // output may take over an input's buffer that nothing else holds.
   Status same_shape_or_scalar(OpContext& ctx, const Tensor& a, const Tensor& b) {
@@ -63,18 +66,10 @@ class BinaryKernel : public OpKernel {
     const T* x = a.data<T>();
     const T* y = b.data<T>();
     Out* z = out.data<Out>();
-    const bool xs = a.rank() == 0 && !a_shaped, ys = b.rank() == 0;
+    const bool x_steps = a_shaped, y_steps = b.rank() != 0;
     Fn fn;
     ctx.parallel_for(out.num_elements(), Fn::kCost, [&](int64_t lo, int64_t hi) {
-      if (ys && !xs) {
-        const T yv = *y;
-        for (int64_t i = lo; i < hi; ++i) z[i] = fn(x[i], yv);
-      } else if (xs) {
-        const T xv = *x;
-        for (int64_t i = lo; i < hi; ++i) z[i] = fn(xv, y[i]);
-      } else {
-        for (int64_t i = lo; i < hi; ++i) z[i] = fn(x[i], y[i]);
-      }
+      row(fn, x_steps ? x + lo : x, x_steps, y_steps ? y + lo : y, y_steps, z + lo, hi - lo);
     });
     return Status();
   }
