@@ -105,13 +105,6 @@ class VariableKernel : public OpKernel {
   PartialShape shape_;
 };
 
-Status need_ref(OpContext& ctx, int i) {
-  if (ctx.input_ref(i)) return Status();
-  return invalid_argument(str_cat("Input ", i, " of node ", ctx.name(), " was passed ",
-                                  dtype_name(ctx.input(i).dtype()), " incompatible with expected ",
-                                  dtype_name(ref_type(ctx.input(i).dtype()))));
-}
-
 class AssignKernel : public OpKernel {
  public:
   explicit AssignKernel(KernelInit& init) {
@@ -169,7 +162,6 @@ class AssignUpdateKernel : public OpKernel {
     if (init.has_attr("use_locking")) init.get("use_locking", &use_locking_);
   }
   Status compute(OpContext& ctx) override {
-    MR_RETURN_IF_ERROR(need_ref(ctx, 0));
     LockedVars vars;
     MR_RETURN_IF_ERROR(vars.acquire(ctx, false, 1, DType::kInvalid, use_locking_));
     MR_RETURN_IF_ERROR((add_into<T, kSub>(op_, vars.value(0), ctx.input(1))));

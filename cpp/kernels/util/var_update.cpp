@@ -1,35 +1,18 @@
 #include "kernels/util/var_update.h"
 
+#include "kernels/util/variable_util.h"
+
 namespace metarun {
-namespace {
-
-Status lookup_resource(OpContext& ctx, int i, std::shared_ptr<Var>* out) {
-  const Tensor& t = ctx.input(i);
-  if (t.dtype() != DType::kResource || t.num_elements() != 1)
-    return invalid_argument(str_cat("Node ", ctx.name(), " expects a resource handle as input ", i));
-  const ResourceHandle& h = *t.data<ResourceHandle>();
-  *out = ctx.resources().lookup_var(h.container + "/" + h.name);
-  if (*out) return Status();
-  // TF1 reports a resource variable that was never assigned as missing.
-  return failed_precondition(str_cat(
-      "Could not find variable ", h.name, ". This could mean that the variable has been deleted. ",
-      "In TF1, it can also mean the variable is uninitialized. Debug info: container=", h.container,
-      ", status error message=Resource ", h.container, "/", h.name, " does not exist."));
-}
-
-}  // namespace
 
 Status LockedVars::acquire(OpContext& ctx, bool resource, int n, DType dtype, bool use_locking) {
   vars_.assign(n, nullptr);
+  std::vector<const ResourceHandle*> handles(resource ? n : 0);
   for (int i = 0; i < n; ++i) {
     if (resource) {
-      MR_RETURN_IF_ERROR(lookup_resource(ctx, i, &vars_[i]));
+      MR_RETURN_IF_ERROR(find_var(ctx, &vars_[i], &handles[i], i));
     } else {
+      MR_RETURN_IF_ERROR(need_ref(ctx, i));
       vars_[i] = ctx.input_ref(i);
-      if (!vars_[i])
-        return invalid_argument(str_cat("Input ", i, " of node ", ctx.name(), " was passed ",
-                                        dtype_name(ctx.input(i).dtype()), " incompatible with expected ",
-                                        dtype_name(ref_type(ctx.input(i).dtype()))));
     }
   }
   // Lock each distinct variable once, in address order, so two ops sharing
@@ -43,11 +26,7 @@ Status LockedVars::acquire(OpContext& ctx, bool resource, int n, DType dtype, bo
   for (int i = 0; i < n; ++i) {
     Var& v = *vars_[i];
     if (!v.initialized) {
-      if (resource) {
-        return failed_precondition(str_cat("Could not find variable ", v.name,
-                                           ". This could mean that the variable has been deleted. ",
-                                           "In TF1, it can also mean the variable is uninitialized."));
-      }
+      if (resource) return missing_var(*handles[i]);
       return failed_precondition(str_cat("Attempting to use uninitialized value ", v.name));
     }
     if (dtype != DType::kInvalid && v.value.dtype() != dtype)
