@@ -23,10 +23,26 @@ namespace {
 // never released: destroying them after interpreter shutdown would crash.
 PyObject* g_status_error = nullptr;
 
+// The message of a host kernel's run that a KeyboardInterrupt stopped.
+constexpr const char* kInterrupted = "KeyboardInterrupt";
+
+// Text from a graph or a file may hold any bytes: undecodable ones are kept
+// as \x escapes instead of turning a typed error into a UnicodeDecodeError.
+py::str lenient_str(const std::string& s) {
+  PyObject* o = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "backslashreplace");
+  if (!o) throw py::error_already_set();
+  return py::reinterpret_steal<py::str>(o);
+}
+
 [[noreturn]] void throw_status(const Status& st, const std::string& node) {
   if (PyErr_Occurred()) throw py::error_already_set();  // e.g. KeyboardInterrupt during a loop
+  if (st.code() == Code::kCancelled && st.message() == kInterrupted) {
+    // A host kernel was interrupted on a thread whose error state is gone.
+    PyErr_SetNone(PyExc_KeyboardInterrupt);
+    throw py::error_already_set();
+  }
   PyErr_SetObject(g_status_error,
-                  py::make_tuple(static_cast<int>(st.code()), st.message(), node).ptr());
+                  py::make_tuple(static_cast<int>(st.code()), lenient_str(st.message()), lenient_str(node)).ptr());
   throw py::error_already_set();
 }
 
@@ -82,6 +98,14 @@ Tensor to_tensor(const py::handle& value, DType dtype) {
   if (static_cast<size_t>(arr.itemsize()) != dtype_size(dtype))
     throw py::type_error("array itemsize does not match dtype " + dtype_name(dtype));
   std::vector<int64_t> shape(arr.shape(), arr.shape() + arr.ndim());
+  // Kernels load whole elements: a view at an odd offset (a slice of a
+  // byte buffer, a record in a file) is copied to aligned memory.
+  const size_t align = std::min<size_t>(dtype_size(dtype), 16);
+  if (reinterpret_cast<uintptr_t>(arr.data()) % align != 0) {
+    Tensor t(dtype, shape);
+    if (t.nbytes()) std::memcpy(t.raw(), arr.data(), t.nbytes());
+    return t;
+  }
   auto* holder = new py::object(arr);
   auto buf = std::make_shared<Buffer>(const_cast<void*>(arr.data()), arr.nbytes(), [holder](void*) {
     py::gil_scoped_acquire gil;
@@ -238,11 +262,21 @@ Status run_host_op(OpContext& ctx, void* prepared) {
         ctx.set_output(i, to_tensor(outs[i], base_type(ctx.node().output_types[i])));
     }
   } catch (py::error_already_set& e) {
+    if (e.matches(PyExc_KeyboardInterrupt)) {
+      // Stop the run and let Session.run raise it: Ctrl-C during a save or
+      // a restore is the user's, not an error of the graph.
+      e.restore();
+      return cancelled(kInterrupted);
+    }
+    if (e.matches(PyExc_MemoryError))
+      return Status(Code::kResourceExhausted, str_cat("OOM in ", h.op, ": ", py::str(e.value()).cast<std::string>()));
     int code = static_cast<int>(Code::kUnknown);
     if (py::hasattr(e.value(), "error_code")) code = e.value().attr("error_code").cast<int>();
     std::string msg = py::str(e.value()).cast<std::string>();
     if (code == static_cast<int>(Code::kUnknown)) msg = py::str(e.type().attr("__name__")).cast<std::string>() + ": " + msg;
     return Status(static_cast<Code>(code), msg);
+  } catch (const StatusError& e) {
+    return e.status();
   } catch (std::exception& e) {
     return internal_error(e.what());
   }
@@ -277,6 +311,15 @@ PYBIND11_MODULE(_core, m) {
   Registry::global().set_host_handler({prepare_host_op, run_host_op});
   g_status_error = PyErr_NewException("metarun._core.StatusError", PyExc_RuntimeError, nullptr);
   m.attr("StatusError") = py::reinterpret_borrow<py::object>(g_status_error);
+  // A tensor refused outside a run (a fed array's shape, an attr's value).
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const StatusError& e) {
+      PyErr_SetObject(g_status_error, py::make_tuple(static_cast<int>(e.status().code()),
+                                                     lenient_str(e.status().message()), "").ptr());
+    }
+  });
 
   py::class_<Graph, std::shared_ptr<Graph>>(m, "Graph")
       .def(py::init<>())

@@ -96,6 +96,14 @@ inline bool is_object_type(DType t) {
   return b == DType::kString || b == DType::kResource || b == DType::kVariant;
 }
 
+inline bool is_integer_type(DType t) {
+  switch (base_type(t)) {
+    case DType::kInt8: case DType::kInt16: case DType::kInt32: case DType::kInt64:
+    case DType::kUInt8: case DType::kUInt16: case DType::kUInt32: case DType::kUInt64: return true;
+    default: return false;
+  }
+}
+
 template <class... Ts> struct TypeList {};
 
 using FloatTypes = TypeList<float, double, Half, BFloat16>;

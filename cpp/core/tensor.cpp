@@ -3,13 +3,47 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <new>
+#include <unistd.h>
 #include <unordered_map>
 
 namespace metarun {
 
+namespace {
+
+// The element count of `s`, or -1 (negative dim) / -2 (overflow).
+int64_t checked_count(const Shape& s) {
+  int64_t nonzero = 1;
+  bool zero = false;
+  for (int64_t d : s) {
+    if (d < 0) return -1;
+    if (d == 0) zero = true;
+    else if (__builtin_mul_overflow(nonzero, d, &nonzero)) return -2;
+  }
+  return zero ? 0 : nonzero;
+}
+
+}  // namespace
+
+Status check_shape(const Shape& s) {
+  int64_t n = checked_count(s);
+  if (n == -1) {
+    for (int64_t d : s)
+      if (d < 0) return invalid_argument(str_cat("Dimension ", d, " must be >= 0"));
+  }
+  if (n == -2) return invalid_argument(str_cat("Shape ", shape_str(s), " would have more than 2**63 - 1 elements"));
+  return Status();
+}
+
 int64_t num_elements(const Shape& s) {
+  int64_t n = checked_count(s);
+  return n < 0 ? -1 : n;
+}
+
+int64_t dims_product(const Shape& s, size_t begin, size_t end) {
   int64_t n = 1;
-  for (int64_t d : s) n *= d;
+  for (size_t i = begin; i < end; ++i)
+    if (__builtin_mul_overflow(n, s[i], &n)) return -1;
   return n;
 }
 
@@ -80,12 +114,63 @@ class BufferCache {
 
 }  // namespace
 
+namespace {
+
+// Physical memory: a request beyond it can never be met, and on an
+// overcommitting system would only fail later, in the OOM killer.
+size_t max_allocation() {
+  static const size_t limit = [] {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && page > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page) : SIZE_MAX / 2;
+  }();
+  return limit;
+}
+
+[[noreturn]] void throw_oom(DType dtype, const Shape& shape) {
+  throw StatusError(Status(Code::kResourceExhausted,
+                           str_cat("OOM when allocating tensor with shape", shape_str(shape), " and type ",
+                                   dtype_name(dtype), " on /job:localhost/replica:0/task:0/device:CPU:0 by allocator cpu")));
+}
+
+size_t element_size(DType dtype) {
+  switch (dtype) {
+    case DType::kString: return sizeof(std::string);
+    case DType::kResource: return sizeof(ResourceHandle);
+    default: return dtype_size(dtype);
+  }
+}
+
+// The element count of a shape a tensor of `dtype` may have, or throws.
+int64_t allocatable_count(DType dtype, const Shape& shape) {
+  int64_t n = checked_count(shape);
+  if (n < 0) throw StatusError(check_shape(shape));
+  size_t bytes;
+  if (__builtin_mul_overflow(static_cast<size_t>(n), element_size(dtype), &bytes) || bytes > max_allocation())
+    throw_oom(dtype, shape);
+  return n;
+}
+
+}  // namespace
+
+Tensor::Tensor(DType dtype, Shape shape, std::shared_ptr<Buffer> buffer)
+    : dtype_(base_type(dtype)), shape_(std::move(shape)), buf_(std::move(buffer)) {
+  int64_t n = checked_count(shape_);
+  if (n < 0) throw StatusError(check_shape(shape_));
+  if (buf_ && static_cast<uint64_t>(n) > buf_->nbytes() / std::max<size_t>(1, element_size(dtype_)))
+    throw StatusError(internal_error(str_cat("A tensor of shape ", shape_str(shape_), " and type ", dtype_name(dtype_),
+                                             " does not fit its buffer of ", buf_->nbytes(), " bytes")));
+}
+
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(base_type(dtype)), shape_(std::move(shape)) {
-  int64_t n = metarun::num_elements(shape_);
-  switch (dtype_) {
-    case DType::kString: buf_ = object_buffer<std::string>(n); return;
-    case DType::kResource: buf_ = object_buffer<ResourceHandle>(n); return;
-    default: break;
+  int64_t n = allocatable_count(dtype_, shape_);
+  try {
+    switch (dtype_) {
+      case DType::kString: buf_ = object_buffer<std::string>(n); return;
+      case DType::kResource: buf_ = object_buffer<ResourceHandle>(n); return;
+      default: break;
+    }
+  } catch (const std::bad_alloc&) {
+    throw_oom(dtype_, shape_);
   }
   size_t nbytes = static_cast<size_t>(n) * dtype_size(dtype_);
   if (nbytes <= SmallBuffer::kBytes) {
@@ -96,7 +181,7 @@ Tensor::Tensor(DType dtype, Shape shape) : dtype_(base_type(dtype)), shape_(std:
   // 64-byte alignment suits SIMD loads and BLAS; aligned_alloc needs a multiple.
   size_t alloc = nbytes ? (nbytes + 63) / 64 * 64 : 64;
   void* p = BufferCache::get().take(alloc);
-  if (!p) throw std::bad_alloc();
+  if (!p) throw_oom(dtype_, shape_);
   buf_ = std::make_shared<Buffer>(p, nbytes, [alloc](void* q) { BufferCache::get().give(q, alloc); });
 }
 

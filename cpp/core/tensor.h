@@ -11,11 +11,32 @@
 
 #include "core/dtype.h"
 #include "core/shape.h"
+#include "core/status.h"
 
 namespace metarun {
 
+// The one place dims are multiplied. A shape is valid when every dim is >= 0
+// and the product of its nonzero dims fits in int64 (so no partial product a
+// kernel takes of a tensor's dims can overflow either).
+Status check_shape(const Shape& s);
+// The element count of a valid shape; -1 for a shape check_shape rejects.
 int64_t num_elements(const Shape& s);
+// The product of dims [begin, end) of a valid shape.
+int64_t dims_product(const Shape& s, size_t begin, size_t end);
 std::string shape_str(const Shape& s);  // "[2,3]", TF's format
+
+// Thrown where a Status cannot be returned: by the Tensor constructor for a
+// shape that is invalid or too large to allocate. The executor turns it into
+// the failing node's error.
+class StatusError : public std::exception {
+ public:
+  explicit StatusError(Status s) : status_(std::move(s)) {}
+  const Status& status() const { return status_; }
+  const char* what() const noexcept override { return status_.message().c_str(); }
+
+ private:
+  Status status_;
+};
 
 class Buffer {
  public:
@@ -41,9 +62,12 @@ class Tensor {
  public:
   Tensor() = default;
   // Allocates an uninitialized (POD) or default-constructed (object) buffer.
+  // Throws StatusError: InvalidArgument for an invalid shape, ResourceExhausted
+  // (TF's OOM message) when the bytes cannot be had.
   Tensor(DType dtype, Shape shape);
-  Tensor(DType dtype, Shape shape, std::shared_ptr<Buffer> buffer)
-      : dtype_(base_type(dtype)), shape_(std::move(shape)), buf_(std::move(buffer)) {}
+  // A view of `buffer`; throws StatusError unless the shape is valid and its
+  // elements fit in the buffer.
+  Tensor(DType dtype, Shape shape, std::shared_ptr<Buffer> buffer);
 
   template <class T>
   static Tensor scalar(T value) {
@@ -62,6 +86,8 @@ class Tensor {
 
   void* raw() const { return buf_ ? buf_->data() : nullptr; }
   template <class T> T* data() const { return static_cast<T*>(raw()); }
+  // The one element of a tensor holding exactly one (callers check that:
+  // see scalar_input in framework/kernel.h).
   template <class T> T scalar_value() const { return *data<T>(); }
 
   const std::shared_ptr<Buffer>& buffer() const { return buf_; }

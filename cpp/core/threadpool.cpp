@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <exception>
 
 namespace metarun {
 
@@ -52,6 +53,7 @@ void ThreadPool::parallel_for(int64_t n, double cost_per_unit,
     std::atomic<int64_t> done{0};
     std::mutex mu;
     std::condition_variable cv;
+    std::exception_ptr error;  // the first chunk's exception, rethrown by the caller
   };
   auto shared = std::make_shared<Shared>();
   const int64_t step = (n + chunks - 1) / chunks;
@@ -60,7 +62,14 @@ void ThreadPool::parallel_for(int64_t n, double cost_per_unit,
       int64_t c = shared->next.fetch_add(1);
       if (c >= chunks) return;
       int64_t b = c * step, e = std::min(n, b + step);
-      if (b < e) fn(b, e);
+      if (b < e) {
+        try {
+          fn(b, e);
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(shared->mu);
+          if (!shared->error) shared->error = std::current_exception();
+        }
+      }
       if (shared->done.fetch_add(1) + 1 == chunks) {
         std::lock_guard<std::mutex> lock(shared->mu);
         shared->cv.notify_all();
@@ -75,6 +84,7 @@ void ThreadPool::parallel_for(int64_t n, double cost_per_unit,
   work();
   std::unique_lock<std::mutex> lock(shared->mu);
   shared->cv.wait(lock, [&] { return shared->done.load() == chunks; });
+  if (shared->error) std::rethrow_exception(shared->error);
 }
 
 int default_num_threads() {

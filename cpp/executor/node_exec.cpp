@@ -55,9 +55,20 @@ Status RunState::process(const NodeItem& item, Entry* in, Entry* out, bool dead)
   for (int i = 0; i < item.num_inputs; ++i)
     if (in[i].ref && !in[i].dead && !item.takes_ref[i]) MR_RETURN_IF_ERROR(deref(&in[i]));
   OpContext ctx(*item.node, in, item.num_inputs, out, item.num_outputs, env_);
-  if (!profile_) return item.kernel->compute(ctx);
-  ProfileScope timing(profile_, item.node->op);
-  return item.kernel->compute(ctx);
+  // Kernels report errors as a Status; what they cannot return (a shape
+  // refused by the Tensor constructor, memory that cannot be had) is thrown
+  // and becomes this node's error here.
+  try {
+    if (!profile_) return item.kernel->compute(ctx);
+    ProfileScope timing(profile_, item.node->op);
+    return item.kernel->compute(ctx);
+  } catch (const StatusError& e) {
+    return e.status();
+  } catch (const std::bad_alloc&) {
+    return Status(Code::kResourceExhausted, str_cat("OOM when running ", item.node->op, " on /job:localhost/replica:0/task:0/device:CPU:0"));
+  } catch (const std::exception& e) {
+    return internal_error(str_cat(item.node->op, " failed: ", e.what()));
+  }
 }
 
 }  // namespace metarun

@@ -154,6 +154,25 @@ class OpContext {
   const RunEnv& env_;
 };
 
+// Scalar inputs: the one place kernels read them, so none reads past an
+// empty tensor or at the wrong width. TF takes a 0-d tensor, or where `legacy`
+// any tensor of one element. `msg` is TF's error for another shape; a "{}" in
+// it is replaced by that shape.
+Status check_scalar(const Tensor& t, const char* msg, bool legacy = false);
+// Any integer dtype, widened to int64.
+Status scalar_input(const OpContext& ctx, int i, const char* msg, int64_t* out, bool legacy = false);
+// Exactly dtype T.
+template <class T>
+Status scalar_input(const OpContext& ctx, int i, const char* msg, T* out, bool legacy = false) {
+  const Tensor& t = ctx.input(i);
+  MR_RETURN_IF_ERROR(check_scalar(t, msg, legacy));
+  if (t.dtype() != dtype_of<T>)
+    return invalid_argument(str_cat("Input ", i, " of ", ctx.name(), " must be ", dtype_name(dtype_of<T>), ", got ",
+                                    dtype_name(t.dtype())));
+  *out = t.scalar_value<T>();
+  return Status();
+}
+
 class OpKernel {
  public:
   virtual ~OpKernel() = default;

@@ -143,3 +143,24 @@ void KernelInit::get(const std::string& n, std::vector<DType>* out) {
 }
 
 }  // namespace metarun
+
+namespace metarun {
+
+Status check_scalar(const Tensor& t, const char* msg, bool legacy) {
+  if (t.rank() == 0 || (legacy && t.num_elements() == 1)) return Status();
+  std::string m = msg;
+  size_t at = m.find("{}");
+  if (at != std::string::npos) m.replace(at, 2, shape_str(t.shape()));
+  return invalid_argument(m);
+}
+
+Status scalar_input(const OpContext& ctx, int i, const char* msg, int64_t* out, bool legacy) {
+  const Tensor& t = ctx.input(i);
+  MR_RETURN_IF_ERROR(check_scalar(t, msg, legacy));
+  if (!is_integer_type(t.dtype()))
+    return invalid_argument(str_cat("Input ", i, " of ", ctx.name(), " must be an integer, got ", dtype_name(t.dtype())));
+  *out = index_at(t, 0);
+  return Status();
+}
+
+}  // namespace metarun

@@ -43,6 +43,7 @@ void move_blocks(const OpContext& ctx, DType dtype, int64_t outer, const std::ve
 Status read_axis(const Tensor& t, int64_t* axis) {
   MR_REQUIRE(t.num_elements() == 1 && t.rank() <= 1, "Concat dim tensor should be a scalar integer, but got shape ",
              shape_str(t.shape()));
+  MR_REQUIRE(is_integer_type(t.dtype()), "Concat dim tensor must be an integer, got ", dtype_name(t.dtype()));
   *axis = index_at(t, 0);
   return Status();
 }

@@ -13,10 +13,9 @@ class SwitchKernel : public OpKernel {
     if (ref_) init.take_ref_input(0);
   }
   Status compute(OpContext& ctx) override {
-    const Tensor& pred = ctx.input(1);
-    MR_REQUIRE(pred.dtype() == DType::kBool && pred.num_elements() == 1,
-               "The second input must be a scalar, but it has shape ", shape_str(pred.shape()));
-    int taken = pred.data<bool>()[0] ? 1 : 0;
+    bool pred = false;
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 1, "The second input must be a scalar, but it has shape {}", &pred, true));
+    int taken = pred ? 1 : 0;
     if (ref_ && ctx.input_ref(0)) ctx.set_output_ref(taken, ctx.input_ref(0));
     else ctx.set_output(taken, ctx.input(0));
     ctx.set_output_dead(1 - taken);

@@ -208,9 +208,9 @@ class AssertKernel : public OpKernel {
     if (init.has_attr("summarize")) init.get("summarize", &summarize_);
   }
   Status compute(OpContext& ctx) override {
-    const Tensor& cond = ctx.input(0);
-    MR_REQUIRE(cond.rank() == 0, "In[0] should be a scalar: ", shape_str(cond.shape()));
-    if (*cond.data<bool>()) return Status();
+    bool cond = false;
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 0, "In[0] should be a scalar: {}", &cond));
+    if (cond) return Status();
     std::string msg = "assertion failed: ";
     for (int i = 1; i < ctx.num_inputs(); ++i) {
       msg += "[" + summarize(ctx.input(i), summarize_, false) + "]";
@@ -262,9 +262,9 @@ class PrintV2Kernel : public OpKernel {
           ", Valid streams are: stdout, stderr, log(info), log(warning), log(error), file://<filename>")));
   }
   Status compute(OpContext& ctx) override {
-    const Tensor& in = ctx.input(0);
-    MR_REQUIRE(in.rank() == 0, "Input is expected to be scalar, but got ", shape_str(in.shape()));
-    const std::string msg = in.data<std::string>()[0] + end_;
+    std::string msg;
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 0, "Input is expected to be scalar, but got {}", &msg));
+    msg += end_;
     if (stream_ == "stdout") {
       std::cout << msg << std::flush;
     } else if (stream_.rfind("file://", 0) == 0) {

@@ -62,24 +62,17 @@ class OnesLikeKernel : public OpKernel {
   ElementCopier copier_;
 };
 
-Status scalar_input(OpContext& ctx, int i, const char* what, bool legacy) {
-  const Tensor& t = ctx.input(i);
-  if (t.rank() == 0 || (legacy && legacy_scalar(t))) return Status();
-  return invalid_argument(str_cat(what, " must be a scalar, not shape ", shape_str(t.shape())));
-}
-
 template <class T>
 class RangeKernel : public OpKernel {
  public:
   explicit RangeKernel(KernelInit&) {}
   Status compute(OpContext& ctx) override {
-    MR_RETURN_IF_ERROR(scalar_input(ctx, 0, "start", true));
-    MR_RETURN_IF_ERROR(scalar_input(ctx, 1, "limit", true));
-    MR_RETURN_IF_ERROR(scalar_input(ctx, 2, "delta", true));
+    T start_v{}, limit_v{}, delta_v{};
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 0, "start must be a scalar, not shape {}", &start_v, true));
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 1, "limit must be a scalar, not shape {}", &limit_v, true));
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 2, "delta must be a scalar, not shape {}", &delta_v, true));
     using C = Compute<T>;
-    const C start = C(ctx.input(0).data<T>()[0]);
-    const C limit = C(ctx.input(1).data<T>()[0]);
-    const C delta = C(ctx.input(2).data<T>()[0]);
+    const C start = C(start_v), limit = C(limit_v), delta = C(delta_v);
     MR_REQUIRE(delta != C(0), "Requires delta != 0: ", delta);
     if (delta > C(0)) MR_REQUIRE(start <= limit, "Requires start <= limit when delta > 0: ", start, "/", limit);
     else MR_REQUIRE(start >= limit, "Requires start >= limit when delta < 0: ", start, "/", limit);
@@ -110,12 +103,11 @@ class LinSpaceKernel : public OpKernel {
  public:
   explicit LinSpaceKernel(KernelInit&) {}
   Status compute(OpContext& ctx) override {
-    MR_RETURN_IF_ERROR(scalar_input(ctx, 0, "start", false));
-    MR_RETURN_IF_ERROR(scalar_input(ctx, 1, "stop", false));
-    MR_RETURN_IF_ERROR(scalar_input(ctx, 2, "num", false));
-    const T start = ctx.input(0).data<T>()[0];
-    const T stop = ctx.input(1).data<T>()[0];
-    const int64_t num = index_at(ctx.input(2), 0);
+    T start{}, stop{};
+    int64_t num = 0;
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 0, "start must be a scalar, not shape {}", &start));
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 1, "stop must be a scalar, not shape {}", &stop));
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 2, "num must be a scalar, not shape {}", &num));
     MR_REQUIRE(num > 0, "Requires num > 0: ", num);
     Tensor& out = ctx.allocate_output(0, {num});
     T* o = out.data<T>();
@@ -137,16 +129,15 @@ class OneHotKernel : public OpKernel {
   explicit OneHotKernel(KernelInit& init) : copier_(init.output_type(0)) { init.get("axis", &axis_); }
   Status compute(OpContext& ctx) override {
     const Tensor& indices = ctx.input(0);
-    const Tensor& depth_t = ctx.input(1);
     const Tensor& on = ctx.input(2);
     const Tensor& off = ctx.input(3);
     const int out_rank = indices.rank() + 1;
     MR_REQUIRE(axis_ == -1 || (axis_ >= 0 && axis_ < out_rank), "Expected axis to be -1 or between [0, ",
                out_rank, ").  But received: ", axis_);
-    MR_REQUIRE(depth_t.rank() == 0, "depth must be a scalar, but got: ", shape_str(depth_t.shape()));
+    int64_t depth = 0;
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 1, "depth must be a scalar, but got: {}", &depth));
     MR_REQUIRE(on.rank() == 0, "on_value must be a scalar, but got: ", shape_str(on.shape()));
     MR_REQUIRE(off.rank() == 0, "off_value must be a scalar, but got: ", shape_str(off.shape()));
-    const int64_t depth = index_at(depth_t, 0);
     MR_REQUIRE(depth >= 0, "depth must be non-negative, got: ", depth);
     const int axis = axis_ == -1 ? indices.rank() : axis_;
     Shape shape = indices.shape();
@@ -225,9 +216,8 @@ class UnsortedSegmentSumKernel : public OpKernel {
   Status compute(OpContext& ctx) override {
     const Tensor& data = ctx.input(0);
     const Tensor& ids = ctx.input(1);
-    const Tensor& num_t = ctx.input(2);
-    MR_REQUIRE(num_t.rank() == 0, "num_segments should be a scalar, not shape ", shape_str(num_t.shape()));
-    const int64_t num = index_at(num_t, 0);
+    int64_t num = 0;
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 2, "num_segments should be a scalar, not shape {}", &num));
     MR_REQUIRE(num >= 0, "Input num_segments == ", num, " must not be negative.");
     MR_REQUIRE(data.rank() >= ids.rank() && std::equal(ids.shape().begin(), ids.shape().end(), data.shape().begin()),
                "data.shape = ", shape_str(data.shape()), " does not start with segment_ids.shape = ",

@@ -114,10 +114,7 @@ class GatherKernel : public OpKernel {
     MR_REQUIRE(params.rank() >= 1, "params must be at least 1 dimensional");
     int64_t axis = 0;
     if (has_axis_) {
-      const Tensor& a = ctx.input(2);
-      MR_REQUIRE(a.rank() == 0, "axis must be scalar");
-      MR_REQUIRE(a.dtype() == DType::kInt32 || a.dtype() == DType::kInt64, "axis must be int32 or int64.");
-      axis = index_at(a, 0);
+      MR_RETURN_IF_ERROR(scalar_input(ctx, 2, "axis must be scalar", &axis));
     }
     // TF reports an out-of-range axis in its shape function's words.
     MR_REQUIRE(axis >= -params.rank() && axis < params.rank(), "Shape must be at least rank ",

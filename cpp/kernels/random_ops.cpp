@@ -247,19 +247,15 @@ class RandomUniformIntKernel : public SeededKernel {
  public:
   explicit RandomUniformIntKernel(KernelInit& init) : SeededKernel(init) {}
   Status compute(OpContext& ctx) override {
-    const Tensor& minval = ctx.input(1);
-    const Tensor& maxval = ctx.input(2);
-    MR_REQUIRE(minval.rank() == 0, "minval must be 0-D, got shape ", shape_str(minval.shape()));
-    MR_REQUIRE(maxval.rank() == 0, "maxval must be 0-D, got shape ", shape_str(maxval.shape()));
-    MR_RETURN_IF_ERROR(check_input_type(ctx, 1, dtype_of<T>));
-    MR_RETURN_IF_ERROR(check_input_type(ctx, 2, dtype_of<T>));
+    T lo{}, hi{};
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 1, "minval must be 0-D, got shape {}", &lo));
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 2, "maxval must be 0-D, got shape {}", &hi));
     Shape shape;
     MR_RETURN_IF_ERROR(shape_from_input(ctx.input(0), &shape));
     Tensor out(dtype_of<T>, shape);
     ctx.set_output(0, out);
     int64_t n = out.num_elements();
     if (n == 0) return Status();  // TF checks minval < maxval only for non-empty outputs
-    T lo = minval.scalar_value<T>(), hi = maxval.scalar_value<T>();
     MR_REQUIRE(lo < hi, "Need minval < maxval, got ", lo, " >= ", hi);
     using U = std::make_unsigned_t<T>;
     UniformInt<T> dist{lo, static_cast<U>(static_cast<U>(hi) - static_cast<U>(lo))};
@@ -288,13 +284,12 @@ class MultinomialKernel : public SeededKernel {
 
   Status compute(OpContext& ctx) override {
     const Tensor& logits = ctx.input(0);
-    const Tensor& ns = ctx.input(1);
     MR_REQUIRE(logits.rank() == 2, "logits should be a matrix, got shape ",
                shape_str(logits.shape()));
-    MR_REQUIRE(ns.rank() == 0, "num_samples should be a scalar, got shape ", shape_str(ns.shape()));
     MR_RETURN_IF_ERROR(check_input_type(ctx, 0, dtype_of<T>));
-    MR_RETURN_IF_ERROR(check_input_type(ctx, 1, DType::kInt32));
-    const int64_t num_samples = ns.scalar_value<int32_t>();
+    int32_t num_samples32 = 0;
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 1, "num_samples should be a scalar, got shape {}", &num_samples32));
+    const int64_t num_samples = num_samples32;
     MR_REQUIRE(num_samples >= 0, "num_samples should be non-negative, got ", num_samples);
     for (int i = 0; i < 2; ++i)
       MR_REQUIRE(logits.dim(i) <= std::numeric_limits<int>::max(), "logits.shape = ",

@@ -57,6 +57,7 @@ class ReshapeKernel : public OpKernel {
     const Tensor& sizes = ctx.input(1);
     MR_REQUIRE(sizes.rank() <= 1, "sizes input must be 1-D, not ", shape_str(sizes.shape()));
     Shape shape = index_values(sizes);
+    MR_RETURN_IF_ERROR(check_shape_size(shape));  // before any product of the requested dims
     int64_t product = 1, unknown = -1;
     bool has_zero = false;
     for (size_t d = 0; d < shape.size(); ++d) {
@@ -69,7 +70,6 @@ class ReshapeKernel : public OpKernel {
         else product *= shape[d];
       }
     }
-    MR_RETURN_IF_ERROR(check_shape_size(shape));
     if (unknown != -1) {
       // Zero dims of the input only count when the request has none, so
       // [0,3] -> [0,-1] still infers 3 (TF's rule).
@@ -122,9 +122,9 @@ class ExpandDimsKernel : public OpKernel {
   explicit ExpandDimsKernel(KernelInit&) {}
   Status compute(OpContext& ctx) override {
     const Tensor& in = ctx.input(0);
-    const Tensor& axis = ctx.input(1);
-    MR_REQUIRE(axis.num_elements() == 1, "'dim' must be a tensor with a single value");
-    const int64_t r = in.rank(), d = index_at(axis, 0);
+    int64_t d = 0;
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 1, "'dim' must be a tensor with a single value", &d, true));
+    const int64_t r = in.rank();
     MR_REQUIRE(d >= -1 - r && d <= r, "Tried to expand dim index ", d, " for tensor with ", r, " dimensions.");
     Shape shape = in.shape();
     shape.insert(shape.begin() + (d < 0 ? d + r + 1 : d), 1);

@@ -119,13 +119,9 @@ class ArgKernel : public OpKernel {
   explicit ArgKernel(KernelInit&) {}
   Status compute(OpContext& ctx) override {
     const Tensor& in = ctx.input(0);
-    const Tensor& dim_t = ctx.input(1);
-    MR_REQUIRE(dim_t.dtype() == DType::kInt32 || dim_t.dtype() == DType::kInt64,
-               "dimension must be int32 or int64");
-    MR_REQUIRE(dim_t.num_elements() == 1, "dim must be a scalar, but received tensor of shape: ",
-               shape_str(dim_t.shape()));
     const int rank = in.rank();
-    int64_t axis = index_at(dim_t, 0);
+    int64_t axis = 0;
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 1, "dim must be a scalar, but received tensor of shape: {}", &axis, true));
     MR_REQUIRE(axis >= -rank && axis < rank, "Expected dimension in the range [", -rank, ", ",
                rank, "), but got ", axis);
     if (axis < 0) axis += rank;
@@ -173,9 +169,8 @@ class TopKKernel : public OpKernel {
   }
   Status compute(OpContext& ctx) override {
     const Tensor& in = ctx.input(0);
-    const Tensor& k_t = ctx.input(1);
-    MR_REQUIRE(k_t.rank() == 0, "k must be scalar, got shape ", shape_str(k_t.shape()));
-    const int64_t k = index_at(k_t, 0);
+    int64_t k = 0;
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 1, "k must be scalar, got shape {}", &k));
     MR_REQUIRE(k >= 0, "Need k >= 0, got ", k);
     MR_REQUIRE(in.rank() >= 1, "input must be >= 1-D, got shape ", shape_str(in.shape()));
     const int64_t cols = in.dim(in.rank() - 1);

@@ -54,13 +54,14 @@ class ShardedFilenameKernel : public OpKernel {
  public:
   explicit ShardedFilenameKernel(KernelInit&) {}
   Status compute(OpContext& ctx) override {
-    MR_REQUIRE(ctx.input(0).num_elements() == 1 && ctx.input(1).num_elements() == 1 &&
-                   ctx.input(2).num_elements() == 1,
-               "ShardedFilename expects scalar inputs (node ", ctx.name(), ")");
+    std::string base;
+    int64_t shard_index = 0, num_shards = 0;
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 0, "ShardedFilename expects scalar inputs", &base, true));
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 1, "ShardedFilename expects scalar inputs", &shard_index, true));
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 2, "ShardedFilename expects scalar inputs", &num_shards, true));
     char shard[32];
-    std::snprintf(shard, sizeof shard, "%05lld", static_cast<long long>(index_at(ctx.input(1), 0)));
-    ctx.allocate_output(0, {}).data<std::string>()[0] =
-        sharded_name(ctx.input(0).data<std::string>()[0], shard, index_at(ctx.input(2), 0));
+    std::snprintf(shard, sizeof shard, "%05lld", static_cast<long long>(shard_index));
+    ctx.allocate_output(0, {}).data<std::string>()[0] = sharded_name(base, shard, num_shards);
     return Status();
   }
 };
@@ -69,10 +70,11 @@ class ShardedFilespecKernel : public OpKernel {
  public:
   explicit ShardedFilespecKernel(KernelInit&) {}
   Status compute(OpContext& ctx) override {
-    MR_REQUIRE(ctx.input(0).num_elements() == 1 && ctx.input(1).num_elements() == 1,
-               "ShardedFilespec expects scalar inputs (node ", ctx.name(), ")");
-    ctx.allocate_output(0, {}).data<std::string>()[0] =
-        sharded_name(ctx.input(0).data<std::string>()[0], "?????", index_at(ctx.input(1), 0));
+    std::string base;
+    int64_t num_shards = 0;
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 0, "ShardedFilespec expects scalar inputs", &base, true));
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 1, "ShardedFilespec expects scalar inputs", &num_shards, true));
+    ctx.allocate_output(0, {}).data<std::string>()[0] = sharded_name(base, "?????", num_shards);
     return Status();
   }
 };
@@ -104,12 +106,13 @@ class RegexFullMatchKernel : public OpKernel {
  public:
   explicit RegexFullMatchKernel(KernelInit&) {}
   Status compute(OpContext& ctx) override {
-    MR_REQUIRE(ctx.input(1).num_elements() == 1, "Pattern must be scalar");
+    std::string pattern;
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 1, "Pattern must be scalar", &pattern, true));
     std::regex re;
     try {
-      re = std::regex(ctx.input(1).data<std::string>()[0]);
+      re = std::regex(pattern);
     } catch (const std::regex_error&) {
-      return invalid_argument("Invalid pattern: " + ctx.input(1).data<std::string>()[0]);
+      return invalid_argument("Invalid pattern: " + pattern);
     }
     const Tensor& in = ctx.input(0);
     Tensor& out = ctx.allocate_output(0, in.shape());

@@ -74,13 +74,6 @@ Status lookup(OpContext& ctx, int input, std::shared_ptr<R>* out) {
   return Status();
 }
 
-Status scalar_index(const Tensor& t, int64_t* out) {
-  MR_REQUIRE(t.num_elements() == 1 && (t.dtype() == DType::kInt32 || t.dtype() == DType::kInt64),
-             "index must be a scalar integer");
-  *out = index_at(t, 0);
-  return Status();
-}
-
 Tensor flow_out() { return Tensor::scalar<float>(0.0f); }
 
 class TensorArrayKernel : public OpKernel {
@@ -94,7 +87,7 @@ class TensorArrayKernel : public OpKernel {
   }
   Status compute(OpContext& ctx) override {
     int64_t size;
-    MR_RETURN_IF_ERROR(scalar_index(ctx.input(0), &size));
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 0, "TensorArray size must be scalar, but had shape: {}", &size, true));
     MR_REQUIRE(size >= 0, "Size should be >= 0.");
     auto ta = std::make_shared<TensorArray>();
     ta->name = ctx.name();
@@ -234,7 +227,7 @@ class TensorArrayWriteKernel : public OpKernel {
     std::shared_ptr<TensorArray> ta;
     MR_RETURN_IF_ERROR(lookup(ctx, 0, &ta));
     int64_t index;
-    MR_RETURN_IF_ERROR(scalar_index(ctx.input(1), &index));
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 1, "index must be a scalar integer", &index, true));
     std::lock_guard<std::mutex> lock(ta->mu);
     MR_RETURN_IF_ERROR(write_element(ta.get(), index, ctx.input(2)));
     ctx.set_output(0, flow_out());
@@ -249,7 +242,7 @@ class TensorArrayReadKernel : public OpKernel {
     std::shared_ptr<TensorArray> ta;
     MR_RETURN_IF_ERROR(lookup(ctx, 0, &ta));
     int64_t index;
-    MR_RETURN_IF_ERROR(scalar_index(ctx.input(1), &index));
+    MR_RETURN_IF_ERROR(scalar_input(ctx, 1, "index must be a scalar integer", &index, true));
     std::lock_guard<std::mutex> lock(ta->mu);
     Tensor value;
     MR_RETURN_IF_ERROR(read_element(ta.get(), index, &value));
@@ -465,9 +458,7 @@ class StackKernel : public OpKernel {
     auto stack = std::make_shared<Stack>();
     stack->dtype = dtype_;
     if (v2_ && ctx.num_inputs() > 0) {
-      MR_REQUIRE(ctx.input(0).num_elements() == 1, "Stack max_size must be a scalar, got shape ",
-                 shape_str(ctx.input(0).shape()));
-      stack->max_size = index_at(ctx.input(0), 0);
+      MR_RETURN_IF_ERROR(scalar_input(ctx, 0, "Stack size must be a scalar, but had shape: {}", &stack->max_size, true));
     }
     std::string key = new_key(ctx, "stack");
     ctx.resources().insert(key, stack);

@@ -287,7 +287,10 @@ class ApplyKernel : public OpKernel {
       if (i < kVars) continue;
       if (names[i] == "grad" || names[i] == "delta") grad_ = i;
       else if (names[i] == "indices") indices_ = i;
-      else scalars_.push_back(i);
+      else {
+        scalars_.push_back(i);
+        scalar_errors_.push_back(names[i] + " is not a scalar: {}");
+      }
     }
     if (!resource_)
       for (int i = 0; i < kVars; ++i) init.take_ref_input(i);
@@ -302,9 +305,9 @@ class ApplyKernel : public OpKernel {
     MR_RETURN_IF_ERROR(vars.acquire(ctx, resource_, kVars, dtype_of<T>, use_locking_));
     std::array<C, 8> s;
     for (size_t k = 0; k < scalars_.size(); ++k) {
-      const Tensor& t = ctx.input(scalars_[k]);
-      MR_REQUIRE(t.rank() == 0, names_[scalars_[k]], " is not a scalar: ", shape_str(t.shape()));
-      s[k] = *t.data<C>();
+      T v{};
+      MR_RETURN_IF_ERROR(scalar_input(ctx, scalars_[k], scalar_errors_[k].c_str(), &v));
+      s[k] = C(v);
     }
     const Shape& shape = vars.value(0).shape();
     for (int i = 1; i < kVars; ++i)
@@ -361,6 +364,7 @@ class ApplyKernel : public OpKernel {
   bool resource_;
   int grad_ = -1, indices_ = -1;
   std::vector<int> scalars_;
+  std::vector<std::string> scalar_errors_;  // TF's message for each, "{}" standing for the shape
   Flags flags_;
 };
 
