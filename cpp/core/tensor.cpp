@@ -40,7 +40,7 @@ int64_t num_elements(const Shape& s) {
   return n < 0 ? -1 : n;
 }
 
-int64_t dims_product(const Shape& s, size_t begin, size_t end) {
+int64_t dims_product(const int64_t* s, size_t begin, size_t end) {
   int64_t n = 1;
   for (size_t i = begin; i < end; ++i)
     if (__builtin_mul_overflow(n, s[i], &n)) return -1;

@@ -22,7 +22,11 @@ Status check_shape(const Shape& s);
 // The element count of a valid shape; -1 for a shape check_shape rejects.
 int64_t num_elements(const Shape& s);
 // The product of dims [begin, end) of a valid shape.
-int64_t dims_product(const Shape& s, size_t begin, size_t end);
+int64_t dims_product(const int64_t* dims, size_t begin, size_t end);
+inline int64_t dims_product(const Shape& s, size_t begin, size_t end) { return dims_product(s.data(), begin, end); }
+inline int64_t dims_product(const std::vector<int64_t>& s, size_t begin, size_t end) {
+  return dims_product(s.data(), begin, end);
+}
 std::string shape_str(const Shape& s);  // "[2,3]", TF's format
 
 // Thrown where a Status cannot be returned: by the Tensor constructor for a

@@ -67,7 +67,15 @@ Status create_kernel(KernelInit& init, std::unique_ptr<OpKernel>* out) {
   if (!def)
     return unimplemented(str_cat("metarun has no kernel for op type '", init.op(),
                                  "' (needed by node '", init.name(), "')"));
-  *out = def->factory(init);
+  // A constructor that builds tensors from attrs may meet a shape the
+  // Tensor constructor refuses, or memory that cannot be had.
+  try {
+    *out = def->factory(init);
+  } catch (const StatusError& e) {
+    return Status(e.status().code(), str_cat(e.status().message(), " (node ", init.name(), ")"));
+  } catch (const std::bad_alloc&) {
+    return Status(Code::kResourceExhausted, str_cat("OOM while building the kernel of node ", init.name()));
+  }
   if (!init.status().ok()) return init.status();
   if (!*out) return internal_error(str_cat("kernel factory for ", init.op(), " returned nothing"));
   return Status();

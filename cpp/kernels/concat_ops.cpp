@@ -9,11 +9,7 @@
 namespace metarun {
 namespace {
 
-int64_t outer_size(const Shape& s, int axis) {
-  int64_t n = 1;
-  for (int i = 0; i < axis; ++i) n *= s[i];
-  return n;
-}
+int64_t outer_size(const Shape& s, int axis) { return dims_product(s, 0, axis); }
 
 // Copies each part (viewed as [outer, part_inner]) into its column range of
 // `whole` ([outer, sum of part_inner]), or back when `split`.

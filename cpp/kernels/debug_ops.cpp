@@ -131,8 +131,7 @@ void print_dim_v2(const Tensor& t, int dim, int64_t ends, int64_t at, std::strin
   *out += "[";
   const int64_t count = t.dim(dim);
   const int64_t start_of_end = std::max(ends, count - ends);
-  int64_t per = 1;
-  for (int d = dim + 1; d < t.rank(); ++d) per *= t.dim(d);
+  const int64_t per = dims_product(t.shape(), dim + 1, t.rank());
   for (int64_t i = 0; i < ends && i < count; ++i) {
     if (i > 0) dim_spacing(dim, t.rank(), out);
     print_dim_v2(t, dim + 1, ends, at + per * i, out);

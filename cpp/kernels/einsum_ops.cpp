@@ -60,8 +60,7 @@ Operand<A> reduced(const Operand<A>& in, Keep keep) {
   const size_t kept = perm.size();
   perm.insert(perm.end(), dropped.begin(), dropped.end());
   Operand<A> p = permuted(in, perm);
-  int64_t inner = 1;
-  for (size_t d = kept; d < p.dims.size(); ++d) inner *= p.dims[d];
+  const int64_t inner = dims_product(p.dims, kept, p.dims.size());
   Operand<A> out;
   out.labels.assign(p.labels.begin(), p.labels.begin() + kept);
   out.dims.assign(p.dims.begin(), p.dims.begin() + kept);

@@ -144,8 +144,7 @@ class OneHotKernel : public OpKernel {
     shape.insert(shape.begin() + axis, depth);
     Tensor& out = ctx.allocate_output(0, shape);
     copier_.fill(off, out, 0, out.num_elements());
-    int64_t suffix = 1;
-    for (int d = axis; d < indices.rank(); ++d) suffix *= indices.dim(d);
+    const int64_t suffix = dims_product(indices.shape(), axis, indices.rank());
     for (int64_t i = 0, n = indices.num_elements(); i < n; ++i) {
       const int64_t v = index_at(indices, i);
       if (v < 0 || v >= depth) continue;

@@ -67,11 +67,11 @@ Status gather(OpContext& ctx, const Tensor& params, const Tensor& indices, int a
               const ElementCopier& copier) {
   GatherDims g;
   Shape out_shape;
-  for (int d = 0; d < batch_dims; ++d) g.batch *= params.dim(d);
-  for (int d = batch_dims; d < axis; ++d) g.outer *= params.dim(d);
+  g.batch = dims_product(params.shape(), 0, batch_dims);
+  g.outer = dims_product(params.shape(), batch_dims, axis);
   g.gather_dim = params.dim(axis);
-  for (int d = axis + 1; d < params.rank(); ++d) g.inner *= params.dim(d);
-  for (int d = batch_dims; d < indices.rank(); ++d) g.n *= indices.dim(d);
+  g.inner = dims_product(params.shape(), axis + 1, params.rank());
+  g.n = dims_product(indices.shape(), batch_dims, indices.rank());
   for (int d = 0; d < axis; ++d) out_shape.push_back(params.dim(d));
   for (int d = batch_dims; d < indices.rank(); ++d) out_shape.push_back(indices.dim(d));
   for (int d = axis + 1; d < params.rank(); ++d) out_shape.push_back(params.dim(d));
@@ -169,8 +169,7 @@ template <class I>
 Status gather_nd_typed(OpContext& ctx, const Tensor& params, const Tensor& indices, int64_t n, bool ignore_bad,
                        const ElementCopier& copier, const Tensor& out) {
   const int k = static_cast<int>(indices.dim(indices.rank() - 1));
-  int64_t slice = 1;
-  for (int d = k; d < params.rank(); ++d) slice *= params.dim(d);
+  const int64_t slice = dims_product(params.shape(), k, params.rank());
   std::vector<int64_t> strides(k);
   for (int64_t d = k - 1, s = slice; d >= 0; --d) {
     strides[d] = s;

@@ -184,9 +184,8 @@ class BiasAddGradKernel : public OpKernel {
     MR_REQUIRE(g.rank() >= 2, "Input tensor must be at least 2D: ", shape_str(g.shape()));
     const int cdim = nchw_ ? 1 : g.rank() - 1;
     const int64_t channels = g.dim(cdim);
-    int64_t outer = 1, inner = 1;
-    for (int i = 0; i < cdim; ++i) outer *= g.dim(i);
-    for (int i = cdim + 1; i < g.rank(); ++i) inner *= g.dim(i);
+    const int64_t outer = dims_product(g.shape(), 0, cdim);
+    const int64_t inner = dims_product(g.shape(), cdim + 1, g.rank());
     Tensor& out = ctx.allocate_output(0, {channels});
     const T* src = g.data<T>();
     T* dst = out.data<T>();
@@ -246,9 +245,8 @@ class FusedBatchNormGradKernel : public OpKernel {
                mean.dim(0), " and ", c);
     MR_REQUIRE(var.dim(0) == c, "reserve_space_2 must have the same number of elements as the channels of x, got ",
                var.dim(0), " and ", c);
-    int64_t outer = 1, inner = 1;
-    for (int i = 0; i < cdim; ++i) outer *= x.dim(i);
-    for (int i = cdim + 1; i < rank; ++i) inner *= x.dim(i);
+    const int64_t outer = dims_product(x.shape(), 0, cdim);
+    const int64_t inner = dims_product(x.shape(), cdim + 1, rank);
 
     Tensor& dx = ctx.allocate_output(0, x.shape());
     Tensor& dscale = ctx.allocate_output(1, {c});

@@ -157,8 +157,8 @@ class BiasAddKernel : public OpKernel {
     Tensor& out = ctx.allocate_output(0, v.shape());
     const int64_t n = v.num_elements();
     if (n == 0) return Status();
-    int64_t inner = 1;  // elements sharing one bias value in a run
-    for (int d = channel_dim + 1; d < v.rank(); ++d) inner *= v.dim(d);
+    // Elements sharing one bias value in a run.
+    const int64_t inner = dims_product(v.shape(), channel_dim + 1, v.rank());
     const T* x = v.data<T>();
     const T* bias = b.data<T>();
     T* y = out.data<T>();

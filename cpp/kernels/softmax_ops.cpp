@@ -128,12 +128,9 @@ class ArgKernel : public OpKernel {
     MR_REQUIRE(in.dim(axis) > 0, "Reduction axis ", axis, " is empty in shape ",
                shape_str(in.shape()));
     Shape out_shape;
-    int64_t outer = 1, inner = 1;
-    for (int d = 0; d < rank; ++d) {
+    for (int d = 0; d < rank; ++d)
       if (d != axis) out_shape.push_back(in.dim(d));
-      if (d < axis) outer *= in.dim(d);
-      if (d > axis) inner *= in.dim(d);
-    }
+    const int64_t outer = dims_product(in.shape(), 0, axis), inner = dims_product(in.shape(), axis + 1, rank);
     const int64_t len = in.dim(axis);
     Tensor& out = ctx.allocate_output(0, out_shape);
     const T* x = in.data<T>();

@@ -175,11 +175,8 @@ void copy_view(const OpContext& ctx, const View& v, const E* src, E* dst) {
     return;
   }
   std::vector<int> axes;
-  int64_t rows = 1;
-  for (int j = 0; j < r - 1; ++j) {
-    axes.push_back(j);
-    rows *= v.dims[j];
-  }
+  for (int j = 0; j < r - 1; ++j) axes.push_back(j);
+  const int64_t rows = dims_product(v.dims, 0, r - 1);
   ctx.parallel_for(rows, row_cost, [&](int64_t b, int64_t e) {
     walk(v, axes, b, e, [&](int64_t so, int64_t dof) {
       const E* s = src + so;
