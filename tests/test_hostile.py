@@ -222,3 +222,45 @@ def test_a_message_with_bytes_that_are_not_utf8_stays_a_typed_error():
         s.run([np.bool_(False), np.array(b"caf\xe9\xff", dtype=object)])
     assert status_code(e.value) == INVALID_ARGUMENT
     assert "caf\\xe9\\xff" in e.value.args[1]
+
+
+# -- Ctrl-C in a host kernel (checkpoint IO runs Python inside the executor) ------------------
+
+def _seed_model():
+    import os
+    import metarun as mtf
+    seed = os.path.join(os.path.dirname(__file__), "fixtures", "cases", "seed_ex1_ref")
+    g = mtf.Graph()
+    with g.as_default():
+        saver = mtf.train.import_meta_graph(os.path.join(seed, "model_ex1.meta"))
+    return g, saver, os.path.join(seed, "model_ex1")
+
+
+def _interrupt(*args, **kwargs):
+    raise KeyboardInterrupt()
+
+
+@pytest.mark.parametrize("where", ["restore", "save"])
+def test_ctrl_c_during_checkpoint_io_is_keyboard_interrupt_and_the_session_stays_usable(where, tmp_path, monkeypatch):
+    import os
+    import metarun as mtf
+    from metarun.bundle import v2
+    g, saver, prefix = _seed_model()
+    sess = mtf.Session(graph=g)
+    feed = {"v1:0": 12.0, "v2:0": 3.3}
+    if where == "save":
+        saver.restore(sess, prefix)
+    target = v2.BundleWriter if where == "save" else v2.BundleReader
+    with monkeypatch.context() as m:
+        m.setattr(target, "add" if where == "save" else "lookup", _interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            if where == "save":
+                saver.save(sess, str(tmp_path / "m"))
+            else:
+                saver.restore(sess, prefix)
+    if where == "save":
+        assert os.listdir(tmp_path) == []  # nothing half-written
+        saver.save(sess, str(tmp_path / "m"))
+    else:
+        saver.restore(sess, prefix)
+    assert sess.run("v4:0", feed) == np.float32(59.6)
