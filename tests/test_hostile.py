@@ -264,3 +264,14 @@ def test_ctrl_c_during_checkpoint_io_is_keyboard_interrupt_and_the_session_stays
     else:
         saver.restore(sess, prefix)
     assert sess.run("v4:0", feed) == np.float32(59.6)
+
+
+# -- attrs from the graph ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("num", [0, -1, 2 ** 31])
+def test_dynamic_partition_refuses_num_partitions_out_of_range(num):
+    args = [np.ones([2], np.float32), np.array([0, 0], np.int32)]
+    code, msg = error_of(lambda: run_op("DynamicPartition", args, {"T": F32, "num_partitions": num},
+                                        out_dtypes=["float32"]))
+    assert code == INVALID_ARGUMENT
+    assert ("out of range for an int32" if num >= 2 ** 31 else "must be at least minimum 1") in msg

@@ -1,5 +1,7 @@
 #include "framework/registry.h"
 
+#include <limits>
+
 namespace metarun {
 
 Registry& Registry::global() {
@@ -114,7 +116,11 @@ void KernelInit::get(const std::string& n, int64_t* out) {
   if (auto* v = need(*this, n, K::kInt, "int")) *out = v->i;
 }
 void KernelInit::get(const std::string& n, int* out) {
-  if (auto* v = need(*this, n, K::kInt, "int")) *out = static_cast<int>(v->i);
+  auto* v = need(*this, n, K::kInt, "int");
+  if (!v) return;
+  if (v->i < std::numeric_limits<int>::min() || v->i > std::numeric_limits<int>::max())
+    fail(invalid_argument(str_cat("Attr ", n, " has value ", v->i, " out of range for an int32")));
+  else *out = static_cast<int>(v->i);
 }
 void KernelInit::get(const std::string& n, float* out) {
   if (auto* v = need(*this, n, K::kFloat, "float")) *out = static_cast<float>(v->f);
@@ -138,7 +144,12 @@ void KernelInit::get(const std::string& n, std::vector<int64_t>* out) {
   if (auto* v = need(*this, n, K::kList, "list(int)")) *out = v->list_i;
 }
 void KernelInit::get(const std::string& n, std::vector<int>* out) {
-  if (auto* v = need(*this, n, K::kList, "list(int)")) out->assign(v->list_i.begin(), v->list_i.end());
+  auto* v = need(*this, n, K::kList, "list(int)");
+  if (!v) return;
+  for (int64_t i : v->list_i)
+    if (i < std::numeric_limits<int>::min() || i > std::numeric_limits<int>::max())
+      return fail(invalid_argument(str_cat("Attr ", n, " has value ", i, " out of range for an int32")));
+  out->assign(v->list_i.begin(), v->list_i.end());
 }
 void KernelInit::get(const std::string& n, std::vector<float>* out) {
   if (auto* v = need(*this, n, K::kList, "list(float)")) out->assign(v->list_f.begin(), v->list_f.end());

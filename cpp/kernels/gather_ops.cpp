@@ -304,6 +304,9 @@ class DynamicPartitionKernel : public OpKernel {
  public:
   explicit DynamicPartitionKernel(KernelInit& init) : copier_(init.input_type(0)) {
     init.get("num_partitions", &num_partitions_);
+    if (num_partitions_ < 1)
+      init.fail(invalid_argument(str_cat("Value for attr 'num_partitions' of ", num_partitions_,
+                                         " must be at least minimum 1")));
   }
   Status compute(OpContext& ctx) override {
     const Tensor& data = ctx.input(0);
