@@ -275,3 +275,21 @@ def test_dynamic_partition_refuses_num_partitions_out_of_range(num):
                                         out_dtypes=["float32"]))
     assert code == INVALID_ARGUMENT
     assert ("out of range for an int32" if num >= 2 ** 31 else "must be at least minimum 1") in msg
+
+
+def test_a_next_iteration_outside_any_loop_is_refused_instead_of_iterating_forever():
+    import metarun as mtf
+    from metarun.framework import protos
+    gd = protos.GraphDef()
+    c = gd.node.add(name="c", op="Const")
+    c.attr["dtype"].type = 1
+    c.attr["value"].tensor.dtype = 1
+    c.attr["value"].tensor.float_val.append(1.0)
+    m = gd.node.add(name="m", op="Merge", input=["c", "ni"])
+    m.attr["T"].type, m.attr["N"].i = 1, 2
+    gd.node.add(name="ni", op="NextIteration", input=["m"]).attr["T"].type = 1
+    with mtf.Graph().as_default():
+        mtf.import_graph_def(gd, name="")
+        with mtf.Session() as s:
+            with pytest.raises(mtf.errors.InvalidArgumentError, match="NextIteration node 'ni' is not inside a loop"):
+                s.run("m:0")

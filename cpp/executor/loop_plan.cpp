@@ -137,6 +137,10 @@ Status build_loop_plan(const Graph& g, const std::vector<Edge>& feeds, const std
     LoopNode& ln = plan->nodes[c];
     if (ln.frame < 0)
       return invalid_argument(str_cat("Node '", ln.item.node->name, "' cannot be placed in a loop frame"));
+    // In the root frame a NextIteration would start iterations that nothing
+    // ever ends.
+    if (ln.kind == LoopNode::Kind::kNextIteration && ln.frame == 0)
+      return invalid_argument(str_cat("NextIteration node '", ln.item.node->name, "' is not inside a loop"));
     StaticFrame& sf = plan->frames[ln.frame];
     ln.input_base = sf.num_inputs;
     ln.local = sf.num_nodes;
