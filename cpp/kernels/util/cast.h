@@ -28,16 +28,20 @@ To convert(From v) {
     // cvttsd2si semantics: NaN and out-of-range give the "integer indefinite"
     // value, which narrower types then truncate.
     double d = static_cast<double>(static_cast<std::conditional_t<is_half_v<From>, float, From>>(v));
-    if constexpr (sizeof(To) == 8) {
-      if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
-        return static_cast<To>(std::numeric_limits<int64_t>::min());
+    constexpr double kTwo63 = 9223372036854775808.0;
+    if constexpr (std::is_same_v<To, uint64_t>) {
+      // [2**63, 2**64) converts exactly; below, through int64 (negatives wrap).
+      if (d >= kTwo63 && d < 2 * kTwo63) return static_cast<To>(d);
+    }
+    if constexpr (sizeof(To) == 8 || std::is_same_v<To, uint32_t>) {
+      // Through int64: uint32 keeps the low 32 bits, so [2**31, 2**32) is exact.
+      if (!(d >= -kTwo63 && d < kTwo63))
+        return static_cast<To>(sizeof(To) == 8 ? std::numeric_limits<int64_t>::min()
+                                               : std::numeric_limits<int32_t>::min());
       return static_cast<To>(static_cast<int64_t>(d));
     } else {
       if (!(d >= -2147483648.0 && d < 2147483648.0))
         return static_cast<To>(std::numeric_limits<int32_t>::min());
-      if constexpr (std::is_same_v<To, uint32_t>) {
-        if (d >= 0) return static_cast<To>(static_cast<int64_t>(d));
-      }
       return static_cast<To>(static_cast<int32_t>(d));
     }
   } else if constexpr (is_half_v<To>) {
