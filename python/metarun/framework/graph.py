@@ -364,11 +364,12 @@ class Graph(object):
     # -- defaults and naming -------------------------------------------------
     @contextlib.contextmanager
     def as_default(self):
-        _default_graph_stack.append(self)
+        stack = _graph_stack()
+        stack.append(self)
         try:
             yield self
         finally:
-            _default_graph_stack.remove(self)
+            stack.remove(self)
 
     @property
     def finalized(self):
@@ -696,22 +697,35 @@ def make_attr(value, attr):
 
 
 # -- the default graph ----------------------------------------------------------
-_default_graph_stack = []
+# As in TF, each thread has its own stack of `as_default` graphs; a thread with
+# none active sees the one process-wide global default graph.
+_default_graph_stack = threading.local()
 _global_default_graph = None
+_global_default_lock = threading.Lock()
+
+
+def _graph_stack():
+    stack = getattr(_default_graph_stack, "stack", None)
+    if stack is None:
+        stack = _default_graph_stack.stack = []
+    return stack
 
 
 def get_default_graph():
     global _global_default_graph
-    if _default_graph_stack:
-        return _default_graph_stack[-1]
+    stack = _graph_stack()
+    if stack:
+        return stack[-1]
     if _global_default_graph is None:
-        _global_default_graph = Graph()
+        with _global_default_lock:
+            if _global_default_graph is None:
+                _global_default_graph = Graph()
     return _global_default_graph
 
 
 def reset_default_graph():
     global _global_default_graph
-    if _default_graph_stack:
+    if _graph_stack():
         raise AssertionError("Do not use tf.reset_default_graph() to clear nested graphs. If you need "
                              "a cleared graph, exit the nesting and create a new graph.")
     _global_default_graph = Graph()
