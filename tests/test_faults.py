@@ -65,3 +65,118 @@ def test_the_default_session_is_per_thread():
             t.join()
             assert tf.get_default_session() is s
     assert seen == [None]
+
+
+# -- checkpoint bookkeeping ---------------------------------------------------------------------
+
+def _seed_session():
+    g = tf.Graph()
+    with g.as_default():
+        saver = tf.train.import_meta_graph(os.path.join(SEED, "model_ex1.meta"))
+    sess = tf.Session(graph=g)
+    saver.restore(sess, os.path.join(SEED, "model_ex1"))
+    return g, sess
+
+
+def _saver(g, max_to_keep):
+    with g.as_default():
+        return tf.train.Saver(max_to_keep=max_to_keep)
+
+
+def _on_disk(d):
+    return sorted({f.split(".")[0] for f in os.listdir(d) if f.startswith("m-")}, key=lambda s: int(s[2:]))
+
+
+def test_the_state_file_lists_only_the_kept_checkpoints(tmp_path):
+    g, sess = _seed_session()
+    saver = _saver(g, 2)
+    for step in range(4):
+        saver.save(sess, str(tmp_path / "m"), global_step=step, write_meta_graph=False)
+        state = tf.train.get_checkpoint_state(str(tmp_path))
+        kept = [os.path.basename(p) for p in state.all_model_checkpoint_paths]
+        assert kept == ["m-%d" % s for s in range(max(0, step - 1), step + 1)]
+        assert _on_disk(tmp_path) == kept
+
+
+def test_restarts_that_recover_the_last_checkpoints_never_keep_more_than_max_to_keep(tmp_path):
+    g, sess = _seed_session()
+    step = 0
+    for restart in range(6):
+        saver = _saver(g, 3)  # a new process
+        state = tf.train.get_checkpoint_state(str(tmp_path))
+        if state is not None:
+            saver.recover_last_checkpoints(list(state.all_model_checkpoint_paths))
+        if restart == 3:  # someone removed a checkpoint in the middle of the list
+            victim = state.all_model_checkpoint_paths[1]
+            for f in os.listdir(tmp_path):
+                if f.startswith(os.path.basename(victim) + "."):
+                    os.remove(os.path.join(tmp_path, f))
+        for _ in range(2):
+            saver.save(sess, str(tmp_path / "m"), global_step=step, write_meta_graph=False)
+            step += 1
+        assert len(_on_disk(tmp_path)) <= 3
+    state = tf.train.get_checkpoint_state(str(tmp_path))
+    assert [os.path.basename(p) for p in state.all_model_checkpoint_paths] == _on_disk(tmp_path)
+
+
+def test_recover_last_checkpoints_pairs_each_path_with_its_own_mtime(tmp_path):
+    g, sess = _seed_session()
+    saver = _saver(g, 5)
+    paths = [saver.save(sess, str(tmp_path / "m"), global_step=s, write_meta_graph=False) for s in range(3)]
+    os.utime(paths[2] + ".index", (1000, 1000))
+    for f in os.listdir(tmp_path):
+        if f.startswith("m-0."):
+            os.remove(os.path.join(tmp_path, f))
+    fresh = _saver(g, 5)
+    fresh.recover_last_checkpoints(paths)
+    assert fresh._last_checkpoints == [(paths[1], os.stat(paths[1] + ".index").st_mtime), (paths[2], 1000)]
+
+
+def test_a_save_removes_what_a_killed_save_of_the_same_prefix_left(tmp_path):
+    g, sess = _seed_session()
+    saver = _saver(g, 5)
+    prefix = str(tmp_path / "m")
+    stale = [prefix + ".data-00000-of-00001.tempstate123", prefix + ".index.tempstate456"]
+    fresh_tmp = prefix + ".index.tempstate789"  # a concurrent writer's, still being written
+    other = str(tmp_path / "other.index.tempstate1")
+    for p in stale + [fresh_tmp, other]:
+        open(p, "wb").close()
+    for p in stale + [other]:
+        os.utime(p, (1000, 1000))
+    saver.save(sess, prefix, write_meta_graph=False)
+    left = sorted(os.listdir(tmp_path))
+    assert [os.path.basename(p) for p in stale if os.path.basename(p) in left] == []
+    assert os.path.basename(fresh_tmp) in left and os.path.basename(other) in left
+
+
+class _FullDisk(object):
+    """A file on a full disk: every write fails with ENOSPC."""
+
+    def __init__(self, f):
+        self._f = f
+
+    def write(self, buf):
+        import errno
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def close(self):
+        self._f.close()
+
+
+def test_a_full_disk_is_resource_exhausted_and_leaves_the_last_checkpoint_intact(tmp_path, monkeypatch):
+    from metarun.bundle import v2
+    g, sess = _seed_session()
+    saver = _saver(g, 5)
+    first = saver.save(sess, str(tmp_path / "m"), global_step=1, write_meta_graph=False)
+    before = sorted(os.listdir(tmp_path))
+    real_init = v2.BundleWriter.__init__
+
+    def init_on_full_disk(self, prefix):
+        real_init(self, prefix)
+        self._file = _FullDisk(self._file)
+
+    monkeypatch.setattr(v2.BundleWriter, "__init__", init_on_full_disk)
+    with pytest.raises(tf.errors.ResourceExhaustedError, match="No space left on device"):
+        saver.save(sess, str(tmp_path / "m"), global_step=2, write_meta_graph=False)
+    assert sorted(os.listdir(tmp_path)) == before
+    assert tf.train.latest_checkpoint(str(tmp_path)) == first

@@ -5,6 +5,8 @@ the status code the C++ core reports; `_error_from_code` is the one table
 that maps codes to classes.
 """
 
+import errno
+
 OK = 0
 CANCELLED = 1
 UNKNOWN = 2
@@ -91,6 +93,21 @@ _CODE_TO_CLASS = {
     INTERNAL: InternalError, UNAVAILABLE: UnavailableError, DATA_LOSS: DataLossError,
     UNAUTHENTICATED: UnauthenticatedError,
 }
+
+
+_ERRNO_TO_CODE = {
+    errno.ENOENT: NOT_FOUND, errno.ENOTDIR: NOT_FOUND, errno.EACCES: PERMISSION_DENIED,
+    errno.EPERM: PERMISSION_DENIED, errno.EROFS: PERMISSION_DENIED, errno.EEXIST: ALREADY_EXISTS,
+    errno.ENOSPC: RESOURCE_EXHAUSTED, errno.EDQUOT: RESOURCE_EXHAUSTED, errno.ENOMEM: RESOURCE_EXHAUSTED,
+    errno.EFBIG: OUT_OF_RANGE, errno.EISDIR: FAILED_PRECONDITION, errno.EINVAL: INVALID_ARGUMENT,
+}
+
+
+def from_os_error(path, err):
+    """TF's error for a failed file operation on `path`, chosen by errno as TF's file
+    system layer does (ENOSPC is ResourceExhaustedError, ENOENT NotFoundError...)."""
+    code = _ERRNO_TO_CODE.get(err.errno, UNKNOWN)
+    return _error_from_code(code, "%s; %s" % (path, err.strerror or err))
 
 
 def _error_from_code(code, message, node_def=None, op=None):

@@ -11,11 +11,13 @@ temporary names and renamed into place (data first), so an interrupted save
 never leaves a checkpoint that looks complete but is not.
 """
 
+import glob
 import mmap
 import os
 import random
 import stat
 import struct
+import time
 
 import numpy as np
 
@@ -343,6 +345,23 @@ def _temp_name(path):
     return "%s.tempstate%d" % (path, random.getrandbits(64))
 
 
+# A temporary file untouched this long belongs to a writer that was killed: a
+# live one keeps writing to it.
+STALE_TEMP_SECONDS = 60.0
+
+
+def remove_stale_temps(path):
+    """Remove what killed writes of `path` left: `path.tempstate*` files not
+    modified for STALE_TEMP_SECONDS."""
+    now = time.time()
+    for tmp in glob.glob(glob.escape(path) + ".tempstate*"):
+        try:
+            if now - os.stat(tmp).st_mtime > STALE_TEMP_SECONDS:
+                os.remove(tmp)
+        except OSError:
+            pass  # gone already, or not ours to remove
+
+
 def create_parent_dir(prefix):
     """Create the prefix's directory, one level only, as TF's writers do."""
     dirname = os.path.dirname(prefix)
@@ -395,14 +414,14 @@ class BundleWriter(object):
         self._prefix = prefix
         create_parent_dir(prefix)
         self._data_path = data_filename(prefix, 0, 1)
+        for path in (self._data_path, index_filename(prefix)):
+            remove_stale_temps(path)
         self._tmp_data = _temp_name(self._data_path)
         self._tmp_index = None
         try:
             self._file = open(self._tmp_data, "wb")
-        except FileNotFoundError:
-            raise _not_found("%s; No such file or directory" % self._tmp_data) from None
         except OSError as e:
-            raise errors.UnknownError(None, None, "%s; %s" % (self._tmp_data, e.strerror)) from None
+            raise errors.from_os_error(self._tmp_data, e) from None
         self._offset = 0
         self._entries = {}
         self._done = False
@@ -454,7 +473,10 @@ class BundleWriter(object):
         self.add(ordered_code.encode_tensor_name_slice(key, extents), tensor, dtype_enum)
 
     def _write(self, buf):
-        self._file.write(buf)
+        try:
+            self._file.write(buf)
+        except OSError as e:  # a full disk is TF's ResourceExhaustedError
+            raise errors.from_os_error(self._data_path, e) from None
         return len(buf)
 
     def _write_strings(self, array):
@@ -474,8 +496,11 @@ class BundleWriter(object):
             raise ValueError("BundleWriter already finished")
         self._done = True
         try:
-            self._file.close()
-            os.replace(self._tmp_data, self._data_path)
+            try:
+                self._file.close()
+                os.replace(self._tmp_data, self._data_path)
+            except OSError as e:
+                raise errors.from_os_error(self._data_path, e) from None
             write_index(self._prefix, 1, self._entries)
         except BaseException:
             self.abort()
@@ -501,13 +526,16 @@ def write_index(prefix, num_shards, entries, endianness=LITTLE):
     path = index_filename(prefix)
     tmp = _temp_name(path)
     try:
-        with open(tmp, "wb") as f:
-            builder = sstable.TableBuilder(f)
-            builder.add(HEADER_KEY, header.SerializeToString())
-            for key in sorted(entries):
-                builder.add(key, entries[key].SerializeToString())
-            builder.finish()
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "wb") as f:
+                builder = sstable.TableBuilder(f)
+                builder.add(HEADER_KEY, header.SerializeToString())
+                for key in sorted(entries):
+                    builder.add(key, entries[key].SerializeToString())
+                builder.finish()
+            os.replace(tmp, path)
+        except OSError as e:
+            raise errors.from_os_error(path, e) from None
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)

@@ -36,7 +36,8 @@ class Saver(object):
         self._graph = graph or graph_lib.get_default_graph()
         self._pad_step_number = pad_step_number
         self._save_relative_paths = save_relative_paths
-        self._last_checkpoints = []
+        self._last_checkpoints = []  # (path, time saved), oldest first, at most max_to_keep
+        self._checkpoints_to_be_deleted = []
         self._is_empty = False
         if saver_def is not None:
             self.saver_def = protos.SaverDef()
@@ -118,26 +119,40 @@ class Saver(object):
         return [p for p, _ in self._last_checkpoints]
 
     def set_last_checkpoints(self, last_checkpoints):
-        self._last_checkpoints = [(p, None) for p in last_checkpoints]
+        # No save times known: TF keeps these rather than delete them.
+        self._last_checkpoints = [(p, np.inf) for p in last_checkpoints]
 
     def set_last_checkpoints_with_time(self, last_checkpoints_with_time):
         self._last_checkpoints = list(last_checkpoints_with_time)
 
     def recover_last_checkpoints(self, checkpoint_paths):
-        mtimes = checkpoint_management.get_checkpoint_mtimes(checkpoint_paths)
-        self.set_last_checkpoints_with_time(list(zip(checkpoint_paths, mtimes)))
+        """Track checkpoints a previous process saved, each with its own file's mtime;
+        paths whose files are gone are dropped (they can no longer count against
+        max_to_keep)."""
+        with_times = []
+        for path in checkpoint_paths:
+            try:
+                mtime = checkpoint_management.get_checkpoint_mtimes([path])
+            except errors.NotFoundError:
+                continue
+            if mtime:
+                with_times.append((path, mtime[0]))
+        self.set_last_checkpoints_with_time(with_times)
 
     def _record_last_checkpoint(self, path):
+        """TF's order: the checkpoint beyond max_to_keep leaves the list (and so
+        the state file written next) before its files are deleted."""
         if not self.saver_def.max_to_keep:
             return
         self._last_checkpoints = [(p, t) for p, t in self._last_checkpoints if p != path]
         self._last_checkpoints.append((path, time.time()))
+        if len(self._last_checkpoints) > self.saver_def.max_to_keep:
+            self._checkpoints_to_be_deleted.append(self._last_checkpoints.pop(0))
 
     def _maybe_delete_old_checkpoints(self, meta_graph_suffix):
-        keep = self.saver_def.max_to_keep
-        while keep and len(self._last_checkpoints) > keep:
-            path, stamp = self._last_checkpoints.pop(0)
-            if stamp is not None and stamp > self._next_keep_time:
+        while self._checkpoints_to_be_deleted:
+            path, stamp = self._checkpoints_to_be_deleted.pop(0)
+            if stamp > self._next_keep_time:  # keep_checkpoint_every_n_hours keeps this one
                 self._next_keep_time += self.saver_def.keep_checkpoint_every_n_hours * 3600
                 continue
             checkpoint_management.remove_checkpoint(path, self.saver_def.version or 2, meta_graph_suffix)
