@@ -89,5 +89,7 @@ def main(target, test_one_input):
         n = replay(test_one_input, paths or [os.path.join(CORPUS_DIR, target)])
         print("%s: replayed %d inputs" % (target, n))
         return
+    test_one_input(b"")  # loads metarun, so its Python code is instrumented for coverage
+    atheris.instrument_all()
     atheris.Setup([sys.argv[0]] + args, test_one_input)
     atheris.Fuzz()
