@@ -145,7 +145,8 @@ def TestOneInput(data):  # noqa: N802 -- atheris' name
             continue
         v = attr_value_to_python(value)
         if kind == "shape":  # TensorShape's unknown dims are None, the core's -1
-            v = Shape(None if v.dims is None else [-1 if d is None else d for d in v.dims])
+            dims = getattr(v, "dims", None)  # an unknown rank may come back as None
+            v = Shape(None if dims is None else [-1 if d is None else d for d in dims])
         py_attrs[name] = v
     try:
         run_op(op, arrays, py_attrs, [dtypes.as_dtype(t % 100) for t in outs])
