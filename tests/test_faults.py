@@ -180,3 +180,76 @@ def test_a_full_disk_is_resource_exhausted_and_leaves_the_last_checkpoint_intact
         saver.save(sess, str(tmp_path / "m"), global_step=2, write_meta_graph=False)
     assert sorted(os.listdir(tmp_path)) == before
     assert tf.train.latest_checkpoint(str(tmp_path)) == first
+
+
+# -- attrs that ask for huge output counts are refused before anything is allocated ------------
+
+_HUGE_COUNTS = r'''
+import json, resource, sys, time
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+import metarun as tf
+from metarun.framework import protos
+
+
+def node(gd, name, op, inputs=(), **attrs):
+    n = gd.node.add(name=name, op=op, input=list(inputs))
+    for key, value in attrs.items():
+        if isinstance(value, list):
+            n.attr[key].list.type.extend(value)
+        elif key in ("T", "dtype"):
+            n.attr[key].type = value
+        else:
+            n.attr[key].i = value
+    return n
+
+
+def graph(case):
+    gd = protos.GraphDef()
+    node(gd, "x", "Placeholder", dtype=1)
+    node(gd, "d", "Placeholder", dtype=3)
+    if case == "unpack":
+        node(gd, "n", "Unpack", ["x"], num=100000000, T=1, axis=0)
+    elif case == "split":
+        node(gd, "n", "Split", ["d", "x"], num_split=1000000000, T=1)
+    elif case == "addn":
+        node(gd, "n", "AddN", ["x", "x"], N=100000000, T=1)
+    elif case == "concat":
+        node(gd, "n", "ConcatV2", ["x", "x", "d"], N=100000000, T=1)
+    elif case == "identityn":
+        node(gd, "n", "IdentityN", ["x"], T=[1] * 3000000)
+    elif case == "many":  # each node under the per-node bound, together far over
+        for i in range(64):
+            node(gd, "n%d" % i, "Unpack", ["x"], num=1 << 20, T=1, axis=0)
+    return gd
+
+
+out = {}
+for case in sys.argv[1:]:
+    start = time.time()
+    try:
+        with tf.Graph().as_default() as g:
+            tf.import_graph_def(graph(case), name="")
+        out[case] = ["ok", ""]
+    except Exception as e:  # noqa: BLE001 -- reported to the test
+        out[case] = [type(e).__name__, str(e)[:200]]
+    out[case].append(time.time() - start)
+    out[case].append(len(g.get_operations()))
+print(json.dumps(out))
+'''
+
+
+def test_attrs_asking_for_huge_output_counts_are_refused_within_2gb_and_seconds():
+    import json
+    import subprocess
+    import sys
+    cases = ["unpack", "split", "addn", "concat", "identityn", "many"]
+    env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(os.path.dirname(__file__)), "python"))
+    proc = subprocess.run([sys.executable, "-c", _HUGE_COUNTS] + cases, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout)
+    for case in cases:
+        cls, message, seconds, ops_added = out[case]
+        assert cls == "ValueError" and "Node 'n" in message, (case, cls, message)
+        assert "at most" in message or "in all" in message, (case, message)
+        assert ops_added == 0 and seconds < 20, (case, seconds)

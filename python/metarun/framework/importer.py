@@ -20,6 +20,9 @@ _log = logging.getLogger("metarun")
 _VARIABLE_KEYS = ("variables", "trainable_variables", "local_variables", "model_variables",
                   "moving_average_variables", "metric_variables")
 _LEGACY_SHAPE_OPS = ("Placeholder", "PlaceholderV2", "Variable", "VariableV2")
+# Many nodes each just under op_def.MAX_ARGS_PER_NODE would still exhaust memory;
+# an import asking for more outputs than this in all is refused up front.
+MAX_IMPORT_OUTPUTS = 1 << 22
 
 
 def read_meta_graph_file(filename):
@@ -174,6 +177,7 @@ def _import_nodes(g, graph_def, scope, clear_devices, input_map, graph_op_defs, 
         mapped[(op_name, idx)] = graph_lib._as_op(value) if idx < 0 else _as_tensor(value, g)
     used_keys = set()
 
+    _check_output_total(graph_def, graph_op_defs)
     ops = []
     by_old = {}  # name in the GraphDef -> index in ops
     for node in graph_def.node:
@@ -218,6 +222,32 @@ def _import_nodes(g, graph_def, scope, clear_devices, input_map, graph_op_defs, 
     for op in ops:
         g._add_op(op)
     return result
+
+
+def _check_output_total(graph_def, graph_op_defs):
+    """ValueError naming the node at which the GraphDef's outputs pass
+    MAX_IMPORT_OUTPUTS, counted before any node is built. Unknown ops and
+    missing attrs are left to _convert_node, which reports them."""
+    total = 0
+    for node in graph_def.node:
+        op_def = op_def_lib.lookup(node.op, None) or graph_op_defs.get(node.op)
+        if op_def is None:
+            continue
+        if not any(arg.number_attr or arg.type_list_attr for arg in op_def.output_arg):
+            total += len(op_def.output_arg)
+        else:
+            attrs = protos.NodeDef()
+            attrs.attr.MergeFrom(node.attr)
+            op_def_lib.fill_default_attrs(attrs.attr, op_def)
+            try:
+                total += op_def_lib.output_count(op_def, attrs.attr)
+            except op_def_lib.TooManyArgs as e:
+                raise ValueError("Node '%s': %s" % (node.name, e)) from None
+            except ValueError:
+                continue
+        if total > MAX_IMPORT_OUTPUTS:
+            raise ValueError("Node '%s': the graph has more than %d outputs in all"
+                             % (node.name, MAX_IMPORT_OUTPUTS))
 
 
 def _convert_node(g, node, scope, clear_devices, graph_op_defs, legacy_shapes):

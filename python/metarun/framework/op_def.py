@@ -44,6 +44,45 @@ def fill_default_attrs(node_attrs, op_def):
             node_attrs[attr.name].CopyFrom(attr.default_value)
 
 
+# A node's output (and input) count comes from its attrs, which TF trusts: a
+# graph asking for `Unpack num=100000000` makes TF allocate until memory runs
+# out. metarun refuses the node before allocating anything per output. No real
+# graph comes near this bound.
+MAX_ARGS_PER_NODE = 1 << 20
+
+
+class TooManyArgs(ValueError):
+    """A node whose attrs ask for more than MAX_ARGS_PER_NODE inputs or outputs."""
+
+
+def _arg_count(arg, attrs):
+    if arg.type_list_attr:
+        return len(attrs[arg.type_list_attr].list.type) if arg.type_list_attr in attrs else 0
+    if arg.number_attr:
+        if arg.number_attr not in attrs:
+            raise ValueError("missing attr '%s'" % arg.number_attr)
+        return max(attrs[arg.number_attr].i, 0)
+    return 1
+
+
+def _checked_count(args, attrs, what):
+    """How many values `args` (a list of ArgDefs) expand to; ValueError naming
+    the attr when that is more than MAX_ARGS_PER_NODE."""
+    total = 0
+    for arg in args:
+        total += _arg_count(arg, attrs)
+        if total > MAX_ARGS_PER_NODE:
+            attr = arg.number_attr or arg.type_list_attr
+            raise TooManyArgs("attr '%s' asks for %d %s; a node may have at most %d"
+                             % (attr, total, what, MAX_ARGS_PER_NODE))
+    return total
+
+
+def output_count(op_def, attrs):
+    """The number of outputs of a node, checked against MAX_ARGS_PER_NODE."""
+    return _checked_count(op_def.output_arg, attrs, "outputs")
+
+
 def _arg_types(arg, attrs):
     """Dtype enums produced or consumed by one ArgDef, given the node's attrs."""
     if arg.type_list_attr:
@@ -66,6 +105,7 @@ def _arg_types(arg, attrs):
 
 def output_types(op_def, attrs):
     """The dtype enums (refs as +100) of every output of a node."""
+    output_count(op_def, attrs)
     out = []
     for arg in op_def.output_arg:
         out.extend(_arg_types(arg, attrs))
@@ -73,6 +113,7 @@ def output_types(op_def, attrs):
 
 
 def input_types(op_def, attrs):
+    _checked_count(op_def.input_arg, attrs, "inputs")
     out = []
     for arg in op_def.input_arg:
         out.extend(_arg_types(arg, attrs))
