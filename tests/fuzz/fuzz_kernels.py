@@ -60,10 +60,12 @@ def _attrs(b, op_def, types):
             v.type = b.pick([t for t in types if t in allowed] or allowed or types or DEFAULT_TYPES)
         elif a.type == "list(type)":
             allowed = list(a.allowed_values.list.type) or types or DEFAULT_TYPES
+            v.list.SetInParent()  # an empty list is still a value
             v.list.type.extend(b.pick(allowed) for _ in range(max(b.uint() % 4, a.minimum)))
         elif a.type == "int":
             v.i = b.uint() % 6 if a.name in numbers else b.pick(INT_ATTRS)
         elif a.type == "list(int)":
+            v.list.SetInParent()
             v.list.i.extend(b.pick(LIST_INTS) for _ in range(b.uint() % 6))
         elif a.type == "float":
             v.f = b.pick(FLOAT_ATTRS)
@@ -73,8 +75,10 @@ def _attrs(b, op_def, types):
             allowed = [s.decode() for s in a.allowed_values.list.s]
             v.s = b.pick(allowed or STRINGS).encode()
         elif a.type == "list(string)":
+            v.list.SetInParent()
             v.list.s.extend([b"a"] * (b.uint() % 3))
         elif a.type == "shape":
+            v.shape.SetInParent()
             if b.uint() % 8 == 0:
                 v.shape.unknown_rank = True
             else:
