@@ -293,3 +293,60 @@ def test_a_next_iteration_outside_any_loop_is_refused_instead_of_iterating_forev
         with mtf.Session() as s:
             with pytest.raises(mtf.errors.InvalidArgumentError, match="NextIteration node 'ni' is not inside a loop"):
                 s.run("m:0")
+
+
+# -- a Const's value is decoded with its shape checked first; the reason names the node -------
+
+def _const_graph(shape, dtype=1, content=None, float_vals=(), int_vals=()):
+    from metarun.framework import protos
+    gd = protos.GraphDef()
+    n = gd.node.add(name="c", op="Const")
+    n.attr["dtype"].type = 1
+    t = n.attr["value"].tensor
+    t.dtype = dtype
+    for d in shape:
+        t.tensor_shape.dim.add(size=d)
+    if content is not None:
+        t.tensor_content = content
+    t.float_val.extend(float_vals)
+    t.int_val.extend(int_vals)
+    return gd
+
+
+def _run_const(gd):
+    import metarun as mtf
+    with mtf.Graph().as_default():
+        mtf.import_graph_def(gd, name="")
+        with mtf.Session() as s:
+            return s.run("c:0")
+
+
+@pytest.mark.parametrize("shape, message", [
+    ([-3], r"Shape \[-3\] is not fully defined for '\{\{node c\}\}"),
+    ([2 ** 62, 4], r"Shape \[4611686018427387904,4\] is too large \(more than 2\*\*63 - 1 entries\)"),
+])
+def test_a_const_whose_shape_is_negative_or_overflows_is_refused_at_import(shape, message):
+    with pytest.raises(ValueError, match=message):
+        _run_const(_const_graph(shape, float_vals=[1.0]))
+
+
+@pytest.mark.parametrize("shape, content, message", [
+    ([4], b"\0" * 8, "tensor_content holds 8 bytes, float32 \\[4\\] needs 16"),
+    ([1], b"\0" * 8, "tensor_content holds 8 bytes, float32 \\[1\\] needs 4"),
+    ([2 ** 40], None, "float32 \\[1099511627776\\] needs 4398046511104 bytes, more than this machine's memory"),
+])
+def test_a_const_value_that_cannot_be_decoded_says_why_when_run(shape, content, message):
+    import metarun as mtf
+    with pytest.raises(mtf.errors.InvalidArgumentError, match="Cannot parse tensor from proto: " + message) as e:
+        _run_const(_const_graph(shape, content=content, float_vals=[] if content else [1.0]))
+    assert "(attr 'value' of node c)" in str(e.value) and e.value.op.name == "c"
+
+
+def test_a_const_value_of_another_dtype_is_tfs_type_mismatch():
+    import metarun as mtf
+    with pytest.raises(mtf.errors.InvalidArgumentError, match=r"Type mismatch between value \(int32\) and dtype \(float\)"):
+        _run_const(_const_graph([], dtype=3, int_vals=[1]))
+
+
+def test_a_const_with_more_values_than_elements_keeps_the_first():
+    np.testing.assert_array_equal(_run_const(_const_graph([2], float_vals=[1, 2, 3])), [1, 2])

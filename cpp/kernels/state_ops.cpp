@@ -19,8 +19,8 @@ class ConstKernel : public OpKernel {
     DType dtype = DType::kInvalid;
     init.get("dtype", &dtype);
     if (init.status().ok() && value_.dtype() != base_type(dtype))
-      init.fail(invalid_argument(str_cat("Const node ", init.name(), " has dtype ", dtype_name(dtype),
-                                         " but its value is ", dtype_name(value_.dtype()))));
+      init.fail(invalid_argument(str_cat("Type mismatch between value (", dtype_name(value_.dtype()),
+                                         ") and dtype (", dtype_name(dtype), ")")));
   }
   Status compute(OpContext& ctx) override {
     ctx.set_output(0, value_);

@@ -359,7 +359,7 @@ class Graph(object):
         self._seed = None
         self._version = 0
         self._raw_collection_defs = {}  # the CollectionDefs of imported MetaGraphDefs, by key
-        self._attr_errors = {}  # op name -> why an attr could not be handed to the core
+        self._attr_errors = {}  # op name -> (error code, why an attr could not be handed to the core)
 
     # -- defaults and naming -------------------------------------------------
     @contextlib.contextmanager
@@ -634,7 +634,9 @@ class Graph(object):
                     try:
                         attrs[key] = _core_attr(value)
                     except Exception as e:  # noqa: BLE001 -- as in TF, reported when the node runs
-                        self._attr_errors.setdefault(op.name, "%s (attr '%s' of node %s)" % (e, key, op.name))
+                        code = getattr(e, "error_code", 3)  # tf.errors' own code, else INVALID_ARGUMENT
+                        self._attr_errors.setdefault(
+                            op.name, (code, "%s (attr '%s' of node %s)" % (e, key, op.name)))
                 core.add_node(op.name, op.type, op.device,
                               [(t.op._id, t.value_index) for t in op._inputs],
                               [c._id for c in op._control_inputs], attrs,

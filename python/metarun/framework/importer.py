@@ -286,6 +286,8 @@ def _convert_node(g, node, scope, clear_devices, graph_op_defs, legacy_shapes):
         op_def_lib.check_attrs(new.attr, op_def)
     except ValueError as e:
         raise ValueError("%s; NodeDef: {{node %s}}" % (e, full)) from None
+    if node.op == "Const" and "value" in new.attr:
+        _check_const_shape(new.attr["value"].tensor.tensor_shape, full)
     signature = graph_op_def or op_def
     try:
         out_types = op_def_lib.output_types(signature, new.attr)
@@ -293,6 +295,20 @@ def _convert_node(g, node, scope, clear_devices, graph_op_defs, legacy_shapes):
         raise ValueError("Node '%s': %s" % (node.name, e)) from None
     g._mark_name_used(full)
     return graph_lib.Operation(g, new, out_types, signature)
+
+
+def _check_const_shape(shape_proto, name):
+    """TF's import-time shape check of a Const's value (its run would fail too)."""
+    dims = [d.size for d in shape_proto.dim]
+    text = "[%s]" % ",".join(str(d) for d in dims)
+    if any(d < 0 for d in dims):
+        raise ValueError("Shape %s is not fully defined for '{{node %s}} = Const[]()'" % (text, name))
+    n = 1
+    for d in dims:
+        n *= d
+    if n >= 1 << 63:
+        raise ValueError("Shape %s is too large (more than 2**63 - 1 entries) for '{{node %s}} = Const[]()'"
+                         % (text, name))
 
 
 def _return_element(name, ops, by_old):

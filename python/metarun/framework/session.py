@@ -270,7 +270,7 @@ class BaseSession(object):
             bad = _first_attr_error(self._graph, *needed)
             if bad is not None:
                 node_name = bad.name
-                code, message = errors.INVALID_ARGUMENT, self._graph._attr_errors[node_name]
+                code, message = self._graph._attr_errors[node_name]
         op = self._graph._by_name.get(node_name) if node_name else None
         if node_name:
             message = "%s\n\t [[{{node %s}}]]" % (message, node_name)

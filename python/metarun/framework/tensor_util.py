@@ -5,6 +5,8 @@ must be exactly the tensor's size) or a typed `*_val` list: no values means
 zeros, fewer values than elements repeats the last one, extras are ignored.
 """
 
+import os
+
 import numpy as np
 
 from metarun import errors
@@ -41,14 +43,39 @@ def _fail(message):
     return errors.InvalidArgumentError(None, None, message)
 
 
+def _physical_memory():
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        return 1 << 62
+
+
+def _element_count(shape, dtype, itemsize):
+    """The element count of `shape`, computed exactly and checked before
+    anything is allocated for it: a shape past 2**63 - 1 elements, or whose
+    bytes exceed physical memory, cannot be parsed (InvalidArgument, as TF's
+    Const says for both)."""
+    if any(s < 0 for s in shape):
+        raise _fail("Cannot parse tensor from proto: negative dimension in %s" % (shape,))
+    n = 1
+    for s in shape:
+        n *= s
+    if n >= 1 << 63:
+        raise _fail("Cannot parse tensor from proto: shape %s would have more than 2**63 - 1 elements"
+                    % (shape,))
+    if n * itemsize > _physical_memory():
+        raise _fail("Cannot parse tensor from proto: %s %s needs %d bytes, more than this machine's memory"
+                    % (dtype.name, shape, n * itemsize))
+    return n
+
+
 def to_numpy(tensor_proto):
     """Decode a TensorProto into an ndarray (object array of bytes for strings)."""
     enum = tensor_proto.dtype
     dtype = dtypes.as_dtype(enum)
     shape = [d.size for d in tensor_proto.tensor_shape.dim]
-    if any(s < 0 for s in shape):
-        raise _fail("Cannot parse tensor from proto: negative dimension in %s" % (shape,))
-    n = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    itemsize = 8 if enum == 7 else np.dtype(dtype.as_numpy_dtype).itemsize
+    n = _element_count(shape, dtype, itemsize)
     if enum == 7:
         vals = list(tensor_proto.string_val)
         return _splat(vals, n, shape, object, b"")
