@@ -6,11 +6,12 @@ Session; half and bfloat16 references compute in float32 and round once,
 which is what TF's kernels do.
 """
 import numpy as np
+import ml_dtypes
 import pytest
 
 from metarun import _core
 from metarun.framework import dtypes
-from op_harness import run_op, status_code
+from op_harness import kernel_fixture, load_npz, run_op, status_code
 
 FLOATS = ["float32", "float64", "float16", "bfloat16"]
 SIGNED_INTS = ["int8", "int16", "int32", "int64"]
@@ -260,24 +261,24 @@ def test_cast_truncates_and_wraps_like_tf():
     np.testing.assert_array_equal(out[0], np.array([1, -2, 44], np.int8))  # 300 wraps to 44, as FORMATS.md notes
 
 
-# What TF 2.21's CPU Cast gives for floats at and beyond the unsigned ranges (a 12-element
-# float64 tensor, values as written): [2**31, 2**32) is exact for uint32, [2**63, 2**64) for
-# uint64; below, through int64 (negatives wrap); NaN and the rest the "integer indefinite" value.
-UNSIGNED_CAST_IN = [np.nan, 1e19, 1e30, -3.7, 1.5e19, 9.3e18, -1e30, 4e9, 5e9, -5e9, 3e9]
-UNSIGNED_CAST_TF = {
-    "uint32": [2147483648, 2147483648, 2147483648, 4294967293, 2147483648, 2147483648, 2147483648, 4000000000,
-               705032704, 3589934592, 3000000000],
-    "uint64": [9223372036854775808, 10000000000000000000, 9223372036854775808, 18446744073709551613,
-               15000000000000000000, 9300000000000000000, 9223372036854775808, 4000000000, 5000000000,
-               18446744068709551616, 3000000000],
-}
+# What TF 2.21's Cast gives for floats beyond an integer type's range, one value per tensor
+# (TF's scalar loop, which metarun follows for every element): gen_cast.py.
+def _cast_fixture():
+    import json
+    doc = json.loads(load_npz(kernel_fixture("cast.npz"))["cases_json"].tobytes())
+    return [float(v) for v in doc["values"]], doc["results"]
 
 
-@pytest.mark.parametrize("dst", sorted(UNSIGNED_CAST_TF))
-def test_cast_of_floats_to_unsigned_beyond_int32_is_tfs(dst):
-    out = run_op("Cast", [np.array(UNSIGNED_CAST_IN)], {"SrcT": dtypes.float64, "DstT": dtypes.as_dtype(dst)},
-                 [dtypes.as_dtype(dst)])
-    assert out[0].tolist() == UNSIGNED_CAST_TF[dst]
+CAST_VALUES, CAST_TF = _cast_fixture()
+
+
+@pytest.mark.parametrize("pair", sorted(CAST_TF))
+def test_cast_of_floats_beyond_the_integer_range_is_tfs(pair):
+    src, dst = pair.split()
+    with np.errstate(over="ignore"):  # float16 rounds the large values to infinity, as TF does
+        x = np.array(CAST_VALUES, np.float64).astype(ml_dtypes.bfloat16 if src == "bfloat16" else src)
+    out = run_op("Cast", [x], {"SrcT": dtypes.as_dtype(src), "DstT": dtypes.as_dtype(dst)}, [dtypes.as_dtype(dst)])
+    assert out[0].tolist() == CAST_TF[pair]
 
 
 def test_integer_division_by_zero_is_invalid_argument():

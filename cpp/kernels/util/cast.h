@@ -34,10 +34,11 @@ To convert(From v) {
       if (d >= kTwo63 && d < 2 * kTwo63) return static_cast<To>(d);
     }
     if constexpr (sizeof(To) == 8 || std::is_same_v<To, uint32_t>) {
-      // Through int64: uint32 keeps the low 32 bits, so [2**31, 2**32) is exact.
-      if (!(d >= -kTwo63 && d < kTwo63))
-        return static_cast<To>(sizeof(To) == 8 ? std::numeric_limits<int64_t>::min()
-                                               : std::numeric_limits<int32_t>::min());
+      // Through int64: uint32 keeps the low 32 bits, so [2**31, 2**32) is exact,
+      // and beyond int64 (or NaN) the indefinite value's low bits are 0. (TF's
+      // vectorized loop gives 2**31 there instead; its scalar loop, used for
+      // short tensors and tails, gives these values.)
+      if (!(d >= -kTwo63 && d < kTwo63)) return static_cast<To>(std::numeric_limits<int64_t>::min());
       return static_cast<To>(static_cast<int64_t>(d));
     } else {
       if (!(d >= -2147483648.0 && d < 2147483648.0))
