@@ -76,6 +76,18 @@ def replay(test_one_input, paths):
     return n
 
 
+def _cap_memory():
+    """Caps the address space at METARUN_FUZZ_MEMORY_MB (default 8192) so that an input asking
+    for a tensor of many GB, which TF would allocate too (DynamicStitch with index 2**31 - 1), gets
+    the typed ResourceExhausted of a failed allocation instead of tripping libFuzzer's RSS limit.
+    Not under ASan, which reserves terabytes of address space for its shadow memory."""
+    mb = int(os.environ.get("METARUN_FUZZ_MEMORY_MB", "8192"))
+    if mb <= 0 or "asan" in os.environ.get("LD_PRELOAD", ""):
+        return
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (mb << 20, mb << 20))
+
+
 def main(target, test_one_input):
     """`python fuzz_X.py [libFuzzer flags] [corpus dirs]` fuzzes with atheris; without atheris,
     or with `--replay`, runs the given files/dirs (default: the seed corpus) once each."""
@@ -89,6 +101,7 @@ def main(target, test_one_input):
         n = replay(test_one_input, paths or [os.path.join(CORPUS_DIR, target)])
         print("%s: replayed %d inputs" % (target, n))
         return
+    _cap_memory()
     test_one_input(b"")  # loads metarun, so its Python code is instrumented for coverage
     atheris.instrument_all()
     atheris.Setup([sys.argv[0]] + args, test_one_input)
