@@ -22,10 +22,23 @@ from metarun.framework.variables import (
     local_variables, local_variables_initializer, model_variables, trainable_variables,
     variables_initializer)
 from metarun import train
+from metarun.framework.op_builder import convert_to_tensor, raw_ops  # noqa: F401
+from metarun.ops.array_ops import (  # noqa: F401
+    concat, expand_dims, fill, identity, ones, ones_like, placeholder, placeholder_with_default, rank,
+    reshape, shape, size, squeeze, stack, stop_gradient, transpose, unstack, zeros, zeros_like)
+from metarun.ops.math_ops import (  # noqa: F401
+    abs, add, add_n, argmax, argmin, cast, ceil, cos, div, divide, equal, exp, floor, floordiv, greater,
+    greater_equal, less, less_equal, log, logical_and, logical_not, logical_or, logical_xor, matmul,
+    maximum, minimum, mod, multiply, negative, not_equal, pow, reduce_all, reduce_any, reduce_max,
+    reduce_mean, reduce_min, reduce_prod, reduce_sum, round, rsqrt, sigmoid, sign, sin, sqrt, square,
+    squared_difference, subtract, tan, tanh, to_double, to_float, to_int32, to_int64, truediv)
+from metarun.ops import math_ops as _math_ops
+from metarun import math  # noqa: F401 -- tf.math
 
 __version__ = "0.1.0"
 
 _core.set_host_function(_run_host_op)
+_math_ops.install()
 
 
 def _blas_library():
@@ -66,7 +79,22 @@ def add_to_collections(names, value):
 
 
 def name_scope(name, default_name=None, values=None):
-    return get_default_graph().name_scope(name or default_name)
+    from metarun.ops.scopes import name_scope as scope
+    return scope(name, default_name, values)
+
+
+def colocate_with(op, ignore_existing=False):
+    return get_default_graph().colocate_with(op, ignore_existing)
+
+
+def group(*inputs, **kwargs):
+    from metarun.ops.control_flow_ops import group as group_
+    return group_(*inputs, **kwargs)
+
+
+def no_op(name=None):
+    from metarun.framework.op_builder import apply_op
+    return apply_op("NoOp", name=name)
 
 
 def control_dependencies(control_inputs):
@@ -77,9 +105,9 @@ def device(device_name):
     return get_default_graph().device(device_name)
 
 
-def constant(value, dtype=None, shape=None, name="Const"):
-    from metarun.framework import constant_op
-    return constant_op.constant(value, dtype, shape, name)
+def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
+    from metarun.framework import op_builder
+    return op_builder.constant(value, dtype, shape, name, verify_shape)
 
 
 # The protocol buffer classes tf.compat.v1 exports, loaded on first use.

@@ -155,6 +155,7 @@ class Operation(object):
         self._inputs = []
         self._control_inputs = []
         self._outputs = [Tensor(self, i, dtypes.as_dtype(t)) for i, t in enumerate(output_types)]
+        self._shapes = None  # inferred static shapes, for ops built in Python
 
     @property
     def name(self):
@@ -218,6 +219,8 @@ class Operation(object):
         _session_runner(self, feed_dict, session, "run")
 
     def _static_shape(self, index):
+        if self._shapes is not None and index < len(self._shapes):
+            return self._shapes[index]
         attrs = self._node_def.attr
         if index == 0 and self.type in _SHAPE_ATTR_OPS and "shape" in attrs:
             dims = tensor_util.shape_from_proto(attrs["shape"].shape)
@@ -354,7 +357,9 @@ class Graph(object):
         self._producer = None
         self._legacy_scalar_shapes = False
         self._name_stack = ""
-        self._control_dependencies = []
+        self._control_dependencies = []   # _Controller stack (control_dependencies blocks)
+        self._device_stack = []           # device strings, innermost last (merged)
+        self._colocation_stack = []       # Operations (colocate_with), innermost last
         self._core = None
         self._seed = None
         self._version = 0
@@ -434,17 +439,88 @@ class Graph(object):
 
     @contextlib.contextmanager
     def control_dependencies(self, control_inputs):
-        ops = [] if control_inputs is None else [_as_op(c) for c in control_inputs]
-        saved = self._control_dependencies
-        self._control_dependencies = [] if control_inputs is None else saved + ops
+        """Ops created in the block get `control_inputs` as control inputs, unless
+        one of their data inputs was itself created in the block (TF's rule:
+        such an op already runs after them). None clears the enclosing blocks."""
+        if control_inputs is None:
+            saved = self._control_dependencies
+            self._control_dependencies = []
+            try:
+                yield
+            finally:
+                self._control_dependencies = saved
+            return
+        ops = []
+        for c in control_inputs:
+            if hasattr(c, "_as_graph_element") and not isinstance(c, (Tensor, Operation)):
+                c = c._as_graph_element()
+            if callable(c) and not isinstance(c, (Tensor, Operation)):
+                c = c()
+            op = _as_op(c)
+            if op not in ops:
+                ops.append(op)
+            op._node_def.attr["_has_manual_control_dependencies"].b = True
+        current = [c for controller in self._control_dependencies for c in controller.control_inputs]
+        controller = _Controller([op for op in ops if op not in current])
+        self._control_dependencies.append(controller)
         try:
             yield
         finally:
-            self._control_dependencies = saved
+            self._control_dependencies.remove(controller)
+
+    def _control_inputs_for(self, input_ops):
+        out = []
+        for controller in self._control_dependencies:
+            if any(op in controller.seen for op in input_ops):
+                continue
+            out.extend(c for c in controller.control_inputs if c not in input_ops and c not in out)
+        return out
 
     @contextlib.contextmanager
     def device(self, device_name):
-        yield  # devices are recorded but metarun runs everything on the CPU
+        """Records the device on ops created in the block (metarun runs all on the CPU)."""
+        if callable(device_name):
+            raise NotImplementedError("device functions are not supported by metarun")
+        self._device_stack.append(device_name)
+        try:
+            yield
+        finally:
+            self._device_stack.pop()
+
+    def _current_device(self):
+        spec = ""
+        for d in self._device_stack:
+            spec = "" if d is None else merge_devices(spec, d)
+        return spec
+
+    @contextlib.contextmanager
+    def colocate_with(self, op, ignore_existing=False):
+        """Ops created in the block carry `_class: loc:@<op>` (the groups of `op`)."""
+        if op is None:
+            saved = self._colocation_stack
+            self._colocation_stack = []
+            try:
+                yield
+            finally:
+                self._colocation_stack = saved
+            return
+        if hasattr(op, "_as_graph_element") and not isinstance(op, (Tensor, Operation)):
+            op = op._as_graph_element()
+        op = _as_op(op)
+        with self.colocate_with_groups(op.colocation_groups(), op.device, ignore_existing):
+            yield
+
+    @contextlib.contextmanager
+    def colocate_with_groups(self, groups, device="", ignore_existing=False):
+        """colocate_with by group names (b"loc:@name"), for an op not built yet."""
+        saved = self._colocation_stack
+        if ignore_existing:
+            self._colocation_stack = []
+        self._colocation_stack = self._colocation_stack + [(list(groups), device)]
+        try:
+            yield
+        finally:
+            self._colocation_stack = saved
 
     @contextlib.contextmanager
     def _undo_on_error(self):
@@ -555,25 +631,46 @@ class Graph(object):
             return obj
         raise TypeError("Can not convert a %s into a %s." % (type(obj).__name__, types_str))
 
-    def _create_op(self, op_type, inputs, attrs=None, name=None, control_inputs=(), device=""):
-        """Add an op built in Python (Saver, initializers). `attrs` maps names to
-        AttrValue protos or Python values (see `make_attr`)."""
+    def _create_op(self, op_type, inputs, attrs=None, name=None, control_inputs=(), device=None,
+                   op_def=None, output_types=None):
+        """Add an op built in Python. `attrs` maps names to AttrValue protos or
+        Python values (see `make_attr`). A `name` ending in '/' (a name scope)
+        is taken as is, without its slash; any other is made unique in the
+        current name scope. The current control-dependency, device and
+        colocation blocks apply."""
         self._check_not_finalized()
         node = protos.NodeDef()
-        node.name = self.unique_name(name or op_type)
+        node.name = name[:-1] if name and name.endswith("/") else self.unique_name(name or op_type)
         node.op = op_type
-        node.device = device
+        node.device = self._current_device() if device is None else device
         for key, value in (attrs or {}).items():
             make_attr(value, node.attr[key])
-        op_def = op_def_lib.lookup(op_type, self._op_defs)
+        if self._colocation_stack:
+            groups = []
+            for op_groups, _ in self._colocation_stack:
+                groups.extend(g for g in op_groups if g not in groups)
+            node.attr["_class"].list.s.extend(sorted(groups))
+            placed = [dev for _, dev in self._colocation_stack if dev]
+            if placed:  # TF places the op with what it is colocated with
+                node.device = placed[-1]
         if op_def is None:
-            raise ValueError("Op type not registered '%s'" % op_type)
+            op_def = op_def_lib.lookup(op_type, self._op_defs)
+            if op_def is None:
+                raise ValueError("Op type not registered '%s'" % op_type)
         op_def_lib.fill_default_attrs(node.attr, op_def)
-        op = Operation(self, node, op_def_lib.output_types(op_def, node.attr), op_def)
+        if output_types is None:
+            output_types = op_def_lib.output_types(op_def, node.attr)
+        op = Operation(self, node, output_types, op_def)
         op._inputs = list(inputs)
-        op._control_inputs = list(control_inputs) + [c for c in self._control_dependencies
-                                                     if c not in control_inputs]
+        input_ops = [t.op for t in op._inputs]
+        controls = list(control_inputs)
+        controls.extend(c for c in self._control_inputs_for(input_ops) if c not in controls)
+        op._control_inputs = controls
+        for controller in self._control_dependencies:
+            controller.seen.add(op)
         self._add_op(op)
+        from metarun.framework import shape_inference  # noqa: PLC0415 -- it imports this module
+        shape_inference.infer(op)
         return op
 
     # -- collections ----------------------------------------------------------
@@ -642,6 +739,54 @@ class Graph(object):
                               [c._id for c in op._control_inputs], attrs,
                               [t.dtype.as_datatype_enum for t in op._outputs])
             return core
+
+
+class _Controller(object):
+    """One control_dependencies block: its control inputs and the ops made in it."""
+
+    __slots__ = ("control_inputs", "seen")
+
+    def __init__(self, control_inputs):
+        self.control_inputs = control_inputs
+        self.seen = set()
+
+
+_DEVICE_FIELDS = ("job", "replica", "task", "device")
+
+
+def _parse_device(spec):
+    """{'job': 'w', 'replica': '0', 'task': '1', 'device': 'CPU:0'} from a device string
+    ('/job:w/task:1/gpu:1', '/device:GPU:1', 'CPU:0'...); device types upper-cased."""
+    out = {}
+    for part in (spec or "").split("/"):
+        if not part:
+            continue
+        key, _, value = part.partition(":")
+        low = key.lower()
+        if low in ("job", "replica", "task") and value:
+            out[low] = value
+        elif low == "device":
+            kind, _, index = value.partition(":")
+            out["device"] = kind.upper() + (":" + index if index else "")
+        elif low in ("cpu", "gpu", "tpu"):
+            out["device"] = low.upper() + (":" + value if value else "")
+        elif value == "" and key == "*":
+            continue
+        else:
+            raise ValueError("Unknown attribute: '%s' in '%s'" % (part, spec))
+    return out
+
+
+def merge_devices(outer, inner):
+    """The device of an op in `with device(inner)` nested in `device(outer)`: TF's
+    DeviceSpec merge, written as '/job:../replica:../task:../device:TYPE:N'."""
+    merged = _parse_device(outer)
+    merged.update(_parse_device(inner))
+    parts = []
+    for key in _DEVICE_FIELDS:
+        if key in merged:
+            parts.append("/%s:%s" % (key, merged[key]))
+    return "".join(parts)
 
 
 def _as_op(obj):

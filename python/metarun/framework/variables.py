@@ -32,10 +32,31 @@ def strip_name_scope(name, scope):
 
 
 class Variable(object):
-    """A variable in a graph: its op, initializer, snapshot and metadata."""
+    """A variable in a graph: its op, initializer, snapshot and metadata.
 
-    def __init__(self, graph, variable, initializer, snapshot, initial_value=None,
-                 trainable=True, is_resource=False, save_slice_info=None):
+    `Variable(initial_value, ...)` builds one as TF1's `tf.Variable` does: a
+    ref variable (VariableV2, `<name>/Assign`, `<name>/read`) by default, a
+    resource variable (VarHandleOp, ReadVariableOp) with use_resource=True.
+    """
+
+    def __init__(self, initial_value=None, trainable=None, collections=None, validate_shape=True,
+                 caching_device=None, name=None, variable_def=None, dtype=None, expected_shape=None,
+                 import_scope=None, constraint=None, use_resource=None, synchronization=None,
+                 aggregation=None, shape=None):
+        if variable_def is not None:
+            other = Variable.from_proto(variable_def, import_scope=import_scope)
+            self.__dict__.update(other.__dict__)
+            return
+        if initial_value is None:
+            raise ValueError("initial_value must be specified.")
+        from metarun.framework import variable_builder
+        variable_builder.build(self, initial_value, trainable, collections, validate_shape, name, dtype,
+                               constraint, bool(use_resource), shape)
+
+    @classmethod
+    def _from_parts(cls, graph, variable, initializer, snapshot, initial_value=None,
+                    trainable=True, is_resource=False, save_slice_info=None):
+        self = cls.__new__(cls)
         self._graph = graph
         self._variable = variable          # ref tensor, or the resource handle
         self._initializer_op = initializer
@@ -44,6 +65,8 @@ class Variable(object):
         self._trainable = trainable
         self._is_resource = is_resource
         self._save_slice_info = save_slice_info
+        self._constraint = None
+        return self
 
     @classmethod
     def from_proto(cls, variable_def, import_scope=None, graph=None, trainable=None):
@@ -75,8 +98,8 @@ class Variable(object):
             save_slice_info = info
         if trainable is None:
             trainable = variable_def.trainable
-        return cls(g, variable, initializer, snapshot, initial_value, trainable,
-                   variable_def.is_resource, save_slice_info)
+        return cls._from_parts(g, variable, initializer, snapshot, initial_value, trainable,
+                               variable_def.is_resource, save_slice_info)
 
     # -- TF's public surface ---------------------------------------------------
     @property
@@ -126,13 +149,30 @@ class Variable(object):
         return self._variable
 
     def value(self):
+        """The variable's value: its snapshot (ref), a new read (resource, as TF)."""
+        if self._is_resource and self._graph is graph_lib.get_default_graph():
+            from metarun.framework.op_builder import apply_op
+            return apply_op("ReadVariableOp", resource=self._variable, dtype=self.dtype)
         return self._snapshot
 
     def read_value(self):
-        return self._snapshot
+        if self._is_resource:
+            return self.value()
+        from metarun.framework.op_builder import apply_op
+        return apply_op("Identity", input=self._variable, name="read")
 
     def _ref(self):
         return self._variable
+
+    def _to_tensor(self, as_ref=False):
+        """What convert_to_tensor makes of the variable."""
+        if as_ref:
+            return self._variable
+        return self.value()
+
+    @property
+    def constraint(self):
+        return getattr(self, "_constraint", None)
 
     def _as_graph_element(self):
         return self._snapshot if self._is_resource else self._variable
@@ -148,13 +188,13 @@ class Variable(object):
         graph_lib._session_runner(self._initializer_op, feed, session, "load")
 
     def assign(self, value, use_locking=None, name=None, read_value=True):
-        return _assign_op(self, "Assign", "AssignVariableOp", value, name)
+        return _assign_op(self, "Assign", "AssignVariableOp", value, name, use_locking, read_value)
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
-        return _assign_op(self, "AssignAdd", "AssignAddVariableOp", delta, name)
+        return _assign_op(self, "AssignAdd", "AssignAddVariableOp", delta, name, use_locking, read_value)
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
-        return _assign_op(self, "AssignSub", "AssignSubVariableOp", delta, name)
+        return _assign_op(self, "AssignSub", "AssignSubVariableOp", delta, name, use_locking, read_value)
 
     def to_proto(self, export_scope=None):
         var_def = protos.VariableDef()
@@ -177,13 +217,22 @@ class Variable(object):
         return "<tf.Variable '%s' shape=%s dtype=%s>" % (self.name, self.shape, self.dtype.name)
 
 
-def _assign_op(var, ref_op, resource_op, value, name):
-    from metarun.framework import constant_op
+def _assign_op(var, ref_op, resource_op, value, name, use_locking=None, read_value=True):
+    """TF's Variable.assign*: a ref op returning its ref output, or a resource
+    op followed (read_value) by a read that runs after it."""
+    from metarun.framework.op_builder import apply_op
     g = var.graph
-    value = constant_op.convert_to_tensor(value, var.dtype, graph=g)
-    if var._is_resource:
-        return g._create_op(resource_op, [var._variable, value], {"dtype": var.dtype}, name=name or resource_op)
-    return g._create_op(ref_op, [var._variable, value], {"T": var.dtype}, name=name or ref_op).outputs[0]
+    with g.as_default():
+        if var._is_resource:
+            op = apply_op(resource_op, resource=var._variable, value=value, name=name)
+            if not read_value:
+                return op
+            with g.control_dependencies([op]):
+                return apply_op("ReadVariableOp", resource=var._variable, dtype=var.dtype)
+        kwargs = {} if use_locking is None else {"use_locking": use_locking}
+        if ref_op == "Assign" and use_locking is None:
+            kwargs["use_locking"] = False
+        return apply_op(ref_op, ref=var._variable, value=value, name=name, **kwargs)
 
 
 def _collection_variables(key, scope=None, graph=None):

@@ -204,47 +204,46 @@ def _saveables(var_list, graph):
 
 def _build_saver_ops(g, saveables, filename):
     """Emit TF's non-sharded V2 save/restore ops; return the SaverDef."""
+    from metarun.framework.op_builder import apply_op, constant
     string = dtypes.string
-    with g.name_scope("save"):
-        name_input = g._create_op("Const", [], {"value": (np.array(filename.encode(), dtype=object), string),
-                                                "dtype": string}, name="filename/input")
-        name = g._create_op("PlaceholderWithDefault", [name_input.outputs[0]],
-                            {"dtype": string, "shape": TensorShape([])}, name="filename")
-        prefix = g._create_op("PlaceholderWithDefault", [name.outputs[0]],
-                              {"dtype": string, "shape": TensorShape([])}, name="Const")
+    with g.as_default(), g.name_scope("save"):
+        with g.name_scope("filename") as scope:
+            name_input = constant(filename, dtype=string, name="input")
+            name = apply_op("PlaceholderWithDefault", input=name_input, shape=TensorShape([]), name=scope)
+        prefix = apply_op("PlaceholderWithDefault", input=name, shape=TensorShape([]), name="Const")
         keys = np.array([k.encode() for k, _, _ in saveables], dtype=object)
         specs = np.array([s.encode() for _, s, _ in saveables], dtype=object)
         types = [v.dtype.base_dtype for _, _, v in saveables]
-        names_op = g._create_op("Const", [], {"value": (keys, string), "dtype": string},
-                                name="SaveV2/tensor_names")
-        specs_op = g._create_op("Const", [], {"value": (specs, string), "dtype": string},
-                                name="SaveV2/shape_and_slices")
         tensors = [v._snapshot if v._is_resource else v._variable for _, _, v in saveables]
-        save = g._create_op("SaveV2", [prefix.outputs[0], names_op.outputs[0], specs_op.outputs[0]] + tensors,
-                            {"dtypes": types}, name="SaveV2")
-        save_tensor = g._create_op("Identity", [prefix.outputs[0]], {"T": string}, name="control_dependency",
-                                   control_inputs=[save])
-        rnames = g._create_op("Const", [], {"value": (keys, string), "dtype": string},
-                              name="RestoreV2/tensor_names")
-        rspecs = g._create_op("Const", [], {"value": (specs, string), "dtype": string},
-                              name="RestoreV2/shape_and_slices")
-        restore = g._create_op("RestoreV2", [prefix.outputs[0], rnames.outputs[0], rspecs.outputs[0]],
-                               {"dtypes": types}, name="RestoreV2")
+        with g.name_scope("SaveV2") as scope:
+            names_op = constant(keys, dtype=string, name="tensor_names")
+            specs_op = constant(specs, dtype=string, name="shape_and_slices")
+            save = apply_op("SaveV2", prefix=prefix, tensor_names=names_op, shape_and_slices=specs_op,
+                            tensors=tensors, name=scope)
+        with g.name_scope("control_dependency") as scope, g.colocate_with(prefix.op), \
+                g.control_dependencies([save]):
+            save_tensor = apply_op("Identity", input=prefix, name=scope)
+        with g.device("/device:CPU:0"), g.name_scope("RestoreV2") as scope:
+            rnames = constant(keys, dtype=string, name="tensor_names")
+            rspecs = constant(specs, dtype=string, name="shape_and_slices")
+            restored = apply_op("RestoreV2", prefix=prefix, tensor_names=rnames, shape_and_slices=rspecs,
+                                dtypes=types, name=scope)
+        if not isinstance(restored, list):
+            restored = [restored]
         assigns = []
         for i, (_, _, var) in enumerate(saveables):
-            value = restore.outputs[i]
+            value = restored[i]
             if var._is_resource:
-                ident = g._create_op("Identity", [value], {"T": types[i]}, name="Identity")
-                assigns.append(g._create_op("AssignVariableOp", [var.handle, ident.outputs[0]],
-                                            {"dtype": types[i]}, name="AssignVariableOp"))
+                ident = apply_op("Identity", input=value)
+                assigns.append(apply_op("AssignVariableOp", resource=var.handle, value=ident))
             else:
-                assigns.append(g._create_op("Assign", [var._variable, value],
-                                            {"T": types[i], "validate_shape": var._save_slice_info is None,
-                                             "use_locking": True}, name="Assign"))
-        restore_all = g._create_op("NoOp", [], name="restore_all", control_inputs=assigns)
+                assigns.append(apply_op("Assign", ref=var._variable, value=value,
+                                        validate_shape=var._save_slice_info is None, use_locking=True).op)
+        with g.control_dependencies(assigns):
+            restore_all = apply_op("NoOp", name="restore_all")
     saver_def = protos.SaverDef()
-    saver_def.filename_tensor_name = prefix.outputs[0].name
-    saver_def.save_tensor_name = save_tensor.outputs[0].name
+    saver_def.filename_tensor_name = prefix.name
+    saver_def.save_tensor_name = save_tensor.name
     saver_def.restore_op_name = restore_all.name
     saver_def.sharded = False
     return saver_def

@@ -1,0 +1,201 @@
+"""Static shapes of ops built in Python: what `Tensor.shape` reports.
+
+Each op type may register a shape function `fn(op) -> [TensorShape or None per
+output]` (None: unknown). Ops without one have outputs of unknown shape, as TF's
+would be only where TF's shape function says so; families add theirs with
+`@register("OpA", "OpB")`. A function that raises ValueError refuses the op, as
+TF's shape functions do ("Dimensions must be equal...").
+
+Helpers: `shape_of(tensor)`, `constant_value(tensor)` (the value of a tensor
+whose value is known while building: Const, Shape of a known shape, Pack of
+constants, Cast, Identity, Size, Rank) and `constant_shape(tensor)` (a shape
+given as a 1-D tensor, partly known).
+"""
+
+import numpy as np
+
+from metarun.framework import tensor_util
+from metarun.framework.tensor_shape import TensorShape
+
+_FNS = {}
+
+
+def register(*op_types):
+    def deco(fn):
+        for t in op_types:
+            _FNS[t] = fn
+        return fn
+    return deco
+
+
+def infer(op):
+    fn = _FNS.get(op.type)
+    if fn is None:
+        return
+    shapes = fn(op)
+    if shapes is None:
+        return
+    if not isinstance(shapes, (list, tuple)):
+        shapes = [shapes]
+    op._shapes = [s if isinstance(s, TensorShape) else TensorShape(s) for s in shapes]
+
+
+def has_shape_fn(op_type):
+    return op_type in _FNS
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+def shape_of(tensor):
+    return tensor.shape
+
+
+def unknown():
+    return TensorShape(None)
+
+
+def rank(shape):
+    return shape.ndims
+
+
+def dims(shape):
+    return shape.dims
+
+
+def merge(a, b, what="Shapes"):
+    """The most specific shape compatible with both, or ValueError."""
+    if a.ndims is None:
+        return b
+    if b.ndims is None:
+        return a
+    if a.ndims != b.ndims:
+        raise ValueError("Shapes must be equal rank, but are %d and %d" % (a.ndims, b.ndims))
+    out = []
+    for x, y in zip(a.dims, b.dims):
+        if x is not None and y is not None and x != y:
+            raise ValueError("Dimensions must be equal, but are %d and %d" % (x, y))
+        out.append(x if x is not None else y)
+    return TensorShape(out)
+
+
+def broadcast(a, b):
+    """numpy broadcasting of two static shapes (unknown where it cannot be told)."""
+    if a.ndims is None or b.ndims is None:
+        return TensorShape(None)
+    x, y = a.dims, b.dims
+    n = max(len(x), len(y))
+    x = [1] * (n - len(x)) + x
+    y = [1] * (n - len(y)) + y
+    out = []
+    for p, q in zip(x, y):
+        if p == 1:
+            out.append(q)
+        elif q == 1:
+            out.append(p)
+        elif p is None or q is None:
+            out.append(p if q is None and p is not None and p != 1 else q if p is None else None)
+            if p is None and q is None:
+                out[-1] = None
+        elif p != q:
+            raise ValueError("Dimensions must be equal, but are %d and %d" % (p, q))
+        else:
+            out.append(p)
+    return TensorShape(out)
+
+
+def constant_value(tensor):
+    """The numpy value of `tensor` when it is known while building, else None."""
+    op = tensor.op
+    t = op.type
+    if t == "Const":
+        return tensor_util.to_numpy(op._node_def.attr["value"].tensor)
+    if t == "Shape":
+        s = op.inputs[0].shape
+        if s.is_fully_defined():
+            return np.array(s.as_list(), dtype=op.get_attr("out_type").as_numpy_dtype)
+        return None
+    if t == "Size":
+        s = op.inputs[0].shape
+        n = s.num_elements()
+        return None if n is None else np.array(n, dtype=op.get_attr("out_type").as_numpy_dtype)
+    if t == "Rank":
+        s = op.inputs[0].shape
+        return None if s.ndims is None else np.array(s.ndims, np.int32)
+    if t in ("Identity", "StopGradient"):
+        return constant_value(op.inputs[0])
+    if t == "Cast":
+        v = constant_value(op.inputs[0])
+        return None if v is None else v.astype(op.get_attr("DstT").as_numpy_dtype)
+    if t == "Pack":
+        vals = [constant_value(x) for x in op.inputs]
+        if any(v is None for v in vals):
+            return None
+        return np.stack(vals, axis=op.get_attr("axis"))
+    if t in ("ConcatV2", "Concat"):
+        xs = op.inputs[:-1] if t == "ConcatV2" else op.inputs[1:]
+        axis = constant_value(op.inputs[-1] if t == "ConcatV2" else op.inputs[0])
+        vals = [constant_value(x) for x in xs]
+        if axis is None or any(v is None for v in vals):
+            return None
+        return np.concatenate(vals, axis=int(axis))
+    if t == "Fill":
+        d, v = constant_value(op.inputs[0]), constant_value(op.inputs[1])
+        return None if d is None or v is None else np.full(d, v)
+    if t == "Range":
+        a, b, c = (constant_value(x) for x in op.inputs)
+        return None if a is None or b is None or c is None else np.arange(a, b, c, dtype=a.dtype)
+    return None
+
+
+def constant_shape(tensor):
+    """A shape given as a 1-D int tensor: exact when its value is known, else a
+    partial shape (known rank from the tensor's length, dims from a Pack of
+    scalars whose values are known), else unknown."""
+    v = constant_value(tensor)
+    if v is not None:
+        if v.ndim == 0:
+            return TensorShape(None) if v == -1 else TensorShape([int(v)])
+        return TensorShape([None if d < 0 else int(d) for d in v.reshape(-1)])
+    op = tensor.op
+    if op.type == "Pack":
+        out = []
+        for x in op.inputs:
+            c = constant_value(x)
+            out.append(None if c is None or c < 0 else int(c))
+        return TensorShape(out)
+    if op.type in ("ConcatV2",):
+        parts = [constant_shape(x) for x in op.inputs[:-1]]
+        if any(p.ndims is None for p in parts):
+            return _length_only(tensor)
+        return TensorShape([d for p in parts for d in p.dims])
+    if op.type == "StridedSlice" and op.inputs[0].op.type == "Shape":
+        begin, end, strides = (constant_value(x) for x in op.inputs[1:])
+        src = op.inputs[0].op.inputs[0].shape
+        if src.ndims is not None and begin is not None and end is not None and strides is not None \
+                and op.get_attr("shrink_axis_mask") == 0 and op.get_attr("ellipsis_mask") == 0 \
+                and op.get_attr("new_axis_mask") == 0 and len(begin) == 1:
+            b = None if op.get_attr("begin_mask") & 1 else int(begin[0])
+            e = None if op.get_attr("end_mask") & 1 else int(end[0])
+            return TensorShape(src.dims[slice(b, e, int(strides[0]))])
+    return _length_only(tensor)
+
+
+def _length_only(tensor):
+    s = tensor.shape
+    if s.ndims == 1 and s.dims[0] is not None:
+        return TensorShape([None] * s.dims[0])
+    return TensorShape(None)
+
+
+def axis_value(tensor, ndims=None):
+    """Reduction/concat axes as a sorted list of non-negative ints, or None."""
+    v = constant_value(tensor)
+    if v is None:
+        return None
+    axes = [int(a) for a in np.asarray(v).reshape(-1)]
+    if ndims is not None:
+        for a in axes:
+            if a < -ndims or a >= ndims:
+                raise ValueError("Invalid reduction dimension %d for input with %d dimensions." % (a, ndims))
+        axes = [a % ndims if ndims else a for a in axes]
+    return axes

@@ -1,0 +1,72 @@
+"""The ops `tf.Variable(...)` adds to a graph, laid out as TF1 lays them out.
+
+Ref variable `v` (TF1's default):
+    v/initial_value (or v/Initializer/... for a callable)  -> v (VariableV2)
+    v/Assign (Assign, use_locking, colocated with v)       v/read (Identity, colocated)
+Resource variable `v` (use_resource=True):
+    v/Initializer/initial_value, v (VarHandleOp, shared_name v), both colocated with v;
+    v/IsInitialized/VarIsInitializedOp, v/Assign (AssignVariableOp), v/Read/ReadVariableOp.
+"""
+
+from metarun.framework import dtypes
+from metarun.framework import graph as graph_lib
+from metarun.framework.op_builder import apply_op, convert_to_tensor
+from metarun.framework.tensor_shape import TensorShape
+
+
+def _initial_value(g, initial_value, dtype):
+    if callable(initial_value):
+        with g.name_scope("Initializer"), g.device(None):
+            return convert_to_tensor(initial_value(), name="initial_value", dtype=dtype)
+    return convert_to_tensor(initial_value, name="initial_value", dtype=dtype)
+
+
+def build(var, initial_value, trainable, collections, validate_shape, name, dtype, constraint,
+          use_resource, shape):
+    g = graph_lib.get_default_graph()
+    if trainable is None:
+        trainable = True
+    if collections is None:
+        collections = [graph_lib.GraphKeys.GLOBAL_VARIABLES]
+    collections = list(collections)
+    if trainable and graph_lib.GraphKeys.TRAINABLE_VARIABLES not in collections:
+        collections.append(graph_lib.GraphKeys.TRAINABLE_VARIABLES)
+    with g.name_scope(name or "Variable") as scope:
+        handle_name = scope[:-1]
+        if use_resource:
+            with g.colocate_with_groups([("loc:@" + handle_name).encode()]):
+                init = _initial_value(g, initial_value, dtype)
+                var_shape = TensorShape(shape) if shape is not None else init.shape
+                variable = apply_op("VarHandleOp", dtype=init.dtype.base_dtype, shape=var_shape,
+                                    shared_name=handle_name, container="", allowed_devices=[],
+                                    debug_name=scope, name=scope)
+            with g.name_scope("IsInitialized"):
+                apply_op("VarIsInitializedOp", resource=variable)
+            with g.name_scope("Assign") as n, g.colocate_with(None, ignore_existing=True):
+                initializer = apply_op("AssignVariableOp", resource=variable, value=init,
+                                       validate_shape=False, name=n)
+            with g.name_scope("Read"):
+                snapshot = apply_op("ReadVariableOp", resource=variable, dtype=init.dtype.base_dtype)
+            snapshot._shape = var_shape
+        else:
+            init = _initial_value(g, initial_value, dtype)
+            if shape is not None:
+                var_shape = TensorShape(shape)
+            else:
+                var_shape = init.shape if validate_shape else TensorShape(None)
+            variable = apply_op("VariableV2", shape=var_shape, dtype=init.dtype.base_dtype, name=scope)
+            initializer = apply_op("Assign", ref=variable, value=init, validate_shape=validate_shape).op
+            with g.colocate_with(variable.op):
+                snapshot = apply_op("Identity", input=variable, name="read")
+    var._graph = g
+    var._variable = variable
+    var._initializer_op = initializer
+    var._snapshot = snapshot
+    var._initial_value = init
+    var._trainable = trainable
+    var._is_resource = use_resource
+    var._save_slice_info = None
+    var._constraint = constraint
+    for key in collections:
+        g.add_to_collection(key, var)
+    _ = dtypes

@@ -1,0 +1,180 @@
+"""tf.* array functions: placeholders, identity, shapes, reshaping, slicing."""
+
+import numpy as np
+
+from metarun.framework import dtypes
+from metarun.framework.op_builder import apply_op, constant, convert_to_tensor
+from metarun.framework.tensor_shape import TensorShape
+from metarun.ops.scopes import name_scope
+
+
+def placeholder(dtype, shape=None, name=None):
+    return apply_op("Placeholder", dtype=dtypes.as_dtype(dtype), shape=TensorShape(shape), name=name)
+
+
+def placeholder_with_default(input, shape, name=None):  # noqa: A002
+    return apply_op("PlaceholderWithDefault", input=input, shape=TensorShape(shape), name=name)
+
+
+def identity(input, name=None):  # noqa: A002
+    if hasattr(input, "_to_tensor") and getattr(input, "_is_resource", False):
+        input = input.value()
+    return apply_op("Identity", input=input, name=name)
+
+
+def stop_gradient(input, name=None):  # noqa: A002
+    return apply_op("StopGradient", input=input, name=name)
+
+
+def shape(input, name=None, out_type=dtypes.int32):  # noqa: A002
+    return apply_op("Shape", input=input, out_type=out_type, name=name)
+
+
+def size(input, name=None, out_type=dtypes.int32):  # noqa: A002
+    return apply_op("Size", input=input, out_type=out_type, name=name)
+
+
+def rank(input, name=None):  # noqa: A002
+    return apply_op("Rank", input=input, name=name)
+
+
+def reshape(tensor, shape, name=None):
+    return apply_op("Reshape", tensor=tensor, shape=shape, name=name)
+
+
+def expand_dims(input, axis=None, name=None, dim=None):  # noqa: A002
+    return apply_op("ExpandDims", input=input, dim=axis if axis is not None else dim, name=name)
+
+
+def squeeze(input, axis=None, name=None, squeeze_dims=None):  # noqa: A002
+    axis = axis if axis is not None else squeeze_dims
+    if axis is None:
+        axis = []
+    elif isinstance(axis, int):
+        axis = [axis]
+    return apply_op("Squeeze", input=input, squeeze_dims=list(axis), name=name)
+
+
+def fill(dims, value, name=None):
+    return apply_op("Fill", dims=dims, value=value, name=name)
+
+
+def zeros(shape, dtype=dtypes.float32, name=None):
+    dtype = dtypes.as_dtype(dtype).base_dtype
+    with name_scope(name, "zeros", [shape]) as name:
+        zero = False if dtype == dtypes.bool else ("" if dtype == dtypes.string else 0)
+        if isinstance(shape, (list, tuple, TensorShape)) and not any(hasattr(d, "op") for d in shape) \
+                and (np.prod(list(shape)) if len(list(shape)) else 1) < 1000:
+            return constant(zero, shape=list(shape), dtype=dtype, name=name)
+        shape = convert_to_tensor(shape, dtype=dtypes.int32) if not hasattr(shape, "op") else shape
+        return fill(shape, constant(zero, dtype=dtype), name=name)
+
+
+def ones(shape, dtype=dtypes.float32, name=None):
+    dtype = dtypes.as_dtype(dtype).base_dtype
+    with name_scope(name, "ones", [shape]) as name:
+        one = True if dtype == dtypes.bool else 1
+        if isinstance(shape, (list, tuple, TensorShape)) and not any(hasattr(d, "op") for d in shape) \
+                and (np.prod(list(shape)) if len(list(shape)) else 1) < 1000:
+            return constant(one, shape=list(shape), dtype=dtype, name=name)
+        shape = convert_to_tensor(shape, dtype=dtypes.int32) if not hasattr(shape, "op") else shape
+        return fill(shape, constant(one, dtype=dtype), name=name)
+
+
+def zeros_like(tensor, dtype=None, name=None, optimize=True):
+    with name_scope(name, "zeros_like", [tensor]) as name:
+        tensor = convert_to_tensor(tensor, name="tensor")
+        if dtype is not None and dtypes.as_dtype(dtype) != tensor.dtype.base_dtype:
+            return zeros(shape(tensor), dtype=dtype, name=name)
+        return apply_op("ZerosLike", x=tensor, name=name)
+
+
+def ones_like(tensor, dtype=None, name=None, optimize=True):
+    with name_scope(name, "ones_like", [tensor]) as name:
+        tensor = convert_to_tensor(tensor, name="tensor")
+        return ones(shape(tensor), dtype=dtype or tensor.dtype.base_dtype, name=name)
+
+
+def concat(values, axis, name="concat"):
+    if not isinstance(values, (list, tuple)):
+        values = [values]
+    if len(values) == 1:
+        with name_scope(name, "concat", values) as scope:
+            convert_to_tensor(axis, name="concat_dim", dtype=dtypes.int32)
+            return identity(values[0], name=scope)
+    return apply_op("ConcatV2", values=list(values), axis=axis, name=name)
+
+
+def stack(values, axis=0, name="stack"):
+    return apply_op("Pack", values=list(values), axis=axis, name=name)
+
+
+def unstack(value, num=None, axis=0, name="unstack"):
+    value = convert_to_tensor(value)
+    if num is None:
+        s = value.shape
+        if s.ndims is None:
+            raise ValueError("Cannot infer argument `num` from shape %s" % s)
+        num = s.dims[axis]
+        if num is None:
+            raise ValueError("Cannot infer argument `num` from shape %s" % s)
+    return apply_op("Unpack", value=value, num=num, axis=axis, name=name)
+
+
+def transpose(a, perm=None, name="transpose", conjugate=False):
+    with name_scope(name, "transpose", [a]) as name:
+        a = convert_to_tensor(a, name="a")
+        if perm is None:
+            r = a.shape.ndims
+            if r is not None:
+                perm = np.arange(r - 1, -1, -1, dtype=np.int32)
+            else:
+                rk = rank(a)
+                perm = apply_op("Sub", x=apply_op("Sub", x=rk, y=1, name="sub"),
+                                y=apply_op("Range", start=0, limit=rk, delta=1))
+        return apply_op("ConjugateTranspose" if conjugate and a.dtype.is_complex else "Transpose",
+                        x=a, perm=perm, name=name)
+
+
+def slice_helper(tensor, key):
+    """tensor[key]: StridedSlice with TF's masks (ints, slices, Ellipsis, newaxis, Tensors)."""
+    if not isinstance(key, (list, tuple)) or isinstance(key, list) and not any(
+            isinstance(k, (slice, type(Ellipsis))) or k is None for k in key):
+        key = [key] if not isinstance(key, tuple) else list(key)
+    begin, end, strides = [], [], []
+    begin_mask = end_mask = ellipsis_mask = new_axis_mask = shrink_axis_mask = 0
+    for i, k in enumerate(key):
+        if isinstance(k, slice):
+            begin.append(0 if k.start is None else k.start)
+            end.append(0 if k.stop is None else k.stop)
+            strides.append(1 if k.step is None else k.step)
+            if k.start is None:
+                begin_mask |= 1 << i
+            if k.stop is None:
+                end_mask |= 1 << i
+        elif k is Ellipsis:
+            begin.append(0)
+            end.append(0)
+            strides.append(1)
+            ellipsis_mask |= 1 << i
+        elif k is None:
+            begin.append(0)
+            end.append(0)
+            strides.append(1)
+            new_axis_mask |= 1 << i
+        else:
+            begin.append(k)
+            end.append(k + 1)
+            strides.append(1)
+            shrink_axis_mask |= 1 << i
+    with name_scope(None, "strided_slice", [tensor] + begin + end + strides) as name:
+        b = stack(begin, name="stack") if any(hasattr(x, "op") for x in begin) else \
+            constant(np.array(begin, np.int32), name="stack")
+        e = stack(end, name="stack_1") if any(hasattr(x, "op") for x in end) else \
+            constant(np.array(end, np.int32), name="stack_1")
+        s = stack(strides, name="stack_2") if any(hasattr(x, "op") for x in strides) else \
+            constant(np.array(strides, np.int32), name="stack_2")
+        return apply_op("StridedSlice", input=tensor, begin=b, end=e, strides=s, begin_mask=begin_mask,
+                        end_mask=end_mask, ellipsis_mask=ellipsis_mask, new_axis_mask=new_axis_mask,
+                        shrink_axis_mask=shrink_axis_mask, name=name)
+
