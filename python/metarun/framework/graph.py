@@ -706,7 +706,13 @@ class Graph(object):
     def as_graph_def(self, from_version=None, add_shapes=False):
         graph_def = protos.GraphDef()
         for op in self._ops:
-            graph_def.node.add().CopyFrom(op.node_def)
+            node = graph_def.node.add()
+            node.CopyFrom(op.node_def)
+            if add_shapes and op._outputs:
+                shapes = node.attr["_output_shapes"].list
+                del shapes.shape[:]
+                for t in op._outputs:
+                    tensor_util.make_shape_proto(t.shape.dims, shapes.shape.add())
         graph_def.versions.producer = self._producer if self._producer is not None else 2474
         return graph_def
 

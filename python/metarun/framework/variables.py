@@ -257,9 +257,13 @@ def model_variables(scope=None):
 
 
 def variables_initializer(var_list, name="init"):
-    g = graph_lib.get_default_graph()
+    """A NoOp grouping the initializers (TF's tf.group of them; a plain NoOp for none)."""
+    from metarun.ops import control_flow_ops
+    from metarun.framework.op_builder import apply_op
     inits = [v.initializer for v in var_list if getattr(v, "initializer", None) is not None]
-    return g._create_op("NoOp", [], name=name, control_inputs=inits)
+    if not inits:
+        return apply_op("NoOp", name=name)
+    return control_flow_ops.group(*inits, name=name)
 
 
 def global_variables_initializer():

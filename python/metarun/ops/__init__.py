@@ -1,2 +1,4 @@
 """The tf.compat.v1 op functions, built on framework.op_builder.apply_op:
 one module per family, as in TF (array_ops, math_ops, nn_ops, state_ops...)."""
+
+from metarun.ops import shapes_state  # noqa: E402,F401 -- registers shape functions

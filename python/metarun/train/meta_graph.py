@@ -35,7 +35,7 @@ def _fill_collection(col_def, items):
 def create_meta_graph_def(graph=None, saver_def=None, collection_list=None, clear_devices=False):
     g = graph or graph_lib.get_default_graph()
     meta = protos.MetaGraphDef()
-    graph_def = g.as_graph_def()
+    graph_def = g.as_graph_def(add_shapes=True)
     if clear_devices:
         for node in graph_def.node:
             node.device = ""

@@ -1,0 +1,45 @@
+"""Shape functions of the variable, assignment and pass-through ops."""
+
+from metarun.framework import shape_inference as si
+from metarun.framework.tensor_shape import TensorShape
+
+
+@si.register("Identity", "StopGradient", "PreventGradient", "Snapshot", "CheckNumerics", "RefIdentity",
+             "PlaceholderWithDefault", "Print", "DebugIdentity")
+def _same_as_input(op):
+    out = op.inputs[0].shape
+    if op.type == "PlaceholderWithDefault":
+        out = si.merge(out, TensorShape(op.get_attr("shape")) if op.get_attr("shape") is not None else out) \
+            if op.get_attr("shape").ndims is not None else out
+    return [out]
+
+
+@si.register("IdentityN")
+def _identity_n(op):
+    return [t.shape for t in op.inputs]
+
+
+@si.register("Assign")
+def _assign(op):
+    if op.get_attr("validate_shape"):
+        return [si.merge(op.inputs[0].shape, op.inputs[1].shape)]
+    return [op.inputs[1].shape]
+
+
+@si.register("AssignAdd", "AssignSub", "ScatterUpdate", "ScatterAdd", "ScatterSub", "ScatterMul", "ScatterDiv",
+             "ScatterMin", "ScatterMax", "ScatterNdUpdate", "ScatterNdAdd", "ScatterNdSub")
+def _like_ref(op):
+    return [op.inputs[0].shape]
+
+
+@si.register("ReadVariableOp")
+def _read(op):
+    handle = op.inputs[0]
+    if handle.op.type == "VarHandleOp":
+        return [TensorShape(handle.op.get_attr("shape"))]
+    return [TensorShape(None)]
+
+
+@si.register("VarHandleOp", "VarIsInitializedOp", "IsVariableInitialized")
+def _scalar(op):
+    return [TensorShape([])]
