@@ -199,7 +199,8 @@ class Operation(object):
         node.CopyFrom(self._node_def)
         del node.input[:]
         node.input.extend(_input_name(t) for t in self._inputs)
-        node.input.extend("^" + op.name for op in self._control_inputs)
+        # Control inputs sorted by name, as TF serializes them.
+        node.input.extend(sorted("^" + op.name for op in self._control_inputs))
         return node
 
     def get_attr(self, name):
@@ -773,9 +774,9 @@ def _parse_device(spec):
             out[low] = value
         elif low == "device":
             kind, _, index = value.partition(":")
-            out["device"] = kind.upper() + (":" + index if index else "")
+            out["device"] = kind.upper() + ":" + (index or "*")
         elif low in ("cpu", "gpu", "tpu"):
-            out["device"] = low.upper() + (":" + value if value else "")
+            out["device"] = low.upper() + ":" + (value or "*")
         elif value == "" and key == "*":
             continue
         else:

@@ -242,6 +242,13 @@ def apply_op(op_type, name=None, **kwargs):
     op_def = op_def_lib.lookup(op_type, g._op_defs)
     if op_def is None:
         raise ValueError("Unrecognized Op name %s" % op_type)
+    # As in TF, inputs are converted inside the op's name scope: a Python value
+    # for input `y` of op `add` becomes the Const `add/y`.
+    with g.name_scope(name or op_type) as scope:
+        return _build(g, op_def, op_type, scope, kwargs)
+
+
+def _build(g, op_def, op_type, scope, kwargs):
     attrs = {}
     inputs = []
     input_types = []
@@ -266,8 +273,8 @@ def apply_op(op_type, name=None, **kwargs):
                             break
                 default = _default_type(op_def, arg.type_attr) if arg.type_attr else None
                 try:
-                    tensors = [convert_to_tensor(v, dtype=dtype, preferred_dtype=default, as_ref=arg.is_ref)
-                               for v in value]
+                    tensors = [convert_to_tensor(v, dtype=dtype, preferred_dtype=default, as_ref=arg.is_ref,
+                                                 name="%s_%d" % (arg.name, i)) for i, v in enumerate(value)]
                 except (TypeError, ValueError) as e:
                     raise TypeError("Tensors in list passed to '%s' of '%s' Op have types %s that don't all "
                                     "match. (%s)" % (arg.name, op_type, _types_of(value), e)) from None
@@ -284,7 +291,7 @@ def apply_op(op_type, name=None, **kwargs):
                 tensors = []
                 for i, v in enumerate(value):
                     dt = dtypes.as_dtype(want[i]) if want and i < len(want) else None
-                    tensors.append(convert_to_tensor(v, dtype=dt, as_ref=arg.is_ref))
+                    tensors.append(convert_to_tensor(v, dtype=dt, as_ref=arg.is_ref, name="%s_%d" % (arg.name, i)))
                 attrs[arg.type_list_attr] = [t.dtype.base_dtype for t in tensors]
             inputs.extend(tensors)
             input_types.extend(t.dtype for t in tensors)
@@ -297,7 +304,8 @@ def apply_op(op_type, name=None, **kwargs):
         else:
             dtype, default = dtypes.as_dtype(arg.type), None
         try:
-            tensor = convert_to_tensor(value, dtype=dtype, preferred_dtype=default, as_ref=arg.is_ref)
+            tensor = convert_to_tensor(value, dtype=dtype, preferred_dtype=default, as_ref=arg.is_ref,
+                                       name=arg.name)
         except ValueError:
             if isinstance(value, Tensor) or _is_tensor_like(value):
                 got = convert_to_tensor(value, as_ref=arg.is_ref).dtype.base_dtype
@@ -341,13 +349,8 @@ def apply_op(op_type, name=None, **kwargs):
     if kwargs:
         raise TypeError("%s() got unexpected keyword arguments: %s" % (op_type, ", ".join(sorted(kwargs))))
     must_colocate = [t.op for arg, t in zip(op_def.input_arg, inputs) if arg.is_ref]
-    scope_name = name if name is not None and name.endswith("/") else None
     with _colocate(g, must_colocate):
-        if scope_name is None:
-            with g.name_scope(name or op_type) as scope_name:
-                op = g._create_op(op_type, inputs, attrs, name=scope_name, op_def=op_def)
-        else:
-            op = g._create_op(op_type, inputs, attrs, name=scope_name, op_def=op_def)
+        op = g._create_op(op_type, inputs, attrs, name=scope, op_def=op_def)
     return _outputs(op, op_def)
 
 

@@ -14,10 +14,11 @@ from metarun.framework.op_builder import apply_op, convert_to_tensor
 from metarun.framework.tensor_shape import TensorShape
 
 
-def _initial_value(g, initial_value, dtype):
-    if callable(initial_value):
+def _initial_value(g, initial_value, dtype, resource=False):
+    if callable(initial_value) or resource:
         with g.name_scope("Initializer"), g.device(None):
-            return convert_to_tensor(initial_value(), name="initial_value", dtype=dtype)
+            value = initial_value() if callable(initial_value) else initial_value
+            return convert_to_tensor(value, name="initial_value", dtype=dtype)
     return convert_to_tensor(initial_value, name="initial_value", dtype=dtype)
 
 
@@ -35,7 +36,7 @@ def build(var, initial_value, trainable, collections, validate_shape, name, dtyp
         handle_name = scope[:-1]
         if use_resource:
             with g.colocate_with_groups([("loc:@" + handle_name).encode()]):
-                init = _initial_value(g, initial_value, dtype)
+                init = _initial_value(g, initial_value, dtype, resource=True)
                 var_shape = TensorShape(shape) if shape is not None else init.shape
                 variable = apply_op("VarHandleOp", dtype=init.dtype.base_dtype, shape=var_shape,
                                     shared_name=handle_name, container="", allowed_devices=[],

@@ -224,7 +224,10 @@ def _assign_op(var, ref_op, resource_op, value, name, use_locking=None, read_val
     g = var.graph
     with g.as_default():
         if var._is_resource:
-            op = apply_op(resource_op, resource=var._variable, value=value, name=name)
+            from metarun.framework.op_builder import convert_to_tensor
+            value = convert_to_tensor(value, dtype=var.dtype)  # before the op, as TF: "Const"
+            extra = {"validate_shape": True} if resource_op == "AssignVariableOp" else {}
+            op = apply_op(resource_op, resource=var._variable, value=value, name=name, **extra)
             if not read_value:
                 return op
             with g.control_dependencies([op]):

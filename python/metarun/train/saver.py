@@ -53,7 +53,8 @@ class Saver(object):
                 self._is_empty = True
                 self.saver_def = protos.SaverDef()
             else:
-                self.saver_def = _build_saver_ops(self._graph, variables, filename or "model")
+                self.saver_def = _build_saver_ops(self._graph, variables, filename or "model", sharded,
+                                                  name or "save")
             self.saver_def.max_to_keep = max_to_keep if max_to_keep is not None else 0
             self.saver_def.keep_checkpoint_every_n_hours = keep_checkpoint_every_n_hours
             self.saver_def.version = write_version
@@ -202,48 +203,104 @@ def _saveables(var_list, graph):
     return out
 
 
-def _build_saver_ops(g, saveables, filename):
-    """Emit TF's non-sharded V2 save/restore ops; return the SaverDef."""
+def _restore_ops(g, prefix, saveables, types, device):
+    """RestoreV2 of `saveables` on `device` and one assignment per variable
+    (TF's layout)."""
     from metarun.framework.op_builder import apply_op, constant
-    string = dtypes.string
-    with g.as_default(), g.name_scope("save"):
+    keys = np.array([k.encode() for k, _, _ in saveables], dtype=object)
+    specs = np.array([s.encode() for _, s, _ in saveables], dtype=object)
+    with g.device(device), g.name_scope("RestoreV2") as scope:
+        rnames = constant(keys, dtype=dtypes.string, name="tensor_names")
+        rspecs = constant(specs, dtype=dtypes.string, name="shape_and_slices")
+        restored = apply_op("RestoreV2", prefix=prefix, tensor_names=rnames, shape_and_slices=rspecs,
+                            dtypes=types, name=scope)
+    if not isinstance(restored, list):
+        restored = [restored]
+    assigns = []
+    for value, (_, _, var) in zip(restored, saveables):
+        if var._is_resource:
+            ident = apply_op("Identity", input=value)
+            assigns.append(apply_op("AssignVariableOp", resource=var.handle, value=ident))
+        else:
+            assigns.append(apply_op("Assign", ref=var._variable, value=value,
+                                    validate_shape=var._save_slice_info is None, use_locking=True).op)
+    return assigns
+
+
+def _save_op(g, prefix, saveables):
+    """SaveV2 of `saveables` to `prefix` and the prefix again once it has run."""
+    from metarun.framework.op_builder import apply_op, constant
+    keys = np.array([k.encode() for k, _, _ in saveables], dtype=object)
+    specs = np.array([s.encode() for _, s, _ in saveables], dtype=object)
+    tensors = [v._snapshot if v._is_resource else v._variable for _, _, v in saveables]
+    with g.name_scope("SaveV2") as scope:
+        names_op = constant(keys, dtype=dtypes.string, name="tensor_names")
+        specs_op = constant(specs, dtype=dtypes.string, name="shape_and_slices")
+        save = apply_op("SaveV2", prefix=prefix, tensor_names=names_op, shape_and_slices=specs_op,
+                        tensors=tensors, name=scope)
+    with g.name_scope("control_dependency") as scope, g.colocate_with(prefix.op), \
+            g.control_dependencies([save]):
+        return apply_op("Identity", input=prefix, name=scope)
+
+
+def _cpu0(device):
+    """The CPU:0 of a device's job/replica/task (where TF runs a shard's IO)."""
+    return graph_lib.merge_devices(device, "/device:CPU:0")
+
+
+def _build_saver_ops(g, saveables, filename, sharded=False, name="save"):
+    """Emit TF's V2 save/restore ops (one shard per device when `sharded`);
+    return the SaverDef."""
+    from metarun.framework.op_builder import apply_op, constant
+    from metarun.ops.control_flow_ops import group
+    types = [v.dtype.base_dtype for _, _, v in saveables]
+    with g.as_default(), g.name_scope(name):
         with g.name_scope("filename") as scope:
-            name_input = constant(filename, dtype=string, name="input")
-            name = apply_op("PlaceholderWithDefault", input=name_input, shape=TensorShape([]), name=scope)
-        prefix = apply_op("PlaceholderWithDefault", input=name, shape=TensorShape([]), name="Const")
-        keys = np.array([k.encode() for k, _, _ in saveables], dtype=object)
-        specs = np.array([s.encode() for _, s, _ in saveables], dtype=object)
-        types = [v.dtype.base_dtype for _, _, v in saveables]
-        tensors = [v._snapshot if v._is_resource else v._variable for _, _, v in saveables]
-        with g.name_scope("SaveV2") as scope:
-            names_op = constant(keys, dtype=string, name="tensor_names")
-            specs_op = constant(specs, dtype=string, name="shape_and_slices")
-            save = apply_op("SaveV2", prefix=prefix, tensor_names=names_op, shape_and_slices=specs_op,
-                            tensors=tensors, name=scope)
-        with g.name_scope("control_dependency") as scope, g.colocate_with(prefix.op), \
-                g.control_dependencies([save]):
-            save_tensor = apply_op("Identity", input=prefix, name=scope)
-        with g.device("/device:CPU:0"), g.name_scope("RestoreV2") as scope:
-            rnames = constant(keys, dtype=string, name="tensor_names")
-            rspecs = constant(specs, dtype=string, name="shape_and_slices")
-            restored = apply_op("RestoreV2", prefix=prefix, tensor_names=rnames, shape_and_slices=rspecs,
-                                dtypes=types, name=scope)
-        if not isinstance(restored, list):
-            restored = [restored]
-        assigns = []
-        for i, (_, _, var) in enumerate(saveables):
-            value = restored[i]
-            if var._is_resource:
-                ident = apply_op("Identity", input=value)
-                assigns.append(apply_op("AssignVariableOp", resource=var.handle, value=ident))
-            else:
-                assigns.append(apply_op("Assign", ref=var._variable, value=value,
-                                        validate_shape=var._save_slice_info is None, use_locking=True).op)
-        with g.control_dependencies(assigns):
-            restore_all = apply_op("NoOp", name="restore_all")
+            name_input = constant(filename, dtype=dtypes.string, name="input")
+            fname = apply_op("PlaceholderWithDefault", input=name_input, shape=TensorShape([]), name=scope)
+        prefix = apply_op("PlaceholderWithDefault", input=fname, shape=TensorShape([]), name="Const")
+        if not sharded:
+            save_tensor = _save_op(g, prefix, saveables)
+            restore_all = group(*_restore_ops(g, prefix, saveables, types, "/device:CPU:0"), name="restore_all")
+        else:
+            shards = {}
+            for item in saveables:
+                shards.setdefault(item[2].device, []).append(item)
+            shards = sorted(shards.items())
+            with g.device("CPU"):
+                is_s3 = apply_op("StaticRegexFullMatch", input=prefix, pattern="^s3://.*")
+                suffix = apply_op("Select", condition=is_s3, t=constant(".part", dtype=dtypes.string),
+                                  e=constant("_temp/part", dtype=dtypes.string))
+                tmp_prefix = apply_op("StringJoin", inputs=[prefix, suffix], separator="")
+            num_shards = constant(len(shards), dtype=dtypes.int32, name="num_shards")
+            shard_prefixes, shard_saves = [], []
+            for i, (device, items) in enumerate(shards):
+                with g.device(_cpu0(device)):
+                    with g.name_scope("ShardedFilename") as scope:
+                        shard = constant(i, dtype=dtypes.int32, name="shard")
+                        shard_prefix = apply_op("ShardedFilename", basename=tmp_prefix, shard=shard,
+                                                num_shards=num_shards, name=scope)
+                    shard_prefixes.append(shard_prefix)
+                    shard_saves.append(_save_op(g, shard_prefix, items))
+            with g.control_dependencies([t.op for t in shard_saves]):
+                with g.device(_cpu0(shards[-1][0])):
+                    with g.name_scope("MergeV2Checkpoints") as scope:
+                        packed = apply_op("Pack", values=shard_prefixes, axis=0, name="checkpoint_prefixes")
+                        merge = apply_op("MergeV2Checkpoints", checkpoint_prefixes=packed,
+                                         destination_prefix=prefix, delete_old_dirs=True, name=scope)
+                    with g.control_dependencies([merge]):
+                        save_tensor = apply_op("Identity", input=prefix)
+            restores = []
+            for device, items in shards:
+                with g.device(device):
+                    assigns = _restore_ops(g, prefix, items, [v.dtype.base_dtype for _, _, v in items],
+                                           _cpu0(device))
+                    with g.control_dependencies(assigns):
+                        restores.append(apply_op("NoOp", name="restore_shard"))
+            restore_all = group(*restores, name="restore_all")
     saver_def = protos.SaverDef()
     saver_def.filename_tensor_name = prefix.name
     saver_def.save_tensor_name = save_tensor.name
     saver_def.restore_op_name = restore_all.name
-    saver_def.sharded = False
+    saver_def.sharded = sharded
     return saver_def
