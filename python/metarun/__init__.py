@@ -33,6 +33,8 @@ from metarun.ops.math_ops import (  # noqa: F401
     reduce_mean, reduce_min, reduce_prod, reduce_sum, round, rsqrt, sigmoid, sign, sin, sqrt, square,
     squared_difference, subtract, tan, tanh, to_double, to_float, to_int32, to_int64, truediv)
 from metarun.ops import math_ops as _math_ops
+from metarun.ops.gradients_impl import (  # noqa: F401
+    IndexedSlices, NoGradient, NotDifferentiable, RegisterGradient, gradients)
 from metarun import math  # noqa: F401 -- tf.math
 
 __version__ = "0.1.0"

@@ -361,6 +361,7 @@ class Graph(object):
         self._control_dependencies = []   # _Controller stack (control_dependencies blocks)
         self._device_stack = []           # device strings, innermost last (merged)
         self._colocation_stack = []       # Operations (colocate_with), innermost last
+        self._gradient_override_map = {}  # op type -> op type whose gradient it uses
         self._core = None
         self._seed = None
         self._version = 0
@@ -512,6 +513,15 @@ class Graph(object):
             yield
 
     @contextlib.contextmanager
+    def gradient_override_map(self, op_type_map):
+        saved = dict(self._gradient_override_map)
+        self._gradient_override_map.update(op_type_map)
+        try:
+            yield
+        finally:
+            self._gradient_override_map = saved
+
+    @contextlib.contextmanager
     def colocate_with_groups(self, groups, device="", ignore_existing=False):
         """colocate_with by group names (b"loc:@name"), for an op not built yet."""
         saved = self._colocation_stack
@@ -646,7 +656,7 @@ class Graph(object):
         node.device = self._current_device() if device is None else device
         for key, value in (attrs or {}).items():
             make_attr(value, node.attr[key])
-        if self._colocation_stack:
+        if any(op_groups for op_groups, _ in self._colocation_stack):
             groups = []
             for op_groups, _ in self._colocation_stack:
                 groups.extend(g for g in op_groups if g not in groups)

@@ -35,7 +35,10 @@ def build(var, initial_value, trainable, collections, validate_shape, name, dtyp
     with g.name_scope(name or "Variable") as scope:
         handle_name = scope[:-1]
         if use_resource:
-            with g.colocate_with_groups([("loc:@" + handle_name).encode()]):
+            # Colocated with itself, unless an enclosing colocate_with (a slot's
+            # primary variable) decides.
+            groups = [] if g._colocation_stack else [("loc:@" + handle_name).encode()]
+            with g.colocate_with_groups(groups):
                 init = _initial_value(g, initial_value, dtype, resource=True)
                 var_shape = TensorShape(shape) if shape is not None else init.shape
                 variable = apply_op("VarHandleOp", dtype=init.dtype.base_dtype, shape=var_shape,

@@ -126,8 +126,9 @@ class Variable(object):
 
     @property
     def shape(self):
-        return self._variable.op._static_shape(0) if not self._is_resource else \
-            graph_lib.TensorShape(self._variable.op._static_shape(0))
+        if self._is_resource and "shape" in self._variable.op.node_def.attr:
+            return graph_lib.TensorShape(self._variable.op.get_attr("shape"))
+        return self._variable.op._static_shape(0)
 
     def get_shape(self):
         return self.shape
