@@ -196,7 +196,11 @@ def _reducer(op_type, default_name):
             axis = reduction_indices
         keepdims = bool(keepdims if keepdims is not None else keep_dims)
         x = convert_to_tensor(input_tensor)
-        return apply_op(op_type, input=x, axis=_reduction_axes(x, axis), keep_dims=keepdims,
+        axes = _reduction_axes(x, axis)
+        if not hasattr(axes, "op"):
+            axes = convert_to_tensor(axes, dtype=dtypes.int32) if not isinstance(axes, np.ndarray) \
+                else convert_to_tensor(axes)
+        return apply_op(op_type, input=x, reduction_indices=axes, keep_dims=keepdims,
                         name=name or default_name)
     fn.__name__ = default_name
     return fn
