@@ -1,0 +1,67 @@
+"""Files metarun writes that real TensorFlow must read: each case has a writer, run under
+metarun, and a reader, run under TensorFlow by gen_tf_reads.py (results recorded next to the
+files in written/<case>/) and under metarun by test_tf_reads.py."""
+import os
+
+import numpy as np
+
+XS = np.linspace(-1, 1, 24, dtype=np.float32).reshape(8, 3)
+YS = np.stack([XS.sum(1), XS[:, 0] - XS[:, 2]], 1).astype(np.float32)
+
+
+def write_seed_ex1(tf, d):
+    v1 = tf.placeholder(tf.float32, name="v1")
+    v2 = tf.placeholder(tf.float32, name="v2")
+    v3 = tf.math.multiply(v1, v2)
+    vx = tf.Variable(10.0, name="vx")
+    tf.add(v3, vx, name="v4")
+    saver = tf.train.Saver([vx])
+    sess = tf.Session()
+    sess.run(tf.global_variables_initializer())
+    sess.run(vx.assign(tf.add(vx, vx)))
+    saver.save(sess, os.path.join(d, "model_ex1"))
+
+
+def read_seed_ex1(tf, d):
+    saver = tf.train.import_meta_graph(os.path.join(d, "model_ex1.meta"))
+    sess = tf.Session()
+    saver.restore(sess, os.path.join(d, "model_ex1"))
+    return {"v4": sess.run("v4:0", feed_dict={"v1:0": 12.0, "v2:0": 3.3})}
+
+
+def write_adam_mlp(tf, d):
+    """An MLP trained 10 steps with Adam (one ref, one resource layer), saved with its slots."""
+    x = tf.placeholder(tf.float32, [None, 3], name="x")
+    y = tf.placeholder(tf.float32, [None, 2], name="y")
+    w1 = tf.Variable(np.linspace(-0.5, 0.5, 12, dtype=np.float32).reshape(3, 4), name="w1")
+    b1 = tf.Variable(np.zeros(4, np.float32), name="b1")
+    w2 = tf.Variable(np.linspace(0.3, -0.3, 8, dtype=np.float32).reshape(4, 2), name="w2", use_resource=True)
+    h = tf.maximum(tf.matmul(x, w1) + b1, 0.0)
+    loss = tf.reduce_mean(tf.square(tf.matmul(h, w2) - y), name="loss")
+    step = tf.train.get_or_create_global_step()
+    train = tf.train.AdamOptimizer(0.05).minimize(loss, global_step=step, name="train")
+    tf.add_to_collection("train_op", train)
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for _ in range(10):
+            sess.run(train, {x: XS, y: YS})
+        saver.save(sess, os.path.join(d, "mlp"), global_step=step)
+
+
+def read_adam_mlp(tf, d):
+    saver = tf.train.import_meta_graph(os.path.join(d, "mlp-10.meta"))
+    with tf.Session() as sess:
+        saver.restore(sess, os.path.join(d, "mlp-10"))
+        train = tf.get_collection("train_op")[0]
+        before = sess.run("loss:0", {"x:0": XS, "y:0": YS})
+        for _ in range(10):
+            sess.run(train, {"x:0": XS, "y:0": YS})
+        variables = sorted(tf.global_variables(), key=lambda v: v.op.name)
+        names = [v.op.name for v in variables]
+        values = sess.run(variables)
+        after = sess.run("loss:0", {"x:0": XS, "y:0": YS})
+    return {"before": before, "after": after, "names": names, "values": values}
+
+
+CASES = ["seed_ex1", "adam_mlp"]
