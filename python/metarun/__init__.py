@@ -36,6 +36,15 @@ from metarun.ops import math_ops as _math_ops
 from metarun.ops.gradients_impl import (  # noqa: F401
     IndexedSlices, NoGradient, NotDifferentiable, RegisterGradient, gradients)
 from metarun import math  # noqa: F401 -- tf.math
+from metarun import nn, layers  # noqa: F401 -- tf.nn, tf.layers
+from metarun.ops.random_ops import (  # noqa: F401
+    random_normal, random_shuffle, random_uniform, set_random_seed, truncated_normal)
+from metarun.ops.init_ops import (  # noqa: F401
+    constant_initializer, glorot_normal_initializer, glorot_uniform_initializer, ones_initializer,
+    random_normal_initializer, random_uniform_initializer, truncated_normal_initializer,
+    variance_scaling_initializer, zeros_initializer)
+from metarun.ops.variable_scope import (  # noqa: F401
+    AUTO_REUSE, VariableScope, get_variable, get_variable_scope, variable_scope)
 
 __version__ = "0.1.0"
 

@@ -1,6 +1,60 @@
 """TensorShape: a static shape that may be partly or wholly unknown."""
 
 
+class Dimension(object):
+    """TF1's Dimension for an unknown size (`tf.Dimension(None)`). Shapes index to
+    ints, as TF 2.x's compat.v1 does, and None where unknown; a known dimension is a
+    `KnownDimension`, an int that also has TF1's `.value`, so both styles of code run."""
+
+    __slots__ = ()
+    value = None
+
+    def __eq__(self, other):
+        return None
+
+    def __ne__(self, other):
+        return None
+
+    def __hash__(self):
+        return hash(None)
+
+    def __repr__(self):
+        return "Dimension(None)"
+
+    def __str__(self):
+        return "?"
+
+    def __int__(self):
+        raise TypeError("Cannot convert an unknown Dimension to an int")
+
+    def __index__(self):
+        raise TypeError("Cannot convert an unknown Dimension to an int")
+
+    def _unknown(self, *args):
+        return UNKNOWN_DIMENSION
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __floordiv__ = __rfloordiv__ = _unknown
+
+
+UNKNOWN_DIMENSION = Dimension()
+
+
+class KnownDimension(int):
+    """A known dimension: an int with TF1's `.value`."""
+
+    @property
+    def value(self):
+        return int(self)
+
+    def __repr__(self):
+        return "Dimension(%d)" % int(self)
+
+
+def dimension_value(dim):
+    """The int (or None) of a Dimension, int or None."""
+    return getattr(dim, "value", dim)
+
+
 class TensorShape(object):
     """Dims are ints or None; `dims is None` means the rank is unknown."""
 
@@ -12,6 +66,7 @@ class TensorShape(object):
         elif isinstance(dims, TensorShape):
             self._dims = dims._dims
         else:
+            dims = [getattr(d, "value", d) for d in dims]
             self._dims = tuple(None if d is None or (isinstance(d, int) and d < 0) else int(d)
                                for d in dims)
 
@@ -57,14 +112,15 @@ class TensorShape(object):
     def __iter__(self):
         if self._dims is None:
             raise ValueError("Cannot iterate over a shape with unknown rank.")
-        return iter(self._dims)
+        return iter(None if d is None else KnownDimension(d) for d in self._dims)
 
     def __getitem__(self, key):
         if self._dims is None:
             return None if not isinstance(key, slice) else TensorShape(None)
         if isinstance(key, slice):
             return TensorShape(self._dims[key])
-        return self._dims[key]
+        d = self._dims[key]
+        return None if d is None else KnownDimension(d)
 
     def __eq__(self, other):
         try:

@@ -66,8 +66,10 @@ def zeros(shape, dtype=dtypes.float32, name=None):
         if isinstance(shape, (list, tuple, TensorShape)) and not any(hasattr(d, "op") for d in shape) \
                 and (np.prod(list(shape)) if len(list(shape)) else 1) < 1000:
             return constant(zero, shape=list(shape), dtype=dtype, name=name)
-        shape = convert_to_tensor(shape, dtype=dtypes.int32) if not hasattr(shape, "op") else shape
-        return fill(shape, constant(zero, dtype=dtype), name=name)
+        if not hasattr(shape, "op"):
+            shape = convert_to_tensor(list(shape) if isinstance(shape, TensorShape) else shape,
+                                      dtype=dtypes.int32, name="shape_as_tensor")
+        return fill(shape, constant(zero, dtype=dtype, name="Const"), name=name)
 
 
 def ones(shape, dtype=dtypes.float32, name=None):
@@ -77,8 +79,10 @@ def ones(shape, dtype=dtypes.float32, name=None):
         if isinstance(shape, (list, tuple, TensorShape)) and not any(hasattr(d, "op") for d in shape) \
                 and (np.prod(list(shape)) if len(list(shape)) else 1) < 1000:
             return constant(one, shape=list(shape), dtype=dtype, name=name)
-        shape = convert_to_tensor(shape, dtype=dtypes.int32) if not hasattr(shape, "op") else shape
-        return fill(shape, constant(one, dtype=dtype), name=name)
+        if not hasattr(shape, "op"):
+            shape = convert_to_tensor(list(shape) if isinstance(shape, TensorShape) else shape,
+                                      dtype=dtypes.int32, name="shape_as_tensor")
+        return fill(shape, constant(one, dtype=dtype, name="Const"), name=name)
 
 
 def zeros_like(tensor, dtype=None, name=None, optimize=True):
