@@ -24,6 +24,8 @@ from metarun.framework.variables import (
 from metarun import train
 from metarun.framework.op_builder import convert_to_tensor, raw_ops  # noqa: F401
 from metarun.ops.array_ops import (  # noqa: F401
+    boolean_mask, broadcast_to, gather, gather_nd, invert_permutation, one_hot, pad, reverse, sequence_mask,
+    slice, split, strided_slice, tile, unique, where, where_v2,
     concat, expand_dims, fill, identity, ones, ones_like, placeholder, placeholder_with_default, rank,
     reshape, shape, size, squeeze, stack, stop_gradient, transpose, unstack, zeros, zeros_like)
 from metarun.ops.math_ops import (  # noqa: F401

@@ -1,5 +1,7 @@
 """tf.* array functions: placeholders, identity, shapes, reshaping, slicing."""
 
+import builtins
+
 import numpy as np
 
 from metarun.framework import dtypes
@@ -143,12 +145,12 @@ def transpose(a, perm=None, name="transpose", conjugate=False):
 def slice_helper(tensor, key):
     """tensor[key]: StridedSlice with TF's masks (ints, slices, Ellipsis, newaxis, Tensors)."""
     if not isinstance(key, (list, tuple)) or isinstance(key, list) and not any(
-            isinstance(k, (slice, type(Ellipsis))) or k is None for k in key):
+            isinstance(k, (builtins.slice, type(Ellipsis))) or k is None for k in key):
         key = [key] if not isinstance(key, tuple) else list(key)
     begin, end, strides = [], [], []
     begin_mask = end_mask = ellipsis_mask = new_axis_mask = shrink_axis_mask = 0
     for i, k in enumerate(key):
-        if isinstance(k, slice):
+        if isinstance(k, builtins.slice):
             begin.append(0 if k.start is None else k.start)
             end.append(0 if k.stop is None else k.stop)
             strides.append(1 if k.step is None else k.step)
@@ -182,3 +184,120 @@ def slice_helper(tensor, key):
                         end_mask=end_mask, ellipsis_mask=ellipsis_mask, new_axis_mask=new_axis_mask,
                         shrink_axis_mask=shrink_axis_mask, name=name)
 
+
+
+def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
+    with name_scope(name, "one_hot", [indices, depth, on_value, off_value]) as name:
+        if dtype is None:
+            dtype = on_value.dtype if hasattr(on_value, "dtype") else (
+                off_value.dtype if hasattr(off_value, "dtype") else dtypes.float32)
+        dtype = dtypes.as_dtype(dtype).base_dtype
+        on = convert_to_tensor(1 if on_value is None else on_value, dtype=dtype, name="on_value")
+        off = convert_to_tensor(0 if off_value is None else off_value, dtype=dtype, name="off_value")
+        return apply_op("OneHot", indices=indices, depth=depth, on_value=on, off_value=off,
+                        axis=-1 if axis is None else axis, name=name)
+
+
+def gather(params, indices, validate_indices=None, name=None, axis=None, batch_dims=0):
+    if getattr(params, "_is_resource", False) and (axis is None or axis == 0) and batch_dims == 0:
+        return apply_op("ResourceGather", resource=params.handle, indices=indices, dtype=params.dtype, name=name)
+    return apply_op("GatherV2", params=params, indices=indices, axis=0 if axis is None else axis,
+                    batch_dims=batch_dims, name=name)
+
+
+def gather_nd(params, indices, name=None, batch_dims=0):
+    return apply_op("GatherNd", params=params, indices=indices, name=name)
+
+
+def split(value, num_or_size_splits, axis=0, num=None, name="split"):
+    if isinstance(num_or_size_splits, int):
+        return apply_op("Split", split_dim=axis, value=value, num_split=num_or_size_splits, name=name)
+    sizes = convert_to_tensor(num_or_size_splits, dtype=dtypes.int32) if not hasattr(num_or_size_splits, "op") \
+        else num_or_size_splits
+    n = num if num is not None else sizes.shape.dims[0]
+    return apply_op("SplitV", value=value, size_splits=sizes, split_dim=axis, num_split=n, name=name)
+
+
+def tile(input, multiples, name=None):  # noqa: A002
+    return apply_op("Tile", input=input, multiples=multiples, name=name)
+
+
+def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
+    mode = mode.upper()
+    if mode == "CONSTANT":
+        if not hasattr(constant_values, "op") and constant_values == 0:
+            return apply_op("Pad", input=tensor, paddings=paddings, name=name)
+        return apply_op("PadV2", input=tensor, paddings=paddings, constant_values=constant_values, name=name)
+    return apply_op("MirrorPad", input=tensor, paddings=paddings, mode=mode, name=name)
+
+
+def where(condition, x=None, y=None, name=None):
+    if x is None and y is None:
+        with name_scope(name, "Where", [condition]) as name:
+            condition = convert_to_tensor(condition, dtype=dtypes.bool, name="condition")
+            return apply_op("Where", input=condition, name=name)
+    return apply_op("Select", condition=condition, t=x, e=y, name=name)
+
+
+def where_v2(condition, x=None, y=None, name=None):
+    if x is None and y is None:
+        return where(condition, name=name)
+    return apply_op("SelectV2", condition=condition, t=x, e=y, name=name)
+
+
+def slice(input_, begin, size, name=None):  # noqa: A001 -- TF's name
+    return apply_op("Slice", input=input_, begin=begin, size=size, name=name)
+
+
+def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, ellipsis_mask=0, new_axis_mask=0,
+                  shrink_axis_mask=0, var=None, name=None):
+    if strides is None:
+        strides = ones_like(begin)
+    return apply_op("StridedSlice", input=input_, begin=begin, end=end, strides=strides, begin_mask=begin_mask,
+                    end_mask=end_mask, ellipsis_mask=ellipsis_mask, new_axis_mask=new_axis_mask,
+                    shrink_axis_mask=shrink_axis_mask, name=name)
+
+
+def reverse(tensor, axis, name=None):
+    return apply_op("ReverseV2", tensor=tensor, axis=axis, name=name)
+
+
+def sequence_mask(lengths, maxlen=None, dtype=dtypes.bool, name=None):
+    from metarun.ops import math_ops
+    with name_scope(name, "SequenceMask", [lengths, maxlen]):
+        lengths = convert_to_tensor(lengths)
+        if maxlen is None:
+            maxlen = math_ops.reduce_max(lengths)
+        maxlen = convert_to_tensor(maxlen, dtype=lengths.dtype.base_dtype)
+        row = apply_op("Range", start=constant(0, dtype=maxlen.dtype.base_dtype), limit=maxlen,
+                       delta=constant(1, dtype=maxlen.dtype.base_dtype))
+        result = math_ops.less(row, expand_dims(lengths, -1))
+        return result if dtypes.as_dtype(dtype) == dtypes.bool else math_ops.cast(result, dtype)
+
+
+def boolean_mask(tensor, mask, name="boolean_mask", axis=None):
+    with name_scope(name, "boolean_mask", [tensor, mask]):
+        tensor = convert_to_tensor(tensor, name="tensor")
+        mask = convert_to_tensor(mask, name="mask")
+        k = mask.shape.ndims
+        axis = 0 if axis is None else axis
+        shape_t = shape(tensor)
+        leading = apply_op("Prod", input=slice_helper(shape_t, builtins.slice(axis, axis + k)),
+                           reduction_indices=[0], keep_dims=False)
+        flat = reshape(tensor, concat([slice_helper(shape_t, builtins.slice(None, axis)), [leading],
+                                       slice_helper(shape_t, builtins.slice(axis + k, None))], 0))
+        idx = squeeze(where(reshape(mask, [-1])), axis=[1])
+        return gather(flat, idx, axis=axis)
+
+
+
+def invert_permutation(x, name=None):
+    return apply_op("InvertPermutation", x=x, name=name)
+
+
+def broadcast_to(input, shape, name=None):  # noqa: A002
+    return apply_op("BroadcastTo", input=input, shape=shape, name=name)
+
+
+def unique(x, out_idx=dtypes.int32, name=None):
+    return apply_op("Unique", x=x, out_idx=out_idx, name=name)

@@ -382,16 +382,31 @@ def _fused_bn(op):
     return [x] + [vec] * 4 + ([TensorShape(None)] if n == 6 else [])
 
 
+def _partial_vector(t):
+    """The elements of a 1-D int tensor known while building (None where not)."""
+    v = si.constant_value(t)
+    if v is not None:
+        return [int(e) for e in np.asarray(v).reshape(-1)]
+    if t.op.type == "Pack":
+        out = []
+        for x in t.op.inputs:
+            c = si.constant_value(x)
+            out.append(None if c is None else int(c))
+        return out
+    return None
+
+
 @si.register("StridedSlice")
 def _strided_slice(op):
     x = op.inputs[0].shape
-    begin, end, strides = (si.constant_value(t) for t in op.inputs[1:])
-    masks = [op.get_attr(k) for k in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
-                                      "shrink_axis_mask")]
-    if x.ndims is None or begin is None or end is None or strides is None:
+    begin, end, strides = (_partial_vector(t) for t in op.inputs[1:])
+    bm, em, elm, nam, sam = [op.get_attr(k) for k in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
+                                                      "shrink_axis_mask")]
+    if x.ndims is None or strides is None:
         return [TensorShape(None)]
-    bm, em, elm, nam, sam = masks
-    spec = len(begin)
+    spec = len(strides)
+    begin = begin if begin is not None else [None] * spec
+    end = end if end is not None else [None] * spec
     dims = x.dims
     out = []
     xi = 0
@@ -411,14 +426,67 @@ def _strided_slice(op):
         xi += 1
         if sam & (1 << i):
             continue
-        if d is None:
+        b = None if bm & (1 << i) else begin[i]
+        e = None if em & (1 << i) else end[i]
+        if d is None or strides[i] is None or (b is None and not bm & (1 << i)) or \
+                (e is None and not em & (1 << i)):
             out.append(None)
             continue
-        b = None if bm & (1 << i) else int(begin[i])
-        e = None if em & (1 << i) else int(end[i])
-        out.append(len(range(d)[slice(b, e, int(strides[i]))]))
+        out.append(len(range(d)[slice(b, e, strides[i])]))
     out.extend(dims[xi:])
     return [TensorShape(out)]
+
+
+@si.register("GatherNd")
+def _gather_nd(op):
+    p, i = op.inputs[0].shape, op.inputs[1].shape
+    if p.ndims is None or i.ndims is None or i.dims[-1] is None:
+        return [TensorShape(None)]
+    return [TensorShape(i.dims[:-1] + p.dims[i.dims[-1]:])]
+
+
+@si.register("ReverseV2", "Reverse", "RandomShuffle", "Relu6Grad")
+def _same_first(op):
+    return [op.inputs[0].shape]
+
+
+@si.register("Split")
+def _split(op):
+    x = op.inputs[1].shape
+    n = op.get_attr("num_split")
+    axis = si.constant_value(op.inputs[0])
+    if x.ndims is None or axis is None:
+        return [TensorShape(None if x.ndims is None else [None] * x.ndims)] * n
+    a = int(axis) % x.ndims
+    dims = x.dims
+    dims[a] = None if dims[a] is None else dims[a] // n
+    return [TensorShape(dims)] * n
+
+
+@si.register("SplitV")
+def _split_v(op):
+    x = op.inputs[0].shape
+    n = op.get_attr("num_split")
+    sizes = si.constant_value(op.inputs[1])
+    axis = si.constant_value(op.inputs[2])
+    if x.ndims is None or axis is None or sizes is None:
+        return [TensorShape(None if x.ndims is None else [None] * x.ndims)] * n
+    a = int(axis) % x.ndims
+    sizes = [int(v) for v in sizes]
+    if -1 in sizes and x.dims[a] is not None:
+        sizes[sizes.index(-1)] = x.dims[a] - (sum(sizes) + 1)
+    out = []
+    for sz in sizes:
+        dims = x.dims
+        dims[a] = None if sz < 0 else sz
+        out.append(TensorShape(dims))
+    return out
+
+
+@si.register("Where")
+def _where(op):
+    x = op.inputs[0].shape
+    return [TensorShape([None, x.ndims])]
 
 
 @si.register("Slice")
