@@ -100,6 +100,9 @@ def colocate_with(op, ignore_existing=False):
     return get_default_graph().colocate_with(op, ignore_existing)
 
 
+from metarun.ops.control_flow_ops import cond, tuple, while_loop  # noqa: F401,E402,A001
+
+
 def group(*inputs, **kwargs):
     from metarun.ops.control_flow_ops import group as group_
     return group_(*inputs, **kwargs)

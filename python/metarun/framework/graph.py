@@ -156,6 +156,7 @@ class Operation(object):
         self._control_inputs = []
         self._outputs = [Tensor(self, i, dtypes.as_dtype(t)) for i, t in enumerate(output_types)]
         self._shapes = None  # inferred static shapes, for ops built in Python
+        self._cf_context = None  # the v1 control-flow context it was built in
 
     @property
     def name(self):
@@ -362,6 +363,7 @@ class Graph(object):
         self._device_stack = []           # device strings, innermost last (merged)
         self._colocation_stack = []       # Operations (colocate_with), innermost last
         self._gradient_override_map = {}  # op type -> op type whose gradient it uses
+        self._cf_context = None           # the v1 cond/while context ops are being built in
         self._core = None
         self._seed = None
         self._version = 0
@@ -679,6 +681,8 @@ class Graph(object):
         op._control_inputs = controls
         for controller in self._control_dependencies:
             controller.seen.add(op)
+        if self._cf_context is not None:
+            self._cf_context.add_op(op)
         self._add_op(op)
         from metarun.framework import shape_inference  # noqa: PLC0415 -- it imports this module
         shape_inference.infer(op)

@@ -1,14 +1,19 @@
-"""tf.gradients: reverse-mode differentiation of a graph, as TF1 builds it.
+"""tf.gradients: reverse-mode differentiation of a graph, built as TF1 builds it.
 
-The ops between `xs` and `ys` are visited from the ys back, each once all
-the ops consuming its outputs are done; its output gradients are summed
-(`AddN` in the gradients scope when several arrive) and its gradient
-function, found by op type in the registry, adds the ops of its gradient
-under `gradients/<op name>_grad/`. With gate_gradients the gradients of an op
-with several inputs are grouped (`tuple`) so that none is used before all
-are computed. Gradient functions take `(op, *output_grads)` and return one
-gradient (or None) per input; an IndexedSlices stands for a sparse gradient
-(of a gather).
+The ops between `xs` and `ys` (reached from the xs through float outputs, and
+reaching the ys) are visited from the ys back, each once every op consuming its
+outputs is done. Several gradients arriving at one output are summed by an
+`AddN` in the gradients scope; the op's gradient function, found by op type in
+the registry, then adds its ops under `gradients/<op name>_grad/`. With
+gate_gradients the gradients of an op with several inputs go through a `tuple`
+so that none is used before all are computed.
+
+Gradient functions take `(op, *output_grads)` and return one gradient (or None)
+per input; an IndexedSlices stands for a sparse gradient (of a gather).
+
+Control flow hooks in through `set_control_flow_state_factory`: the factory is
+given the ops between xs and ys and may return a state object whose methods are
+called around each op's gradient (see `_NoControlFlow`).
 """
 
 import collections
@@ -17,6 +22,7 @@ import numpy as np
 
 from metarun.framework import dtypes
 from metarun.framework import graph as graph_lib
+from metarun.framework.indexed_slices import IndexedSlices, to_dense as indexed_slices_to_tensor
 from metarun.framework.op_builder import apply_op, constant, convert_to_tensor
 from metarun.ops.scopes import name_scope
 
@@ -33,13 +39,18 @@ class RegisterGradient(object):
 
     def __call__(self, fn):
         if self._op_type in _GRADIENTS:
-            raise KeyError("Registering two gradient with name '%s'!" % self._op_type)
+            raise KeyError("Registering two gradient with name '%s'! (Previous registration was in %s)"
+                           % (self._op_type, getattr(_GRADIENTS[self._op_type], "__module__", "?")))
         _GRADIENTS[self._op_type] = fn
         return fn
 
 
 def NoGradient(op_type):  # noqa: N802 -- TF's name
-    """Marks `op_type` as having no gradient (its inputs get None)."""
+    """Marks `op_type` as having no gradient: its inputs get None."""
+    if not isinstance(op_type, str):
+        raise TypeError("op_type must be a string")
+    if _GRADIENTS.get(op_type) is not None:
+        raise KeyError("Registering two gradient with name '%s'!" % op_type)
     _GRADIENTS[op_type] = None
 
 
@@ -47,70 +58,57 @@ NotDifferentiable = NoGradient
 
 
 def get_gradient_function(op):
-    override = op.graph._gradient_override_map.get(op.type) if hasattr(op.graph, "_gradient_override_map") \
-        else None
-    op_type = override or op.type
+    """The registered gradient function of `op` (None: not differentiable)."""
+    if not op.inputs:
+        return None
+    op_type = op.graph._gradient_override_map.get(op.type, op.type)
     if op_type not in _GRADIENTS:
         raise LookupError("No gradient defined for operation '%s' (op type: %s). In general every operation "
                           "must have an associated `@tf.RegisterGradient` for correct autodiff, which this op "
                           "is lacking. If you want to pretend this operation is a constant in your program, "
-                          "you may insert `tf.stop_gradient`." % (op.name, op.type))
+                          "you may insert `tf.stop_gradient`." % (op.name, op_type))
     return _GRADIENTS[op_type]
 
 
-class IndexedSlices(object):
-    """A sparse gradient: rows `indices` of a tensor of shape `dense_shape`."""
-
-    def __init__(self, values, indices, dense_shape=None):
-        self._values = values
-        self._indices = indices
-        self._dense_shape = dense_shape
-
-    values = property(lambda self: self._values)
-    indices = property(lambda self: self._indices)
-    dense_shape = property(lambda self: self._dense_shape)
-    dtype = property(lambda self: self._values.dtype)
-    op = property(lambda self: self._values.op)
-    graph = property(lambda self: self._values.graph)
-    name = property(lambda self: self._values.name)
-    device = property(lambda self: self._values.device)
-
-    @property
-    def shape(self):
-        from metarun.framework import shape_inference
-        from metarun.framework.tensor_shape import TensorShape
-        if self._dense_shape is None:
-            return TensorShape(None)
-        return shape_inference.constant_shape(self._dense_shape)
-
-    def get_shape(self):
-        return self.shape
-
-    def _to_tensor(self, as_ref=False):
-        return indexed_slices_to_tensor(self)
-
-    def __neg__(self):
-        return IndexedSlices(apply_op("Neg", x=self._values), self._indices, self._dense_shape)
-
-    def __repr__(self):
-        return "IndexedSlices(indices=%s, values=%s%s)" % (
-            self._indices, self._values,
-            "" if self._dense_shape is None else ", dense_shape=%s" % self._dense_shape)
+class UnconnectedGradients(object):
+    NONE = "none"
+    ZERO = "zero"
 
 
-def indexed_slices_to_tensor(value, name=None):
-    """The dense tensor of an IndexedSlices (TF: UnsortedSegmentSum of its rows)."""
-    if value.dense_shape is None:
-        raise ValueError("Tensor conversion requested for IndexedSlices without dense_shape: %s" % value)
-    from metarun.ops import array_ops
-    num = array_ops.slice_helper(value.dense_shape, 0) if value.dense_shape.shape.ndims != 0 \
-        else value.dense_shape
-    return apply_op("UnsortedSegmentSum", data=value.values, segment_ids=value.indices, num_segments=num,
-                    name=name)
+class AggregationMethod(object):
+    ADD_N = 0
+    DEFAULT = ADD_N
+    EXPERIMENTAL_TREE = 1
+    EXPERIMENTAL_ACCUMULATE_N = 2
 
 
-def _dense(g):
-    return indexed_slices_to_tensor(g) if isinstance(g, IndexedSlices) else g
+# -- static-shape helpers the gradient functions share ---------------------------------------------
+# TF's array_ops.shape/size/rank give a Const when the answer is known statically.
+
+def shape(x, name=None, out_type=dtypes.int32):
+    with name_scope(name, "Shape", [x]) as scope:
+        if x.shape.is_fully_defined():
+            return constant(np.array(x.shape.as_list(), out_type.as_numpy_dtype), name=scope)
+        return apply_op("Shape", input=x, out_type=out_type, name=scope)
+
+
+def size(x, name=None, out_type=dtypes.int32):
+    with name_scope(name, "Size", [x]) as scope:
+        if x.shape.is_fully_defined():
+            return constant(np.array(x.shape.num_elements(), out_type.as_numpy_dtype), name=scope)
+        return apply_op("Size", input=x, out_type=out_type, name=scope)
+
+
+def rank(x, name=None):
+    with name_scope(name, "Rank", [x]) as scope:
+        if x.shape.ndims is not None:
+            return constant(np.array(x.shape.ndims, np.int32), name=scope)
+        return apply_op("Rank", input=x, name=scope)
+
+
+def shape_tuple(t):
+    """The static shape as a tuple (None for an unknown rank), TF's _shape_tuple."""
+    return None if t.shape.ndims is None else tuple(t.shape.as_list())
 
 
 # -- the algorithm ---------------------------------------------------------------------------------
@@ -119,196 +117,385 @@ def _as_list(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
+def _is_backpropagatable(t):
+    dt = t.dtype.base_dtype
+    return dt.is_floating or dt.is_complex or dt in (dtypes.resource, dtypes.variant, dtypes.bfloat16)
+
+
 def _consumers_map(graph):
     out = collections.defaultdict(list)
     for op in graph._ops:
         for t in op._inputs:
-            out[t.op].append(op)
+            out[t].append(op)
     return out
 
 
-def _pending_count(to_ops, from_ops, consumers):
+def _reached_ops(from_ops, consumers):
+    """Ops reachable from `from_ops` through outputs a gradient can flow back along."""
     reached = set()
-    stack = list(from_ops)
-    while stack:
-        op = stack.pop()
+    queue = collections.deque(from_ops)
+    while queue:
+        op = queue.popleft()
         if op in reached:
             continue
         reached.add(op)
-        stack.extend(consumers.get(op, ()))
-    between = set()
-    stack = list(to_ops)
-    while stack:
-        op = stack.pop()
-        if op in between or op not in reached:
-            continue
-        between.add(op)
-        stack.extend(t.op for t in op._inputs)
-    pending = collections.Counter()
-    for op in between:
+        for t in op.outputs:
+            if _is_backpropagatable(t):
+                queue.extend(consumers.get(t, ()))
+    return reached
+
+
+def _pending_count(to_ops, from_ops, consumers):
+    """(to ops reached from the xs, ops in between in visit order, {op: consumers still to be done})."""
+    reached = _reached_ops(from_ops, consumers)
+    reachable_to_ops = set(op for op in to_ops if op in reached)
+    between, between_list = set(), []
+    queue = collections.deque(to_ops)
+    while queue:
+        op = queue.popleft()
+        if op in reached:
+            between.add(op)
+            between_list.append(op)
+            reached.remove(op)
+            queue.extend(t.op for t in op._inputs)
+    pending = collections.defaultdict(int)
+    for op in between_list:
         for t in op._inputs:
             if t.op in between:
                 pending[t.op] += 1
-    return pending, between
+    return reachable_to_ops, between, between_list, pending
 
 
-def _default_grad_y(y, i):
-    from metarun.ops import array_ops
-    g = y.graph
-    with g.colocate_with(y.op):
-        if y.shape.is_fully_defined():
-            shape = constant(np.array(y.shape.as_list(), np.int32), name="Shape")
-        else:
-            shape = apply_op("Shape", input=y)
-        with name_scope("grad_ys_%d" % i) as scope:
-            one = constant(np.array(1, y.dtype.base_dtype.as_numpy_dtype), dtype=y.dtype.base_dtype)
-            return apply_op("Fill", dims=shape, value=one, name=scope)
-    _ = array_ops
+class _NoControlFlow(object):
+    """The control-flow state of a graph without loops: every hook does the plain thing."""
 
+    def enter_grad_context(self, op):
+        pass
 
-def _is_trainable(t):
-    dt = t.dtype.base_dtype
-    return dt.is_floating or dt.is_complex or dt == dtypes.resource or dt == dtypes.variant
+    def exit_grad_context(self, op):
+        pass
 
-
-def _aggregate(grads_list):
-    if not grads_list:
-        return None
-    if len(grads_list) == 1:
-        return grads_list[0]
-    if all(isinstance(g, IndexedSlices) for g in grads_list):
+    def zeros_like(self, op, index):
+        """The gradient standing for an output no gradient reached (TF: in the gradients scope)."""
         from metarun.ops import array_ops
-        return IndexedSlices(array_ops.concat([g.values for g in grads_list], 0),
-                             array_ops.concat([g.indices for g in grads_list], 0),
-                             grads_list[0].dense_shape)
-    return apply_op("AddN", inputs=[_dense(g) for g in grads_list])
+        t = op.outputs[index]
+        if t.dtype.base_dtype == dtypes.resource:
+            return array_ops.zeros(apply_op("VariableShape", input=t), dtype=_resource_dtype(op))
+        return apply_op("ZerosLike", x=t, name="zeros_like")
+
+    def aggregate_hook(self, op, index, grads):
+        return None
+
+    def on_not_ready(self, op):
+        pass
+
+
+def _resource_dtype(op):
+    return op.get_attr("dtype") if "dtype" in op.node_def.attr else dtypes.float32
+
+
+_control_flow_state_factory = None
+
+
+def set_control_flow_state_factory(factory):
+    """`factory(between_ops_list, between_set)` -> a state like _NoControlFlow, or None."""
+    global _control_flow_state_factory
+    _control_flow_state_factory = factory
+
+
+def _default_grad_ys(grad_ys, ys, colocate):
+    g = graph_lib.get_default_graph()
+    out = []
+    for i, (y, gy) in enumerate(zip(ys, grad_ys)):
+        with _maybe_colocate(g, y.op, colocate):
+            if gy is None:
+                if y.dtype.is_complex:
+                    raise TypeError("Gradients of complex tensors (%s) must set grad_ys (y.dtype = %r)"
+                                    % (y, y.dtype.base_dtype))
+                dims = shape(y)
+                with name_scope(None, "grad_ys_%d" % i) as scope:
+                    one = constant(np.array(1, y.dtype.base_dtype.as_numpy_dtype), name="Const")
+                    out.append(apply_op("Fill", dims=dims, value=one, name=scope))
+                continue
+            if isinstance(gy, IndexedSlices):
+                out.append(IndexedSlices(apply_op("Identity", input=gy.values, name="grad_ys_%d_values" % i),
+                                         apply_op("Identity", input=gy.indices, name="grad_ys_%d_indices" % i),
+                                         None if gy.dense_shape is None else
+                                         apply_op("Identity", input=gy.dense_shape,
+                                                  name="grad_ys_%d_shape" % i)))
+                continue
+            gy = convert_to_tensor(gy, dtype=y.dtype.base_dtype, name="grad_ys_%d" % i)
+            if gy.dtype.base_dtype != y.dtype.base_dtype:
+                raise TypeError("Gradient type %s generated for tensor %s does not match its type %s"
+                                % (gy.dtype.base_dtype.name, y.name, y.dtype.base_dtype.name))
+            out.append(apply_op("Identity", input=gy, name="grad_ys_%d" % i))
+    return out
+
+
+class _maybe_colocate(object):
+    def __init__(self, g, op, colocate):
+        self.cm = g.colocate_with(op) if colocate else None
+
+    def __enter__(self):
+        if self.cm is not None:
+            self.cm.__enter__()
+
+    def __exit__(self, *exc):
+        if self.cm is not None:
+            self.cm.__exit__(*exc)
+
+
+def _aggregate(grads, op, cf_state, aggregation_method):
+    """Sums the gradients of each output of `op` (in place in `grads[op]`); returns that list."""
+    out = grads.get(op)
+    if out is None:
+        out = grads[op] = [[] for _ in op.outputs]
+    for i, lst in enumerate(out):
+        if not isinstance(lst, list):
+            continue
+        hooked = cf_state.aggregate_hook(op, i, lst)
+        if hooked is not None:
+            out[i] = hooked
+            continue
+        lst = [g for g in lst if g is not None]
+        if not lst:
+            out[i] = None
+        elif len(lst) == 1:
+            out[i] = lst[0]
+        elif all(isinstance(g, graph_lib.Tensor) for g in lst):
+            out[i] = _add_n_on_devices(lst)
+        else:
+            out[i] = _aggregate_indexed_slices(lst)
+    return out
+
+
+def _add_n_on_devices(tensors):
+    g = graph_lib.get_default_graph()
+    by_device = collections.OrderedDict()
+    for t in tensors:
+        by_device.setdefault(t.device, []).append(t)
+    sums = []
+    for dev in sorted(by_device):
+        group = by_device[dev]
+        with g.colocate_with(group[0].op, ignore_existing=True):
+            sums.append(group[0] if len(group) == 1 else apply_op("AddN", inputs=group))
+    if len(sums) == 1:
+        return sums[0]
+    return apply_op("AddN", inputs=sums)
+
+
+def _aggregate_indexed_slices(grads):
+    if any(isinstance(g, graph_lib.Tensor) for g in grads):
+        return apply_op("AddN", inputs=[indexed_slices_to_tensor(g) if isinstance(g, IndexedSlices) else g
+                                        for g in grads])
+    from metarun.ops import array_ops
+    return IndexedSlices(array_ops.concat([g.values for g in grads], 0),
+                         array_ops.concat([g.indices for g in grads], 0), grads[0].dense_shape)
 
 
 def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_ops=False,
               gate_gradients=False, aggregation_method=None, stop_gradients=None,
-              unconnected_gradients="none"):
+              unconnected_gradients=UnconnectedGradients.NONE):
     """d(sum of ys)/d(x) for each x in xs (None where x does not reach ys)."""
     ys, xs = _as_list(ys), _as_list(xs)
-    grad_ys = [None] * len(ys) if grad_ys is None else _as_list(grad_ys)
     stop_gradients = [] if stop_gradients is None else _as_list(stop_gradients)
-    if unconnected_gradients not in ("none", "zero"):
+    grad_ys = [None] * len(ys) if grad_ys is None else _as_list(grad_ys)
+    if len(grad_ys) != len(ys):
+        raise ValueError("Passed %d grad_ys for %d ys" % (len(grad_ys), len(ys)))
+    unconnected_gradients = getattr(unconnected_gradients, "value", unconnected_gradients)
+    if unconnected_gradients not in (UnconnectedGradients.NONE, UnconnectedGradients.ZERO):
         raise ValueError("Unknown value for unconnected_gradients: %r" % unconnected_gradients)
     g = graph_lib.get_default_graph()
-    with name_scope(name, "gradients", ys + xs) as grad_scope:
+    values = [v for v in ys + xs + stop_gradients + grad_ys if v is not None]
+    with name_scope(name, "gradients", values):
         g = graph_lib.get_default_graph()
-        ys = [convert_to_tensor(y, name="y") for y in ys]
-        xs = [x.handle if getattr(x, "_is_resource", False) else convert_to_tensor(x, name="x", as_ref=True)
-              for x in xs]
-        for i, (y, gy) in enumerate(zip(ys, grad_ys)):
-            if gy is None:
-                if not y.dtype.base_dtype.is_floating and not y.dtype.base_dtype.is_complex:
-                    raise TypeError("Gradients of complex or integer tensors must set grad_ys (y.dtype = %s)"
-                                    % y.dtype.base_dtype.name)
-                grad_ys[i] = _default_grad_y(y, i)
-            elif not isinstance(gy, IndexedSlices):
-                grad_ys[i] = convert_to_tensor(gy, dtype=y.dtype.base_dtype, name="grad_ys_%d" % i)
-        to_ops = [y.op for y in ys]
-        from_ops = [x.op for x in xs]
-        stop_ops_extra = set(convert_to_tensor(t).op for t in stop_gradients)
-        consumers = _consumers_map(g)
-        pending, between = _pending_count(to_ops, from_ops, consumers)
-        grads = {}  # op -> [[grads of output 0], [grads of output 1], ...]
+        g.unique_name("uid")  # TF reserves a gradient uid name in the scope
+        xs = [x.handle if getattr(x, "_is_resource", False) else
+              (x if isinstance(x, IndexedSlices) else convert_to_tensor(x, name="x", as_ref=True)) for x in xs]
+        ys = [y if isinstance(y, IndexedSlices) else convert_to_tensor(y, name="y") for y in ys]
+        grad_ys = _default_grad_ys(grad_ys, ys, colocate_gradients_with_ops)
+        grads = _backprop(g, ys, xs, grad_ys, stop_gradients, colocate_gradients_with_ops, gate_gradients,
+                          aggregation_method)
+    out = []
+    for x in xs:
+        grad = grads.get(x)
+        if grad is None and unconnected_gradients == UnconnectedGradients.ZERO:
+            from metarun.ops import array_ops
+            grad = array_ops.zeros_like(x)
+        out.append(grad)
+    return out
 
-        def add_grad(t, grad):
-            lst = grads.setdefault(t.op, [[] for _ in t.op._outputs])
-            lst[t.value_index].append(grad)
 
-        for y, gy in zip(ys, grad_ys):
-            add_grad(y, gy)
-        stop_ops = set()
-        for op in from_ops:
-            if all(pending[t.op] == 0 for t in op._inputs):
-                stop_ops.add(op)
-        stop_ops |= stop_ops_extra
-        queue = collections.deque()
-        seen = set()
-        for op in to_ops:
-            if pending[op] == 0 and op not in seen:
-                seen.add(op)
-                queue.append(op)
-        while queue:
-            op = queue.popleft()
-            out_lists = grads.get(op, [[] for _ in op._outputs])
-            out_grads = [_aggregate(lst) for lst in out_lists]
-            grads[op] = [[x] if x is not None else [] for x in out_grads]
-            grad_fn = None
-            if op not in stop_ops and any(x is not None for x in out_grads):
-                grad_fn = get_gradient_function(op)
-            if grad_fn is not None:
-                for i, og in enumerate(out_grads):
-                    if og is None and _is_trainable(op._outputs[i]):
-                        from metarun.ops import array_ops
-                        with name_scope(op.name + "_grad"):
-                            out_grads[i] = array_ops.zeros_like(op._outputs[i])
-                with name_scope(op.name + "_grad"):
-                    if op.type not in _SPARSE_AWARE:
-                        out_grads = [_dense(x) for x in out_grads]
-                    in_grads = _as_list(grad_fn(op, *out_grads))
-                    if len(in_grads) != len(op._inputs):
-                        raise ValueError("Num gradients %d generated for op %s do not match num inputs %d"
-                                         % (len(in_grads), op.node_def, len(op._inputs)))
-                    if gate_gradients and len([x for x in in_grads if x is not None]) > 1:
-                        in_grads = _tuple(in_grads)
-            else:
-                in_grads = [None] * len(op._inputs)
-            for t_in, in_grad in zip(op._inputs, in_grads):
-                if in_grad is not None and t_in.op in between:
-                    if isinstance(in_grad, graph_lib.Tensor) and t_in.dtype.base_dtype != dtypes.resource:
-                        try:
-                            in_grad.set_shape(t_in.shape)
-                        except ValueError:
-                            pass
-                    add_grad(t_in, in_grad)
-            for t in op._inputs:
-                if t.op not in between:
+def _backprop(g, ys, xs, grad_ys, stop_gradients, colocate, gate_gradients, aggregation_method):
+    """{x: its gradient} for the xs the ys depend on."""
+    to_ops = [y.op for y in ys]
+    from_ops = [x.op for x in xs]
+    consumers = _consumers_map(g)
+    reachable_to_ops, between, between_list, pending = _pending_count(to_ops, from_ops, consumers)
+    cf_state = (_control_flow_state_factory(between_list, between) if _control_flow_state_factory else None) \
+        or _NoControlFlow()
+    grads = {}
+
+    def add_grad(t, grad):
+        lst = grads.setdefault(t.op, [[] for _ in t.op.outputs])
+        lst[t.value_index].append(grad)
+
+    for y, gy in zip(ys, grad_ys):
+        add_grad(y, gy)
+    queue = collections.deque()
+    queued = set()
+    for op in to_ops:
+        if pending[op] == 0 and op not in queued and op in reachable_to_ops:
+            queued.add(op)
+            queue.append(op)
+    stop_ops = _stop_ops(from_ops, [convert_to_tensor(t).op for t in stop_gradients], pending)
+    while queue:
+        op = queue.popleft()
+        with _maybe_colocate(g, op, colocate):
+            out_grads = _aggregate(grads, op, cf_state, aggregation_method)
+            in_grads = _op_gradients(g, op, out_grads, stop_ops, cf_state, gate_gradients)
+            for t_in, in_grad in zip(op.inputs, in_grads):
+                if in_grad is None:
                     continue
-                pending[t.op] -= 1
-                if pending[t.op] == 0 and t.op not in seen:
-                    seen.add(t.op)
-                    queue.append(t.op)
-        out = []
-        for x in xs:
-            lst = grads.get(x.op)
-            grad = _aggregate(lst[x.value_index]) if lst else None
-            if grad is None and unconnected_gradients == "zero":
-                from metarun.ops import array_ops
-                grad = array_ops.zeros_like(x)
-            out.append(grad)
-        _ = grad_scope
-        return out
+                if isinstance(in_grad, graph_lib.Tensor) and t_in.dtype.base_dtype != dtypes.resource:
+                    try:
+                        in_grad.set_shape(t_in.shape)
+                    except ValueError:
+                        raise ValueError("Incompatible shapes between op input and calculated input gradient. "
+                                         "Forward operation: %s. Input index: %d. Original input shape: %s. "
+                                         "Calculated input gradient shape: %s"
+                                         % (op.name, list(op.inputs).index(t_in), t_in.shape,
+                                            in_grad.shape)) from None
+                add_grad(t_in, in_grad)
+        for t in op.inputs:
+            pending[t.op] -= 1
+            if pending[t.op] == 0:
+                queue.append(t.op)
+            elif t.op in between:
+                cf_state.on_not_ready(t.op)
+    result = {}
+    for x in xs:
+        lst = grads.get(x.op)
+        if lst:
+            result[x] = _aggregate(grads, x.op, cf_state, aggregation_method)[x.value_index]
+    return result
 
 
-# Ops whose gradient functions take IndexedSlices as they come.
-_SPARSE_AWARE = {"Identity", "ReadVariableOp", "Snapshot", "Enter", "Exit", "Switch", "Merge"}
+def _stop_ops(from_ops, stop_gradient_ops, pending):
+    """From ops none of whose inputs are between the xs and ys, and the ops asked to stop at."""
+    stop = set(op for op in from_ops if all(pending[t.op] <= 0 for t in op.inputs))
+    stop.update(stop_gradient_ops)
+    return stop
 
 
-def _tuple(tensors):
-    """TF's control_flow_ops.tuple: each tensor again, after all are computed."""
+def _op_gradients(g, op, out_grads, stop_ops, cf_state, gate_gradients):
+    """The gradients of `op`'s inputs, built under `<op name>_grad/`."""
+    has_out_grads = any(x is not None for x in out_grads)
+    grad_fn = None
+    if has_out_grads and op not in stop_ops:
+        grad_fn = get_gradient_function(op)
+    cf_state.enter_grad_context(op)
+    try:
+        if grad_fn is None or not has_out_grads:
+            return [None] * len(op.inputs)
+        for i, og in enumerate(out_grads):
+            if og is None and _is_backpropagatable(op.outputs[i]):
+                out_grads[i] = cf_state.zeros_like(op, i)
+        with name_scope(op.name + "_grad"):
+            in_grads = _as_list(grad_fn(op, *out_grads))
+            if len(in_grads) != len(op.inputs):
+                raise ValueError("Num gradients %d generated for op %s do not match num inputs %d"
+                                 % (len(in_grads), op.node_def, len(op.inputs)))
+            if gate_gradients and len([x for x in in_grads if x is not None]) > 1:
+                with g.device(None), g.colocate_with(None):
+                    in_grads = _tuple(in_grads)
+        return in_grads
+    finally:
+        cf_state.exit_grad_context(op)
+
+
+def _tuple(tensors, name=None, control_inputs=None):
+    """TF's tuple: each tensor again, through an Identity that waits for all of them."""
+    from metarun.ops.control_flow_ops import group
     g = graph_lib.get_default_graph()
-    with name_scope(None, "tuple", [t for t in tensors if t is not None]) as scope:
-        deps = [t.op for t in tensors if t is not None]
-        with g.control_dependencies(None), g.control_dependencies(deps):
-            gate = apply_op("NoOp", name="group_deps")
+    present = [t for t in tensors if t is not None]
+    with name_scope(name, "tuple", present):
+        gating = []
+        for t in present:
+            op = t if isinstance(t, graph_lib.Operation) else t.op
+            if op not in gating:
+                gating.append(op)
+        if control_inputs:
+            gating.extend(c for c in control_inputs if c not in gating)
+        if not gating:
+            raise ValueError("Must have at least one Tensor: %s" % tensors)
+        gating.sort(key=lambda op: op._id)
+        gate = group(*gating)
         out = []
         for t in tensors:
             if t is None:
                 out.append(None)
-                continue
-            dense = isinstance(t, IndexedSlices)
-            with g.colocate_with((t.values if dense else t).op), g.control_dependencies([gate]):
-                if dense:
-                    out.append(IndexedSlices(apply_op("Identity", input=t.values, name="control_dependency"),
-                                             t.indices, t.dense_shape))
-                else:
-                    out.append(apply_op("Identity", input=t, name="control_dependency"))
-        _ = scope
+            elif isinstance(t, graph_lib.Operation):
+                with g.control_dependencies([gate]):
+                    out.append(group(t))
+            else:
+                out.append(_with_dependencies(g, [gate], t))
         return out
+
+
+def _with_dependencies(g, deps, t):
+    values = t.values if isinstance(t, IndexedSlices) else t
+    with name_scope(None, "control_dependency", list(deps) + [values]) as scope:
+        with g.colocate_with(values.op), g.control_dependencies(deps):
+            out = apply_op("Identity", input=values, name=scope)
+    return IndexedSlices(out, t.indices, t.dense_shape) if isinstance(t, IndexedSlices) else out
 
 
 def hessians(ys, xs, name="hessians", **kwargs):
     raise NotImplementedError("tf.hessians is not supported by metarun yet")
+
+
+# -- v1 cond --------------------------------------------------------------------------------------
+# Gradient ops of a branch run on dead tensors when the branch is not taken; the Switch of each
+# value brought into the branch turns its two branch gradients back into one live value.
+
+@RegisterGradient("Switch")
+def _switch_grad(op, false_grad, true_grad):
+    return apply_op("Merge", inputs=[false_grad, true_grad], name="cond_grad")[0], None
+
+
+RegisterGradient("RefSwitch")(_switch_grad)
+
+
+@RegisterGradient("Merge")
+def _merge_grad(op, grad, _):
+    ctx = getattr(op._inputs[0].op, "_cf_context", None)
+    pred = getattr(ctx, "pred", None)
+    if pred is None:
+        raise LookupError("metarun computes gradients of v1 tf.cond Merges only (not of while loops): %s"
+                          % op.name)
+    false_grad, true_grad = apply_op("Switch", data=grad, pred=pred)
+    return [false_grad, true_grad] + [None] * (len(op._inputs) - 2)
+
+
+# -- helpers for gradient functions ---------------------------------------------------------------
+
+def zeros_like(t, name=None):
+    """TF's zeros_like with its static shortcut: a Const when the shape is known."""
+    from metarun.ops import array_ops
+    with name_scope(name, "zeros_like", [t]) as scope:
+        if t.shape.is_fully_defined() and t.dtype.base_dtype != dtypes.variant:
+            return array_ops.zeros(t.shape.as_list(), dtype=t.dtype.base_dtype, name=scope)
+        return apply_op("ZerosLike", x=t, name=scope)
+
+
+def ones_like(t, name=None):
+    """TF's ones_like: Fill of the (static or dynamic) shape."""
+    with name_scope(name, "ones_like", [t]) as scope:
+        if t.shape.is_fully_defined():
+            with name_scope(None, "Shape"):
+                dims = constant(np.array(t.shape.as_list(), np.int32), name="shape_as_tensor")
+        else:
+            dims = apply_op("Shape", input=t)
+        one = constant(np.array(1, t.dtype.base_dtype.as_numpy_dtype), name="Const")
+        return apply_op("Fill", dims=dims, value=one, name=scope)
