@@ -1,32 +1,23 @@
-"""Gradients of the nn ops, through the *Grad kernels TF uses."""
+"""Gradients of the nn ops, through the *Grad / *Backprop* kernels TF uses."""
 
 from metarun.framework.op_builder import apply_op
-from metarun.ops.gradients_impl import RegisterGradient
+from metarun.ops import math_ops
+from metarun.ops.gradients_impl import RegisterGradient, shape
 
 
-@RegisterGradient("Relu")
-def _relu_grad(op, grad):
-    return apply_op("ReluGrad", gradients=grad, features=op.outputs[0])
+def _register_kernel(op_type, kernel, use_output):
+    def fn(op, grad):
+        return apply_op(kernel, gradients=grad, **({"outputs": op.outputs[0]} if use_output == "outputs" else
+                                                   {"features": op.outputs[0] if use_output == "y"
+                                                    else op.inputs[0]}))
+    RegisterGradient(op_type)(fn)
 
 
-@RegisterGradient("Relu6")
-def _relu6_grad(op, grad):
-    return apply_op("Relu6Grad", gradients=grad, features=op.outputs[0])
-
-
-@RegisterGradient("Elu")
-def _elu_grad(op, grad):
-    return apply_op("EluGrad", gradients=grad, outputs=op.outputs[0])
-
-
-@RegisterGradient("Selu")
-def _selu_grad(op, grad):
-    return apply_op("SeluGrad", gradients=grad, outputs=op.outputs[0])
-
-
-@RegisterGradient("Softplus")
-def _softplus_grad(op, grad):
-    return apply_op("SoftplusGrad", gradients=grad, features=op.inputs[0])
+_register_kernel("Relu", "ReluGrad", "y")
+_register_kernel("Relu6", "Relu6Grad", "y")
+_register_kernel("Elu", "EluGrad", "outputs")
+_register_kernel("Selu", "SeluGrad", "outputs")
+_register_kernel("Softsign", "SoftsignGrad", "x")
 
 
 @RegisterGradient("LeakyRelu")
@@ -34,40 +25,55 @@ def _leaky_relu_grad(op, grad):
     return apply_op("LeakyReluGrad", gradients=grad, features=op.inputs[0], alpha=op.get_attr("alpha"))
 
 
+@RegisterGradient("Softplus")
+def _softplus_grad(op, grad):
+    return grad * apply_op("Sigmoid", x=op.inputs[0])
+
+
 @RegisterGradient("BiasAdd")
 def _bias_add_grad(op, grad):
-    fmt = op.get_attr("data_format")
-    return grad, apply_op("BiasAddGrad", out_backprop=grad, data_format=fmt)
+    return grad, apply_op("BiasAddGrad", out_backprop=grad, data_format=op.get_attr("data_format"))
 
 
 @RegisterGradient("Softmax")
 def _softmax_grad(op, grad):
     y = op.outputs[0]
-    s = apply_op("Sum", input=apply_op("Mul", x=grad, y=y), reduction_indices=-1, keep_dims=True)
-    return apply_op("Mul", x=apply_op("Sub", x=grad, y=s), y=y)
+    s = apply_op("Sum", input=grad * y, reduction_indices=-1, keep_dims=True)
+    return (grad - s) * y
 
 
 @RegisterGradient("LogSoftmax")
 def _log_softmax_grad(op, grad):
-    y = op.outputs[0]
-    s = apply_op("Sum", input=grad, reduction_indices=-1, keep_dims=True)
-    return apply_op("Sub", x=grad, y=apply_op("Mul", x=s, y=apply_op("Exp", x=y)))
+    p = apply_op("Exp", x=op.outputs[0])
+    return grad - apply_op("Sum", input=grad, reduction_indices=-1, keep_dims=True) * p
+
+
+def _expand_mul(vec, mat):
+    return apply_op("ExpandDims", input=vec, dim=-1) * mat
+
+
+def _is_zeros(t):
+    return t is None or t.op.type in ("ZerosLike", "Zeros")
 
 
 @RegisterGradient("SoftmaxCrossEntropyWithLogits")
 def _softmax_xent_grad(op, grad_loss, grad_grad):
-    backprop = op.outputs[1]
-    g = apply_op("Mul", x=apply_op("ExpandDims", input=grad_loss, dim=-1), y=backprop)
-    return g, None
+    logits = op.inputs[0]
+    grad = _expand_mul(grad_loss, op.outputs[1])
+    if not _is_zeros(grad_grad):
+        softmax = apply_op("Softmax", x=logits)
+        inner = apply_op("BatchMatMulV2", x=apply_op("ExpandDims", input=grad_grad, dim=1),
+                         y=apply_op("ExpandDims", input=softmax, dim=2))
+        grad = grad + (grad_grad - apply_op("Squeeze", input=inner, squeeze_dims=[1])) * softmax
+    return grad, _expand_mul(grad_loss, math_ops.negative(apply_op("LogSoftmax", logits=logits)))
 
 
 @RegisterGradient("SparseSoftmaxCrossEntropyWithLogits")
 def _sparse_softmax_xent_grad(op, grad_loss, grad_grad):
-    backprop = op.outputs[1]
-    return apply_op("Mul", x=apply_op("ExpandDims", input=grad_loss, dim=-1), y=backprop), None
+    return _expand_mul(grad_loss, op.outputs[1]), None
 
 
-def _conv_attrs(op, names):
+def _attrs(op, names):
     return {k: op.get_attr(k) for k in names if k in op.node_def.attr}
 
 
@@ -77,49 +83,47 @@ _CONV = ("strides", "padding", "explicit_paddings", "use_cudnn_on_gpu", "data_fo
 @RegisterGradient("Conv2D")
 def _conv2d_grad(op, grad):
     x, w = op.inputs
-    attrs = _conv_attrs(op, _CONV)
-    dx = apply_op("Conv2DBackpropInput", input_sizes=apply_op("Shape", input=x), filter=w, out_backprop=grad,
-                  **attrs)
-    dw = apply_op("Conv2DBackpropFilter", input=x, filter_sizes=apply_op("Shape", input=w), out_backprop=grad,
-                  **attrs)
-    return dx, dw
+    attrs = _attrs(op, _CONV)
+    sizes = apply_op("ShapeN", input=[x, w])
+    return (apply_op("Conv2DBackpropInput", input_sizes=sizes[0], filter=w, out_backprop=grad, **attrs),
+            apply_op("Conv2DBackpropFilter", input=x, filter_sizes=sizes[1], out_backprop=grad, **attrs))
 
 
 @RegisterGradient("DepthwiseConv2dNative")
 def _depthwise_grad(op, grad):
     x, w = op.inputs
-    attrs = _conv_attrs(op, ("strides", "padding", "explicit_paddings", "data_format", "dilations"))
-    dx = apply_op("DepthwiseConv2dNativeBackpropInput", input_sizes=apply_op("Shape", input=x), filter=w,
-                  out_backprop=grad, **attrs)
-    dw = apply_op("DepthwiseConv2dNativeBackpropFilter", input=x, filter_sizes=apply_op("Shape", input=w),
-                  out_backprop=grad, **attrs)
-    return dx, dw
+    attrs = _attrs(op, ("strides", "padding", "explicit_paddings", "data_format", "dilations"))
+    return (apply_op("DepthwiseConv2dNativeBackpropInput", input_sizes=shape(x), filter=w, out_backprop=grad,
+                     **attrs),
+            apply_op("DepthwiseConv2dNativeBackpropFilter", input=x, filter_sizes=shape(w), out_backprop=grad,
+                     **attrs))
 
 
 @RegisterGradient("MaxPool")
 def _max_pool_grad(op, grad):
-    attrs = _conv_attrs(op, ("ksize", "strides", "padding", "explicit_paddings", "data_format"))
+    attrs = _attrs(op, ("ksize", "strides", "padding", "explicit_paddings", "data_format"))
     return apply_op("MaxPoolGrad", orig_input=op.inputs[0], orig_output=op.outputs[0], grad=grad, **attrs)
 
 
 @RegisterGradient("AvgPool")
 def _avg_pool_grad(op, grad):
-    attrs = _conv_attrs(op, ("ksize", "strides", "padding", "data_format"))
-    return apply_op("AvgPoolGrad", orig_input_shape=apply_op("Shape", input=op.inputs[0]), grad=grad, **attrs)
+    attrs = _attrs(op, ("ksize", "strides", "padding", "data_format"))
+    return apply_op("AvgPoolGrad", orig_input_shape=shape(op.inputs[0]), grad=grad, **attrs)
 
 
 def _fused_bn_grad(op, *grads):
-    g = grads[0]
-    x, scale = op.inputs[0], op.inputs[1]
     attrs = {"epsilon": op.get_attr("epsilon"), "data_format": op.get_attr("data_format"),
              "is_training": op.get_attr("is_training")}
+    x, scale = op.inputs[0], op.inputs[1]
+    # Training uses the batch statistics the op saved; inference the population ones it was given.
+    r1, r2 = (op.outputs[3], op.outputs[4]) if attrs["is_training"] else (op.inputs[3], op.inputs[4])
     if op.type == "FusedBatchNormV3":
-        out = apply_op("FusedBatchNormGradV3", y_backprop=g, x=x, scale=scale, reserve_space_1=op.outputs[3],
-                       reserve_space_2=op.outputs[4], reserve_space_3=op.outputs[5], **attrs)
+        out = apply_op("FusedBatchNormGradV3", y_backprop=grads[0], x=x, scale=scale, reserve_space_1=r1,
+                       reserve_space_2=r2, reserve_space_3=op.outputs[5], **attrs)
     else:
-        out = apply_op("FusedBatchNormGradV2" if op.type == "FusedBatchNormV2" else "FusedBatchNormGrad",
-                       y_backprop=g, x=x, scale=scale, reserve_space_1=op.outputs[3],
-                       reserve_space_2=op.outputs[4], **attrs)
+        kernel = "FusedBatchNormGradV2" if op.type == "FusedBatchNormV2" else "FusedBatchNormGrad"
+        out = apply_op(kernel, y_backprop=grads[0], x=x, scale=scale, reserve_space_1=r1, reserve_space_2=r2,
+                       **attrs)
     return [out[0], out[1], out[2], None, None]
 
 
@@ -129,4 +133,4 @@ for _t in ("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3"):
 
 @RegisterGradient("L2Loss")
 def _l2_loss_grad(op, grad):
-    return apply_op("Mul", x=op.inputs[0], y=grad)
+    return op.inputs[0] * grad
