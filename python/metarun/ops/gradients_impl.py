@@ -455,6 +455,27 @@ def hessians(ys, xs, name="hessians", **kwargs):
     raise NotImplementedError("tf.hessians is not supported by metarun yet")
 
 
+# -- v1 cond --------------------------------------------------------------------------------------
+# Gradient ops of a branch run on dead tensors when the branch is not taken; the Switch of each
+# value brought into the branch turns its two branch gradients back into one live value.
+
+@RegisterGradient("Switch")
+def _switch_grad(op, false_grad, true_grad):
+    return apply_op("Merge", inputs=[false_grad, true_grad], name="cond_grad")[0], None
+
+
+RegisterGradient("RefSwitch")(_switch_grad)
+
+
+@RegisterGradient("Merge")
+def _merge_grad(op, grad, _):
+    ctx = getattr(op._inputs[0].op, "_cf_context", None)
+    pred = getattr(ctx, "pred", None)
+    if pred is None:
+        raise LookupError("metarun computes gradients of v1 tf.cond Merges only (not of while loops): %s"
+                          % op.name)
+    false_grad, true_grad = apply_op("Switch", data=grad, pred=pred)
+    return [false_grad, true_grad] + [None] * (len(op._inputs) - 2)
 
 
 # -- helpers for gradient functions ---------------------------------------------------------------
