@@ -1,9 +1,16 @@
 """tf.math: the math functions under their tf.math names."""
 
 from metarun.ops.math_ops import (  # noqa: F401
-    abs, add, add_n, argmax, argmin, atan2, ceil, cos, divide, div_no_nan, equal, erf, exp, expm1, floor,
-    floordiv, floormod, greater, greater_equal, is_finite, is_inf, is_nan, less, less_equal, log, log1p,
-    logical_and, logical_not, logical_or, logical_xor, maximum, minimum, mod, multiply, negative,
-    not_equal, pow, realdiv, reciprocal, reduce_all, reduce_any, reduce_max, reduce_mean, reduce_min,
-    reduce_prod, reduce_sum, round, rsqrt, sigmoid, sign, sin, sqrt, square, squared_difference,
-    subtract, tan, tanh, truediv, truncatediv, truncatemod, xdivy, xlogy)
+    abs, accumulate_n, acos, acosh, add, add_n, argmax, argmin, asin, asinh, atan, atan2, atanh, betainc, ceil,
+    conj, cos, cosh, count_nonzero, cumprod, cumsum, cumulative_logsumexp, digamma, divide, divide_no_nan,
+    equal, erf, erfc, erfinv, exp, expm1, floor, floordiv, floormod, greater, greater_equal, igamma, igammac,
+    imag, is_finite, is_inf, is_nan, less, less_equal, lgamma, log, log1p, log_sigmoid, logical_and,
+    logical_not, logical_or, logical_xor, maximum, minimum, mod, multiply, multiply_no_nan, ndtri, negative,
+    nextafter, not_equal, polygamma, polyval, pow, real, reciprocal, reciprocal_no_nan, reduce_all,
+    reduce_any, reduce_euclidean_norm, reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod,
+    reduce_std, reduce_sum, reduce_variance, rint, round, rsqrt, scalar_mul, segment_max, segment_mean,
+    segment_min, segment_prod, segment_sum, sigmoid, sign, sin, sinh, softplus, softsign, sqrt, square,
+    squared_difference, subtract, tan, tanh, truediv, unsorted_segment_max, unsorted_segment_min,
+    unsorted_segment_prod, unsorted_segment_sum, xdivy, xlog1py, xlogy, zeta)
+from metarun.ops.array_ops import invert_permutation  # noqa: F401
+from metarun.ops.nn_ops import in_top_k, l2_normalize, log_softmax, softmax, top_k, zero_fraction  # noqa: F401

@@ -145,8 +145,8 @@ class TensorShape(object):
         if self._dims is None:
             return "<unknown>"
         if len(self._dims) == 1:
-            return "(%s,)" % ("None" if self._dims[0] is None else self._dims[0])
-        return "(%s)" % ", ".join("None" if d is None else str(d) for d in self._dims)
+            return "(%s,)" % ("?" if self._dims[0] is None else self._dims[0])
+        return "(%s)" % ", ".join("?" if d is None else str(d) for d in self._dims)
 
 
 def as_shape(shape):

@@ -28,16 +28,47 @@ def stop_gradient(input, name=None):  # noqa: A002
     return apply_op("StopGradient", input=input, name=name)
 
 
-def shape(input, name=None, out_type=dtypes.int32):  # noqa: A002
-    return apply_op("Shape", input=input, out_type=out_type, name=name)
+def _shape_internal(input, name=None, optimize=True, out_type=None):  # noqa: A002
+    """TF's shape_internal: a known shape is a Const ('Shape' with an out_type,
+    'Shape/shape_as_tensor' without one), else a Shape op."""
+    with name_scope(name, "Shape", [input]) as name:
+        input = convert_to_tensor(input)
+        s = input.shape
+        if optimize and s.is_fully_defined():
+            if out_type is None:
+                dims = s.as_list()
+                dt = np.int64 if any(d >= 2 ** 31 for d in dims) else np.int32
+                return constant(np.array(dims, dt), name="shape_as_tensor")
+            return constant(s.as_list(), dtype=out_type, name=name)
+        return apply_op("Shape", input=input, out_type=out_type or dtypes.int32, name=name)
 
 
-def size(input, name=None, out_type=dtypes.int32):  # noqa: A002
-    return apply_op("Size", input=input, out_type=out_type, name=name)
+def shape(input, name=None, out_type=None):  # noqa: A002
+    return _shape_internal(input, name, True, dtypes.int32 if out_type is None else out_type)
+
+
+def shape_n(input, out_type=dtypes.int32, name=None):  # noqa: A002
+    return apply_op("ShapeN", input=list(input), out_type=out_type, name=name)
+
+
+def size(input, name=None, out_type=None):  # noqa: A002
+    out_type = dtypes.int32 if out_type is None else out_type
+    with name_scope(name, "Size", [input]) as name:
+        input = convert_to_tensor(input)
+        s = input.shape
+        if s.is_fully_defined():
+            return constant(s.num_elements(), dtype=out_type, name=name)
+        if s.ndims is not None and any(d == 0 for d in s.dims):
+            return constant(0, dtype=out_type, name=name)
+        return apply_op("Size", input=input, out_type=out_type, name=name)
 
 
 def rank(input, name=None):  # noqa: A002
-    return apply_op("Rank", input=input, name=name)
+    with name_scope(name, "Rank", [input]) as name:
+        input = convert_to_tensor(input)
+        if input.shape.ndims is not None:
+            return constant(input.shape.ndims, dtype=dtypes.int32, name=name)
+        return apply_op("Rank", input=input, name=name)
 
 
 def reshape(tensor, shape, name=None):
@@ -61,44 +92,54 @@ def fill(dims, value, name=None):
     return apply_op("Fill", dims=dims, value=value, name=name)
 
 
+def _filled(shape, value, dtype, name):
+    """TF's zeros/ones: a Const when the shape is a small static list, else Fill."""
+    if not hasattr(shape, "op"):
+        dims = shape.as_list() if isinstance(shape, TensorShape) else shape
+        static = isinstance(dims, (list, tuple)) and not any(hasattr(d, "op") for d in dims)
+        if static and np.prod(dims, dtype=np.int64) < 1000:
+            return constant(value, shape=list(dims), dtype=dtype, name=name)
+        if static:
+            dims = [int(d) for d in dims]
+            dt = np.int64 if any(d >= 2 ** 31 for d in dims) else np.int32
+            shape = constant(np.array(dims, dt).reshape([len(dims)]), name="shape_as_tensor")
+        else:
+            shape = convert_to_tensor(dims, dtype=dtypes.int32)
+    if shape.shape.ndims == 0:
+        shape = reshape(shape, [-1])
+    return fill(shape, constant(value, dtype=dtype), name=name)
+
+
 def zeros(shape, dtype=dtypes.float32, name=None):
     dtype = dtypes.as_dtype(dtype).base_dtype
     with name_scope(name, "zeros", [shape]) as name:
         zero = False if dtype == dtypes.bool else ("" if dtype == dtypes.string else 0)
-        if isinstance(shape, (list, tuple, TensorShape)) and not any(hasattr(d, "op") for d in shape) \
-                and (np.prod(list(shape)) if len(list(shape)) else 1) < 1000:
-            return constant(zero, shape=list(shape), dtype=dtype, name=name)
-        if not hasattr(shape, "op"):
-            shape = convert_to_tensor(list(shape) if isinstance(shape, TensorShape) else shape,
-                                      dtype=dtypes.int32, name="shape_as_tensor")
-        return fill(shape, constant(zero, dtype=dtype, name="Const"), name=name)
+        return _filled(shape, zero, dtype, name)
 
 
 def ones(shape, dtype=dtypes.float32, name=None):
     dtype = dtypes.as_dtype(dtype).base_dtype
     with name_scope(name, "ones", [shape]) as name:
-        one = True if dtype == dtypes.bool else 1
-        if isinstance(shape, (list, tuple, TensorShape)) and not any(hasattr(d, "op") for d in shape) \
-                and (np.prod(list(shape)) if len(list(shape)) else 1) < 1000:
-            return constant(one, shape=list(shape), dtype=dtype, name=name)
-        if not hasattr(shape, "op"):
-            shape = convert_to_tensor(list(shape) if isinstance(shape, TensorShape) else shape,
-                                      dtype=dtypes.int32, name="shape_as_tensor")
-        return fill(shape, constant(one, dtype=dtype, name="Const"), name=name)
+        return _filled(shape, True if dtype == dtypes.bool else 1, dtype, name)
 
 
 def zeros_like(tensor, dtype=None, name=None, optimize=True):
     with name_scope(name, "zeros_like", [tensor]) as name:
         tensor = convert_to_tensor(tensor, name="tensor")
-        if dtype is not None and dtypes.as_dtype(dtype) != tensor.dtype.base_dtype:
-            return zeros(shape(tensor), dtype=dtype, name=name)
+        dtype = tensor.dtype.base_dtype if dtype is None else dtypes.as_dtype(dtype).base_dtype
+        if optimize and tensor.shape.is_fully_defined() and tensor.dtype.base_dtype != dtypes.variant:
+            return zeros(tensor.shape.as_list(), dtype=dtype, name=name)
+        if dtype != tensor.dtype.base_dtype:
+            return zeros(_shape_internal(tensor, optimize=optimize), dtype=dtype, name=name)
         return apply_op("ZerosLike", x=tensor, name=name)
 
 
 def ones_like(tensor, dtype=None, name=None, optimize=True):
     with name_scope(name, "ones_like", [tensor]) as name:
         tensor = convert_to_tensor(tensor, name="tensor")
-        return ones(shape(tensor), dtype=dtype or tensor.dtype.base_dtype, name=name)
+        ones_shape = _shape_internal(tensor, optimize=optimize)
+        out = ones(ones_shape, dtype=dtype or tensor.dtype.base_dtype, name=name)
+        return out
 
 
 def concat(values, axis, name="concat"):
@@ -286,6 +327,11 @@ def boolean_mask(tensor, mask, name="boolean_mask", axis=None):
                            reduction_indices=[0], keep_dims=False)
         flat = reshape(tensor, concat([slice_helper(shape_t, builtins.slice(None, axis)), [leading],
                                        slice_helper(shape_t, builtins.slice(axis + k, None))], 0))
+        dims = tensor.shape.dims if tensor.shape.ndims is not None else None
+        if dims is not None:
+            lead = dims[axis:axis + k]
+            first = None if any(d is None for d in lead) else int(np.prod(lead, dtype=np.int64))
+            flat.set_shape(dims[:axis] + [first] + dims[axis + k:])
         idx = squeeze(where(reshape(mask, [-1])), axis=[1])
         return gather(flat, idx, axis=axis)
 
@@ -301,3 +347,27 @@ def broadcast_to(input, shape, name=None):  # noqa: A002
 
 def unique(x, out_idx=dtypes.int32, name=None):
     return apply_op("Unique", x=x, out_idx=out_idx, name=name)
+
+
+def matrix_transpose(a, name="matrix_transpose", conjugate=False):
+    with name_scope(name, "matrix_transpose", [a]):
+        a = convert_to_tensor(a, name="a")
+        n = a.shape.ndims
+        if n is None:
+            r = rank(a)
+            from metarun.ops import math_ops
+            perm = concat([math_ops.range(r - 2), [r - 1, r - 2]], 0)
+        else:
+            if n < 2:
+                raise ValueError("Argument `a` should be a (batch) matrix with rank >= 2.  Received `a` = %s "
+                                 "with shape: %s" % (a, a.shape))
+            perm = list(builtins.range(n - 2)) + [n - 1, n - 2]
+        return transpose(a, perm=perm, conjugate=conjugate)
+
+
+def matrix_diag_part(input, name="diag_part", k=0, padding_value=0, align="RIGHT_LEFT"):  # noqa: A002
+    with name_scope(name, "diag_part", [input]) as name:
+        input = convert_to_tensor(input, name="input")
+        return apply_op("MatrixDiagPartV3", input=input, k=k,
+                        padding_value=convert_to_tensor(padding_value, dtype=input.dtype.base_dtype),
+                        align=align, name=name)

@@ -50,8 +50,12 @@ truncatemod = _binary("TruncateMod")
 realdiv = _binary("RealDiv")
 xdivy = _binary("Xdivy")
 xlogy = _binary("Xlogy")
-div_no_nan = _binary("DivNoNan")
-atan2 = _binary("Atan2")
+def div_no_nan(x, y, name=None):
+    with name_scope(name, "div_no_nan", [x, y]) as name:
+        x = convert_to_tensor(x, name="x")
+        y = convert_to_tensor(y, dtype=x.dtype.base_dtype, name="y")
+        return apply_op("DivNoNan", x=x, y=y, name=name)
+atan2 = lambda y, x, name=None: apply_op("Atan2", y=y, x=x, name=name)  # noqa: E731
 igamma = lambda a, x, name=None: apply_op("Igamma", a=a, x=x, name=name)  # noqa: E731
 less = _binary("Less")
 less_equal = _binary("LessEqual")
@@ -71,8 +75,8 @@ def not_equal(x, y, name=None):
 
 
 def logical_xor(x, y, name="LogicalXor"):
-    with name_scope(name, "LogicalXor", [x, y]) as name:
-        return logical_and(logical_or(x, y), logical_not(logical_and(x, y)), name=name)
+    return apply_op("LogicalAnd", x=apply_op("LogicalOr", x=x, y=y),
+                    y=apply_op("LogicalNot", x=apply_op("LogicalAnd", x=x, y=y)), name=name)
 
 
 def pow(x, y, name=None):  # noqa: A001 -- TF's name
@@ -181,26 +185,24 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
 # -- reductions --------------------------------------------------------------------------------
 
 def _reduction_axes(x, axis):
+    """TF's _ReductionDims: the axes given, else a Const of every axis when the
+    rank is known and non-zero, else range(0, rank(x))."""
     if axis is not None:
         return axis
-    r = x.shape.ndims
-    if r is not None:
-        return np.arange(r, dtype=np.int32)
+    r = x.shape.ndims if _is_tensor(x) else None
+    if r:
+        return convert_to_tensor(np.arange(r, dtype=np.int32))
     from metarun.ops import array_ops
-    return apply_op("Range", start=0, limit=array_ops.rank(x), delta=1)
+    return range(0, array_ops.rank(x))
 
 
 def _reducer(op_type, default_name):
     def fn(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
-        if axis is None:
-            axis = reduction_indices
-        keepdims = bool(keepdims if keepdims is not None else keep_dims)
-        x = convert_to_tensor(input_tensor)
-        axes = _reduction_axes(x, axis)
-        if not hasattr(axes, "op"):
-            axes = convert_to_tensor(axes, dtype=dtypes.int32) if not isinstance(axes, np.ndarray) \
-                else convert_to_tensor(axes)
-        return apply_op(op_type, input=x, reduction_indices=axes, keep_dims=keepdims,
+        axis, keepdims = _v1_axis(axis, reduction_indices, keepdims, keep_dims)
+        if _is_tensor(input_tensor):
+            input_tensor = convert_to_tensor(input_tensor)
+        axes = _reduction_axes(input_tensor, axis)
+        return apply_op(op_type, input=input_tensor, reduction_indices=axes, keep_dims=keepdims,
                         name=name or default_name)
     fn.__name__ = default_name
     return fn
@@ -213,6 +215,7 @@ reduce_min = _reducer("Min", "Min")
 reduce_prod = _reducer("Prod", "Prod")
 reduce_all = _reducer("All", "All")
 reduce_any = _reducer("Any", "Any")
+reduce_euclidean_norm = _reducer("EuclideanNorm", "EuclideanNorm")
 
 
 def argmax(input, axis=None, name=None, dimension=None, output_type=dtypes.int64):  # noqa: A002
@@ -260,6 +263,358 @@ is_finite = _unary("IsFinite")
 def sigmoid(x, name=None):
     with name_scope(name, "Sigmoid", [x]) as name:
         return apply_op("Sigmoid", x=x, name=name)
+
+
+# -- more elementwise functions ------------------------------------------------------------------
+
+asin = _unary("Asin")
+acos = _unary("Acos")
+atan = _unary("Atan")
+sinh = _unary("Sinh")
+cosh = _unary("Cosh")
+asinh = _unary("Asinh")
+acosh = _unary("Acosh")
+atanh = _unary("Atanh")
+rint = _unary("Rint")
+erfc = _unary("Erfc")
+erfinv = _unary("Erfinv")
+ndtri = _unary("Ndtri")
+lgamma = _unary("Lgamma")
+digamma = _unary("Digamma")
+softplus = _unary("Softplus", "features")
+softsign = _unary("Softsign", "features")
+igammac = lambda a, x, name=None: apply_op("Igammac", a=a, x=x, name=name)  # noqa: E731
+zeta = _binary("Zeta")
+polygamma = lambda a, x, name=None: apply_op("Polygamma", a=a, x=x, name=name)  # noqa: E731
+xlog1py = _binary("Xlog1py")
+nextafter = lambda x1, x2, name=None: apply_op("NextAfter", x1=x1, x2=x2, name=name)  # noqa: E731
+betainc = lambda a, b, x, name=None: apply_op("Betainc", a=a, b=b, x=x, name=name)  # noqa: E731
+divide_no_nan = div_no_nan
+bitwise_and = _binary("BitwiseAnd")
+bitwise_or = _binary("BitwiseOr")
+bitwise_xor = _binary("BitwiseXor")
+left_shift = _binary("LeftShift")
+right_shift = _binary("RightShift")
+invert = _unary("Invert")
+
+
+def multiply_no_nan(x, y, name=None):
+    with name_scope(name, "multiply_no_nan", [x, y]) as name:
+        return apply_op("MulNoNan", x=x, y=y, name=name)
+
+
+def reciprocal_no_nan(x, name=None):
+    with name_scope(name, "reciprocal_no_nan", [x]) as scope:
+        x = convert_to_tensor(x, name="x")
+        one = convert_to_tensor(1, dtype=x.dtype.base_dtype, name="one")
+        return apply_op("DivNoNan", x=one, y=x, name=scope)
+
+
+def log_sigmoid(x, name=None):
+    with name_scope(name, "LogSigmoid", [x]) as name:
+        x = convert_to_tensor(x, name="x")
+        return apply_op("Neg", x=apply_op("Softplus", features=negative(x)), name=name)
+
+
+def scalar_mul(scalar, x, name=None):
+    """scalar * x, the scalar a Const named 'scalar'."""
+    x = convert_to_tensor(x)
+    scalar = convert_to_tensor(scalar, dtype=x.dtype.base_dtype, name="scalar")
+    if scalar.shape.ndims != 0:
+        raise ValueError("Only scalar multiply works, got shape %s" % scalar.shape)
+    return apply_op("Mul", x=scalar, y=x, name=name)
+
+
+def conj(x, name=None):
+    with name_scope(name, "Conj", [x]) as name:
+        x = convert_to_tensor(x, name="x")
+        if x.dtype.base_dtype.is_complex:
+            return apply_op("Conj", input=x, name=name)
+        return x
+
+
+def real(input, name=None):  # noqa: A002 -- TF's name
+    with name_scope(name, "Real", [input]) as name:
+        x = convert_to_tensor(input, name="input")
+        if x.dtype.base_dtype.is_complex:
+            return apply_op("Real", input=x, Tout=x.dtype.real_dtype, name=name)
+        return x
+
+
+def imag(input, name=None):  # noqa: A002 -- TF's name
+    with name_scope(name, "Imag", [input]) as name:
+        x = convert_to_tensor(input, name="input")
+        if x.dtype.base_dtype.is_complex:
+            return apply_op("Imag", input=x, Tout=x.dtype.real_dtype, name=name)
+        from metarun.ops import array_ops
+        return array_ops.zeros_like(x)
+
+
+def polyval(coeffs, x, name=None):
+    with name_scope(name, "polyval", list(coeffs) + [x]) as name:
+        x = convert_to_tensor(x, name="x")
+        if not coeffs:
+            from metarun.ops import array_ops
+            return array_ops.zeros_like(x, name=name)
+        coeffs = [convert_to_tensor(c, name="coeff_%d" % i) for i, c in enumerate(coeffs)]
+        p = coeffs[0]
+        for c in coeffs[1:]:
+            p = c + p * x
+        return p
+
+
+def accumulate_n(inputs, shape=None, tensor_dtype=None, name=None):
+    return add_n(inputs, name=name)
+
+
+def identity_n(input, name=None):  # noqa: A002 -- TF's name
+    return apply_op("IdentityN", input=list(input), name=name)
+
+
+def check_numerics(tensor, message, name=None):
+    return apply_op("CheckNumerics", tensor=tensor, message=message, name=name)
+
+
+def saturate_cast(value, dtype, name=None):
+    """cast that clamps to `dtype`'s range first (the bounds as float Consts)."""
+    with name_scope(name, "saturate_cast", [value]) as name:
+        value = convert_to_tensor(value, name="value")
+        dtype = dtypes.as_dtype(dtype).base_dtype
+        src = value.dtype.base_dtype
+        if not (src.is_complex and not dtype.is_complex) and src.min >= dtype.min and src.max <= dtype.max:
+            return cast(value, dtype, name=name)
+        if src.is_complex:
+            value = real(value)
+            src = value.dtype.base_dtype
+        lo = builtins_max(src.min, dtype.min)
+        hi = builtins_min(src.max, dtype.max)
+        np_t = src.as_numpy_dtype
+        if src.is_floating and not dtype.is_floating:
+            # The largest value of src below the bound, so the cast is defined.
+            lo = np.nextafter(np_t(lo), np_t(0)) if np_t(lo) < lo else np_t(lo)
+            hi = np.nextafter(np_t(hi), np_t(0)) if np_t(hi) > hi else np_t(hi)
+        lo_t = convert_to_tensor(np.array(lo, dtype=np_t))
+        hi_t = convert_to_tensor(np.array(hi, dtype=np_t))
+        value = apply_op("ClipByValue", t=value, clip_value_min=lo_t, clip_value_max=hi_t, name="clamp")
+        return cast(value, dtype, name=name)
+
+
+builtins_max, builtins_min = max, min
+
+
+def clip_by_value(t, clip_value_min, clip_value_max, name=None):
+    with name_scope(name, "clip_by_value", [t, clip_value_min, clip_value_max]) as name:
+        values = convert_to_tensor(t, name="t")
+        t_min = minimum(values, clip_value_max)
+        if values.shape.ndims is not None and t_min.shape.ndims is not None:
+            from metarun.framework import shape_inference as si
+            si.merge(values.shape, t_min.shape)
+        return maximum(t_min, clip_value_min, name=name)
+
+
+def clip_by_norm(t, clip_norm, axes=None, name=None):
+    from metarun.ops import array_ops
+    with name_scope(name, "clip_by_norm", [t, clip_norm]) as name:
+        values = convert_to_tensor(t, name="t")
+        l2sum = reduce_sum(values * values, axes, keepdims=True)
+        pred = l2sum > 0
+        l2sum_safe = array_ops.where(pred, l2sum, array_ops.ones_like(l2sum))
+        l2norm = array_ops.where(pred, sqrt(l2sum_safe), l2sum)
+        intermediate = values * clip_norm
+        values_clip = array_ops.identity(intermediate / maximum(l2norm, clip_norm), name=name)
+        return values_clip
+
+
+def global_norm(t_list, name=None):
+    from metarun.ops import array_ops
+    with name_scope(name, "global_norm", list(t_list)) as name:
+        values = [convert_to_tensor(t.values if hasattr(t, "indices") else t,
+                                    name="t_%d" % i) if t is not None else t for i, t in enumerate(t_list)]
+        half_squared_norms = []
+        for v in values:
+            if v is not None:
+                with graph_lib.get_default_graph().colocate_with(v.op):
+                    half_squared_norms.append(apply_op("L2Loss", t=v))
+        half_squared_norm = reduce_sum(array_ops.stack(half_squared_norms))
+        return sqrt(half_squared_norm * convert_to_tensor(2.0, dtype=half_squared_norm.dtype.base_dtype,
+                                                          name="Const"), name="global_norm")
+
+
+def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
+    from metarun.ops import array_ops
+    t_list = list(t_list)
+    if use_norm is None:
+        use_norm = global_norm(t_list, name)
+    with name_scope(name, "clip_by_global_norm", t_list + [clip_norm]) as name:
+        one = convert_to_tensor(1.0, dtype=use_norm.dtype.base_dtype, name="Const")
+        scale_for_finite = clip_norm * minimum(
+            one / use_norm, convert_to_tensor(1.0, dtype=use_norm.dtype.base_dtype, name="Const_1") / clip_norm)
+        nan = convert_to_tensor(float("nan"), dtype=use_norm.dtype.base_dtype, name="Const_2")
+        scale = array_ops.where(is_finite(use_norm), scale_for_finite, nan)
+        out = []
+        for i, t in enumerate(t_list):
+            if t is None:
+                out.append(None)
+                continue
+            with graph_lib.get_default_graph().colocate_with(t.op):
+                out.append(array_ops.identity(t * scale, name="%s_%d" % (name, i)))
+        return out, use_norm
+
+
+def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
+    with name_scope(name, "Cumsum", [x]) as name:
+        x = convert_to_tensor(x, name="x")
+        return apply_op("Cumsum", x=x, axis=axis, exclusive=exclusive, reverse=reverse, name=name)
+
+
+def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
+    with name_scope(name, "Cumprod", [x]) as name:
+        x = convert_to_tensor(x, name="x")
+        return apply_op("Cumprod", x=x, axis=axis, exclusive=exclusive, reverse=reverse, name=name)
+
+
+def cumulative_logsumexp(x, axis=0, exclusive=False, reverse=False, name=None):
+    with name_scope(name, "CumulativeLogsumexp", [x]) as name:
+        x = convert_to_tensor(x, name="x")
+        return apply_op("CumulativeLogsumexp", x=x, axis=axis, exclusive=exclusive, reverse=reverse,
+                        name=name)
+
+
+def _v1_axis(axis, reduction_indices, keepdims, keep_dims):
+    if axis is not None and reduction_indices is not None:
+        raise ValueError("Cannot specify both 'axis' and 'reduction_indices'.")
+    if keepdims is not None and keep_dims is not None:
+        raise ValueError("Cannot specify both 'keepdims' and 'keep_dims'.")
+    return (axis if axis is not None else reduction_indices,
+            bool(keepdims if keepdims is not None else keep_dims))
+
+
+def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,
+                     keep_dims=None):
+    from metarun.ops import array_ops
+    axis, keepdims = _v1_axis(axis, reduction_indices, keepdims, keep_dims)
+    with name_scope(name, "ReduceLogSumExp", [input_tensor]) as name:
+        x = convert_to_tensor(input_tensor)
+        raw_max = reduce_max(x, axis=axis, keepdims=True)
+        my_max = stop_gradient(array_ops.where_v2(is_finite(raw_max), raw_max, 0))
+        result = log(reduce_sum(exp(subtract(x, my_max)), axis=axis, keepdims=keepdims))
+        if not keepdims:
+            my_max = array_ops.reshape(my_max, array_ops.shape(result))
+        return _add_op(result, my_max, name)
+
+
+def stop_gradient(x, name=None):
+    return apply_op("StopGradient", input=x, name=name)
+
+
+def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
+    with name_scope(name, "reduce_variance", [input_tensor]) as name:
+        x = convert_to_tensor(input_tensor)
+        means = reduce_mean(x, axis=axis, keepdims=True)
+        if means.dtype.base_dtype.is_integer:
+            raise TypeError("Input must be either real or complex. Received integer type %s." % means.dtype)
+        diff = subtract(x, means)
+        squared = square(diff) if not diff.dtype.base_dtype.is_complex else real(
+            multiply(conj(diff), diff))
+        return reduce_mean(squared, axis=axis, keepdims=keepdims, name=name)
+
+
+def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
+    with name_scope(name, "reduce_std", [input_tensor]) as name:
+        x = convert_to_tensor(input_tensor)
+        variance = reduce_variance(x, axis=axis, keepdims=keepdims)
+        return sqrt(variance, name=name)
+
+
+def count_nonzero(input_tensor=None, axis=None, keepdims=None, dtype=dtypes.int64, name=None,
+                  reduction_indices=None, keep_dims=None, input=None):  # noqa: A002
+    from metarun.ops import array_ops
+    if input_tensor is None:
+        input_tensor = input
+    axis, keepdims = _v1_axis(axis, reduction_indices, keepdims, keep_dims)
+    with name_scope(name, "count_nonzero", [input_tensor]):
+        x = convert_to_tensor(input_tensor, name="input_tensor")
+        zero = array_ops.zeros([], dtype=x.dtype.base_dtype)
+        return cast(reduce_sum(cast(not_equal(x, zero), dtypes.int64), axis=axis, keepdims=keepdims),
+                    dtype=dtype)
+
+
+def trace(x, name=None):
+    from metarun.ops import array_ops
+    with name_scope(name, "Trace", [x]) as name:
+        x = convert_to_tensor(x, name="x")
+        return reduce_sum(array_ops.matrix_diag_part(x), [-1], name=name)
+
+
+def einsum(equation, *inputs, **kwargs):
+    name = kwargs.pop("name", None)
+    if kwargs:
+        raise TypeError("Invalid keyword arguments for this function: %s" % ", ".join(sorted(kwargs)))
+    with name_scope(name, "einsum", [equation, inputs]):
+        inputs = [convert_to_tensor(t) for t in inputs]
+        return apply_op("Einsum", inputs=inputs, equation=equation.replace(" ", ""))
+
+
+def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
+    return apply_op("UnsortedSegmentSum", data=data, segment_ids=segment_ids, num_segments=num_segments,
+                    name=name)
+
+
+def unsorted_segment_max(data, segment_ids, num_segments, name=None):
+    return apply_op("UnsortedSegmentMax", data=data, segment_ids=segment_ids, num_segments=num_segments,
+                    name=name)
+
+
+def unsorted_segment_min(data, segment_ids, num_segments, name=None):
+    return apply_op("UnsortedSegmentMin", data=data, segment_ids=segment_ids, num_segments=num_segments,
+                    name=name)
+
+
+def unsorted_segment_prod(data, segment_ids, num_segments, name=None):
+    return apply_op("UnsortedSegmentProd", data=data, segment_ids=segment_ids, num_segments=num_segments,
+                    name=name)
+
+
+def segment_sum(data, segment_ids, name=None):
+    return apply_op("SegmentSum", data=data, segment_ids=segment_ids, name=name)
+
+
+def segment_mean(data, segment_ids, name=None):
+    return apply_op("SegmentMean", data=data, segment_ids=segment_ids, name=name)
+
+
+def segment_max(data, segment_ids, name=None):
+    return apply_op("SegmentMax", data=data, segment_ids=segment_ids, name=name)
+
+
+def segment_min(data, segment_ids, name=None):
+    return apply_op("SegmentMin", data=data, segment_ids=segment_ids, name=name)
+
+
+def segment_prod(data, segment_ids, name=None):
+    return apply_op("SegmentProd", data=data, segment_ids=segment_ids, name=name)
+
+
+def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001 -- TF's name
+    """tf.range: Range with start/limit/delta Consts named under 'range'."""
+    if limit is None:
+        start, limit = 0, start
+    with name_scope(name, "Range", [start, limit, delta]) as name:
+        if not _is_tensor(start):
+            start = convert_to_tensor(start, dtype=dtype, name="start")
+        if not _is_tensor(limit):
+            limit = convert_to_tensor(limit, dtype=dtype, name="limit")
+        if not _is_tensor(delta):
+            delta = convert_to_tensor(delta, dtype=dtype, name="delta")
+        start, limit, delta = (convert_to_tensor(v) for v in (start, limit, delta))
+        if dtype is None:
+            order = [dtypes.int32, dtypes.int64, dtypes.float16, dtypes.bfloat16, dtypes.float32,
+                     dtypes.float64]
+            inferred = builtins_max((t.dtype.base_dtype for t in (start, limit, delta)), key=order.index)
+            start, limit, delta = (cast(t, inferred) for t in (start, limit, delta))
+        else:
+            start, limit, delta = (cast(t, dtype) for t in (start, limit, delta))
+        return apply_op("Range", start=start, limit=limit, delta=delta, name=name)
 
 
 # -- operators on Tensor and Variable -------------------------------------------------------------
@@ -313,19 +668,21 @@ def _matmul_op(x, y, name):
     return matmul(x, y, name=name)
 
 
+# On integers TF's `&`, `|`, `^` add the bitwise op under the operator's scope
+# ('and/BitwiseAnd'), not named by it.
 def _and_op(x, y, name):
     return apply_op("LogicalAnd", x=x, y=y, name=name) if x.dtype.base_dtype == dtypes.bool \
-        else apply_op("BitwiseAnd", x=x, y=y, name=name)
+        else apply_op("BitwiseAnd", x=x, y=y)
 
 
 def _or_op(x, y, name):
     return apply_op("LogicalOr", x=x, y=y, name=name) if x.dtype.base_dtype == dtypes.bool \
-        else apply_op("BitwiseOr", x=x, y=y, name=name)
+        else apply_op("BitwiseOr", x=x, y=y)
 
 
 def _xor_op(x, y, name):
     return logical_xor(x, y, name=name) if x.dtype.base_dtype == dtypes.bool \
-        else apply_op("BitwiseXor", x=x, y=y, name=name)
+        else apply_op("BitwiseXor", x=x, y=y)
 
 
 _OPERATORS = [("add", _add_op, "add"), ("sub", _sub_op, "sub"), ("mul", _mul_op, "mul"),

@@ -1,0 +1,147 @@
+"""Static shapes of the array, math and random ops shapes_core does not cover."""
+
+import numpy as np
+
+from metarun.framework import shape_inference as si
+from metarun.framework.tensor_shape import TensorShape
+
+
+@si.register("InvertPermutation", "CheckNumerics", "CheckNumericsV2", "Erfinv", "Ndtri", "Digamma",
+             "CumulativeLogsumexp", "Snapshot", "PreventGradient")
+def _same(op):
+    return [op.inputs[0].shape]
+
+
+@si.register("MulNoNan", "Xlog1py", "NextAfter")
+def _binary(op):
+    return [si.broadcast(op.inputs[0].shape, op.inputs[1].shape)]
+
+
+@si.register("IdentityN")
+def _identity_n(op):
+    return [t.shape for t in op.inputs]
+
+
+@si.register("ShapeN")
+def _shape_n(op):
+    return [TensorShape([t.shape.ndims]) for t in op.inputs]
+
+
+@si.register("Multinomial")
+def _multinomial(op):
+    logits = op.inputs[0].shape
+    n = si.constant_value(op.inputs[1])
+    batch = None if logits.ndims is None else logits.dims[0]
+    return [TensorShape([batch, None if n is None else int(n)])]
+
+
+@si.register("RandomPoissonV2", "RandomGamma")
+def _random_shaped(op):
+    s = si.constant_shape(op.inputs[0])
+    rate = op.inputs[1].shape
+    if s.ndims is None or rate.ndims is None:
+        return [TensorShape(None)]
+    return [TensorShape(s.dims + rate.dims)]
+
+
+@si.register("TopKV2")
+def _top_k(op):
+    x = op.inputs[0].shape
+    k = si.constant_value(op.inputs[1])
+    if x.ndims is None:
+        return [TensorShape(None)] * 2
+    dims = x.dims[:-1] + [None if k is None else int(k)]
+    return [TensorShape(dims)] * 2
+
+
+@si.register("Unique")
+def _unique(op):
+    return [TensorShape([None]), op.inputs[0].shape]
+
+
+@si.register("UnsortedSegmentSum", "UnsortedSegmentMax", "UnsortedSegmentMin", "UnsortedSegmentProd")
+def _unsorted_segment(op):
+    data, ids = op.inputs[0].shape, op.inputs[1].shape
+    n = si.constant_value(op.inputs[2])
+    if data.ndims is None or ids.ndims is None:
+        return [TensorShape(None)]
+    return [TensorShape([None if n is None else int(n)] + data.dims[ids.ndims:])]
+
+
+@si.register("SegmentSum", "SegmentMean", "SegmentMax", "SegmentMin", "SegmentProd")
+def _segment(op):
+    data = op.inputs[0].shape
+    if data.ndims is None:
+        return [TensorShape(None)]
+    return [TensorShape([None] + data.dims[1:])]
+
+
+@si.register("MatrixDiagPartV3")
+def _diag_part(op):
+    x = op.inputs[0].shape
+    k = si.constant_value(op.inputs[1])
+    if x.ndims is None or k is None or np.asarray(k).size != 1:
+        return [TensorShape(None)]
+    k = int(np.asarray(k).reshape(-1)[0])
+    m, n = x.dims[-2], x.dims[-1]
+    if m is None or n is None:
+        return [TensorShape(x.dims[:-2] + [None])]
+    return [TensorShape(x.dims[:-2] + [max(0, min(m + min(k, 0), n - max(k, 0)))])]
+
+
+@si.register("Einsum")
+def _einsum(op):
+    eq = op.get_attr("equation")
+    eq = eq.decode() if isinstance(eq, bytes) else eq
+    if "..." in eq or "->" not in eq:
+        return [TensorShape(None)]
+    lhs, out = eq.split("->")
+    sizes = {}
+    for spec, t in zip(lhs.split(","), op.inputs):
+        s = t.shape
+        if s.ndims is None:
+            return [TensorShape(None)]
+        for c, d in zip(spec, s.dims):
+            if d is not None and d != 1:
+                sizes[c] = d
+            sizes.setdefault(c, d)
+    return [TensorShape([sizes.get(c) for c in out])]
+
+
+@si.register("LinSpace")
+def _linspace(op):
+    n = si.constant_value(op.inputs[2])
+    return [TensorShape([None if n is None else int(n)])]
+
+
+@si.register("BroadcastArgs")
+def _broadcast_args(op):
+    a, b = op.inputs[0].shape, op.inputs[1].shape
+    if a.ndims != 1 or b.ndims != 1 or a.dims[0] is None or b.dims[0] is None:
+        return [TensorShape([None])]
+    return [TensorShape([max(a.dims[0], b.dims[0])])]
+
+
+@si.register("ScatterNd")
+def _scatter_nd(op):
+    return [si.constant_shape(op.inputs[2])]
+
+
+@si.register("DynamicStitch", "ParallelDynamicStitch")
+def _stitch(op):
+    n = len(op.inputs) // 2
+    data = op.inputs[n]
+    idx = op.inputs[0]
+    if data.shape.ndims is None or idx.shape.ndims is None:
+        return [TensorShape(None)]
+    return [TensorShape([None] + data.shape.dims[idx.shape.ndims:])]
+
+
+@si.register("ReverseSequence", "ClipByValue")
+def _first(op):
+    return [op.inputs[0].shape]
+
+
+@si.register("Bincount")
+def _bincount(op):
+    return [TensorShape([None])]
