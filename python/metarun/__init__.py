@@ -112,7 +112,8 @@ def colocate_with(op, ignore_existing=False):
     return get_default_graph().colocate_with(op, ignore_existing)
 
 
-from metarun.ops.control_flow_ops import cond, tuple, while_loop  # noqa: F401,E402,A001
+from metarun.ops.control_flow_ops import (  # noqa: F401,E402,A001
+    Assert, case, cond, tuple, while_loop, with_dependencies)
 
 
 def group(*inputs, **kwargs):

@@ -446,13 +446,13 @@ class Graph(object):
         """Ops created in the block get `control_inputs` as control inputs, unless
         one of their data inputs was itself created in the block (TF's rule:
         such an op already runs after them). None clears the enclosing blocks."""
-        if control_inputs is None:
-            saved = self._control_dependencies
-            self._control_dependencies = []
+        if control_inputs is None:  # as in TF, this also leaves any v1 cond/while context
+            saved, saved_cf = self._control_dependencies, self._cf_context
+            self._control_dependencies, self._cf_context = [], None
             try:
                 yield
             finally:
-                self._control_dependencies = saved
+                self._control_dependencies, self._cf_context = saved, saved_cf
             return
         ops = []
         for c in control_inputs:
@@ -681,9 +681,9 @@ class Graph(object):
         op._control_inputs = controls
         for controller in self._control_dependencies:
             controller.seen.add(op)
-        if self._cf_context is not None:
-            self._cf_context.add_op(op)
         self._add_op(op)
+        if self._cf_context is not None:  # after: the context may add ops (Switch, Enter) for its inputs
+            self._cf_context.add_op(op)
         from metarun.framework import shape_inference  # noqa: PLC0415 -- it imports this module
         shape_inference.infer(op)
         return op
