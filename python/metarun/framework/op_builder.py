@@ -203,8 +203,8 @@ def _autopack(values, dtype, name, graph):
         for i, v in enumerate(values):
             if isinstance(v, (list, tuple)) and _contains_tensor(v):
                 elems.append(_autopack(v, dtype, str(i), g))
-            else:
-                elems.append(convert_to_tensor(v, dtype=dtype, graph=g))
+            else:  # TF names a Python element after its index: 'packed/0'
+                elems.append(convert_to_tensor(v, dtype=dtype, name=str(i), graph=g))
         return apply_op("Pack", values=elems, axis=0, name=scope)
 
 

@@ -141,10 +141,36 @@ def constant_value(tensor):
     if t == "Fill":
         d, v = constant_value(op.inputs[0]), constant_value(op.inputs[1])
         return None if d is None or v is None else np.full(d, v)
+    if t == "StridedSlice":
+        return _strided_slice_value(op)
     if t == "Range":
         a, b, c = (constant_value(x) for x in op.inputs)
         return None if a is None or b is None or c is None else np.arange(a, b, c, dtype=a.dtype)
     return None
+
+
+def _strided_slice_value(op):
+    """A StridedSlice of known values, as numpy indexing (what TF's constant folding gives)."""
+    x, begin, end, strides = (constant_value(t) for t in op.inputs)
+    if x is None or begin is None or end is None or strides is None:
+        return None
+    masks = [op.get_attr(k) for k in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
+                                      "shrink_axis_mask")]
+    key = []
+    for i, (b, e, s) in enumerate(zip(begin.reshape(-1), end.reshape(-1), strides.reshape(-1))):
+        bit = 1 << i
+        if masks[2] & bit:
+            key.append(Ellipsis)
+        elif masks[3] & bit:
+            key.append(None)
+        elif masks[4] & bit:
+            key.append(int(b))
+        else:
+            key.append(slice(None if masks[0] & bit else int(b), None if masks[1] & bit else int(e), int(s)))
+    try:
+        return np.asarray(x[tuple(key)])
+    except (IndexError, ValueError):
+        return None
 
 
 def constant_shape(tensor):

@@ -10,6 +10,13 @@ from metarun.framework.tensor_shape import TensorShape
 from metarun.ops.scopes import name_scope
 
 
+newaxis = None
+
+
+def reverse_v2(tensor, axis, name=None):
+    return apply_op("ReverseV2", tensor=tensor, axis=axis, name=name)
+
+
 def placeholder(dtype, shape=None, name=None):
     return apply_op("Placeholder", dtype=dtypes.as_dtype(dtype), shape=TensorShape(shape), name=name)
 
@@ -146,13 +153,22 @@ def concat(values, axis, name="concat"):
     if not isinstance(values, (list, tuple)):
         values = [values]
     if len(values) == 1:
-        with name_scope(name, "concat", values) as scope:
+        with name_scope(name, "concat", values):
             convert_to_tensor(axis, name="concat_dim", dtype=dtypes.int32)
-            return identity(values[0], name=scope)
+            return identity(values[0], name=name)
     return apply_op("ConcatV2", values=list(values), axis=axis, name=name)
 
 
 def stack(values, axis=0, name="stack"):
+    """TF's stack: along axis 0 the list is converted as one value (a Const when it
+    holds no Tensor, else a Pack whose Python elements are named by index)."""
+    if axis == 0:
+        return convert_to_tensor(list(values), name=name)
+    first = convert_to_tensor(values[0], name=name)
+    if first.shape.ndims is not None:
+        n = first.shape.ndims + 1
+        if axis < -n or axis >= n:
+            raise ValueError("Argument `axis` = %d not in range [%d, %d)" % (axis, -n, n))
     return apply_op("Pack", values=list(values), axis=axis, name=name)
 
 
@@ -191,7 +207,18 @@ def slice_helper(tensor, key):
     begin, end, strides = [], [], []
     begin_mask = end_mask = ellipsis_mask = new_axis_mask = shrink_axis_mask = 0
     for i, k in enumerate(key):
-        if isinstance(k, builtins.slice):
+        if isinstance(k, builtins.slice) and any(hasattr(v, "op") for v in (k.start, k.stop, k.step)):
+            # A slice holding a Tensor: TF makes its missing parts Consts too.
+            k = builtins.slice(*[constant(d) if v is None else v for v, d in
+                                 zip((k.start, k.stop, k.step), (0, 0, 1))])
+            begin.append(k.start)
+            end.append(k.stop)
+            strides.append(k.step)
+            if key[i].start is None:
+                begin_mask |= 1 << i
+            if key[i].stop is None:
+                end_mask |= 1 << i
+        elif isinstance(k, builtins.slice):
             begin.append(0 if k.start is None else k.start)
             end.append(0 if k.stop is None else k.stop)
             strides.append(1 if k.step is None else k.step)
