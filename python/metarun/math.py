@@ -13,4 +13,5 @@ from metarun.ops.math_ops import (  # noqa: F401
     squared_difference, subtract, tan, tanh, truediv, unsorted_segment_max, unsorted_segment_min,
     unsorted_segment_prod, unsorted_segment_sum, xdivy, xlog1py, xlogy, zeta)
 from metarun.ops.array_ops import invert_permutation  # noqa: F401
-from metarun.ops.nn_ops import in_top_k, l2_normalize, log_softmax, softmax, top_k, zero_fraction  # noqa: F401
+from metarun.ops.math_ops import top_k  # noqa: F401
+from metarun.ops.nn_ops import in_top_k, l2_normalize, log_softmax, softmax, zero_fraction  # noqa: F401

@@ -6,3 +6,4 @@ from metarun.ops.nn_ops import (  # noqa: F401
     sigmoid, sigmoid_cross_entropy_with_logits, softmax, softmax_cross_entropy_with_logits,
     softmax_cross_entropy_with_logits_v2, softplus, softsign, sparse_softmax_cross_entropy_with_logits,
     tanh, top_k, xw_plus_b, zero_fraction)
+from metarun.ops.math_ops import top_k  # noqa: F401,E402 -- (values, indices) namedtuple

@@ -1,6 +1,7 @@
 """tf.* array functions: placeholders, identity, shapes, reshaping, slicing."""
 
 import builtins
+import collections
 
 import numpy as np
 
@@ -372,8 +373,16 @@ def broadcast_to(input, shape, name=None):  # noqa: A002
     return apply_op("BroadcastTo", input=input, shape=shape, name=name)
 
 
+_Unique = collections.namedtuple("Unique", ["y", "idx"])
+_UniqueWithCounts = collections.namedtuple("UniqueWithCounts", ["y", "idx", "count"])
+
+
 def unique(x, out_idx=dtypes.int32, name=None):
-    return apply_op("Unique", x=x, out_idx=out_idx, name=name)
+    return _Unique(*apply_op("Unique", x=x, out_idx=out_idx, name=name))
+
+
+def unique_with_counts(x, out_idx=dtypes.int32, name=None):
+    return _UniqueWithCounts(*apply_op("UniqueWithCounts", x=x, out_idx=out_idx, name=name))
 
 
 def matrix_transpose(a, name="matrix_transpose", conjugate=False):

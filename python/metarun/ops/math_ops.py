@@ -202,8 +202,11 @@ def _reducer(op_type, default_name):
         if _is_tensor(input_tensor):
             input_tensor = convert_to_tensor(input_tensor)
         axes = _reduction_axes(input_tensor, axis)
-        return apply_op(op_type, input=input_tensor, reduction_indices=axes, keep_dims=keepdims,
-                        name=name or default_name)
+        out = apply_op(op_type, input=input_tensor, reduction_indices=axes, keep_dims=keepdims,
+                       name=name or default_name)
+        if axis is None and not keepdims:  # TF's _may_reduce_to_scalar
+            out.set_shape([])
+        return out
     fn.__name__ = default_name
     return fn
 
@@ -446,16 +449,17 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
     if use_norm is None:
         use_norm = global_norm(t_list, name)
     with name_scope(name, "clip_by_global_norm", t_list + [clip_norm]) as name:
+        inv_norm = 1.0 / use_norm
         one = convert_to_tensor(1.0, dtype=use_norm.dtype.base_dtype, name="Const")
-        scale_for_finite = clip_norm * minimum(
-            one / use_norm, convert_to_tensor(1.0, dtype=use_norm.dtype.base_dtype, name="Const_1") / clip_norm)
-        nan = convert_to_tensor(float("nan"), dtype=use_norm.dtype.base_dtype, name="Const_2")
-        scale = array_ops.where(is_finite(use_norm), scale_for_finite, nan)
+        scale_for_finite = clip_norm * minimum(inv_norm, one / clip_norm)
+        # A finite norm adds 0; inf or NaN makes every value NaN, as in TF.
+        scale = scale_for_finite + (use_norm - use_norm)
         out = []
         for i, t in enumerate(t_list):
             if t is None:
                 out.append(None)
                 continue
+            t = convert_to_tensor(t, name="t_%d" % i)
             with graph_lib.get_default_graph().colocate_with(t.op):
                 out.append(array_ops.identity(t * scale, name="%s_%d" % (name, i)))
         return out, use_norm
@@ -499,7 +503,7 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None, reductio
         my_max = stop_gradient(array_ops.where_v2(is_finite(raw_max), raw_max, 0))
         result = log(reduce_sum(exp(subtract(x, my_max)), axis=axis, keepdims=keepdims))
         if not keepdims:
-            my_max = array_ops.reshape(my_max, array_ops.shape(result))
+            my_max = array_ops.reshape(my_max, apply_op("Shape", input=result, out_type=dtypes.int32))
         return _add_op(result, my_max, name)
 
 
@@ -508,22 +512,22 @@ def stop_gradient(x, name=None):
 
 
 def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
-    with name_scope(name, "reduce_variance", [input_tensor]) as name:
+    with name_scope(name, "reduce_variance", [input_tensor]):
         x = convert_to_tensor(input_tensor)
         means = reduce_mean(x, axis=axis, keepdims=True)
         if means.dtype.base_dtype.is_integer:
             raise TypeError("Input must be either real or complex. Received integer type %s." % means.dtype)
-        diff = subtract(x, means)
+        diff = _operator_binary(x, means, _sub_op, "sub")
         squared = square(diff) if not diff.dtype.base_dtype.is_complex else real(
             multiply(conj(diff), diff))
-        return reduce_mean(squared, axis=axis, keepdims=keepdims, name=name)
+        return reduce_mean(squared, axis=axis, keepdims=keepdims)
 
 
 def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
-    with name_scope(name, "reduce_std", [input_tensor]) as name:
+    with name_scope(name, "reduce_std", [input_tensor]):
         x = convert_to_tensor(input_tensor)
         variance = reduce_variance(x, axis=axis, keepdims=keepdims)
-        return sqrt(variance, name=name)
+        return sqrt(variance)
 
 
 def count_nonzero(input_tensor=None, axis=None, keepdims=None, dtype=dtypes.int64, name=None,
@@ -534,9 +538,9 @@ def count_nonzero(input_tensor=None, axis=None, keepdims=None, dtype=dtypes.int6
     axis, keepdims = _v1_axis(axis, reduction_indices, keepdims, keep_dims)
     with name_scope(name, "count_nonzero", [input_tensor]):
         x = convert_to_tensor(input_tensor, name="input_tensor")
-        zero = array_ops.zeros([], dtype=x.dtype.base_dtype)
-        return cast(reduce_sum(cast(not_equal(x, zero), dtypes.int64), axis=axis, keepdims=keepdims),
-                    dtype=dtype)
+        if x.dtype.base_dtype != dtypes.bool:
+            x = not_equal(x, array_ops.zeros([], dtype=x.dtype.base_dtype))
+        return cast(reduce_sum(cast(x, dtypes.int64), axis=axis, keepdims=keepdims), dtype=dtype)
 
 
 def trace(x, name=None):
@@ -615,6 +619,17 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001 -
         else:
             start, limit, delta = (cast(t, dtype) for t in (start, limit, delta))
         return apply_op("Range", start=start, limit=limit, delta=delta, name=name)
+
+
+import collections as _collections
+
+TopKV2 = _collections.namedtuple("TopKV2", ["values", "indices"])
+
+
+def top_k(input, k=1, sorted=True, index_type=dtypes.int32, name=None):  # noqa: A002 -- TF's names
+    """(values, indices) of the k largest entries of the last axis, as a namedtuple."""
+    values, indices = apply_op("TopKV2", input=input, k=k, sorted=sorted, index_type=index_type, name=name)
+    return TopKV2(values, indices)
 
 
 # -- operators on Tensor and Variable -------------------------------------------------------------
