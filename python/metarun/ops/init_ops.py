@@ -45,6 +45,8 @@ class Constant(Initializer):
 class RandomUniform(Initializer):
     def __init__(self, minval=0.0, maxval=None, seed=None, dtype=dtypes.float32):
         self.minval, self.maxval, self.seed, self.dtype = minval, maxval, seed, dtypes.as_dtype(dtype)
+        if self.maxval is None and not self.dtype.is_integer:
+            self.maxval = 1.0
 
     def __call__(self, shape, dtype=None, partition_info=None):
         return random_ops.random_uniform(shape, self.minval, self.maxval, dtype or self.dtype, seed=self.seed)
@@ -66,6 +68,11 @@ class TruncatedNormal(Initializer):
         return random_ops.truncated_normal(shape, self.mean, self.stddev, dtype or self.dtype, seed=self.seed)
 
 
+def _scale_shape(shape, partition_info):
+    """Initializers of a partitioned variable's part scale by the full variable's shape."""
+    return partition_info.full_shape if partition_info is not None else shape
+
+
 def _fans(shape):
     shape = [getattr(d, "value", d) for d in shape]
     if len(shape) < 1:
@@ -81,6 +88,13 @@ def _fans(shape):
 class VarianceScaling(Initializer):
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
                  dtype=dtypes.float32):
+        if scale <= 0.:
+            raise ValueError("`scale` must be positive float.")
+        if mode not in {"fan_in", "fan_out", "fan_avg"}:
+            raise ValueError("Invalid `mode` argument:", mode)
+        distribution = distribution.lower()
+        if distribution not in {"normal", "uniform", "truncated_normal", "untruncated_normal"}:
+            raise ValueError("Invalid `distribution` argument:", distribution)
         if distribution == "normal":
             distribution = "truncated_normal"
         self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
@@ -88,7 +102,7 @@ class VarianceScaling(Initializer):
 
     def __call__(self, shape, dtype=None, partition_info=None):
         dtype = dtypes.as_dtype(dtype or self.dtype)
-        fan_in, fan_out = _fans(shape)
+        fan_in, fan_out = _fans(_scale_shape(shape, partition_info))
         n = {"fan_in": fan_in, "fan_out": fan_out}.get(self.mode, (fan_in + fan_out) / 2.0)
         scale = self.scale / max(1.0, n)
         if self.distribution == "truncated_normal":
@@ -98,6 +112,20 @@ class VarianceScaling(Initializer):
             return random_ops.random_normal(shape, 0.0, math.sqrt(scale), dtype, seed=self.seed)
         limit = math.sqrt(3.0 * scale)
         return random_ops.random_uniform(shape, -limit, limit, dtype, seed=self.seed)
+
+
+class UniformUnitScaling(Initializer):
+    """Uniform in +-sqrt(3 / fan_in) * factor, fan_in the product of all dims but the last."""
+
+    def __init__(self, factor=1.0, seed=None, dtype=dtypes.float32):
+        self.factor, self.seed, self.dtype = factor, seed, dtypes.as_dtype(dtype)
+
+    def __call__(self, shape, dtype=None, partition_info=None):
+        input_size = 1.0
+        for d in _scale_shape(shape, partition_info)[:-1]:
+            input_size *= float(getattr(d, "value", d))
+        limit = math.sqrt(3 / max(input_size, 1.0)) * self.factor
+        return random_ops.random_uniform(shape, -limit, limit, dtype or self.dtype, seed=self.seed)
 
 
 def glorot_uniform_initializer(seed=None, dtype=dtypes.float32):
@@ -115,3 +143,4 @@ random_uniform_initializer = RandomUniform
 random_normal_initializer = RandomNormal
 truncated_normal_initializer = TruncatedNormal
 variance_scaling_initializer = VarianceScaling
+uniform_unit_scaling_initializer = UniformUnitScaling
