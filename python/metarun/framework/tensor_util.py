@@ -128,7 +128,10 @@ def make_tensor_proto(value, dtype, proto):
         return proto
     arr = np.asarray(value, dtype=dtype.as_numpy_dtype)
     make_shape_proto(arr.shape, proto.tensor_shape)
-    if arr.size > 1 and dtype not in (dtypes.bool, dtypes.complex64, dtypes.complex128):
+    if arr.size > 1 and not any(arr.strides):
+        # One value broadcast to a shape (tf.constant(0., shape=[2, 3]), tf.zeros): TF writes it once.
+        arr = arr.reshape(-1)[:1]
+    elif arr.size > 1 and dtype not in (dtypes.bool, dtypes.complex64, dtypes.complex128):
         proto.tensor_content = np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<")).tobytes()
         return proto
     flat = arr.reshape(-1)

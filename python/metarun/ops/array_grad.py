@@ -1,21 +1,34 @@
-"""Gradients of the array ops: identity-likes, reshaping, slicing, gathering."""
+"""Gradients of the array ops: identity-likes, reshaping, joining and splitting, slicing,
+padding, tiling, gathering (an IndexedSlices for the gathered rows)."""
 
 import numpy as np
 
 from metarun.framework import dtypes
+from metarun.framework.indexed_slices import IndexedSlices
 from metarun.framework.op_builder import apply_op, constant
-from metarun.ops.gradients_impl import IndexedSlices, NoGradient, RegisterGradient
+from metarun.framework.shape_inference import constant_value
+from metarun.ops import array_ops
+from metarun.ops.gradients_impl import NoGradient, RegisterGradient, rank, shape, size
+from metarun.ops.scopes import name_scope
 
-NoGradient("StopGradient")
-NoGradient("PreventGradient")
+for _t in ("StopGradient", "Shape", "ShapeN", "Size", "Rank", "ZerosLike", "OnesLike", "ConcatOffset",
+           "InvertPermutation", "Where", "Unique", "EditDistance", "BroadcastArgs", "Const", "Placeholder",
+           "VariableV2", "VarHandleOp", "VarIsInitializedOp", "VariableShape", "Assign", "AssignAdd",
+           "AssignSub", "NoOp", "RandomUniform", "RandomStandardNormal", "TruncatedNormal", "RandomUniformInt",
+           "Multinomial", "RandomShuffle", "ListDiff", "SetSize", "IsVariableInitialized"):
+    NoGradient(_t)
+
+
+@RegisterGradient("PreventGradient")
+def _prevent_gradient_grad(op, grad):
+    raise LookupError("Gradient explicitly disabled. Reason: %s" % op.get_attr("message"))
 
 
 def _pass(op, grad):
     return grad
 
 
-for _t in ("Identity", "Snapshot", "PlaceholderWithDefault", "ReadVariableOp", "CheckNumerics",
-           "EnsureShape"):
+for _t in ("Identity", "Snapshot", "PlaceholderWithDefault", "ReadVariableOp", "EnsureShape", "RefIdentity"):
     RegisterGradient(_t)(_pass)
 
 
@@ -24,113 +37,132 @@ def _identity_n_grad(op, *grads):
     return list(grads)
 
 
-def _reshape_to_input(op, grad):
-    return apply_op("Reshape", tensor=grad, shape=apply_op("Shape", input=op.inputs[0]))
+@RegisterGradient("CheckNumerics")
+def _check_numerics_grad(op, grad):
+    return apply_op("CheckNumerics", tensor=grad, message="Not a number (NaN) or infinity (Inf) values "
+                    "detected in gradient. %s" % op.get_attr("message"))
 
 
-@RegisterGradient("Reshape")
-def _reshape_grad(op, grad):
-    return _reshape_to_input(op, grad), None
+@RegisterGradient("OneHot")
+def _one_hot_grad(op, grad):
+    return [None] * 4
 
 
-@RegisterGradient("ExpandDims")
-def _expand_dims_grad(op, grad):
-    return _reshape_to_input(op, grad), None
+def _to_input_shape(op, grad):
+    return apply_op("Reshape", tensor=grad, shape=shape(op.inputs[0]))
 
 
-@RegisterGradient("Squeeze")
-def _squeeze_grad(op, grad):
-    return _reshape_to_input(op, grad)
+RegisterGradient("Reshape")(lambda op, grad: (_to_input_shape(op, grad), None))
+RegisterGradient("ExpandDims")(lambda op, grad: (_to_input_shape(op, grad), None))
+RegisterGradient("Squeeze")(_to_input_shape)
 
 
 @RegisterGradient("Transpose")
 def _transpose_grad(op, grad):
-    perm = apply_op("InvertPermutation", x=op.inputs[1])
-    return apply_op("Transpose", x=grad, perm=perm), None
+    return array_ops.transpose(grad, apply_op("InvertPermutation", x=op.inputs[1])), None
 
 
 @RegisterGradient("Pack")
 def _pack_grad(op, grad):
-    return apply_op("Unpack", value=grad, num=op.get_attr("N"), axis=op.get_attr("axis"))
+    return apply_op("Unpack", value=grad, num=op.get_attr("N"), axis=op.get_attr("axis"), name="unstack")
 
 
 @RegisterGradient("Unpack")
 def _unpack_grad(op, *grads):
-    grads = [g if g is not None else apply_op("ZerosLike", x=op.outputs[i]) for i, g in enumerate(grads)]
-    return apply_op("Pack", values=grads, axis=op.get_attr("axis"))
+    return apply_op("Pack", values=list(grads), axis=op.get_attr("axis"), name="stack")
+
+
+def _input_shapes(values):
+    """Each input's shape (Consts when all are known, else one ShapeN, as TF)."""
+    sizes = []
+    for v in values:
+        s = shape(v)
+        if s.op.type != "Const":
+            return apply_op("ShapeN", input=list(values))
+        sizes.append(s)
+    return sizes
 
 
 @RegisterGradient("ConcatV2")
 def _concat_grad(op, grad):
     values, axis = op.inputs[:-1], op.inputs[-1]
-    shapes = [apply_op("Shape", input=v) for v in values]
-    rank = apply_op("Rank", input=values[0])
-    axis_mod = apply_op("FloorMod", x=axis, y=rank)
-    offsets = apply_op("ConcatOffset", concat_dim=axis_mod, shape=shapes)
-    out = [apply_op("Slice", input=grad, begin=off, size=s) for off, s in zip(offsets, shapes)]
-    return out + [None]
+    if len(values) == 1:
+        return [grad, None]
+    dim = axis % rank(values[0])
+    sizes = _input_shapes(values)
+    if len(sizes) > 16:
+        # TF splits instead of slicing when there are many inputs.
+        along = apply_op("Squeeze", input=apply_op("Slice", input=array_ops.stack(sizes, axis=1),
+                                                   begin=array_ops.stack([dim, 0]),
+                                                   size=constant(np.array([1, -1], np.int32))), squeeze_dims=[])
+        return list(array_ops.split(grad, along, dim)) + [None]
+    offsets = apply_op("ConcatOffset", concat_dim=dim, shape=list(sizes))
+    return [apply_op("Slice", input=grad, begin=b, size=s) for b, s in zip(offsets, sizes)] + [None]
 
 
 @RegisterGradient("Split")
 def _split_grad(op, *grads):
-    grads = [g if g is not None else apply_op("ZerosLike", x=op.outputs[i]) for i, g in enumerate(grads)]
-    return None, apply_op("ConcatV2", values=grads, axis=op.inputs[0])
+    return None, array_ops.concat(list(grads), op.inputs[0])
 
 
 @RegisterGradient("SplitV")
 def _split_v_grad(op, *grads):
-    grads = [g if g is not None else apply_op("ZerosLike", x=op.outputs[i]) for i, g in enumerate(grads)]
-    return apply_op("ConcatV2", values=grads, axis=op.inputs[2]), None, None
+    return [array_ops.concat(list(grads), op.inputs[2])] + [None] * (len(op.inputs) - 1)
+
+
+def _stack_rank_one(r):
+    with name_scope(None, "stack") as scope:
+        return apply_op("Pack", values=[r, constant(np.array(1, np.int32), name="1")], axis=0, name=scope)
 
 
 @RegisterGradient("Slice")
 def _slice_grad(op, grad):
     x, begin = op.inputs[0], op.inputs[1]
-    rank = apply_op("Rank", input=x)
-    shape2 = apply_op("Pack", values=[rank, 1], axis=0)
-    before = apply_op("Reshape", tensor=begin, shape=shape2)
-    after_v = apply_op("Sub", x=apply_op("Sub", x=apply_op("Shape", input=x), y=apply_op("Shape", input=op.outputs[0])),
-                       y=begin)
-    after = apply_op("Reshape", tensor=after_v, shape=shape2)
-    paddings = apply_op("ConcatV2", values=[before, after], axis=1)
+    r = rank(x)
+    out_size = shape(op.outputs[0], out_type=begin.dtype.base_dtype)
+    pair = _stack_rank_one(r)
+    before = apply_op("Reshape", tensor=begin, shape=pair)
+    after = apply_op("Reshape", tensor=shape(x, out_type=begin.dtype.base_dtype) - out_size - begin, shape=pair)
+    paddings = array_ops.concat([before, after], 1)
     return apply_op("Pad", input=grad, paddings=paddings), None, None
 
 
 @RegisterGradient("StridedSlice")
 def _strided_slice_grad(op, grad):
     x, begin, end, strides = op.inputs
-    shape = apply_op("Shape", input=x, out_type=begin.dtype.base_dtype)
+    x_shape = shape(x, out_type=begin.dtype.base_dtype)
+
+    def known(t):
+        v = constant_value(t)
+        return t if v is None else v
     masks = {k: op.get_attr(k) for k in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
                                          "shrink_axis_mask")}
-    return apply_op("StridedSliceGrad", shape=shape, begin=begin, end=end, strides=strides, dy=grad,
-                    **masks), None, None, None
+    return apply_op("StridedSliceGrad", shape=known(x_shape), begin=known(begin), end=known(end),
+                    strides=known(strides), dy=grad, **masks), None, None, None
 
 
 @RegisterGradient("Tile")
 def _tile_grad(op, grad):
-    x, multiples = op.inputs
-    input_shape = apply_op("Shape", input=x, out_type=multiples.dtype.base_dtype)
-    split = apply_op("Reshape", tensor=apply_op("Transpose", x=apply_op("Pack", values=[multiples, input_shape], axis=0),
-                                                perm=constant(np.array([1, 0], np.int32))),
-                     shape=constant(np.array([-1], np.int32)))
-    axes = apply_op("Range", start=constant(np.array(0, multiples.dtype.base_dtype.as_numpy_dtype)),
-                    limit=apply_op("Size", input=split, out_type=multiples.dtype.base_dtype),
-                    delta=constant(np.array(2, multiples.dtype.base_dtype.as_numpy_dtype)))
-    g = apply_op("Sum", input=apply_op("Reshape", tensor=grad, shape=split), reduction_indices=axes, keep_dims=False)
+    multiples = op.inputs[1]
+    input_shape = shape(op.inputs[0], out_type=multiples.dtype.base_dtype)
+    split = apply_op("Reshape", tensor=array_ops.transpose(array_ops.stack([multiples, input_shape])),
+                     shape=np.array([-1], np.int32))
+    n = size(split)
+    with name_scope(None, "range") as scope:
+        axes = apply_op("Range", start=constant(np.array(0, np.int32), name="start"), limit=n,
+                        delta=constant(np.array(2, np.int32), name="delta"), name=scope)
+    g = apply_op("Sum", input=apply_op("Reshape", tensor=grad, shape=split), reduction_indices=axes,
+                 keep_dims=False)
+    g.set_shape(op.inputs[0].shape)
     return g, None
 
 
 def _pad_grad(op, grad):
     x, paddings = op.inputs[0], op.inputs[1]
-    rank = apply_op("Rank", input=x)
-    begin = apply_op("Reshape", tensor=apply_op("Slice", input=paddings,
-                                                begin=constant(np.array([0, 0], np.int32)),
-                                                size=apply_op("Pack", values=[rank, 1], axis=0)),
-                     shape=constant(np.array([-1], np.int32)))
-    size = apply_op("Shape", input=x, out_type=paddings.dtype.base_dtype)
-    out = [apply_op("Slice", input=grad, begin=apply_op("Cast", x=begin, DstT=size.dtype.base_dtype)
-                    if begin.dtype.base_dtype != size.dtype.base_dtype else begin, size=size), None]
-    return out + [None] * (len(op.inputs) - 2)
+    before = apply_op("Slice", input=paddings, begin=np.array([0, 0], np.int32), size=_stack_rank_one(rank(x)))
+    begin = apply_op("Reshape", tensor=before, shape=np.array([-1], np.int32))
+    out = apply_op("Slice", input=grad, begin=begin, size=shape(x, out_type=begin.dtype.base_dtype))
+    return [out] + [None] * (len(op.inputs) - 1)
 
 
 RegisterGradient("Pad")(_pad_grad)
@@ -139,51 +171,97 @@ RegisterGradient("PadV2")(_pad_grad)
 
 @RegisterGradient("Fill")
 def _fill_grad(op, grad):
-    return None, apply_op("Sum", input=grad, reduction_indices=apply_op("Range", start=0, limit=apply_op("Rank", input=grad),
-                                                             delta=1), keep_dims=False)
+    r = grad.shape.ndims
+    axes = constant(np.arange(r, dtype=np.int32)) if r else \
+        apply_op("Range", start=0, limit=rank(grad), delta=1, name="range")
+    return None, apply_op("Sum", input=grad, reduction_indices=axes, keep_dims=False)
 
 
 @RegisterGradient("BroadcastTo")
 def _broadcast_to_grad(op, grad):
-    x = op.inputs[0]
-    sx = apply_op("Shape", input=x, out_type=op.inputs[1].dtype.base_dtype)
-    rx, _ = apply_op("BroadcastGradientArgs", s0=sx, s1=op.inputs[1])
-    g = apply_op("Sum", input=grad, reduction_indices=rx, keep_dims=True)
-    return apply_op("Reshape", tensor=g, shape=sx), None
+    x, target = op.inputs
+    dt = target.dtype.base_dtype
+    x_shape = shape(x, out_type=dt)
+    known = constant_value(target)
+    if known is not None:
+        target = constant(np.asarray(known, dt.as_numpy_dtype))
+    _, axes = apply_op("BroadcastGradientArgs", s0=target, s1=x_shape)
+    g = apply_op("Sum", input=grad, reduction_indices=axes, keep_dims=True)
+    return apply_op("Reshape", tensor=g, shape=x_shape), None
 
 
-def _gather_grad(params, indices, grad):
-    params_shape = apply_op("Shape", input=params, out_type=dtypes.int64)
-    size = apply_op("ExpandDims", input=apply_op("Size", input=indices), dim=0)
-    from metarun.ops import array_ops
-    rest = array_ops.slice_helper(params_shape, slice(1, None))
-    values_shape = apply_op("ConcatV2", values=[apply_op("Cast", x=size, DstT=dtypes.int64), rest], axis=0)
-    values = apply_op("Reshape", tensor=grad, shape=values_shape)
-    return IndexedSlices(values, apply_op("Reshape", tensor=indices, shape=size), params_shape)
+@RegisterGradient("ReverseV2")
+def _reverse_grad(op, grad):
+    return apply_op("ReverseV2", tensor=grad, axis=op.inputs[1]), None
+
+
+# -- gathers --------------------------------------------------------------------------------------
+
+def _gather_slices(params_shape, indices, grad):
+    """IndexedSlices of `grad` reshaped to [number of indices] + params_shape[1:]."""
+    n = apply_op("ExpandDims", input=size(indices), dim=0)
+    tail = array_ops.slice_helper(params_shape, slice(1, None))
+    values = apply_op("Reshape", tensor=grad, shape=array_ops.concat([n, tail], 0))
+    return IndexedSlices(values, apply_op("Reshape", tensor=indices, shape=n), params_shape)
+
+
+def _params_shape(params):
+    with params.graph.colocate_with(params.op):
+        return shape(params)
 
 
 @RegisterGradient("GatherV2")
 def _gather_v2_grad(op, grad):
     params, indices, axis = op.inputs
-    from metarun.framework import shape_inference
-    a = shape_inference.constant_value(axis)
+    params_shape = _params_shape(params)
+    a = constant_value(axis)
     if a is None or int(a) != 0 or op.get_attr("batch_dims") != 0:
-        raise LookupError("metarun's GatherV2 gradient supports axis 0 and batch_dims 0 only (node %s)" % op.name)
-    return _gather_grad(params, indices, grad), None, None
+        raise LookupError("metarun's GatherV2 gradient supports a constant axis 0 and batch_dims 0 only "
+                          "(node %s)" % op.name)
+    return _gather_slices(params_shape, indices, grad), None, None
 
 
 @RegisterGradient("Gather")
-def _gather_grad_v1(op, grad):
-    return _gather_grad(op.inputs[0], op.inputs[1], grad), None
+def _gather_grad(op, grad):
+    return _gather_slices(_params_shape(op.inputs[0]), op.inputs[1], grad), None
 
 
 @RegisterGradient("ResourceGather")
 def _resource_gather_grad(op, grad):
     handle, indices = op.inputs
-    params_shape = apply_op("VariableShape", input=handle, out_type=dtypes.int64)
-    size = apply_op("ExpandDims", input=apply_op("Size", input=indices), dim=0)
-    from metarun.ops import array_ops
-    rest = array_ops.slice_helper(params_shape, slice(1, None))
-    values_shape = apply_op("ConcatV2", values=[apply_op("Cast", x=size, DstT=dtypes.int64), rest], axis=0)
-    return IndexedSlices(apply_op("Reshape", tensor=grad, shape=values_shape),
-                         apply_op("Reshape", tensor=indices, shape=size), params_shape), None
+    known = _variable_shape(handle)
+    params_shape = constant(np.array(known, np.int32)) if known is not None else \
+        apply_op("VariableShape", input=handle, out_type=dtypes.int32)
+    return _gather_slices(params_shape, indices, grad), None
+
+
+def _variable_shape(handle):
+    op = handle.op
+    if op.type == "VarHandleOp":
+        s = op.get_attr("shape")
+        if s.is_fully_defined():
+            return s.as_list()
+    return None
+
+
+@RegisterGradient("GatherNd")
+def _gather_nd_grad(op, grad):
+    params, indices = op.inputs
+    ref_shape = shape(params, out_type=indices.dtype.base_dtype)
+    return apply_op("ScatterNd", indices=indices, updates=grad, shape=ref_shape), None
+
+
+@RegisterGradient("UnsortedSegmentSum")
+def _unsorted_segment_sum_grad(op, grad):
+    return _gather_drop_negatives(grad, op.inputs[1]), None, None
+
+
+def _gather_drop_negatives(params, ids):
+    from metarun.ops import math_ops
+    gathered = apply_op("GatherV2", params=params, indices=apply_op("Maximum", x=ids, y=0), axis=0)
+    is_positive = math_ops.greater_equal(ids, 0)
+    zeros = array_ops.zeros_like(gathered)
+    return apply_op("SelectV2", condition=apply_op("Reshape", tensor=is_positive, shape=np.array(
+        ids.shape.as_list() + [1] * (gathered.shape.ndims - ids.shape.ndims), np.int32))
+        if gathered.shape.ndims and ids.shape.ndims and gathered.shape.ndims > ids.shape.ndims
+        else is_positive, t=gathered, e=zeros)

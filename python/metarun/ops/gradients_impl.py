@@ -286,8 +286,11 @@ def _add_n_on_devices(tensors):
 
 def _aggregate_indexed_slices(grads):
     if any(isinstance(g, graph_lib.Tensor) for g in grads):
-        return apply_op("AddN", inputs=[indexed_slices_to_tensor(g) if isinstance(g, IndexedSlices) else g
-                                        for g in grads])
+        # The slices become dense while AddN converts its inputs, so inside its scope.
+        with graph_lib.get_default_graph().name_scope("AddN") as scope:
+            dense = [indexed_slices_to_tensor(g, name="inputs_%d" % i) if isinstance(g, IndexedSlices) else g
+                     for i, g in enumerate(grads)]
+            return apply_op("AddN", inputs=dense, name=scope)
     from metarun.ops import array_ops
     return IndexedSlices(array_ops.concat([g.values for g in grads], 0),
                          array_ops.concat([g.indices for g in grads], 0), grads[0].dense_shape)

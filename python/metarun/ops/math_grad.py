@@ -159,6 +159,8 @@ def _squared_difference_grad(op, grad):
     with g.control_dependencies([grad]):
         two = constant(np.array(2.0, grad.dtype.base_dtype.as_numpy_dtype), name="scalar")
         gx = apply_op("Mul", x=two, y=grad) * (x - y)
+    if isinstance(grad, graph_lib.Tensor) and _fully_equal(x, y, grad):
+        return gx, math_ops.negative(gx)
     return _reduce_both(x, y, gx, math_ops.negative(gx))
 
 
