@@ -1,9 +1,10 @@
 """tf.nn."""
 
 from metarun.ops.nn_ops import (  # noqa: F401
-    avg_pool, batch_normalization, bias_add, conv2d, depthwise_conv2d, dropout, elu, embedding_lookup,
-    in_top_k, l2_loss, l2_normalize, leaky_relu, log_softmax, max_pool, moments, relu, relu6, selu,
-    sigmoid, sigmoid_cross_entropy_with_logits, softmax, softmax_cross_entropy_with_logits,
-    softmax_cross_entropy_with_logits_v2, softplus, softsign, sparse_softmax_cross_entropy_with_logits,
-    tanh, top_k, xw_plus_b, zero_fraction)
+    avg_pool, batch_normalization, bias_add, conv1d, conv2d, conv2d_transpose, depthwise_conv2d, dropout, elu,
+    embedding_lookup, fused_batch_norm, in_top_k, l2_loss, l2_normalize, leaky_relu, local_response_normalization,
+    log_softmax, lrn, max_pool, moments, pool, relu, relu6, selu, separable_conv2d, sigmoid,
+    sigmoid_cross_entropy_with_logits, softmax, softmax_cross_entropy_with_logits,
+    softmax_cross_entropy_with_logits_v2, softplus, softsign, sparse_softmax_cross_entropy_with_logits, tanh,
+    weighted_cross_entropy_with_logits, xw_plus_b, zero_fraction)
 from metarun.ops.math_ops import top_k  # noqa: F401,E402 -- (values, indices) namedtuple

@@ -114,6 +114,9 @@ class Tensor(object):
         if not self.shape.is_compatible_with(merged):
             raise ValueError("Shapes %s and %s are incompatible" % (self.shape, merged))
         if merged.ndims is not None:
+            # TF merges: a dim known on either side stays known.
+            if self.shape.ndims is not None:
+                merged = TensorShape([a if a is not None else b for a, b in zip(merged.dims, self.shape.dims)])
             self._shape = merged
 
     def consumers(self):

@@ -31,19 +31,30 @@ def leaky_relu(features, alpha=0.2, name=None):
         return apply_op("LeakyRelu", features=features, alpha=float(alpha), name=name)
 
 
+def _swap_axis(t, dim, last):
+    """t with axes `dim` and `last` (a tensor: rank - 1) swapped, the permutation built
+    from Range ops as TF builds it."""
+    perm = array_ops.concat([apply_op("Range", start=0, limit=dim, delta=1, name="range"), [last],
+                             apply_op("Range", start=dim + 1, limit=last, delta=1, name="range"), [dim]], 0)
+    return array_ops.transpose(t, perm)
+
+
 def _softmax(op_type, logits, axis, name):
     logits = convert_to_tensor(logits)
     rank = logits.shape.ndims
     if axis is None or axis == -1 or (rank is not None and axis == rank - 1):
         return apply_op(op_type, logits=logits, name=name)
-    if rank is None:
-        raise NotImplementedError("softmax over a non-last axis of unknown rank")
-    axis %= rank
-    perm = list(range(rank))
-    perm[axis], perm[-1] = perm[-1], perm[axis]
-    t = array_ops.transpose(logits, perm)
-    out = apply_op(op_type, logits=t)
-    return array_ops.transpose(out, perm, name=name)
+    if rank is not None and not -rank <= axis < rank:
+        raise ValueError("`axis` must be in the range [%d, %d) where %d is the number of dimensions in the "
+                         "input. Received: axis=%d" % (-rank, rank, rank, axis))
+    array_ops.rank(logits)  # TF asks for the rank once more than it uses it
+    input_rank = array_ops.rank(logits)
+    dim = axis % rank if rank is not None else axis
+    swapped = _swap_axis(logits, dim, math_ops.subtract(input_rank, 1))
+    out = apply_op(op_type, logits=swapped)
+    out = _swap_axis(out, dim, math_ops.subtract(input_rank, 1))
+    out.set_shape(logits.shape)
+    return out
 
 
 def softmax(logits, axis=None, name=None, dim=None):
@@ -61,51 +72,85 @@ def bias_add(value, bias, data_format=None, name=None):
         return apply_op("BiasAdd", value=value, bias=bias, data_format=data_format or "NHWC", name=name)
 
 
-def softmax_cross_entropy_with_logits_v2(labels, logits, axis=-1, name=None, dim=None):
+def _flatten_outer_dims(t):
+    """t as a matrix [-1, last dim], through the Rank/Shape/Slice/concat ops TF adds."""
+    rank = array_ops.rank(t)
+    shape = array_ops.shape(t)
+    inner = array_ops.slice(shape, [math_ops.subtract(rank, 1)], [1])
+    return array_ops.reshape(t, array_ops.concat([[-1], inner], 0))
+
+
+def softmax_cross_entropy_with_logits_v2(labels, logits, axis=None, name=None, dim=None):
+    axis = -1 if axis is None and dim is None else (axis if axis is not None else dim)
     with name_scope(name, "softmax_cross_entropy_with_logits", [logits, labels]) as name:
         logits = convert_to_tensor(logits, name="logits")
         labels = convert_to_tensor(labels, name="labels")
-        if logits.shape.ndims == 2 and axis in (-1, 1):
-            cost, _ = apply_op("SoftmaxCrossEntropyWithLogits", features=logits, labels=labels, name=name)
-            return cost
-        shape = array_ops.shape(logits)
-        classes = array_ops.slice_helper(shape, -1)
-        flat_logits = array_ops.reshape(logits, array_ops.stack([-1, classes]))
-        flat_labels = array_ops.reshape(labels, array_ops.stack([-1, classes]))
-        cost, _ = apply_op("SoftmaxCrossEntropyWithLogits", features=flat_logits, labels=flat_labels)
-        return array_ops.reshape(cost, array_ops.slice_helper(shape, slice(None, -1)), name=name)
+        input_rank = array_ops.rank(logits)
+        shape = logits.shape
+        if axis != -1 and axis != (shape.ndims or 0) - 1:
+            last = math_ops.subtract(input_rank, 1)
+            logits = _swap_axis(logits, axis % shape.ndims, last)
+            labels = _swap_axis(labels, axis % shape.ndims, last)
+        output_shape = array_ops.shape(logits)
+        cost, _ = apply_op("SoftmaxCrossEntropyWithLogits", features=_flatten_outer_dims(logits),
+                           labels=_flatten_outer_dims(labels), name=name)
+        size = array_ops.slice(output_shape, [0], [math_ops.subtract(input_rank, 1)])
+        cost = array_ops.reshape(cost, size)
+        if shape.ndims is not None:
+            cost.set_shape([d for i, d in enumerate(shape.dims) if i != (axis % shape.ndims)])
+        return cost
 
 
 def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, dim=-1, name=None, axis=None):
+    axis = dim if axis is None else axis
     with name_scope(name, "softmax_cross_entropy_with_logits_sg", [logits, labels]) as name:
         labels = array_ops.stop_gradient(labels, name="labels_stop_gradient")
-    return softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits, axis=axis or dim, name=name)
+    return softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits, axis=axis, name=name)
 
 
 def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None):
     with name_scope(name, "SparseSoftmaxCrossEntropyWithLogits", [labels, logits]):
         labels = convert_to_tensor(labels)
         logits = convert_to_tensor(logits)
+        labels_shape = array_ops.shape(labels)
+        if logits.shape.ndims is not None and labels.shape.ndims is not None \
+                and labels.shape.ndims != logits.shape.ndims - 1:
+            raise ValueError("Rank mismatch: Rank of labels (received %s) should equal rank of logits minus 1 "
+                             "(received %s)." % (labels.shape.ndims, logits.shape.ndims))
         if logits.shape.ndims == 2:
-            cost, _ = apply_op("SparseSoftmaxCrossEntropyWithLogits", features=logits, labels=labels, name=name)
+            cost, _ = apply_op("SparseSoftmaxCrossEntropyWithLogits", features=logits, labels=labels)
             return cost
         classes = array_ops.slice_helper(array_ops.shape(logits), -1)
         flat = array_ops.reshape(logits, array_ops.stack([-1, classes]))
         cost, _ = apply_op("SparseSoftmaxCrossEntropyWithLogits", features=flat,
                            labels=array_ops.reshape(labels, [-1]))
-        return array_ops.reshape(cost, array_ops.shape(labels), name=name)
+        cost = array_ops.reshape(cost, labels_shape)
+        cost.set_shape(labels.shape)
+        return cost
 
 
 def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None):
     with name_scope(name, "logistic_loss", [logits, labels]) as name:
         logits = convert_to_tensor(logits, name="logits")
         labels = convert_to_tensor(labels, dtype=logits.dtype, name="labels")
-        zeros = array_ops.zeros_like(logits)
+        zeros = array_ops.zeros_like(logits, dtype=logits.dtype)
         cond = math_ops.greater_equal(logits, zeros)
         relu_logits = apply_op("Select", condition=cond, t=logits, e=zeros)
         neg_abs = apply_op("Select", condition=cond, t=math_ops.negative(logits), e=logits)
         return math_ops.add(relu_logits - logits * labels, apply_op("Log1p", x=apply_op("Exp", x=neg_abs)),
                             name=name)
+
+
+def weighted_cross_entropy_with_logits(labels=None, logits=None, pos_weight=None, name=None, targets=None):
+    labels = labels if labels is not None else targets
+    with name_scope(name, "logistic_loss", [logits, labels]) as name:
+        logits = convert_to_tensor(logits, name="logits")
+        labels = convert_to_tensor(labels, dtype=logits.dtype, name="labels")
+        log_weight = 1 + (pos_weight - 1) * labels
+        left = (1 - labels) * logits
+        softplus_neg = apply_op("Log1p", x=apply_op("Exp", x=math_ops.negative(math_ops.abs(logits)))) + \
+            relu(math_ops.negative(logits))
+        return math_ops.add(left, log_weight * softplus_neg, name=name)
 
 
 def l2_loss(t, name=None):
@@ -117,7 +162,7 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
     with name_scope(name, "l2_normalize", [x]) as name:
         x = convert_to_tensor(x, name="x")
         square_sum = math_ops.reduce_sum(math_ops.square(x), axis, keepdims=True)
-        inv = math_ops.rsqrt(math_ops.maximum(square_sum, constant(epsilon, dtype=x.dtype)))
+        inv = math_ops.rsqrt(math_ops.maximum(square_sum, epsilon))
         return math_ops.multiply(x, inv, name=name)
 
 
@@ -140,11 +185,66 @@ def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True
                     dilations=_four(dilations, data_format), name=name)
 
 
+def conv1d(value=None, filters=None, stride=None, padding=None, use_cudnn_on_gpu=None, data_format=None,
+           name=None, input=None, dilations=None):  # noqa: A002
+    """A Conv2D over the inputs with a height of 1 inserted (axis -3), squeezed out after."""
+    value = value if value is not None else input
+    with name_scope(name, "conv1d", [value, filters]) as name:
+        nchw = data_format == "NCW"
+        spatial = -1 if nchw else -3
+        value = array_ops.expand_dims(value, spatial)
+        filters = array_ops.expand_dims(filters, 0)
+        stride = stride[0] if isinstance(stride, (list, tuple)) else stride
+        dil = dilations[0] if isinstance(dilations, (list, tuple)) else (dilations or 1)
+        fmt = "NCHW" if nchw else "NHWC"
+        out = apply_op("Conv2D", input=value, filter=filters, strides=_four([1, stride], fmt), padding=padding,
+                       use_cudnn_on_gpu=True if use_cudnn_on_gpu is None else use_cudnn_on_gpu, data_format=fmt,
+                       dilations=_four([1, dil], fmt), name=name)
+        return array_ops.squeeze(out, [spatial])
+
+
 def depthwise_conv2d(input, filter, strides, padding, rate=None, name=None, data_format=None,  # noqa: A002
                      dilations=None):
+    rate = rate if rate is not None else dilations
+    if rate is not None and any(r != 1 for r in rate):
+        raise NotImplementedError("depthwise_conv2d with a dilation rate is not supported by metarun yet")
     with name_scope(name, "depthwise", [input, filter]) as name:
+        input = convert_to_tensor(input, name="tensor_in")
+        filter = convert_to_tensor(filter, name="filter_in")
+        array_ops.shape(filter)
+        convert_to_tensor([1, 1], name="dilation_rate")
         return apply_op("DepthwiseConv2dNative", input=input, filter=filter, strides=list(strides),
                         padding=padding, data_format=data_format or "NHWC", name=name)
+
+
+def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding, rate=None,  # noqa: A002
+                     name=None, data_format=None, dilations=None):
+    rate = rate if rate is not None else dilations
+    if rate is not None and any(r != 1 for r in rate):
+        raise NotImplementedError("separable_conv2d with a dilation rate is not supported by metarun yet")
+    with name_scope(name, "separable_conv2d", [input, depthwise_filter, pointwise_filter]) as name:
+        input = convert_to_tensor(input, name="tensor_in")
+        depthwise_filter = convert_to_tensor(depthwise_filter, name="depthwise_filter")
+        pointwise_filter = convert_to_tensor(pointwise_filter, name="pointwise_filter")
+        array_ops.shape(depthwise_filter)
+        convert_to_tensor([1, 1], name="dilation_rate")
+        fmt = data_format or "NHWC"
+        depthwise = apply_op("DepthwiseConv2dNative", input=input, filter=depthwise_filter, strides=list(strides),
+                             padding=padding, data_format=fmt, name="depthwise")
+        return apply_op("Conv2D", input=depthwise, filter=pointwise_filter, strides=[1, 1, 1, 1],
+                        padding="VALID", data_format=fmt, name=name)
+
+
+def conv2d_transpose(value=None, filter=None, output_shape=None, strides=None, padding="SAME",  # noqa: A002
+                     data_format="NHWC", name=None, input=None, filters=None, dilations=None):
+    value = value if value is not None else input
+    filter = filter if filter is not None else filters
+    with name_scope(name, "conv2d_transpose", [value, filter, output_shape]) as name:
+        sizes = output_shape if hasattr(output_shape, "op") else convert_to_tensor(
+            output_shape, name="input_sizes")
+        return apply_op("Conv2DBackpropInput", input_sizes=sizes, filter=filter, out_backprop=value,
+                        strides=_four(strides, data_format), padding=padding, data_format=data_format,
+                        dilations=_four(dilations or [1, 1], data_format), name=name)
 
 
 def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None):  # noqa: A002
@@ -161,9 +261,35 @@ def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None, inpu
                         padding=padding, data_format=data_format, name=name)
 
 
+def pool(input, window_shape, pooling_type, padding, dilation_rate=None, strides=None, name=None,  # noqa: A002
+         data_format=None, dilations=None):
+    """2-D max or average pooling (tf.nn.pool without dilation)."""
+    dilation_rate = dilation_rate if dilation_rate is not None else dilations
+    if len(window_shape) != 2 or (dilation_rate is not None and any(d != 1 for d in dilation_rate)):
+        raise NotImplementedError("tf.nn.pool is supported for 2-D windows without dilation only")
+    kind = {"MAX": "max_pool", "AVG": "avg_pool"}[pooling_type]
+    with name_scope(name, kind, [input]) as name:
+        input = convert_to_tensor(input)
+        convert_to_tensor([1] * len(window_shape), name="dilation_rate")
+        fmt = data_format or "NHWC"
+        strides = strides or [1] * len(window_shape)
+        op_type, arg = ("MaxPool", "input") if pooling_type == "MAX" else ("AvgPool", "value")
+        return apply_op(op_type, ksize=_four(list(window_shape), fmt), strides=_four(list(strides), fmt),
+                        padding=padding, data_format=fmt, name=name, **{arg: input})
+
+
+def lrn(input, depth_radius=5, bias=1, alpha=1, beta=0.5, name=None):  # noqa: A002
+    return apply_op("LRN", input=input, depth_radius=depth_radius, bias=float(bias), alpha=float(alpha),
+                    beta=float(beta), name=name)
+
+
+local_response_normalization = lrn
+
+
 def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
     keep = bool(keep_dims if keep_dims is not None else keepdims)
     with name_scope(name, "moments", [x, axes]):
+        x = convert_to_tensor(x)
         y = math_ops.cast(x, dtypes.float32) if x.dtype == dtypes.float16 else x
         mean = math_ops.reduce_mean(y, axes, keepdims=True, name="mean")
         variance = math_ops.reduce_mean(math_ops.squared_difference(y, array_ops.stop_gradient(mean)), axes,
@@ -171,6 +297,8 @@ def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
         if not keep:
             mean = array_ops.squeeze(mean, axes)
             variance = array_ops.squeeze(variance, axes)
+        if x.dtype == dtypes.float16:
+            return math_ops.cast(mean, dtypes.float16), math_ops.cast(variance, dtypes.float16)
         return mean, variance
 
 
@@ -179,44 +307,104 @@ def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name
         inv = math_ops.rsqrt(variance + variance_epsilon)
         if scale is not None:
             inv = inv * scale
-        return x * math_ops.cast(inv, x.dtype) + math_ops.cast(
-            offset - mean * inv if offset is not None else -mean * inv, x.dtype)
+        return x * inv + (offset - mean * inv if offset is not None else -mean * inv)
+
+
+def fused_batch_norm(x, scale, offset, mean=None, variance=None, epsilon=0.001, data_format="NHWC",
+                     is_training=True, name=None, exponential_avg_factor=1.0):
+    """FusedBatchNormV3: (y, batch or running mean, batch or running variance)."""
+    if (not is_training or exponential_avg_factor != 1.0) and (mean is None or variance is None):
+        raise ValueError("Both `mean` and `variance` must be a 1D tensor when is_training is False or "
+                         "`exponential_avg_factor` != 1.0.")
+    x = convert_to_tensor(x, name="input")
+    scale = convert_to_tensor(scale, name="scale")
+    offset = convert_to_tensor(offset, name="offset")
+    if mean is None:
+        mean = constant([])
+    if variance is None:
+        variance = constant([])
+    epsilon = epsilon if epsilon > 1.001e-5 else 1.001e-5
+    y, running_mean, running_var, _, _, _ = apply_op(
+        "FusedBatchNormV3", x=x, scale=scale, offset=offset, mean=mean, variance=variance, epsilon=float(epsilon),
+        exponential_avg_factor=float(exponential_avg_factor), data_format=data_format, is_training=is_training,
+        name=name)
+    return y, running_mean, running_var
 
 
 def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None):
+    """TF 2.x's layout: x * 1/(1-rate), kept where a uniform draw >= rate, else 0 (SelectV2)."""
     if rate is None:
         if keep_prob is None:
             raise ValueError("You must provide a rate to dropout.")
         rate = 1 - keep_prob
     with name_scope(name, "dropout", [x]) as name:
         x = convert_to_tensor(x, name="x")
-        if isinstance(rate, (int, float)) and rate == 0:
-            return array_ops.identity(x, name=name)
-        rate_t = convert_to_tensor(rate, dtype=x.dtype, name="rate")
-        scale = constant(1.0, dtype=x.dtype) / (constant(1.0, dtype=x.dtype) - rate_t) \
-            if not isinstance(rate, (int, float)) else constant(1.0 / (1.0 - rate), dtype=x.dtype)
-        shape = noise_shape if noise_shape is not None else array_ops.shape(x)
+        if not x.dtype.is_floating:
+            raise ValueError("x has to be a floating point tensor since it's going to be scaled. Got a %s tensor "
+                             "instead." % x.dtype)
+        if isinstance(rate, (int, float)):
+            if not 0 <= rate < 1:
+                raise ValueError("rate must be a scalar tensor or a float in the range [0, 1), got %g" % rate)
+            if rate == 0:
+                return x
+            scale = 1 / (1 - rate)
+            x_scaled = math_ops.multiply(x, constant(scale, dtype=x.dtype))
+        else:
+            rate = convert_to_tensor(rate, dtype=x.dtype, name="rate")
+            x_scaled = math_ops.multiply(x, math_ops.divide(1.0, math_ops.subtract(1.0, rate)))
+        if noise_shape is None:
+            shape = array_ops.shape(x)
+        else:
+            shape = noise_shape
         random = random_ops.random_uniform(shape, seed=seed, dtype=x.dtype)
-        keep = math_ops.greater_equal(random, rate_t)
-        return math_ops.multiply(x * scale, math_ops.cast(keep, x.dtype), name=name)
-
-
-def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_indices=True, max_norm=None):
-    if isinstance(params, (list, tuple)):
-        if len(params) != 1:
-            raise NotImplementedError("embedding_lookup over several partitions is not supported yet")
-        params = params[0]
-    with name_scope(name, "embedding_lookup", [params, ids]) as name:
-        if getattr(params, "_is_resource", False):
-            return apply_op("ResourceGather", resource=params.handle, indices=ids, dtype=params.dtype, name=name)
-        g = graph_lib.get_default_graph()
-        with g.colocate_with(params.op if hasattr(params, "op") else params):
-            out = apply_op("GatherV2", params=params, indices=ids, axis=0, name=name)
+        keep = math_ops.greater_equal(random, rate)
+        out = apply_op("SelectV2", condition=keep, t=x_scaled, e=constant(0, dtype=x.dtype))
+        out.set_shape(x.shape)
         return out
 
 
-def top_k(input, k=1, sorted=True, name=None):  # noqa: A002
-    return apply_op("TopKV2", input=input, k=k, sorted=sorted, name=name)
+def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_indices=True, max_norm=None):
+    """Rows of `params` (one tensor or variable, or the parts of a sharded one) at `ids`."""
+    if max_norm is not None:
+        raise NotImplementedError("embedding_lookup with max_norm is not supported by metarun yet")
+    if hasattr(params, "_get_variable_list"):
+        params = params._get_variable_list()
+    if not isinstance(params, (list, tuple)):
+        params = [params]
+    params = list(params)
+    with name_scope(name, "embedding_lookup", params + [ids]) as name:
+        g = graph_lib.get_default_graph()
+        if len(params) == 1:
+            p = params[0]
+            with g.colocate_with(p):
+                if getattr(p, "_is_resource", False):
+                    out = apply_op("ResourceGather", resource=p.handle, indices=ids, dtype=p.dtype, name=name)
+                else:
+                    out = array_ops.gather(p, ids, name=name)
+            return array_ops.identity(out)
+        if partition_strategy != "mod":
+            raise NotImplementedError("embedding_lookup over partitions: only the 'mod' strategy is supported")
+        n = len(params)
+        ids = convert_to_tensor(ids, name="ids")
+        flat_ids = array_ops.reshape(ids, [-1])
+        original_indices = math_ops.range(array_ops.size(flat_ids))
+        p_assignments = math_ops.floormod(flat_ids, n, name="mod")
+        new_ids = math_ops.floordiv(flat_ids, n)
+        gather_ids = apply_op("DynamicPartition", data=new_ids, partitions=p_assignments, num_partitions=n)
+        gather_indices = apply_op("DynamicPartition", data=original_indices, partitions=p_assignments,
+                                  num_partitions=n)
+        partials = []
+        for p, pids in zip(params, gather_ids):
+            with g.colocate_with(p):
+                partials.append(array_ops.gather(p, pids))
+        ret = apply_op("ParallelDynamicStitch", indices=gather_indices, data=partials, name=name)
+        element_shape = params[0].shape.as_list()[1:] if params[0].shape.ndims is not None else None
+        if element_shape is None or None in element_shape:
+            raise NotImplementedError("embedding_lookup over partitions of unknown row shape")
+        ret = array_ops.reshape(ret, array_ops.concat([array_ops.shape(ids), element_shape], 0))
+        if ids.shape.ndims is not None:
+            ret.set_shape(ids.shape.as_list() + element_shape)
+        return ret
 
 
 def in_top_k(predictions, targets, k, name=None):
@@ -228,11 +416,27 @@ def xw_plus_b(x, weights, biases, name=None):
         return bias_add(math_ops.matmul(x, weights), biases, name=name)
 
 
+def _count_nonzero(value, dtype):
+    """TF 2.x's count_nonzero: the comparison cast to `dtype`, summed as 'nonzero_count'."""
+    with name_scope(None, "count_nonzero", [value]):
+        nonzero = math_ops.not_equal(value, array_ops.zeros([], dtype=value.dtype))
+        return math_ops.reduce_sum(math_ops.cast(nonzero, dtype), name="nonzero_count")
+
+
 def zero_fraction(value, name=None):
+    """The fraction of zeros, counted in int32 while the size fits (a cond, as TF builds it)."""
+    from metarun.ops import control_flow_ops
     with name_scope(name, "zero_fraction", [value]):
         value = convert_to_tensor(value, name="value")
-        zero = constant(0, dtype=value.dtype)
-        return math_ops.reduce_mean(math_ops.cast(math_ops.equal(value, zero), dtypes.float32))
+        size = array_ops.size(value, out_type=dtypes.int64)
+        num_nonzero = control_flow_ops.cond(
+            math_ops.less_equal(size, dtypes.int32.max),
+            lambda: math_ops.cast(_count_nonzero(value, dtypes.int32), dtypes.int64),
+            lambda: _count_nonzero(value, dtypes.int64))
+        with graph_lib.get_default_graph().name_scope("counts_to_fraction"):
+            num_zero = size - num_nonzero
+            fraction = math_ops.cast(num_zero, dtypes.float32) / math_ops.cast(size, dtypes.float32)
+        return array_ops.identity(fraction, name="fraction")
 
 
 _ = np

@@ -142,6 +142,11 @@ def _reshape(op):
             elif prod:
                 raise ValueError("Cannot reshape a tensor with %d elements to shape %s (%d elements) for "
                                  "'{{node %s}} = Reshape[]'" % (n, [int(v) for v in value], prod, op.name))
+    elif value is None and dims.count(None) == 1 and x.num_elements():
+        # A partly known target (a Slice of a Shape): TF infers its one unknown dim.
+        prod = int(np.prod([d for d in dims if d is not None])) if len(dims) > 1 else 1
+        if prod and x.num_elements() % prod == 0:
+            dims = [x.num_elements() // prod if d is None else d for d in dims]
     elif value is not None:
         n, m = x.num_elements(), int(np.prod(dims)) if dims else 1
         if n is not None and n != m:
