@@ -669,6 +669,8 @@ class Graph(object):
             placed = [dev for _, dev in self._colocation_stack if dev]
             if placed:  # TF places the op with what it is colocated with
                 node.device = placed[-1]
+        if op_type in self._gradient_override_map:  # TF records the override on the node
+            node.attr["_gradient_op_type"].s = self._gradient_override_map[op_type].encode()
         if op_def is None:
             op_def = op_def_lib.lookup(op_type, self._op_defs)
             if op_def is None:

@@ -61,7 +61,8 @@ def get_gradient_function(op):
     """The registered gradient function of `op` (None: not differentiable)."""
     if not op.inputs:
         return None
-    op_type = op.graph._gradient_override_map.get(op.type, op.type)
+    attrs = op._node_def.attr  # gradient_override_map recorded it when the op was built
+    op_type = attrs["_gradient_op_type"].s.decode() if "_gradient_op_type" in attrs else op.type
     if op_type not in _GRADIENTS:
         raise LookupError("No gradient defined for operation '%s' (op type: %s). In general every operation "
                           "must have an associated `@tf.RegisterGradient` for correct autodiff, which this op "

@@ -43,3 +43,15 @@ def _read(op):
 @si.register("VarHandleOp", "VarIsInitializedOp", "IsVariableInitialized")
 def _scalar(op):
     return [TensorShape([])]
+
+
+@si.register("ResourceGather")
+def _resource_gather(op):
+    """indices' shape + the variable's shape after its first dim (batch_dims 0)."""
+    handle, indices = op.inputs[0], op.inputs[1]
+    if handle.op.type != "VarHandleOp" or op.get_attr("batch_dims") != 0:
+        return [TensorShape(None)]
+    var = TensorShape(handle.op.get_attr("shape"))
+    if var.ndims is None or indices.shape.ndims is None:
+        return [TensorShape(None)]
+    return [TensorShape(indices.shape.as_list() + var.as_list()[1:])]
