@@ -44,7 +44,9 @@ from metarun.ops.math_ops import (  # noqa: F401,A004
     segment_max, segment_mean, segment_min, segment_prod, segment_sum, sinh, trace, truncatediv,
     truncatemod, unsorted_segment_max, unsorted_segment_min, unsorted_segment_prod, unsorted_segment_sum,
     zeta, betainc, floor_div, floormod, log_sigmoid)
-from metarun.ops.array_ops import matrix_diag_part, matrix_transpose, newaxis, reverse_v2, shape_n  # noqa: F401,E402,E501
+from metarun.ops.array_ops import (  # noqa: F401,E402
+    dynamic_partition, dynamic_stitch, matrix_diag_part, matrix_transpose, meshgrid, newaxis, reverse_sequence,
+    reverse_v2, scatter_nd, shape_n, unique_with_counts)
 from metarun.ops.random_ops import get_seed, multinomial, random_poisson  # noqa: F401,E402
 from metarun import bitwise, linalg, random  # noqa: F401,E402 -- tf.bitwise, tf.linalg, tf.random
 from metarun.ops.gradients_impl import (  # noqa: F401

@@ -300,12 +300,12 @@ def _build(g, op_def, op_type, scope, kwargs):
             dtype = attrs.get(arg.type_attr)
             if dtype is None and arg.type_attr in kwargs:
                 dtype = dtypes.as_dtype(kwargs[arg.type_attr])
-            default = _default_type(op_def, arg.type_attr)
         else:
-            dtype, default = dtypes.as_dtype(arg.type), None
+            dtype = dtypes.as_dtype(arg.type)
         try:
-            tensor = convert_to_tensor(value, dtype=dtype, preferred_dtype=default, as_ref=arg.is_ref,
-                                       name=arg.name)
+            # A type attr's default does not steer a Python value: TF 2.21 makes [1, 2]
+            # int32 for OneHot's indices and ReverseSequence's lengths (int64 defaults).
+            tensor = convert_to_tensor(value, dtype=dtype, as_ref=arg.is_ref, name=arg.name)
         except ValueError:
             if isinstance(value, Tensor) or _is_tensor_like(value):
                 got = convert_to_tensor(value, as_ref=arg.is_ref).dtype.base_dtype

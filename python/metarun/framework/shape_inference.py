@@ -143,10 +143,47 @@ def constant_value(tensor):
         return None if d is None or v is None else np.full(d, v)
     if t == "StridedSlice":
         return _strided_slice_value(op)
+    if t in _FOLDABLE:
+        vals = [constant_value(x) for x in op.inputs]
+        if any(v is None for v in vals) or any(v.size > 1000 for v in vals):
+            return None
+        try:
+            with np.errstate(all="ignore"):
+                out = _FOLDABLE[t](op, *vals)
+                return None if out is None else np.asarray(out).astype(
+                    op.outputs[0].dtype.base_dtype.as_numpy_dtype)
+        except (ValueError, IndexError, TypeError):
+            return None
     if t == "Range":
         a, b, c = (constant_value(x) for x in op.inputs)
         return None if a is None or b is None or c is None else np.arange(a, b, c, dtype=a.dtype)
     return None
+
+
+# Small integer arithmetic on known values, folded as TF's shape inference folds
+# constant subgraphs (a shape built from tf.shape/tf.rank pieces stays known).
+_FOLDABLE = {
+    "Sub": lambda op, a, b: a - b,
+    "Add": lambda op, a, b: a + b,
+    "AddV2": lambda op, a, b: a + b,
+    "Mul": lambda op, a, b: a * b,
+    "Maximum": lambda op, a, b: np.maximum(a, b),
+    "Minimum": lambda op, a, b: np.minimum(a, b),
+    "FloorDiv": lambda op, a, b: np.floor_divide(a, b),
+    "Neg": lambda op, a: -a,
+    "Slice": lambda op, x, b, s: x[tuple(slice(int(i), None if int(n) == -1 else int(i) + int(n))
+                                         for i, n in zip(b, s))],
+    "Reshape": lambda op, x, s: x.reshape([int(d) for d in np.asarray(s).reshape(-1)]),
+    "ExpandDims": lambda op, x, a: np.expand_dims(x, int(a)),
+    "Prod": lambda op, x, a: _fold_reduce(np.prod, op, x, a),
+    "Sum": lambda op, x, a: _fold_reduce(np.sum, op, x, a),
+    "GatherV2": lambda op, p, i, a: np.take(p, i, axis=int(a)) if op.get_attr("batch_dims") == 0 else None,
+}
+
+
+def _fold_reduce(fn, op, x, axes):
+    axes = tuple(int(a) for a in np.asarray(axes).reshape(-1))
+    return fn(x, axis=axes, keepdims=op.get_attr("keep_dims"))
 
 
 def _strided_slice_value(op):

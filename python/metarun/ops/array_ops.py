@@ -164,7 +164,7 @@ def stack(values, axis=0, name="stack"):
     """TF's stack: along axis 0 the list is converted as one value (a Const when it
     holds no Tensor, else a Pack whose Python elements are named by index)."""
     if axis == 0:
-        return convert_to_tensor(list(values), name=name)
+        return convert_to_tensor(values if hasattr(values, "op") else list(values), name=name)
     first = convert_to_tensor(values[0], name=name)
     if first.shape.ndims is not None:
         n = first.shape.ndims + 1
@@ -275,6 +275,9 @@ def gather(params, indices, validate_indices=None, name=None, axis=None, batch_d
 
 
 def gather_nd(params, indices, name=None, batch_dims=0):
+    if batch_dims != 0:
+        raise NotImplementedError("metarun builds gather_nd with batch_dims=0 only (TF lays batch_dims out "
+                                  "as a BatchGatherND subgraph)")
     return apply_op("GatherNd", params=params, indices=indices, name=name)
 
 
@@ -407,3 +410,47 @@ def matrix_diag_part(input, name="diag_part", k=0, padding_value=0, align="RIGHT
         return apply_op("MatrixDiagPartV3", input=input, k=k,
                         padding_value=convert_to_tensor(padding_value, dtype=input.dtype.base_dtype),
                         align=align, name=name)
+
+
+def scatter_nd(indices, updates, shape, name=None):
+    return apply_op("ScatterNd", indices=indices, updates=updates, shape=shape, name=name)
+
+
+def dynamic_partition(data, partitions, num_partitions, name=None):
+    return apply_op("DynamicPartition", data=data, partitions=partitions, num_partitions=num_partitions,
+                    name=name)
+
+
+def dynamic_stitch(indices, data, name=None):
+    return apply_op("DynamicStitch", indices=list(indices), data=list(data), name=name)
+
+
+def reverse_sequence(input, seq_lengths, seq_axis=None, batch_axis=None, name=None, seq_dim=None,  # noqa: A002
+                     batch_dim=None):
+    seq_axis = seq_axis if seq_axis is not None else seq_dim
+    batch_axis = batch_axis if batch_axis is not None else (batch_dim if batch_dim is not None else 0)
+    return apply_op("ReverseSequence", input=input, seq_lengths=seq_lengths, seq_dim=seq_axis,
+                    batch_dim=batch_axis, name=name)
+
+
+def meshgrid(*args, **kwargs):
+    indexing = kwargs.pop("indexing", "xy")
+    name = kwargs.pop("name", "meshgrid")
+    if kwargs:
+        raise TypeError("'%s' is an invalid keyword argument for this function" % next(iter(kwargs)))
+    if indexing not in ("xy", "ij"):
+        raise ValueError("Argument `indexing` parameter must be either 'xy' or 'ij', got '%s'" % indexing)
+    with name_scope(name, "meshgrid", args):
+        ndim = len(args)
+        if not ndim:
+            return []
+        ones_shape = (1,) * ndim
+        output = [reshape(stack(x), ones_shape[:i] + (-1,) + ones_shape[i + 1:]) for i, x in enumerate(args)]
+        shapes = [size(x) for x in args]
+        output_dtype = convert_to_tensor(args[0]).dtype.base_dtype
+        if indexing == "xy" and ndim > 1:
+            output[0] = reshape(output[0], (1, -1) + (1,) * (ndim - 2))
+            output[1] = reshape(output[1], (-1, 1) + (1,) * (ndim - 2))
+            shapes[0], shapes[1] = shapes[1], shapes[0]
+        mult_fact = ones(shapes, output_dtype)
+        return [x * mult_fact for x in output]
