@@ -265,3 +265,8 @@ def _gather_drop_negatives(params, ids):
         ids.shape.as_list() + [1] * (gathered.shape.ndims - ids.shape.ndims), np.int32))
         if gathered.shape.ndims and ids.shape.ndims and gathered.shape.ndims > ids.shape.ndims
         else is_positive, t=gathered, e=zeros)
+
+
+@RegisterGradient("MirrorPad")
+def _mirror_pad_grad(op, grad):
+    return apply_op("MirrorPadGrad", input=grad, paddings=op.inputs[1], mode=op.get_attr("mode")), None

@@ -278,16 +278,17 @@ def _batch_matmul_grad(op, grad):
     x, y = op.inputs
     ax, ay = op.get_attr("adj_x"), op.get_attr("adj_y")
 
-    def bmm(p, q, adj_p=False, adj_q=False):
-        return math_ops.matmul(p, q, adjoint_a=adj_p, adjoint_b=adj_q)
+    def bmm(p, q, adj_p=False, adj_q=False, for_x=True):
+        return apply_op("BatchMatMulV2", x=p, y=q, adj_x=adj_p, adj_y=adj_q, grad_x=for_x, grad_y=not for_x,
+                        name="MatMul")
     if not ax and not ay:
-        gx, gy = bmm(grad, y, adj_q=True), bmm(x, grad, adj_p=True)
+        gx, gy = bmm(grad, y, adj_q=True), bmm(x, grad, adj_p=True, for_x=False)
     elif not ax and ay:
-        gx, gy = bmm(grad, y), bmm(grad, x, adj_p=True)
+        gx, gy = bmm(grad, y), bmm(grad, x, adj_p=True, for_x=False)
     elif ax and not ay:
-        gx, gy = bmm(y, grad, adj_q=True), bmm(x, grad)
+        gx, gy = bmm(y, grad, adj_q=True), bmm(x, grad, for_x=False)
     else:
-        gx, gy = bmm(y, grad, True, True), bmm(grad, x, True, True)
+        gx, gy = bmm(y, grad, True, True), bmm(grad, x, True, True, for_x=False)
     sx, sy = shape_tuple(x), shape_tuple(y)
     if sx is not None and sy is not None and None not in sx and None not in sy and sx[:-2] == sy[:-2]:
         return gx, gy
@@ -441,15 +442,22 @@ def _prod_grad(op, grad):
     axes = _reshape(op.inputs[1], np.array([-1], np.int32))
     kept = reduced_shape(input_shape, op.inputs[1])
     grad = apply_op("BroadcastTo", input=_reshape(grad, kept), shape=input_shape)
-    r = rank(x)
-    axes = (axes + r) % r
-    other, _ = apply_op("ListDiff", x=_range(r), y=axes, out_idx=dtypes.int32)
-    perm = array_ops.concat([axes, other], 0)
-    reduced_num = apply_op("Prod", input=apply_op("GatherV2", params=input_shape, indices=axes, axis=0),
-                           reduction_indices=constant(np.array([0], np.int32)), keep_dims=False)
-    other_num = apply_op("Prod", input=apply_op("GatherV2", params=input_shape, indices=other, axis=0),
-                         reduction_indices=constant(np.array([0], np.int32)), keep_dims=False)
+    with op.graph.device("/cpu:0"):  # TF pins the index arithmetic to the CPU
+        r = rank(x)
+        axes = (axes + r) % r
+        other, _ = apply_op("ListDiff", x=_range(r), y=axes, out_idx=dtypes.int32)
+        perm = array_ops.concat([axes, other], 0)
+        reduced_num = apply_op("Prod", input=apply_op("GatherV2", params=input_shape, indices=axes, axis=0),
+                               reduction_indices=constant(np.array([0], np.int32)), keep_dims=False)
+        other_num = apply_op("Prod", input=apply_op("GatherV2", params=input_shape, indices=other, axis=0),
+                             reduction_indices=constant(np.array([0], np.int32)), keep_dims=False)
     permuted = array_ops.transpose(x, perm)
+    axes_v = constant_value(op.inputs[1])
+    if axes_v is not None and x.shape.is_fully_defined():
+        # TF's shape inference evaluates the permutation; the static shape follows from the axes.
+        dims = x.shape.as_list()
+        first = [int(a) % len(dims) for a in np.asarray(axes_v).reshape(-1)]
+        permuted.set_shape([dims[a] for a in first] + [d for a, d in enumerate(dims) if a not in first])
     permuted_shape = shape(permuted)
     reshaped = _reshape(permuted, [reduced_num, other_num])
     left = apply_op("Cumprod", x=reshaped, axis=0, exclusive=True, reverse=False)

@@ -134,3 +134,29 @@ for _t in ("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3"):
 @RegisterGradient("L2Loss")
 def _l2_loss_grad(op, grad):
     return op.inputs[0] * grad
+
+
+@RegisterGradient("LRN")
+def _lrn_grad(op, grad):
+    attrs = _attrs(op, ("depth_radius", "bias", "alpha", "beta"))
+    return apply_op("LRNGrad", input_grads=grad, input_image=op.inputs[0], output_image=op.outputs[0], **attrs)
+
+
+@RegisterGradient("TopKV2")
+def _top_k_grad(op, grad, _):
+    """The values' gradient scattered back to where they were taken from (flattened positions)."""
+    from metarun.framework import dtypes
+    from metarun.ops import array_ops
+    from metarun.ops.gradients_impl import size
+    in_shape = shape(op.inputs[0])
+    ind_shape = shape(op.outputs[1])
+    last = apply_op("GatherV2", params=math_ops.cast(ind_shape, dtypes.int64), indices=size(ind_shape) - 1, axis=0)
+    ind_2d = apply_op("Reshape", tensor=op.outputs[1], shape=array_ops.stack([-1, last]))
+    in_last = apply_op("GatherV2", params=math_ops.cast(in_shape, dtypes.int64), indices=size(in_shape) - 1, axis=0)
+    outer = array_ops.slice_helper(shape(ind_2d), 0)
+    offsets = math_ops.range(0, math_ops.cast(outer, dtypes.int64) * in_last, in_last)
+    ind = ind_2d + math_ops.cast(apply_op("ExpandDims", input=offsets, dim=-1), dtypes.int32)
+    flat = apply_op("ExpandDims", input=apply_op("Reshape", tensor=ind, shape=[-1]), dim=-1)
+    values = apply_op("Reshape", tensor=grad, shape=[-1])
+    scattered = apply_op("ScatterNd", indices=flat, updates=values, shape=[math_ops.reduce_prod(in_shape)])
+    return apply_op("Reshape", tensor=scattered, shape=in_shape), array_ops.zeros([], dtype=dtypes.int32)
