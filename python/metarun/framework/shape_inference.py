@@ -220,6 +220,8 @@ def constant_shape(tensor):
             return TensorShape(None) if v == -1 else TensorShape([int(v)])
         return TensorShape([None if d < 0 else int(d) for d in v.reshape(-1)])
     op = tensor.op
+    if op.type == "Shape":  # the (partly known) shape of its input
+        return op.inputs[0].shape
     if op.type == "Pack":
         out = []
         for x in op.inputs:

@@ -256,14 +256,22 @@ def slice_helper(tensor, key):
 
 
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
-    with name_scope(name, "one_hot", [indices, depth, on_value, off_value]) as name:
-        if dtype is None:
-            dtype = on_value.dtype if hasattr(on_value, "dtype") else (
-                off_value.dtype if hasattr(off_value, "dtype") else dtypes.float32)
-        dtype = dtypes.as_dtype(dtype).base_dtype
-        on = convert_to_tensor(1 if on_value is None else on_value, dtype=dtype, name="on_value")
-        off = convert_to_tensor(0 if off_value is None else off_value, dtype=dtype, name="off_value")
-        return apply_op("OneHot", indices=indices, depth=depth, on_value=on, off_value=off,
+    with name_scope(name, "one_hot", [indices, depth, on_value, off_value, axis, dtype]) as name:
+        hint = None if dtype is None else dtypes.as_dtype(dtype).base_dtype
+        on_exists, off_exists = on_value is not None, off_value is not None
+        if on_exists:
+            on_value = convert_to_tensor(on_value, preferred_dtype=hint)
+        if off_exists:
+            off_value = convert_to_tensor(off_value, preferred_dtype=hint)
+        if on_exists or off_exists:
+            dtype = hint or (on_value.dtype if on_exists else off_value.dtype).base_dtype
+        else:
+            dtype = hint or dtypes.float32
+        if not on_exists:
+            on_value = convert_to_tensor(1, dtype=dtype, name="on_value")
+        if not off_exists:
+            off_value = convert_to_tensor(0, dtype=dtype, name="off_value")
+        return apply_op("OneHot", indices=indices, depth=depth, on_value=on_value, off_value=off_value,
                         axis=-1 if axis is None else axis, name=name)
 
 
@@ -339,12 +347,22 @@ def sequence_mask(lengths, maxlen=None, dtype=dtypes.bool, name=None):
     with name_scope(name, "SequenceMask", [lengths, maxlen]):
         lengths = convert_to_tensor(lengths)
         if maxlen is None:
-            maxlen = math_ops.reduce_max(lengths)
-        maxlen = convert_to_tensor(maxlen, dtype=lengths.dtype.base_dtype)
-        row = apply_op("Range", start=constant(0, dtype=maxlen.dtype.base_dtype), limit=maxlen,
-                       delta=constant(1, dtype=maxlen.dtype.base_dtype))
-        result = math_ops.less(row, expand_dims(lengths, -1))
-        return result if dtypes.as_dtype(dtype) == dtypes.bool else math_ops.cast(result, dtype)
+            n = lengths.shape.ndims
+            axes = constant(np.arange(n, dtype=np.int32)) if n is not None else math_ops.range(0, rank(lengths))
+            maxlen = apply_op("Max", input=lengths, reduction_indices=axes, keep_dims=False)
+            maxlen = apply_op("Maximum", x=constant(0, dtype=maxlen.dtype.base_dtype), y=maxlen)
+        else:
+            maxlen = convert_to_tensor(maxlen)
+        if maxlen.shape.ndims not in (None, 0):
+            raise ValueError("Argument `maxlen` must be scalar for sequence_mask, received `maxlen` = %s "
+                             "with shape '%s' instead" % (maxlen, maxlen.shape))
+        mdt = maxlen.dtype.base_dtype
+        row = apply_op("Range", start=constant(0, dtype=mdt), limit=maxlen, delta=constant(1, dtype=mdt))
+        matrix = apply_op("Cast", x=expand_dims(lengths, -1), DstT=mdt, Truncate=False)
+        result = apply_op("Less", x=row, y=matrix)
+        if dtype is None or dtypes.as_dtype(dtype) == dtypes.bool:
+            return result
+        return apply_op("Cast", x=result, DstT=dtypes.as_dtype(dtype), Truncate=False)
 
 
 def boolean_mask(tensor, mask, name="boolean_mask", axis=None):
@@ -353,11 +371,10 @@ def boolean_mask(tensor, mask, name="boolean_mask", axis=None):
         mask = convert_to_tensor(mask, name="mask")
         k = mask.shape.ndims
         axis = 0 if axis is None else axis
-        shape_t = shape(tensor)
-        leading = apply_op("Prod", input=slice_helper(shape_t, builtins.slice(axis, axis + k)),
+        leading = apply_op("Prod", input=slice_helper(shape(tensor), builtins.slice(axis, axis + k)),
                            reduction_indices=[0], keep_dims=False)
-        flat = reshape(tensor, concat([slice_helper(shape_t, builtins.slice(None, axis)), [leading],
-                                       slice_helper(shape_t, builtins.slice(axis + k, None))], 0))
+        flat = reshape(tensor, concat([slice_helper(shape(tensor), builtins.slice(None, axis)), [leading],
+                                       slice_helper(shape(tensor), builtins.slice(axis + k, None))], 0))
         dims = tensor.shape.dims if tensor.shape.ndims is not None else None
         if dims is not None:
             lead = dims[axis:axis + k]

@@ -134,7 +134,20 @@ def _stitch(op):
     idx = op.inputs[0]
     if data.shape.ndims is None or idx.shape.ndims is None:
         return [TensorShape(None)]
-    return [TensorShape([None] + data.shape.dims[idx.shape.ndims:])]
+    values = [si.constant_value(t) for t in op.inputs[:n]]
+    first = None
+    if all(v is not None for v in values):  # TF sizes the result from constant indices
+        first = max([int(np.max(v)) for v in values if v.size] or [-1]) + 1
+    return [TensorShape([first] + data.shape.dims[idx.shape.ndims:])]
+
+
+@si.register("DynamicPartition")
+def _partition(op):
+    data, parts = op.inputs[0].shape, op.inputs[1].shape
+    n = op.get_attr("num_partitions")
+    if data.ndims is None or parts.ndims is None:
+        return [TensorShape(None)] * n
+    return [TensorShape([None] + data.dims[parts.ndims:])] * n
 
 
 @si.register("ReverseSequence", "ClipByValue")
