@@ -50,7 +50,8 @@ from metarun.ops.array_ops import (  # noqa: F401,E402
 from metarun.ops.random_ops import get_seed, multinomial, random_poisson  # noqa: F401,E402
 from metarun import bitwise, linalg, random  # noqa: F401,E402 -- tf.bitwise, tf.linalg, tf.random
 from metarun.ops.gradients_impl import (  # noqa: F401
-    IndexedSlices, NoGradient, NotDifferentiable, RegisterGradient, gradients)
+    AggregationMethod, IndexedSlices, NoGradient, NotDifferentiable, RegisterGradient, UnconnectedGradients,
+    gradients)
 from metarun import math  # noqa: F401 -- tf.math
 from metarun import nn, layers  # noqa: F401 -- tf.nn, tf.layers
 from metarun.ops.random_ops import (  # noqa: F401

@@ -264,7 +264,15 @@ def _aggregate(grads, op, cf_state, aggregation_method):
         elif len(lst) == 1:
             out[i] = lst[0]
         elif all(isinstance(g, graph_lib.Tensor) for g in lst):
-            out[i] = _add_n_on_devices(lst)
+            if aggregation_method in (AggregationMethod.EXPERIMENTAL_TREE,
+                                      AggregationMethod.EXPERIMENTAL_ACCUMULATE_N):
+                with name_scope(op.name + "_gradient_sum"):
+                    total = lst[0]
+                    for g in lst[1:]:
+                        total = apply_op("AddN", inputs=[total, g])
+                out[i] = total
+            else:
+                out[i] = _add_n_on_devices(lst)
         else:
             out[i] = _aggregate_indexed_slices(lst)
     return out
@@ -306,6 +314,9 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
     grad_ys = [None] * len(ys) if grad_ys is None else _as_list(grad_ys)
     if len(grad_ys) != len(ys):
         raise ValueError("Passed %d grad_ys for %d ys" % (len(grad_ys), len(ys)))
+    if aggregation_method not in (None, AggregationMethod.ADD_N, AggregationMethod.EXPERIMENTAL_TREE,
+                                  AggregationMethod.EXPERIMENTAL_ACCUMULATE_N):
+        raise ValueError("Invalid aggregation_method specified %s." % (aggregation_method,))
     unconnected_gradients = getattr(unconnected_gradients, "value", unconnected_gradients)
     if unconnected_gradients not in (UnconnectedGradients.NONE, UnconnectedGradients.ZERO):
         raise ValueError("Unknown value for unconnected_gradients: %r" % unconnected_gradients)

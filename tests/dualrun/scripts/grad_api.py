@@ -1,7 +1,7 @@
 """tf.gradients' options and registry: grad_ys, several ys, stop_gradients, tf.stop_gradient,
 unconnected_gradients, integer and unconnected xs (None), ref and resource variables, a resource
 gather's IndexedSlices, colocate_gradients_with_ops, tf.RegisterGradient with
-gradient_override_map, tf.NotDifferentiable; values and the graph node for node."""
+gradient_override_map, tf.NotDifferentiable, tree aggregation; values and the graph node for node."""
 import numpy as np
 
 GRAPH = True
@@ -37,6 +37,9 @@ def main(tf, workdir):
     with graph.gradient_override_map({"Square": "GradApiFlat"}):
         flat = tf.square(x, name="flat")
     g.append(tf.gradients(flat + x, x))
+    z = x * x + x * 2.0 + tf.sin(x)
+    g.append(tf.gradients(z, x, aggregation_method=tf.AggregationMethod.EXPERIMENTAL_TREE))
+    g.append(tf.gradients(z, x, unconnected_gradients=tf.UnconnectedGradients.ZERO))
     sparse = tf.gradients(tf.gather(r, tf.constant([2, 0, 2]), name="Gather") * 2.0, r)[0]
     feed = {x: np.arange(6, dtype=np.float32).reshape(2, 3) - 2, q: 1.0, i: np.array([1, 2], np.int32)}
     with tf.Session() as sess:
