@@ -393,6 +393,10 @@ def _import_collections(g, meta, scope, predicate, unbound_key, old_trainable):
                 if key != "global_step":
                     var_cache[raw] = var
                 g.add_to_collection(key, var)
+        elif kind == "bytes_list" and key in ("cond_context", "while_context"):
+            from metarun.ops import control_flow_ops  # noqa: PLC0415 -- ops/ sits above framework/
+            for raw in values:
+                g.add_to_collection(key, control_flow_ops._import_context(key, raw, scope or None))
         elif kind == "bytes_list" and key == "savers":
             from metarun.train import saver as saver_lib
             for raw in values:

@@ -16,6 +16,8 @@ def _fill_collection(col_def, items):
         col_def.bytes_list.value.extend(v.to_proto().SerializeToString() for v in items)
     elif hasattr(first, "saver_def") and hasattr(first, "restore"):
         col_def.bytes_list.value.extend(s.to_proto().SerializeToString() for s in items)
+    elif hasattr(first, "to_proto") and hasattr(first, "outer_context"):  # cond/while contexts
+        col_def.bytes_list.value.extend(c.to_proto().SerializeToString() for c in items)
     elif isinstance(first, (graph_lib.Tensor, graph_lib.Operation)):
         col_def.node_list.value.extend(x.name for x in items)
     elif isinstance(first, bool) or not isinstance(first, (int, float, str, bytes)) \
