@@ -690,7 +690,13 @@ class Graph(object):
         if self._cf_context is not None:  # after: the context may add ops (Switch, Enter) for its inputs
             self._cf_context.add_op(op)
         from metarun.framework import shape_inference  # noqa: PLC0415 -- it imports this module
-        shape_inference.infer(op)
+        try:
+            shape_inference.infer(op)
+        except ValueError:
+            # TF adds no node its shape function refuses (the name stays used).
+            self._ops.remove(op)
+            self._by_name.pop(op.name, None)
+            raise
         return op
 
     # -- collections ----------------------------------------------------------

@@ -621,6 +621,90 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001 -
         return apply_op("Range", start=start, limit=limit, delta=delta, name=name)
 
 
+def _tensordot_reshape(a, axes, flipped=False):
+    """a transposed and reshaped to the 2-D matrix tensordot multiplies, as TF builds it."""
+    from metarun.ops import array_ops
+    shape_a = a.shape
+    if shape_a.is_fully_defined() and isinstance(axes, (list, tuple)):
+        dims = shape_a.as_list()
+        axes = [i if i >= 0 else i + len(dims) for i in axes]
+        free = [i for i in np.arange(len(dims)).tolist() if i not in axes]
+        free_dims = [dims[i] for i in free]
+        prod_free = int(np.prod(free_dims, dtype=np.int64))
+        prod_axes = int(np.prod([dims[i] for i in axes], dtype=np.int64))
+        perm = list(axes) + free if flipped else free + list(axes)
+        new_shape = [prod_axes, prod_free] if flipped else [prod_free, prod_axes]
+        a_trans = array_ops.transpose(a, perm) if perm != np.arange(len(dims)).tolist() else a
+        reshaped = array_ops.reshape(a_trans, new_shape) if a_trans.shape.as_list() != new_shape else a_trans
+        return reshaped, free_dims, free_dims
+    if shape_a.ndims is not None and isinstance(axes, (list, tuple)):
+        dims = shape_a.as_list()
+        axes = [i if i >= 0 else i + len(dims) for i in axes]
+        free = [i for i in np.arange(len(dims)).tolist() if i not in axes]
+        free_static = [dims[i] for i in free]
+        axes = convert_to_tensor(axes, dtype=dtypes.int32, name="axes")
+        free = convert_to_tensor(free, dtype=dtypes.int32, name="free")
+        shape_t = array_ops.shape(a)
+    else:
+        raise NotImplementedError("tensordot of a tensor of unknown rank is not built by metarun")
+    free_dims = array_ops.gather(shape_t, free)
+    axes_dims = array_ops.gather(shape_t, axes)
+    prod_free = reduce_prod(free_dims)
+    prod_axes = reduce_prod(axes_dims)
+    if flipped:
+        perm = array_ops.concat([axes, free], 0)
+        new_shape = array_ops.stack([prod_axes, prod_free])
+    else:
+        perm = array_ops.concat([free, axes], 0)
+        new_shape = array_ops.stack([prod_free, prod_axes])
+    return array_ops.reshape(array_ops.transpose(a, perm), new_shape), free_dims, free_static
+
+
+def _tensordot_axes(a, axes):
+    if isinstance(axes, (int, np.integer)):
+        if axes < 0:
+            raise ValueError("`axes` must be at least 0. Received: %s." % axes)
+        n = a.shape.ndims
+        if n is None:
+            raise NotImplementedError("tensordot of a tensor of unknown rank is not built by metarun")
+        if axes > n:
+            raise ValueError("`axes` must not be larger than the number of dimensions of tensor %s.  "
+                             "Received %s, vs tensor dimensions %s." % (a, axes, n))
+        return list(np.arange(n - axes, n).tolist()), list(np.arange(axes).tolist())
+    if isinstance(axes, (list, tuple)):
+        if len(axes) != 2:
+            raise ValueError("`axes` must be an integer or have length 2. Received %s." % (axes,))
+        a_axes, b_axes = axes
+        if isinstance(a_axes, int) and isinstance(b_axes, int):
+            a_axes, b_axes = [a_axes], [b_axes]
+        if len(a_axes) != len(b_axes):
+            raise ValueError("Different number of contraction axes `a` and `b`, %s != %s."
+                             % (len(a_axes), len(b_axes)))
+        return list(a_axes), list(b_axes)
+    raise NotImplementedError("tensordot with Tensor axes is not built by metarun")
+
+
+def tensordot(a, b, axes, name=None):
+    from metarun.ops import array_ops
+    with name_scope(name, "Tensordot", [a, b, axes]) as name:
+        a = convert_to_tensor(a, name="a")
+        b = convert_to_tensor(b, name="b")
+        a_axes, b_axes = _tensordot_axes(a, axes)
+        a_reshape, a_free, a_static = _tensordot_reshape(a, a_axes)
+        b_reshape, b_free, b_static = _tensordot_reshape(b, b_axes, True)
+        ab = matmul(a_reshape, b_reshape)
+        if isinstance(a_free, list) and isinstance(b_free, list):
+            if ab.shape.is_fully_defined() and ab.shape.as_list() == a_free + b_free:
+                return ab
+            return array_ops.reshape(ab, a_free + b_free, name=name)
+        a_free = convert_to_tensor(a_free, dtype=dtypes.int32)
+        b_free = convert_to_tensor(b_free, dtype=dtypes.int32)
+        product = array_ops.reshape(ab, array_ops.concat([a_free, b_free], 0), name=name)
+        if a_static is not None and b_static is not None:
+            product.set_shape(a_static + b_static)
+        return product
+
+
 import collections as _collections
 
 TopKV2 = _collections.namedtuple("TopKV2", ["values", "indices"])

@@ -158,3 +158,76 @@ def _first(op):
 @si.register("Bincount")
 def _bincount(op):
     return [TensorShape([None])]
+
+
+# -- the checks TF's shape functions make before they give a shape ----------------------------------
+
+def _fmt(shape):
+    return "?" if shape.ndims is None else "[%s]" % ",".join("?" if d is None else str(d) for d in shape.dims)
+
+
+def _where(op):
+    return " for '{{node %s}} = %s[]' with input shapes: %s." % (
+        op.name, op.type, ", ".join(_fmt(t.shape) for t in op.inputs))
+
+
+def _checked(op_type):
+    base = si._FNS[op_type]
+
+    def deco(check):
+        def fn(op):
+            check(op)
+            return base(op)
+        si.register(op_type)(fn)
+        return fn
+    return deco
+
+
+@_checked("Transpose")
+def _transpose_check(op):
+    x, perm = op.inputs[0].shape, op.inputs[1].shape
+    if x.ndims is not None and perm.ndims == 1 and perm.dims[0] is not None and perm.dims[0] != x.ndims:
+        raise ValueError("Dimension must be %d but is %d%s" % (x.ndims, perm.dims[0], _where(op)))
+
+
+@_checked("ExpandDims")
+def _expand_dims_check(op):
+    x = op.inputs[0].shape
+    a = si.constant_value(op.inputs[1])
+    if x.ndims is not None and a is not None:
+        a = int(np.asarray(a).reshape(-1)[0])
+        if a < -1 - x.ndims or a > x.ndims:
+            raise ValueError("dim %d not in the interval [%d, %d].%s" % (a, -1 - x.ndims, x.ndims, _where(op)))
+
+
+@_checked("Squeeze")
+def _squeeze_check(op):
+    x = op.inputs[0].shape
+    if x.ndims is None:
+        return
+    for a in op.get_attr("squeeze_dims"):
+        if a < -x.ndims or a >= x.ndims:
+            raise ValueError("Tried to squeeze dim index %d for tensor with %d dimensions.%s"
+                             % (a, x.ndims, _where(op)))
+        d = x.dims[a % x.ndims]
+        if d is not None and d != 1:
+            raise ValueError("Can not squeeze dim[%d], expected a dimension of 1, got %d%s"
+                             % (a % x.ndims, d, _where(op)))
+
+
+@_checked("Pack")
+def _pack_check(op):
+    s = TensorShape(None)
+    for t in op.inputs:
+        try:
+            s = si.merge(s, t.shape)
+        except ValueError as e:
+            raise ValueError("%s. From merging shape 0 with other shapes.%s" % (e, _where(op))) from None
+
+
+@_checked("ConcatV2")
+def _concat_check(op):
+    ranks = [t.shape.ndims for t in op.inputs[:-1] if t.shape.ndims is not None]
+    if ranks and any(r != ranks[0] for r in ranks):
+        bad = next(r for r in ranks if r != ranks[0])
+        raise ValueError("Shape must be rank %d but is rank %d%s" % (ranks[0], bad, _where(op)))
