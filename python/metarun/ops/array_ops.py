@@ -471,3 +471,20 @@ def meshgrid(*args, **kwargs):
             shapes[0], shapes[1] = shapes[1], shapes[0]
         mult_fact = ones(shapes, output_dtype)
         return [x * mult_fact for x in output]
+
+
+# -- asserts -----------------------------------------------------------------------------------------
+
+def Assert(condition, data, summarize=None, name=None):  # noqa: N802 -- TF's name
+    """An Assert op, guarded by a cond unless every datum is string or int32 (as TF builds it)."""
+    from metarun.ops import control_flow_ops
+    with name_scope(name, "Assert", [condition, data]):
+        xs = [convert_to_tensor(d) for d in data]
+        if all(x.dtype.base_dtype in (dtypes.string, dtypes.int32) for x in xs):
+            return apply_op("Assert", condition=condition, data=list(data), summarize=summarize, name="Assert")
+        condition = convert_to_tensor(condition, name="Condition")
+
+        def true_assert():
+            return apply_op("Assert", condition=condition, data=list(data), summarize=summarize, name="Assert")
+        guarded = control_flow_ops.cond(condition, lambda: apply_op("NoOp"), true_assert, name="AssertGuard")
+        return guarded.op
