@@ -46,7 +46,10 @@ from metarun.ops.math_ops import (  # noqa: F401,A004
     zeta, betainc, floor_div, floormod, log_sigmoid, tensordot)
 from metarun.ops.array_ops import (  # noqa: F401,E402
     dynamic_partition, dynamic_stitch, matrix_diag_part, matrix_transpose, meshgrid, newaxis, reverse_sequence,
-    reverse_v2, scatter_nd, shape_n, unique_with_counts, Assert)
+    reverse_v2, scatter_nd, shape_n, unique_with_counts, Assert, assert_equal, assert_greater,
+    assert_greater_equal, assert_less, assert_less_equal, assert_negative, assert_non_negative,
+    assert_non_positive, assert_none_equal, assert_positive)
+from metarun import debugging  # noqa: F401,E402 -- tf.debugging
 from metarun.ops.random_ops import get_seed, multinomial, random_poisson  # noqa: F401,E402
 from metarun import bitwise, linalg, random  # noqa: F401,E402 -- tf.bitwise, tf.linalg, tf.random
 from metarun.ops.gradients_impl import (  # noqa: F401

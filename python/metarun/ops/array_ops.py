@@ -488,3 +488,90 @@ def Assert(condition, data, summarize=None, name=None):  # noqa: N802 -- TF's na
             return apply_op("Assert", condition=condition, data=list(data), summarize=summarize, name="Assert")
         guarded = control_flow_ops.cond(condition, lambda: apply_op("NoOp"), true_assert, name="AssertGuard")
         return guarded.op
+
+
+def _binary_assert(sym, opname, op_type, np_func, x, y, data, summarize, message, name):
+    """assert_less and friends: All(op(x, y)) feeding a guarded Assert with TF's messages;
+    known values are checked now (InvalidArgumentError), leaving a NoOp."""
+    from metarun.ops import math_ops
+    with name_scope(name, opname, [x, y, data]):
+        x = convert_to_tensor(x, name="x")
+        y = convert_to_tensor(y, name="y")
+        if data is None:
+            data = ["Condition x %s y did not hold element-wise:" % sym, "x (%s) = " % x.name, x,
+                    "y (%s) = " % y.name, y]
+            if message is not None:
+                data = [message] + data
+        condition = math_ops.reduce_all(apply_op(op_type, x=x, y=y))
+        x_static, y_static = _known_value(x), _known_value(y)
+        if x_static is not None and y_static is not None and not np.all(np_func(x_static, y_static)):
+            from metarun import errors
+            raise errors.InvalidArgumentError(None, None, "\n".join(
+                str(d) for d in data if isinstance(d, (str, bytes))))
+        return Assert(condition, data, summarize=summarize)
+
+
+def _known_value(t):
+    from metarun.framework import shape_inference
+    return shape_inference.constant_value(t)
+
+
+def assert_equal(x, y, data=None, summarize=None, message=None, name=None):
+    with name_scope(name, "assert_equal", [x, y, data]):
+        # TF opens this scope once before the one it builds in: a tensor equal to itself
+        # is a NoOp there.
+        if x is y:
+            return apply_op("NoOp")
+    return _binary_assert("==", "assert_equal", "Equal", np.equal, x, y, data, summarize, message, name)
+
+
+def assert_none_equal(x, y, data=None, summarize=None, message=None, name=None):
+    return _binary_assert("!=", "assert_none_equal", "NotEqual", np.not_equal, x, y, data, summarize, message,
+                          name)
+
+
+def assert_less(x, y, data=None, summarize=None, message=None, name=None):
+    return _binary_assert("<", "assert_less", "Less", np.less, x, y, data, summarize, message, name)
+
+
+def assert_less_equal(x, y, data=None, summarize=None, message=None, name=None):
+    return _binary_assert("<=", "assert_less_equal", "LessEqual", np.less_equal, x, y, data, summarize, message,
+                          name)
+
+
+def assert_greater(x, y, data=None, summarize=None, message=None, name=None):
+    return _binary_assert(">", "assert_greater", "Greater", np.greater, x, y, data, summarize, message, name)
+
+
+def assert_greater_equal(x, y, data=None, summarize=None, message=None, name=None):
+    return _binary_assert(">=", "assert_greater_equal", "GreaterEqual", np.greater_equal, x, y, data, summarize,
+                          message, name)
+
+
+def _sign_assert(opname, cond_text, zero_first, inner, x, data, summarize, message, name):
+    with name_scope(name, opname, [x, data]):
+        x = convert_to_tensor(x, name="x")
+        if data is None:
+            data = [message or "", "Condition x %s did not hold element-wise:" % cond_text, "x (%s) = " % x.name, x]
+            if opname == "assert_non_positive":  # TF joins these two strings into one
+                data = [data[0], data[1] + data[2], x]
+        zero = convert_to_tensor(0, dtype=x.dtype.base_dtype)
+        return inner(zero, x, data=data, summarize=summarize) if zero_first else \
+            inner(x, zero, data=data, summarize=summarize)
+
+
+def assert_positive(x, data=None, summarize=None, message=None, name=None):
+    return _sign_assert("assert_positive", "> 0", True, assert_less, x, data, summarize, message, name)
+
+
+def assert_negative(x, data=None, summarize=None, message=None, name=None):
+    return _sign_assert("assert_negative", "< 0", False, assert_less, x, data, summarize, message, name)
+
+
+def assert_non_negative(x, data=None, summarize=None, message=None, name=None):
+    return _sign_assert("assert_non_negative", ">= 0", True, assert_less_equal, x, data, summarize, message, name)
+
+
+def assert_non_positive(x, data=None, summarize=None, message=None, name=None):
+    return _sign_assert("assert_non_positive", "<= 0", False, assert_less_equal, x, data, summarize, message,
+                        name)
