@@ -171,6 +171,11 @@ _FOLDABLE = {
     "Minimum": lambda op, a, b: np.minimum(a, b),
     "FloorDiv": lambda op, a, b: np.floor_divide(a, b),
     "Neg": lambda op, a: -a,
+    "SelectV2": lambda op, c, t, e: np.where(c, t, e),
+    "Equal": lambda op, a, b: np.equal(a, b),
+    "GreaterEqual": lambda op, a, b: np.greater_equal(a, b),
+    "BroadcastArgs": lambda op, a, b: np.array(np.broadcast_shapes(tuple(a), tuple(b)), a.dtype),
+    "BroadcastTo": lambda op, x, s: np.broadcast_to(x, tuple(s)),
     "Slice": lambda op, x, b, s: x[tuple(slice(int(i), None if int(n) == -1 else int(i) + int(n))
                                          for i, n in zip(b, s))],
     "Reshape": lambda op, x, s: x.reshape([int(d) for d in np.asarray(s).reshape(-1)]),

@@ -705,6 +705,44 @@ def tensordot(a, b, axes, name=None):
         return product
 
 
+def linspace(start, stop, num, name=None, axis=0):
+    """TF 2.x's linspace_nd (what tf.compat.v1.linspace is): endpoints broadcast and expanded
+    along `axis`, the inner points start + delta * range, concatenated and sliced to num."""
+    from metarun.ops import array_ops
+    with name_scope(name, "linspace", [start, stop]):
+        start = convert_to_tensor(start, name="start")
+        stop = convert_to_tensor(stop, name="stop", dtype=start.dtype.base_dtype)
+        num_int = convert_to_tensor(num, name="num")
+        num_int = apply_op("Cast", x=num_int, DstT=dtypes.int32, Truncate=False)
+        cast(num_int, start.dtype.base_dtype)
+        bshape = apply_op("BroadcastArgs", s0=array_ops.shape(start), s1=array_ops.shape(stop))
+        start = array_ops.broadcast_to(start, bshape)
+        stop = array_ops.broadcast_to(stop, bshape)
+        expanded_start = array_ops.expand_dims(start, axis=axis)
+        expanded_stop = array_ops.expand_dims(stop, axis=axis)
+        shape = array_ops.shape(expanded_start)
+        ndims = array_ops.shape(shape)[0]
+        axis = array_ops.where_v2(axis >= 0, axis, ndims + axis)
+        num_fill = apply_op("Maximum", x=num_int - 2, y=0)
+        n_steps = apply_op("Maximum", x=num_int - 1, y=1)
+        delta = (expanded_stop - expanded_start) / cast(n_steps, expanded_stop.dtype.base_dtype)
+        expanded_start = cast(expanded_start, delta.dtype.base_dtype)
+        expanded_stop = cast(expanded_stop, delta.dtype.base_dtype)
+        range_end = array_ops.where_v2(num_int >= 0, n_steps, -1)
+        desired_range = cast(range(1, range_end, dtype=dtypes.int64), delta.dtype.base_dtype)
+        mask = apply_op("Equal", x=axis, y=range(ndims))
+        desired_range_shape = array_ops.where_v2(mask, num_fill, 1)
+        desired_range = array_ops.reshape(desired_range, desired_range_shape)
+        res = expanded_start + delta * desired_range
+        concatenated = array_ops.concat((expanded_start, res, expanded_stop), axis=axis)
+        begin = array_ops.zeros_like(shape)
+        size = array_ops.concat((shape[0:axis], array_ops.reshape(num_int, [1]), shape[axis + 1:]), axis=0)
+        return array_ops.slice(concatenated, begin, size)
+
+
+lin_space = linspace
+
+
 import collections as _collections
 
 TopKV2 = _collections.namedtuple("TopKV2", ["values", "indices"])
