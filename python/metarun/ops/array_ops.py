@@ -424,9 +424,7 @@ def matrix_transpose(a, name="matrix_transpose", conjugate=False):
 def matrix_diag_part(input, name="diag_part", k=0, padding_value=0, align="RIGHT_LEFT"):  # noqa: A002
     with name_scope(name, "diag_part", [input]) as name:
         input = convert_to_tensor(input, name="input")
-        return apply_op("MatrixDiagPartV3", input=input, k=k,
-                        padding_value=convert_to_tensor(padding_value, dtype=input.dtype.base_dtype),
-                        align=align, name=name)
+        return apply_op("MatrixDiagPartV3", input=input, k=k, padding_value=padding_value, align=align, name=name)
 
 
 def scatter_nd(indices, updates, shape, name=None):

@@ -48,7 +48,9 @@ mod = floormod
 truncatediv = _binary("TruncateDiv")
 truncatemod = _binary("TruncateMod")
 realdiv = _binary("RealDiv")
-xdivy = _binary("Xdivy")
+def xdivy(x, y, name=None):
+    with name_scope(name, "xdivy", [x]):
+        return apply_op("Xdivy", x=x, y=y)
 xlogy = _binary("Xlogy")
 def div_no_nan(x, y, name=None):
     with name_scope(name, "div_no_nan", [x, y]) as name:
@@ -280,7 +282,9 @@ acosh = _unary("Acosh")
 atanh = _unary("Atanh")
 rint = _unary("Rint")
 erfc = _unary("Erfc")
-erfinv = _unary("Erfinv")
+def erfinv(x, name=None):
+    with name_scope(name, "erfinv", [x]):
+        return apply_op("Erfinv", x=x)
 ndtri = _unary("Ndtri")
 lgamma = _unary("Lgamma")
 digamma = _unary("Digamma")
@@ -289,7 +293,9 @@ softsign = _unary("Softsign", "features")
 igammac = lambda a, x, name=None: apply_op("Igammac", a=a, x=x, name=name)  # noqa: E731
 zeta = _binary("Zeta")
 polygamma = lambda a, x, name=None: apply_op("Polygamma", a=a, x=x, name=name)  # noqa: E731
-xlog1py = _binary("Xlog1py")
+def xlog1py(x, y, name=None):
+    with name_scope(name, "xlog1py", [x]):
+        return apply_op("Xlog1py", x=x, y=y)
 nextafter = lambda x1, x2, name=None: apply_op("NextAfter", x1=x1, x2=x2, name=name)  # noqa: E731
 betainc = lambda a, b, x, name=None: apply_op("Betainc", a=a, b=b, x=x, name=name)  # noqa: E731
 divide_no_nan = div_no_nan
@@ -829,6 +835,25 @@ _OPERATORS = [("add", _add_op, "add"), ("sub", _sub_op, "sub"), ("mul", _mul_op,
               ("xor", _xor_op, "xor")]
 
 
+def _logical_or_bitwise(logical, bitwise, op_name):
+    """`&`, `|`, `^`: on bools the logical op named by the scope; on integers the bitwise op
+    inside it, converting a Python operand itself ('and/BitwiseAnd/y')."""
+    def forward(self, other):
+        with name_scope(None, op_name, [self, other]) as name:
+            x = convert_to_tensor(self)
+            if x.dtype.base_dtype == dtypes.bool:
+                return logical(x, convert_to_tensor(other, dtype=dtypes.bool, name="y"), name)
+            return apply_op(bitwise, x=x, y=other)
+
+    def reverse(self, other):
+        with name_scope(None, op_name, [other, self]) as name:
+            y = convert_to_tensor(self)
+            if y.dtype.base_dtype == dtypes.bool:
+                return logical(convert_to_tensor(other, dtype=dtypes.bool, name="x"), y, name)
+            return apply_op(bitwise, x=other, y=y)
+    return forward, reverse
+
+
 def _install_operators(cls):
     for method, func, op_name in _OPERATORS:
         def forward(self, other, func=func, op_name=op_name):
@@ -836,6 +861,11 @@ def _install_operators(cls):
 
         def reverse(self, other, func=func, op_name=op_name):
             return _operator_rbinary(self, other, func, op_name)
+        setattr(cls, "__%s__" % method, forward)
+        setattr(cls, "__r%s__" % method, reverse)
+    for method, logical, bitwise in (("and", _and_op, "BitwiseAnd"), ("or", _or_op, "BitwiseOr"),
+                                     ("xor", _xor_op, "BitwiseXor")):
+        forward, reverse = _logical_or_bitwise(logical, bitwise, method)
         setattr(cls, "__%s__" % method, forward)
         setattr(cls, "__r%s__" % method, reverse)
     cls.__neg__ = lambda self: negative(self)

@@ -54,9 +54,10 @@ def _top_k(op):
     return [TensorShape(dims)] * 2
 
 
-@si.register("Unique")
+@si.register("Unique", "UniqueWithCounts")
 def _unique(op):
-    return [TensorShape([None]), op.inputs[0].shape]
+    out = [TensorShape([None]), op.inputs[0].shape]
+    return out + [TensorShape([None])] if op.type == "UniqueWithCounts" else out
 
 
 @si.register("UnsortedSegmentSum", "UnsortedSegmentMax", "UnsortedSegmentMin", "UnsortedSegmentProd")
