@@ -240,9 +240,14 @@ def slice_helper(tensor, key):
         else:
             begin.append(k)
             end.append(k + 1)
-            strides.append(1)
+            # An int64 Tensor index gets an int64 stride Const (TF then packs int64 vectors).
+            int64 = hasattr(k, "dtype") and k.dtype.base_dtype == dtypes.int64
+            strides.append(constant(1, dtype=dtypes.int64) if int64 else 1)
             shrink_axis_mask |= 1 << i
     with name_scope(None, "strided_slice", [tensor] + begin + end + strides) as name:
+        if not key:  # x[()]: one empty vector for begin, end and strides
+            empty = constant([], dtype=dtypes.int32)
+            return apply_op("StridedSlice", input=tensor, begin=empty, end=empty, strides=empty, name=name)
         b = stack(begin, name="stack") if any(hasattr(x, "op") for x in begin) else \
             constant(np.array(begin, np.int32), name="stack")
         e = stack(end, name="stack_1") if any(hasattr(x, "op") for x in end) else \

@@ -32,6 +32,7 @@ def main(tf, workdir):
         "gather_ax": tf.gather(x, [[1, 0]], axis=2), "gather_nd": tf.gather_nd(x, [[0, 1, 2], [2, 3, 4]]),
         "pad": tf.pad(x[0], [[1, 1], [0, 2]], constant_values=3.0),
         "pad_sym": tf.pad(x[0], [[1, 1], [2, 2]], mode="SYMMETRIC"),
+        "idx64": x[tf.constant(1, tf.int64)], "empty_key": x[()], "strided_default": tf.strided_slice(x, [0], [1]),
     }
     feed = {p: np.ones([2, 4, 5], np.float32), k: 1}
     with tf.Session() as sess:
