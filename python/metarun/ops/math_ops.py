@@ -390,7 +390,7 @@ def saturate_cast(value, dtype, name=None):
         value = convert_to_tensor(value, name="value")
         dtype = dtypes.as_dtype(dtype).base_dtype
         src = value.dtype.base_dtype
-        if not (src.is_complex and not dtype.is_complex) and src.min >= dtype.min and src.max <= dtype.max:
+        if src.is_complex and dtype.is_complex:
             return cast(value, dtype, name=name)
         if src.is_complex:
             value = real(value)
