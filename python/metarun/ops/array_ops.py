@@ -27,8 +27,6 @@ def placeholder_with_default(input, shape, name=None):  # noqa: A002
 
 
 def identity(input, name=None):  # noqa: A002
-    if hasattr(input, "_to_tensor") and getattr(input, "_is_resource", False):
-        input = input.value()
     return apply_op("Identity", input=input, name=name)
 
 
@@ -282,7 +280,9 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
 
 def gather(params, indices, validate_indices=None, name=None, axis=None, batch_dims=0):
     if getattr(params, "_is_resource", False) and (axis is None or axis == 0) and batch_dims == 0:
-        return apply_op("ResourceGather", resource=params.handle, indices=indices, dtype=params.dtype, name=name)
+        with name_scope(name, "Gather", [params, indices]) as scope:
+            return apply_op("ResourceGather", resource=params.handle, indices=indices, dtype=params.dtype,
+                            name=scope)
     return apply_op("GatherV2", params=params, indices=indices, axis=0 if axis is None else axis,
                     batch_dims=batch_dims, name=name)
 

@@ -201,9 +201,7 @@ def _reduction_axes(x, axis):
 def _reducer(op_type, default_name):
     def fn(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
         axis, keepdims = _v1_axis(axis, reduction_indices, keepdims, keep_dims)
-        if _is_tensor(input_tensor):
-            input_tensor = convert_to_tensor(input_tensor)
-        axes = _reduction_axes(input_tensor, axis)
+        axes = _reduction_axes(input_tensor, axis)  # a variable is read inside the op's scope
         out = apply_op(op_type, input=input_tensor, reduction_indices=axes, keep_dims=keepdims,
                        name=name or default_name)
         if axis is None and not keepdims:  # TF's _may_reduce_to_scalar
@@ -886,4 +884,15 @@ def _install_operators(cls):
 def install():
     from metarun.framework.variables import Variable
     _install_operators(graph_lib.Tensor)
-    _install_operators(Variable)
+    # A variable's operator reads it first, outside the operator's scope (TF's
+    # value(): 'ReadVariableOp' for a resource variable), then acts as the Tensor does.
+    for attr in sorted(vars(graph_lib.Tensor)):
+        if attr.startswith("__") and attr.endswith("__") and attr[2:-2] in _VARIABLE_OPERATORS:
+            def method(self, *args, _attr=attr):
+                return getattr(graph_lib.Tensor, _attr)(self.value(), *args)
+            setattr(Variable, attr, method)
+
+
+_VARIABLE_OPERATORS = set(
+    [m for m, _, _ in _OPERATORS] + ["r" + m for m, _, _ in _OPERATORS] +
+    ["and", "or", "xor", "rand", "ror", "rxor", "neg", "abs", "invert", "lt", "le", "gt", "ge", "getitem"])
