@@ -215,10 +215,37 @@ def _gather_v2_grad(op, grad):
     params, indices, axis = op.inputs
     params_shape = _params_shape(params)
     a = constant_value(axis)
-    if a is None or int(a) != 0 or op.get_attr("batch_dims") != 0:
-        raise LookupError("metarun's GatherV2 gradient supports a constant axis 0 and batch_dims 0 only "
-                          "(node %s)" % op.name)
-    return _gather_slices(params_shape, indices, grad), None, None
+    if op.get_attr("batch_dims") != 0:
+        raise LookupError("metarun's GatherV2 gradient does not support batch_dims yet (node %s)" % op.name)
+    if a is not None and int(a) == 0:
+        return _gather_slices(params_shape, indices, grad), None, None
+    return _gather_axis_grad(params, params_shape, indices, axis, grad), None, None
+
+
+def _gather_axis_grad(params, params_shape, indices, axis, grad):
+    """A gather along another axis: move that axis first, sum rows by index, move it back."""
+    from metarun.framework.indexed_slices import to_dense
+    from metarun.ops import math_ops
+    if isinstance(grad, IndexedSlices):
+        grad = to_dense(grad)
+    apply_op("ExpandDims", input=size(indices), dim=0)  # TF builds the indices' size here too, unused
+    outer = array_ops.slice_helper(params_shape, slice(None, axis))
+    inner = array_ops.slice_helper(array_ops.slice_helper(params_shape, slice(axis, None)), slice(1, None))
+    values_shape = array_ops.concat([outer, [-1], inner], 0)
+    values_dims = size(values_shape)
+    axis_dims = size(outer)
+    lead = math_ops.range(0)
+    before = math_ops.range(0, axis_dims)
+    after = math_ops.range(axis_dims + 1, values_dims)
+    values = apply_op("Reshape", tensor=grad, shape=values_shape)
+    perm = array_ops.concat([lead, [axis_dims], before, after], 0)
+    moved = array_ops.transpose(values, perm)
+    array_ops.gather(params_shape, perm)  # TF builds the transposed shape too, unused
+    rows = array_ops.slice_helper(params_shape, axis)
+    flat = apply_op("Reshape", tensor=indices, shape=apply_op("ExpandDims", input=size(indices), dim=0))
+    summed = apply_op("UnsortedSegmentSum", data=moved, segment_ids=flat, num_segments=rows)
+    back = array_ops.transpose(summed, array_ops.concat([lead, before + 1, [0], after], 0))
+    return apply_op("Reshape", tensor=back, shape=shape(params))
 
 
 @RegisterGradient("Gather")
