@@ -21,5 +21,5 @@ def main(tf, workdir):
         values = sess.run([sparse.values, sparse.indices, sparse.dense_shape, mixed], feed)
         sess.run(step, feed)
         after = sess.run(emb)
-    return {"grads": values, "after": after, "kind": [type(sparse).__name__, type(mixed).__name__],
+    return {"grads": values, "after": after, "kind": [type(sparse).__name__, str(isinstance(mixed, tf.Tensor))],
             "__graph__": tf.get_default_graph().as_graph_def()}
