@@ -8,3 +8,5 @@ from metarun.ops.nn_ops import (  # noqa: F401
     softmax_cross_entropy_with_logits_v2, softplus, softsign, sparse_softmax_cross_entropy_with_logits, tanh,
     weighted_cross_entropy_with_logits, xw_plus_b, zero_fraction)
 from metarun.ops.math_ops import top_k  # noqa: F401,E402 -- (values, indices) namedtuple
+from metarun.ops.rnn import bidirectional_dynamic_rnn, dynamic_rnn, static_rnn  # noqa: F401,E402
+from metarun.ops import rnn_cell  # noqa: F401,E402 -- tf.nn.rnn_cell

@@ -1,0 +1,343 @@
+"""tf.nn.rnn_cell: TF1's RNN cells, with TF's variable names (`<scope>/basic_lstm_cell/kernel`...).
+
+A cell's variables are made the first time it is called, under a variable scope named after the
+cell (or its `name`), and outside any loop or cond being built (as TF makes variables: in the
+graph's init scope); later calls reuse them.
+"""
+
+import collections
+
+from metarun.framework import dtypes
+from metarun.framework import graph as graph_lib
+from metarun.framework.op_builder import convert_to_tensor
+from metarun.ops import array_ops, init_ops, math_ops, nn_ops
+from metarun.ops import variable_scope as vs
+from metarun.ops.control_flow_ops import _flatten, _pack_as
+from metarun.ops.scopes import name_scope
+
+
+class LSTMStateTuple(collections.namedtuple("LSTMStateTuple", ("c", "h"))):
+    """(c, h): an LSTM's cell state and output."""
+    __slots__ = ()
+
+    @property
+    def dtype(self):
+        if self.c.dtype != self.h.dtype:
+            raise TypeError("Inconsistent internal state: %s vs %s" % (self.c.dtype, self.h.dtype))
+        return self.c.dtype
+
+
+def _zeros_for(size, batch_size, dtype):
+    dims = [size] if isinstance(size, int) else list(size)
+    if isinstance(batch_size, int):
+        return array_ops.zeros([batch_size] + dims, dtype=dtype)
+    shape = array_ops.concat([array_ops.expand_dims(batch_size, 0),
+                              convert_to_tensor(dims, dtype=dtypes.int32)], 0)
+    return array_ops.zeros(shape, dtype=dtype)
+
+
+class RNNCell(object):
+    """The cell contract: `cell(inputs, state) -> (output, new_state)`, state_size, output_size."""
+
+    _default_name = "rnn_cell"
+
+    def __init__(self, name=None, dtype=None, reuse=None):
+        self._name = name
+        self._dtype = dtype
+        self._reuse = reuse
+        self._scope = None
+        self.built = False
+        self._vars = []
+
+    @property
+    def state_size(self):
+        raise NotImplementedError
+
+    @property
+    def output_size(self):
+        raise NotImplementedError
+
+    @property
+    def trainable_variables(self):
+        return list(self._vars)
+
+    variables = trainable_variables
+    trainable_weights = trainable_variables
+    weights = trainable_variables
+
+    def zero_state(self, batch_size, dtype):
+        with name_scope(None, type(self).__name__ + "ZeroState", [batch_size]):
+            flat = [_zeros_for(s, batch_size, dtype) for s in _flatten(self.state_size)]
+            return _pack_as(self.state_size, flat) if isinstance(self.state_size, (tuple, list)) else flat[0]
+
+    def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
+        return self.zero_state(batch_size, dtype)
+
+    def __call__(self, inputs, state, scope=None):
+        name = self._name or self._default_name
+        if self._scope is None:
+            with vs.variable_scope(scope or name, reuse=self._reuse) as sc:
+                self._scope = sc
+                return self._call_in_scope(inputs, state)
+        with vs.variable_scope(self._scope, reuse=True):
+            return self._call_in_scope(inputs, state)
+
+    def _call_in_scope(self, inputs, state):
+        inputs = convert_to_tensor(inputs)
+        if not self.built:
+            self.build(inputs.shape)
+            self.built = True
+        return self.call(inputs, state)
+
+    def _variable(self, name, shape, initializer=None, dtype=dtypes.float32):
+        g = graph_lib.get_default_graph()
+        with g.control_dependencies(None):  # outside any loop or cond, as TF's init scope
+            v = vs.get_variable(name, shape=shape, dtype=dtype, initializer=initializer)
+        self._vars.append(v)
+        return v
+
+    def build(self, inputs_shape):
+        pass
+
+
+LayerRNNCell = RNNCell
+
+
+def _depth(inputs_shape):
+    d = inputs_shape.dims[-1] if inputs_shape.ndims else None
+    if d is None:
+        raise ValueError("Expected inputs.shape[-1] to be known, saw shape: %s" % inputs_shape)
+    return d
+
+
+def _matmul_bias(x_list, kernel, bias):
+    return nn_ops.bias_add(math_ops.matmul(array_ops.concat(x_list, 1), kernel), bias)
+
+
+class BasicRNNCell(RNNCell):
+    _default_name = "basic_rnn_cell"
+
+    def __init__(self, num_units, activation=None, reuse=None, name=None, dtype=None, **kwargs):
+        super().__init__(name, dtype, reuse)
+        self._num_units = num_units
+        self._activation = activation or math_ops.tanh
+
+    state_size = property(lambda self: self._num_units)
+    output_size = property(lambda self: self._num_units)
+
+    def build(self, inputs_shape):
+        d = _depth(inputs_shape)
+        self._kernel = self._variable("kernel", [d + self._num_units, self._num_units])
+        self._bias = self._variable("bias", [self._num_units], init_ops.Zeros())
+
+    def call(self, inputs, state):
+        out = self._activation(_matmul_bias([inputs, state], self._kernel, self._bias))
+        return out, out
+
+
+class GRUCell(RNNCell):
+    _default_name = "gru_cell"
+
+    def __init__(self, num_units, activation=None, reuse=None, kernel_initializer=None, bias_initializer=None,
+                 name=None, dtype=None, **kwargs):
+        super().__init__(name, dtype, reuse)
+        self._num_units = num_units
+        self._activation = activation or math_ops.tanh
+        self._kernel_initializer = kernel_initializer
+        self._bias_initializer = bias_initializer
+
+    state_size = property(lambda self: self._num_units)
+    output_size = property(lambda self: self._num_units)
+
+    def build(self, inputs_shape):
+        d = _depth(inputs_shape)
+        n = self._num_units
+        with vs.variable_scope("gates"):
+            self._gate_kernel = self._variable("kernel", [d + n, 2 * n], self._kernel_initializer)
+            self._gate_bias = self._variable("bias", [2 * n], self._bias_initializer or init_ops.Constant(1.0))
+        with vs.variable_scope("candidate"):
+            self._candidate_kernel = self._variable("kernel", [d + n, n], self._kernel_initializer)
+            self._candidate_bias = self._variable("bias", [n], self._bias_initializer or init_ops.Zeros())
+
+    def call(self, inputs, state):
+        value = math_ops.sigmoid(_matmul_bias([inputs, state], self._gate_kernel, self._gate_bias))
+        r, u = array_ops.split(value=value, num_or_size_splits=2, axis=1)
+        c = self._activation(_matmul_bias([inputs, r * state], self._candidate_kernel, self._candidate_bias))
+        new_h = u * state + (1 - u) * c
+        return new_h, new_h
+
+
+class BasicLSTMCell(RNNCell):
+    _default_name = "basic_lstm_cell"
+
+    def __init__(self, num_units, forget_bias=1.0, state_is_tuple=True, activation=None, reuse=None, name=None,
+                 dtype=None, **kwargs):
+        super().__init__(name, dtype, reuse)
+        self._num_units = num_units
+        self._forget_bias = forget_bias
+        self._state_is_tuple = state_is_tuple
+        self._activation = activation or math_ops.tanh
+
+    @property
+    def state_size(self):
+        n = self._num_units
+        return LSTMStateTuple(n, n) if self._state_is_tuple else 2 * n
+
+    output_size = property(lambda self: self._num_units)
+
+    def build(self, inputs_shape):
+        d = _depth(inputs_shape)
+        self._kernel = self._variable("kernel", [d + self._num_units, 4 * self._num_units])
+        self._bias = self._variable("bias", [4 * self._num_units], init_ops.Zeros())
+
+    def call(self, inputs, state):
+        if self._state_is_tuple:
+            c, h = state
+        else:
+            c, h = array_ops.split(value=state, num_or_size_splits=2, axis=1)
+        gates = _matmul_bias([inputs, h], self._kernel, self._bias)
+        i, j, f, o = array_ops.split(value=gates, num_or_size_splits=4, axis=1)
+        forget_bias = convert_to_tensor(self._forget_bias, dtype=f.dtype)
+        new_c = c * math_ops.sigmoid(f + forget_bias) + math_ops.sigmoid(i) * self._activation(j)
+        new_h = self._activation(new_c) * math_ops.sigmoid(o)
+        new_state = LSTMStateTuple(new_c, new_h) if self._state_is_tuple else array_ops.concat([new_c, new_h], 1)
+        return new_h, new_state
+
+
+class LSTMCell(RNNCell):
+    _default_name = "lstm_cell"
+
+    def __init__(self, num_units, use_peepholes=False, cell_clip=None, initializer=None, num_proj=None,
+                 proj_clip=None, num_unit_shards=None, num_proj_shards=None, forget_bias=1.0, state_is_tuple=True,
+                 activation=None, reuse=None, name=None, dtype=None, **kwargs):
+        super().__init__(name, dtype, reuse)
+        self._num_units = num_units
+        self._use_peepholes = use_peepholes
+        self._cell_clip = cell_clip
+        self._initializer = initializer
+        self._num_proj = num_proj
+        self._proj_clip = proj_clip
+        self._forget_bias = forget_bias
+        self._state_is_tuple = state_is_tuple
+        self._activation = activation or math_ops.tanh
+
+    @property
+    def state_size(self):
+        out = self._num_proj or self._num_units
+        return LSTMStateTuple(self._num_units, out) if self._state_is_tuple else self._num_units + out
+
+    output_size = property(lambda self: self._num_proj or self._num_units)
+
+    def build(self, inputs_shape):
+        d = _depth(inputs_shape)
+        h_depth = self._num_proj or self._num_units
+        n = self._num_units
+        self._kernel = self._variable("kernel", [d + h_depth, 4 * n], self._initializer)
+        self._bias = self._variable("bias", [4 * n], init_ops.Zeros())
+        if self._use_peepholes:
+            self._w_f_diag = self._variable("w_f_diag", [n], self._initializer)
+            self._w_i_diag = self._variable("w_i_diag", [n], self._initializer)
+            self._w_o_diag = self._variable("w_o_diag", [n], self._initializer)
+        if self._num_proj is not None:
+            with vs.variable_scope("projection"):
+                self._proj_kernel = self._variable("kernel", [n, self._num_proj], self._initializer)
+
+    def call(self, inputs, state):
+        sigmoid = math_ops.sigmoid
+        if self._state_is_tuple:
+            c_prev, m_prev = state
+        else:
+            c_prev = array_ops.slice(state, [0, 0], [-1, self._num_units])
+            m_prev = array_ops.slice(state, [0, self._num_units], [-1, self._num_proj or self._num_units])
+        gates = _matmul_bias([inputs, m_prev], self._kernel, self._bias)
+        i, j, f, o = array_ops.split(value=gates, num_or_size_splits=4, axis=1)
+        if self._use_peepholes:
+            c = (sigmoid(f + self._forget_bias + self._w_f_diag * c_prev) * c_prev +
+                 sigmoid(i + self._w_i_diag * c_prev) * self._activation(j))
+        else:
+            c = sigmoid(f + self._forget_bias) * c_prev + sigmoid(i) * self._activation(j)
+        if self._cell_clip is not None:
+            c = math_ops.clip_by_value(c, -self._cell_clip, self._cell_clip)
+        if self._use_peepholes:
+            m = sigmoid(o + self._w_o_diag * c) * self._activation(c)
+        else:
+            m = sigmoid(o) * self._activation(c)
+        if self._num_proj is not None:
+            m = math_ops.matmul(m, self._proj_kernel)
+            if self._proj_clip is not None:
+                m = math_ops.clip_by_value(m, -self._proj_clip, self._proj_clip)
+        new_state = LSTMStateTuple(c, m) if self._state_is_tuple else array_ops.concat([c, m], 1)
+        return m, new_state
+
+
+class MultiRNNCell(RNNCell):
+    _default_name = "multi_rnn_cell"
+
+    def __init__(self, cells, state_is_tuple=True):
+        super().__init__()
+        if not cells:
+            raise ValueError("Must specify at least one cell for MultiRNNCell.")
+        self._cells = list(cells)
+        self._state_is_tuple = state_is_tuple
+
+    @property
+    def state_size(self):
+        if self._state_is_tuple:
+            return tuple(c.state_size for c in self._cells)
+        return sum(c.state_size for c in self._cells)
+
+    output_size = property(lambda self: self._cells[-1].output_size)
+
+    @property
+    def trainable_variables(self):
+        return [v for c in self._cells for v in c.trainable_variables]
+
+    def zero_state(self, batch_size, dtype):
+        with name_scope(None, type(self).__name__ + "ZeroState", [batch_size]):
+            if self._state_is_tuple:
+                return tuple(c.zero_state(batch_size, dtype) for c in self._cells)
+            return RNNCell.zero_state(self, batch_size, dtype)
+
+    def _call_in_scope(self, inputs, state):
+        cur = inputs
+        new_states = []
+        for i, cell in enumerate(self._cells):
+            with vs.variable_scope("cell_%d" % i):
+                cur_state = state[i] if self._state_is_tuple else None
+                cur, new_state = cell(cur, cur_state)
+                new_states.append(new_state)
+        return cur, tuple(new_states) if self._state_is_tuple else array_ops.concat(new_states, 1)
+
+
+class DropoutWrapper(RNNCell):
+    """Dropout on a cell's inputs, outputs and state (the same keep probabilities every step)."""
+
+    def __init__(self, cell, input_keep_prob=1.0, output_keep_prob=1.0, state_keep_prob=1.0,
+                 variational_recurrent=False, input_size=None, dtype=None, seed=None, **kwargs):
+        super().__init__()
+        if variational_recurrent:
+            raise NotImplementedError("DropoutWrapper(variational_recurrent=True) is not supported by metarun yet")
+        self._cell = cell
+        self._input_keep_prob, self._output_keep_prob = input_keep_prob, output_keep_prob
+        self._state_keep_prob = state_keep_prob
+        self._seed = seed
+
+    state_size = property(lambda self: self._cell.state_size)
+    output_size = property(lambda self: self._cell.output_size)
+    trainable_variables = property(lambda self: self._cell.trainable_variables)
+
+    def zero_state(self, batch_size, dtype):
+        return self._cell.zero_state(batch_size, dtype)
+
+    def _dropout(self, x, keep):
+        if isinstance(keep, (int, float)) and keep == 1:
+            return x
+        return nn_ops.dropout(x, keep_prob=keep, seed=self._seed)
+
+    def __call__(self, inputs, state, scope=None):
+        inputs = self._dropout(inputs, self._input_keep_prob)
+        output, new_state = self._cell(inputs, state, scope)
+        if not (isinstance(self._state_keep_prob, (int, float)) and self._state_keep_prob == 1):
+            flat = [self._dropout(s, self._state_keep_prob) for s in _flatten(new_state)]
+            new_state = _pack_as(new_state, flat) if isinstance(new_state, tuple) else flat[0]
+        return self._dropout(output, self._output_keep_prob), new_state
