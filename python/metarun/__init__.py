@@ -56,7 +56,7 @@ from metarun.ops.gradients_impl import (  # noqa: F401
     AggregationMethod, IndexedSlices, NoGradient, NotDifferentiable, RegisterGradient, UnconnectedGradients,
     gradients)
 from metarun import math  # noqa: F401 -- tf.math
-from metarun import nn, layers, losses  # noqa: F401 -- tf.nn, tf.layers, tf.losses
+from metarun import nn, layers, losses, metrics  # noqa: F401 -- tf.nn, tf.layers, tf.losses, tf.metrics
 from metarun.ops.random_ops import (  # noqa: F401
     random_normal, random_shuffle, random_uniform, set_random_seed, truncated_normal)
 from metarun.ops.init_ops import (  # noqa: F401
