@@ -6,6 +6,7 @@ from metarun.framework import dtypes
 from metarun.framework import graph as graph_lib
 from metarun.framework.op_builder import apply_op, constant, convert_to_tensor
 from metarun.ops import array_ops, math_ops, random_ops
+from metarun.ops import shapes_nn  # noqa: F401 -- registers the nn shape functions
 from metarun.ops.scopes import name_scope
 
 
