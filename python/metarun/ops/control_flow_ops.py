@@ -1134,3 +1134,5 @@ def _register_shapes():
 
 
 _register_shapes()
+
+from metarun.ops import control_flow_grad  # noqa: E402,F401 -- registers the cond gradients
