@@ -7,9 +7,12 @@ from metarun.train.checkpoint_management import (
 from metarun.train.checkpoint_utils import NewCheckpointReader, list_variables, load_checkpoint, load_variable
 from metarun.train.meta_graph import export_meta_graph
 from metarun.train.saver import Saver
-from metarun.train.optimizer import (  # noqa: F401
-    AdagradOptimizer, AdamOptimizer, GradientDescentOptimizer, MomentumOptimizer, Optimizer, RMSPropOptimizer,
-    create_global_step, get_global_step, get_or_create_global_step)
+from metarun.train.optimizer import Optimizer
+from metarun.train.optimizers import (
+    AdadeltaOptimizer, AdagradOptimizer, AdamOptimizer, FtrlOptimizer, GradientDescentOptimizer, MomentumOptimizer,
+    ProximalAdagradOptimizer, ProximalGradientDescentOptimizer, RMSPropOptimizer)
+from metarun.train.training_util import (
+    assert_global_step, create_global_step, get_global_step, get_or_create_global_step, global_step)
 
 
 def __getattr__(name):
@@ -21,8 +24,10 @@ def __getattr__(name):
 
 
 __all__ = [
-    "AdagradOptimizer", "AdamOptimizer", "GradientDescentOptimizer", "MomentumOptimizer", "Optimizer",
-    "RMSPropOptimizer", "create_global_step", "get_global_step", "get_or_create_global_step",
+    "AdadeltaOptimizer", "AdagradOptimizer", "AdamOptimizer", "FtrlOptimizer", "GradientDescentOptimizer",
+    "MomentumOptimizer", "Optimizer", "ProximalAdagradOptimizer", "ProximalGradientDescentOptimizer",
+    "RMSPropOptimizer", "assert_global_step", "create_global_step", "get_global_step", "get_or_create_global_step",
+    "global_step",
     "NewCheckpointReader", "Saver", "checkpoint_exists", "export_meta_graph", "get_checkpoint_mtimes",
     "get_checkpoint_state", "import_meta_graph", "latest_checkpoint", "list_variables", "load_checkpoint",
     "load_variable", "remove_checkpoint", "update_checkpoint_state",

@@ -1,29 +1,39 @@
-"""tf.train optimizers, built as TF1 builds them so checkpoints are interchangeable.
+"""tf.train.Optimizer: the base class, built as TF1 builds it so checkpoints and graphs are
+interchangeable with TensorFlow's.
 
-`minimize` = `compute_gradients` (tf.gradients, gated per op) + `apply_gradients`,
-which creates the slot variables (`<var>/<Name>`, `<var>/<Name>_1`) and
-non-slot variables (Adam's `beta1_power`, colocated with the first variable
-by name), then under the optimizer's name scope one `update_<var>` block per
-variable with its Apply* (ref) or ResourceApply* (resource) kernel, and
-finally a group named after the optimizer, or, with a global step, an
-AssignAdd of it named so, run after the `update` group.
+`minimize` = `compute_gradients` (tf.gradients, gated per op) + `apply_gradients`, which
+creates the slot variables (`<var>/<Name>`, `<var>/<Name>_1`, colocated with their variable,
+outside any control block) and the non-slot variables (Adam's `beta1_power`, colocated with the
+first variable by name), then under the optimizer's name scope one `update_<var>` block per
+variable, colocated with it, holding its Apply* (ref) or ResourceApply* (resource) kernel, and
+finally a group named after the optimizer or, with a global step, an AssignAdd of it named so,
+run after the `update` group.
+
+Sparse gradients (IndexedSlices) have their repeated indices summed first (Unique, then an
+UnsortedSegmentSum) unless the optimizer takes them as they are (GradientDescent does).
 """
-
-import numpy as np
 
 from metarun.framework import dtypes
 from metarun.framework import graph as graph_lib
-from metarun.framework.op_builder import apply_op, constant, convert_to_tensor
+from metarun.framework.indexed_slices import IndexedSlices
+from metarun.framework.op_builder import apply_op, convert_to_tensor
+from metarun.framework.tensor_shape import TensorShape
 from metarun.framework.variables import Variable
-from metarun.ops import control_flow_ops
-from metarun.ops.gradients_impl import IndexedSlices, gradients
+from metarun.ops import array_ops, control_flow_ops, math_ops
 from metarun.ops.scopes import name_scope
 
 GATE_NONE, GATE_OP, GATE_GRAPH = 0, 1, 2
 
+_VALID_DTYPES = (dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64, dtypes.complex64,
+                 dtypes.complex128)
+
 
 def _var_key(var):
-    return var.op.name
+    return (var.op.graph, var.op.name)
+
+
+def _is_variable(v):
+    return isinstance(v, Variable)
 
 
 class Optimizer(object):
@@ -35,7 +45,7 @@ class Optimizer(object):
         self._use_locking = use_locking
         self._name = name
         self._slots = {}          # slot name -> {var key: slot Variable}
-        self._non_slot = {}       # (name, graph) -> Variable
+        self._non_slot_dict = {}  # (name, graph) -> Variable
 
     def get_name(self):
         return self._name
@@ -43,28 +53,39 @@ class Optimizer(object):
     # -- gradients ---------------------------------------------------------------------------
     def compute_gradients(self, loss, var_list=None, gate_gradients=GATE_OP, aggregation_method=None,
                           colocate_gradients_with_ops=False, grad_loss=None):
+        """[(gradient, variable)] for every variable of `var_list` (default: the trainable
+        ones), the gradient None where the loss does not depend on the variable."""
         if callable(loss):
-            raise NotImplementedError("a callable loss needs eager execution")
+            raise NotImplementedError("`loss` passed to Optimizer.compute_gradients should be a Tensor; a "
+                                      "callable loss needs eager execution, which metarun does not have.")
         if gate_gradients not in (GATE_NONE, GATE_OP, GATE_GRAPH):
             raise ValueError("gate_gradients must be one of: Optimizer.GATE_NONE, Optimizer.GATE_OP, "
                              "Optimizer.GATE_GRAPH.  Not %s" % gate_gradients)
+        self._assert_valid_dtypes([loss])
+        if grad_loss is not None:
+            self._assert_valid_dtypes([grad_loss])
         if var_list is None:
             g = graph_lib.get_default_graph()
             var_list = g.get_collection(graph_lib.GraphKeys.TRAINABLE_VARIABLES) + \
                 g.get_collection("trainable_resource_variables")
         else:
-            var_list = list(var_list)
-        var_list = [v for v in var_list if v is not None]
+            var_list = _flatten(var_list)
         if not var_list:
             raise ValueError("No variables to optimize.")
-        targets = [v if v._is_resource else v._ref() for v in var_list]
+        for v in var_list:
+            if not _is_variable(v) and not hasattr(v, "op"):
+                raise NotImplementedError("Trying to optimize unsupported type ", v)
+        from metarun.ops.gradients_impl import gradients
+        targets = [(v if v._is_resource else v._ref()) if _is_variable(v) else v for v in var_list]
         grads = gradients(loss, targets, grad_ys=grad_loss, gate_gradients=(gate_gradients == GATE_OP),
                           aggregation_method=aggregation_method,
                           colocate_gradients_with_ops=colocate_gradients_with_ops)
         if gate_gradients == GATE_GRAPH:
-            from metarun.ops.gradients_impl import _tuple
-            grads = _tuple(grads)
-        return list(zip(grads, var_list))
+            grads = control_flow_ops.tuple(grads)
+        grads_and_vars = list(zip(grads, var_list))
+        self._assert_valid_dtypes([v for g, v in grads_and_vars
+                                   if g is not None and v.dtype.base_dtype != dtypes.resource])
+        return grads_and_vars
 
     def minimize(self, loss, global_step=None, var_list=None, gate_gradients=GATE_OP, aggregation_method=None,
                  colocate_gradients_with_ops=False, name=None, grad_loss=None):
@@ -80,340 +101,292 @@ class Optimizer(object):
 
     # -- applying ----------------------------------------------------------------------------
     def apply_gradients(self, grads_and_vars, global_step=None, name=None):
-        grads_and_vars = [(g if g is None or isinstance(g, IndexedSlices) else convert_to_tensor(g), v)
-                          for g, v in grads_and_vars]
+        """One update per (gradient, variable) with a gradient, grouped; with `global_step`,
+        the returned op is its increment, run after the updates."""
+        grads_and_vars = tuple(grads_and_vars)
         if not grads_and_vars:
             raise ValueError("No variables provided.")
-        var_list = [v for g, v in grads_and_vars if g is not None]
+        converted = []
+        for g, v in grads_and_vars:
+            if g is not None:
+                if not isinstance(g, IndexedSlices):
+                    try:
+                        g = convert_to_tensor(g)
+                    except (TypeError, ValueError):
+                        raise TypeError("Gradient must be convertible to a Tensor or IndexedSlices, or None: %s"
+                                        % (g,))
+            if not _is_variable(v):
+                raise NotImplementedError("Trying to update a Tensor ", v)
+            converted.append((g, v))
+        var_list = [v for g, v in converted if g is not None]
         if not var_list:
-            raise ValueError("No gradients provided for any variable: %s." % ([str(v) for _, v in grads_and_vars],))
-        g = graph_lib.get_default_graph()
-        with g.control_dependencies(None):
+            raise ValueError("No gradients provided for any variable: %s." % ([str(v) for _, v in converted],))
+        graph = graph_lib.get_default_graph()
+        with graph.control_dependencies(None):
             self._create_slots(var_list)
         update_ops = []
         with name_scope(name, self._name, []) as scope:
             self._prepare()
-            for grad, var in grads_and_vars:
+            for grad, var in converted:
                 if grad is None:
                     continue
-                with name_scope("update_" + var.op.name), g.colocate_with(var.op):
-                    update_ops.append(self._apply_one(grad, var))
+                with name_scope("update_" + var.op.name), graph.colocate_with(var.op):
+                    update_ops.append(self._update_op(grad, var))
             if global_step is None:
                 apply_updates = self._finish(update_ops, scope)
             else:
-                with g.control_dependencies([self._finish(update_ops, "update")]):
-                    with g.colocate_with(global_step.op):
+                with graph.control_dependencies([self._finish(update_ops, "update")]):
+                    with graph.colocate_with(global_step.op):
                         if global_step._is_resource:
                             one = convert_to_tensor(1, dtype=global_step.dtype)
                             apply_updates = apply_op("AssignAddVariableOp", resource=global_step.handle,
                                                      value=one, name=scope)
                         else:
                             apply_updates = apply_op("AssignAdd", ref=global_step._ref(), value=1,
-                                                     use_locking=False, name=scope).op
-        train_ops = g.get_collection_ref(graph_lib.GraphKeys.TRAIN_OP)
+                                                     use_locking=False, name=scope)
+        if not isinstance(apply_updates, graph_lib.Operation):
+            apply_updates = apply_updates.op
+        train_ops = graph.get_collection_ref(graph_lib.GraphKeys.TRAIN_OP)
         if apply_updates not in train_ops:
             train_ops.append(apply_updates)
         return apply_updates
 
-    def _apply_one(self, grad, var):
+    def _update_op(self, grad, var):
+        """TF's variable processors: dense or sparse, ref or resource, then the constraint."""
         if isinstance(grad, IndexedSlices):
+            if var.constraint is not None:
+                raise RuntimeError("Cannot use a constraint function on a sparse variable.")
             if var._is_resource:
-                return self._resource_apply_sparse(grad, var)
-            return self._apply_sparse(grad, var)
-        if var._is_resource:
-            return self._resource_apply_dense(grad, var)
-        return self._apply_dense(grad, var)
+                return self._resource_apply_sparse_duplicate_indices(grad.values, var, grad.indices)
+            return self._apply_sparse_duplicate_indices(grad, var)
+        update = self._resource_apply_dense(grad, var) if var._is_resource else self._apply_dense(grad, var)
+        if var.constraint is None:
+            return update
+        with graph_lib.get_default_graph().control_dependencies([_op_of(update)]):
+            return var.assign(var.constraint(var))
+
+    def _apply_sparse_duplicate_indices(self, grad, var):
+        values, indices = _deduplicate_indexed_slices(grad.values, grad.indices)
+        return self._apply_sparse(IndexedSlices(values, indices, grad.dense_shape), var)
+
+    def _resource_apply_sparse_duplicate_indices(self, grad, var, indices):
+        values, unique = _deduplicate_indexed_slices(grad, indices)
+        return self._resource_apply_sparse(values, var, unique)
 
     def _finish(self, update_ops, name_scope_):
-        return control_flow_ops.group(*update_ops, name=name_scope_)
+        return control_flow_ops.group(*[_op_of(u) for u in update_ops], name=name_scope_)
+
+    # What subclasses fill in.
+    def _create_slots(self, var_list):
+        pass
 
     def _prepare(self):
         pass
 
-    def _create_slots(self, var_list):
-        pass
+    def _apply_dense(self, grad, var):
+        raise NotImplementedError()
 
-    def _hyper(self, value, name):
+    def _resource_apply_dense(self, grad, var):
+        raise NotImplementedError()
+
+    def _apply_sparse(self, grad, var):
+        raise NotImplementedError()
+
+    def _resource_apply_sparse(self, grad, var, indices):
+        raise NotImplementedError()
+
+    # -- helpers for subclasses --------------------------------------------------------------
+    @staticmethod
+    def _hyper(value, name):
+        """A hyperparameter as a tensor named in the optimizer's scope (callables are called)."""
         value = value() if callable(value) else value
         return convert_to_tensor(value, name=name)
 
-    def _cast(self, t, var):
-        if t.dtype.base_dtype == var.dtype.base_dtype:
-            return t
-        return apply_op("Cast", x=t, DstT=var.dtype.base_dtype)
+    @staticmethod
+    def _cast(t, var):
+        return math_ops.cast(t, var.dtype.base_dtype)
 
-    def _apply_sparse(self, grad, var):
-        raise NotImplementedError("sparse updates are not supported by %s in metarun" % self._name)
-
-    def _resource_apply_sparse(self, grad, var):
-        raise NotImplementedError("sparse updates are not supported by %s in metarun" % self._name)
+    def _assert_valid_dtypes(self, tensors):
+        for t in tensors:
+            dtype = t.dtype.base_dtype
+            if dtype not in _VALID_DTYPES:
+                raise ValueError("Invalid type %r for %s, expected: %s." % (dtype, t.name, [v for v in _VALID_DTYPES]))
 
     # -- slots -------------------------------------------------------------------------------
-    def _zeros_slot(self, var, slot_name, op_name):
-        slots = self._slots.setdefault(slot_name, {})
-        if _var_key(var) not in slots:
-            slots[_var_key(var)] = _create_slot(var, lambda: _zeros(var), op_name)
-        return slots[_var_key(var)]
-
     def get_slot(self, var, name):
-        return self._slots.get(name, {}).get(_var_key(var))
+        named_slots = self._slots.get(name)
+        if not named_slots:
+            return None
+        return named_slots.get(_var_key(var))
 
     def get_slot_names(self):
         return sorted(self._slots)
 
+    def _slot_dict(self, slot_name):
+        return self._slots.setdefault(slot_name, {})
+
+    def _get_or_make_slot(self, var, val, slot_name, op_name):
+        """A slot initialized from the tensor `val`, made before it is asked for."""
+        named_slots = self._slot_dict(slot_name)
+        if _var_key(var) not in named_slots:
+            named_slots[_var_key(var)] = create_slot(var, val, op_name)
+        return named_slots[_var_key(var)]
+
+    def _get_or_make_slot_with_initializer(self, var, initializer, shape, dtype, slot_name, op_name):
+        named_slots = self._slot_dict(slot_name)
+        if _var_key(var) not in named_slots:
+            named_slots[_var_key(var)] = create_slot_with_initializer(var, initializer, shape, dtype, op_name)
+        return named_slots[_var_key(var)]
+
+    def _zeros_slot(self, var, slot_name, op_name):
+        named_slots = self._slot_dict(slot_name)
+        if _var_key(var) not in named_slots:
+            named_slots[_var_key(var)] = create_zeros_slot(var, op_name)
+        return named_slots[_var_key(var)]
+
     def _create_non_slot_variable(self, initial_value, name, colocate_with):
         g = colocate_with.graph
         key = (name, g)
-        if key not in self._non_slot:
+        if key not in self._non_slot_dict:
             with g.as_default(), g.colocate_with(colocate_with.op):
-                self._non_slot[key] = Variable(initial_value, name=name, trainable=False,
-                                               use_resource=colocate_with._is_resource)
-        return self._non_slot[key]
+                self._non_slot_dict[key] = Variable(initial_value, name=name, trainable=False,
+                                                    use_resource=colocate_with._is_resource)
+        return self._non_slot_dict[key]
 
     def _get_non_slot_variable(self, name, graph=None):
-        return self._non_slot.get((name, graph or graph_lib.get_default_graph()))
+        return self._non_slot_dict.get((name, graph or graph_lib.get_default_graph()))
+
+    def _non_slot_variables(self):
+        return list(self._non_slot_dict.values())
 
     def variables(self):
-        out = [v for (_, g), v in self._non_slot.items() if g is graph_lib.get_default_graph()]
+        """The optimizer's slot and non-slot variables of the default graph, sorted by name."""
+        current = graph_lib.get_default_graph()
+        out = [v for v in self._non_slot_variables() if v.graph is current]
         for slots in self._slots.values():
-            out.extend(slots.values())
+            out.extend(v for v in slots.values() if v.graph is current)
         return sorted(out, key=lambda v: v.name)
 
 
-def _zeros(var):
-    shape = var.shape.as_list()
-    dt = var.dtype.base_dtype
-    return constant(np.zeros(shape, dt.as_numpy_dtype), dtype=dt, name="zeros")
+# -- slot variables (TF's slot_creator) ----------------------------------------------------------
+
+def _slot_name(primary, name):
+    """`<primary op name>/<name>`, under the current variable scope as TF puts it."""
+    from metarun.ops import variable_scope as vs
+    scope = vs.get_variable_scope().name
+    base = primary.op.name + "/" + name
+    return scope + "/" + base if scope else base
 
 
-def _create_slot(primary, init_fn, op_name):
-    """A slot variable `<primary>/<op_name>`, colocated with its primary, of its kind."""
+def _create_slot_var(primary, initial_value, name, validate_shape=True):
     g = primary.graph
     with g.as_default(), g.control_dependencies(None), g.colocate_with(primary.op):
-        return Variable(init_fn, name=primary.op.name + "/" + op_name, trainable=False,
-                        use_resource=primary._is_resource)
+        return Variable(initial_value, name=_slot_name(primary, name), trainable=False,
+                        validate_shape=validate_shape, use_resource=primary._is_resource)
 
 
-# -- the optimizers ------------------------------------------------------------------------------
-
-class GradientDescentOptimizer(Optimizer):
-    def __init__(self, learning_rate, use_locking=False, name="GradientDescent"):
-        super().__init__(use_locking, name)
-        self._learning_rate = learning_rate
-
-    def _prepare(self):
-        self._lr_t = self._hyper(self._learning_rate, "learning_rate")
-
-    def _apply_dense(self, grad, var):
-        return apply_op("ApplyGradientDescent", var=var._ref(), alpha=self._cast(self._lr_t, var), delta=grad,
-                        use_locking=self._use_locking).op
-
-    def _resource_apply_dense(self, grad, var):
-        return apply_op("ResourceApplyGradientDescent", var=var.handle, alpha=self._cast(self._lr_t, var),
-                        delta=grad, use_locking=self._use_locking)
-
-    def _apply_sparse(self, grad, var):
-        delta = apply_op("Mul", x=grad.values, y=self._cast(self._lr_t, var))
-        return apply_op("ScatterSub", ref=var._ref(), indices=grad.indices, updates=delta,
-                        use_locking=self._use_locking).op
-
-    def _resource_apply_sparse(self, grad, var):
-        delta = apply_op("Neg", x=apply_op("Mul", x=grad.values, y=self._cast(self._lr_t, var)))
-        return apply_op("ResourceScatterAdd", resource=var.handle, indices=grad.indices, updates=delta)
+def create_slot(primary, val, name):
+    """A slot of `primary` whose initial value is the tensor `val`."""
+    return _create_slot_var(primary, val, name, validate_shape=val.shape.is_fully_defined())
 
 
-class MomentumOptimizer(Optimizer):
-    def __init__(self, learning_rate, momentum, use_locking=False, name="Momentum", use_nesterov=False):
-        super().__init__(use_locking, name)
-        self._learning_rate = learning_rate
-        self._momentum = momentum
-        self._use_nesterov = use_nesterov
-
-    def _create_slots(self, var_list):
-        for v in var_list:
-            self._zeros_slot(v, "momentum", self._name)
-
-    def _prepare(self):
-        self._lr_t = self._hyper(self._learning_rate, "learning_rate")
-        self._momentum_t = self._hyper(self._momentum, "momentum")
-
-    def _apply_dense(self, grad, var):
-        mom = self.get_slot(var, "momentum")
-        return apply_op("ApplyMomentum", var=var._ref(), accum=mom._ref(), lr=self._cast(self._lr_t, var),
-                        grad=grad, momentum=self._cast(self._momentum_t, var), use_locking=self._use_locking,
-                        use_nesterov=self._use_nesterov).op
-
-    def _resource_apply_dense(self, grad, var):
-        mom = self.get_slot(var, "momentum")
-        return apply_op("ResourceApplyMomentum", var=var.handle, accum=mom.handle, lr=self._cast(self._lr_t, var),
-                        grad=grad, momentum=self._cast(self._momentum_t, var), use_locking=self._use_locking,
-                        use_nesterov=self._use_nesterov)
+def create_slot_with_initializer(primary, initializer, shape, dtype, name):
+    """A slot of `primary` initialized by `initializer(shape, dtype)` (built in its
+    `Initializer` scope)."""
+    shape = TensorShape(shape)
+    dtype = dtypes.as_dtype(dtype)
+    return _create_slot_var(primary, lambda: initializer(shape.as_list(), dtype), name,
+                            validate_shape=shape.is_fully_defined())
 
 
-class AdamOptimizer(Optimizer):
-    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, use_locking=False,
-                 name="Adam"):
-        super().__init__(use_locking, name)
-        self._lr, self._beta1, self._beta2, self._epsilon = learning_rate, beta1, beta2, epsilon
+def create_zeros_slot(primary, name, dtype=None):
+    dtype = dtype or primary.dtype.base_dtype
+    shape = primary.shape
+    if shape.is_fully_defined():
+        return create_slot_with_initializer(primary, lambda s, dt: array_ops.zeros(s, dt), shape, dtype, name)
+    with graph_lib.get_default_graph().control_dependencies(None):
+        val = array_ops.zeros(array_ops.shape(primary.value()), dtype=dtype)
+    return create_slot(primary, val, name)
 
-    def _create_slots(self, var_list):
-        first = min(var_list, key=lambda v: v.name)
-        self._create_non_slot_variable(self._beta1, "beta1_power", first)
-        self._create_non_slot_variable(self._beta2, "beta2_power", first)
-        for v in var_list:
-            self._zeros_slot(v, "m", self._name)
-            self._zeros_slot(v, "v", self._name + "_1")
 
-    def _get_beta_accumulators(self):
+# -- resource updates as TF returns them ---------------------------------------------------------
+
+class _Unread(object):
+    """What a resource assign or scatter returns in TF: its op is the update; it has read the
+    variable once after it (colocated as the update), and each use as a tensor reads again."""
+
+    def __init__(self, var, op):
+        self._var, self._op = var, op
         g = graph_lib.get_default_graph()
-        return self._get_non_slot_variable("beta1_power", g), self._get_non_slot_variable("beta2_power", g)
+        with g.control_dependencies([op]):
+            self._graph_element = apply_op("ReadVariableOp", resource=var.handle, dtype=var.dtype)
 
-    def _prepare(self):
-        self._lr_t = self._hyper(self._lr, "learning_rate")
-        self._beta1_t = self._hyper(self._beta1, "beta1")
-        self._beta2_t = self._hyper(self._beta2, "beta2")
-        self._epsilon_t = self._hyper(self._epsilon, "epsilon")
+    op = property(lambda self: self._op)
+    dtype = property(lambda self: self._var.dtype)
 
-    def _power_values(self, var):
-        b1, b2 = self._get_beta_accumulators()
-        if b1._is_resource:
-            return (self._cast(apply_op("ReadVariableOp", resource=b1.handle, dtype=b1.dtype), var),
-                    self._cast(apply_op("ReadVariableOp", resource=b2.handle, dtype=b2.dtype), var))
-        return self._cast(b1._ref(), var), self._cast(b2._ref(), var)
+    def _as_graph_element(self):
+        return self._graph_element
 
-    def _apply_dense(self, grad, var):
-        m, v = self.get_slot(var, "m"), self.get_slot(var, "v")
-        with name_scope("ApplyAdam") as scope:
-            p1, p2 = self._power_values(var)
-            return apply_op("ApplyAdam", var=var._ref(), m=m._ref(), v=v._ref(), beta1_power=p1, beta2_power=p2,
-                            lr=self._cast(self._lr_t, var), beta1=self._cast(self._beta1_t, var),
-                            beta2=self._cast(self._beta2_t, var), epsilon=self._cast(self._epsilon_t, var),
-                            grad=grad, use_locking=self._use_locking, use_nesterov=False, name=scope).op
-
-    def _resource_apply_dense(self, grad, var):
-        m, v = self.get_slot(var, "m"), self.get_slot(var, "v")
-        with name_scope("ResourceApplyAdam") as scope:
-            p1, p2 = self._power_values(var)
-            return apply_op("ResourceApplyAdam", var=var.handle, m=m.handle, v=v.handle, beta1_power=p1,
-                            beta2_power=p2, lr=self._cast(self._lr_t, var), beta1=self._cast(self._beta1_t, var),
-                            beta2=self._cast(self._beta2_t, var), epsilon=self._cast(self._epsilon_t, var),
-                            grad=grad, use_locking=self._use_locking, use_nesterov=False, name=scope)
-
-    def _finish(self, update_ops, name_scope_):
+    def _to_tensor(self, as_ref=False):
         g = graph_lib.get_default_graph()
-        b1, b2 = self._get_beta_accumulators()
-        with g.control_dependencies(update_ops):
-            with g.colocate_with(b1.op):
-                upd1 = b1.assign(apply_op("Mul", x=b1.value() if b1._is_resource else b1._snapshot,
-                                          y=self._beta1_t), use_locking=self._use_locking)
-                upd2 = b2.assign(apply_op("Mul", x=b2.value() if b2._is_resource else b2._snapshot,
-                                          y=self._beta2_t), use_locking=self._use_locking)
-        return control_flow_ops.group(*(list(update_ops) + [upd1, upd2]), name=name_scope_)
+        with g.control_dependencies([self._op]):
+            return read_value(self._var)
 
 
-class RMSPropOptimizer(Optimizer):
-    def __init__(self, learning_rate, decay=0.9, momentum=0.0, epsilon=1e-10, use_locking=False, centered=False,
-                 name="RMSProp"):
-        super().__init__(use_locking, name)
-        self._lr, self._decay, self._momentum, self._epsilon, self._centered = \
-            learning_rate, decay, momentum, epsilon, centered
-
-    def _create_slots(self, var_list):
-        for v in var_list:
-            self._slots.setdefault("rms", {})
-            if _var_key(v) not in self._slots["rms"]:
-                dt = v.dtype.base_dtype
-                self._slots["rms"][_var_key(v)] = _create_slot(
-                    v, lambda v=v, dt=dt: constant(np.ones(v.shape.as_list(), dt.as_numpy_dtype), dtype=dt,
-                                                   name="ones"), self._name)
-            # Every slot asks for <var>/RMSProp; unique naming gives _1, _2 in creation order.
-            if self._centered:
-                self._zeros_slot(v, "mg", self._name)
-            self._zeros_slot(v, "momentum", self._name)
-
-    def _prepare(self):
-        self._lr_t = self._hyper(self._lr, "learning_rate")
-        self._decay_t = self._hyper(self._decay, "decay")
-        self._momentum_t = self._hyper(self._momentum, "momentum")
-        self._epsilon_t = self._hyper(self._epsilon, "epsilon")
-
-    def _args(self, var):
-        return dict(lr=self._cast(self._lr_t, var), rho=self._cast(self._decay_t, var),
-                    momentum=self._cast(self._momentum_t, var), epsilon=self._cast(self._epsilon_t, var),
-                    use_locking=self._use_locking)
-
-    def _apply_dense(self, grad, var):
-        rms, mom = self.get_slot(var, "rms"), self.get_slot(var, "momentum")
-        if self._centered:
-            return apply_op("ApplyCenteredRMSProp", var=var._ref(), mg=self.get_slot(var, "mg")._ref(),
-                            ms=rms._ref(), mom=mom._ref(), grad=grad, **self._args(var)).op
-        return apply_op("ApplyRMSProp", var=var._ref(), ms=rms._ref(), mom=mom._ref(), grad=grad,
-                        **self._args(var)).op
-
-    def _resource_apply_dense(self, grad, var):
-        rms, mom = self.get_slot(var, "rms"), self.get_slot(var, "momentum")
-        if self._centered:
-            return apply_op("ResourceApplyCenteredRMSProp", var=var.handle, mg=self.get_slot(var, "mg").handle,
-                            ms=rms.handle, mom=mom.handle, grad=grad, **self._args(var))
-        return apply_op("ResourceApplyRMSProp", var=var.handle, ms=rms.handle, mom=mom.handle, grad=grad,
-                        **self._args(var))
+def _op_of(x):
+    return x if isinstance(x, graph_lib.Operation) else x.op
 
 
-class AdagradOptimizer(Optimizer):
-    def __init__(self, learning_rate, initial_accumulator_value=0.1, use_locking=False, name="Adagrad"):
-        super().__init__(use_locking, name)
-        self._lr, self._initial = learning_rate, initial_accumulator_value
-
-    def _create_slots(self, var_list):
-        slots = self._slots.setdefault("accumulator", {})
-        for v in var_list:
-            if _var_key(v) not in slots:
-                dt = v.dtype.base_dtype
-                slots[_var_key(v)] = _create_slot(
-                    v, lambda v=v, dt=dt: constant(np.full(v.shape.as_list(), self._initial, dt.as_numpy_dtype),
-                                                   dtype=dt, name="Const"), self._name)
-
-    def _prepare(self):
-        self._lr_t = self._hyper(self._lr, "learning_rate")
-
-    def _apply_dense(self, grad, var):
-        acc = self.get_slot(var, "accumulator")
-        return apply_op("ApplyAdagrad", var=var._ref(), accum=acc._ref(), lr=self._cast(self._lr_t, var), grad=grad,
-                        use_locking=self._use_locking).op
-
-    def _resource_apply_dense(self, grad, var):
-        acc = self.get_slot(var, "accumulator")
-        return apply_op("ResourceApplyAdagrad", var=var.handle, accum=acc.handle, lr=self._cast(self._lr_t, var),
-                        grad=grad, use_locking=self._use_locking)
+def read_value(var):
+    """The variable as a tensor, as TF's conversion gives it: the `read` snapshot of a ref
+    variable; a ReadVariableOp of a resource one, placed by its handle, not by the enclosing
+    colocation."""
+    if not var._is_resource:
+        return var._snapshot
+    g = graph_lib.get_default_graph()
+    with g.colocate_with(None), g.device(var.handle.device):
+        return apply_op("ReadVariableOp", resource=var.handle, dtype=var.dtype)
 
 
-# -- global step ---------------------------------------------------------------------------------
-
-def get_global_step(graph=None):
-    g = graph or graph_lib.get_default_graph()
-    steps = g.get_collection(graph_lib.GraphKeys.GLOBAL_STEP)
-    if len(steps) == 1:
-        return steps[0]
-    if len(steps) > 1:
-        raise TypeError("Multiple tensors in global_step collection.")
-    try:
-        t = g.get_tensor_by_name("global_step:0")
-    except (KeyError, ValueError):
-        return None
-    return t
+def assign(var, value, use_locking=None):
+    """state_ops.assign: an Assign's ref output, or for a resource variable an _Unread."""
+    if var._is_resource:
+        value = convert_to_tensor(value, dtype=var.dtype)
+        return _Unread(var, apply_op("AssignVariableOp", resource=var.handle, value=value, validate_shape=True))
+    return apply_op("Assign", ref=var._ref(), value=value,
+                    use_locking=bool(use_locking) if use_locking is not None else False)
 
 
-def create_global_step(graph=None):
-    g = graph or graph_lib.get_default_graph()
-    if get_global_step(g) is not None:
-        raise ValueError("\"global_step\" already exists.")
-    with g.as_default(), g.name_scope(None), g.colocate_with_groups([b"loc:@global_step"]):
-        return Variable(lambda: constant(np.array(0, np.int64), dtype=dtypes.int64, name="zeros"),
-                        name="global_step", trainable=False, dtype=dtypes.int64,
-                        collections=[graph_lib.GraphKeys.GLOBAL_VARIABLES, graph_lib.GraphKeys.GLOBAL_STEP])
+def assign_sub(var, value, use_locking=None):
+    if var._is_resource:
+        value = convert_to_tensor(value, dtype=var.dtype)
+        return _Unread(var, apply_op("AssignSubVariableOp", resource=var.handle, value=value))
+    return apply_op("AssignSub", ref=var._ref(), value=value, use_locking=bool(use_locking))
 
 
-def get_or_create_global_step(graph=None):
-    g = graph or graph_lib.get_default_graph()
-    step = get_global_step(g)
-    return step if step is not None else create_global_step(g)
+def scatter_add(var, indices, updates, use_locking=False):
+    if var._is_resource:
+        return _Unread(var, apply_op("ResourceScatterAdd", resource=var.handle, indices=indices,
+                                     updates=updates))
+    return apply_op("ScatterAdd", ref=var._ref(), indices=indices, updates=updates, use_locking=use_locking)
+
+
+def _deduplicate_indexed_slices(values, indices):
+    """(summed values, unique indices): rows of repeated indices added up."""
+    unique_indices, positions = array_ops.unique(indices)
+    summed = math_ops.unsorted_segment_sum(values, positions, array_ops.shape(unique_indices)[0])
+    return summed, unique_indices
+
+
+def _flatten(struct):
+    if isinstance(struct, (list, tuple)):
+        out = []
+        for s in struct:
+            out.extend(_flatten(s))
+        return out
+    if isinstance(struct, dict):
+        out = []
+        for k in sorted(struct):
+            out.extend(_flatten(struct[k]))
+        return out
+    return [struct]

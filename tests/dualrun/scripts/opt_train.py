@@ -10,6 +10,14 @@ OPTIMIZERS = {
     "rmsprop": lambda tf: tf.train.RMSPropOptimizer(0.01),
     "rmsprop_centered": lambda tf: tf.train.RMSPropOptimizer(0.01, momentum=0.5, centered=True),
     "adagrad": lambda tf: tf.train.AdagradOptimizer(0.1),
+    "adadelta": lambda tf: tf.train.AdadeltaOptimizer(1.0, rho=0.9),
+    "ftrl": lambda tf: tf.train.FtrlOptimizer(0.1, l1_regularization_strength=0.001, l2_regularization_strength=0.01),
+    "ftrl_shrinkage": lambda tf: tf.train.FtrlOptimizer(0.1, learning_rate_power=-0.6, beta=0.2,
+                                                        l2_shrinkage_regularization_strength=0.05),
+    "proximal_adagrad": lambda tf: tf.train.ProximalAdagradOptimizer(0.1, l1_regularization_strength=0.001,
+                                                                     l2_regularization_strength=0.01),
+    "proximal_gd": lambda tf: tf.train.ProximalGradientDescentOptimizer(0.1, l1_regularization_strength=0.001,
+                                                                        l2_regularization_strength=0.01),
 }
 
 
