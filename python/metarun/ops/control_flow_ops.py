@@ -16,8 +16,6 @@ gradient code asks which context an op was built in (`op._cf_context`).
 
 import builtins
 
-import numpy as np
-
 from metarun.framework import dtypes, protos
 from metarun.framework import graph as graph_lib
 from metarun.framework.op_builder import apply_op
@@ -422,12 +420,6 @@ class WhileContext(ControlFlowContext):
         self._external_values[val.name] = enter
         return enter
 
-    def add_op(self, op):
-        # A Const made only for its shape in the body is taken out of the loop, as TF does, when
-        # its value is loop invariant: TF keeps Shape/Size/Rank-derived constants outside.
-        op._cf_context = self
-        self._add_op_internal(op)
-
     def _add_op_internal(self, op):
         external = []
         if not op._inputs:
@@ -558,113 +550,6 @@ class WhileContext(ControlFlowContext):
         self._loop_exits = exits
         self.exit_result(exits)
         return original_body_result, exits
-
-    # -- gradient loops (see control_flow_grad) --
-    def add_forward_loop_counter(self, outer_grad_state):
-        """A counter of this loop's iterations, run in the forward loop: (count Enter, count)."""
-        from metarun.ops import math_ops
-        n = apply_op("Const", value=(np.array(0, np.int32), dtypes.int32), dtype=dtypes.int32, name="f_count")
-        if outer_grad_state is not None:
-            # Its Enter needs the outer loop's pivot: the counter restarts each outer iteration.
-            outer_add_op = outer_grad_state.forward_index.op._inputs[0].op
-            n.op._control_inputs.append(outer_add_op)
-        self.enter()
-        try:
-            self.add_name(n.name)
-            enter_n = _enter(n, self._name, is_constant=False, parallel_iterations=self._parallel_iterations,
-                             name="f_count")
-            self._loop_enters.append(enter_n)
-            merge_n = merge([enter_n, enter_n])[0]
-            switch_n = switch(merge_n, self._pivot)
-            index = math_ops.add(switch_n[1], 1)
-            next_n = apply_op("NextIteration", data=index)
-            merge_n.op._inputs[1] = next_n
-            total = exit(switch_n[0], name="f_count")
-            self._loop_exits.append(total)
-            self.exit_result([total])
-        finally:
-            self.exit()
-        return total, next_n
-
-    def add_backprop_loop_counter(self, count, outer_grad_state):
-        """The gradient loop's counter, counting down from the forward count: its pivot."""
-        from metarun.ops import math_ops
-        one = apply_op("Const", value=(np.array(1, np.int32), dtypes.int32), dtype=dtypes.int32, name="b_count")
-        self.enter()
-        try:
-            self.add_name(count.name)
-            enter_count = _enter(count, self._name, is_constant=False,
-                                 parallel_iterations=self._parallel_iterations, name="b_count")
-            self._loop_enters.append(enter_count)
-            merge_count = merge([enter_count, enter_count])[0]
-            self._pivot_for_pred = merge_count
-            pred = math_ops.greater_equal(merge_count, one)
-            self._pivot = loop_cond(pred, name="b_count")
-            switch_count = switch(merge_count, self._pivot)
-            index = math_ops.subtract(switch_count[1], one)
-            self._pivot_for_body = index
-            next_count = apply_op("NextIteration", data=index)
-            merge_count.op._inputs[1] = next_count
-            final_zero = exit(switch_count[0], name="b_count")
-            self._loop_exits.append(final_zero)
-            if outer_grad_state is not None:
-                # Force the stack pops of the outer loop to run after this loop is done.
-                outer_grad_state.grad_sync._control_inputs.append(final_zero.op)
-            self.exit_result([final_zero])
-        finally:
-            self.exit()
-        return next_count
-
-    def add_backprop_accumulator(self, op, grad):
-        """Sums the gradient of a loop invariant over the iterations (a gradient-loop variable)."""
-        from metarun.ops import array_ops, math_ops
-        self.exit()
-        shape = grad.shape
-        try:
-            if shape.is_fully_defined():
-                if self._outer_context is not None:
-                    self._outer_context.enter()
-                acc = apply_op("Const", value=(np.zeros(shape.as_list(), grad.dtype.base_dtype.as_numpy_dtype),
-                                                grad.dtype.base_dtype), dtype=grad.dtype.base_dtype, name="b_acc")
-                if self._outer_context is not None:
-                    self._outer_context.exit()
-            else:
-                value = op._inputs[0]
-                if (self._outer_context is not None and self._outer_context.is_while_context()
-                        and self._outer_context.grad_state is not None):
-                    forward_ctxt = self.grad_state.forward_context
-                    forward_ctxt.outer_context.enter()
-                    zeros_shape = array_ops.shape(value)
-                    forward_ctxt.outer_context.exit()
-                    outer_grad_state = self.grad_state.outer_grad_state
-                    history_zeros_shape = outer_grad_state.add_forward_accumulator(zeros_shape)
-                    self._outer_context.enter()
-                    real_shape = outer_grad_state.add_backprop_accumulated_value(history_zeros_shape,
-                                                                                 zeros_shape)
-                    acc = array_ops.zeros(real_shape, grad.dtype)
-                    self._outer_context.exit()
-                else:
-                    if self._outer_context is not None:
-                        self._outer_context.enter()
-                    zeros_shape = array_ops.shape(value)
-                    acc = array_ops.zeros(zeros_shape, grad.dtype)
-                    if self._outer_context is not None:
-                        self._outer_context.exit()
-        finally:
-            self.enter()
-        self.add_name(acc.name)
-        enter_acc = _enter(acc, self._name, is_constant=False, parallel_iterations=self._parallel_iterations,
-                           name="b_acc")
-        self._loop_enters.append(enter_acc)
-        merge_acc = merge([enter_acc, enter_acc], name="b_acc")[0]
-        switch_acc_false, switch_acc_true = switch(merge_acc, self._pivot)
-        add_acc = math_ops.add(switch_acc_true, grad)
-        next_acc = apply_op("NextIteration", data=add_acc)
-        merge_acc.op._inputs[1] = next_acc
-        result_acc = exit(switch_acc_false, name="b_acc")
-        self._loop_exits.append(result_acc)
-        self.exit_result([result_acc])
-        return result_acc
 
     def to_proto(self, export_scope=None):
         if export_scope and not self._name.startswith(export_scope):

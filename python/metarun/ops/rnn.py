@@ -82,7 +82,7 @@ def _dynamic_rnn_loop(cell, inputs, initial_state, parallel_iterations, swap_mem
         return _zeros_for(size, batch_size, out_dtype)
     flat_zero_output = [zeros_of(s) for s in flat_output_size]
     if sequence_length is not None:
-        min_len = math_ops.reduce_min(sequence_length)
+        math_ops.reduce_min(sequence_length)  # TF makes it too; the skip_conditionals path leaves it unused
         max_len = math_ops.reduce_max(sequence_length)
     else:
         max_len = time_steps
@@ -97,7 +97,6 @@ def _dynamic_rnn_loop(cell, inputs, initial_state, parallel_iterations, swap_mem
                             if x.shape.ndims else None, tensor_array_name=base_name + "input_%d" % i)
                 for i, x in enumerate(flat_input)]
     input_ta = [ta.unstack(x) for ta, x in zip(input_ta, flat_input)]
-    _ = min_len if sequence_length is not None else None
 
     def time_step(time, output_ta_t, state):
         input_t = [ta.read(time) for ta in input_ta]
@@ -174,16 +173,16 @@ def static_rnn(cell, inputs, initial_state=None, dtype=None, sequence_length=Non
             if not dtype:
                 raise ValueError("If no initial_state is provided, dtype must be specified")
             state = cell.zero_state(batch, dtype)
+        zero_output = None
         if sequence_length is not None:
             sequence_length = math_ops.cast(sequence_length, dtypes.int32)
-            zero_output = [array_ops.zeros_like(o) for o in []]
         for t, x in enumerate(inputs):
             if t > 0:
                 varscope.reuse_variables()
             output, new_state = cell(x, state)
             if sequence_length is not None:
                 cond = constant(t) >= sequence_length
-                if not zero_output:
+                if zero_output is None:
                     zero_output = [array_ops.zeros_like(o) for o in _flatten(output)]
                 output = _structured(output, [_copy_through(cond, z, o) for z, o in zip(zero_output, _flatten(output))])
                 new_state = _structured(state, [_copy_through(cond, s, n)
