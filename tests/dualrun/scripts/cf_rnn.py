@@ -33,6 +33,9 @@ def main(tf, workdir):
         results += [tm, tm_state]
         souts, sstate = tf.nn.static_rnn(rc.BasicRNNCell(3), tf.unstack(x, axis=1), dtype=tf.float32)
         results += souts + [sstate]
+        souts2, sstate2 = tf.nn.static_rnn(rc.BasicLSTMCell(2), tf.unstack(x, axis=1), dtype=tf.float32,
+                                           sequence_length=lengths, scope="static_len")
+        results += souts2 + list(sstate2)
         (fw, bw), (sfw, sbw) = tf.nn.bidirectional_dynamic_rnn(rc.GRUCell(2), rc.GRUCell(2), x,
                                                                sequence_length=lengths, dtype=tf.float32)
         results += [fw, bw, sfw, sbw]
