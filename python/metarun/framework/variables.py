@@ -282,8 +282,9 @@ def is_variable_initialized(variable):
     g = variable.graph
     if variable._is_resource:
         return g._create_op("VarIsInitializedOp", [variable.handle], name="VarIsInitializedOp").outputs[0]
-    return g._create_op("IsVariableInitialized", [variable._variable], {"dtype": variable.dtype},
-                        name="IsVariableInitialized").outputs[0]
+    from metarun.framework.op_builder import apply_op
+    with g.as_default():  # colocated with the variable, as every op taking a ref input is
+        return apply_op("IsVariableInitialized", ref=variable._variable, dtype=variable.dtype.base_dtype)
 
 
 def report_uninitialized_variables(var_list=None, name="report_uninitialized_variables"):

@@ -10,6 +10,7 @@ from metarun.train.saver import Saver
 from metarun.train.learning_rate_decay import (
     cosine_decay, cosine_decay_restarts, exponential_decay, inverse_time_decay, linear_cosine_decay,
     natural_exp_decay, noisy_linear_cosine_decay, piecewise_constant, polynomial_decay)
+from metarun.train.moving_averages import ExponentialMovingAverage
 from metarun.train.optimizer import Optimizer
 from metarun.train.optimizers import (
     AdadeltaOptimizer, AdagradOptimizer, AdamOptimizer, FtrlOptimizer, GradientDescentOptimizer, MomentumOptimizer,
@@ -32,7 +33,7 @@ __all__ = [
     "RMSPropOptimizer", "assert_global_step", "create_global_step", "get_global_step", "get_or_create_global_step",
     "global_step", "cosine_decay", "cosine_decay_restarts", "exponential_decay", "inverse_time_decay",
     "linear_cosine_decay", "natural_exp_decay", "noisy_linear_cosine_decay", "piecewise_constant",
-    "polynomial_decay",
+    "polynomial_decay", "ExponentialMovingAverage",
     "NewCheckpointReader", "Saver", "checkpoint_exists", "export_meta_graph", "get_checkpoint_mtimes",
     "get_checkpoint_state", "import_meta_graph", "latest_checkpoint", "list_variables", "load_checkpoint",
     "load_variable", "remove_checkpoint", "update_checkpoint_state",

@@ -278,35 +278,53 @@ def _slot_name(primary, name):
     return scope + "/" + base if scope else base
 
 
-def _create_slot_var(primary, initial_value, name, validate_shape=True):
+def _create_slot_var(primary, initial_value, name, validate_shape=True, colocate_with_primary=True):
     g = primary.graph
-    with g.as_default(), g.control_dependencies(None), g.colocate_with(primary.op):
-        return Variable(initial_value, name=_slot_name(primary, name), trainable=False,
-                        validate_shape=validate_shape, use_resource=primary._is_resource)
+    with g.as_default(), g.control_dependencies(None):
+        if colocate_with_primary:
+            with g.colocate_with(primary.op):
+                return Variable(initial_value, name=_slot_name(primary, name), trainable=False,
+                                validate_shape=validate_shape, use_resource=_is_resource(primary))
+        full_name = _slot_name(primary, name)
+        if callable(initial_value) and not _is_resource(primary):
+            # TF colocates a ref variable built from a function with itself, by name, before it exists.
+            group = ("loc:@" + g.unique_name(full_name, mark_as_used=False)).encode()
+            with g.colocate_with_groups([group]):
+                return Variable(initial_value, name=full_name, trainable=False, validate_shape=validate_shape,
+                                use_resource=False)
+        return Variable(initial_value, name=full_name, trainable=False, validate_shape=validate_shape,
+                        use_resource=_is_resource(primary))
 
 
-def create_slot(primary, val, name):
-    """A slot of `primary` whose initial value is the tensor `val`."""
-    return _create_slot_var(primary, val, name, validate_shape=val.shape.is_fully_defined())
+def _is_resource(primary):
+    return bool(getattr(primary, "_is_resource", False))
 
 
-def create_slot_with_initializer(primary, initializer, shape, dtype, name):
+def create_slot(primary, val, name, colocate_with_primary=True):
+    """A slot of `primary` (a variable or a tensor) whose initial value is the tensor `val`."""
+    return _create_slot_var(primary, val, name, validate_shape=val.shape.is_fully_defined(),
+                            colocate_with_primary=colocate_with_primary)
+
+
+def create_slot_with_initializer(primary, initializer, shape, dtype, name, colocate_with_primary=True):
     """A slot of `primary` initialized by `initializer(shape, dtype)` (built in its
     `Initializer` scope)."""
     shape = TensorShape(shape)
     dtype = dtypes.as_dtype(dtype)
     return _create_slot_var(primary, lambda: initializer(shape.as_list(), dtype), name,
-                            validate_shape=shape.is_fully_defined())
+                            validate_shape=shape.is_fully_defined(), colocate_with_primary=colocate_with_primary)
 
 
-def create_zeros_slot(primary, name, dtype=None):
+def create_zeros_slot(primary, name, dtype=None, colocate_with_primary=True):
     dtype = dtype or primary.dtype.base_dtype
     shape = primary.shape
     if shape.is_fully_defined():
-        return create_slot_with_initializer(primary, lambda s, dt: array_ops.zeros(s, dt), shape, dtype, name)
+        return create_slot_with_initializer(primary, lambda s, dt: array_ops.zeros(s, dt), shape, dtype, name,
+                                            colocate_with_primary=colocate_with_primary)
     with graph_lib.get_default_graph().control_dependencies(None):
-        val = array_ops.zeros(array_ops.shape(primary.value()), dtype=dtype)
-    return create_slot(primary, val, name)
+        value = read_value(primary) if _is_variable(primary) else primary
+        val = array_ops.zeros(array_ops.shape(value), dtype=dtype)
+    return create_slot(primary, val, name, colocate_with_primary=colocate_with_primary)
 
 
 # -- resource updates as TF returns them ---------------------------------------------------------
