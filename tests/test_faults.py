@@ -244,7 +244,9 @@ def test_attrs_asking_for_huge_output_counts_are_refused_within_2gb_and_seconds(
     import subprocess
     import sys
     cases = ["unpack", "split", "addn", "concat", "identityn", "many"]
-    env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(os.path.dirname(__file__)), "python"))
+    import metarun
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(metarun.__file__)))  # the metarun under test
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")]))
     proc = subprocess.run([sys.executable, "-c", _HUGE_COUNTS] + cases, env=env, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
