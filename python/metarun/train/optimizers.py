@@ -31,6 +31,25 @@ def _constant_initializer(value):
     return lambda shape, dtype: constant(value, dtype=dtype, shape=shape)
 
 
+class _KernelUpdate(Optimizer):
+    """An optimizer whose every update is one `<Apply|SparseApply><Name>` kernel built by
+    `_update(prefix, grad, var, **indices)`; ref or resource is the kernel's Resource prefix."""
+
+    def _update(self, prefix, grad, var, **indices):
+        raise NotImplementedError
+
+    def _apply_dense(self, grad, var):
+        return self._update("Apply", grad, var)
+
+    _resource_apply_dense = _apply_dense
+
+    def _apply_sparse(self, grad, var):
+        return self._update("SparseApply", grad.values, var, indices=grad.indices)
+
+    def _resource_apply_sparse(self, grad, var, indices):
+        return self._update("SparseApply", grad, var, indices=indices)
+
+
 class GradientDescentOptimizer(Optimizer):
     def __init__(self, learning_rate, use_locking=False, name="GradientDescent"):
         super().__init__(use_locking, name)
@@ -181,7 +200,7 @@ class AdamOptimizer(Optimizer):
         return control_flow_ops.group(*(update_ops + [upd1.op, upd2.op]), name=name_scope_)
 
 
-class RMSPropOptimizer(Optimizer):
+class RMSPropOptimizer(_KernelUpdate):
     def __init__(self, learning_rate, decay=0.9, momentum=0.0, epsilon=1e-10, use_locking=False, centered=False,
                  name="RMSProp"):
         super().__init__(use_locking, name)
@@ -221,17 +240,6 @@ class RMSPropOptimizer(Optimizer):
                           mom=_handle(mom), grad=grad, **dict(self._common(var), **indices))
         return _apply(var, prefix + "RMSProp", var=_handle(var), ms=_handle(rms), mom=_handle(mom), grad=grad,
                       **dict(self._common(var), **indices))
-
-    def _apply_dense(self, grad, var):
-        return self._update("Apply", grad, var)
-
-    _resource_apply_dense = _apply_dense
-
-    def _apply_sparse(self, grad, var):
-        return self._update("SparseApply", grad.values, var, indices=grad.indices)
-
-    def _resource_apply_sparse(self, grad, var, indices):
-        return self._update("SparseApply", grad, var, indices=indices)
 
 
 class AdagradOptimizer(Optimizer):
@@ -278,7 +286,7 @@ class AdagradOptimizer(Optimizer):
                       use_locking=self._use_locking)
 
 
-class AdadeltaOptimizer(Optimizer):
+class AdadeltaOptimizer(_KernelUpdate):
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-8, use_locking=False, name="Adadelta"):
         super().__init__(use_locking, name)
         self._lr, self._rho, self._epsilon = learning_rate, rho, epsilon
@@ -300,19 +308,8 @@ class AdadeltaOptimizer(Optimizer):
                       rho=self._cast(self._rho_t, var), epsilon=self._cast(self._epsilon_t, var), grad=grad,
                       use_locking=self._use_locking, **indices)
 
-    def _apply_dense(self, grad, var):
-        return self._update("Apply", grad, var)
 
-    _resource_apply_dense = _apply_dense
-
-    def _apply_sparse(self, grad, var):
-        return self._update("SparseApply", grad.values, var, indices=grad.indices)
-
-    def _resource_apply_sparse(self, grad, var, indices):
-        return self._update("SparseApply", grad, var, indices=indices)
-
-
-class FtrlOptimizer(Optimizer):
+class FtrlOptimizer(_KernelUpdate):
     def __init__(self, learning_rate, learning_rate_power=-0.5, initial_accumulator_value=0.1,
                  l1_regularization_strength=0.0, l2_regularization_strength=0.0, use_locking=False, name="Ftrl",
                  accum_name=None, linear_name=None, l2_shrinkage_regularization_strength=0.0, beta=None):
@@ -377,19 +374,8 @@ class FtrlOptimizer(Optimizer):
         args["lr_power"] = self._cast(self._learning_rate_power_tensor, var)
         return _apply(var, op, use_locking=self._use_locking, **args)
 
-    def _apply_dense(self, grad, var):
-        return self._update("Apply", grad, var)
 
-    _resource_apply_dense = _apply_dense
-
-    def _apply_sparse(self, grad, var):
-        return self._update("SparseApply", grad.values, var, indices=grad.indices)
-
-    def _resource_apply_sparse(self, grad, var, indices):
-        return self._update("SparseApply", grad, var, indices=indices)
-
-
-class ProximalAdagradOptimizer(Optimizer):
+class ProximalAdagradOptimizer(_KernelUpdate):
     def __init__(self, learning_rate, initial_accumulator_value=0.1, l1_regularization_strength=0.0,
                  l2_regularization_strength=0.0, use_locking=False, name="ProximalAdagrad"):
         if initial_accumulator_value <= 0.0:
@@ -421,19 +407,8 @@ class ProximalAdagradOptimizer(Optimizer):
                       l2=self._l2_regularization_strength_tensor, grad=grad, use_locking=self._use_locking,
                       **indices)
 
-    def _apply_dense(self, grad, var):
-        return self._update("Apply", grad, var)
 
-    _resource_apply_dense = _apply_dense
-
-    def _apply_sparse(self, grad, var):
-        return self._update("SparseApply", grad.values, var, indices=grad.indices)
-
-    def _resource_apply_sparse(self, grad, var, indices):
-        return self._update("SparseApply", grad, var, indices=indices)
-
-
-class ProximalGradientDescentOptimizer(Optimizer):
+class ProximalGradientDescentOptimizer(_KernelUpdate):
     def __init__(self, learning_rate, l1_regularization_strength=0.0, l2_regularization_strength=0.0,
                  use_locking=False, name="ProximalGradientDescent"):
         super().__init__(use_locking, name)
@@ -453,14 +428,3 @@ class ProximalGradientDescentOptimizer(Optimizer):
         return _apply(var, prefix + "ProximalGradientDescent", var=_handle(var), alpha=self._learning_rate_tensor,
                       l1=self._l1_regularization_strength_tensor, l2=self._l2_regularization_strength_tensor,
                       use_locking=self._use_locking, **dict(grad_arg, **indices))
-
-    def _apply_dense(self, grad, var):
-        return self._update("Apply", grad, var)
-
-    _resource_apply_dense = _apply_dense
-
-    def _apply_sparse(self, grad, var):
-        return self._update("SparseApply", grad.values, var, indices=grad.indices)
-
-    def _resource_apply_sparse(self, grad, var, indices):
-        return self._update("SparseApply", grad, var, indices=indices)
