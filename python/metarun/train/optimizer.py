@@ -280,7 +280,9 @@ def _slot_name(primary, name):
 
 def _create_slot_var(primary, initial_value, name, validate_shape=True, colocate_with_primary=True):
     g = primary.graph
-    with g.as_default(), g.control_dependencies(None):
+    # The slot's name is absolute (the variable scope's, as TF's get_variable names it), whatever
+    # name scope the optimizer is called in.
+    with g.as_default(), g.control_dependencies(None), g.name_scope(None):
         if colocate_with_primary:
             with g.colocate_with(primary.op):
                 return Variable(initial_value, name=_slot_name(primary, name), trainable=False,
