@@ -190,6 +190,12 @@ def _broadcast_to_grad(op, grad):
     return apply_op("Reshape", tensor=g, shape=x_shape), None
 
 
+@RegisterGradient("ReverseSequence")
+def _reverse_sequence_grad(op, grad):
+    return [apply_op("ReverseSequence", input=grad, seq_lengths=op.inputs[1], seq_dim=op.get_attr("seq_dim"),
+                     batch_dim=op.get_attr("batch_dim")), None]
+
+
 @RegisterGradient("ReverseV2")
 def _reverse_grad(op, grad):
     return apply_op("ReverseV2", tensor=grad, axis=op.inputs[1]), None

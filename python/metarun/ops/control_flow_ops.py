@@ -551,6 +551,194 @@ class WhileContext(ControlFlowContext):
         self.exit_result(exits)
         return original_body_result, exits
 
+    # -- what the gradient of a loop adds (see control_flow_state) ----------------------------------
+    def add_op(self, op):
+        """As the base, except that a Shape, Size or Rank a gradient loop takes of a forward value
+        is built in the forward loop instead: the stack then saves the small result, not the
+        tensor it was taken of."""
+        if op.type in ("Shape", "Size", "Rank"):
+            grad_ctx = self._graph._cf_context
+            grad_ctx = grad_ctx.get_while_context() if grad_ctx is not None else None
+            if grad_ctx is not None and grad_ctx.grad_state is not None:
+                src = op._inputs[0].op
+                if _while_context_of(src) is grad_ctx.grad_state.forward_context:
+                    ctx = src._cf_context
+                    op._cf_context = ctx
+                    ctx._add_op_internal(op)
+                    return
+        op._cf_context = self
+        self._add_op_internal(op)
+
+    def add_forward_loop_counter(self, outer_grad_state):
+        """A counter of this loop's iterations, added to it: (its Exit, its NextIteration)."""
+        from metarun.framework.op_builder import constant
+        from metarun.ops import math_ops
+        n = constant(0, name="f_count")
+        if outer_grad_state is not None:
+            # The pushes of one run of an inner loop come before those of the next run.
+            outer_add = outer_grad_state.forward_index.op._inputs[0].op
+            n.op._control_inputs.append(outer_add)
+        self.enter()
+        try:
+            self.add_name(n.name)
+            enter_n = _enter(n, self._name, is_constant=False, parallel_iterations=self._parallel_iterations,
+                             name="f_count")
+            self._loop_enters.append(enter_n)
+            merge_n = merge([enter_n, enter_n])[0]
+            switch_n = switch(merge_n, self._pivot)
+            index = math_ops.add(switch_n[1], 1)
+            next_n = _next_iteration(index)
+            _update_input(merge_n.op, 1, next_n)
+            total = exit(switch_n[0], name="f_count")
+            self._loop_exits.append(total)
+            self.exit_result([total])
+        finally:
+            self.exit()
+        return total, next_n
+
+    def add_backprop_loop_counter(self, count, outer_grad_state):
+        """This (gradient) loop's own counter, from `count` iterations down to zero; its
+        LoopCond is the loop's pivot. Returns the counter's NextIteration."""
+        from metarun.framework.op_builder import constant
+        from metarun.ops import math_ops
+        one = constant(1, name="b_count")
+        self.enter()
+        try:
+            self.add_name(count.name)
+            enter_count = _enter(count, self._name, is_constant=False,
+                                 parallel_iterations=self._parallel_iterations, name="b_count")
+            self._loop_enters.append(enter_count)
+            merge_count = merge([enter_count, enter_count])[0]
+            self._pivot_for_pred = merge_count
+            pred = math_ops.greater_equal(merge_count, one)
+            self._pivot = loop_cond(pred, name="b_count")
+            switch_count = switch(merge_count, self._pivot)
+            index = math_ops.subtract(switch_count[1], one)
+            self._pivot_for_body = index
+            next_count = _next_iteration(index)
+            _update_input(merge_count.op, 1, next_count)
+            final_zero = exit(switch_count[0], name="b_count")
+            self._loop_exits.append(final_zero)
+            if outer_grad_state is not None:
+                # The pops of one run of an inner loop come before those of the next run.
+                outer_grad_state.grad_sync._control_inputs.append(final_zero.op)
+            self.exit_result([final_zero])
+        finally:
+            self.exit()
+        return next_count
+
+    def _zeros_for_accumulator(self, value, dtype):
+        """Zeros shaped like forward `value`, made outside this gradient loop (its shape saved on a
+        stack of the outer loop's gradient when this loop is nested in one)."""
+        from metarun.ops import array_ops
+        outer = self._outer_context
+        if outer is not None and outer.is_while_context() and outer.grad_state is not None:
+            forward = self._grad_state.forward_context
+            forward.outer_context.enter()
+            try:
+                zeros_shape = apply_op("Shape", input=value)
+            finally:
+                forward.outer_context.exit()
+            outer_grad_state = self._grad_state.outer_grad_state
+            history = outer_grad_state.add_forward_accumulator(zeros_shape)
+            outer.enter()
+            try:
+                real_shape = outer_grad_state.add_backprop_accumulated_value(history, zeros_shape)
+                return array_ops.zeros(real_shape, dtype)
+            finally:
+                outer.exit()
+        if outer is not None:
+            outer.enter()
+        try:
+            return array_ops.zeros(apply_op("Shape", input=value), dtype)
+        finally:
+            if outer is not None:
+                outer.exit()
+
+    def add_backprop_accumulator(self, op, grad):
+        """The sum over this gradient loop's iterations of `grad` (the gradient of the value a
+        loop-invariant Enter `op` brought in): an accumulator loop variable, returned at its Exit."""
+        from metarun.framework.op_builder import constant
+        from metarun.ops import math_ops
+        self.exit()
+        shape = grad.shape
+        if shape.is_fully_defined():
+            if self._outer_context is not None:
+                self._outer_context.enter()
+            try:
+                acc = constant(0, grad.dtype.base_dtype, shape=shape.as_list(), name="b_acc")
+            finally:
+                if self._outer_context is not None:
+                    self._outer_context.exit()
+        else:
+            acc = self._zeros_for_accumulator(op._inputs[0], grad.dtype.base_dtype)
+        self.enter()
+        self.add_name(acc.name)
+        enter_acc = _enter(acc, self._name, is_constant=False, parallel_iterations=self._parallel_iterations,
+                           name="b_acc")
+        self._loop_enters.append(enter_acc)
+        merge_acc = merge([enter_acc, enter_acc], name="b_acc")[0]
+        switch_false, switch_true = switch(merge_acc, self._pivot)
+        add_acc = math_ops.add(switch_true, grad)
+        _update_input(merge_acc.op, 1, _next_iteration(add_acc))
+        result = exit(switch_false, name="b_acc")
+        self._loop_exits.append(result)
+        self.exit_result([result])
+        return result
+
+    def add_backprop_indexed_slices_accumulator(self, op, grad):
+        """As add_backprop_accumulator for a sparse gradient: the slices of all iterations
+        concatenated (after one zero row), the dense shape their maximum."""
+        from metarun.framework.indexed_slices import IndexedSlices
+        from metarun.framework.op_builder import constant
+        from metarun.framework.tensor_shape import TensorShape
+        from metarun.ops import array_ops, math_ops
+        values, indices, dense_shape = grad.values, grad.indices, grad.dense_shape
+        self.exit()
+        outer = self._outer_context
+        if outer is not None:
+            outer.enter()
+        try:
+            if values.shape.is_fully_defined():
+                values_acc = constant(0, values.dtype.base_dtype, shape=[1] + values.shape.as_list()[1:],
+                                      name="b_acc")
+            else:
+                rest = apply_op("Shape", input=op._inputs[0])[1:]
+                values_acc = array_ops.zeros(array_ops.concat([[1], rest], 0), dtype=values.dtype.base_dtype)
+            indices_acc = constant([0], indices.dtype.base_dtype)
+            shape_acc = None
+            if dense_shape is not None:
+                if dense_shape.shape.is_fully_defined():
+                    shape_acc = constant(0, dense_shape.dtype.base_dtype, shape=dense_shape.shape.as_list())
+                else:
+                    shape_acc = array_ops.zeros_like(
+                        apply_op("Shape", input=op._inputs[0], out_type=dense_shape.dtype.base_dtype),
+                        optimize=False)
+        finally:
+            if outer is not None:
+                outer.exit()
+        self.enter()
+        init = [indices_acc, values_acc] + ([shape_acc] if shape_acc is not None else [])
+        for t in init:
+            self.add_name(t.name)
+        enters = [_enter(x, self._name, is_constant=False, parallel_iterations=self._parallel_iterations,
+                         use_input_shape=False, name="b_acc") for x in init]
+        enters[0].set_shape(TensorShape([None]))
+        if values_acc.shape.ndims is not None:
+            enters[1].set_shape(TensorShape([None] + values_acc.shape.as_list()[1:]))
+        self._loop_enters.extend(enters)
+        merges = [merge([x, x], name="b_acc")[0] for x in enters]
+        switches = [switch(x, self._pivot) for x in merges]
+        acc = [array_ops.concat([sw[1], v], 0) for sw, v in zip(switches[:2], [indices, values])]
+        if shape_acc is not None:
+            acc.append(math_ops.maximum(dense_shape, switches[2][1]))
+        for m, a in zip(merges, acc):
+            _update_input(m.op, 1, _next_iteration(a))
+        exits = [exit(sw[0], name="b_acc") for sw in switches]
+        self._loop_exits.extend(exits)
+        self.exit_result(exits)
+        return IndexedSlices(exits[1], exits[0], exits[2] if shape_acc is not None else None)
+
     def to_proto(self, export_scope=None):
         if export_scope and not self._name.startswith(export_scope):
             return None
@@ -709,6 +897,21 @@ def _add_next_and_back_edge(m, v, enforce_shape_invariant=True):
     m.op._inputs[1] = n
     _refresh_merge_shape(m.op)
     return n
+
+
+def _next_iteration(data, name=None):
+    return apply_op("NextIteration", data=data, name=name)
+
+
+def _update_input(op, index, t):
+    """Rewires input `index` of `op` (made in this gradients call) to `t`."""
+    op._inputs[index] = t
+    if op.type in ("Merge", "RefMerge"):
+        _refresh_merge_shape(op)
+
+
+def control_trigger(name=None):
+    return apply_op("ControlTrigger", name=name)
 
 
 def _refresh_merge_shape(op):
@@ -1020,4 +1223,4 @@ def _register_shapes():
 
 _register_shapes()
 
-from metarun.ops import control_flow_grad  # noqa: E402,F401 -- registers the cond gradients
+from metarun.ops import control_flow_grad  # noqa: E402,F401 -- registers the control-flow gradients

@@ -11,9 +11,10 @@ so that none is used before all are computed.
 Gradient functions take `(op, *output_grads)` and return one gradient (or None)
 per input; an IndexedSlices stands for a sparse gradient (of a gather).
 
-Control flow hooks in through `set_control_flow_state_factory`: the factory is
-given the ops between xs and ys and may return a state object whose methods are
-called around each op's gradient (see `_NoControlFlow`).
+When while loops lie between the xs and the ys, control_flow_state builds their
+gradient loops: an op's gradient is built inside the gradient loop of the loop
+it belongs to, a loop Switch is visited twice (from its Exit, then from the
+body), and a loop's Exits are processed together once all of them are ready.
 """
 
 import collections
@@ -146,8 +147,8 @@ def _reached_ops(from_ops, consumers):
     return reached
 
 
-def _pending_count(to_ops, from_ops, consumers):
-    """(to ops reached from the xs, ops in between in visit order, {op: consumers still to be done})."""
+def _between_ops(to_ops, from_ops, consumers):
+    """(to ops reached from the xs, ops in between as a set and in visit order)."""
     reached = _reached_ops(from_ops, consumers)
     reachable_to_ops = set(op for op in to_ops if op in reached)
     between, between_list = set(), []
@@ -159,49 +160,11 @@ def _pending_count(to_ops, from_ops, consumers):
             between_list.append(op)
             reached.remove(op)
             queue.extend(t.op for t in op._inputs)
-    pending = collections.defaultdict(int)
-    for op in between_list:
-        for t in op._inputs:
-            if t.op in between:
-                pending[t.op] += 1
-    return reachable_to_ops, between, between_list, pending
-
-
-class _NoControlFlow(object):
-    """The control-flow state of a graph without loops: every hook does the plain thing."""
-
-    def enter_grad_context(self, op):
-        pass
-
-    def exit_grad_context(self, op):
-        pass
-
-    def zeros_like(self, op, index):
-        """The gradient standing for an output no gradient reached (TF: in the gradients scope)."""
-        from metarun.ops import array_ops
-        t = op.outputs[index]
-        if t.dtype.base_dtype == dtypes.resource:
-            return array_ops.zeros(apply_op("VariableShape", input=t), dtype=_resource_dtype(op))
-        return apply_op("ZerosLike", x=t, name="zeros_like")
-
-    def aggregate_hook(self, op, index, grads):
-        return None
-
-    def on_not_ready(self, op):
-        pass
+    return reachable_to_ops, between, between_list
 
 
 def _resource_dtype(op):
     return op.get_attr("dtype") if "dtype" in op.node_def.attr else dtypes.float32
-
-
-_control_flow_state_factory = None
-
-
-def set_control_flow_state_factory(factory):
-    """`factory(between_ops_list, between_set)` -> a state like _NoControlFlow, or None."""
-    global _control_flow_state_factory
-    _control_flow_state_factory = factory
 
 
 def _default_grad_ys(grad_ys, ys, colocate):
@@ -246,17 +209,14 @@ class _maybe_colocate(object):
             self.cm.__exit__(*exc)
 
 
-def _aggregate(grads, op, cf_state, aggregation_method):
-    """Sums the gradients of each output of `op` (in place in `grads[op]`); returns that list."""
+def _aggregate(grads, op, loop_state, aggregation_method):
+    """Sums the gradients of each output of `op` (in place in `grads[op]`); returns that list.
+    (A loop Switch's entries are already single values on its second visit.)"""
     out = grads.get(op)
     if out is None:
         out = grads[op] = [[] for _ in op.outputs]
     for i, lst in enumerate(out):
         if not isinstance(lst, list):
-            continue
-        hooked = cf_state.aggregate_hook(op, i, lst)
-        if hooked is not None:
-            out[i] = hooked
             continue
         lst = [g for g in lst if g is not None]
         if not lst:
@@ -341,34 +301,59 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
     return out
 
 
+def _set_grad(grads, t, grad):
+    lst = grads.setdefault(t.op, [[] for _ in t.op.outputs])
+    if isinstance(lst[t.value_index], list):
+        lst[t.value_index].append(grad)
+    else:  # a loop Switch's second gradient, from the body, replaces its first
+        lst[t.value_index] = grad
+
+
+def _has_any_grad(grads, op):
+    lst = grads.get(op)
+    if not lst:
+        return False
+    return any(g is not None and (not isinstance(g, list) or any(x is not None for x in g)) for g in lst)
+
+
 def _backprop(g, ys, xs, grad_ys, stop_gradients, colocate, gate_gradients, aggregation_method):
     """{x: its gradient} for the xs the ys depend on."""
+    from metarun.ops import control_flow_state
     to_ops = [y.op for y in ys]
     from_ops = [x.op for x in xs]
     consumers = _consumers_map(g)
-    reachable_to_ops, between, between_list, pending = _pending_count(to_ops, from_ops, consumers)
-    cf_state = (_control_flow_state_factory(between_list, between) if _control_flow_state_factory else None) \
-        or _NoControlFlow()
+    reachable_to_ops, between, between_list = _between_ops(to_ops, from_ops, consumers)
+    loop_state = control_flow_state.maybe_create_control_flow_state(between_list, between, colocate)
+    pending = collections.defaultdict(int)
+    for op in between_list:
+        for t in op._inputs:
+            if t.op in between:
+                pending[t.op] += 1
     grads = {}
-
-    def add_grad(t, grad):
-        lst = grads.setdefault(t.op, [[] for _ in t.op.outputs])
-        lst[t.value_index].append(grad)
-
     for y, gy in zip(ys, grad_ys):
-        add_grad(y, gy)
+        _set_grad(grads, y, gy)
     queue = collections.deque()
-    queued = set()
+    to_ops_set = set()
     for op in to_ops:
-        if pending[op] == 0 and op not in queued and op in reachable_to_ops:
-            queued.add(op)
+        if pending[op] == 0 and op not in to_ops_set and op in reachable_to_ops:
+            to_ops_set.add(op)
             queue.append(op)
+    if loop_state is not None:
+        for y in loop_state.process_unused_loop_exits(pending, to_ops_set):
+            if _is_backpropagatable(y):
+                _set_grad(grads, y, loop_state.zeros_like_for_exit(y))
+            queue.append(y.op)
     stop_ops = _stop_ops(from_ops, [convert_to_tensor(t).op for t in stop_gradients], pending)
     while queue:
         op = queue.popleft()
         with _maybe_colocate(g, op, colocate):
-            out_grads = _aggregate(grads, op, cf_state, aggregation_method)
-            in_grads = _op_gradients(g, op, out_grads, stop_ops, cf_state, gate_gradients)
+            if loop_state is not None:
+                loop_state.enter_grad_context(op, before=True)
+            out_grads = _aggregate(grads, op, loop_state, aggregation_method)
+            if loop_state is not None:
+                loop_state.exit_grad_context(op, before=True)
+                loop_state.enter_grad_context(op, before=False)
+            in_grads = _op_gradients(g, op, out_grads, stop_ops, loop_state, gate_gradients)
             for t_in, in_grad in zip(op.inputs, in_grads):
                 if in_grad is None:
                     continue
@@ -381,19 +366,51 @@ def _backprop(g, ys, xs, grad_ys, stop_gradients, colocate, gate_gradients, aggr
                                          "Calculated input gradient shape: %s"
                                          % (op.name, list(op.inputs).index(t_in), t_in.shape,
                                             in_grad.shape)) from None
-                add_grad(t_in, in_grad)
-        for t in op.inputs:
-            pending[t.op] -= 1
-            if pending[t.op] == 0:
-                queue.append(t.op)
-            elif t.op in between:
-                cf_state.on_not_ready(t.op)
+                _set_grad(grads, t_in, in_grad)
+            if loop_state is not None:
+                loop_state.exit_grad_context(op, before=False)
+        _update_pending_and_enqueue(grads, op, queue, pending, loop_state)
+    if loop_state is not None:
+        loop_state.post_processing()
     result = {}
     for x in xs:
         lst = grads.get(x.op)
         if lst:
-            result[x] = _aggregate(grads, x.op, cf_state, aggregation_method)[x.value_index]
+            result[x] = _aggregate(grads, x.op, loop_state, aggregation_method)[x.value_index]
     return result
+
+
+def _update_pending_and_enqueue(grads, op, queue, pending, loop_state):
+    """One consumer fewer for each of `op`'s inputs; queues the inputs now ready. A loop Switch
+    is ready as soon as its Exit is; a loop's Exits are queued together once all are ready."""
+    from metarun.ops import control_flow_ops as cf
+    for t in op._inputs:
+        x = t.op
+        pending[x] -= 1
+        ready = pending[x] == 0
+        if loop_state is not None and not ready:
+            ready = pending[x] > 0 and cf._is_loop_switch(x)
+        if not ready:
+            continue
+        if not cf._is_loop_exit(x):
+            queue.append(x)
+            continue
+        state = loop_state.get_grad_state(x, before=False)
+        state.deferred_exits.append(t)
+        state.pending_exits_count -= 1
+        if state.pending_exits_count != 0:
+            continue
+        used = False
+        for y in state.deferred_exits:
+            if _has_any_grad(grads, y.op):
+                used = True
+                queue.append(y.op)
+            else:
+                state.unused_exits.append(y)
+        for y in state.unused_exits:
+            if used and _is_backpropagatable(y):
+                _set_grad(grads, y, loop_state.zeros_like_for_exit(y))
+            queue.append(y.op)
 
 
 def _stop_ops(from_ops, stop_gradient_ops, pending):
@@ -403,30 +420,30 @@ def _stop_ops(from_ops, stop_gradient_ops, pending):
     return stop
 
 
-def _op_gradients(g, op, out_grads, stop_ops, cf_state, gate_gradients):
+def _op_gradients(g, op, out_grads, stop_ops, loop_state, gate_gradients):
     """The gradients of `op`'s inputs, built under `<op name>_grad/`."""
+    from metarun.ops import control_flow_state
     has_out_grads = any(x is not None for x in out_grads)
     grad_fn = None
     if has_out_grads and op not in stop_ops:
         grad_fn = get_gradient_function(op)
-    cf_state.enter_grad_context(op)
-    try:
-        if grad_fn is None or not has_out_grads:
-            return [None] * len(op.inputs)
-        for i, og in enumerate(out_grads):
-            if og is None and _is_backpropagatable(op.outputs[i]):
-                out_grads[i] = cf_state.zeros_like(op, i)
-        with name_scope(op.name + "_grad"):
-            in_grads = _as_list(grad_fn(op, *out_grads))
-            if len(in_grads) != len(op.inputs):
-                raise ValueError("Num gradients %d generated for op %s do not match num inputs %d"
-                                 % (len(in_grads), op.node_def, len(op.inputs)))
-            if gate_gradients and len([x for x in in_grads if x is not None]) > 1:
-                with g.device(None), g.colocate_with(None):
-                    in_grads = _tuple(in_grads)
-        return in_grads
-    finally:
-        cf_state.exit_grad_context(op)
+    if grad_fn is None or not has_out_grads:
+        return [None] * len(op.inputs)
+    for i, og in enumerate(out_grads):
+        if og is None and _is_backpropagatable(op.outputs[i]):
+            if loop_state is not None:
+                out_grads[i] = loop_state.zeros_like(op, i)
+            else:
+                out_grads[i] = control_flow_state.zeros_like_outside_loop(op, i)
+    with name_scope(op.name + "_grad"):
+        in_grads = _as_list(grad_fn(op, *out_grads))
+        if len(in_grads) != len(op.inputs):
+            raise ValueError("Num gradients %d generated for op %s do not match num inputs %d"
+                             % (len(in_grads), op.node_def, len(op.inputs)))
+        if gate_gradients and len([x for x in in_grads if x is not None]) > 1:
+            with g.device(None), g.colocate_with(None):
+                in_grads = _tuple(in_grads)
+    return in_grads
 
 
 def _tuple(tensors, name=None, control_inputs=None):
@@ -468,29 +485,6 @@ def _with_dependencies(g, deps, t):
 
 def hessians(ys, xs, name="hessians", **kwargs):
     raise NotImplementedError("tf.hessians is not supported by metarun yet")
-
-
-# -- v1 cond --------------------------------------------------------------------------------------
-# Gradient ops of a branch run on dead tensors when the branch is not taken; the Switch of each
-# value brought into the branch turns its two branch gradients back into one live value.
-
-@RegisterGradient("Switch")
-def _switch_grad(op, false_grad, true_grad):
-    return apply_op("Merge", inputs=[false_grad, true_grad], name="cond_grad")[0], None
-
-
-RegisterGradient("RefSwitch")(_switch_grad)
-
-
-@RegisterGradient("Merge")
-def _merge_grad(op, grad, _):
-    ctx = getattr(op._inputs[0].op, "_cf_context", None)
-    pred = getattr(ctx, "pred", None)
-    if pred is None:
-        raise LookupError("metarun computes gradients of v1 tf.cond Merges only (not of while loops): %s"
-                          % op.name)
-    false_grad, true_grad = apply_op("Switch", data=grad, pred=pred)
-    return [false_grad, true_grad] + [None] * (len(op._inputs) - 2)
 
 
 # -- helpers for gradient functions ---------------------------------------------------------------

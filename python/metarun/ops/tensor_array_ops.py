@@ -238,3 +238,5 @@ def _register_shapes():
 
 
 _register_shapes()
+
+from metarun.ops import tensor_array_grad  # noqa: E402,F401 -- registers the TensorArray gradients
