@@ -13,11 +13,11 @@ _log = logging.getLogger("metarun")
 def _fill_collection(col_def, items):
     first = items[0]
     if isinstance(first, Variable):
-        col_def.bytes_list.value.extend(v.to_proto().SerializeToString() for v in items)
+        col_def.bytes_list.value.extend(v.to_proto().SerializeToString(deterministic=True) for v in items)
     elif hasattr(first, "saver_def") and hasattr(first, "restore"):
-        col_def.bytes_list.value.extend(s.to_proto().SerializeToString() for s in items)
+        col_def.bytes_list.value.extend(s.to_proto().SerializeToString(deterministic=True) for s in items)
     elif hasattr(first, "to_proto") and hasattr(first, "outer_context"):  # cond/while contexts
-        col_def.bytes_list.value.extend(c.to_proto().SerializeToString() for c in items)
+        col_def.bytes_list.value.extend(c.to_proto().SerializeToString(deterministic=True) for c in items)
     elif isinstance(first, (graph_lib.Tensor, graph_lib.Operation)):
         col_def.node_list.value.extend(x.name for x in items)
     elif isinstance(first, bool) or not isinstance(first, (int, float, str, bytes)) \
@@ -66,7 +66,7 @@ def export_meta_graph(filename=None, graph=None, saver_def=None, collection_list
                       clear_devices=False, **kwargs):
     meta = create_meta_graph_def(graph, saver_def, collection_list, clear_devices)
     if filename:
-        data = protos.to_text(meta).encode() if as_text else meta.SerializeToString()
+        data = protos.to_text(meta).encode() if as_text else meta.SerializeToString(deterministic=True)
         with open(filename, "wb") as f:
             f.write(data)
     return meta
