@@ -2,7 +2,7 @@
 interpreter in $METARUN_PYTHON, default `python3`) into tests/dualrun/written/<case>/, then
 reads it back with TensorFlow and records what TF computed in tf_results.npz there.
 
-    python tests/dualrun/gen_tf_reads.py        # with TensorFlow's venv
+    python tests/dualrun/gen_tf_reads.py [cases...]   # with TensorFlow's venv
 """
 import os
 import shutil
@@ -29,11 +29,11 @@ with tf.Graph().as_default():
 """
 
 
-def main():
+def main(cases):
     import tensorflow.compat.v1 as tf
     tf.disable_v2_behavior()
     python = os.environ.get("METARUN_PYTHON", "python3")
-    for case in written_cases.CASES:
+    for case in cases or written_cases.CASES:
         d = os.path.join(HERE, "written", case)
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
@@ -52,4 +52,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
