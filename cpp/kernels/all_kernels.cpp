@@ -41,7 +41,10 @@ void register_all_kernels() {
     register_reduction_ops(r);
     register_nn_ops(r);
     register_softmax_ops(r);
-  register_io_ops(r);
+    register_io_ops(r);
+    register_segment_ops(r);
+    register_bitwise_scan_ops(r);
+    register_special_math_ops(r);
   });
 }
 

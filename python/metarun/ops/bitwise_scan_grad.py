@@ -1,0 +1,1 @@
+"""Gradients of the bitwise_scan kernel family (filled in with its kernels)."""

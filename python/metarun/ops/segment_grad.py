@@ -1,0 +1,1 @@
+"""Gradients of the segment kernel family (filled in with its kernels)."""

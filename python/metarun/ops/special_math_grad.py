@@ -1,0 +1,1 @@
+"""Gradients of the special_math kernel family (filled in with its kernels)."""
