@@ -39,7 +39,7 @@ from metarun.ops import math_ops as _math_ops
 from metarun.ops.math_ops import (  # noqa: F401,A004
     accumulate_n, acos, acosh, asin, asinh, atan, atan2, atanh, check_numerics, clip_by_global_norm,
     clip_by_norm, clip_by_value, conj, cosh, count_nonzero, cumprod, cumsum, digamma, div_no_nan, einsum, erf,
-    erfc, expm1, global_norm, identity_n, igamma, igammac, imag, is_finite, is_inf, is_nan, lgamma, log1p,
+    erfc, expm1, global_norm, norm, identity_n, igamma, igammac, imag, is_finite, is_inf, is_nan, lgamma, log1p,
     polygamma, range, real, realdiv, reciprocal, reduce_logsumexp, rint, saturate_cast, scalar_mul,
     segment_max, segment_mean, segment_min, segment_prod, segment_sum, sinh, trace, truncatediv,
     truncatemod, unsorted_segment_max, unsorted_segment_min, unsorted_segment_prod, unsorted_segment_sum,
@@ -54,7 +54,7 @@ from metarun.ops.random_ops import get_seed, multinomial, random_poisson  # noqa
 from metarun import bitwise, linalg, random  # noqa: F401,E402 -- tf.bitwise, tf.linalg, tf.random
 from metarun.ops.gradients_impl import (  # noqa: F401
     AggregationMethod, IndexedSlices, NoGradient, NotDifferentiable, RegisterGradient, UnconnectedGradients,
-    gradients)
+    gradients, hessians)
 from metarun import math  # noqa: F401 -- tf.math
 from metarun import nn, layers, losses, metrics  # noqa: F401 -- tf.nn, tf.layers, tf.losses, tf.metrics
 from metarun.ops.random_ops import (  # noqa: F401

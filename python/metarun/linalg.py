@@ -1,6 +1,6 @@
 """tf.linalg: the matrix functions whose ops metarun builds."""
 
-from metarun.ops.math_ops import einsum, global_norm, matmul, tensordot, trace  # noqa: F401
+from metarun.ops.math_ops import einsum, global_norm, matmul, norm, tensordot, trace  # noqa: F401
 from metarun.ops.nn_ops import l2_normalize  # noqa: F401
 from metarun.ops.array_ops import matrix_transpose  # noqa: F401
 

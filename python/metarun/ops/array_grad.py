@@ -303,3 +303,55 @@ def _gather_drop_negatives(params, ids):
 @RegisterGradient("MirrorPad")
 def _mirror_pad_grad(op, grad):
     return apply_op("MirrorPadGrad", input=grad, paddings=op.inputs[1], mode=op.get_attr("mode")), None
+
+
+# -- v1 forms, stitching and partitioning -----------------------------------------------------------
+
+@RegisterGradient("Concat")
+def _concat_v1_grad(op, grad):
+    """TF1's Concat (axis first): the ConcatV2 gradient with the inputs reordered."""
+    axis, values = op.inputs[0], list(op.inputs[1:])
+    if len(values) == 1:
+        return [None, grad]
+    dim = axis % rank(values[0])
+    sizes = _input_shapes(values)
+    offsets = apply_op("ConcatOffset", concat_dim=dim, shape=list(sizes))
+    return [None] + [apply_op("Slice", input=grad, begin=b, size=s) for b, s in zip(offsets, sizes)]
+
+
+@RegisterGradient("Reverse")
+def _reverse_v1_grad(op, grad):
+    return apply_op("Reverse", tensor=grad, dims=op.inputs[1]), None
+
+
+@RegisterGradient("ConjugateTranspose")
+def _conjugate_transpose_grad(op, grad):
+    inverse = apply_op("InvertPermutation", x=op.inputs[1])
+    return apply_op("ConjugateTranspose", x=grad, perm=inverse), None
+
+
+@RegisterGradient("DynamicPartition")
+def _dynamic_partition_grad(op, *grads):
+    data, partitions = op.inputs
+    from metarun.ops import math_ops
+    prefix = shape(partitions)
+    count = math_ops.reduce_prod(prefix)
+    original = apply_op("Reshape", tensor=math_ops.range(count), shape=prefix)
+    parts = apply_op("DynamicPartition", data=original, partitions=partitions,
+                     num_partitions=op.get_attr("num_partitions"))
+    stitched = apply_op("ParallelDynamicStitch", indices=list(parts), data=list(grads))
+    return [apply_op("Reshape", tensor=stitched, shape=shape(data)), None]
+
+
+def _dynamic_stitch_grad(op, grad):
+    n = len(op.inputs) // 2
+    indices = [op.inputs[i] if op.inputs[i].dtype.base_dtype == dtypes.int32 else
+               apply_op("Cast", x=op.inputs[i], DstT=dtypes.int32) for i in range(n)]
+    if isinstance(grad, IndexedSlices):
+        rows = apply_op("Shape", input=op.outputs[0])[0]
+        grad = apply_op("UnsortedSegmentSum", data=grad.values, segment_ids=grad.indices, num_segments=rows)
+    return [None] * n + [apply_op("GatherV2", params=grad, indices=i, axis=0) for i in indices]
+
+
+RegisterGradient("DynamicStitch")(_dynamic_stitch_grad)
+RegisterGradient("ParallelDynamicStitch")(_dynamic_stitch_grad)

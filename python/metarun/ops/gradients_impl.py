@@ -483,8 +483,26 @@ def _with_dependencies(g, deps, t):
     return IndexedSlices(out, t.indices, t.dense_shape) if isinstance(t, IndexedSlices) else out
 
 
-def hessians(ys, xs, name="hessians", **kwargs):
-    raise NotImplementedError("tf.hessians is not supported by metarun yet")
+def hessians(ys, xs, name="hessians", colocate_gradients_with_ops=False, gate_gradients=False,
+              aggregation_method=None):
+    """The Hessian of sum(ys) for each x, shaped x.shape + x.shape: TF builds row j of it in a
+    while loop, as the gradient of the j-th element of the (flattened) first gradient."""
+    from metarun.ops import array_ops, control_flow_ops
+    from metarun.ops.tensor_array_ops import TensorArray
+    kwargs = {"colocate_gradients_with_ops": colocate_gradients_with_ops, "gate_gradients": gate_gradients,
+              "aggregation_method": aggregation_method}
+    xs = _as_list(xs)
+    out = []
+    for gradient, x in zip(gradients(ys, xs, **kwargs), xs):  # TF takes no name scope (`name` is unused)
+        gradient = array_ops.reshape(gradient, [-1])
+        n = size(x)
+        rows = control_flow_ops.while_loop(
+            lambda j, _: j < n,
+            lambda j, result: (j + 1, result.write(j, gradients(gradient[j], x, **kwargs)[0])),
+            [constant(0, dtypes.int32), TensorArray(x.dtype, n)])[1]
+        x_shape = shape(x)
+        out.append(array_ops.reshape(rows.stack(), array_ops.concat((x_shape, x_shape), 0)))
+    return out
 
 
 # -- helpers for gradient functions ---------------------------------------------------------------

@@ -75,6 +75,14 @@ def _reduce_to(grad, how):
     shape_, axes, must = how
     if grad is None or not must:
         return grad
+    if isinstance(axes, np.ndarray) and axes.size == 0:
+        # TF hands Sum an empty Python list here: converted first as float32 (a Const that Sum's
+        # int type refuses and that stays in the graph unused), then again as int32.
+        with name_scope(None, "Sum") as scope:
+            constant(np.zeros(0, np.float32), name="reduction_indices")
+            axes = constant(axes, name="reduction_indices")
+            summed = apply_op("Sum", input=grad, reduction_indices=axes, keep_dims=True, name=scope)
+        return _reshape(summed, shape_)
     return _reshape(_reduce_sum(grad, axes, keepdims=True), shape_)
 
 
@@ -489,3 +497,83 @@ def _select_v2_grad(op, grad):
         r, _ = apply_op("BroadcastGradientArgs", s0=s_in, s1=shape(z))
         out.append(_reshape(_reduce_sum(g, r, keepdims=True), s_in))
     return [None] + out
+
+
+# -- inverse trigonometric and hyperbolic functions, special functions -------------------------------
+
+def _one(grad):
+    return constant(np.array(1, grad.dtype.base_dtype.as_numpy_dtype))
+
+
+@RegisterGradient("Asin")
+def _asin_grad(op, grad):
+    with op.graph.control_dependencies([grad]):
+        x2 = apply_op("Square", x=op.inputs[0])
+        den = apply_op("Sqrt", x=apply_op("Sub", x=_one(grad), y=x2))
+        return grad * apply_op("Reciprocal", x=den)
+
+
+@RegisterGradient("Acos")
+def _acos_grad(op, grad):
+    with op.graph.control_dependencies([grad]):
+        x2 = apply_op("Square", x=op.inputs[0])
+        den = apply_op("Sqrt", x=apply_op("Sub", x=_one(grad), y=x2))
+        inv = apply_op("Reciprocal", x=den)
+        return -grad * inv
+
+
+@RegisterGradient("Atan")
+def _atan_grad(op, grad):
+    with op.graph.control_dependencies([grad]):
+        x2 = apply_op("Square", x=op.inputs[0])
+        return grad * apply_op("Reciprocal", x=apply_op("AddV2", x=_one(grad), y=x2, name="Add"))
+
+
+RegisterGradient("Sinh")(_times_fn_of_x(lambda x: apply_op("Cosh", x=x)))
+RegisterGradient("Cosh")(_times_fn_of_x(lambda x: apply_op("Sinh", x=x)))
+RegisterGradient("Lgamma")(_times_fn_of_x(lambda x: apply_op("Digamma", x=x)))
+
+
+@RegisterGradient("Erfc")
+def _erfc_grad(op, grad):
+    x = op.inputs[0]
+    k = constant(np.array(-2 / np.sqrt(np.pi), grad.dtype.base_dtype.as_numpy_dtype))
+    with op.graph.control_dependencies([grad]):
+        return grad * k * apply_op("Exp", x=math_ops.negative(apply_op("Square", x=x)))
+
+
+@RegisterGradient("Atan2")
+def _atan2_grad(op, grad):
+    y, x = op.inputs
+    with op.graph.control_dependencies([grad]):
+        grad_inv = grad / (apply_op("Square", x=y) + apply_op("Square", x=x))
+        gy = x * grad_inv
+        gx = -y * grad_inv
+        gy, gx = _reduce_both(y, x, gy, gx)
+        return gy, gx
+
+
+@RegisterGradient("ClipByValue")
+def _clip_by_value_grad(op, grad):
+    from metarun.ops import array_ops
+    x, lo, hi = op.inputs
+    sx, slo, shi = (apply_op("Shape", input=t) for t in (x, lo, hi))
+    zeros = array_ops.zeros(apply_op("Shape", input=grad), grad.dtype.base_dtype)
+    below = apply_op("Less", x=x, y=lo)
+    above = apply_op("Greater", x=x, y=hi)
+    _, r_lo = apply_op("BroadcastGradientArgs", s0=sx, s1=slo)
+    _, r_hi = apply_op("BroadcastGradientArgs", s0=sx, s1=shi)
+    x_grad = apply_op("Select", condition=apply_op("LogicalOr", x=below, y=above), t=zeros, e=grad)
+    lo_grad = apply_op("Select", condition=below, t=grad, e=zeros)
+    hi_grad = apply_op("Select", condition=above, t=grad, e=zeros)
+    return (x_grad, _reshape(_reduce_sum(lo_grad, r_lo), slo), _reshape(_reduce_sum(hi_grad, r_hi), shi))
+
+
+@RegisterGradient("EuclideanNorm")
+def _euclidean_norm_grad(op, grad):
+    out = op.outputs[0]
+    if not op.get_attr("keep_dims"):
+        kept = reduced_shape(shape(op.inputs[0]), op.inputs[1])
+        out = _reshape(out, kept)
+        grad = _reshape(grad, kept)
+    return op.inputs[0] / (out / grad), None

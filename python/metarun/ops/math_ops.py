@@ -3,6 +3,8 @@
 Each function adds the ops TF's function of the same name adds, with TF's
 default names (so graphs match node for node)."""
 
+import builtins
+
 import numpy as np
 
 from metarun.framework import dtypes
@@ -445,6 +447,52 @@ def global_norm(t_list, name=None):
         half_squared_norm = reduce_sum(array_ops.stack(half_squared_norms))
         return sqrt(half_squared_norm * convert_to_tensor(2.0, dtype=half_squared_norm.dtype.base_dtype,
                                                           name="Const"), name="global_norm")
+
+
+def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None, keep_dims=None):  # noqa: A002
+    """TF1's tf.norm: vector p-norms (1, 2/euclidean, inf, any p > 0) over an axis or the whole
+    tensor, and matrix norms (fro/euclidean, 1, inf) over a pair of axes."""
+    from metarun.ops import array_ops
+    if keepdims is not None and keep_dims is not None:
+        raise ValueError("Cannot specify both 'keepdims' and 'keep_dims'")
+    keepdims = bool(keepdims if keepdims is not None else keep_dims)
+    is_matrix = isinstance(axis, (tuple, list)) and len(axis) == 2
+    if is_matrix:
+        axis = builtins.tuple(axis)
+        if not isinstance(axis[0], int) or not isinstance(axis[1], int) or axis[0] == axis[1]:
+            raise ValueError("'axis' must be None, an integer, or a tuple of 2 unique integers, got %s" % (axis,))
+        if ord not in ("euclidean", "fro", 1, 2, np.inf):
+            raise ValueError("'ord' must be a supported matrix norm in ['euclidean', 'fro', 1, 2, inf], got %s"
+                             % (ord,))
+        if ord in (2, 2.0):
+            raise NotImplementedError("tf.norm with ord=2 over a matrix needs Svd, which metarun has no "
+                                      "kernel for yet")
+    else:
+        if not (isinstance(axis, int) or axis is None):
+            raise ValueError("'axis' must be None, an integer, or a tuple of 2 unique integers, got %s" % (axis,))
+        if ord not in ("euclidean", 1, 2, np.inf) and (not np.isreal(ord) or ord <= 0):
+            raise ValueError("'ord' must be a supported vector norm, got %s" % (ord,))
+        if axis is not None:
+            axis = (axis,)
+    with name_scope(name, "norm", [tensor]):
+        tensor = convert_to_tensor(tensor)
+        if ord in ("fro", "euclidean", 2, 2.0):
+            result = sqrt(reduce_sum(tensor * conj(tensor), axis, keepdims=True))
+        else:
+            result = abs(tensor)
+            if ord == 1:
+                result = reduce_sum(result, None if axis is None else axis[0], keepdims=True)
+                if is_matrix:
+                    result = reduce_max(result, axis[-1], keepdims=True)
+            elif ord == np.inf:
+                if is_matrix:
+                    result = reduce_sum(result, axis[1], keepdims=True)
+                result = reduce_max(result, None if axis is None else axis[0], keepdims=True)
+            else:
+                result = pow(reduce_sum(pow(result, ord), axis, keepdims=True), 1.0 / ord)
+        if not keepdims:
+            result = array_ops.squeeze(result, axis)
+        return result
 
 
 def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):

@@ -160,3 +160,16 @@ def _top_k_grad(op, grad, _):
     values = apply_op("Reshape", tensor=grad, shape=[-1])
     scattered = apply_op("ScatterNd", indices=flat, updates=values, shape=[math_ops.reduce_prod(in_shape)])
     return apply_op("Reshape", tensor=scattered, shape=in_shape), array_ops.zeros([], dtype=dtypes.int32)
+
+
+@RegisterGradient("BiasAddV1")
+def _bias_add_v1_grad(op, grad):
+    axes = apply_op("Range", start=0, limit=apply_op("Rank", input=grad) - 1, delta=1)
+    return grad, apply_op("Sum", input=grad, reduction_indices=axes)
+
+
+@RegisterGradient("MaxPoolV2")
+def _max_pool_v2_grad(op, grad):
+    return apply_op("MaxPoolGradV2", orig_input=op.inputs[0], orig_output=op.outputs[0], grad=grad,
+                    ksize=op.inputs[1], strides=op.inputs[2], padding=op.get_attr("padding"),
+                    data_format=op.get_attr("data_format")), None, None
