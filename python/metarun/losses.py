@@ -1,13 +1,13 @@
-"""tf.losses: per-element losses reduced by weights (Reduction), collected in GraphKeys.LOSSES.
-
-The numbers follow TF's compute_weighted_loss: the weighted sum divided (DivNoNan) by what
-the reduction asks for. The graph is simpler than TF's: TF's static broadcast checks
-(assert_broadcastable NoOps and their control inputs) are not added.
+"""tf.losses: per-element losses reduced by weights (Reduction), collected in GraphKeys.LOSSES,
+built as TF builds them: the weighted sum divided (DivNoNan, `value`) by what the reduction asks
+for, behind TF's broadcast check of the weights (assert_broadcastable: a NoOp when the shapes
+settle it statically, an Assert otherwise).
 """
 
 from metarun.framework import dtypes
 from metarun.framework import graph as graph_lib
 from metarun.framework.op_builder import apply_op, constant, convert_to_tensor
+from metarun.framework.shape_inference import constant_value
 from metarun.ops import array_ops, math_ops, nn_ops
 from metarun.ops.scopes import name_scope
 
@@ -33,40 +33,120 @@ class Reduction(object):
             raise ValueError("Invalid Reduction Key %s." % key)
 
 
+_BROADCAST_ERROR = "weights can not be broadcast to values."
+
+
+def assert_broadcastable(weights, values):
+    """An op that checks `weights` broadcast to `values` (scalar, or each dim 1 or equal)."""
+    with name_scope(None, "assert_broadcastable", (weights, values)) as scope:
+        with name_scope(None, "weights", (weights,)) as weights_scope:
+            weights = convert_to_tensor(weights, name=weights_scope)
+            weights_shape = array_ops.shape(weights, name="shape")
+            weights_rank = array_ops.rank(weights, name="rank")
+        weights_rank_static = constant_value(weights_rank)
+        with name_scope(None, "values", (values,)) as values_scope:
+            values = convert_to_tensor(values, name=values_scope)
+            values_shape = array_ops.shape(values, name="shape")
+            values_rank = array_ops.rank(values, name="rank")
+        values_rank_static = constant_value(values_rank)
+        if weights_rank_static is not None and values_rank_static is not None:
+            if weights_rank_static == 0:
+                return apply_op("NoOp", name="static_scalar_check_success")
+            if weights_rank_static != values_rank_static:
+                raise ValueError("%s values.rank=%s. weights.rank=%s. values.shape=%s. weights.shape=%s."
+                                 % (_BROADCAST_ERROR, values_rank_static, weights_rank_static, values.shape,
+                                    weights.shape))
+            w_static, v_static = constant_value(weights_shape), constant_value(values_shape)
+            if w_static is not None and v_static is not None:
+                for i in range(len(v_static)):
+                    if w_static[i] not in (1, v_static[i]):
+                        raise ValueError("%s Mismatch at dim %s. values.shape=%s weights.shape=%s."
+                                         % (_BROADCAST_ERROR, i, list(v_static), list(w_static)))
+                return apply_op("NoOp", name="static_dims_check_success")
+        raise NotImplementedError("tf.losses with weights whose broadcast to the losses is known only at run "
+                                  "time (TF's dynamic assert_broadcastable) is not supported by metarun yet")
+
+
+def broadcast_weights(weights, values):
+    """`weights` broadcast to the shape of `values` (as is when the static shapes already match)."""
+    with name_scope(None, "broadcast_weights", (weights, values)) as scope:
+        values = convert_to_tensor(values, name="values")
+        weights = convert_to_tensor(weights, dtype=values.dtype.base_dtype, name="weights")
+        if weights.shape.is_fully_defined() and values.shape.is_fully_defined() and \
+                weights.shape.is_compatible_with(values.shape):
+            return weights
+        with graph_lib.get_default_graph().control_dependencies((assert_broadcastable(weights, values),)):
+            return math_ops.multiply(weights, array_ops.ones_like(values), name=scope)
+
+
 def _num_present(losses, weights):
-    with name_scope(None, "num_present", [losses, weights]) as scope:
+    if isinstance(weights, float) and weights != 0.0:
+        return _num_elements(losses)
+    with name_scope(None, "num_present", (losses, weights)) as scope:
         weights = math_ops.cast(weights, dtypes.float32)
         present = array_ops.where(math_ops.equal(weights, 0.0), array_ops.zeros_like(weights),
                                   array_ops.ones_like(weights))
-        present = math_ops.multiply(present, array_ops.ones_like(losses), name="broadcast_weights")
+        present = broadcast_weights(present, losses)
         return math_ops.reduce_sum(present, name=scope)
+
+
+def _num_elements(losses):
+    with name_scope(None, "num_elements", (losses,)) as scope:
+        return math_ops.cast(array_ops.size(losses, name=scope), dtype=losses.dtype)
+
+
+def _safe_mean(losses, num_present):
+    return math_ops.div_no_nan(math_ops.reduce_sum(losses), num_present, name="value")
 
 
 def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
                           reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
     Reduction.validate(reduction)
-    with name_scope(scope, "weighted_loss", [losses, weights]):
-        losses = convert_to_tensor(losses)
-        input_dtype = losses.dtype
-        losses = math_ops.cast(losses, dtypes.float32)
-        weights = math_ops.cast(convert_to_tensor(weights), dtypes.float32)
-        weighted = math_ops.multiply(losses, weights)
-        if reduction == Reduction.NONE:
-            loss = weighted
-        else:
-            loss = math_ops.reduce_sum(weighted)
-            if reduction == Reduction.MEAN:
-                loss = math_ops.div_no_nan(
-                    loss, math_ops.reduce_sum(math_ops.multiply(array_ops.ones_like(losses), weights)),
-                    name="value")
-            elif reduction == Reduction.SUM_BY_NONZERO_WEIGHTS:
-                loss = math_ops.div_no_nan(loss, _num_present(losses, weights), name="value")
-            elif reduction == Reduction.SUM_OVER_BATCH_SIZE:
-                loss = math_ops.div_no_nan(loss, math_ops.cast(array_ops.size(losses), dtypes.float32),
-                                           name="value")
-        loss = math_ops.cast(loss, input_dtype)
-        add_loss(loss, loss_collection)
-        return loss
+    with name_scope(scope, "weighted_loss", (losses, weights)):
+        with graph_lib.get_default_graph().control_dependencies((assert_broadcastable(weights, losses),)):
+            losses = convert_to_tensor(losses)
+            input_dtype = losses.dtype
+            losses = math_ops.cast(losses, dtypes.float32)
+            weights = math_ops.cast(weights, dtypes.float32)
+            weighted = math_ops.multiply(losses, weights)
+            if reduction == Reduction.NONE:
+                loss = weighted
+            else:
+                loss = math_ops.reduce_sum(weighted)
+                if reduction == Reduction.MEAN:
+                    loss = _safe_mean(loss, math_ops.reduce_sum(array_ops.ones_like(losses) * weights))
+                elif reduction == Reduction.SUM_BY_NONZERO_WEIGHTS:
+                    loss = _safe_mean(loss, _num_present(losses, weights))
+                elif reduction == Reduction.SUM_OVER_BATCH_SIZE:
+                    loss = _safe_mean(loss, _num_elements(losses))
+            loss = math_ops.cast(loss, input_dtype)
+            add_loss(loss, loss_collection)
+            return loss
+
+
+def _remove_squeezable_dimensions(labels, predictions, weights=None, expected_rank_diff=0):
+    """TF's: drops a trailing size-1 dim of the labels, predictions or weights whose rank is one
+    more than expected (static ranks only)."""
+    with name_scope(None, "remove_squeezable_dimensions", [labels, predictions]):
+        predictions = convert_to_tensor(predictions)
+        labels = convert_to_tensor(labels)
+        p_rank, l_rank = predictions.shape.ndims, labels.shape.ndims
+        if p_rank is None or l_rank is None:
+            raise NotImplementedError("tf.losses with labels or predictions of unknown rank are not supported "
+                                      "by metarun yet")
+        diff = p_rank - l_rank
+        if diff == expected_rank_diff + 1 and predictions.shape.dims[-1] in (None, 1):
+            predictions = array_ops.squeeze(predictions, [-1])
+        elif diff == expected_rank_diff - 1 and labels.shape.dims[-1] in (None, 1):
+            labels = array_ops.squeeze(labels, [-1])
+    if weights is not None:
+        weights = convert_to_tensor(weights)
+        w_rank = weights.shape.ndims
+        if w_rank is None:
+            raise NotImplementedError("tf.losses with weights of unknown rank are not supported by metarun yet")
+        if w_rank - labels.shape.ndims == 1:
+            weights = array_ops.squeeze(weights, [-1])
+    return labels, predictions, weights
 
 
 def add_loss(loss, loss_collection=GraphKeys.LOSSES):
@@ -167,7 +247,9 @@ def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0,
         labels = math_ops.cast(convert_to_tensor(onehot_labels), logits.dtype)
         if label_smoothing > 0:
             classes = math_ops.cast(array_ops.shape(labels)[-1], logits.dtype)
-            labels = labels * (1 - label_smoothing) + label_smoothing / classes
+            smooth_positives = 1.0 - label_smoothing
+            smooth_negatives = label_smoothing / classes
+            labels = labels * smooth_positives + smooth_negatives
         labels = array_ops.stop_gradient(labels, name="labels_stop_gradient")
         losses = nn_ops.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits, name="xentropy")
         return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
@@ -176,8 +258,7 @@ def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0,
 def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
                                  reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
     with name_scope(scope, "sparse_softmax_cross_entropy_loss", (logits, labels, weights)) as scope:
+        labels, logits, weights = _remove_squeezable_dimensions(labels, logits, weights, expected_rank_diff=1)
         losses = nn_ops.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits, name="xentropy")
         return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
 
-
-_ = apply_op

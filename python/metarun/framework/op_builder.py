@@ -327,6 +327,13 @@ def _build(g, op_def, op_type, scope, kwargs):
         if arg.type_attr:
             allowed = _allowed(op_def, arg.type_attr)
             base = tensor.dtype.base_dtype
+            default = _default_type(op_def, arg.type_attr)
+            if allowed and base not in allowed and dtype is None and default in allowed and \
+                    not isinstance(value, Tensor) and not _is_tensor_like(value):
+                # TF converts a Python value once as it comes (an empty list: float32), then, refused,
+                # again as the attr's default; the first Const stays in the graph, unused.
+                tensor = convert_to_tensor(value, dtype=default, as_ref=arg.is_ref, name=arg.name)
+                base = tensor.dtype.base_dtype
             if allowed and base not in allowed:
                 raise TypeError("Value passed to parameter '%s' has DataType %s not in list of allowed values: %s"
                                 % (arg.name, base.name, ", ".join(a.name for a in allowed)))

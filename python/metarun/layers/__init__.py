@@ -244,6 +244,8 @@ class Dropout(Layer):
         self.rate, self.noise_shape, self.seed = rate, noise_shape, seed
 
     def call(self, inputs, training=False):
+        if isinstance(self.rate, (int, float)) and self.rate == 0:
+            return array_ops.identity(inputs)
         if not isinstance(training, bool):
             from metarun.ops import control_flow_ops
             return control_flow_ops.cond(
@@ -295,7 +297,8 @@ class BatchNormalization(Layer):
         self.moving_mean = self.add_weight("moving_mean", param_shape, initializer=mean_i, trainable=False)
         self.moving_variance = self.add_weight("moving_variance", param_shape, initializer=var_i, trainable=False)
 
-    def _moving_average_update(self, variable, value, momentum):
+    def _moving_average(self, variable, value, momentum):
+        """variable -= (variable - value) * (1 - momentum), as an AssignSub named AssignMovingAvg."""
         g = graph_lib.get_default_graph()
         with g.name_scope("AssignMovingAvg") as scope, g.colocate_with(variable.op):
             if isinstance(momentum, graph_lib.Tensor):
@@ -303,38 +306,72 @@ class BatchNormalization(Layer):
             else:
                 decay = convert_to_tensor(1.0 - momentum, name="decay")
             delta = (variable.value() - value) * decay
-            update = apply_op("AssignSub", ref=variable._ref(), value=delta, use_locking=False, name=scope)
-        self.add_update(update)
+            return apply_op("AssignSub", ref=variable._ref(), value=delta, use_locking=False, name=scope)
+
+    def _moving_average_update(self, variable, value, momentum):
+        self.add_update(self._moving_average(variable, value, momentum))
 
     def call(self, inputs, training=False):
-        if not isinstance(training, bool):
-            raise NotImplementedError("tf.layers.batch_normalization with a tensor `training` is not supported "
-                                      "by metarun yet")
+        training = _static_training(training)
         if self.fused:
             return self._fused(inputs, training)
+        if self._axis != inputs.shape.ndims - 1:
+            raise NotImplementedError("unfused batch normalization over a non-last axis is not supported yet")
         axes = [i for i in range(inputs.shape.ndims) if i != self._axis]
-        if training:
+        if training is False:
+            mean, variance = self.moving_mean.value(), self.moving_variance.value()
+        elif training is True:
             mean, variance = nn_ops.moments(inputs, axes)
             self._moving_average_update(self.moving_mean, mean, self.momentum)
             self._moving_average_update(self.moving_variance, variance, self.momentum)
         else:
-            mean, variance = self.moving_mean.value(), self.moving_variance.value()
-        if self._axis != inputs.shape.ndims - 1:
-            raise NotImplementedError("unfused batch normalization over a non-last axis is not supported yet")
+            # A training tensor: TF builds both sides, each chosen by a cond on it; the moving
+            # averages move only on the training side.
+            batch_mean, batch_variance = nn_ops.moments(inputs, axes)
+            mean = _cond(training, lambda: batch_mean, lambda: convert_to_tensor(self.moving_mean))
+            variance = _cond(training, lambda: batch_variance, lambda: convert_to_tensor(self.moving_variance))
+            for var, value in ((self.moving_mean, mean), (self.moving_variance, variance)):
+                update = _cond(training, lambda v=var, x=value: self._moving_average(v, x, self.momentum),
+                               lambda v=var: v)
+                self.add_update(update.op)
         return nn_ops.batch_normalization(inputs, mean, variance, self.beta, self.gamma, self.epsilon)
 
     def _fused(self, inputs, training):
         channels = inputs.shape.dims[self._axis]
         gamma = self.gamma if self.gamma is not None else constant(1.0, shape=[channels])
         beta = self.beta if self.beta is not None else constant(0.0, shape=[channels])
-        out, mean, variance = nn_ops.fused_batch_norm(
-            inputs, gamma, beta, mean=self.moving_mean, variance=self.moving_variance, epsilon=self.epsilon,
-            is_training=training, data_format=self._data_format)
-        if training:
+
+        def run(is_training):
+            return nn_ops.fused_batch_norm(
+                inputs, gamma, beta, mean=self.moving_mean, variance=self.moving_variance, epsilon=self.epsilon,
+                is_training=is_training, data_format=self._data_format)
+        if isinstance(training, bool):
+            out, mean, variance = run(training)
+            if not training:
+                return out
             momentum = constant(self.momentum)
-            self._moving_average_update(self.moving_mean, mean, momentum)
-            self._moving_average_update(self.moving_variance, variance, momentum)
+        else:
+            out, mean, variance = _cond(training, lambda: run(True), lambda: run(False))
+            momentum = _cond(training, lambda: self.momentum, lambda: 1.0)
+        self._moving_average_update(self.moving_mean, mean, momentum)
+        self._moving_average_update(self.moving_variance, variance, momentum)
         return out
+
+
+def _static_training(training):
+    """`training` as a Python bool when it is one or a constant, else the tensor (TF's
+    constant_value of the predicate)."""
+    if isinstance(training, bool) or training is None:
+        return bool(training)
+    from metarun.framework.shape_inference import constant_value
+    training = convert_to_tensor(training)
+    known = constant_value(training)
+    return bool(known) if known is not None else training
+
+
+def _cond(pred, true_fn, false_fn):
+    from metarun.ops import control_flow_ops
+    return control_flow_ops.cond(pred, true_fn, false_fn)
 
 
 # -- functional forms ------------------------------------------------------------------------

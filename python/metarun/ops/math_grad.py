@@ -76,13 +76,7 @@ def _reduce_to(grad, how):
     if grad is None or not must:
         return grad
     if isinstance(axes, np.ndarray) and axes.size == 0:
-        # TF hands Sum an empty Python list here: converted first as float32 (a Const that Sum's
-        # int type refuses and that stays in the graph unused), then again as int32.
-        with name_scope(None, "Sum") as scope:
-            constant(np.zeros(0, np.float32), name="reduction_indices")
-            axes = constant(axes, name="reduction_indices")
-            summed = apply_op("Sum", input=grad, reduction_indices=axes, keep_dims=True, name=scope)
-        return _reshape(summed, shape_)
+        axes = []  # as TF passes it (see apply_op: a float32 Const first, then the int32 one)
     return _reshape(_reduce_sum(grad, axes, keepdims=True), shape_)
 
 
@@ -366,7 +360,7 @@ def _sum_grad_impl(op, grad):
         if axes is not None:
             r = len(in_shape)
             if np.array_equal(np.asarray(axes).reshape(-1), np.arange(r)):
-                grad = _reshape(grad, np.ones(r, np.int32))
+                grad = _reshape(grad, [1] * r)  # a Python list, as TF passes it
                 dims = constant(np.array(in_shape, np.int32)) if None not in in_shape else \
                     apply_op("Shape", input=x)
                 return apply_op("Tile", input=grad, multiples=dims)

@@ -111,23 +111,31 @@ def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
 
 def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None):
     with name_scope(name, "SparseSoftmaxCrossEntropyWithLogits", [labels, logits]):
+        op_name = name or "SparseSoftmaxCrossEntropyWithLogits"  # TF names the op as its scope
         labels = convert_to_tensor(labels)
         logits = convert_to_tensor(logits)
+        labels_static = labels.shape
         labels_shape = array_ops.shape(labels)
-        if logits.shape.ndims is not None and labels.shape.ndims is not None \
-                and labels.shape.ndims != logits.shape.ndims - 1:
+        fully_defined = labels_static.is_fully_defined() and logits.shape[:-1].is_fully_defined()
+        if logits.shape.ndims == 0:
+            raise ValueError("Logits cannot be scalars - received shape %s." % logits.shape)
+        if logits.shape.ndims is not None and labels_static.ndims is not None \
+                and labels_static.ndims != logits.shape.ndims - 1:
             raise ValueError("Rank mismatch: Rank of labels (received %s) should equal rank of logits minus 1 "
-                             "(received %s)." % (labels.shape.ndims, logits.shape.ndims))
+                             "(received %s)." % (labels_static.ndims, logits.shape.ndims))
         if logits.shape.ndims == 2:
-            cost, _ = apply_op("SparseSoftmaxCrossEntropyWithLogits", features=logits, labels=labels)
+            cost, _ = apply_op("SparseSoftmaxCrossEntropyWithLogits", features=logits, labels=labels, name=op_name)
             return cost
-        classes = array_ops.slice_helper(array_ops.shape(logits), -1)
-        flat = array_ops.reshape(logits, array_ops.stack([-1, classes]))
-        cost, _ = apply_op("SparseSoftmaxCrossEntropyWithLogits", features=flat,
-                           labels=array_ops.reshape(labels, [-1]))
-        cost = array_ops.reshape(cost, labels_shape)
-        cost.set_shape(labels.shape)
-        return cost
+        checks = [] if fully_defined else [array_ops.assert_equal(array_ops.shape(labels),
+                                                                  array_ops.shape(logits)[:-1])]
+        with graph_lib.get_default_graph().control_dependencies(checks):
+            classes = array_ops.shape(logits)[array_ops.rank(logits) - 1]
+            flat = array_ops.reshape(logits, [-1, classes])
+            labels = array_ops.reshape(labels, [-1])
+            cost, _ = apply_op("SparseSoftmaxCrossEntropyWithLogits", features=flat, labels=labels, name=op_name)
+            cost = array_ops.reshape(cost, labels_shape)
+            cost.set_shape(labels_static)
+            return cost
 
 
 def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None):
