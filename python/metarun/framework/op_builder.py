@@ -191,12 +191,17 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None, as_ref
 
 
 def _autopack(values, dtype, name, graph):
-    """A list holding Tensors becomes a Pack of its elements (TF's autopacking)."""
+    """A list holding Tensors becomes a Pack of its elements (TF's autopacking); asked for
+    another dtype than its first tensor's, its tensors are cast first, as TF does."""
+    inferred = None
+    for v in _flatten(values):
+        if _is_tensor_like(v):
+            inferred = convert_to_tensor(v).dtype.base_dtype
+            break
     if dtype is None:
-        for v in _flatten(values):
-            if _is_tensor_like(v):
-                dtype = convert_to_tensor(v).dtype.base_dtype
-                break
+        dtype = inferred
+    elif inferred is not None and dtype.base_dtype != inferred:
+        values = _cast_tensors(values, dtype.base_dtype)
     g = graph or graph_lib.get_default_graph()
     with g.name_scope(name) as scope:
         elems = []
@@ -206,6 +211,19 @@ def _autopack(values, dtype, name, graph):
             else:  # TF names a Python element after its index: 'packed/0'
                 elems.append(convert_to_tensor(v, dtype=dtype, name=str(i), graph=g))
         return apply_op("Pack", values=elems, axis=0, name=scope)
+
+
+def _cast_tensors(values, dtype):
+    out = []
+    for v in values:
+        if isinstance(v, (list, tuple)):
+            out.append(_cast_tensors(v, dtype))
+        elif _is_tensor_like(v):
+            t = convert_to_tensor(v)
+            out.append(t if t.dtype.base_dtype == dtype else apply_op("Cast", x=t, DstT=dtype))
+        else:
+            out.append(v)
+    return out
 
 
 def convert_n_to_tensor(values, dtype=None, name=None, preferred_dtype=None):

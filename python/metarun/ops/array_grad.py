@@ -221,15 +221,22 @@ def _gather_v2_grad(op, grad):
     params, indices, axis = op.inputs
     params_shape = _params_shape(params)
     a = constant_value(axis)
-    if op.get_attr("batch_dims") != 0:
-        raise LookupError("metarun's GatherV2 gradient does not support batch_dims yet (node %s)" % op.name)
+    batch_dims = int(op.get_attr("batch_dims"))
+    if batch_dims < 0:
+        if indices.shape.ndims is None:
+            raise ValueError("Currently, it is unsupported to take the gradient of tf.gather when batch_dims < 0 "
+                             "and the rank of the indices is unknown. Please pass a positive batch_dims or use "
+                             "tf.ensure_shape to update the shape of indices when calling tf.gather. Got "
+                             "batch_dims=%d and indices=%s" % (batch_dims, indices))
+        batch_dims += indices.shape.ndims
     if a is not None and int(a) == 0:
         return _gather_slices(params_shape, indices, grad), None, None
-    return _gather_axis_grad(params, params_shape, indices, axis, grad), None, None
+    return _gather_axis_grad(params, params_shape, indices, axis, grad, batch_dims), None, None
 
 
-def _gather_axis_grad(params, params_shape, indices, axis, grad):
-    """A gather along another axis: move that axis first, sum rows by index, move it back."""
+def _gather_axis_grad(params, params_shape, indices, axis, grad, batch_dims):
+    """A gather along another axis: move that axis just after the batch dims, sum rows by index
+    (offset per batch), move it back."""
     from metarun.framework.indexed_slices import to_dense
     from metarun.ops import math_ops
     if isinstance(grad, IndexedSlices):
@@ -240,18 +247,57 @@ def _gather_axis_grad(params, params_shape, indices, axis, grad):
     values_shape = array_ops.concat([outer, [-1], inner], 0)
     values_dims = size(values_shape)
     axis_dims = size(outer)
-    lead = math_ops.range(0)
-    before = math_ops.range(0, axis_dims)
+    lead = math_ops.range(batch_dims)
+    before = math_ops.range(batch_dims, axis_dims)
     after = math_ops.range(axis_dims + 1, values_dims)
     values = apply_op("Reshape", tensor=grad, shape=values_shape)
     perm = array_ops.concat([lead, [axis_dims], before, after], 0)
     moved = array_ops.transpose(values, perm)
-    array_ops.gather(params_shape, perm)  # TF builds the transposed shape too, unused
-    rows = array_ops.slice_helper(params_shape, axis)
-    flat = apply_op("Reshape", tensor=indices, shape=apply_op("ExpandDims", input=size(indices), dim=0))
-    summed = apply_op("UnsortedSegmentSum", data=moved, segment_ids=flat, num_segments=rows)
-    back = array_ops.transpose(summed, array_ops.concat([lead, before + 1, [0], after], 0))
+    moved_params_shape = array_ops.gather(params_shape, perm)
+    summed = _batch_gather_grad(moved_params_shape, moved, indices, batch_dims,
+                                array_ops.slice_helper(params_shape, axis))
+    back = array_ops.transpose(summed, array_ops.concat([lead, before + 1, [batch_dims], after], 0))
     return apply_op("Reshape", tensor=back, shape=shape(params))
+
+
+def _batch_gather_grad(params_shape, values, indices, batch_dims, rows):
+    """The rows of `values` summed by `indices` (made global across the batch dims first)."""
+    from metarun.ops import math_ops
+    indices_size = apply_op("ExpandDims", input=size(indices), dim=0)
+    if batch_dims:
+        values_shape = array_ops.shape(values)
+        outer = array_ops.slice_helper(values_shape, slice(None, batch_dims))
+        inner = array_ops.slice_helper(array_ops.slice_helper(values_shape, slice(batch_dims, None)),
+                                       slice(1, None))
+        batch_size = apply_op("Prod", input=outer, reduction_indices=[0], keep_dims=False)
+        flat_values_shape = array_ops.concat([[-1], inner], 0)
+        rows = rows * batch_size
+        indices = _batch_indices(params_shape, indices, batch_dims)
+        values = apply_op("Reshape", tensor=values, shape=flat_values_shape)
+    flat = apply_op("Reshape", tensor=indices, shape=indices_size)
+    summed = apply_op("UnsortedSegmentSum", data=values, segment_ids=flat, num_segments=rows)
+    if batch_dims:
+        summed = apply_op("Reshape", tensor=summed, shape=array_ops.concat([outer, flat_values_shape], 0))
+    return summed
+
+
+def _batch_indices(params_shape, indices, batch_dims):
+    """`indices` plus each batch position's offset into the flattened batch dims."""
+    from metarun.ops import math_ops
+    dt = indices.dtype.base_dtype
+    dims = math_ops.cast(params_shape, dt)
+    out = indices
+    accum = array_ops.ones((), dtype=dt)
+    for dim in range(batch_dims, 0, -1):
+        dim_value = array_ops.slice_helper(dims, dim - 1)
+        accum = accum * array_ops.slice_helper(dims, dim)
+        start = array_ops.zeros((), dtype=dt)
+        step = array_ops.ones((), dtype=dt)
+        dim_indices = math_ops.range(start, dim_value, step) * accum
+        dim_shape = array_ops.concat([array_ops.tile([1], [dim - 1]), [dim_value],
+                                      array_ops.tile([1], [array_ops.rank(indices) - dim])], axis=0)
+        out = out + array_ops.reshape(dim_indices, dim_shape)
+    return out
 
 
 @RegisterGradient("Gather")
