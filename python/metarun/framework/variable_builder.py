@@ -25,6 +25,15 @@ def _initial_value(g, initial_value, dtype, resource=False):
 def build(var, initial_value, trainable, collections, validate_shape, name, dtype, constraint,
           use_resource, shape):
     g = graph_lib.get_default_graph()
+    # TF builds a variable in an init_scope: outside any control_dependencies block and any
+    # cond or while loop, in the current name scope.
+    with g.control_dependencies(None):
+        _build(g, var, initial_value, trainable, collections, validate_shape, name, dtype, constraint,
+               use_resource, shape)
+
+
+def _build(g, var, initial_value, trainable, collections, validate_shape, name, dtype, constraint,
+           use_resource, shape):
     if trainable is None:
         trainable = True
     if collections is None:
