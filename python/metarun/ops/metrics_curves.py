@@ -9,9 +9,8 @@ import logging
 from metarun.framework import dtypes
 from metarun.framework import graph as graph_lib
 from metarun.framework.op_builder import constant
-from metarun.losses import broadcast_weights
 from metarun.ops import array_ops, math_ops
-from metarun.ops.metrics_impl import (_assign_add, _collect, _read, _remove_squeezable_dimensions,
+from metarun.ops.metrics_impl import (_assign_add, _broadcast_weights, _collect, _read, _remove_squeezable_dimensions,
                                       metric_variable)
 from metarun.ops.variable_scope import variable_scope
 
@@ -51,7 +50,7 @@ def _confusion_matrix_at_thresholds(labels, predictions, thresholds, weights=Non
         label_is_neg = math_ops.logical_not(label_is_pos)
     weights_tiled = None
     if weights is not None:
-        weights = broadcast_weights(math_ops.cast(weights, dtypes.float32), predictions)
+        weights = _broadcast_weights(math_ops.cast(weights, dtypes.float32), predictions)
         weights_tiled = array_ops.tile(array_ops.reshape(weights, [1, -1]), [num_thresholds, 1])
         if not thresh_tiled.shape.is_compatible_with(weights_tiled.shape):
             raise ValueError("Shapes %s and %s are incompatible" % (thresh_tiled.shape, weights_tiled.shape))
@@ -141,16 +140,17 @@ def _auc_from_counts(tp, fn, tn, fp, n, curve, summation_method, name):
         x, y = math_ops.divide(fp, fp + tn + epsilon), rec
     else:
         x, y = rec, math_ops.divide(tp + epsilon, tp + fp + epsilon)
-    if summation_method in ("trapezoidal", "careful_interpolation"):
-        heights = (y[:n - 1] + y[1:]) / 2.0
-    elif summation_method == "minoring":
+    if summation_method not in ("trapezoidal", "careful_interpolation", "minoring", "majoring"):
+        raise ValueError("Invalid summation_method: %s summation_method should be 'trapezoidal', "
+                         "'careful_interpolation', 'minoring', or 'majoring'." % summation_method)
+    widths = x[:n - 1] - x[1:]
+    if summation_method == "minoring":
         heights = math_ops.minimum(y[:n - 1], y[1:])
     elif summation_method == "majoring":
         heights = math_ops.maximum(y[:n - 1], y[1:])
     else:
-        raise ValueError("Invalid summation_method: %s summation_method should be 'trapezoidal', "
-                         "'careful_interpolation', 'minoring', or 'majoring'." % summation_method)
-    return math_ops.reduce_sum(math_ops.multiply(x[:n - 1] - x[1:], heights), name=name)
+        heights = (y[:n - 1] + y[1:]) / 2.0
+    return math_ops.reduce_sum(math_ops.multiply(widths, heights), name=name)
 
 
 def auc(labels, predictions, weights=None, num_thresholds=200, metrics_collections=None, updates_collections=None,

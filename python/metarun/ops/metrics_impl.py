@@ -110,6 +110,22 @@ def _assert_rank_in(x, ranks):
         return array_ops.Assert(condition, data)
 
 
+def _broadcast_weights(weights, values):
+    """TF's broadcast_weights where the shapes settle TF's broadcast check now. Where they do
+    not, TF checks at run time with set ops metarun has no kernels for; metarun then multiplies
+    by ones_like(values) unchecked (the same values whenever TF's check passes)."""
+    weights = convert_to_tensor(weights)
+    values = convert_to_tensor(values)
+    w_shape, v_shape = weights.shape, values.shape
+    if w_shape.ndims == 0 or (w_shape.is_fully_defined() and v_shape.is_fully_defined()) or \
+            (w_shape.ndims is not None and v_shape.ndims is not None and w_shape.ndims != v_shape.ndims):
+        return broadcast_weights(weights, values)
+    with name_scope(None, "broadcast_weights", (weights, values)) as scope:
+        values = convert_to_tensor(values, name="values")
+        weights = convert_to_tensor(weights, dtype=values.dtype.base_dtype, name="weights")
+        return math_ops.multiply(weights, array_ops.ones_like(values), name=scope)
+
+
 # -- the mean family ---------------------------------------------------------------------------------
 
 def mean(values, weights=None, metrics_collections=None, updates_collections=None, name=None):
@@ -122,7 +138,7 @@ def mean(values, weights=None, metrics_collections=None, updates_collections=Non
             num_values = math_ops.cast(array_ops.size(values), dtypes.float32)
         else:
             values, _, weights = _remove_squeezable_dimensions(values, None, weights)
-            weights = broadcast_weights(math_ops.cast(weights, dtypes.float32), values)
+            weights = _broadcast_weights(math_ops.cast(weights, dtypes.float32), values)
             values = math_ops.multiply(values, weights)
             num_values = math_ops.reduce_sum(weights)
         update_total = _assign_add(total, math_ops.reduce_sum(values))
@@ -144,7 +160,7 @@ def mean_tensor(values, weights=None, metrics_collections=None, updates_collecti
         num_values = array_ops.ones_like(values)
         if weights is not None:
             values, _, weights = _remove_squeezable_dimensions(values, None, weights)
-            weights = broadcast_weights(math_ops.cast(weights, dtypes.float32), values)
+            weights = _broadcast_weights(math_ops.cast(weights, dtypes.float32), values)
             values = math_ops.multiply(values, weights)
             num_values = math_ops.multiply(num_values, weights)
         update_total = _assign_add(total, values)
