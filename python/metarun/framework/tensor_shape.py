@@ -66,6 +66,8 @@ class TensorShape(object):
         elif isinstance(dims, TensorShape):
             self._dims = dims._dims
         else:
+            if isinstance(dims, int) or hasattr(dims, "__index__") and not hasattr(dims, "__len__"):
+                dims = [dims]  # TF: a lone dimension is a rank-1 shape
             dims = [getattr(d, "value", d) for d in dims]
             self._dims = tuple(None if d is None or (isinstance(d, int) and d < 0) else int(d)
                                for d in dims)
@@ -95,6 +97,23 @@ class TensorShape(object):
         if len(self._dims) != len(other._dims):
             return False
         return all(a is None or b is None or a == b for a, b in zip(self._dims, other._dims))
+
+    def concatenate(self, other):
+        """This shape followed by `other` (unknown when either rank is)."""
+        other = as_shape(other)
+        if self._dims is None or other._dims is None:
+            return TensorShape(None)
+        return TensorShape(list(self._dims) + list(other._dims))
+
+    def with_rank_at_least(self, rank):
+        if self._dims is not None and len(self._dims) < rank:
+            raise ValueError("Shape %s must have rank at least %d" % (self, rank))
+        return self
+
+    def with_rank(self, rank):
+        if self._dims is not None and len(self._dims) != rank:
+            raise ValueError("Shape %s must have rank %d" % (self, rank))
+        return self if self._dims is not None else TensorShape([None] * rank)
 
     def num_elements(self):
         if not self.is_fully_defined():

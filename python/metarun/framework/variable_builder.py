@@ -23,17 +23,17 @@ def _initial_value(g, initial_value, dtype, resource=False):
 
 
 def build(var, initial_value, trainable, collections, validate_shape, name, dtype, constraint,
-          use_resource, shape):
+          use_resource, shape, caching_device=None):
     g = graph_lib.get_default_graph()
     # TF builds a variable in an init_scope: outside any control_dependencies block and any
     # cond or while loop, in the current name scope.
     with g.control_dependencies(None):
         _build(g, var, initial_value, trainable, collections, validate_shape, name, dtype, constraint,
-               use_resource, shape)
+               use_resource, shape, caching_device)
 
 
 def _build(g, var, initial_value, trainable, collections, validate_shape, name, dtype, constraint,
-           use_resource, shape):
+           use_resource, shape, caching_device):
     if trainable is None:
         trainable = True
     if collections is None:
@@ -69,8 +69,16 @@ def _build(g, var, initial_value, trainable, collections, validate_shape, name, 
                 var_shape = init.shape if validate_shape else TensorShape(None)
             variable = apply_op("VariableV2", shape=var_shape, dtype=init.dtype.base_dtype, name=scope)
             initializer = apply_op("Assign", ref=variable, value=init, validate_shape=validate_shape).op
-            with g.colocate_with(variable.op):
-                snapshot = apply_op("Identity", input=variable, name="read")
+            if caching_device is None:
+                with g.colocate_with(variable.op):
+                    snapshot = apply_op("Identity", input=variable, name="read")
+            elif callable(caching_device):  # a device function, given the op; no colocation
+                with g.colocate_with(None, ignore_existing=True):
+                    snapshot = apply_op("Identity", input=variable, name="read")
+                snapshot.op._set_device(caching_device(snapshot.op) or "")
+            else:
+                with g.colocate_with(None, ignore_existing=True), g.device(caching_device):
+                    snapshot = apply_op("Identity", input=variable, name="read")
     var._graph = g
     var._variable = variable
     var._initializer_op = initializer

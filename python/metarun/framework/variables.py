@@ -51,7 +51,7 @@ class Variable(object):
             raise ValueError("initial_value must be specified.")
         from metarun.framework import variable_builder
         variable_builder.build(self, initial_value, trainable, collections, validate_shape, name, dtype,
-                               constraint, bool(use_resource), shape)
+                               constraint, bool(use_resource), shape, caching_device)
 
     @classmethod
     def _from_parts(cls, graph, variable, initializer, snapshot, initial_value=None,

@@ -83,12 +83,22 @@ def _input_shapes(values):
     return sizes
 
 
+def _concat_dim_here(axis, grad):
+    """A constant axis from another control-flow context (a forward loop) is copied into the
+    gradient's, as TF does, instead of coming through an Enter or a stack."""
+    from metarun.ops import control_flow_ops as cf
+    if axis.op.type == "Const" and not isinstance(grad, IndexedSlices) and \
+            cf.output_context(grad.op) is not cf.output_context(axis.op):
+        return constant(constant_value(axis), dtype=axis.dtype.base_dtype)
+    return axis
+
+
 @RegisterGradient("ConcatV2")
 def _concat_grad(op, grad):
     values, axis = op.inputs[:-1], op.inputs[-1]
     if len(values) == 1:
         return [grad, None]
-    dim = axis % rank(values[0])
+    dim = _concat_dim_here(axis, grad) % rank(values[0])
     sizes = _input_shapes(values)
     if len(sizes) > 16:
         # TF splits instead of slicing when there are many inputs.
@@ -359,7 +369,7 @@ def _concat_v1_grad(op, grad):
     axis, values = op.inputs[0], list(op.inputs[1:])
     if len(values) == 1:
         return [None, grad]
-    dim = axis % rank(values[0])
+    dim = _concat_dim_here(axis, grad) % rank(values[0])
     sizes = _input_shapes(values)
     offsets = apply_op("ConcatOffset", concat_dim=dim, shape=list(sizes))
     return [None] + [apply_op("Slice", input=grad, begin=b, size=s) for b, s in zip(offsets, sizes)]

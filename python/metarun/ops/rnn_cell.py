@@ -27,13 +27,52 @@ class LSTMStateTuple(collections.namedtuple("LSTMStateTuple", ("c", "h"))):
         return self.c.dtype
 
 
-def _zeros_for(size, batch_size, dtype):
-    dims = [size] if isinstance(size, int) else list(size)
-    if isinstance(batch_size, int):
-        return array_ops.zeros([batch_size] + dims, dtype=dtype)
-    shape = array_ops.concat([array_ops.expand_dims(batch_size, 0),
-                              convert_to_tensor(dims, dtype=dtypes.int32)], 0)
-    return array_ops.zeros(shape, dtype=dtype)
+def _concat(prefix, suffix, static=False):
+    """TF's rnn_cell _concat: the shape prefix + suffix, as a static list (static=True) or an
+    int32 tensor (a ConcatV2 of two Consts; TF makes the Consts in the static case too)."""
+    from metarun.framework.op_builder import constant
+    from metarun.framework.shape_inference import constant_value
+    from metarun.framework.tensor_shape import TensorShape
+
+    def part(x):
+        if isinstance(x, graph_lib.Tensor):
+            known = constant_value(x)
+            if x.shape.ndims == 0:
+                x = array_ops.expand_dims(x, 0)
+            elif x.shape.ndims != 1:
+                raise ValueError("Prefix tensor must be either a scalar or vector, but saw tensor: %s" % x)
+            return x, (None if known is None else list(known.reshape(-1)))
+        shape = TensorShape(x)
+        known = shape.as_list() if shape.ndims is not None else None
+        return (constant(shape.as_list(), dtype=dtypes.int32) if shape.is_fully_defined() else None), known
+    p, p_static = part(prefix)
+    s, s_static = part(suffix)
+    if static:
+        shape = TensorShape(p_static).concatenate(s_static)
+        return shape.as_list() if shape.ndims is not None else None
+    if p is None or s is None:
+        raise ValueError("Prefix or suffix can't be None. Received prefix = %s and suffix = %s" % (prefix, suffix))
+    return array_ops.concat((p, s), 0)
+
+
+def _zero_state_tensors(state_size, batch_size, dtype):
+    """Zeros [batch_size] + size for each size of a (nested) state size, as TF builds them: a Fill
+    of a concatenated shape, its static shape set."""
+    def zeros_for(size):
+        z = array_ops.zeros(_concat(batch_size, size), dtype=dtype)
+        z.set_shape(_concat(batch_size, size, static=True))
+        return z
+    if isinstance(state_size, (tuple, list)):
+        return _pack_as(state_size, [zeros_for(s) for s in _flatten(state_size)])
+    return zeros_for(state_size)
+
+
+class _no_scope(object):
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
 
 
 class RNNCell(object):
@@ -67,20 +106,32 @@ class RNNCell(object):
 
     def zero_state(self, batch_size, dtype):
         with name_scope(None, type(self).__name__ + "ZeroState", [batch_size]):
-            flat = [_zeros_for(s, batch_size, dtype) for s in _flatten(self.state_size)]
-            return _pack_as(self.state_size, flat) if isinstance(self.state_size, (tuple, list)) else flat[0]
+            return _zero_state_tensors(self.state_size, batch_size, dtype)
 
     def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
         return self.zero_state(batch_size, dtype)
 
+    # TF's layer cells (LayerRNNCell) open their own scope directly; the other cells (MultiRNNCell)
+    # first re-enter the current variable scope, which opens a name scope named after its last part:
+    # their ops land under e.g. `rnn/while/rnn/multi_rnn_cell/`.
+    _reenters_scope = False
+
     def __call__(self, inputs, state, scope=None):
-        name = self._name or self._default_name
+        g = graph_lib.get_default_graph()
+        base = self._name or self._default_name
         if self._scope is None:
-            with vs.variable_scope(scope or name, reuse=self._reuse) as sc:
-                self._scope = sc
+            # First call: the layer's scope, unique like TF's default_name (re-used by name when the
+            # cell was made with reuse); its name scope is where all its calls put their ops.
+            outer = vs.get_variable_scope().name.split("/")[-1] if self._reenters_scope and scope is None else ""
+            with (g.name_scope(outer) if outer else _no_scope()):
+                cm = vs.variable_scope(scope if scope is not None else base) if self._reuse else \
+                    vs.variable_scope(scope, default_name=base)
+                with cm as sc:
+                    self._scope = sc
+        reuse = True if self.built else self._reuse
+        with vs.variable_scope(self._scope, reuse=reuse, auxiliary_name_scope=False):
+            with g.name_scope(self._scope.original_name_scope):
                 return self._call_in_scope(inputs, state)
-        with vs.variable_scope(self._scope, reuse=True):
-            return self._call_in_scope(inputs, state)
 
     def _call_in_scope(self, inputs, state):
         inputs = convert_to_tensor(inputs)
@@ -191,15 +242,18 @@ class BasicLSTMCell(RNNCell):
         self._bias = self._variable("bias", [4 * self._num_units], init_ops.Zeros())
 
     def call(self, inputs, state):
+        from metarun.framework.op_builder import constant
+        one = constant(1, dtype=dtypes.int32)  # TF splits along a Const axis
         if self._state_is_tuple:
             c, h = state
         else:
-            c, h = array_ops.split(value=state, num_or_size_splits=2, axis=1)
+            c, h = array_ops.split(value=state, num_or_size_splits=2, axis=one)
         gates = _matmul_bias([inputs, h], self._kernel, self._bias)
-        i, j, f, o = array_ops.split(value=gates, num_or_size_splits=4, axis=1)
-        forget_bias = convert_to_tensor(self._forget_bias, dtype=f.dtype)
-        new_c = c * math_ops.sigmoid(f + forget_bias) + math_ops.sigmoid(i) * self._activation(j)
-        new_h = self._activation(new_c) * math_ops.sigmoid(o)
+        i, j, f, o = array_ops.split(value=gates, num_or_size_splits=4, axis=one)
+        forget_bias = constant(self._forget_bias, dtype=f.dtype)
+        add, mul = math_ops.add, math_ops.multiply  # TF's names: Add, Mul
+        new_c = add(mul(c, math_ops.sigmoid(add(f, forget_bias))), mul(math_ops.sigmoid(i), self._activation(j)))
+        new_h = mul(self._activation(new_c), math_ops.sigmoid(o))
         new_state = LSTMStateTuple(new_c, new_h) if self._state_is_tuple else array_ops.concat([new_c, new_h], 1)
         return new_h, new_state
 
@@ -271,6 +325,8 @@ class LSTMCell(RNNCell):
 
 
 class MultiRNNCell(RNNCell):
+    _reenters_scope = True
+
     _default_name = "multi_rnn_cell"
 
     def __init__(self, cells, state_is_tuple=True):

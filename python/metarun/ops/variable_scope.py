@@ -103,6 +103,7 @@ class VariableScope(object):
         custom_getter = custom_getter if custom_getter is not None else self._custom_getter
         reuse = reuse if reuse is not None else self._reuse
         use_resource = use_resource if use_resource is not None else self._use_resource
+        caching_device = caching_device if caching_device is not None else self._caching_device
         full_name = self._name + "/" + name if self._name else name
         g = graph_lib.get_default_graph()
         with g.name_scope(None):
@@ -228,7 +229,8 @@ class _VariableStore(object):
                                  "found: %s/part_0. Perhaps a variable of the same name was already created "
                                  "with partitioning?" % name)
             return self._get_single_variable(name, shape, dtype, initializer, regularizer, None, reuse,
-                                             trainable, collections, validate_shape, use_resource, constraint)
+                                             trainable, collections, validate_shape, use_resource, constraint,
+                                             caching_device)
 
         kwargs = dict(name=name, shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
                       reuse=reuse, trainable=trainable, collections=collections, caching_device=caching_device,
@@ -302,7 +304,8 @@ class _VariableStore(object):
         return pv
 
     def _get_single_variable(self, name, shape, dtype, initializer, regularizer, partition_info, reuse,
-                             trainable, collections, validate_shape, use_resource, constraint):
+                             trainable, collections, validate_shape, use_resource, constraint,
+                             caching_device=None):
         from_value = initializer is not None and not callable(initializer)
         if shape is not None and from_value:
             raise ValueError("If initializer is a constant, do not specify shape.")
@@ -351,10 +354,11 @@ class _VariableStore(object):
         g = graph_lib.get_default_graph()
         var = Variable(init_val, name=name, trainable=trainable, collections=collections,
                        validate_shape=validate_shape, dtype=var_dtype, constraint=constraint,
-                       use_resource=bool(use_resource), shape=shape if use_resource else None) \
+                       use_resource=bool(use_resource), shape=shape if use_resource else None,
+                       caching_device=caching_device) \
             if not callable(init_val) else _variable_from_fn(g, init_val, name, trainable, collections,
                                                               validate_shape, var_dtype, constraint,
-                                                              bool(use_resource))
+                                                              bool(use_resource), caching_device)
         self._vars[name] = var
         if regularizer:
             # TF calls the regularizer once to see whether it gives a loss (its ops stay in the
@@ -368,15 +372,17 @@ class _VariableStore(object):
 
 
 def _variable_from_fn(g, init_fn, name, trainable, collections, validate_shape, dtype, constraint,
-                      use_resource):
+                      use_resource, caching_device=None):
     """A variable whose initial value a function makes: TF builds the variable and its
     initializer ops colocated with it (`loc:@<name>`)."""
     if use_resource:
         return Variable(init_fn, name=name, trainable=trainable, collections=collections,
-                        validate_shape=validate_shape, dtype=dtype, constraint=constraint, use_resource=True)
+                        validate_shape=validate_shape, dtype=dtype, constraint=constraint, use_resource=True,
+                        caching_device=caching_device)
     with g.name_scope(None), g.colocate_with_groups([("loc:@" + name).encode()]):
         return Variable(init_fn, name=name, trainable=trainable, collections=collections,
-                        validate_shape=validate_shape, dtype=dtype, constraint=constraint)
+                        validate_shape=validate_shape, dtype=dtype, constraint=constraint,
+                        caching_device=caching_device)
 
 
 def _default_initializer(name, dtype):

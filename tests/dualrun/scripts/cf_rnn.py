@@ -3,6 +3,8 @@ projection and clipping, GRUCell, MultiRNNCell of LSTMs), with and without seque
 time-major, static_rnn and bidirectional_dynamic_rnn: values and TF's variable names."""
 import numpy as np
 
+GRAPH = True
+
 # TF's oneDNN GEMM sums the cells' MatMuls in another order: last-bit differences, which matter
 # relatively only for values near zero, hence an absolute bound beside the default rtol.
 ATOL = 1e-7
@@ -44,4 +46,5 @@ def main(tf, workdir):
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         vals = sess.run(results, {x: xv, lengths: np.array([4, 2, 3], np.int32)})
-    return {"values": [np.asarray(v) for v in vals], "names": names}
+    return {"values": [np.asarray(v) for v in vals], "names": names,
+            "__graph__": tf.get_default_graph().as_graph_def()}

@@ -5,6 +5,8 @@ global norm and applied by Adam; then plain SGD on an embedding lookup feeding a
 gradients accumulated inside the loop). Losses per step and the trained variables."""
 import numpy as np
 
+GRAPH = True
+
 # The cells' tanh/sigmoid differ from Eigen's in the last bit; eight training steps carry it.
 RTOL = 1e-4
 ATOL = 1e-6
@@ -54,4 +56,5 @@ def main(tf, workdir):
             out["norms"].append(np.asarray(n))
         out["vars"] = [np.asarray(a) for a in sess.run(tf.trainable_variables())]
     out["var_names"] = [v.op.name for v in tf.global_variables()]
+    out["__graph__"] = tf.get_default_graph().as_graph_def()
     return out
