@@ -97,15 +97,14 @@ def test_unknown_ops_import_and_fail_only_when_run():
     meta = read_meta_graph_file(os.path.join(SEED, "model_ex1.meta"))
     node = meta.graph_def.node.add()
     node.name = "weird"
-    node.op = "Bucketize"  # a real TF op metarun has no kernel for
+    node.op = "DeepCopy"  # a real TF op metarun has no kernel for
     node.input.append("v1")
     node.attr["T"].type = 1
-    node.attr["boundaries"].list.f.extend([0.5])
     saver = tf.train.import_meta_graph(meta)
     with tf.Session() as sess:
         saver.restore(sess, os.path.join(SEED, "model_ex1"))
         assert sess.run("v4:0", {"v1:0": 12.0, "v2:0": 3.3}) == np.float32(59.6)
-        with pytest.raises(tf.errors.UnimplementedError, match="Bucketize.*weird"):
+        with pytest.raises(tf.errors.UnimplementedError, match="DeepCopy.*weird"):
             sess.run("weird:0", {"v1:0": 1.0})
         assert sess.run("v4:0", {"v1:0": 1.0, "v2:0": 1.0}) == np.float32(21.0)
 

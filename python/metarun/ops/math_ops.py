@@ -291,7 +291,7 @@ digamma = _unary("Digamma")
 softplus = _unary("Softplus", "features")
 softsign = _unary("Softsign", "features")
 igammac = lambda a, x, name=None: apply_op("Igammac", a=a, x=x, name=name)  # noqa: E731
-zeta = _binary("Zeta")
+zeta = lambda x, q, name=None: apply_op("Zeta", x=x, q=q, name=name)  # noqa: E731
 polygamma = lambda a, x, name=None: apply_op("Polygamma", a=a, x=x, name=name)  # noqa: E731
 def xlog1py(x, y, name=None):
     with name_scope(name, "xlog1py", [x]):
