@@ -117,8 +117,9 @@ def _broadcast_weights(weights, values):
     weights = convert_to_tensor(weights)
     values = convert_to_tensor(values)
     w_shape, v_shape = weights.shape, values.shape
-    if w_shape.ndims == 0 or (w_shape.is_fully_defined() and v_shape.is_fully_defined()) or \
-            (w_shape.ndims is not None and v_shape.ndims is not None and w_shape.ndims != v_shape.ndims):
+    w_rank, v_rank = w_shape.ndims, v_shape.ndims
+    if w_rank is not None and v_rank is not None and (
+            w_rank == 0 or w_rank != v_rank or (w_shape.is_fully_defined() and v_shape.is_fully_defined())):
         return broadcast_weights(weights, values)
     with name_scope(None, "broadcast_weights", (weights, values)) as scope:
         values = convert_to_tensor(values, name="values")
