@@ -182,20 +182,27 @@ def _saveables(var_list, graph):
     if var_list is None:
         var_list = graph.get_collection(graph_lib.GraphKeys.GLOBAL_VARIABLES) + \
             graph.get_collection(graph_lib.GraphKeys.SAVEABLE_OBJECTS)
+    from metarun.ops.variable_scope import PartitionedVariable
+    items = []  # (key, variable, whether its slice spec is saved)
     if isinstance(var_list, dict):
-        items = list(var_list.items())
+        for key, v in var_list.items():
+            if isinstance(v, PartitionedVariable):  # every part under the dict's key, each its slice
+                items.extend((key, part, True) for part in v)
+            else:
+                items.append((key, v, False))
     else:
-        items = []
         for v in var_list:
-            if isinstance(v, Variable) and v._save_slice_info is not None:
-                items.append((v._save_slice_info.full_name, v))
+            if isinstance(v, PartitionedVariable):
+                items.extend((part._save_slice_info.full_name, part, True) for part in v)
+            elif isinstance(v, Variable) and v._save_slice_info is not None:
+                items.append((v._save_slice_info.full_name, v, True))
             elif isinstance(v, Variable):
-                items.append((v.op.name, v))
+                items.append((v.op.name, v, False))
     out = []
-    for key, var in items:
+    for key, var, sliced in items:
         spec = ""
         info = getattr(var, "_save_slice_info", None)
-        if info is not None and not isinstance(var_list, dict):
+        if sliced and info is not None:
             spec = " ".join(str(d) for d in info.full_shape) + " " + ":".join(
                 "%d,%d" % (o, s) for o, s in zip(info.var_offset, info.var_shape))
         out.append((key, spec, var))
@@ -223,7 +230,7 @@ def _restore_ops(g, prefix, saveables, types, device):
             assigns.append(apply_op("AssignVariableOp", resource=var.handle, value=ident))
         else:
             assigns.append(apply_op("Assign", ref=var._variable, value=value,
-                                    validate_shape=var._save_slice_info is None, use_locking=True).op)
+                                    validate_shape=var.get_shape().is_fully_defined(), use_locking=True).op)
     return assigns
 
 
@@ -232,7 +239,9 @@ def _save_op(g, prefix, saveables):
     from metarun.framework.op_builder import apply_op, constant
     keys = np.array([k.encode() for k, _, _ in saveables], dtype=object)
     specs = np.array([s.encode() for _, s, _ in saveables], dtype=object)
-    tensors = [v._snapshot if v._is_resource else v._variable for _, _, v in saveables]
+    # A slice of a partitioned variable is saved through its snapshot (TF converts the Variable),
+    # a whole ref variable through the variable itself.
+    tensors = [v._snapshot if v._is_resource or spec else v._variable for _, spec, v in saveables]
     with g.name_scope("SaveV2") as scope:
         names_op = constant(keys, dtype=dtypes.string, name="tensor_names")
         specs_op = constant(specs, dtype=dtypes.string, name="shape_and_slices")

@@ -84,10 +84,8 @@ def main(tf, workdir):
         emb = tf.get_variable("e", [7, 2])
     whole = tf.identity(emb)
     looked = tf.nn.embedding_lookup(emb, tf.constant([[0, 4], [6, 1]]))
-    # Compared before the Saver: TF's SaveV2 reads a partitioned variable's parts through their
-    # snapshots (part_0/read), metarun's Saver through the variables.
-    R["__graph__"] = tf.get_default_graph().as_graph_def()
     saver = tf.train.Saver()
+    R["__graph__"] = tf.get_default_graph().as_graph_def()
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         R["values"] = sess.run(made)
