@@ -39,6 +39,13 @@ def remove_squeezable_dimensions(labels, predictions, expected_rank_diff=0, name
         return labels, predictions
 
 
+def _assert_non_negative(x, message):
+    # TF's data for assert_non_negative(x, message=...): the message ends with ".  " there
+    # (check_ops' message prefix); given whole, it does not depend on how array_ops words it.
+    data = ["%s.  " % message, "Condition x >= 0 did not hold element-wise:", "x (%s) = " % x.name, x]
+    return array_ops.assert_non_negative(x, data=data)
+
+
 def confusion_matrix(labels, predictions, num_classes=None, weights=None, dtype=dtypes.int32, name=None):
     """tf.math.confusion_matrix (v2 argument order)."""
     with name_scope(name, "confusion_matrix", (predictions, labels, num_classes, weights)):
@@ -47,9 +54,9 @@ def confusion_matrix(labels, predictions, num_classes=None, weights=None, dtype=
         predictions = math_ops.cast(predictions, dtypes.int64)
         labels = math_ops.cast(labels, dtypes.int64)
         labels = control_flow_ops.with_dependencies(
-            [array_ops.assert_non_negative(labels, message="`labels` contains negative values")], labels)
+            [_assert_non_negative(labels, "`labels` contains negative values")], labels)
         predictions = control_flow_ops.with_dependencies(
-            [array_ops.assert_non_negative(predictions, message="`predictions` contains negative values")],
+            [_assert_non_negative(predictions, "`predictions` contains negative values")],
             predictions)
         if num_classes is None:
             num_classes = math_ops.maximum(math_ops.reduce_max(predictions), math_ops.reduce_max(labels)) + 1

@@ -14,7 +14,7 @@ from metarun.framework.op_builder import apply_op, convert_to_tensor
 from metarun.framework.shape_inference import constant_value
 from metarun.framework.variables import Variable
 from metarun.losses import broadcast_weights
-from metarun.ops import array_ops, control_flow_ops, math_ops
+from metarun.ops import array_ops, math_ops
 from metarun.ops import confusion_matrix as confusion_matrix_lib
 from metarun.ops.scopes import name_scope
 from metarun.ops.variable_scope import variable_scope

@@ -1,7 +1,7 @@
 """tf.metrics on inputs whose shapes are known only at run time: accuracy and mean_squared_error
 with labels of unknown rank (TF squeezes inside a cond), mean and mean_absolute_error over
-[None] inputs, with scalar weights (weights TF checks only at run time: nm_dynamic_weights); graph node for node and values over two steps."""
-import numpy as np
+[None] inputs, with scalar weights; graph node for node and values over two steps (weights TF
+checks only at run time: nm_dynamic_weights)."""
 
 GRAPH = True
 
