@@ -87,27 +87,21 @@ def _assert_type(tensor, tf_type):
 
 
 def _assert_rank_in(x, ranks):
-    """TF's check_ops.assert_rank_in: a NoOp when the ranks are known now, else an Assert."""
+    """TF's check_ops.assert_rank_in where the ranks are known now: a NoOp, or a ValueError."""
     with name_scope(None, "assert_rank_in", (x,) + tuple(ranks)):
         x = convert_to_tensor(x, name="x")
         ranks = tuple(convert_to_tensor(r, name="rank") for r in ranks)
-        data = ["", "Tensor %s must have rank in" % x.name] + list(ranks) + \
-            ["Received shape: ", array_ops.shape(x)]
+        array_ops.shape(x)  # TF's message data: ["Received shape: ", shape(x)]
         for r in ranks:
             _assert_type(r, dtypes.int32)
         static = [constant_value(r) for r in ranks]
-        if all(s is not None for s in static) and x.shape.ndims is not None:
-            if x.shape.ndims not in [int(s) for s in static]:
-                raise ValueError("Tensor %s must have rank in %s.  Received rank %d, shape %s"
-                                 % (x.name, tuple(int(s) for s in static), x.shape.ndims, x.shape))
-            return apply_op("NoOp", name="static_checks_determined_all_ok")
-        if any(s is None for s in static):
-            raise NotImplementedError("tf.metrics with a weights rank known only at run time is not supported")
-        x_rank = array_ops.rank(x)
-        condition = math_ops.equal(ranks[0], x_rank)
-        for r in ranks[1:]:
-            condition = math_ops.logical_or(condition, math_ops.equal(r, x_rank))
-        return array_ops.Assert(condition, data)
+        if any(s is None for s in static) or x.shape.ndims is None:
+            raise NotImplementedError("tf.metrics counting values of unknown rank with weights (TF's run-time "
+                                      "assert_rank_in) is not supported by metarun yet")
+        if x.shape.ndims not in [int(s) for s in static]:
+            raise ValueError("Tensor %s must have rank in %s.  Received rank %d, shape %s"
+                             % (x.name, tuple(int(s) for s in static), x.shape.ndims, x.shape))
+        return apply_op("NoOp", name="static_checks_determined_all_ok")
 
 
 def _broadcast_weights(weights, values):
@@ -129,42 +123,24 @@ def _broadcast_weights(weights, values):
 
 # -- the mean family ---------------------------------------------------------------------------------
 
-def mean(values, weights=None, metrics_collections=None, updates_collections=None, name=None):
+def _running_mean(values, weights, metrics_collections, updates_collections, name, elementwise):
+    """mean (one total and count) or, `elementwise`, mean_tensor (a total and count per element)."""
     g = graph_lib.get_default_graph()
     with variable_scope(name, "mean", (values, weights)):
         values = math_ops.cast(values, dtypes.float32)
-        total = metric_variable([], dtypes.float32, name="total")
-        count = metric_variable([], dtypes.float32, name="count")
-        if weights is None:
+        shape, suffix = (values.shape, "_tensor") if elementwise else ([], "")
+        total = metric_variable(shape, dtypes.float32, name="total" + suffix)
+        count = metric_variable(shape, dtypes.float32, name="count" + suffix)
+        if elementwise:
+            num_values = array_ops.ones_like(values)
+        elif weights is None:
             num_values = math_ops.cast(array_ops.size(values), dtypes.float32)
-        else:
-            values, _, weights = _remove_squeezable_dimensions(values, None, weights)
-            weights = _broadcast_weights(math_ops.cast(weights, dtypes.float32), values)
-            values = math_ops.multiply(values, weights)
-            num_values = math_ops.reduce_sum(weights)
-        update_total = _assign_add(total, math_ops.reduce_sum(values))
-        with g.control_dependencies([values]):
-            update_count = _assign_add(count, num_values)
-        mean_t = math_ops.div_no_nan(total.value(), math_ops.maximum(count.value(), 0), name="value")
-        _collect(metrics_collections, mean_t)
-        update_op = math_ops.div_no_nan(update_total, math_ops.maximum(update_count, 0), name="update_op")
-        _collect(updates_collections, update_op)
-        return mean_t, update_op
-
-
-def mean_tensor(values, weights=None, metrics_collections=None, updates_collections=None, name=None):
-    g = graph_lib.get_default_graph()
-    with variable_scope(name, "mean", (values, weights)):
-        values = math_ops.cast(values, dtypes.float32)
-        total = metric_variable(values.shape, dtypes.float32, name="total_tensor")
-        count = metric_variable(values.shape, dtypes.float32, name="count_tensor")
-        num_values = array_ops.ones_like(values)
         if weights is not None:
             values, _, weights = _remove_squeezable_dimensions(values, None, weights)
             weights = _broadcast_weights(math_ops.cast(weights, dtypes.float32), values)
             values = math_ops.multiply(values, weights)
-            num_values = math_ops.multiply(num_values, weights)
-        update_total = _assign_add(total, values)
+            num_values = math_ops.multiply(num_values, weights) if elementwise else math_ops.reduce_sum(weights)
+        update_total = _assign_add(total, values if elementwise else math_ops.reduce_sum(values))
         with g.control_dependencies([values]):
             update_count = _assign_add(count, num_values)
         mean_t = math_ops.div_no_nan(total.value(), math_ops.maximum(count.value(), 0), name="value")
@@ -172,6 +148,14 @@ def mean_tensor(values, weights=None, metrics_collections=None, updates_collecti
         update_op = math_ops.div_no_nan(update_total, math_ops.maximum(update_count, 0), name="update_op")
         _collect(updates_collections, update_op)
         return mean_t, update_op
+
+
+def mean(values, weights=None, metrics_collections=None, updates_collections=None, name=None):
+    return _running_mean(values, weights, metrics_collections, updates_collections, name, elementwise=False)
+
+
+def mean_tensor(values, weights=None, metrics_collections=None, updates_collections=None, name=None):
+    return _running_mean(values, weights, metrics_collections, updates_collections, name, elementwise=True)
 
 
 def accuracy(labels, predictions, weights=None, metrics_collections=None, updates_collections=None, name=None):
