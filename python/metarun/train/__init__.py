@@ -2,14 +2,16 @@
 
 from metarun.framework.importer import import_meta_graph
 from metarun.train.checkpoint_management import (
-    checkpoint_exists, get_checkpoint_mtimes, get_checkpoint_state, latest_checkpoint,
+    checkpoint_exists, generate_checkpoint_state_proto, get_checkpoint_mtimes, get_checkpoint_state, latest_checkpoint,
     remove_checkpoint, update_checkpoint_state)
-from metarun.train.checkpoint_utils import NewCheckpointReader, list_variables, load_checkpoint, load_variable
-from metarun.train.meta_graph import export_meta_graph
+from metarun.train.checkpoint_utils import (
+    NewCheckpointReader, checkpoints_iterator, init_from_checkpoint, list_variables, load_checkpoint, load_variable)
+from metarun.train.meta_graph import export_meta_graph, write_graph
 from metarun.train.saver import Saver
 from metarun.train.learning_rate_decay import (
     cosine_decay, cosine_decay_restarts, exponential_decay, inverse_time_decay, linear_cosine_decay,
     natural_exp_decay, noisy_linear_cosine_decay, piecewise_constant, polynomial_decay)
+from metarun.train.learning_rate_decay import piecewise_constant as piecewise_constant_decay
 from metarun.train.moving_averages import ExponentialMovingAverage
 from metarun.train.optimizer import Optimizer
 from metarun.train.optimizers import (
@@ -36,5 +38,6 @@ __all__ = [
     "polynomial_decay", "ExponentialMovingAverage",
     "NewCheckpointReader", "Saver", "checkpoint_exists", "export_meta_graph", "get_checkpoint_mtimes",
     "get_checkpoint_state", "import_meta_graph", "latest_checkpoint", "list_variables", "load_checkpoint",
-    "load_variable", "remove_checkpoint", "update_checkpoint_state",
+    "load_variable", "remove_checkpoint", "update_checkpoint_state", "write_graph", "init_from_checkpoint",
+    "checkpoints_iterator", "piecewise_constant_decay", "generate_checkpoint_state_proto",
 ]

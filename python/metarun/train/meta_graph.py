@@ -70,3 +70,27 @@ def export_meta_graph(filename=None, graph=None, saver_def=None, collection_list
         with open(filename, "wb") as f:
             f.write(data)
     return meta
+
+
+def write_graph(graph_or_graph_def, logdir, name, as_text=True):
+    """Writes a graph's GraphDef to logdir/name (text format or binary), creating logdir and
+    replacing the file atomically; returns the path."""
+    import os
+    from metarun.framework import graph as graph_lib
+    graph_def = graph_or_graph_def.as_graph_def() if isinstance(graph_or_graph_def, graph_lib.Graph) \
+        else graph_or_graph_def
+    logdir = os.fspath(logdir)
+    os.makedirs(logdir, exist_ok=True)
+    path = os.path.join(logdir, name)
+    data = protos.to_text(graph_def).encode() if as_text \
+        else graph_def.SerializeToString(deterministic=True)
+    tmp = path + ".tmp" + os.urandom(8).hex()
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
