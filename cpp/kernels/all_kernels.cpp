@@ -45,6 +45,7 @@ void register_all_kernels() {
     register_segment_ops(r);
     register_bitwise_scan_ops(r);
     register_special_math_ops(r);
+    register_linalg_ops(r);
   });
 }
 

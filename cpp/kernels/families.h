@@ -45,6 +45,7 @@ void register_io_ops(Registry& r);
 void register_segment_ops(Registry& r);
 void register_bitwise_scan_ops(Registry& r);
 void register_special_math_ops(Registry& r);
+void register_linalg_ops(Registry& r);
 
 
 }  // namespace metarun
