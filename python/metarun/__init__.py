@@ -61,6 +61,7 @@ from metarun.ops.gradients_impl import (  # noqa: F401
     gradients, hessians)
 from metarun import math  # noqa: F401 -- tf.math
 from metarun import nn, layers, losses, metrics  # noqa: F401 -- tf.nn, tf.layers, tf.losses, tf.metrics
+from metarun.ops.confusion_matrix import confusion_matrix_v1 as confusion_matrix  # noqa: F401 -- tf.confusion_matrix
 from metarun.ops.random_ops import (  # noqa: F401
     random_normal, random_shuffle, random_uniform, set_random_seed, truncated_normal)
 from metarun.ops.init_ops import (  # noqa: F401
