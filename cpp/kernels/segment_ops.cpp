@@ -12,6 +12,13 @@
 namespace metarun {
 namespace {
 
+// The output row count, the last id + 1 computed in the ids' type as TF does
+// (the largest id wraps to a negative count, which is then refused).
+int64_t last_plus_one(int64_t last, DType ids) {
+  if (ids == DType::kInt32) return static_cast<int32_t>(static_cast<uint32_t>(last) + 1u);
+  return static_cast<int64_t>(static_cast<uint64_t>(last) + 1u);
+}
+
 // Segment*: sorted ids; output row s reduces the data rows with id s. Rows
 // between used ids get `gap` (TF's default value: 1 for Prod, else 0).
 template <class T, class Op>
@@ -26,7 +33,7 @@ class SegmentKernel : public OpKernel {
     MR_REQUIRE(ids.rank() == 1, "segment_ids should be a vector.");
     const int64_t n = ids.num_elements();
     MR_REQUIRE(n == data.dim(0), "segment_ids should be the same size as dimension 0 of input.");
-    const int64_t rows = n > 0 ? index_at(ids, n - 1) + 1 : 0;
+    const int64_t rows = n > 0 ? last_plus_one(index_at(ids, n - 1), ids.dtype()) : 0;
     MR_REQUIRE(rows >= 0, "segment ids must be >= 0");
     Shape shape = data.shape();
     shape[0] = rows;
@@ -162,7 +169,7 @@ class ScatterNdKernel : public OpKernel {
       for (int64_t d = 0; d < k; ++d) {
         const int64_t v = index_at(indices, i * k + d);
         ok = ok && v >= 0 && v < shape[d];
-        off = off * shape[d] + v;
+        if (ok) off = off * shape[d] + v;
       }
       if (!ok) return bad_index(indices, i, k, shape);
       at[i] = off * slice;

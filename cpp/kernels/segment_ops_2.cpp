@@ -99,10 +99,12 @@ class MirrorPadGradKernel : public OpKernel {
       before[d] = index_at(pads, 2 * d);
       after[d] = index_at(pads, 2 * d + 1);
       MR_REQUIRE(before[d] >= 0 && after[d] >= 0, "Paddings must be non-negative: ", before[d], ", ", after[d]);
-      const int64_t total = before[d] + after[d];
-      MR_REQUIRE(total < in.dim(d), "Total paddings must be less than the input dimension size: ", total,
-                 " was not less than ", in.dim(d));
-      out_shape[d] = in.dim(d) - total;
+      // In int64 with wrap-around, as TF computes them: a wrapped total passes
+      // this check, and the checks below or the allocation refuse it.
+      const uint64_t total = static_cast<uint64_t>(before[d]) + static_cast<uint64_t>(after[d]);
+      MR_REQUIRE(static_cast<int64_t>(total) < in.dim(d), "Total paddings must be less than the input dimension size: ",
+                 static_cast<int64_t>(total), " was not less than ", in.dim(d));
+      out_shape[d] = static_cast<int64_t>(static_cast<uint64_t>(in.dim(d)) - total);
       if (offset_ == 0)
         MR_REQUIRE(before[d] <= out_shape[d] && after[d] <= out_shape[d],
                    "paddings must be no greater than the output dimension size: ", before[d], ", ", after[d],
@@ -116,9 +118,11 @@ class MirrorPadGradKernel : public OpKernel {
       ctx.set_output(0, in);
       return Status();
     }
+    // Allocated first: an output that passed the checks only through a wrapped
+    // total is at least 2^62 elements, which the allocation refuses.
+    Tensor& out = ctx.allocate_output(0, out_shape);
     std::vector<T> scratch(in.data<T>(), in.data<T>() + in.num_elements());
     for (int d = 0; d < r; ++d) fold(scratch.data(), in.shape(), out_shape, before, d, after[d]);
-    Tensor& out = ctx.allocate_output(0, out_shape);
     copy_interior(scratch.data(), in.shape(), out_shape, before, out.data<T>());
     return Status();
   }
