@@ -4,6 +4,9 @@ from metarun.framework.importer import import_meta_graph
 from metarun.train.checkpoint_management import (
     checkpoint_exists, generate_checkpoint_state_proto, get_checkpoint_mtimes, get_checkpoint_state, latest_checkpoint,
     remove_checkpoint, update_checkpoint_state)
+from metarun.train.basic_session_run_hooks import (
+    CheckpointSaverHook, CheckpointSaverListener, FeedFnHook, FinalOpsHook, GlobalStepWaiterHook, LoggingTensorHook,
+    NanLossDuringTrainingError, NanTensorHook, SecondOrStepTimer, StepCounterHook, StopAtStepHook)
 from metarun.train.checkpoint_utils import (
     NewCheckpointReader, checkpoints_iterator, init_from_checkpoint, list_variables, load_checkpoint, load_variable)
 from metarun.train.meta_graph import export_meta_graph, write_graph
@@ -12,8 +15,14 @@ from metarun.train.learning_rate_decay import (
     cosine_decay, cosine_decay_restarts, exponential_decay, inverse_time_decay, linear_cosine_decay,
     natural_exp_decay, noisy_linear_cosine_decay, piecewise_constant, polynomial_decay)
 from metarun.train.learning_rate_decay import piecewise_constant as piecewise_constant_decay
+from metarun.train.coordinator import Coordinator, LooperThread
+from metarun.train.monitored_session import (
+    ChiefSessionCreator, MonitoredSession, MonitoredTrainingSession, Scaffold, SessionCreator, SingularMonitoredSession,
+    WorkerSessionCreator, basic_train_loop)
 from metarun.train.moving_averages import ExponentialMovingAverage
 from metarun.train.optimizer import Optimizer
+from metarun.train.session_manager import SessionManager
+from metarun.train.session_run_hook import SessionRunArgs, SessionRunContext, SessionRunHook, SessionRunValues
 from metarun.train.optimizers import (
     AdadeltaOptimizer, AdagradOptimizer, AdamOptimizer, FtrlOptimizer, GradientDescentOptimizer, MomentumOptimizer,
     ProximalAdagradOptimizer, ProximalGradientDescentOptimizer, RMSPropOptimizer)
@@ -40,4 +49,9 @@ __all__ = [
     "get_checkpoint_state", "import_meta_graph", "latest_checkpoint", "list_variables", "load_checkpoint",
     "load_variable", "remove_checkpoint", "update_checkpoint_state", "write_graph", "init_from_checkpoint",
     "checkpoints_iterator", "piecewise_constant_decay", "generate_checkpoint_state_proto",
+    "CheckpointSaverHook", "CheckpointSaverListener", "FeedFnHook", "FinalOpsHook", "GlobalStepWaiterHook",
+    "LoggingTensorHook", "NanLossDuringTrainingError", "NanTensorHook", "SecondOrStepTimer", "StepCounterHook",
+    "StopAtStepHook", "Coordinator", "LooperThread", "ChiefSessionCreator", "MonitoredSession",
+    "MonitoredTrainingSession", "Scaffold", "SessionCreator", "SingularMonitoredSession", "WorkerSessionCreator",
+    "basic_train_loop", "SessionManager", "SessionRunArgs", "SessionRunContext", "SessionRunHook", "SessionRunValues",
 ]
