@@ -389,6 +389,14 @@ def max_pool_v2(input, ksize, strides, padding, data_format=None, name=None):  #
 def crelu(features, name=None, axis=-1):
     with name_scope(name, "CRelu", [features]) as name:
         features = convert_to_tensor(features, name="features")
+        rank = features.shape.ndims
+        if rank is not None and isinstance(axis, int) and not -rank <= axis < rank:
+            # TF's ConcatV2 shape function refuses the axis (metarun's does not check it), after
+            # the op's inputs are made.
+            math_ops.negative(features)
+            constant(axis, name="axis")
+            raise ValueError("Shape must be at least rank %d but is rank %d for '{{node %s}}'"
+                             % (axis + 1 if axis >= 0 else -axis, rank, name.rstrip("/")))
         c = array_ops.concat([features, -features], axis, name=name)
         return apply_op("Relu", features=c)
 
@@ -419,6 +427,8 @@ def _custom_gradient(forward, args):
         input_grads = list(input_grads) if isinstance(input_grads, (list, tuple)) else [input_grads]
         return [None] * n + input_grads
 
+    for r in flat_result:  # TF's search for variables between the arguments and the results
+        apply_op("Identity", input=r)
     g = graph_lib.get_default_graph()
     with g.gradient_override_map({"IdentityN": grad_name}):
         out = math_ops.identity_n(flat_result + args)
@@ -583,7 +593,7 @@ def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size
     loss_rank = per_example_loss.shape.ndims
     if loss_rank == 0:
         raise ValueError("Invalid value passed for `per_example_loss`. Expected a tensor with at least rank 1. "
-                         "Received per_example_loss=%s with rank %d" % (per_example_loss, loss_rank))
+                         "Received per_example_loss=%s with rank %d" % (_tensor_str(per_example_loss), loss_rank))
     checks = []
     if loss_rank is None:
         checks = [array_ops.assert_greater_equal(
@@ -600,10 +610,14 @@ def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size
             global_batch_size = array_ops.shape(per_example_loss)[0] * 1
         _assert_scalar(global_batch_size, "global_batch_size must be scalar.")
         _assert_integer(global_batch_size, "global_batch_size must be an integer.")
-        array_ops.assert_non_negative(global_batch_size, message="global_batch_size must be non-negative.")
+        array_ops.assert_non_negative(global_batch_size, message="global_batch_size must be non-negative..  ")
         loss = math_ops.reduce_sum(per_example_loss)
         global_batch_size = math_ops.cast(global_batch_size, input_dtype)
         return math_ops.div_no_nan(loss, global_batch_size)
+
+
+def _tensor_str(t):
+    return 'Tensor("%s", shape=%s, dtype=%s)' % (t.name, t.shape, t.dtype.name)
 
 
 def _assert_scalar(tensor, message):
@@ -619,14 +633,15 @@ def _assert_integer(x, message):
     with name_scope(None, "assert_integer", [x]):
         x = convert_to_tensor(x, name="x")
         if not x.dtype.is_integer:
-            raise TypeError('%s.  Expected "x" to be integer type.  Found: %s of dtype %s'
-                            % (message, x.name, x.dtype))
+            raise TypeError("%s.  Expected \"x\" to be integer type.  Found: %s of dtype <dtype: '%s'>"
+                            % (message, x.name, x.dtype.name))
         return apply_op("NoOp", name="statically_determined_was_integer")
 
 
 # -- static shapes --------------------------------------------------------------------------------
 # The depthwise backprops take their shape from their sizes input; convolutions and max pools with
-# EXPLICIT padding get TF's sizes (the shapes_core functions leave them unknown).
+# EXPLICIT padding get TF's sizes (the shapes_core functions leave them unknown), and a VALID window
+# larger than its input is refused while building, as TF's shape functions do.
 
 def _register_shapes():
     from metarun.framework import shape_inference as si
@@ -641,6 +656,8 @@ def _register_shapes():
 
     def explicit(base, window_of):
         def fn(op):
+            if op.get_attr("padding") in (b"VALID", "VALID"):
+                _check_valid_window(op, window_of)
             if op.get_attr("padding") not in (b"EXPLICIT", "EXPLICIT"):
                 return base(op)
             pads = list(op.get_attr("explicit_paddings"))
@@ -664,6 +681,18 @@ def _register_shapes():
             return [TensorShape(dims)]
         return fn
 
+    def _check_valid_window(op, window_of):
+        x = op.inputs[0].shape
+        if x.ndims != 4:
+            return
+        sp = (2, 3) if op.get_attr("data_format") in (b"NCHW", "NCHW") else (1, 2)
+        window, dilations, _ = window_of(op)
+        for i, k in zip(sp, window):
+            eff = None if k is None else (k - 1) * dilations[i] + 1
+            if eff is not None and x.dims[i] is not None and x.dims[i] < eff:
+                raise ValueError("Negative dimension size caused by subtracting %d from %d for '{{node %s}}'"
+                                 % (eff, x.dims[i], op.name))
+
     def conv_window(op):
         w = op.inputs[1].shape
         if w.ndims is None:
@@ -680,7 +709,7 @@ def _register_shapes():
         return ([k[2], k[3]] if nchw else [k[1], k[2]]), [1, 1, 1, 1], "same"
 
     for op_type, window_of in (("Conv2D", conv_window), ("DepthwiseConv2dNative", conv_window),
-                               ("MaxPool", pool_window)):
+                               ("MaxPool", pool_window), ("AvgPool", pool_window)):
         si.register(op_type)(explicit(si._FNS[op_type], window_of))
 
 
