@@ -57,9 +57,11 @@ class Coordinator(object):
                     self._exc_info_to_raise = sys.exc_info()
                 if len(self._exc_info_to_raise) != 3 or not self._exc_info_to_raise[0] or \
                         not self._exc_info_to_raise[1]:
+                    # TF formats the 3-tuple itself into the message, so a bare exception given outside an
+                    # `except` block raises TypeError here (and leaves no stop requested), as it does in TF.
                     try:
                         raise ValueError("ex must be a tuple or sys.exc_info must return the current "
-                                         "exception: %s" % (self._exc_info_to_raise,))
+                                         "exception: %s" % self._exc_info_to_raise)
                     except ValueError:
                         self._exc_info_to_raise = sys.exc_info()
             self._stop_event.set()
