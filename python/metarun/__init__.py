@@ -154,6 +154,16 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
     return op_builder.constant(value, dtype, shape, name, verify_shape)
 
 
+# tf.app/tf.flags, tf.logging, tf.gfile, tf.io.gfile, tf.initializers, tf.nest, tf.version, tf.resource_loader
+from metarun import app, flags, gfile, initializers, io, nest, resource_loader, version  # noqa: F401,E402
+from metarun import tf_logging as logging  # noqa: E402
+from metarun.initializers import tables_initializer  # noqa: F401,E402
+from metarun.version import (  # noqa: F401,E402
+    COMPILER_VERSION, GIT_VERSION, GRAPH_DEF_VERSION, GRAPH_DEF_VERSION_MIN_CONSUMER, GRAPH_DEF_VERSION_MIN_PRODUCER,
+    VERSION, _CXX11_ABI_FLAG as CXX11_ABI_FLAG, _CXX_VERSION as CXX_VERSION)
+initialize_all_tables = tables_initializer
+
+
 # The protocol buffer classes tf.compat.v1 exports, loaded on first use.
 _PROTO_NAMES = ("AttrValue", "GraphDef", "MetaGraphDef", "NameAttrList", "NodeDef", "TensorInfo")
 

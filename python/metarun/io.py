@@ -1,0 +1,10 @@
+"""tf.io: so far only tf.io.gfile, the local file functions under TF2's names."""
+
+import types as _types
+
+from metarun import _file_io
+
+gfile = _types.ModuleType("metarun.io.gfile", "tf.io.gfile: the local file system under TF2's names.")
+for _name in _file_io.V2_NAMES:
+    setattr(gfile, _name, getattr(_file_io, _name))
+del _name
