@@ -17,4 +17,5 @@ from metarun.ops.nn_ops_2 import (  # noqa: F401,E402
     depthwise_conv2d_native_backprop_filter, depthwise_conv2d_native_backprop_input, log_poisson_loss,
     max_pool1d, max_pool2d, max_pool_v2, normalize_moments, relu_layer, scale_regularization_loss, silu,
     sufficient_statistics, swish, weighted_moments)
-from metarun.ops.rnn_2 import raw_rnn, static_bidirectional_rnn  # noqa: F401,E402 -- and the rnn_cell wrappers
+# rnn_2 also adds ResidualWrapper and DeviceWrapper to tf.nn.rnn_cell
+from metarun.ops.rnn_2 import raw_rnn, static_bidirectional_rnn, static_state_saving_rnn  # noqa: F401,E402

@@ -86,6 +86,40 @@ def static_bidirectional_rnn(cell_fw, cell_bw, inputs, initial_state_fw=None, in
     return _pack(output_fw, list(flat_outputs)), state_fw, state_bw
 
 
+def static_state_saving_rnn(cell, inputs, state_saver, state_name, sequence_length=None, scope=None):
+    """static_rnn from the states `state_saver.state(name)` gives, saving the final ones with
+    `state_saver.save_state(name, value)`; the last output and the state wait for the saves."""
+    state_size = cell.state_size
+    state_is_tuple = _is_nested(state_size)
+    if state_is_tuple != _is_nested(state_name):
+        raise ValueError("Argument `state_name` should be the same type as `cell.state_size`. Received: "
+                         "state_name=%s, cell.state_size=%s." % (state_name, state_size))
+    if state_is_tuple:
+        state_name_flat, state_size_flat = _flatten(state_name), _flatten(state_size)
+        if len(state_name_flat) != len(state_size_flat):
+            raise ValueError("Number of elements in argument `state_name` and `cell.state_size` are mismatched. "
+                             "Received state_name=%s with %d elements and cell.state_size=%s with %d elements."
+                             % (state_name, len(state_name_flat), cell.state_size, len(state_size_flat)))
+        initial_state = _pack_as(state_size, [state_saver.state(n) for n in state_name_flat])
+    else:
+        initial_state = state_saver.state(state_name)
+    outputs, state = static_rnn(cell, inputs, initial_state=initial_state, sequence_length=sequence_length,
+                                scope=scope)
+    if state_is_tuple:
+        flat_state = _flatten(state)
+        save_state = [state_saver.save_state(n, s) for n, s in zip(_flatten(state_name), flat_state)]
+    else:
+        save_state = [state_saver.save_state(state_name, state)]
+    with graph_lib.get_default_graph().control_dependencies(save_state):
+        last_output = outputs[-1]
+        outputs[-1] = _pack(last_output, [array_ops.identity(o) for o in _flatten(last_output)])
+        if state_is_tuple:
+            state = _pack_as(state, [array_ops.identity(s) for s in flat_state])
+        else:
+            state = array_ops.identity(state)
+    return outputs, state
+
+
 def _static_shape_of(size):
     if isinstance(size, graph_lib.Tensor):
         from metarun.framework.shape_inference import constant_value

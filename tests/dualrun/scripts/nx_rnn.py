@@ -83,9 +83,30 @@ def main(tf, workdir):
     emit2, raw_state2, raw_loop2 = tf.nn.raw_rnn(raw_cell2, loop_fn2, scope="raw2")
     R["raw2_mean"], R["raw2_time"], R["raw2_state"] = emit2[0].stack(), emit2[1].stack(), raw_state2
     R["raw2_loop_none"] = str(raw_loop2)
+    # static_state_saving_rnn with a saver keeping the states in variables
+    class Saver(object):
+        def __init__(self):
+            self.vars = {}
+
+        def state(self, name):
+            with tf.variable_scope("saved", reuse=tf.AUTO_REUSE):
+                self.vars[name] = tf.get_variable(name, [3, 2], initializer=tf.constant_initializer(0.25),
+                                                  trainable=False)
+            return self.vars[name].read_value() if hasattr(self.vars[name], "read_value") else self.vars[name]
+
+        def save_state(self, name, value):
+            return self.vars[name].assign(value)
+    saver = Saver()
+    ss_outs, ss_state = tf.nn.static_state_saving_rnn(tf.nn.rnn_cell.BasicLSTMCell(2, name="ss_cell"), steps[:3],
+                                                       saver, ("c_state", "h_state"), scope="ssr")
+    R["ss_out"], R["ss_c"] = tf.stack(ss_outs), ss_state.c
+    ss2_outs, ss2_state = tf.nn.static_state_saving_rnn(tf.nn.rnn_cell.GRUCell(2, name="ss_gru"), steps[:2],
+                                                        saver, "g_state", sequence_length=tf.constant([1, 2, 2]))
+    R["ss2_out"], R["ss2_state"] = tf.stack(ss2_outs), ss2_state
     # gradients
     for key, xs in [("bi_out", steps), ("bi2_out", steps[:3]), ("res_out", steps[:2]), ("res_fn_out", [steps[0]]),
-                    ("dev_out", [steps[1]]), ("raw_out", [inputs]), ("raw2_state", [steps[1]])]:
+                    ("dev_out", [steps[1]]), ("raw_out", [inputs]), ("raw2_state", [steps[1]]),
+                    ("ss_out", steps[:3]), ("ss2_state", steps[:2])]:
         for i, g in enumerate(tf.gradients(tf.reduce_sum(R[key] * R[key]), xs)):
             R["grad_%s_%d" % (key, i)] = g
     var_grads = tf.gradients(tf.reduce_sum(R["raw_out"]) + tf.reduce_sum(R["bi_out"]) + tf.reduce_sum(R["res_out"]),
@@ -99,9 +120,15 @@ def main(tf, workdir):
     E["raw_not_callable"] = _error(lambda: tf.nn.raw_rnn(raw_cell, 3))
     E["res_shapes"] = _error(lambda: tf.nn.rnn_cell.ResidualWrapper(tf.nn.rnn_cell.BasicRNNCell(5, name="r5"))(
         steps[0], tf.zeros([3, 5])))
+    E["ssr_kind"] = _error(lambda: tf.nn.static_state_saving_rnn(tf.nn.rnn_cell.BasicLSTMCell(2), steps, saver,
+                                                                  "one_name"))
+    E["ssr_count"] = _error(lambda: tf.nn.static_state_saving_rnn(tf.nn.rnn_cell.BasicLSTMCell(2), steps, saver,
+                                                                   ("a", "b", "c")))
     with tf.Session() as s:
         s.run(tf.global_variables_initializer())
         out = s.run({k: v for k, v in R.items() if k not in ("dev_sizes", "var_names", "raw2_loop_none")})
+        out["ss_saved"] = s.run([saver.vars["c_state"], saver.vars["g_state"]])
+        out["ss_again"] = s.run(R["ss_out"])
     out["dev_sizes"], out["var_names"], out["raw2_loop_none"] = R["dev_sizes"], R["var_names"], R["raw2_loop_none"]
     out["dev_device"] = [dev_out.op.device, dev_zero.c.op.device]
     for k, v in E.items():
