@@ -312,15 +312,18 @@ class WorkerSessionCreator(_ScaffoldSessionCreator):
 
 
 def _fn_args(fn):
-    """The argument names of `fn`, as TF's function_utils.fn_args gives them (a bound
-    method's `self` included, a partial's bound arguments not)."""
+    """The argument names of `fn`, as TF's function_utils.fn_args gives them: a bound
+    method's first argument and a partial's bound arguments left out."""
     import functools
     if isinstance(fn, functools.partial):
         names = _fn_args(fn.func)
         return tuple(n for n in names[len(fn.args):] if n not in (fn.keywords or {}))
-    if not inspect.isfunction(fn) and not inspect.ismethod(fn) and hasattr(fn, "__call__"):
+    if hasattr(fn, "__call__") and inspect.ismethod(fn.__call__):  # a callable object
         fn = fn.__call__
-    return tuple(inspect.getfullargspec(fn).args)
+    names = list(inspect.getfullargspec(fn).args)
+    if inspect.ismethod(fn) and fn.__self__ is not None and names:
+        names.pop(0)
+    return tuple(names)
 
 
 class _MonitoredSession(object):

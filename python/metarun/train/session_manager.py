@@ -101,7 +101,8 @@ class SessionManager(object):
         ok, msg = self._model_ready(sess)
         if not ok:
             raise RuntimeError("Init operations did not make model ready.  Init op: %s, init fn: %s, "
-                               "local_init_op: %s, error: %s" % (_maybe_name(init_op), init_fn, self._local_init_op, msg))
+                               "local_init_op: %s, error: %s"
+                               % (_maybe_name(init_op), init_fn, self._local_init_op, msg))
         return sess
 
     def recover_session(self, master, saver=None, checkpoint_dir=None, checkpoint_filename_with_path=None,

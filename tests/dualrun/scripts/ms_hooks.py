@@ -120,10 +120,23 @@ def _step_fn(tf):
             while not sess.should_stop():
                 returned.append(sess.run_step_fn(step_fn))
         trace.append("closed, should_stop=%s" % sess.should_stop())
-        try:
-            sess.run_step_fn(lambda a, b: None)
-        except ValueError as e:
-            trace.append(str(e))
+        import functools
+
+        class Fns(object):
+            def method(self, a, b):
+                pass
+
+            def __call__(self, step_context, extra):
+                pass
+        for fn in (lambda a, b: None, Fns().method, Fns(), functools.partial(lambda a, step_context: None, 1),
+                   functools.partial(lambda step_context, b: None, b=2)):
+            try:
+                sess.run_step_fn(fn)
+                trace.append("accepted")
+            except ValueError as e:
+                trace.append(str(e).split("Got ")[-1])
+            except (AttributeError, TypeError) as e:  # accepted, then run on the closed session
+                trace.append("accepted: " + type(e).__name__)
     return trace, returned
 
 
