@@ -2,8 +2,9 @@
 (save_checkpoint_steps) and a hook recording when it is called and what it fetched; then a
 second MonitoredTrainingSession on the same checkpoint_dir resumes from the saved global step.
 Compared: the hook calls in order, the weights, the files in checkpoint_dir (TF's events files
-left out: metarun has no summaries), the `checkpoint` state, the graph the Scaffold finalized
+left out: metarun has no summaries), the log, the `checkpoint` state, the graph the Scaffold finalized
 (as graph.pbtxt holds it) and a .meta's nodes, collections and saver_def."""
+import logging
 import os
 
 import numpy as np
@@ -64,7 +65,39 @@ def _meta(tf, path):
                                              str(sd.max_to_keep), str(sd.sharded), str(sd.version)]
 
 
+class _Capture(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append("%s %s" % (record.levelname, record.getMessage()))
+
+
+# Left out of the log compared: TF's deprecation notices, Saver.restore's "Restoring parameters from" (the
+# Saver's own log, not this machinery's) and StepCounterHook's stale-step warning, which in TF depends on whether
+# `global_step/add` ran before or after the step's increment (nothing orders them).
+_NOT_COMPARED = ("is deprecated", "Instructions for updating", "Use standard file", "Restoring parameters from",
+                 "has not been increased")
+
+
 def main(tf, workdir):
+    logger = logging.getLogger("tensorflow")
+    capture = _Capture()
+    old_level = logger.level
+    logger.addHandler(capture)
+    logger.setLevel(logging.INFO)
+    try:
+        out = _train_and_resume(tf, workdir)
+    finally:
+        logger.removeHandler(capture)
+        logger.setLevel(old_level)
+    out["log"] = [line.replace(workdir, "WORKDIR") for line in capture.lines
+                  if not any(s in line for s in _NOT_COMPARED)]
+    return out
+
+
+def _train_and_resume(tf, workdir):
     ckpt_dir = os.path.join(workdir, "ckpt")
     feed, w, b, step, loss, train_op = _model(tf)
     events = []
