@@ -11,7 +11,7 @@ from metarun.ops.math_ops import top_k  # noqa: F401,E402 -- (values, indices) n
 from metarun.ops.rnn import bidirectional_dynamic_rnn, dynamic_rnn, static_rnn  # noqa: F401,E402
 from metarun.ops import rnn_cell  # noqa: F401,E402 -- tf.nn.rnn_cell
 from metarun.ops.nn_ops_2 import (  # noqa: F401,E402
-    avg_pool1d, avg_pool2d, avg_pool_v2, batch_norm_with_global_normalization, compute_average_loss,
+    avg_pool1d, avg_pool2d, avg_pool_v2, batch_norm_with_global_normalization, compute_average_loss, ctc_unique_labels,
     conv1d_transpose, conv2d_backprop_filter, conv2d_backprop_input, conv_transpose, convolution, crelu,
     depthwise_conv2d_backprop_filter, depthwise_conv2d_backprop_input, depthwise_conv2d_native,
     depthwise_conv2d_native_backprop_filter, depthwise_conv2d_native_backprop_input, log_poisson_loss,

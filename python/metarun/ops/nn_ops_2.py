@@ -638,6 +638,25 @@ def _assert_integer(x, message):
         return apply_op("NoOp", name="statically_determined_was_integer")
 
 
+def _dim(t, i):
+    """The static size of t's dimension i, else a StridedSlice of its Shape (TF's ctc _get_dim)."""
+    return (t.shape.dims[i] if t.shape.ndims is not None else None) or array_ops.shape(t)[i]
+
+
+def ctc_unique_labels(labels, name=None):
+    """(unique labels per batch row, zero-padded to the row's length, as int64; the index of each
+    label among them), by map_fn over the rows as TF builds it."""
+    from metarun.ops.functional_ops import map_fn
+    with name_scope(name, "ctc_unique_labels", [labels]):
+        labels = convert_to_tensor(labels, name="labels")
+
+        def unique(x):
+            u = array_ops.unique(x)
+            y = array_ops.pad(u.y, [[0, _dim(u.idx, 0) - _dim(u.y, 0)]])
+            return [math_ops.cast(y, dtypes.int64), u.idx]
+        return map_fn(unique, labels, dtype=[dtypes.int64, dtypes.int32])
+
+
 # -- static shapes --------------------------------------------------------------------------------
 # The depthwise backprops take their shape from their sizes input; convolutions and max pools with
 # EXPLICIT padding get TF's sizes (the shapes_core functions leave them unknown), and a VALID window

@@ -1,6 +1,6 @@
 """tf.nn's crelu, swish/silu (TF's custom gradient), relu_layer, sufficient_statistics,
 normalize_moments, weighted_moments, batch_norm_with_global_normalization, log_poisson_loss,
-scale_regularization_loss and compute_average_loss: values, broadcasting, unknown shapes, float64
+scale_regularization_loss, compute_average_loss and ctc_unique_labels: values, broadcasting, unknown shapes, float64
 and float16, tf.gradients of each, the graph node by node and the errors TF raises."""
 import numpy as np
 
@@ -74,6 +74,11 @@ def main(tf, workdir):
     feed[phw] = np.array([[1.0], [2.0]], np.float32)
     R["cal_unknown"] = tf.nn.compute_average_loss(phu, sample_weight=phw)
     R["cal_double"] = tf.nn.compute_average_loss(tf.reduce_sum(xd, 1), sample_weight=[1.0, 2.0, 3.0])
+    cu_y, cu_idx = tf.nn.ctc_unique_labels(tf.constant([[3, 1, 3, 0], [2, 2, 2, 2], [0, 5, 1, 5]]))
+    R["ctc_u_y"], R["ctc_u_idx"] = cu_y, cu_idx
+    phl = tf.placeholder(tf.int32, [None, None], name="phl")
+    feed[phl] = np.array([[4, 4, 1], [7, 8, 9]], np.int32)
+    R["ctc_u2_y"], R["ctc_u2_idx"] = tf.nn.ctc_unique_labels(phl, name="cu")
     targets_g = {"crelu": [x], "swish": [x], "swish_beta": [xd], "silu": [x3], "relu_layer": [x], "ss_m": [x3],
                  "ss2_v": [x3], "nm_var": [x3], "nm2_mean": [x3], "wm_mean": [x, w], "wm_var": [x, w],
                  "bng": [x, mean, var, beta, gamma], "bng_noscale": [x3, gamma], "lpl": [x, targets],
