@@ -15,3 +15,4 @@ from metarun.ops.math_ops import (  # noqa: F401
 from metarun.ops.array_ops import invert_permutation  # noqa: F401
 from metarun.ops.math_ops import top_k  # noqa: F401
 from metarun.ops.nn_ops import in_top_k, l2_normalize, log_softmax, softmax, zero_fraction  # noqa: F401
+from metarun.ops.confusion_matrix import confusion_matrix_v1 as confusion_matrix  # noqa: F401,E402
