@@ -69,12 +69,9 @@ class SegmentKernel : public OpKernel {
       std::copy(x, x + cols, o);
       return;
     }
-    const int64_t packed = cols / kLanes<T> * kLanes<T>;
-    for (int64_t c = 0; c < cols; ++c) {
-      T acc = reduce_column<Op>(x, n, cols, c, c < packed, init_);
-      if constexpr (std::is_same_v<Op, SegMean>) acc = mean_of(acc, n);
-      o[c] = acc;
-    }
+    reduce_segment_rows<Op>(x, n, cols, init_, o);
+    if constexpr (std::is_same_v<Op, SegMean>)
+      for (int64_t c = 0; c < cols; ++c) o[c] = mean_of(o[c], n);
   }
   // Eigen's MeanReducer divides by the count converted to T.
   static T mean_of(T sum, int64_t n) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "framework/registry.h"
 #include "kernels/util/element_copier.h"
@@ -66,26 +67,32 @@ template <class T> T lowest_value() {
   else return std::numeric_limits<T>::lowest();
 }
 
-// Reduces rows x[0, n) of `stride` elements at column `col` (n >= 2), as
+// Reduces rows x[0, n) (n >= 2, `cols` elements each) into o[0, cols), as
 // Eigen's reduction over the outer dimension does: columns inside a whole
-// packet with at least 16 rows use four interleaved accumulators (unless the
-// reducer is stateful); the rest run in row order. `init` is the reducer's
-// identity.
+// packet use the packet op and, from 16 rows on (unless the reducer is
+// stateful), four accumulators taking every fourth row, folded in order
+// before the leftover rows; the other columns run in row order. `init` is
+// the reducer's identity. Rows are walked outermost, for locality.
 template <class Op, class T>
-T reduce_column(const T* x, int64_t n, int64_t stride, int64_t col, bool in_packet, T init) {
-  const auto op = [in_packet](T a, T v) { return in_packet ? Op::packet(a, v) : Op::apply(a, v); };
-  T acc = init;
+void reduce_segment_rows(const T* x, int64_t n, int64_t cols, T init, T* o) {
+  const int64_t packed = cols / kLanes<T> * kLanes<T>;
+  for (int64_t c = 0; c < cols; ++c) o[c] = init;
   int64_t r = 0;
-  if (in_packet && !Op::kStateful && n >= 16) {
-    T acc4[4] = {init, init, init, init};
-    const int64_t n4 = n / 4 * 4;
-    for (; r < n4; r += 4)
-      for (int k = 0; k < 4; ++k) acc4[k] = op(acc4[k], x[(r + k) * stride + col]);
-    acc = acc4[0];
-    for (int k = 1; k < 4; ++k) acc = op(acc, acc4[k]);
+  if (packed > 0 && !Op::kStateful && n >= 16) {
+    std::vector<T> acc(3 * packed, init);  // accumulators 1..3; o holds accumulator 0
+    for (const int64_t n4 = n / 4 * 4; r < n4; r += 4) {
+      for (int64_t c = 0; c < packed; ++c) o[c] = Op::packet(o[c], x[r * cols + c]);
+      for (int k = 1; k < 4; ++k)
+        for (int64_t c = 0; c < packed; ++c)
+          acc[(k - 1) * packed + c] = Op::packet(acc[(k - 1) * packed + c], x[(r + k) * cols + c]);
+    }
+    for (int k = 1; k < 4; ++k)
+      for (int64_t c = 0; c < packed; ++c) o[c] = Op::packet(o[c], acc[(k - 1) * packed + c]);
   }
-  for (; r < n; ++r) acc = op(acc, x[r * stride + col]);
-  return acc;
+  for (int64_t i = r; i < n; ++i)
+    for (int64_t c = 0; c < packed; ++c) o[c] = Op::packet(o[c], x[i * cols + c]);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t c = packed; c < cols; ++c) o[c] = Op::apply(o[c], x[i * cols + c]);
 }
 
 // The rows of `data` (flattened to [ids.size, row]) summed into an output of
