@@ -230,12 +230,16 @@ class SvdKernel : public OpKernel {
         for (int64_t i = 0; vb && i < std::min(n, vc); ++i) vb[i * vc + i] = T(1);
         return;
       }
-      if (!linalg::jacobi_svd(x + b * m * n, m, n, so + b * p, ub, uc, vb, vc)) {
+      std::vector<Real<T>> sv(p);
+      if (!linalg::jacobi_svd(x + b * m * n, m, n, sv.data(), ub, uc, vb, vc)) {
+        // TF fills with numeric_limits<T>::quiet_NaN(): 0 for std::complex.
         const T nan = std::numeric_limits<T>::quiet_NaN();
         std::fill(so + b * p, so + (b + 1) * p, nan);
         if (ub) std::fill(ub, ub + m * uc, nan);
         if (vb) std::fill(vb, vb + n * vc, nan);
+        return;
       }
+      for (int64_t i = 0; i < p; ++i) so[b * p + i] = T(sv[i]);
     });
     return Status();
   }
@@ -288,7 +292,7 @@ void register_linalg_ops_3(Registry& r) {
   r.add<LinalgTypes>("Qr", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     return std::make_unique<QrKernel<decltype(tag)>>(init);
   });
-  r.add<TypeList<float, double>>("Svd", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+  r.add<LinalgTypes>("Svd", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     return std::make_unique<SvdKernel<decltype(tag)>>(init);
   });
   r.add<LinalgTypes>("SelfAdjointEigV2", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {

@@ -305,13 +305,13 @@ void rotate_rows(Mat<T> a, int64_t p, int64_t q, Rotation<R> j) {
 template <class T>
 bool self_adjoint_eig(const T* a, int64_t n, Real<T>* w, T* v);
 
-// ---- SVD (Eigen's JacobiSVD with a column-pivoting QR preconditioner), real
+// ---- SVD (Eigen's JacobiSVD with a column-pivoting QR preconditioner) ----
 
 // Singular values descending into `s` (min(m,n)); U (m x ucols) and V
 // (n x vcols) when given, ucols/vcols being min(m,n) (thin) or m/n (full).
 // Returns false for non-finite input.
-template <class R>
-bool jacobi_svd(const R* a, int64_t m, int64_t n, R* s, R* u, int64_t ucols, R* v, int64_t vcols);
+template <class T>
+bool jacobi_svd(const T* a, int64_t m, int64_t n, Real<T>* s, T* u, int64_t ucols, T* v, int64_t vcols);
 
 }  // namespace linalg
 }  // namespace metarun

@@ -114,17 +114,18 @@ bool tridiagonal_eig(R* d, R* e, int64_t n, Mat<T>* q) {
 
 // Eigen's ColPivHouseholderQR in place: column transpositions into `perm`
 // (perm[j] = original column now at j).
-template <class R>
-void colpiv_qr(Mat<R> a, std::vector<R>* tau, std::vector<int64_t>* perm) {
+template <class T>
+void colpiv_qr(Mat<T> a, std::vector<T>* tau, std::vector<int64_t>* perm) {
+  using R = Real<T>;
   const int64_t rows = a.rows, cols = a.cols, size = std::min(rows, cols);
   std::vector<R> upd(cols), direct(cols);
   for (int64_t k = 0; k < cols; ++k) {
     R sq = 0;
-    for (int64_t i = 0; i < rows; ++i) sq += a(i, k) * a(i, k);
+    for (int64_t i = 0; i < rows; ++i) sq += abs2(a(i, k));
     direct[k] = upd[k] = std::sqrt(sq);
   }
   const R downdate_threshold = std::sqrt(std::numeric_limits<R>::epsilon());
-  tau->assign(size, R(0));
+  tau->assign(size, T(0));
   perm->resize(cols);
   for (int64_t j = 0; j < cols; ++j) (*perm)[j] = j;
   for (int64_t k = 0; k < size; ++k) {
@@ -139,17 +140,17 @@ void colpiv_qr(Mat<R> a, std::vector<R>* tau, std::vector<int64_t>* perm) {
     }
     R beta;
     make_householder(&a(k, k), rows - k, a.ld, &(*tau)[k], &beta);
-    a(k, k) = beta;
+    a(k, k) = T(beta);
     apply_householder_left(a, k, rows - k, k + 1, cols, rows - k > 1 ? &a(k + 1, k) : nullptr, a.ld, (*tau)[k]);
     for (int64_t j = k + 1; j < cols; ++j) {
       if (upd[j] == R(0)) continue;
-      R t = std::abs(a(k, j)) / upd[j];
+      R t = abs(a(k, j)) / upd[j];
       t = (R(1) + t) * (R(1) - t);
       if (t < R(0)) t = 0;
       const R ratio = upd[j] / direct[j];
       if (t * (ratio * ratio) <= downdate_threshold) {
         R sq = 0;
-        for (int64_t i = k + 1; i < rows; ++i) sq += a(i, j) * a(i, j);
+        for (int64_t i = k + 1; i < rows; ++i) sq += abs2(a(i, j));
         direct[j] = upd[j] = std::sqrt(sq);
       } else {
         upd[j] *= std::sqrt(t);
@@ -158,10 +159,68 @@ void colpiv_qr(Mat<R> a, std::vector<R>* tau, std::vector<int64_t>* perm) {
   }
 }
 
+// Complex Jacobi rotations (Eigen's JacobiRotation<complex>): rows p, q of
+// `a` from the left, and columns p, q from the right.
+template <class T>
+void rotate_rows_c(Mat<T> a, int64_t p, int64_t q, T c, T s) {
+  for (int64_t i = 0; i < a.cols; ++i) {
+    const T x = a(p, i), y = a(q, i);
+    a(p, i) = c * x + conj(s) * y;
+    a(q, i) = -s * x + conj(c) * y;
+  }
+}
+template <class T>
+void rotate_columns_c(Mat<T> a, int64_t p, int64_t q, T c, T s) {
+  for (int64_t i = 0; i < a.rows; ++i) {
+    const T x = a(i, p), y = a(i, q);
+    a(i, p) = c * x - s * y;
+    a(i, q) = conj(s) * x + conj(c) * y;
+  }
+}
+
+// Eigen's svd_precondition_2x2_block_to_be_real: complex rotations and unit
+// scalings that make the 2x2 block (p, q) real. Returns whether it is still
+// not diagonal. Real T: nothing to do.
+template <class T>
+bool precondition_2x2_real(Mat<T> w, Mat<T>* u, Mat<T>* v, int64_t p, int64_t q, Real<T>* max_diag) {
+  using R = Real<T>;
+  if constexpr (!is_complex_v<T>) {
+    return true;
+  } else {
+    const R zero = std::numeric_limits<R>::min();
+    const R precision = std::numeric_limits<R>::epsilon();
+    auto scale_row = [&](int64_t r, T z) {
+      for (int64_t j = 0; j < w.cols; ++j) w(r, j) *= z;
+      if (u)
+        for (int64_t i = 0; i < u->rows; ++i) (*u)(i, r) *= std::conj(z);
+    };
+    const R n = std::sqrt(abs2(w(p, p)) + abs2(w(q, p)));
+    if (n == R(0)) {
+      w(p, p) = w(q, p) = T(0);
+      if (std::abs(w(p, q).imag()) > zero) scale_row(p, T(std::abs(w(p, q))) / w(p, q));
+      if (std::abs(w(q, q).imag()) > zero) scale_row(q, T(std::abs(w(q, q))) / w(q, q));
+    } else {
+      const T c = std::conj(w(p, p)) / n, s = w(q, p) / n;
+      rotate_rows_c(w, p, q, c, s);
+      if (u) rotate_columns_c(*u, p, q, std::conj(c), -s);
+      if (std::abs(w(p, q).imag()) > zero) {
+        const T z = T(std::abs(w(p, q))) / w(p, q);
+        for (int64_t i = 0; i < w.rows; ++i) w(i, q) *= z;
+        if (v)
+          for (int64_t i = 0; i < v->rows; ++i) (*v)(i, q) *= z;
+      }
+      if (std::abs(w(q, q).imag()) > zero) scale_row(q, T(std::abs(w(q, q))) / w(q, q));
+    }
+    *max_diag = std::max(*max_diag, std::max(std::abs(w(p, p)), std::abs(w(q, q))));
+    const R threshold = std::max(zero, precision * *max_diag);
+    return std::abs(w(p, q)) > threshold || std::abs(w(q, p)) > threshold;
+  }
+}
+
 // Eigen's real_2x2_jacobi_svd on rows/columns p, q of `w`.
-template <class R>
-void real_2x2_jacobi_svd(Mat<R> w, int64_t p, int64_t q, Rotation<R>* left, Rotation<R>* right) {
-  R m00 = w(p, p), m01 = w(p, q), m10 = w(q, p), m11 = w(q, q);
+template <class T, class R = Real<T>>
+void real_2x2_jacobi_svd(Mat<T> w, int64_t p, int64_t q, Rotation<R>* left, Rotation<R>* right) {
+  R m00 = real(w(p, p)), m01 = real(w(p, q)), m10 = real(w(q, p)), m11 = real(w(q, q));
   Rotation<R> rot1;
   const R t = m00 + m11, d = m10 - m01;
   if (std::abs(d) < std::numeric_limits<R>::min()) {
@@ -230,73 +289,93 @@ bool self_adjoint_eig(const T* a, int64_t n, Real<T>* w, T* v) {
   return true;
 }
 
-template <class R>
-bool jacobi_svd(const R* a, int64_t m, int64_t n, R* s, R* u, int64_t ucols, R* v, int64_t vcols) {
+template <class T>
+bool jacobi_svd(const T* a, int64_t m, int64_t n, Real<T>* s, T* u, int64_t ucols, T* v, int64_t vcols) {
+  using R = Real<T>;
   const int64_t size = std::min(m, n);
   R scale = 0;
   for (int64_t i = 0; i < m * n; ++i) {
-    if (!std::isfinite(a[i])) return false;
-    scale = std::max(scale, std::abs(a[i]));
+    const R x = abs(a[i]);
+    if (!std::isfinite(x)) return false;
+    scale = std::max(scale, x);
   }
   if (scale == R(0)) scale = 1;
-  std::vector<R> work(size * size, R(0));
-  Mat<R> w = mat(work.data(), size, size);
-  Mat<R> um = mat(u, m, ucols), vm = mat(v, n, vcols);
-  auto set_identity = [](Mat<R> x) {
+  std::vector<T> work(size * size, T(0));
+  Mat<T> w = mat(work.data(), size, size);
+  Mat<T> um = mat(u, m, ucols), vm = mat(v, n, vcols);
+  auto set_identity = [](Mat<T> x) {
     for (int64_t i = 0; i < x.rows; ++i)
-      for (int64_t j = 0; j < x.cols; ++j) x(i, j) = i == j ? R(1) : R(0);
+      for (int64_t j = 0; j < x.cols; ++j) x(i, j) = i == j ? T(1) : T(0);
   };
-  auto set_permutation = [](Mat<R> x, const std::vector<int64_t>& perm) {
-    for (int64_t i = 0; i < x.rows * x.cols; ++i) x.data[i] = 0;
-    for (int64_t j = 0; j < x.cols; ++j) x(perm[j], j) = 1;
+  auto set_permutation = [](Mat<T> x, const std::vector<int64_t>& perm) {
+    for (int64_t i = 0; i < x.rows * x.cols; ++i) x.data[i] = T(0);
+    for (int64_t j = 0; j < x.cols; ++j) x(perm[j], j) = T(1);
   };
   if (m == n) {
     for (int64_t i = 0; i < m * n; ++i) work[i] = a[i] / scale;
     if (u) set_identity(um);
     if (v) set_identity(vm);
   } else {
+    // The R-SVD step: QR (of A^H when wide) leaves a square triangle.
     const bool tall = m > n;
     const int64_t r = tall ? m : n, c = size;
-    std::vector<R> qr(r * c);
+    std::vector<T> qr(r * c);
     for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) qr[tall ? i * n + j : j * m + i] = a[i * n + j] / scale;
-    std::vector<R> tau;
+      for (int64_t j = 0; j < n; ++j) {
+        const T x = a[i * n + j] / scale;
+        if (tall) qr[i * n + j] = x;
+        else qr[j * m + i] = conj(x);
+      }
+    std::vector<T> tau;
     std::vector<int64_t> perm;
-    Mat<R> q = mat(qr.data(), r, c);
+    Mat<T> q = mat(qr.data(), r, c);
     detail::colpiv_qr(q, &tau, &perm);
     for (int64_t i = 0; i < size; ++i)
-      for (int64_t j = i; j < size; ++j) (tall ? w(i, j) : w(j, i)) = q(i, j);
-    R* qdst = tall ? u : v;
-    R* pdst = tall ? v : u;
-    if (qdst) householder_q(Mat<const R>{qr.data(), r, c, c}, tau, c, 0, tall ? um : vm);
+      for (int64_t j = i; j < size; ++j) {
+        if (tall) w(i, j) = q(i, j);
+        else w(j, i) = conj(q(i, j));
+      }
+    T* qdst = tall ? u : v;
+    T* pdst = tall ? v : u;
+    for (T& t : tau) t = conj(t);  // householderQ() applies the conjugates
+    if (qdst) householder_q(Mat<const T>{qr.data(), r, c, c}, tau, c, 0, tall ? um : vm);
     if (pdst) set_permutation(tall ? vm : um, perm);
   }
   const R precision = R(2) * std::numeric_limits<R>::epsilon();
   const R zero = std::numeric_limits<R>::min();
   R max_diag = 0;
-  for (int64_t i = 0; i < size; ++i) max_diag = std::max(max_diag, std::abs(w(i, i)));
+  for (int64_t i = 0; i < size; ++i) max_diag = std::max(max_diag, abs(w(i, i)));
   for (bool finished = false; !finished;) {
     finished = true;
     for (int64_t p = 1; p < size; ++p) {
       for (int64_t q = 0; q < p; ++q) {
         const R threshold = std::max(zero, precision * max_diag);
-        if (!(std::abs(w(p, q)) > threshold || std::abs(w(q, p)) > threshold)) continue;
+        if (!(abs(w(p, q)) > threshold || abs(w(q, p)) > threshold)) continue;
         finished = false;
+        if (!detail::precondition_2x2_real(w, u ? &um : nullptr, v ? &vm : nullptr, p, q, &max_diag)) continue;
         Rotation<R> left, right;
         detail::real_2x2_jacobi_svd(w, p, q, &left, &right);
         rotate_rows(w, p, q, left);
         if (u) rotate_columns(um, p, q, left.transpose());
         rotate_columns(w, p, q, right);
         if (v) rotate_columns(vm, p, q, right);
-        max_diag = std::max(max_diag, std::max(std::abs(w(p, p)), std::abs(w(q, q))));
+        max_diag = std::max(max_diag, std::max(abs(w(p, p)), abs(w(q, q))));
       }
     }
   }
   for (int64_t i = 0; i < size; ++i) {
-    const R d = w(i, i);
-    s[i] = std::abs(d);
-    if (u && d < R(0))
-      for (int64_t r = 0; r < m; ++r) um(r, i) = -um(r, i);
+    const T d = w(i, i);
+    if (is_complex_v<T> && std::abs(imag(d)) > zero) {
+      const R mag = abs(d);
+      s[i] = mag;
+      if (u)
+        for (int64_t r = 0; r < m; ++r) um(r, i) *= d / T(mag);
+    } else {
+      const R re = real(d);
+      s[i] = std::abs(re);
+      if (u && re < R(0))
+        for (int64_t r = 0; r < m; ++r) um(r, i) = -um(r, i);
+    }
   }
   for (int64_t i = 0; i < size; ++i) s[i] *= scale;
   for (int64_t i = 0; i < size; ++i) {
