@@ -157,6 +157,7 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
 # tf.app/tf.flags, tf.logging, tf.gfile, tf.io.gfile, tf.initializers, tf.nest, tf.version, tf.resource_loader
 from metarun import app, flags, gfile, initializers, io, nest, resource_loader, version  # noqa: F401,E402
 from metarun import tf_logging as logging  # noqa: E402
+from metarun.tf_logging import _get_logger as get_logger  # noqa: E402
 from metarun.initializers import tables_initializer  # noqa: F401,E402
 from metarun.version import (  # noqa: F401,E402
     COMPILER_VERSION, GIT_VERSION, GRAPH_DEF_VERSION, GRAPH_DEF_VERSION_MIN_CONSUMER, GRAPH_DEF_VERSION_MIN_PRODUCER,
@@ -167,6 +168,14 @@ initialize_all_tables = tables_initializer
 # The protocol buffer classes tf.compat.v1 exports, loaded on first use.
 _PROTO_NAMES = ("AttrValue", "GraphDef", "MetaGraphDef", "NameAttrList", "NodeDef", "TensorInfo")
 
+
+from metarun.ops.state_ops_v1 import (  # noqa: F401,E402 -- tf.assign*, tf.scatter*, TF2 switches
+    assign, assign_add, assign_sub, control_flow_v2_enabled, disable_control_flow_v2, disable_eager_execution,
+    disable_resource_variables, disable_tensor_equality, disable_v2_behavior, disable_v2_tensorshape,
+    enable_control_flow_v2, enable_eager_execution, enable_resource_variables, enable_tensor_equality,
+    enable_v2_behavior, enable_v2_tensorshape, executing_eagerly, executing_eagerly_outside_functions,
+    resource_variables_enabled, scatter_add, scatter_div, scatter_max, scatter_min, scatter_mul, scatter_nd_add,
+    scatter_nd_sub, scatter_nd_update, scatter_sub, scatter_update)
 
 def __getattr__(name):
     if name in _PROTO_NAMES:
