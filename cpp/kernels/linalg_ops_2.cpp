@@ -81,8 +81,12 @@ class CholeskyKernel : public OpKernel {
   }
 };
 
+// Half matrices are inverted in float and rounded once (TF's Eigen rounds
+// each half operation; results agree to a few half ulps).
 template <class T>
 class MatrixInverseKernel : public OpKernel {
+  using C = std::conditional_t<is_half_v<T>, float, T>;
+
  public:
   explicit MatrixInverseKernel(KernelInit& init) {
     if (init.has_attr("adjoint")) init.get("adjoint", &adjoint_);
@@ -96,15 +100,14 @@ class MatrixInverseKernel : public OpKernel {
     T* o = out.data<T>();
     std::atomic<bool> singular{false};
     for_each_matrix(ctx, batch, n, [&](int64_t b) {
-      std::vector<T> lu(n * n);
-      linalg::copy_matrix(x + b * n * n, n, n, adjoint_, lu.data());
+      std::vector<C> in(x + b * n * n, x + (b + 1) * n * n), lu(n * n), inv(n * n, C(0));
+      linalg::copy_matrix(in.data(), n, n, adjoint_, lu.data());
       std::vector<int64_t> tr;
       linalg::lu_in_place(mat(lu.data(), n, n), &tr);
-      if (!(linalg::min_abs_pivot(mat(lu.data(), n, n)) > Real<T>(0))) return (void)(singular = true);
-      Mat<T> inv = mat(o + b * n * n, n, n);
-      for (int64_t i = 0; i < n; ++i)
-        for (int64_t j = 0; j < n; ++j) inv(i, j) = i == j ? T(1) : T(0);
-      linalg::lu_solve(mat(lu.data(), n, n), tr, inv);
+      if (!(linalg::min_abs_pivot(mat(lu.data(), n, n)) > Real<C>(0))) return (void)(singular = true);
+      for (int64_t i = 0; i < n; ++i) inv[i * n + i] = C(1);
+      linalg::lu_solve(mat(lu.data(), n, n), tr, mat(inv.data(), n, n));
+      std::copy(inv.begin(), inv.end(), o + b * n * n);
     });
     MR_REQUIRE(!singular, "Input is not invertible.");
     return Status();
@@ -284,7 +287,7 @@ void register_linalg_ops_2(Registry& r) {
   r.add<LinalgTypes>("Cholesky", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     return std::make_unique<CholeskyKernel<decltype(tag)>>(init);
   });
-  r.add<LinalgTypes>("MatrixInverse", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+  r.add<TypeList<float, double, complex64, complex128, Half>>("MatrixInverse", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     return std::make_unique<MatrixInverseKernel<decltype(tag)>>(init);
   });
   r.add<LinalgTypes>("MatrixDeterminant", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {

@@ -159,8 +159,11 @@ class MatrixSolveLsKernel : public OpKernel {
   bool fast_ = true;
 };
 
+// Half matrices are factored in float and rounded once, as MatrixInverse.
 template <class T>
 class QrKernel : public OpKernel {
+  using C = std::conditional_t<is_half_v<T>, float, T>;
+
  public:
   explicit QrKernel(KernelInit& init) {
     if (init.has_attr("full_matrices")) init.get("full_matrices", &full_);
@@ -178,15 +181,16 @@ class QrKernel : public OpKernel {
     T* qo = q.data<T>();
     T* ro = r.data<T>();
     for_each_matrix(ctx, batch, std::max(m, n), [&](int64_t b) {
-      std::vector<T> buf(x + b * m * n, x + (b + 1) * m * n);
-      std::vector<T> tau;
+      std::vector<C> buf(x + b * m * n, x + (b + 1) * m * n), qm(m * qc);
+      std::vector<C> tau;
       linalg::householder_qr(mat(buf.data(), m, n), &tau);
       // Eigen's householderQ() applies the conjugated coefficients.
-      for (T& t : tau) t = conj(t);
-      linalg::householder_q(Mat<const T>{buf.data(), m, n, n}, tau, p, 0, mat(qo + b * m * qc, m, qc));
+      for (C& t : tau) t = conj(t);
+      linalg::householder_q(Mat<const C>{buf.data(), m, n, n}, tau, p, 0, mat(qm.data(), m, qc));
+      std::copy(qm.begin(), qm.end(), qo + b * m * qc);
       T* rb = ro + b * qc * n;
       for (int64_t i = 0; i < qc; ++i)
-        for (int64_t j = 0; j < n; ++j) rb[i * n + j] = j >= i ? buf[i * n + j] : T(0);
+        for (int64_t j = 0; j < n; ++j) rb[i * n + j] = j >= i ? T(buf[i * n + j]) : T(0.0f);
     });
     return Status();
   }
@@ -289,7 +293,7 @@ void register_linalg_ops_3(Registry& r) {
   r.add<LinalgTypes>("MatrixSolveLs", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     return std::make_unique<MatrixSolveLsKernel<decltype(tag)>>(init);
   });
-  r.add<LinalgTypes>("Qr", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+  r.add<TypeList<float, double, complex64, complex128, Half>>("Qr", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     return std::make_unique<QrKernel<decltype(tag)>>(init);
   });
   r.add<LinalgTypes>("Svd", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
