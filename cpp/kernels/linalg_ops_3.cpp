@@ -82,28 +82,30 @@ bool solve_ls_fast(const T* a, int64_t m, int64_t n, const T* b, int64_t k, doub
   return true;
 }
 
-// The minimum-norm solution through the SVD (real types), for fast=False:
-// TF's complete orthogonal decomposition gives the same solution up to
-// rounding; singular values below min(m,n) eps s_max count as zero, the
-// rank threshold of Eigen's column-pivoting QR.
-template <class R>
-bool solve_ls_min_norm(const R* a, int64_t m, int64_t n, const R* b, int64_t k, R* x) {
+// The minimum-norm solution through the SVD, for fast=False (where TF
+// ignores l2_regularizer): TF's complete orthogonal decomposition gives the
+// same solution up to rounding; singular values below min(m,n) eps s_max
+// count as zero, the rank threshold of Eigen's column-pivoting QR.
+template <class T>
+bool solve_ls_min_norm(const T* a, int64_t m, int64_t n, const T* b, int64_t k, T* x) {
+  using R = Real<T>;
   const int64_t p = std::min(m, n);
-  std::vector<R> s(p), u(m * p), v(n * p);
+  std::vector<R> s(p);
+  std::vector<T> u(m * p), v(n * p);
   if (!linalg::jacobi_svd(a, m, n, s.data(), u.data(), p, v.data(), p)) return false;
   const R cut = p > 0 ? s[0] * static_cast<R>(p) * std::numeric_limits<R>::epsilon() : R(0);
-  std::vector<R> t(p * k, R(0));
+  std::vector<T> t(p * k, T(0));
   for (int64_t i = 0; i < p; ++i) {
     if (!(s[i] > cut)) continue;
     for (int64_t c = 0; c < k; ++c) {
-      R acc = 0;
-      for (int64_t r = 0; r < m; ++r) acc += u[r * p + i] * b[r * k + c];
-      t[i * k + c] = acc / s[i];
+      T acc(0);
+      for (int64_t r = 0; r < m; ++r) acc += conj(u[r * p + i]) * b[r * k + c];
+      t[i * k + c] = acc / T(s[i]);
     }
   }
   for (int64_t i = 0; i < n; ++i)
     for (int64_t c = 0; c < k; ++c) {
-      R acc = 0;
+      T acc(0);
       for (int64_t j = 0; j < p; ++j) acc += v[i * p + j] * t[j * k + c];
       x[i * k + c] = acc;
     }
@@ -128,8 +130,6 @@ class MatrixSolveLsKernel : public OpKernel {
       MR_REQUIRE(a.dim(d) == rhs.dim(d), "All input tensors must have the same outer dimensions.");
     const int64_t m = a.dim(a.rank() - 2), n = a.dim(a.rank() - 1), k = rhs.dim(rhs.rank() - 1);
     MR_REQUIRE(rhs.dim(rhs.rank() - 2) == m, "Input matrix and rhs are incompatible.");
-    if constexpr (is_complex_v<T>)
-      if (!fast_) return unimplemented("MatrixSolveLs with fast=False is not implemented for complex types");
     Tensor& out = ctx.allocate_output(0, matrix_batch(a, {n, k}));
     if (out.num_elements() == 0) return Status();
     T* o = out.data<T>();
@@ -140,13 +140,8 @@ class MatrixSolveLsKernel : public OpKernel {
     const T* y = rhs.data<T>();
     std::atomic<bool> failed{false};
     for_each_matrix(ctx, batch, std::max(m, n), [&](int64_t b) {
-      bool ok;
-      if constexpr (is_complex_v<T>) {
-        ok = solve_ls_fast(x + b * m * n, m, n, y + b * m * k, k, l2, o + b * n * k);
-      } else {
-        ok = fast_ || l2 > 0 ? solve_ls_fast(x + b * m * n, m, n, y + b * m * k, k, l2, o + b * n * k)
-                             : solve_ls_min_norm(x + b * m * n, m, n, y + b * m * k, k, o + b * n * k);
-      }
+      const bool ok = fast_ ? solve_ls_fast(x + b * m * n, m, n, y + b * m * k, k, l2, o + b * n * k)
+                            : solve_ls_min_norm(x + b * m * n, m, n, y + b * m * k, k, o + b * n * k);
       if (!ok) failed = true;
     });
     MR_REQUIRE(!failed,
