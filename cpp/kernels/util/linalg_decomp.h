@@ -289,6 +289,125 @@ bool self_adjoint_eig(const T* a, int64_t n, Real<T>* w, T* v) {
   return true;
 }
 
+namespace detail {
+
+// Optional U/V views: null data when the caller wants no vectors.
+template <class T>
+struct SvdVectors {
+  Mat<T> u, v;
+  bool has_u() const { return u.data != nullptr; }
+  bool has_v() const { return v.data != nullptr; }
+};
+
+// JacobiSVD's step 1: the scaled matrix, square as is or reduced to its
+// triangle by the R-SVD step (QR of A, or of A^H when wide); U and V start as
+// that QR's Q and column permutation, or as identities.
+template <class T>
+void svd_reduce(const T* a, int64_t m, int64_t n, Real<T> scale, Mat<T> w, SvdVectors<T> x) {
+  auto set_identity = [](Mat<T> y) {
+    for (int64_t i = 0; i < y.rows; ++i)
+      for (int64_t j = 0; j < y.cols; ++j) y(i, j) = i == j ? T(1) : T(0);
+  };
+  if (m == n) {
+    for (int64_t i = 0; i < m * n; ++i) w.data[i] = a[i] / scale;
+    if (x.has_u()) set_identity(x.u);
+    if (x.has_v()) set_identity(x.v);
+    return;
+  }
+  const bool tall = m > n;
+  const int64_t r = tall ? m : n, c = w.rows;
+  std::vector<T> qr(r * c);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      const T y = a[i * n + j] / scale;
+      if (tall) qr[i * n + j] = y;
+      else qr[j * m + i] = conj(y);
+    }
+  std::vector<T> tau;
+  std::vector<int64_t> perm;
+  Mat<T> q = mat(qr.data(), r, c);
+  colpiv_qr(q, &tau, &perm);
+  for (int64_t i = 0; i < c; ++i)
+    for (int64_t j = i; j < c; ++j) {
+      if (tall) w(i, j) = q(i, j);
+      else w(j, i) = conj(q(i, j));
+    }
+  const bool want_q = tall ? x.has_u() : x.has_v(), want_p = tall ? x.has_v() : x.has_u();
+  for (T& t : tau) t = conj(t);  // householderQ() applies the conjugates
+  if (want_q) householder_q(Mat<const T>{qr.data(), r, c, c}, tau, c, 0, tall ? x.u : x.v);
+  if (want_p) {
+    Mat<T> pm = tall ? x.v : x.u;
+    for (int64_t i = 0; i < pm.rows * pm.cols; ++i) pm.data[i] = T(0);
+    for (int64_t j = 0; j < pm.cols; ++j) pm(perm[j], j) = T(1);
+  }
+}
+
+// JacobiSVD's step 2: 2x2 sweeps until every off-diagonal pair is below
+// 2 eps of the largest diagonal entry.
+template <class T>
+void svd_sweeps(Mat<T> w, SvdVectors<T> x) {
+  using R = Real<T>;
+  const R precision = R(2) * std::numeric_limits<R>::epsilon();
+  const R zero = std::numeric_limits<R>::min();
+  R max_diag = 0;
+  for (int64_t i = 0; i < w.rows; ++i) max_diag = std::max(max_diag, abs(w(i, i)));
+  for (bool finished = false; !finished;) {
+    finished = true;
+    for (int64_t p = 1; p < w.rows; ++p) {
+      for (int64_t q = 0; q < p; ++q) {
+        const R threshold = std::max(zero, precision * max_diag);
+        if (!(abs(w(p, q)) > threshold || abs(w(q, p)) > threshold)) continue;
+        finished = false;
+        if (!precondition_2x2_real(w, x.has_u() ? &x.u : nullptr, x.has_v() ? &x.v : nullptr, p, q, &max_diag))
+          continue;
+        Rotation<R> left, right;
+        real_2x2_jacobi_svd(w, p, q, &left, &right);
+        rotate_rows(w, p, q, left);
+        if (x.has_u()) rotate_columns(x.u, p, q, left.transpose());
+        rotate_columns(w, p, q, right);
+        if (x.has_v()) rotate_columns(x.v, p, q, right);
+        max_diag = std::max(max_diag, std::max(abs(w(p, p)), abs(w(q, q))));
+      }
+    }
+  }
+}
+
+// JacobiSVD's steps 3 and 4: non-negative singular values (signs or phases
+// moved into U), scaled back, sorted descending until the first zero.
+template <class T>
+void svd_finish(Mat<T> w, Real<T> scale, Real<T>* s, SvdVectors<T> x) {
+  using R = Real<T>;
+  const int64_t size = w.rows;
+  for (int64_t i = 0; i < size; ++i) {
+    const T d = w(i, i);
+    if (is_complex_v<T> && std::abs(imag(d)) > std::numeric_limits<R>::min()) {
+      s[i] = abs(d);
+      if (x.has_u())
+        for (int64_t r = 0; r < x.u.rows; ++r) x.u(r, i) *= d / T(s[i]);
+    } else {
+      const R re = real(d);
+      s[i] = std::abs(re);
+      if (x.has_u() && re < R(0))
+        for (int64_t r = 0; r < x.u.rows; ++r) x.u(r, i) = -x.u(r, i);
+    }
+  }
+  for (int64_t i = 0; i < size; ++i) s[i] *= scale;
+  for (int64_t i = 0; i < size; ++i) {
+    int64_t pos = i;
+    for (int64_t j = i + 1; j < size; ++j)
+      if (s[j] > s[pos]) pos = j;
+    if (s[pos] == R(0)) break;
+    if (pos == i) continue;
+    std::swap(s[i], s[pos]);
+    if (x.has_u())
+      for (int64_t r = 0; r < x.u.rows; ++r) std::swap(x.u(r, i), x.u(r, pos));
+    if (x.has_v())
+      for (int64_t r = 0; r < x.v.rows; ++r) std::swap(x.v(r, i), x.v(r, pos));
+  }
+}
+
+}  // namespace detail
+
 template <class T>
 bool jacobi_svd(const T* a, int64_t m, int64_t n, Real<T>* s, T* u, int64_t ucols, T* v, int64_t vcols) {
   using R = Real<T>;
@@ -302,95 +421,10 @@ bool jacobi_svd(const T* a, int64_t m, int64_t n, Real<T>* s, T* u, int64_t ucol
   if (scale == R(0)) scale = 1;
   std::vector<T> work(size * size, T(0));
   Mat<T> w = mat(work.data(), size, size);
-  Mat<T> um = mat(u, m, ucols), vm = mat(v, n, vcols);
-  auto set_identity = [](Mat<T> x) {
-    for (int64_t i = 0; i < x.rows; ++i)
-      for (int64_t j = 0; j < x.cols; ++j) x(i, j) = i == j ? T(1) : T(0);
-  };
-  auto set_permutation = [](Mat<T> x, const std::vector<int64_t>& perm) {
-    for (int64_t i = 0; i < x.rows * x.cols; ++i) x.data[i] = T(0);
-    for (int64_t j = 0; j < x.cols; ++j) x(perm[j], j) = T(1);
-  };
-  if (m == n) {
-    for (int64_t i = 0; i < m * n; ++i) work[i] = a[i] / scale;
-    if (u) set_identity(um);
-    if (v) set_identity(vm);
-  } else {
-    // The R-SVD step: QR (of A^H when wide) leaves a square triangle.
-    const bool tall = m > n;
-    const int64_t r = tall ? m : n, c = size;
-    std::vector<T> qr(r * c);
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) {
-        const T x = a[i * n + j] / scale;
-        if (tall) qr[i * n + j] = x;
-        else qr[j * m + i] = conj(x);
-      }
-    std::vector<T> tau;
-    std::vector<int64_t> perm;
-    Mat<T> q = mat(qr.data(), r, c);
-    detail::colpiv_qr(q, &tau, &perm);
-    for (int64_t i = 0; i < size; ++i)
-      for (int64_t j = i; j < size; ++j) {
-        if (tall) w(i, j) = q(i, j);
-        else w(j, i) = conj(q(i, j));
-      }
-    T* qdst = tall ? u : v;
-    T* pdst = tall ? v : u;
-    for (T& t : tau) t = conj(t);  // householderQ() applies the conjugates
-    if (qdst) householder_q(Mat<const T>{qr.data(), r, c, c}, tau, c, 0, tall ? um : vm);
-    if (pdst) set_permutation(tall ? vm : um, perm);
-  }
-  const R precision = R(2) * std::numeric_limits<R>::epsilon();
-  const R zero = std::numeric_limits<R>::min();
-  R max_diag = 0;
-  for (int64_t i = 0; i < size; ++i) max_diag = std::max(max_diag, abs(w(i, i)));
-  for (bool finished = false; !finished;) {
-    finished = true;
-    for (int64_t p = 1; p < size; ++p) {
-      for (int64_t q = 0; q < p; ++q) {
-        const R threshold = std::max(zero, precision * max_diag);
-        if (!(abs(w(p, q)) > threshold || abs(w(q, p)) > threshold)) continue;
-        finished = false;
-        if (!detail::precondition_2x2_real(w, u ? &um : nullptr, v ? &vm : nullptr, p, q, &max_diag)) continue;
-        Rotation<R> left, right;
-        detail::real_2x2_jacobi_svd(w, p, q, &left, &right);
-        rotate_rows(w, p, q, left);
-        if (u) rotate_columns(um, p, q, left.transpose());
-        rotate_columns(w, p, q, right);
-        if (v) rotate_columns(vm, p, q, right);
-        max_diag = std::max(max_diag, std::max(abs(w(p, p)), abs(w(q, q))));
-      }
-    }
-  }
-  for (int64_t i = 0; i < size; ++i) {
-    const T d = w(i, i);
-    if (is_complex_v<T> && std::abs(imag(d)) > zero) {
-      const R mag = abs(d);
-      s[i] = mag;
-      if (u)
-        for (int64_t r = 0; r < m; ++r) um(r, i) *= d / T(mag);
-    } else {
-      const R re = real(d);
-      s[i] = std::abs(re);
-      if (u && re < R(0))
-        for (int64_t r = 0; r < m; ++r) um(r, i) = -um(r, i);
-    }
-  }
-  for (int64_t i = 0; i < size; ++i) s[i] *= scale;
-  for (int64_t i = 0; i < size; ++i) {
-    int64_t pos = i;
-    for (int64_t j = i + 1; j < size; ++j)
-      if (s[j] > s[pos]) pos = j;
-    if (s[pos] == R(0)) break;
-    if (pos != i) {
-      std::swap(s[i], s[pos]);
-      if (u)
-        for (int64_t r = 0; r < m; ++r) std::swap(um(r, i), um(r, pos));
-      if (v)
-        for (int64_t r = 0; r < n; ++r) std::swap(vm(r, i), vm(r, pos));
-    }
-  }
+  const detail::SvdVectors<T> x{mat(u, m, ucols), mat(v, n, vcols)};
+  detail::svd_reduce(a, m, n, scale, w, x);
+  detail::svd_sweeps(w, x);
+  detail::svd_finish(w, scale, s, x);
   return true;
 }
 
