@@ -28,6 +28,14 @@ bool needs_loop_plan(const Graph& g, const std::vector<char>& needed) {
   return false;
 }
 
+bool control_met_by_feed(const Graph& g, int ctrl, const std::vector<Edge>& feeds) {
+  const std::string& op = g.node(ctrl).op;
+  if (op != "Placeholder" && op != "PlaceholderV2") return false;
+  for (const Edge& e : feeds)
+    if (e.node == ctrl && e.index == 0) return true;
+  return false;
+}
+
 Status build_loop_plan(const Graph& g, const std::vector<Edge>& feeds, const std::vector<Edge>& fetches,
                        const std::vector<char>& needed, std::unique_ptr<LoopPlan>* out) {
   auto plan = std::make_unique<LoopPlan>();
@@ -55,7 +63,8 @@ Status build_loop_plan(const Graph& g, const std::vector<Edge>& feeds, const std
     ln.outputs.resize(node.output_types.size());
     ln.fetch_positions.resize(node.output_types.size());
     ln.num_data = static_cast<int>(node.inputs.size());
-    ln.num_control = static_cast<int>(node.control_inputs.size());
+    ln.num_control = 0;
+    for (int ctrl : node.control_inputs) ln.num_control += !control_met_by_feed(g, ctrl, feeds);
     if (ln.kind == LoopNode::Kind::kEnter) {
       auto c = node.attrs.find("is_constant");
       ln.constant_enter = c != node.attrs.end() && c->second.b;
@@ -69,7 +78,8 @@ Status build_loop_plan(const Graph& g, const std::vector<Edge>& feeds, const std
       if (f >= 0) plan->feed_consumers[f].push_back({static_cast<int>(c), static_cast<int>(k)});
       else plan->nodes[index[e.node]].outputs[e.index].push_back({static_cast<int>(c), static_cast<int>(k)});
     }
-    for (int ctrl : node.control_inputs) plan->nodes[index[ctrl]].control_outputs.push_back(static_cast<int>(c));
+    for (int ctrl : node.control_inputs)
+      if (!control_met_by_feed(g, ctrl, feeds)) plan->nodes[index[ctrl]].control_outputs.push_back(static_cast<int>(c));
   }
   for (size_t i = 0; i < fetches.size(); ++i) {
     int f = fed_index(fetches[i]);
@@ -84,7 +94,8 @@ Status build_loop_plan(const Graph& g, const std::vector<Edge>& feeds, const std
   std::deque<int> work;
   for (size_t c = 0; c < plan->nodes.size(); ++c) {
     const Node& node = *plan->nodes[c].item.node;
-    bool has_source = !node.control_inputs.empty();
+    bool has_source = false;
+    for (int ctrl : node.control_inputs) has_source |= !control_met_by_feed(g, ctrl, feeds);
     for (const Edge& e : node.inputs) has_source |= fed_index(e) < 0;
     if (!has_source) {
       plan->nodes[c].frame = 0;

@@ -51,6 +51,10 @@ bool needs_loop_plan(const Graph& g, const std::vector<char>& needed);
 // The frame/iteration scheduler.
 RunResult run_loop_plan(const LoopPlan& plan, RunState& run, const std::vector<Tensor>& feed_values);
 
+// Whether control input `ctrl` is met by a feed: as in TF, a fed Placeholder is not run and its
+// outgoing control edges start from the fed value instead.
+bool control_met_by_feed(const Graph& g, int ctrl, const std::vector<Edge>& feeds);
+
 Status build_loop_plan(const Graph& g, const std::vector<Edge>& feeds, const std::vector<Edge>& fetches,
                        const std::vector<char>& needed, std::unique_ptr<LoopPlan>* out);
 

@@ -49,7 +49,7 @@ Status build_plan(const Graph& g, const std::vector<Edge>& feeds, const std::vec
     }
     for (int c : node.control_inputs) {
       if (c < 0 || c >= n) return invalid_argument(str_cat("Node '", node.name, "' has a missing control input"));
-      if (!needed[c]) stack.push_back(c);
+      if (!needed[c] && !control_met_by_feed(g, c, feeds)) stack.push_back(c);
     }
   }
 
@@ -73,6 +73,7 @@ Status build_plan(const Graph& g, const std::vector<Edge>& feeds, const std::vec
       consumers[e.node].push_back(id);
     }
     for (int c : node.control_inputs) {
+      if (control_met_by_feed(g, c, feeds)) continue;
       ++indegree[id];
       consumers[c].push_back(id);
     }
@@ -110,7 +111,8 @@ Status build_plan(const Graph& g, const std::vector<Edge>& feeds, const std::vec
     PlanStep step;
     MR_RETURN_IF_ERROR(build_node_item(g, id, &step.item));
     for (const Edge& e : node.inputs) step.in_slots.push_back(slot_for(e));
-    for (int c : node.control_inputs) step.control_steps.push_back(step_of[c]);
+    for (int c : node.control_inputs)
+      if (!control_met_by_feed(g, c, feeds)) step.control_steps.push_back(step_of[c]);
     if (node.op == "Switch" || node.op == "RefSwitch") plan->tracks_dead = true;
     plan->max_inputs = std::max(plan->max_inputs, step.item.num_inputs);
     plan->max_outputs = std::max(plan->max_outputs, step.item.num_outputs);
