@@ -483,14 +483,11 @@ def _select_v2_grad(op, grad):
     c, x, y = op.inputs
     z = op.outputs[0]
     zeros = array_ops.zeros([], dtype=grad.dtype.base_dtype)
-    out = []
-    for inp, branch in ((x, lambda: apply_op("SelectV2", condition=c, t=grad, e=zeros)),
-                        (y, lambda: apply_op("SelectV2", condition=c, t=zeros, e=grad))):
-        g = branch()
-        s_in = shape(inp)
-        r, _ = apply_op("BroadcastGradientArgs", s0=s_in, s1=shape(z))
-        out.append(_reshape(_reduce_sum(g, r, keepdims=True), s_in))
-    return [None] + out
+    gx = apply_op("SelectV2", condition=c, t=grad, e=zeros)
+    gy = apply_op("SelectV2", condition=c, t=zeros, e=grad)
+    gx, _ = _reduce_both(x, z, gx, None)  # each against the output, with TF's static axes
+    gy, _ = _reduce_both(y, z, gy, None)
+    return None, gx, gy
 
 
 # -- inverse trigonometric and hyperbolic functions, special functions -------------------------------

@@ -345,7 +345,7 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
     if rate is None:
         if keep_prob is None:
             raise ValueError("You must provide a rate to dropout.")
-        rate = 1 - keep_prob
+        rate = 1. - keep_prob  # outside the scope, as TF1's wrapper computes it
     with name_scope(name, "dropout", [x]) as name:
         x = convert_to_tensor(x, name="x")
         if not x.dtype.is_floating:
@@ -357,10 +357,18 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
             if rate == 0:
                 return x
             scale = 1 / (1 - rate)
-            x_scaled = math_ops.multiply(x, constant(scale, dtype=x.dtype))
+            x_scaled = apply_op("Mul", x=x, y=constant(scale, dtype=x.dtype))
         else:
-            rate = convert_to_tensor(rate, dtype=x.dtype, name="rate")
-            x_scaled = math_ops.multiply(x, math_ops.divide(1.0, math_ops.subtract(1.0, rate)))
+            rate = convert_to_tensor(rate)
+            if rate.shape.ndims not in (None, 0):
+                raise ValueError("Shape must be rank 0 but is rank %d" % rate.shape.ndims)
+            if rate.dtype.base_dtype != x.dtype.base_dtype:
+                if not rate.dtype.is_floating:
+                    raise ValueError("`x.dtype` (%s) and `rate.dtype` (%s) are not compatible."
+                                     % (x.dtype.base_dtype.name, rate.dtype.base_dtype.name))
+                rate = apply_op("Cast", x=rate, DstT=x.dtype.base_dtype, name="rate")
+            one = constant(1, dtype=x.dtype.base_dtype)
+            x_scaled = apply_op("RealDiv", x=x, y=apply_op("Sub", x=one, y=rate))
         if noise_shape is None:
             shape = array_ops.shape(x)
         else:

@@ -366,34 +366,86 @@ class MultiRNNCell(RNNCell):
 
 
 class DropoutWrapper(RNNCell):
-    """Dropout on a cell's inputs, outputs and state (the same keep probabilities every step)."""
+    """Dropout on a cell's inputs, outputs and state, as TF1's wrapper applies it: a probability
+    given as a Python float drops only when below 1; state dropout leaves an LSTM's `c` alone; each
+    dropped value gets its own seed, derived from `seed` and what it is ('input_0', 'state_1'...)."""
 
     def __init__(self, cell, input_keep_prob=1.0, output_keep_prob=1.0, state_keep_prob=1.0,
-                 variational_recurrent=False, input_size=None, dtype=None, seed=None, **kwargs):
+                 variational_recurrent=False, input_size=None, dtype=None, seed=None,
+                 dropout_state_filter_visitor=None, **kwargs):
         super().__init__()
         if variational_recurrent:
             raise NotImplementedError("DropoutWrapper(variational_recurrent=True) is not supported by metarun yet")
+        from metarun.framework.shape_inference import constant_value
+        probs = []
+        # TF converts each probability in a DropoutWrapperInit scope; a constant one becomes a float.
+        with name_scope("DropoutWrapperInit"):
+            for p, what in ((input_keep_prob, "input"), (state_keep_prob, "state"), (output_keep_prob, "output")):
+                tensor = convert_to_tensor(p)
+                known = constant_value(tensor)
+                if known is not None:
+                    if known < 0 or known > 1:
+                        raise ValueError("Parameter %s_keep_prob must be between 0 and 1: %s" % (what, known))
+                    probs.append(float(known))
+                else:
+                    probs.append(tensor)
         self._cell = cell
-        self._input_keep_prob, self._output_keep_prob = input_keep_prob, output_keep_prob
-        self._state_keep_prob = state_keep_prob
+        self._input_keep_prob, self._state_keep_prob, self._output_keep_prob = probs
         self._seed = seed
+        self._state_filter = dropout_state_filter_visitor or _default_state_filter
 
     state_size = property(lambda self: self._cell.state_size)
     output_size = property(lambda self: self._cell.output_size)
     trainable_variables = property(lambda self: self._cell.trainable_variables)
 
     def zero_state(self, batch_size, dtype):
-        return self._cell.zero_state(batch_size, dtype)
+        with name_scope(None, type(self).__name__ + "ZeroState", [batch_size]):
+            return self._cell.zero_state(batch_size, dtype)
 
-    def _dropout(self, x, keep):
-        if isinstance(keep, (int, float)) and keep == 1:
-            return x
-        return nn_ops.dropout(x, keep_prob=keep, seed=self._seed)
+    def _gen_seed(self, salt_prefix, index):
+        import hashlib
+        if self._seed is None:
+            return None
+        digest = hashlib.md5((str(self._seed) + "%s_%d" % (salt_prefix, index)).encode("utf-8")).hexdigest()
+        return int(digest[:8], 16) & 0x7FFFFFFF
+
+    def _dropout(self, values, salt, keep, which=None):
+        flat = _flatten(values)
+        keep_flags = [True] * len(flat) if which is None else which
+        out = [nn_ops.dropout(v, rate=1.0 - keep, seed=self._gen_seed(salt, i)) if do else v
+               for i, (v, do) in enumerate(zip(flat, keep_flags))]
+        return _pack_as(values, out) if isinstance(values, (tuple, list)) else out[0]
 
     def __call__(self, inputs, state, scope=None):
-        inputs = self._dropout(inputs, self._input_keep_prob)
+        def should_dropout(p):
+            return not isinstance(p, float) or p < 1
+        if should_dropout(self._input_keep_prob):
+            inputs = self._dropout(inputs, "input", self._input_keep_prob)
         output, new_state = self._cell(inputs, state, scope)
-        if not (isinstance(self._state_keep_prob, (int, float)) and self._state_keep_prob == 1):
-            flat = [self._dropout(s, self._state_keep_prob) for s in _flatten(new_state)]
-            new_state = _pack_as(new_state, flat) if isinstance(new_state, tuple) else flat[0]
-        return self._dropout(output, self._output_keep_prob), new_state
+        if should_dropout(self._state_keep_prob):
+            which = _flatten(_state_filter_flags(self._state_filter, new_state))
+            new_state = self._dropout(new_state, "state", self._state_keep_prob, which)
+        if should_dropout(self._output_keep_prob):
+            output = self._dropout(output, "output", self._output_keep_prob)
+        return output, new_state
+
+
+def _default_state_filter(substate):
+    """TF's default: an LSTM state's `h` gets dropout, its `c` does not."""
+    if isinstance(substate, LSTMStateTuple):
+        return LSTMStateTuple(c=False, h=True)
+    return True
+
+
+def _state_filter_flags(visitor, state):
+    """The filter's answer for each value of `state` (a bool covers a whole substructure)."""
+    decided = visitor(state)
+    if isinstance(decided, bool):
+        return [decided] * len(_flatten(state))
+    if isinstance(state, (tuple, list)):
+        out = []
+        for sub, flag in zip(state, decided):
+            out.extend(_state_filter_flags(lambda s, f=flag: f, sub) if isinstance(flag, bool)
+                       else _state_filter_flags(visitor, sub))
+        return out
+    return [bool(decided)]
