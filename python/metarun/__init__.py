@@ -194,3 +194,20 @@ class _Compat(object):
 
 
 compat = _Compat()
+
+# tf.* names of graphs, values, checks and small array functions (array_ops_2, check_ops, misc_ops, misc_types)
+from metarun.ops.array_ops_2 import (  # noqa: F401,E402
+    Print, angle, arg_max, arg_min, argsort, broadcast_dynamic_shape, broadcast_static_shape, clip_by_average_norm,
+    ensure_shape, lbeta, random_crop, repeat, setdiff1d, sort)
+from metarun.ops.array_ops_2 import print_v2 as print  # noqa: E402,A001 -- TF's name
+from metarun.ops.check_ops import (  # noqa: F401,E402
+    assert_integer, assert_near, assert_proper_iterable, assert_rank, assert_rank_at_least, assert_rank_in,
+    assert_same_float_dtype, assert_scalar, assert_type, is_non_decreasing, is_numeric_tensor, is_strictly_increasing)
+from metarun.ops.misc_ops import (  # noqa: F401,E402
+    all_variables, assert_variables_initialized, container, convert_to_tensor_or_indexed_slices, custom_gradient,
+    get_static_value, init_scope, initialize_local_variables, is_tensor, make_ndarray, make_tensor_proto,
+    make_template, op_scope, report_uninitialized_variables)
+from metarun.ops.misc_types import (  # noqa: F401,E402
+    DeviceSpec, Dimension, GPUOptions, GraphOptions, OptimizerOptions, TensorSpec, TypeSpec, VariableAggregation,
+    VariableSynchronization, dimension_at_index, dimension_value)
+no_gradient = NotDifferentiable
