@@ -20,8 +20,8 @@ class DuplicateFlagError(Error):
     def from_flag(cls, flagname, flag_values, other_flag_values=None):
         first_module = flag_values.find_module_defining_flag(flagname, default="<unknown>")
         if other_flag_values is None:
-            from metarun import flags as _flags
-            second_module = _flags._calling_module()
+            from metarun import _flag_values
+            second_module = _flag_values._calling_module()
         else:
             second_module = other_flag_values.find_module_defining_flag(flagname, default="<unknown>")
         flag_summary = flag_values[flagname].help
