@@ -138,12 +138,17 @@ def assert_near(x, y, rtol=None, atol=None, data=None, summarize=None, message=N
         rtol = convert_to_tensor(10 * eps if rtol is None else rtol, name="rtol", dtype=dtype)
         atol = convert_to_tensor(10 * eps if atol is None else atol, name="atol", dtype=dtype)
         if data is None:
-            data = [message, "x and y not equal to tolerance rtol = %s, atol = %s" % (rtol, atol),
+            data = [message, "x and y not equal to tolerance rtol = %s, atol = %s" % (_str(rtol), _str(atol)),
                     "x (%s) = " % x.name, x, "y (%s) = " % y.name, y]
         tol = atol + rtol * math_ops.abs(y)
         diff = math_ops.abs(x - y)
         condition = math_ops.reduce_all(math_ops.less(diff, tol))
         return array_ops.Assert(condition, data, summarize=summarize)
+
+
+def _str(t):
+    """str() of a graph tensor as TF writes it."""
+    return 'Tensor("%s", shape=%s, dtype=%s)' % (t.name, t.shape, t.dtype.name)
 
 
 def assert_same_float_dtype(tensors=None, dtype=None):
