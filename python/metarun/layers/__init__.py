@@ -440,5 +440,5 @@ def batch_normalization(inputs, axis=-1, momentum=0.99, epsilon=1e-3, center=Tru
 
 
 from metarun.layers.convolutional_2 import (  # noqa: E402,F401 -- after Layer, which they build on
-    AveragePooling1D, Conv2DTranspose, Convolution2DTranspose, MaxPooling1D, average_pooling1d, conv2d_transpose,
-    max_pooling1d)
+    AveragePooling1D, Conv2DTranspose, Convolution2DTranspose, MaxPooling1D, SeparableConv2D, average_pooling1d,
+    conv2d_transpose, max_pooling1d, separable_conv2d)

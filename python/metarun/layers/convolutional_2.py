@@ -172,3 +172,69 @@ def max_pooling1d(inputs, pool_size, strides, padding="valid", data_format="chan
 
 def average_pooling1d(inputs, pool_size, strides, padding="valid", data_format="channels_last", name=None):
     return AveragePooling1D(pool_size, strides, padding, data_format, name=name)(inputs)
+
+
+class SeparableConv2D(Layer):
+    """A depthwise convolution per input channel, then a 1x1 pointwise one (tf.nn.separable_conv2d)."""
+
+    _base_name = "separable_conv2d"
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format="channels_last",
+                 dilation_rate=(1, 1), depth_multiplier=1, activation=None, use_bias=True, depthwise_initializer=None,
+                 pointwise_initializer=None, bias_initializer=init_ops.zeros_initializer(), depthwise_regularizer=None,
+                 pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None, trainable=True,
+                 name=None, **kwargs):
+        super(SeparableConv2D, self).__init__(trainable=trainable, name=name, **kwargs)
+        self.filters = int(filters)
+        self.kernel_size = tuple(_pair(kernel_size))
+        self.strides = tuple(_pair(strides))
+        self.padding = padding.lower()
+        self.data_format = data_format
+        self.dilation_rate = tuple(_pair(dilation_rate))
+        self.depth_multiplier = depth_multiplier
+        self.activation = activation
+        self.use_bias = use_bias
+        self._init = (depthwise_initializer, pointwise_initializer, bias_initializer, depthwise_regularizer,
+                      pointwise_regularizer, bias_regularizer, depthwise_constraint, pointwise_constraint,
+                      bias_constraint)
+
+    def build(self, input_shape):
+        input_shape = TensorShape(input_shape)
+        axis = 1 if self.data_format == "channels_first" else -1
+        channels = input_shape.dims[axis] if input_shape.ndims else None
+        if channels is None:
+            raise ValueError("The channel dimension of the inputs should be defined. Found `None`.")
+        di, pi, bi, dr, pr, br, dc, pc, bc = self._init
+        self.depthwise_kernel = self.add_weight("depthwise_kernel",
+                                                list(self.kernel_size) + [channels, self.depth_multiplier],
+                                                initializer=di, regularizer=dr, constraint=dc)
+        self.pointwise_kernel = self.add_weight("pointwise_kernel",
+                                                [1, 1, self.depth_multiplier * channels, self.filters],
+                                                initializer=pi, regularizer=pr, constraint=pc)
+        self.bias = self.add_weight("bias", [self.filters], initializer=bi, regularizer=br, constraint=bc) \
+            if self.use_bias else None
+
+    def call(self, inputs):
+        first = self.data_format == "channels_first"
+        fmt = "NCHW" if first else "NHWC"
+        strides = (1, 1) + self.strides if first else (1,) + self.strides + (1,)
+        out = nn_ops.separable_conv2d(inputs, self.depthwise_kernel, self.pointwise_kernel, strides=strides,
+                                      padding=self.padding.upper(), rate=self.dilation_rate, data_format=fmt)
+        if self.use_bias:
+            out = nn_ops.bias_add(out, self.bias, data_format=fmt)
+        return self.activation(out) if self.activation is not None else out
+
+
+def separable_conv2d(inputs, filters, kernel_size, strides=(1, 1), padding="valid", data_format="channels_last",
+                     dilation_rate=(1, 1), depth_multiplier=1, activation=None, use_bias=True,
+                     depthwise_initializer=None, pointwise_initializer=None,
+                     bias_initializer=init_ops.zeros_initializer(), depthwise_regularizer=None,
+                     pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                     depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None, trainable=True,
+                     name=None, reuse=None):
+    return SeparableConv2D(filters, kernel_size, strides, padding, data_format, dilation_rate, depth_multiplier,
+                           activation, use_bias, depthwise_initializer, pointwise_initializer, bias_initializer,
+                           depthwise_regularizer, pointwise_regularizer, bias_regularizer, activity_regularizer,
+                           depthwise_constraint, pointwise_constraint, bias_constraint, trainable, name,
+                           _reuse=reuse)(inputs)

@@ -1,4 +1,4 @@
-"""tf.layers.conv2d_transpose (same and valid padding, strides, output_padding, channels_first, an
+"""tf.layers.separable_conv2d, tf.layers.conv2d_transpose (same and valid padding, strides, output_padding, channels_first, an
 unknown batch) and max/average_pooling1d, node for node as TF's legacy layers build them, with
 values and gradients."""
 import numpy as np
@@ -18,8 +18,10 @@ def main(tf, workdir):
                                   use_bias=False)(x)
     p1 = tf.layers.max_pooling1d(seq, 2, 2)
     p2 = tf.layers.average_pooling1d(seq, 3, 2, padding="same")
-    outs = [a, b, c, p1, p2]
-    loss = sum(tf.reduce_sum(o * o) for o in outs[:3])
+    d = tf.layers.separable_conv2d(x, 5, 2, padding="same", depth_multiplier=2, depthwise_initializer=init,
+                                   pointwise_initializer=init, activation=tf.tanh)
+    outs = [a, b, c, d, p1, p2]
+    loss = sum(tf.reduce_sum(o * o) for o in outs[:4])
     grads = tf.gradients(loss, tf.trainable_variables() + [x])
     rng = np.random.RandomState(2)
     feed = {x: rng.uniform(-1, 1, (2, 3, 4, 2)).astype(np.float32),
