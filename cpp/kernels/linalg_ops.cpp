@@ -261,7 +261,8 @@ class MatrixSetDiagKernel : public OpKernel {
         const int64_t len = DiagBand::length(k, rows, cols);
         const int64_t off = band.offset(k, len, max_len);
         for (int64_t y = 0; y < len; ++y)
-          m[(y + std::max<int64_t>(0, -k)) * cols + y + std::max<int64_t>(0, k)] = db[(band.upper - k) * max_len + off + y];
+          m[(y + std::max<int64_t>(0, -k)) * cols + y + std::max<int64_t>(0, k)] =
+              db[(band.upper - k) * max_len + off + y];
       }
     }
     return Status();

@@ -284,10 +284,11 @@ class TriangularSolveKernel : public OpKernel {
 
 void register_linalg_ops_2(Registry& r) {
   using LinalgTypes = TypeList<float, double, complex64, complex128>;
+  using LinalgHalfTypes = TypeList<float, double, complex64, complex128, Half>;  // TF adds half here
   r.add<LinalgTypes>("Cholesky", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     return std::make_unique<CholeskyKernel<decltype(tag)>>(init);
   });
-  r.add<TypeList<float, double, complex64, complex128, Half>>("MatrixInverse", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+  r.add<LinalgHalfTypes>("MatrixInverse", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     return std::make_unique<MatrixInverseKernel<decltype(tag)>>(init);
   });
   r.add<LinalgTypes>("MatrixDeterminant", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {

@@ -285,10 +285,11 @@ class SelfAdjointEigKernel : public OpKernel {
 
 void register_linalg_ops_3(Registry& r) {
   using LinalgTypes = TypeList<float, double, complex64, complex128>;
+  using LinalgHalfTypes = TypeList<float, double, complex64, complex128, Half>;  // TF adds half here
   r.add<LinalgTypes>("MatrixSolveLs", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     return std::make_unique<MatrixSolveLsKernel<decltype(tag)>>(init);
   });
-  r.add<TypeList<float, double, complex64, complex128, Half>>("Qr", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+  r.add<LinalgHalfTypes>("Qr", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     return std::make_unique<QrKernel<decltype(tag)>>(init);
   });
   r.add<LinalgTypes>("Svd", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {

@@ -263,7 +263,8 @@ def test_eig_nan_then_good_run():
 @pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16", "int64", "bool", "complex64"])
 def test_band_diag_roundtrip_all_types(dtype):
     rng = np.random.default_rng(7)
-    x = (rng.integers(-3, 4, [2, 4, 3]) != 0) if dtype == "bool" else rng.integers(-3, 4, [2, 4, 3]).astype(np_dtype(dtype))
+    x = rng.integers(-3, 4, [2, 4, 3])
+    x = x != 0 if dtype == "bool" else x.astype(np_dtype(dtype))
     t = dtypes.as_dtype(np_dtype(dtype))
     band = run_op("MatrixBandPart", [x, np.int32(1), np.int32(0)], {"T": t, "Tindex": dtypes.int32})[0]
     keep = np.tril(np.ones([4, 3], bool)) & ~np.tril(np.ones([4, 3], bool), -2)
