@@ -190,7 +190,8 @@ def assert_variables_initialized(var_list=None):
     for var in var_list:
         with g.colocate_with(var.op):
             with name_scope(None, "Rank", [var]) as scope:
-                value = convert_to_tensor(var)
+                with g.colocate_with(None, ignore_existing=True):  # TF reads a resource variable uncolocated
+                    value = convert_to_tensor(var)
                 ranks.append(apply_op("Rank", input=value, name=scope))
     return ranks[0] if len(ranks) == 1 else array_ops.stack(ranks)
 
