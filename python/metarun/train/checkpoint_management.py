@@ -61,10 +61,10 @@ def generate_checkpoint_state_proto(save_dir, model_checkpoint_path,
 
 
 def _atomic_write(path, text):
-    """Write then rename, so readers never see a half-written state file."""
+    """Write (text or bytes) then rename, so readers never see a half-written file."""
     tmp = path + ".tmp" + os.urandom(16).hex()
     try:
-        with open(tmp, "w") as f:
+        with open(tmp, "wb" if isinstance(text, bytes) else "w") as f:
             f.write(text)
         os.replace(tmp, path)
     except BaseException:

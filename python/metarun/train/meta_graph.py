@@ -84,13 +84,6 @@ def write_graph(graph_or_graph_def, logdir, name, as_text=True):
     path = os.path.join(logdir, name)
     data = protos.to_text(graph_def).encode() if as_text \
         else graph_def.SerializeToString(deterministic=True)
-    tmp = path + ".tmp" + os.urandom(8).hex()
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    from metarun.train.checkpoint_management import _atomic_write
+    _atomic_write(path, data)
     return path
