@@ -99,7 +99,11 @@ def make_tensor_proto(values, dtype=None, shape=None, verify_shape=False, allow_
 def _typed_values(flat, dtype, proto):
     proto.dtype = dtype.as_datatype_enum
     field = tensor_util._VAL_FIELD[dtype.as_datatype_enum]
-    if dtype in (dtypes.float16, dtypes.bfloat16):
+    if dtype in (dtypes.complex64, dtypes.complex128):
+        getattr(proto, field).extend(float(x) for c in flat for x in (c.real, c.imag))
+    elif dtype == dtypes.bool:
+        proto.bool_val.extend(bool(b) for b in flat)
+    elif dtype in (dtypes.float16, dtypes.bfloat16):
         proto.half_val.extend(int(b) for b in flat.view(np.uint16))
     elif field in ("float_val", "double_val"):
         getattr(proto, field).extend(float(x) for x in flat)
