@@ -1,6 +1,6 @@
 // Bitwise ops, cumulative scans (Cumsum, Cumprod, CumulativeLogsumexp),
 // bucketing and counting (Bucketize, Bincount), and the complex-part ops
-// (Real, Imag, Conj, ComplexAbs).
+// (Complex, Real, Imag, Conj, ComplexAbs).
 //
 // Scans reproduce TF's float results bit for bit: TF runs Eigen's scan, which
 // walks each line along the axis sequentially from an accumulator set to the
@@ -67,6 +67,14 @@ struct ImagFn : CheapFn {
 };
 struct ConjFn : CheapFn {
   template <class T> T operator()(T x) const { return std::conj(x); }
+};
+struct ComplexFn : CheapFn {
+  template <class T> std::complex<T> operator()(T re, T im) const { return {re, im}; }
+};
+// Complex(real, imag): T is the parts' type, the output its complex type.
+auto make_complex = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+  using T = decltype(tag);
+  return std::make_unique<BinaryKernel<T, std::complex<T>, ComplexFn>>(init);
 };
 struct ComplexAbsFn : CheapFn {
   template <class T> auto operator()(T x) const { return std::abs(x); }  // hypot: no overflow for large parts
@@ -297,6 +305,7 @@ void register_bitwise_scan_ops(Registry& r) {
   r.add<ComplexTypes>("Imag", unary_to<ImagFn>);
   r.add<ComplexTypes>("Conj", unary<ConjFn>);
   r.add<ComplexTypes>("ComplexAbs", unary_to<ComplexAbsFn>);
+  r.add<TypeList<float, double>>("Complex", make_complex);
 }
 
 }  // namespace metarun

@@ -38,7 +38,7 @@ from metarun.ops import math_ops as _math_ops
 # array, math and random functions (array/math family)
 from metarun.ops.math_ops import (  # noqa: F401,A004
     accumulate_n, acos, acosh, asin, asinh, atan, atan2, atanh, check_numerics, clip_by_global_norm,
-    clip_by_norm, clip_by_value, conj, cosh, count_nonzero, cumprod, cumsum, digamma, div_no_nan, einsum, erf,
+    clip_by_norm, clip_by_value, complex, conj, cosh, count_nonzero, cumprod, cumsum, digamma, div_no_nan, einsum, erf,
     erfc, expm1, global_norm, norm, identity_n, igamma, igammac, imag, is_finite, is_inf, is_nan, lgamma, log1p,
     polygamma, range, real, realdiv, reciprocal, reduce_logsumexp, rint, saturate_cast, scalar_mul,
     segment_max, segment_mean, segment_min, segment_prod, segment_sum, sinh, trace, truncatediv,

@@ -59,6 +59,7 @@ def _cases():
 
 CASES = _cases()
 COVERAGE = coverage(CASES, OPS)
+COVERAGE["Complex"] = {"float32", "float64"}  # test_complex_matches_numpy
 
 
 @pytest.mark.parametrize("case", params(CASES))
@@ -268,8 +269,6 @@ def _grad_cases():
 
 @pytest.mark.parametrize("k,g", _grad_cases())
 def test_gradient_matches_tf(k, g):
-    if g["fn"] in ("real", "imag", "abs") and "Complex" not in _core.registered_kernels():
-        pytest.skip("TF's gradient builds a Complex op, which has no metarun kernel yet")
     x = _array("g%d_x" % k, g["dtype"])
     dy = _array("g%d_dy" % k, g["dy_dtype"])
     want = _array("g%d_dx" % k, g["dtype"])
@@ -290,3 +289,30 @@ def test_no_gradient_for_bitwise():
     with tf.Graph().as_default():
         x = tf.placeholder(tf.int32, shape=[3])
         assert tf.gradients(tf.bitwise.bitwise_and(x, x), x) == [None]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shapes", [((2, 3), (2, 3)), ((2, 3), (3,)), ((), (4,)), ((0, 2), (1, 2))])
+def test_complex_matches_numpy(dtype, shapes):
+    rng = np.random.RandomState(7)
+    re = rng.uniform(-3, 3, shapes[0]).astype(dtype)
+    im = rng.uniform(-3, 3, shapes[1]).astype(dtype)
+    with tf.Graph().as_default():
+        z = tf.complex(tf.constant(re), tf.constant(im))
+        with tf.Session() as sess:
+            got = sess.run(z)
+    want = re + 1j * im
+    assert got.dtype == (np.complex64 if dtype == np.float32 else np.complex128)
+    np.testing.assert_array_equal(got, want.astype(got.dtype))
+
+
+def test_complex_rejects_mixed_and_incompatible():
+    with tf.Graph().as_default():
+        with pytest.raises(TypeError):
+            tf.complex(tf.constant([1.0], tf.float32), tf.constant([1.0], tf.float64))
+        z = tf.complex(tf.placeholder(tf.float32, [None]), tf.placeholder(tf.float32, [None]))
+        a, b = z.op.inputs
+        with tf.Session() as sess:
+            with pytest.raises(tf.errors.InvalidArgumentError, match="Incompatible shapes"):
+                sess.run(z, {a: [1.0, 2.0], b: [1.0, 2.0, 3.0]})
+            np.testing.assert_array_equal(sess.run(z, {a: [1.0], b: [2.0]}), np.array([1 + 2j], np.complex64))

@@ -449,6 +449,21 @@ def global_norm(t_list, name=None):
                                                           name="Const"), name="global_norm")
 
 
+def complex(real, imag, name=None):  # noqa: A001 -- TF's name
+    """real + imag * 1j: complex64 from two float32 tensors, complex128 from float64."""
+    real = convert_to_tensor(real, name="real")
+    imag = convert_to_tensor(imag, name="imag")
+    with name_scope(name, "Complex", [real, imag]) as name:
+        kinds = (real.dtype.base_dtype, imag.dtype.base_dtype)
+        if kinds == (dtypes.float64, dtypes.float64):
+            out = dtypes.complex128
+        elif kinds == (dtypes.float32, dtypes.float32):
+            out = dtypes.complex64
+        else:
+            raise TypeError("real and imag have incorrect types: {} {}".format(real.dtype.name, imag.dtype.name))
+        return apply_op("Complex", real=real, imag=imag, Tout=out, name=name)
+
+
 def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None, keep_dims=None):  # noqa: A002
     """TF1's tf.norm: vector p-norms (1, 2/euclidean, inf, any p > 0) over an axis or the whole
     tensor, and matrix norms (fro/euclidean, 1, inf) over a pair of axes."""
