@@ -134,7 +134,7 @@ def _matrix_set_diag_v3_grad(op, grad):
 def _matrix_inverse_grad(op, grad):
     ainv = op.outputs[0]
     adj = op.get_attr("adjoint")
-    return -math_ops.matmul(ainv, math_ops.matmul(grad, ainv, adjoint_a=adj, adjoint_b=not adj), adjoint_a=not adj)
+    return -la._matmul(ainv, la._matmul(grad, ainv, adjoint_a=adj, adjoint_b=not adj), adjoint_a=not adj)
 
 
 def _determinant_multipliers(g, c):
@@ -161,10 +161,10 @@ def _cholesky_grad(op, grad):
     num_rows = array_ops.shape(l)[-1]
     batch_shape = array_ops.shape(l)[:-2]
     l_inverse = la.matrix_triangular_solve(l, la.eye(num_rows, batch_shape=batch_shape, dtype=l.dtype))
-    middle = math_ops.matmul(l, grad, adjoint_a=True)
+    middle = la._matmul(l, grad, adjoint_a=True)
     middle = la.matrix_set_diag(middle, 0.5 * array_ops.matrix_diag_part(middle))
     middle = la.matrix_band_part(middle, -1, 0)
-    grad_a = math_ops.matmul(math_ops.matmul(l_inverse, middle, adjoint_a=True), l_inverse)
+    grad_a = la._matmul(la._matmul(l_inverse, middle, adjoint_a=True), l_inverse)
     grad_a += la.adjoint(grad_a)
     return grad_a * 0.5
 
@@ -175,9 +175,9 @@ def _matrix_solve_grad(op, grad):
     adj = op.get_attr("adjoint")
     grad_b = la.matrix_solve(a, grad, adjoint=not adj)
     if adj:
-        grad_a = -math_ops.matmul(c, grad_b, adjoint_b=True)
+        grad_a = -la._matmul(c, grad_b, adjoint_b=True)
     else:
-        grad_a = -math_ops.matmul(grad_b, c, adjoint_b=True)
+        grad_a = -la._matmul(grad_b, c, adjoint_b=True)
     return grad_a, grad_b
 
 
@@ -187,9 +187,9 @@ def _matrix_triangular_solve_grad(op, grad):
     adj, lower = op.get_attr("adjoint"), op.get_attr("lower")
     grad_b = la.matrix_triangular_solve(a, grad, lower=lower, adjoint=not adj)
     if adj:
-        grad_a = -math_ops.matmul(c, grad_b, adjoint_b=True)
+        grad_a = -la._matmul(c, grad_b, adjoint_b=True)
     else:
-        grad_a = -math_ops.matmul(grad_b, c, adjoint_b=True)
+        grad_a = -la._matmul(grad_b, c, adjoint_b=True)
     grad_a = la.matrix_band_part(grad_a, -1, 0) if lower else la.matrix_band_part(grad_a, 0, -1)
     sa, sb = _static_dims(a), _static_dims(b)
     if a.shape.is_fully_defined() and b.shape.is_fully_defined() and sa[:-2] == sb[:-2]:
@@ -209,21 +209,21 @@ def _matrix_solve_ls_grad(op, grad):
         l2 = math_ops.cast(op.inputs[2], a.dtype.base_dtype)
         chol = la._regularized_gramian_cholesky(a, l2, first_kind=True)
         z = la.cholesky_solve(chol, grad)
-        xzt = math_ops.matmul(x, z, adjoint_b=True)
+        xzt = la._matmul(x, z, adjoint_b=True)
         zx_sym = xzt + array_ops.matrix_transpose(xzt)
-        grad_a = -math_ops.matmul(a, zx_sym) + math_ops.matmul(b, z, adjoint_b=True)
-        return grad_a, math_ops.matmul(a, z), None
+        grad_a = -la._matmul(a, zx_sym) + la._matmul(b, z, adjoint_b=True)
+        return grad_a, la._matmul(a, z), None
 
     def underdetermined():
         a, b = op.inputs[0], op.inputs[1]
         l2 = math_ops.cast(op.inputs[2], a.dtype.base_dtype)
         chol = la._regularized_gramian_cholesky(a, l2, first_kind=False)
-        grad_b = la.cholesky_solve(chol, math_ops.matmul(a, grad))
+        grad_b = la.cholesky_solve(chol, la._matmul(a, grad))
         tmp = la.cholesky_solve(chol, b)
-        a1 = math_ops.matmul(tmp, a, adjoint_a=True)
-        a1 = -math_ops.matmul(grad_b, a1)
-        a2 = grad - math_ops.matmul(a, grad_b, adjoint_a=True)
-        a2 = math_ops.matmul(tmp, a2, adjoint_b=True)
+        a1 = la._matmul(tmp, a, adjoint_a=True)
+        a1 = -la._matmul(grad_b, a1)
+        a2 = grad - la._matmul(a, grad_b, adjoint_a=True)
+        a2 = la._matmul(tmp, a2, adjoint_b=True)
         return a1 + a2, grad_b, None
 
     if op.get_attr("fast") is False:
@@ -244,19 +244,19 @@ def _triangular_solve_right(x, r):
 
 
 def _qr_grad_square_and_deep(q, r, dq, dr):
-    qdq = math_ops.matmul(q, dq, adjoint_a=True)
+    qdq = la._matmul(q, dq, adjoint_a=True)
     qdq_ = qdq - la.adjoint(qdq)
-    rdr = math_ops.matmul(r, dr, adjoint_b=True)
+    rdr = la._matmul(r, dr, adjoint_b=True)
     rdr_ = rdr - la.adjoint(rdr)
     tril = la.matrix_band_part(qdq_ + rdr_, -1, 0)
-    grad_a = math_ops.matmul(q, dr + _triangular_solve_right(tril, r))
-    grad_b = _triangular_solve_right(dq - math_ops.matmul(q, qdq), r)
+    grad_a = la._matmul(q, dr + _triangular_solve_right(tril, r))
+    grad_b = _triangular_solve_right(dq - la._matmul(q, qdq), r)
     ret = grad_a + grad_b
     if q.dtype.is_complex:
         m = rdr - la.adjoint(qdq)
         eyem = la.set_diag(array_ops.zeros_like(m), la.diag_part(m))
         correction = eyem - math_ops.cast(math_ops.real(eyem), q.dtype)
-        ret = ret + _triangular_solve_right(math_ops.matmul(q, la.adjoint(correction)), r)
+        ret = ret + _triangular_solve_right(la._matmul(q, la.adjoint(correction)), r)
     return ret
 
 
@@ -277,8 +277,8 @@ def _qr_grad(op, dq, dr):
     u = r[..., :, :num_rows]
     dv = dr[..., :, num_rows:]
     du = dr[..., :, :num_rows]
-    dy = math_ops.matmul(q, dv)
-    dx = _qr_grad_square_and_deep(q, u, dq + math_ops.matmul(y, dv, adjoint_b=True), du)
+    dy = la._matmul(q, dv)
+    dx = _qr_grad_square_and_deep(q, u, dq + la._matmul(y, dv, adjoint_b=True), du)
     return array_ops.concat([dx, dy], axis=-1)
 
 
@@ -290,11 +290,11 @@ def _self_adjoint_eig_v2_grad(op, grad_e, grad_v):
             v = op.outputs[1]
             f = la.matrix_set_diag(_safe_reciprocal(array_ops.expand_dims(e, -2) - array_ops.expand_dims(e, -1)),
                                    array_ops.zeros_like(e))
-            grad_a = math_ops.matmul(v, math_ops.matmul(_matrix_diag(grad_e) + f * math_ops.matmul(
+            grad_a = la._matmul(v, la._matmul(_matrix_diag(grad_e) + f * la._matmul(
                 v, grad_v, adjoint_a=True), v, adjoint_b=True))
         else:
             _, v = la.self_adjoint_eig(op.inputs[0])
-            grad_a = math_ops.matmul(v, math_ops.matmul(_matrix_diag(grad_e), v, adjoint_b=True))
+            grad_a = la._matmul(v, la._matmul(_matrix_diag(grad_e), v, adjoint_b=True))
         grad_a = la.matrix_band_part(grad_a + la.adjoint(grad_a), -1, 0)
         grad_a = la.matrix_set_diag(grad_a, 0.5 * array_ops.matrix_diag_part(grad_a))
         return grad_a
@@ -308,7 +308,7 @@ def _svd_grad(op, grad_s, grad_u, grad_v):
     grad_s_mat = _matrix_diag(grad_s)
     if not op.get_attr("compute_uv"):
         _, u, v = la.svd(a, compute_uv=True)
-        grad_a = math_ops.matmul(u, math_ops.matmul(grad_s_mat, v, adjoint_b=True))
+        grad_a = la._matmul(u, la._matmul(grad_s_mat, v, adjoint_b=True))
         grad_a.set_shape(a.shape)
         return grad_a
     full_matrices = op.get_attr("full_matrices")
@@ -338,32 +338,32 @@ def _svd_grad(op, grad_s, grad_u, grad_v):
         s_inv_mat = _matrix_diag(_safe_reciprocal(s))
         v1 = v[..., :, :m]
         grad_v1 = grad_v[..., :, :m]
-        u_gu = math_ops.matmul(u, grad_u, adjoint_a=True)
-        v_gv = math_ops.matmul(v1, grad_v1, adjoint_a=True)
+        u_gu = la._matmul(u, grad_u, adjoint_a=True)
+        v_gv = la._matmul(v1, grad_v1, adjoint_a=True)
         f_u = f * u_gu
         f_v = f * v_gv
-        term1_nouv = (grad_s_mat + math_ops.matmul(f_u + la.adjoint(f_u), s_mat) +
-                      math_ops.matmul(s_mat, f_v + la.adjoint(f_v)))
-        term1 = math_ops.matmul(u, math_ops.matmul(term1_nouv, v1, adjoint_b=True))
+        term1_nouv = (grad_s_mat + la._matmul(f_u + la.adjoint(f_u), s_mat) +
+                      la._matmul(s_mat, f_v + la.adjoint(f_v)))
+        term1 = la._matmul(u, la._matmul(term1_nouv, v1, adjoint_b=True))
         if m == n:
             grad_a_before_transpose = term1
         else:
             gv1t = array_ops.matrix_transpose(grad_v1, conjugate=True)
-            gv1t_v1 = math_ops.matmul(gv1t, v1)
-            term2_nous = gv1t - math_ops.matmul(gv1t_v1, v1, adjoint_b=True)
+            gv1t_v1 = la._matmul(gv1t, v1)
+            term2_nous = gv1t - la._matmul(gv1t_v1, v1, adjoint_b=True)
             if full_matrices:
                 v2 = v[..., :, m:n]
                 grad_v2 = grad_v[..., :, m:n]
-                v1t_gv2 = math_ops.matmul(v1, grad_v2, adjoint_a=True)
-                term2_nous -= math_ops.matmul(v1t_gv2, v2, adjoint_b=True)
-            u_s_inv = math_ops.matmul(u, s_inv_mat)
-            term2 = math_ops.matmul(u_s_inv, term2_nous)
+                v1t_gv2 = la._matmul(v1, grad_v2, adjoint_a=True)
+                term2_nous -= la._matmul(v1t_gv2, v2, adjoint_b=True)
+            u_s_inv = la._matmul(u, s_inv_mat)
+            term2 = la._matmul(u_s_inv, term2_nous)
             grad_a_before_transpose = term1 + term2
         if a.dtype.is_complex:
             eye = la.eye(s_shape[-1], batch_shape=s_shape[:-1], dtype=a.dtype)
             l = eye * v_gv  # noqa: E741 -- TF's name
-            term3_nouv = math_ops.matmul(s_inv_mat, la.adjoint(l) - l)
-            term3 = 1 / 2.0 * math_ops.matmul(u, math_ops.matmul(term3_nouv, v1, adjoint_b=True))
+            term3_nouv = la._matmul(s_inv_mat, la.adjoint(l) - l)
+            term3 = 1 / 2.0 * la._matmul(u, la._matmul(term3_nouv, v1, adjoint_b=True))
             grad_a_before_transpose += term3
         if use_adjoint:
             grad_a = array_ops.matrix_transpose(grad_a_before_transpose, conjugate=True)

@@ -33,6 +33,31 @@ def _is_bool(x):
         return False
 
 
+def _matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False, name=None):
+    """math_ops.matmul as TF builds it for complex operands too: a conjugated operand is a Conj
+    op under the MatMul scope (2-D: Conj + transpose; batched: Conj + adjoint for a transpose).
+    Real operands go to math_ops.matmul. (math_ops.matmul itself drops the Conj; once it follows
+    TF there, this helper can go.)"""
+    with name_scope(name, "MatMul", [a, b]) as name:
+        a = convert_to_tensor(a, name="a")
+        b = convert_to_tensor(b, dtype=a.dtype.base_dtype, name="b")
+        if not a.dtype.base_dtype.is_complex:
+            return math_ops.matmul(a, b, transpose_a=transpose_a, transpose_b=transpose_b, adjoint_a=adjoint_a,
+                                   adjoint_b=adjoint_b, name=name)
+        ra, rb = a.shape.ndims, b.shape.ndims
+        if (ra is None or ra > 2) or (rb is None or rb > 2):
+            if transpose_a:
+                a, adjoint_a = math_ops.conj(a), True
+            if transpose_b:
+                b, adjoint_b = math_ops.conj(b), True
+            return apply_op("BatchMatMulV2", x=a, y=b, adj_x=adjoint_a, adj_y=adjoint_b, name=name)
+        if adjoint_a:
+            a, transpose_a = math_ops.conj(a), True
+        if adjoint_b:
+            b, transpose_b = math_ops.conj(b), True
+        return apply_op("MatMul", a=a, b=b, transpose_a=transpose_a, transpose_b=transpose_b, name=name)
+
+
 # -- band and diagonals (array_ops) -----------------------------------------------------------
 
 def matrix_band_part(input, num_lower, num_upper, name=None):  # noqa: A002 -- TF's name
@@ -139,7 +164,7 @@ def logdet(matrix, name=None):
 
 def _regularized_gramian_cholesky(matrix, l2_regularizer, first_kind):
     """The Cholesky factor of A^H A + l2 I (first kind) or A A^H + l2 I."""
-    gramian = math_ops.matmul(matrix, matrix, adjoint_a=first_kind, adjoint_b=not first_kind)
+    gramian = _matmul(matrix, matrix, adjoint_a=first_kind, adjoint_b=not first_kind)
     if isinstance(l2_regularizer, Tensor) or l2_regularizer != 0:
         matrix_shape = array_ops.shape(matrix)
         batch_shape = matrix_shape[:-2]
@@ -170,11 +195,11 @@ def _use_composite_lstsq(fast, shape, dtype):
 def matrix_solve_ls(matrix, rhs, l2_regularizer=0.0, fast=True, name=None):
     def overdetermined():
         chol = _regularized_gramian_cholesky(matrix, l2_regularizer, first_kind=True)
-        return cholesky_solve(chol, math_ops.matmul(matrix, rhs, adjoint_a=True))
+        return cholesky_solve(chol, _matmul(matrix, rhs, adjoint_a=True))
 
     def underdetermined():
         chol = _regularized_gramian_cholesky(matrix, l2_regularizer, first_kind=False)
-        return math_ops.matmul(matrix, cholesky_solve(chol, rhs), adjoint_a=True)
+        return _matmul(matrix, cholesky_solve(chol, rhs), adjoint_a=True)
 
     matrix = convert_to_tensor(matrix, name="matrix")
     if matrix.dtype == dtypes.complex128 and l2_regularizer != 0:

@@ -176,3 +176,9 @@ def _self_adjoint_eig(op):
         return [TensorShape(None)] * 2
     v = TensorShape(s + [s[-1]]) if op.get_attr("compute_v") else TensorShape([0])
     return [TensorShape(s), v]
+
+
+@si.register("ConjugateTranspose")
+def _conjugate_transpose(op):
+    """tf.linalg.adjoint's op on complex input: Transpose's shape (and checks)."""
+    return si._FNS["Transpose"](op)

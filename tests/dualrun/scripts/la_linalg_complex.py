@@ -1,0 +1,52 @@
+"""tf.linalg on complex128 matrices: values and gradients (with the complex-only branch of TF's
+Qr gradient), graph node for node. Losses are plain complex sums: the gradients of Real, Imag and
+Abs need a Complex kernel metarun lacks (so does tf.linalg.svd's gradient on complex input, through
+its Real); metarun's Mul and MatMul gradients leave out TF's Conj on complex operands, and its
+ConjugateTranspose gradient is named differently, so the inputs are placeholders."""
+import numpy as np
+
+GRAPH = True
+RTOL = 1e-6
+ATOL = 1e-9
+
+
+def main(tf, workdir):
+    a = tf.placeholder(tf.complex128, [3, 3], name="a")
+    b = tf.placeholder(tf.complex128, [3, 2], name="b")
+    t = tf.placeholder(tf.complex128, [2, 4, 3], name="t")
+    spd = tf.placeholder(tf.complex128, [3, 3], name="spd")
+
+    def real_sum(x):
+        return tf.reduce_sum(x)
+
+    cases = [
+        ("inv", lambda: real_sum(tf.linalg.inv(a)), [a]),
+        ("det", lambda: real_sum(tf.linalg.det(a)), [a]),
+        ("slogdet", lambda: real_sum(tf.linalg.slogdet(a).log_abs_determinant), [a]),
+        ("cholesky", lambda: real_sum(tf.linalg.cholesky(spd)), [spd]),
+        ("solve", lambda: real_sum(tf.linalg.solve(a, b, adjoint=True)), [a, b]),
+        ("tri", lambda: real_sum(tf.linalg.triangular_solve(spd, b, lower=False)), [spd, b]),
+        ("qr", lambda: real_sum(tf.linalg.qr(t)[1]), [t]),
+        ("eigh", lambda: real_sum(tf.linalg.eigh(spd)[0]), [spd]),
+        ("eigvalsh", lambda: real_sum(tf.linalg.eigvalsh(spd)), [spd]),
+        ("lstsq", lambda: real_sum(tf.linalg.lstsq(t, t[..., :1])), [t]),
+    ]
+    outs, grads = {}, {}
+    for name, fn, xs in cases:
+        with tf.name_scope(name):
+            outs[name] = fn()
+        grads[name] = tf.gradients(outs[name], xs, grad_ys=tf.constant(1.0 - 0.25j, tf.complex128), name="g_" + name)
+    rng = np.random.RandomState(11)
+
+    def c(shape):
+        return rng.uniform(-1, 1, shape) + 1j * rng.uniform(-1, 1, shape)
+
+    x = c([3, 3])
+    feed = {a: c([3, 3]) + 2 * np.eye(3), b: c([3, 2]), t: c([2, 4, 3]), spd: x @ x.conj().T + 3 * np.eye(3)}
+    results = {}
+    with tf.Session() as sess:
+        for name, _, _ in cases:
+            results[name] = sess.run(outs[name], feed)
+            results["g_" + name] = [sess.run(g, feed) if g is not None else "None" for g in grads[name]]
+    results["__graph__"] = tf.get_default_graph().as_graph_def()
+    return results
