@@ -16,20 +16,20 @@ def main(tf, workdir):
     t = tf.placeholder(tf.complex128, [2, 4, 3], name="t")
     spd = tf.placeholder(tf.complex128, [3, 3], name="spd")
 
-    def real_sum(x):
+    def total(x):
         return tf.reduce_sum(x)
 
     cases = [
-        ("inv", lambda: real_sum(tf.linalg.inv(a)), [a]),
-        ("det", lambda: real_sum(tf.linalg.det(a)), [a]),
-        ("slogdet", lambda: real_sum(tf.linalg.slogdet(a).log_abs_determinant), [a]),
-        ("cholesky", lambda: real_sum(tf.linalg.cholesky(spd)), [spd]),
-        ("solve", lambda: real_sum(tf.linalg.solve(a, b, adjoint=True)), [a, b]),
-        ("tri", lambda: real_sum(tf.linalg.triangular_solve(spd, b, lower=False)), [spd, b]),
-        ("qr", lambda: real_sum(tf.linalg.qr(t)[1]), [t]),
-        ("eigh", lambda: real_sum(tf.linalg.eigh(spd)[0]), [spd]),
-        ("eigvalsh", lambda: real_sum(tf.linalg.eigvalsh(spd)), [spd]),
-        ("lstsq", lambda: real_sum(tf.linalg.lstsq(t, t[..., :1])), [t]),
+        ("inv", lambda: total(tf.linalg.inv(a)), [a]),
+        ("det", lambda: total(tf.linalg.det(a)), [a]),
+        ("slogdet", lambda: total(tf.linalg.slogdet(a).log_abs_determinant), [a]),
+        ("cholesky", lambda: total(tf.linalg.cholesky(spd)), [spd]),
+        ("solve", lambda: total(tf.linalg.solve(a, b, adjoint=True)), [a, b]),
+        ("tri", lambda: total(tf.linalg.triangular_solve(spd, b, lower=False)), [spd, b]),
+        ("qr", lambda: total(tf.linalg.qr(t)[1]), [t]),
+        ("eigh", lambda: total(tf.linalg.eigh(spd)[0]), [spd]),
+        ("eigvalsh", lambda: total(tf.linalg.eigvalsh(spd)), [spd]),
+        ("lstsq", lambda: total(tf.linalg.lstsq(t, t[..., :1])), [t]),
     ]
     outs, grads = {}, {}
     for name, fn, xs in cases:
