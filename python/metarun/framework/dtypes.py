@@ -129,7 +129,8 @@ class DType(object):
     def __repr__(self):
         return "tf." + self.name
 
-    __str__ = __repr__
+    def __str__(self):
+        return "<dtype: %r>" % self.name
 
 
 def _limits(dtype, which):

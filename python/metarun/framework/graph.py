@@ -131,6 +131,12 @@ class Tensor(object):
     def __repr__(self):
         return "<tf.Tensor '%s' shape=%s dtype=%s>" % (self.name, self.shape, self._dtype.name)
 
+    def __str__(self):
+        shape = self.shape
+        return "Tensor(\"%s\"%s%s%s)" % (self.name, ", shape=%s" % shape if shape.ndims is not None else "",
+                                         ", dtype=%s" % self._dtype.name,
+                                         ", device=%s" % self.device if self.device else "")
+
     def __hash__(self):
         return id(self)
 
@@ -243,6 +249,9 @@ class Operation(object):
 
     def __repr__(self):
         return "<tf.Operation '%s' type=%s>" % (self.name, self.type)
+
+    def __str__(self):
+        return str(self.node_def)
 
     def __hash__(self):
         return id(self)

@@ -158,7 +158,7 @@ class TensorShape(object):
     def __repr__(self):
         if self._dims is None:
             return "TensorShape(None)"
-        return "TensorShape(%r)" % (list(self._dims),)
+        return "TensorShape([%s])" % ", ".join("Dimension(%s)" % ("None" if d is None else d) for d in self._dims)
 
     def __str__(self):
         if self._dims is None:
