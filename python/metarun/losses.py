@@ -79,7 +79,7 @@ def broadcast_weights(weights, values):
             return math_ops.multiply(weights, array_ops.ones_like(values), name=scope)
 
 
-def _num_present(losses, weights):
+def _num_present(losses, weights, per_batch=False):
     if isinstance(weights, float) and weights != 0.0:
         return _num_elements(losses)
     with name_scope(None, "num_present", (losses, weights)) as scope:
@@ -87,6 +87,9 @@ def _num_present(losses, weights):
         present = array_ops.where(math_ops.equal(weights, 0.0), array_ops.zeros_like(weights),
                                   array_ops.ones_like(weights))
         present = broadcast_weights(present, losses)
+        if per_batch:
+            return math_ops.reduce_sum(present, axis=math_ops.range(1, array_ops.rank(present)), keepdims=True,
+                                       name=scope)
         return math_ops.reduce_sum(present, name=scope)
 
 
@@ -205,7 +208,8 @@ def huber_loss(labels, predictions, weights=1.0, delta=1.0, scope=None, loss_col
         abs_error = math_ops.abs(math_ops.subtract(predictions, labels))
         quadratic = math_ops.minimum(abs_error, delta)
         linear = math_ops.subtract(abs_error, quadratic)
-        losses = math_ops.add(math_ops.multiply(0.5, math_ops.multiply(quadratic, quadratic)),
+        half = convert_to_tensor(0.5, dtype=quadratic.dtype)  # TF converts it first: "Const"
+        losses = math_ops.add(math_ops.multiply(half, math_ops.multiply(quadratic, quadratic)),
                               math_ops.multiply(delta, linear))
         return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
 
@@ -262,3 +266,55 @@ def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope=None, loss_c
         losses = nn_ops.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits, name="xentropy")
         return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
 
+
+
+def cosine_distance(labels, predictions, axis=None, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
+                    reduction=Reduction.SUM_BY_NONZERO_WEIGHTS, dim=None):
+    """1 - sum(labels * predictions) along `axis` (both expected unit-normalized)."""
+    if axis is not None and dim is not None:
+        raise ValueError("Cannot specify both 'axis' and 'dim'")
+    axis = axis if axis is not None else dim
+    if axis is None:
+        raise ValueError("You must specify argument `axis`.")
+    if labels is None:
+        raise ValueError("Argument `labels` must not be None.")
+    if predictions is None:
+        raise ValueError("Argument `predictions` must not be None.")
+    with name_scope(scope, "cosine_distance_loss", (predictions, labels, weights)) as scope:
+        predictions = math_ops.cast(predictions, dtypes.float32)
+        labels = math_ops.cast(labels, dtypes.float32)
+        if not predictions.shape.is_compatible_with(labels.shape):
+            raise ValueError("Shapes %s and %s are incompatible" % (predictions.shape, labels.shape))
+        radial_diffs = math_ops.multiply(predictions, labels)
+        losses = 1 - math_ops.reduce_sum(radial_diffs, axis=(axis,), keepdims=True)
+        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+
+
+def mean_pairwise_squared_error(labels, predictions, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES):
+    """For each batch item, the mean over pairs of elements of the squared difference of their
+    prediction differences and label differences (TF's two-term form), weighted and summed."""
+    if labels is None:
+        raise ValueError("Argument `labels` must not be None.")
+    if predictions is None:
+        raise ValueError("Argument `predictions` must not be None.")
+    with name_scope(scope, "mean_pairwise_squared_error", (predictions, labels, weights)) as scope:
+        weights = math_ops.cast(weights, dtypes.float32)
+        labels = math_ops.cast(labels, dtypes.float32)
+        with graph_lib.get_default_graph().control_dependencies((assert_broadcastable(weights, labels),)):
+            predictions = math_ops.cast(predictions, dtypes.float32)
+            if not predictions.shape.is_compatible_with(labels.shape):
+                raise ValueError("Shapes %s and %s are incompatible" % (predictions.shape, labels.shape))
+            diffs = math_ops.subtract(predictions, labels)
+            axis = math_ops.range(1, array_ops.rank(diffs))
+            sum_squares = math_ops.reduce_sum(math_ops.square(diffs), axis=axis, keepdims=True)
+            present = _num_present(diffs, weights, per_batch=True)
+            term1 = 2.0 * math_ops.div_no_nan(sum_squares, math_ops.maximum(present - 1, 0), name="value")
+            sum_diff = math_ops.reduce_sum(diffs, axis=axis, keepdims=True)
+            term2 = 2.0 * math_ops.div_no_nan(math_ops.square(sum_diff),
+                                              math_ops.maximum(math_ops.multiply(present, present - 1), 0),
+                                              name="value")
+            loss = math_ops.reduce_sum(math_ops.multiply(term1 - term2, weights))
+            mean_loss = array_ops.where(math_ops.reduce_sum(present) > 0, loss, array_ops.zeros_like(loss),
+                                        name="value")
+            add_loss(mean_loss, loss_collection)
+            return mean_loss
