@@ -96,7 +96,7 @@ _CODE_TO_CLASS = {
 
 
 _ERRNO_TO_CODE = {
-    errno.ENOENT: NOT_FOUND, errno.ENOTDIR: NOT_FOUND, errno.EACCES: PERMISSION_DENIED,
+    errno.ENOENT: NOT_FOUND, errno.ENOTDIR: FAILED_PRECONDITION, errno.EACCES: PERMISSION_DENIED,
     errno.EPERM: PERMISSION_DENIED, errno.EROFS: PERMISSION_DENIED, errno.EEXIST: ALREADY_EXISTS,
     errno.ENOSPC: RESOURCE_EXHAUSTED, errno.EDQUOT: RESOURCE_EXHAUSTED, errno.ENOMEM: RESOURCE_EXHAUSTED,
     errno.EFBIG: OUT_OF_RANGE, errno.EISDIR: FAILED_PRECONDITION, errno.EINVAL: INVALID_ARGUMENT,
@@ -115,4 +115,31 @@ def _error_from_code(code, message, node_def=None, op=None):
     return _CODE_TO_CLASS.get(code, UnknownError)(node_def, op, message)
 
 
-__all__ = [name for name in dir() if name.endswith("Error")] + ["OpError"]
+def exception_type_from_error_code(error_code):
+    """The tf.errors class of a status code (KeyError for an unknown code, as TF)."""
+    return _CODE_TO_CLASS[error_code]
+
+
+def error_code_from_exception_type(cls):
+    """The status code of a tf.errors class; an UnknownError (returned, not raised) otherwise."""
+    for code, klass in _CODE_TO_CLASS.items():
+        if klass is cls:
+            return code
+    import warnings
+    warnings.warn("Unknown class exception")
+    return UnknownError(None, None, "Unknown class exception", None)
+
+
+class raise_exception_on_not_ok_status(object):  # noqa: N801 -- TF's name
+    """TF1's status context manager: errors already arrive as exceptions, so it does nothing."""
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+__all__ = [name for name in dir() if name.endswith("Error")] + [
+    "OpError", "exception_type_from_error_code", "error_code_from_exception_type",
+    "raise_exception_on_not_ok_status"]
