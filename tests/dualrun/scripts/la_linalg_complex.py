@@ -1,8 +1,7 @@
 """tf.linalg on complex128 matrices: values and gradients (with the complex-only branch of TF's
-Qr gradient), graph node for node. Losses are plain complex sums: the gradients of Real, Imag and
-Abs need a Complex kernel metarun lacks (so does tf.linalg.svd's gradient on complex input, through
-its Real); metarun's Mul and MatMul gradients leave out TF's Conj on complex operands, and its
-ConjugateTranspose gradient is named differently, so the inputs are placeholders."""
+Qr and Svd gradients), graph node for node. Losses are plain sums: metarun's Mul and MatMul
+gradients leave out TF's Conj on complex operands, and its ConjugateTranspose gradient is named
+differently, so the inputs are placeholders."""
 import numpy as np
 
 GRAPH = True
@@ -30,12 +29,16 @@ def main(tf, workdir):
         ("eigh", lambda: total(tf.linalg.eigh(spd)[0]), [spd]),
         ("eigvalsh", lambda: total(tf.linalg.eigvalsh(spd)), [spd]),
         ("lstsq", lambda: total(tf.linalg.lstsq(t, t[..., :1])), [t]),
+        ("svd", lambda: tf.reduce_sum(tf.linalg.svd(t, compute_uv=False)), [t]),
+        ("svd_uv", lambda: tf.reduce_sum(tf.linalg.svd(a)[0]), [a]),
+        ("svd_wide", lambda: tf.reduce_sum(tf.linalg.svd(b, full_matrices=True)[0]), [b]),
     ]
     outs, grads = {}, {}
     for name, fn, xs in cases:
         with tf.name_scope(name):
             outs[name] = fn()
-        grads[name] = tf.gradients(outs[name], xs, grad_ys=tf.constant(1.0 - 0.25j, tf.complex128), name="g_" + name)
+        grad_ys = tf.constant(1.0 - 0.25j, tf.complex128) if outs[name].dtype == tf.complex128 else None
+        grads[name] = tf.gradients(outs[name], xs, grad_ys=grad_ys, name="g_" + name)
     rng = np.random.RandomState(11)
 
     def c(shape):
