@@ -5,7 +5,8 @@ Session.run with feed_dict, Saver.restore/save, collections and variables.
 """
 
 from metarun import _core, errors
-from metarun.framework import dtypes
+from metarun import dtypes  # noqa: E402 -- tf.dtypes: framework.dtypes plus its functions
+from metarun.dtypes import QUANTIZED_DTYPES, as_string  # noqa: E402,F401
 from metarun.framework.dtypes import (  # noqa: F401 -- TF's public dtype names
     DType, as_dtype, bfloat16, bool, complex64, complex128, double, float16, float32, float64, half,
     int8, int16, int32, int64, qint8, qint16, qint32, quint8, quint16, resource, string, uint8, uint16,
