@@ -1,6 +1,6 @@
 // The tf.linalg family, first half: the band and diagonal ops (MatrixBandPart,
-// MatrixDiag/V2/V3, MatrixDiagPart/V2, MatrixSetDiag/V2/V3), which only move
-// elements. MatrixDiagPartV3 is registered by the segment family. The
+// MatrixDiag/V2/V3, MatrixDiagPart/V2, MatrixSetDiag/V2/V3, Diag, DiagPart),
+// which only move elements. MatrixDiagPartV3 is registered by the segment family. The
 // decompositions are in linalg_ops_2.cpp (registered through
 // register_linalg_ops).
 #include <algorithm>
@@ -273,6 +273,47 @@ class MatrixSetDiagKernel : public OpKernel {
   DiagBand band_;
 };
 
+// Diag: a rank-2k tensor with `diagonal` (rank k) on its diagonal;
+// DiagPart the inverse (TF's tensor_diag, tensor_diag_part).
+template <class T>
+class DiagKernel : public OpKernel {
+ public:
+  explicit DiagKernel(KernelInit&) {}
+  Status compute(OpContext& ctx) override {
+    const Tensor& d = ctx.input(0);
+    MR_REQUIRE(d.rank() >= 1, "Input must be at least rank 1, got ", d.rank());
+    Shape shape = d.shape();
+    shape.insert(shape.end(), d.shape().begin(), d.shape().end());
+    Tensor& out = ctx.allocate_output(0, shape);
+    const int64_t n = d.num_elements();
+    T* o = out.data<T>();
+    std::fill(o, o + out.num_elements(), T());
+    for (int64_t i = 0; i < n; ++i) o[i * (n + 1)] = d.data<T>()[i];
+    return Status();
+  }
+};
+
+template <class T>
+class DiagPartKernel : public OpKernel {
+ public:
+  explicit DiagPartKernel(KernelInit&) {}
+  Status compute(OpContext& ctx) override {
+    const Tensor& in = ctx.input(0);
+    const int rank = in.rank();
+    // TF's message has the run of spaces of its wrapped string literal; rank 0 passes.
+    MR_REQUIRE(rank % 2 == 0, "The rank of the tensor should be", std::string(42, ' '),
+               "even and positive, got shape ", shape_str(in.shape()));
+    const int k = rank / 2;
+    for (int i = 0; i < k; ++i)
+      MR_REQUIRE(in.dim(i) == in.dim(i + k), "Invalid shape ", shape_str(in.shape()), ": dimensions ", i, " and ",
+                 i + k, " do not match.");
+    Tensor& out = ctx.allocate_output(0, Shape(in.shape().begin(), in.shape().begin() + k));
+    const int64_t n = out.num_elements();
+    for (int64_t i = 0; i < n; ++i) out.data<T>()[i] = in.data<T>()[i * (n + 1)];
+    return Status();
+  }
+};
+
 template <template <class> class K, Version V>
 auto versioned = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
   return std::make_unique<K<decltype(tag)>>(init, V);
@@ -292,6 +333,13 @@ void register_linalg_ops(Registry& r) {
   r.add<PodTypes>("MatrixSetDiag", versioned<MatrixSetDiagKernel, Version::kV1>);
   r.add<PodTypes>("MatrixSetDiagV2", versioned<MatrixSetDiagKernel, Version::kV2>);
   r.add<PodTypes>("MatrixSetDiagV3", versioned<MatrixSetDiagKernel, Version::kV3>);
+  using DiagTypes = TypeList<float, double, Half, int32_t, int64_t, complex64, complex128>;
+  r.add<DiagTypes>("Diag", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+    return std::make_unique<DiagKernel<decltype(tag)>>(init);
+  });
+  r.add<DiagTypes>("DiagPart", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+    return std::make_unique<DiagPartKernel<decltype(tag)>>(init);
+  });
   register_linalg_ops_2(r);
 }
 

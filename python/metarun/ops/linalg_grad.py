@@ -28,6 +28,16 @@ def _matrix_band_part_grad(op, grad):
     return la.matrix_band_part(grad, op.inputs[1], op.inputs[2]), None, None
 
 
+@RegisterGradient("Diag")
+def _diag_grad(op, grad):
+    return la.tensor_diag_part(grad)
+
+
+@RegisterGradient("DiagPart")
+def _diag_part_grad(op, grad):
+    return la.tensor_diag(grad)
+
+
 @RegisterGradient("MatrixDiag")
 def _matrix_diag_grad(op, grad):
     return array_ops.matrix_diag_part(grad)

@@ -1,7 +1,7 @@
 """tf.linalg's matrix functions, built as TF's gen_linalg_ops, linalg_ops, linalg_impl and
 array_ops wrappers build them (same op names, name scopes and Python-side branches):
-band_part, diag, set_diag, eye, inv, det, slogdet, logdet, cholesky, cholesky_solve, solve,
-triangular_solve, lstsq, qr, svd, eigh, eigvalsh, adjoint. Their static shapes are in
+band_part, diag, set_diag, tensor_diag, tensor_diag_part, eye, inv, det, slogdet, logdet, cholesky,
+cholesky_solve, solve, triangular_solve, lstsq, qr, svd, eigh, eigvalsh, adjoint. Their static shapes are in
 shapes_linalg, their gradients in linalg_grad."""
 
 import collections
@@ -73,6 +73,14 @@ def matrix_diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_va
 
 def matrix_set_diag(input, diagonal, name="set_diag", k=0, align="RIGHT_LEFT"):  # noqa: A002
     return apply_op("MatrixSetDiagV3", input=input, diagonal=diagonal, k=k, align=align, name=name)
+
+
+def tensor_diag(diagonal, name=None):
+    return apply_op("Diag", diagonal=diagonal, name=name)
+
+
+def tensor_diag_part(input, name=None):  # noqa: A002
+    return apply_op("DiagPart", input=input, name=name)
 
 
 matrix_diag_part = array_ops.matrix_diag_part

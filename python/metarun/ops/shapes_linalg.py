@@ -182,3 +182,21 @@ def _self_adjoint_eig(op):
 def _conjugate_transpose(op):
     """tf.linalg.adjoint's op on complex input: Transpose's shape (and checks)."""
     return si._FNS["Transpose"](op)
+
+
+@si.register("Diag")
+def _tensor_diag(op):
+    d = op.inputs[0].shape
+    return [TensorShape(None if d.ndims is None else list(d.dims) * 2)]
+
+
+@si.register("DiagPart")
+def _tensor_diag_part(op):
+    d = op.inputs[0].shape
+    if d.ndims is None:
+        return [TensorShape(None)]
+    if d.ndims % 2:
+        raise ValueError("Input must have even and non-zero rank, input rank is %d for '%s' (op: 'DiagPart')"
+                         % (d.ndims, op.name))
+    k = d.ndims // 2
+    return [TensorShape([_same_dim(a, b, op) for a, b in zip(d.dims[:k], d.dims[k:])])]

@@ -34,6 +34,8 @@ def main(tf, workdir):
         ("diag_part_k", lambda: tf.linalg.diag_part(t, k=1, padding_value=0.5), [t]),
         ("set_diag", lambda: tf.linalg.set_diag(t, d * 3.0), [t, d]),
         ("set_diag_alias", lambda: tf.matrix_set_diag(a, d[0]), [a, d]),
+        ("tensor_diag", lambda: tf.diag(d) * 2.0, [d]),
+        ("tensor_diag_part", lambda: tf.linalg.tensor_diag_part(tf.linalg.tensor_diag(d)) + tf.diag_part(a), [d, a]),
         ("eye", lambda: tf.eye(3, dtype=tf.float64) * a, [a]),
         ("eye_rect", lambda: tf.linalg.eye(2, 3, batch_shape=[2], dtype=tf.float64) * a[:2, :], [a]),
         ("inv", lambda: tf.linalg.inv(a), [a]),
