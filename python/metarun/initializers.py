@@ -1,15 +1,12 @@
-"""tf.initializers: TF1's initializer classes and the variable-initializer ops under short names.
-
-identity and orthogonal are not here yet: TF builds them from MatrixDiag and Qr, which metarun
-does not have.
-"""
+"""tf.initializers: TF1's initializer classes and the variable-initializer ops under short names."""
 
 from metarun.framework import dtypes as _dtypes
 from metarun.framework.variables import (  # noqa: F401
     global_variables_initializer as global_variables, local_variables_initializer as local_variables,
     variables_initializer as variables)
 from metarun.ops.init_ops import (  # noqa: F401
-    Constant as constant, Ones as ones, RandomNormal as random_normal, RandomUniform as random_uniform,
+    Constant as constant, Identity as identity, Ones as ones, Orthogonal as orthogonal,
+    RandomNormal as random_normal, RandomUniform as random_uniform,
     TruncatedNormal as truncated_normal, UniformUnitScaling as uniform_unit_scaling,
     VarianceScaling as variance_scaling, Zeros as zeros)
 from metarun.ops import init_ops as _init_ops

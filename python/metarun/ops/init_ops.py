@@ -128,6 +128,64 @@ class UniformUnitScaling(Initializer):
         return random_ops.random_uniform(shape, -limit, limit, dtype or self.dtype, seed=self.seed)
 
 
+class Orthogonal(Initializer):
+    """An orthogonal matrix (rows or columns, whichever are fewer): the Q of a QR decomposition
+    of a normal random matrix, its columns' signs fixed by R's diagonal, reshaped to `shape`."""
+
+    def __init__(self, gain=1.0, seed=None, dtype=dtypes.float32):
+        self.gain, self.seed, self.dtype = gain, seed, _float_dtype(dtype)
+
+    def __call__(self, shape, dtype=None, partition_info=None):
+        from metarun.framework.op_builder import apply_op
+        from metarun.ops import math_ops
+        dtype = dtypes.as_dtype(dtype or self.dtype)
+        if len(shape) < 2:
+            raise ValueError("The tensor to initialize, specified by argument `shape` must be at least "
+                             "two-dimensional. Received shape=%s" % (shape,))
+        rows = 1
+        for d in shape[:-1]:
+            rows *= d
+        rows, cols = int(rows), int(shape[-1])
+        flat = (cols, rows) if rows < cols else (rows, cols)
+        a = random_ops.random_normal(flat, dtype=dtype, seed=self.seed)
+        q, r = apply_op("Qr", input=a, full_matrices=False)
+        q *= math_ops.sign(apply_op("DiagPart", input=r))
+        if rows < cols:
+            q = array_ops.matrix_transpose(q)
+        return self.gain * array_ops.reshape(q, shape)
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed, "dtype": self.dtype.name}
+
+
+class Identity(Initializer):
+    """gain * the identity matrix (a slice of it for a partition)."""
+
+    def __init__(self, gain=1.0, dtype=dtypes.float32):
+        self.gain, self.dtype = gain, _float_dtype(dtype)
+
+    def __call__(self, shape, dtype=None, partition_info=None):
+        from metarun.ops.linalg_ops import eye
+        full = shape if partition_info is None else partition_info.full_shape
+        if len(full) != 2:
+            raise ValueError("The tensor to initialize, specified by argument `shape` must be at least "
+                             "two-dimensional. Received shape=%s" % (full,))
+        init = eye(*full, dtype=dtypes.as_dtype(dtype or self.dtype))
+        if partition_info is not None:
+            init = array_ops.slice(init, partition_info.var_offset, shape)
+        return self.gain * init
+
+    def get_config(self):
+        return {"gain": self.gain, "dtype": self.dtype.name}
+
+
+def _float_dtype(dtype):
+    dtype = dtypes.as_dtype(dtype)
+    if not dtype.is_floating:
+        raise ValueError("Argument `dtype` is expected to be floating point. Received: %s." % dtype)
+    return dtype
+
+
 def glorot_uniform_initializer(seed=None, dtype=dtypes.float32):
     return VarianceScaling(1.0, "fan_avg", "uniform", seed, dtype)
 
@@ -144,3 +202,5 @@ random_normal_initializer = RandomNormal
 truncated_normal_initializer = TruncatedNormal
 variance_scaling_initializer = VarianceScaling
 uniform_unit_scaling_initializer = UniformUnitScaling
+orthogonal_initializer = Orthogonal
+identity_initializer = Identity
