@@ -23,11 +23,20 @@ void register_segment_ops_2(Registry& r);
 // Scalar max/min keep x unless acc strictly beats it (a NaN x replaces acc,
 // a later x replaces a NaN acc); AVX max/min keep acc unless x strictly beats
 // it (a NaN x is dropped).
+// Of two NaN operands x86 returns the first (the accumulator), whichever
+// order a compiler gives the instruction: so the NaN's sign and payload are
+// TF's whatever our build does.
+template <class T> bool is_nan_value(const T& v) {
+  if constexpr (is_float_v<T>) return Compute<T>(v) != Compute<T>(v);
+  else return false;
+}
+
 struct SegSum {
   static constexpr bool kStateful = false;
   template <class T> static T packet(T a, T x) { return apply(a, x); }
   template <class T> static T apply(T a, T x) {
     if constexpr (std::is_same_v<T, bool>) return a || x;
+    else if (is_nan_value(a)) return a;
     else return T(Compute<T>(a) + Compute<T>(x));
   }
 };
@@ -37,6 +46,7 @@ struct SegProd {
   template <class T> static T apply(T a, T x) {
     if constexpr (is_complex_v<T>)  // Eigen's packet formula, no NaN recovery
       return T(a.real() * x.real() - a.imag() * x.imag(), a.real() * x.imag() + a.imag() * x.real());
+    else if (is_nan_value(a)) return a;
     else return T(Compute<T>(a) * Compute<T>(x));
   }
 };
