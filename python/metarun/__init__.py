@@ -70,6 +70,7 @@ from metarun.ops.init_ops import (  # noqa: F401
     random_normal_initializer, random_uniform_initializer, truncated_normal_initializer,
     uniform_unit_scaling_initializer, variance_scaling_initializer, zeros_initializer)
 from metarun.ops.init_ops import orthogonal_initializer  # noqa: F401,E402
+from metarun.ops.script_ops import numpy_function, py_func  # noqa: F401,E402
 from metarun.ops.variable_scope import (  # noqa: F401
     AUTO_REUSE, VariableScope, fixed_size_partitioner, get_local_variable, get_variable, get_variable_scope,
     min_max_variable_partitioner, variable_axis_size_partitioner, variable_op_scope, variable_scope)

@@ -442,7 +442,7 @@ def _attr_value(attr_def, value, op_type):
 
 def _outputs(op, op_def):
     outs = op.outputs
-    if not op_def.output_arg:
+    if not op_def.output_arg or not outs:  # TF's wrappers return the op when it has no outputs
         return op
     result = []
     i = 0
