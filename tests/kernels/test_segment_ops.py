@@ -80,7 +80,7 @@ COVERAGE["VariableShape"] = {"int32", "int64"}  # test_variable_shape
 COVERAGE["EnsureShape"].add("resource")  # test_ensure_shape_resource
 # array_grad.py's UnsortedSegmentSum gradient reshapes its mask only when the ids' rank is known
 # statically; with ids of unknown shape (a bare placeholder) its SelectV2 cannot broadcast.
-_KNOWN_BAD = {"unsorted_sum": "array_grad._gather_drop_negatives needs the ids' static rank"}
+_KNOWN_BAD = {}  # gradient cases expected to fail (none now)
 
 
 @pytest.mark.parametrize("case", params(CASES))

@@ -346,14 +346,19 @@ def _unsorted_segment_sum_grad(op, grad):
 
 
 def _gather_drop_negatives(params, ids):
+    """Rows of `params` at `ids`, zeros where an id is negative (TF's layout: the mask reshaped to
+    the gathered rank at run time, so ids of unknown shape work)."""
     from metarun.ops import math_ops
-    gathered = apply_op("GatherV2", params=params, indices=apply_op("Maximum", x=ids, y=0), axis=0)
+    clipped = math_ops.maximum(ids, array_ops.zeros_like(ids))
+    gathered = array_ops.gather(params, clipped)
     is_positive = math_ops.greater_equal(ids, 0)
-    zeros = array_ops.zeros_like(gathered)
-    return apply_op("SelectV2", condition=apply_op("Reshape", tensor=is_positive, shape=np.array(
-        ids.shape.as_list() + [1] * (gathered.shape.ndims - ids.shape.ndims), np.int32))
-        if gathered.shape.ndims and ids.shape.ndims and gathered.shape.ndims > ids.shape.ndims
-        else is_positive, t=gathered, e=zeros)
+    positive_shape = array_ops.shape(is_positive)
+    broadcastable = array_ops.concat(
+        [positive_shape, array_ops.ones([array_ops.rank(gathered) - array_ops.rank(is_positive)],
+                                        dtype=positive_shape.dtype)], axis=0)
+    is_positive = array_ops.reshape(is_positive, broadcastable)
+    is_positive = math_ops.logical_and(is_positive, array_ops.ones_like(gathered, dtype=dtypes.bool))
+    return array_ops.where_v2(is_positive, gathered, array_ops.zeros_like(gathered))
 
 
 @RegisterGradient("MirrorPad")
