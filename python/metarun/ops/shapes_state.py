@@ -9,8 +9,11 @@ from metarun.framework.tensor_shape import TensorShape
 def _same_as_input(op):
     out = op.inputs[0].shape
     if op.type == "PlaceholderWithDefault":
-        out = si.merge(out, TensorShape(op.get_attr("shape")) if op.get_attr("shape") is not None else out) \
-            if op.get_attr("shape").ndims is not None else out
+        # The declared shape, which the default must fit: a feed may have any shape it allows.
+        declared = TensorShape(op.get_attr("shape"))
+        if not out.is_compatible_with(declared):
+            raise ValueError("Shapes %s and %s are incompatible" % (out, declared))
+        return [declared]
     return [out]
 
 
