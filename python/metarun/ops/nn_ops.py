@@ -203,13 +203,29 @@ def conv1d(value=None, filters=None, stride=None, padding=None, use_cudnn_on_gpu
         spatial = -1 if nchw else -3
         value = array_ops.expand_dims(value, spatial)
         filters = array_ops.expand_dims(filters, 0)
-        stride = stride[0] if isinstance(stride, (list, tuple)) else stride
-        dil = dilations[0] if isinstance(dilations, (list, tuple)) else (dilations or 1)
+        stride = _conv1d_step(stride, nchw, "stride")
+        dil = _conv1d_step(dilations, nchw, "dilations")
         fmt = "NCHW" if nchw else "NHWC"
         out = apply_op("Conv2D", input=value, filter=filters, strides=_four([1, stride], fmt), padding=padding,
                        use_cudnn_on_gpu=True if use_cudnn_on_gpu is None else use_cudnn_on_gpu, data_format=fmt,
                        dilations=_four([1, dil], fmt), name=name)
         return array_ops.squeeze(out, [spatial])
+
+
+def _conv1d_step(value, nchw, what):
+    """The width step of conv1d's `stride`/`dilations`: an int, [w], or [1, w, 1] ([1, 1, w] for
+    NCW) as TF accepts them."""
+    if value is None:
+        return 1
+    if isinstance(value, int):
+        return value
+    value = list(value)
+    if len(value) == 1:
+        return value[0]
+    if len(value) == 3:
+        return value[2] if nchw else value[1]
+    raise ValueError("%s should be of length 1, 1 or 3. Received: %s=%s of length %d"
+                     % (what, what, value, len(value)))
 
 
 def depthwise_conv2d(input, filter, strides, padding, rate=None, name=None, data_format=None,  # noqa: A002
