@@ -22,6 +22,7 @@ from metarun.train.monitored_session import (
 from metarun.train.moving_averages import ExponentialMovingAverage
 from metarun.train.optimizer import Optimizer
 from metarun.train.session_manager import SessionManager
+from metarun.train.supervisor import Supervisor
 from metarun.train.session_run_hook import SessionRunArgs, SessionRunContext, SessionRunHook, SessionRunValues
 from metarun.train.optimizers import (
     AdadeltaOptimizer, AdagradOptimizer, AdamOptimizer, FtrlOptimizer, GradientDescentOptimizer, MomentumOptimizer,
