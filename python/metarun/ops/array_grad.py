@@ -388,7 +388,7 @@ def _reverse_v1_grad(op, grad):
 @RegisterGradient("ConjugateTranspose")
 def _conjugate_transpose_grad(op, grad):
     inverse = apply_op("InvertPermutation", x=op.inputs[1])
-    return apply_op("ConjugateTranspose", x=grad, perm=inverse), None
+    return array_ops.transpose(grad, inverse, conjugate=True), None
 
 
 @RegisterGradient("DynamicPartition")

@@ -112,7 +112,8 @@ def _mul_grad(op, grad):
     if isinstance(grad, graph_lib.Tensor) and _fully_equal(x, y, grad) and \
             grad.dtype.base_dtype in (dtypes.int32, dtypes.float32):
         return apply_op("Mul", x=grad, y=y), apply_op("Mul", x=grad, y=x)
-    return _reduce_both(x, y, apply_op("Mul", x=grad, y=y), apply_op("Mul", x=x, y=grad))
+    gx = apply_op("Mul", x=grad, y=math_ops.conj(y))
+    return _reduce_both(x, y, gx, apply_op("Mul", x=math_ops.conj(x), y=grad))
 
 
 def _div_grad(div):
@@ -265,7 +266,7 @@ def _matmul(a, b, ta=False, tb=False, grad_a=False, grad_b=False):
 @RegisterGradient("MatMul")
 def _matmul_grad(op, grad):
     ta, tb = op.get_attr("transpose_a"), op.get_attr("transpose_b")
-    a, b = op.inputs
+    a, b = math_ops.conj(op.inputs[0]), math_ops.conj(op.inputs[1])
     if not ta and not tb:
         return _matmul(grad, b, tb=True, grad_a=True), _matmul(a, grad, ta=True, grad_b=True)
     if not ta and tb:

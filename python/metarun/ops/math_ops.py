@@ -176,13 +176,25 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     with name_scope(name, "MatMul", [a, b]) as name:
         a = convert_to_tensor(a, name="a")
         b = convert_to_tensor(b, dtype=a.dtype.base_dtype, name="b")
-        if adjoint_a:
-            transpose_a = True
-        if adjoint_b:
-            transpose_b = True
+        if transpose_a and adjoint_a:
+            raise ValueError("Only one of `transpose_a` and `adjoint_a` can be True. Received `transpose_a`=%s, "
+                             "`adjoint_a`=%s." % (transpose_a, adjoint_a))
+        if transpose_b and adjoint_b:
+            raise ValueError("Only one of `transpose_b` and `adjoint_b` can be True. Received `transpose_b`=%s, "
+                             "`adjoint_b`=%s." % (transpose_b, adjoint_b))
         ra, rb = a.shape.ndims, b.shape.ndims
         if (ra is None or ra > 2) or (rb is None or rb > 2):
-            return apply_op("BatchMatMulV2", x=a, y=b, adj_x=transpose_a, adj_y=transpose_b, name=name)
+            # The batched kernel takes adjoints: a transpose is the adjoint of the conjugate.
+            if transpose_a:
+                a, adjoint_a = conj(a), True
+            if transpose_b:
+                b, adjoint_b = conj(b), True
+            return apply_op("BatchMatMulV2", x=a, y=b, adj_x=adjoint_a, adj_y=adjoint_b, name=name)
+        # MatMul takes transposes: an adjoint is the transpose of the conjugate.
+        if adjoint_a:
+            a, transpose_a = conj(a), True
+        if adjoint_b:
+            b, transpose_b = conj(b), True
         return apply_op("MatMul", a=a, b=b, transpose_a=transpose_a, transpose_b=transpose_b, name=name)
 
 
@@ -335,6 +347,8 @@ def scalar_mul(scalar, x, name=None):
 
 
 def conj(x, name=None):
+    if isinstance(x, graph_lib.Tensor) and (x.dtype.is_floating or x.dtype.is_integer):
+        return x  # TF returns a real tensor as it is, without taking the name scope
     with name_scope(name, "Conj", [x]) as name:
         x = convert_to_tensor(x, name="x")
         if x.dtype.base_dtype.is_complex:
