@@ -81,13 +81,18 @@ def _segment(op):
 def _diag_part(op):
     x = op.inputs[0].shape
     k = si.constant_value(op.inputs[1])
-    if x.ndims is None or k is None or np.asarray(k).size != 1:
+    if x.ndims is None or k is None or np.asarray(k).size not in (1, 2):
         return [TensorShape(None)]
-    k = int(np.asarray(k).reshape(-1)[0])
+    ks = [int(v) for v in np.asarray(k).reshape(-1)]
+    lo, hi = ks[0], ks[-1]
+    if lo > hi:
+        raise ValueError("lower_diag_index must not be greater than upper_diag_index, received lower_diag_index = "
+                         "%d and upper_diag_index = %d" % (lo, hi))
     m, n = x.dims[-2], x.dims[-1]
+    band = [hi - lo + 1] if lo != hi else []  # a band of diagonals is stacked; one diagonal is not
     if m is None or n is None:
-        return [TensorShape(x.dims[:-2] + [None])]
-    return [TensorShape(x.dims[:-2] + [max(0, min(m + min(k, 0), n - max(k, 0)))])]
+        return [TensorShape(x.dims[:-2] + band + [None])]
+    return [TensorShape(x.dims[:-2] + band + [max(0, min(m + min(hi, 0), n - max(lo, 0)))])]
 
 
 @si.register("Einsum")
