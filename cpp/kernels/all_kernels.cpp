@@ -28,6 +28,7 @@ void register_all_kernels() {
     register_pool_grad_ops(r);
     register_conv_grad_ops(r);
     register_training_ops(r);
+    register_training_ops_2(r);
     register_scatter_ops(r);
     register_gather_ops(r);
     register_select_ops(r);

@@ -28,6 +28,7 @@ void register_grad_util_ops(Registry& r);
 void register_pool_grad_ops(Registry& r);
 void register_conv_grad_ops(Registry& r);
 void register_training_ops(Registry& r);
+void register_training_ops_2(Registry& r);
 void register_scatter_ops(Registry& r);
 void register_gather_ops(Registry& r);
 void register_select_ops(Registry& r);

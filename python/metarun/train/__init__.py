@@ -27,6 +27,7 @@ from metarun.train.session_run_hook import SessionRunArgs, SessionRunContext, Se
 from metarun.train.optimizers import (
     AdadeltaOptimizer, AdagradOptimizer, AdamOptimizer, FtrlOptimizer, GradientDescentOptimizer, MomentumOptimizer,
     ProximalAdagradOptimizer, ProximalGradientDescentOptimizer, RMSPropOptimizer)
+from metarun.train.optimizers_2 import AdagradDAOptimizer
 from metarun.train.training_util import (
     assert_global_step, create_global_step, get_global_step, get_or_create_global_step, global_step)
 
