@@ -97,21 +97,57 @@ def _diag_part(op):
 
 @si.register("Einsum")
 def _einsum(op):
+    """Each output label's size from the operands; an ellipsis stands for the operands' broadcast
+    batch dimensions (right-aligned)."""
     eq = op.get_attr("equation")
     eq = eq.decode() if isinstance(eq, bytes) else eq
-    if "..." in eq or "->" not in eq:
+    if "->" not in eq:
         return [TensorShape(None)]
     lhs, out = eq.split("->")
-    sizes = {}
+    sizes, batch = {}, []
     for spec, t in zip(lhs.split(","), op.inputs):
         s = t.shape
         if s.ndims is None:
             return [TensorShape(None)]
-        for c, d in zip(spec, s.dims):
+        dims = s.dims
+        if "..." in spec:
+            before, after = spec.split("...")
+            n_batch = len(dims) - len(before) - len(after)
+            if n_batch < 0:
+                return [TensorShape(None)]
+            batch = _broadcast_dims(batch, dims[len(before):len(before) + n_batch])
+            if batch is None:
+                return [TensorShape(None)]
+            labelled = list(zip(before, dims[:len(before)])) + list(zip(after, dims[len(before) + n_batch:]))
+        else:
+            labelled = list(zip(spec, dims))
+        for c, d in labelled:
             if d is not None and d != 1:
                 sizes[c] = d
             sizes.setdefault(c, d)
+    if "..." in out:
+        before, after = out.split("...")
+        return [TensorShape([sizes.get(c) for c in before] + batch + [sizes.get(c) for c in after])]
     return [TensorShape([sizes.get(c) for c in out])]
+
+
+def _broadcast_dims(a, b):
+    """Broadcast of two right-aligned dim lists (None unknown); None if they cannot broadcast."""
+    n = max(len(a), len(b))
+    a, b = [1] * (n - len(a)) + list(a), [1] * (n - len(b)) + list(b)
+    out = []
+    for x, y in zip(a, b):
+        if x == 1:
+            out.append(y)
+        elif y == 1:
+            out.append(x)
+        elif x is None or y is None:
+            out.append(x if y is None else y)
+        elif x == y:
+            out.append(x)
+        else:
+            return None
+    return out
 
 
 @si.register("LinSpace")
