@@ -31,6 +31,7 @@ struct Hyper {
   int64_t global_step;
 };
 
+// The step goes through float even for double: from 2^24 on it loses bits.
 template <class T>
 void dense_step(const Hyper<T>& h, T* var, T* ga, T* gga, const T* grad, int64_t begin, int64_t end) {
   const T step = T(static_cast<float>(h.global_step));
@@ -50,8 +51,7 @@ void dense_step(const Hyper<T>& h, T* var, T* ga, T* gga, const T* grad, int64_t
 template <class T>
 void sparse_row(const Hyper<T>& h, T* var, T* ga, T* gga, const T* grad, int64_t inner) {
   const T step = T(h.global_step);
-  // TF keeps step * lr as a double, then narrows it back to T.
-  const T step_lr = T(static_cast<double>(step * h.lr));
+  const T step_lr = step * h.lr;  // TF's round trip through double changes nothing
   for (int64_t j = 0; j < inner; ++j) {
     const T g = grad[j];
     ga[j] = ga[j] + g;
@@ -71,7 +71,7 @@ void sparse_scalar(const Hyper<T>& h, T& var, T& ga, T& gga, T grad) {
   const double g = grad;
   ga = T(ga + g);
   gga = T(gga + g * g);
-  const double denom = step * l2 * lr + sqrt_(gga);
+  const double denom = step * l2 * lr + sqrt_(gga);  // the root taken in T
   if (l1 > 0)
     var = T(sign_(-ga) * lr * max_(abs_(ga) - step * l1, 0.0) / denom);
   else
