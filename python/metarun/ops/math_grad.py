@@ -11,6 +11,7 @@ from metarun.framework import dtypes
 from metarun.framework import graph as graph_lib
 from metarun.framework.op_builder import apply_op, constant
 from metarun.framework.shape_inference import constant_value
+from metarun.ops import gradients_impl as _gradients_impl
 from metarun.ops import math_ops
 from metarun.ops.gradients_impl import (
     NoGradient, RegisterGradient, ones_like, rank, shape, shape_tuple, size, zeros_like)
@@ -569,3 +570,17 @@ def _euclidean_norm_grad(op, grad):
         out = _reshape(out, kept)
         grad = _reshape(grad, kept)
     return op.inputs[0] / (out / grad), None
+
+
+@RegisterGradient("Complex")
+def _complex_grad(op, grad):
+    x, y = op.inputs
+    return _reduce_both(x, y, math_ops.real(grad), math_ops.imag(grad))
+
+
+# Not differentiable in TF either (their inputs get no gradient).
+for _t in ("AsString", "Assert", "LinSpace", "ScatterAdd", "ScatterSub", "ScatterMul", "ScatterDiv",
+           "ScatterNdAdd", "ScatterNdSub", "ScatterNdUpdate", "Stack", "StackClose", "StackPop", "StackPush",
+           "StringJoin"):
+    if _t not in _gradients_impl._GRADIENTS:
+        NoGradient(_t)

@@ -15,7 +15,7 @@ ReciprocalGrad InvGrad BiasAdd BiasAddV1 Assert""".split()
 _BINARY = """Add AddV2 Sub Mul Div RealDiv FloorDiv FloorMod TruncateDiv TruncateMod Maximum Minimum Pow
 SquaredDifference Less LessEqual Greater GreaterEqual Equal NotEqual LogicalAnd LogicalOr Atan2 DivNoNan
 Xdivy Xlogy BitwiseAnd BitwiseOr BitwiseXor LeftShift RightShift Igamma Igammac Zeta Polygamma
-ApproximateEqual""".split()
+ApproximateEqual Complex""".split()
 
 
 @si.register(*_UNARY)

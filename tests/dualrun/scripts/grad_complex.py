@@ -1,6 +1,7 @@
 """Complex products and their gradients as TF builds them: matmul with adjoint_a/adjoint_b
 (MatMul of the conjugate) and transpose on batches (BatchMatMul adjoint of the conjugate), Mul and
-MatMul gradients taking conjugates, ConjugateTranspose's gradient (a conjugate transpose)."""
+MatMul gradients taking conjugates, ConjugateTranspose's gradient (a conjugate transpose), and
+tf.complex's (real and imaginary parts, broadcast back)."""
 import numpy as np
 
 GRAPH = True
@@ -15,10 +16,12 @@ def main(tf, workdir):
     a = tf.constant(cplx(2, 3), name="a")
     b = tf.constant(cplx(2, 3), name="b")
     c = tf.constant(cplx(2, 2, 3), name="c")
-    outs = [tf.matmul(a, b, adjoint_a=True), tf.matmul(a, b, adjoint_b=True), tf.matmul(c, c, transpose_b=True),
+    r = tf.constant(rng.uniform(-1, 1, (2, 3)).astype(np.float32), name="r")
+    s = tf.constant(0.5, name="s")
+    outs = [tf.complex(r, s) * a, tf.matmul(a, b, adjoint_a=True), tf.matmul(a, b, adjoint_b=True), tf.matmul(c, c, transpose_b=True),
             tf.matmul(c, c, adjoint_a=True), a * b, tf.transpose(a, conjugate=True)]
     loss = sum(tf.reduce_sum(tf.real(o) * tf.real(o) + tf.imag(o)) for o in outs)
-    grads = tf.gradients(loss, [a, b, c])
+    grads = tf.gradients(loss, [a, b, c, r, s])
     with tf.Session() as sess:
         vals = sess.run(outs + grads)
     return {"values": [np.asarray(v) for v in vals], "__graph__": tf.get_default_graph().as_graph_def()}
