@@ -56,4 +56,5 @@ __all__ = [
     "StopAtStepHook", "Coordinator", "LooperThread", "ChiefSessionCreator", "MonitoredSession",
     "MonitoredTrainingSession", "Scaffold", "SessionCreator", "SingularMonitoredSession", "WorkerSessionCreator",
     "basic_train_loop", "SessionManager", "SessionRunArgs", "SessionRunContext", "SessionRunHook", "SessionRunValues",
+    "Supervisor", "AdagradDAOptimizer",
 ]
