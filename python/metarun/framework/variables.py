@@ -157,9 +157,12 @@ class Variable(object):
         return self._snapshot
 
     def read_value(self):
-        if self._is_resource:
-            return self.value()
         from metarun.framework.op_builder import apply_op
+        if self._is_resource:
+            # TF: a read in a `Read` scope, then an Identity (placed where the caller's device is).
+            with graph_lib.get_default_graph().name_scope("Read"):
+                value = apply_op("ReadVariableOp", resource=self._variable, dtype=self.dtype)
+            return apply_op("Identity", input=value)
         return apply_op("Identity", input=self._variable, name="read")
 
     def _ref(self):

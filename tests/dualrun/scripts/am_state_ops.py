@@ -1,5 +1,6 @@
 """TF1's tf.assign, assign_add, assign_sub and the tf.scatter_* / tf.scatter_nd_* functions on ref
-and resource variables, node for node, with use_locking and validate_shape; and the TF2 switches a
+and resource variables, node for node, with use_locking and validate_shape; read_value on both
+kinds (a resource read in a Read scope, then an Identity); and the TF2 switches a
 tf.compat.v1 script calls first (disable_v2_behavior, disable_eager_execution...)."""
 import numpy as np
 
@@ -25,8 +26,10 @@ def main(tf, workdir):
     for fn in (tf.scatter_nd_update, tf.scatter_nd_add, tf.scatter_nd_sub):
         ops.append(fn(v, nd_idx, upd))
         ops.append(fn(r, nd_idx, upd, use_locking=True))
+    reads = [r.read_value(), v.read_value(), r.read_value()]
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         out["steps"] = [np.asarray(sess.run(o)) for o in ops]
+        out["reads"] = [np.asarray(x) for x in sess.run(reads)]
     out["__graph__"] = tf.get_default_graph().as_graph_def()
     return out
