@@ -234,12 +234,47 @@ def _assign_op(var, ref_op, resource_op, value, name, use_locking=None, read_val
             op = apply_op(resource_op, resource=var._variable, value=value, name=name, **extra)
             if not read_value:
                 return op
-            with g.control_dependencies([op]):
-                return apply_op("ReadVariableOp", resource=var._variable, dtype=var.dtype)
+            return _UnreadVariable(var, op)
         kwargs = {} if use_locking is None else {"use_locking": use_locking}
         if ref_op == "Assign" and use_locking is None:
             kwargs["use_locking"] = False
         return apply_op(ref_op, ref=var._variable, value=value, name=name, **kwargs)
+
+
+class _UnreadVariable(Variable):
+    """What a resource variable's assign* returns (TF's lazy read): the same variable, each use
+    of which reads it after the assignment `parent_op` (a ReadVariableOp with a control input on
+    it); fetched, it is a read made when it was created."""
+
+    def __init__(self, var, parent_op):
+        from metarun.framework.op_builder import apply_op
+        self.__dict__.update(var.__dict__)
+        self._parent_op = parent_op
+        self._read_value_cache = None
+        with self._graph.control_dependencies([parent_op]):
+            self._graph_element = apply_op("ReadVariableOp", resource=self._variable, dtype=self.dtype)
+
+    @property
+    def op(self):
+        return self._parent_op
+
+    def value(self):
+        from metarun.framework.op_builder import apply_op
+        with self._graph.control_dependencies([self._parent_op]):
+            return apply_op("ReadVariableOp", resource=self._variable, dtype=self.dtype)
+
+    def read_value(self):
+        with self._graph.control_dependencies([self._parent_op]):
+            return Variable.read_value(self)
+
+    def _to_tensor(self, as_ref=False):
+        return self._variable if as_ref else self.value()
+
+    def _as_graph_element(self):
+        return self._graph_element
+
+    def __repr__(self):
+        return "<tf.Variable '%s' shape=%s dtype=%s>" % ("UnreadVariable", self.shape, self.dtype.name)
 
 
 def _collection_variables(key, scope=None, graph=None):

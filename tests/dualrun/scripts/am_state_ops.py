@@ -26,10 +26,14 @@ def main(tf, workdir):
     for fn in (tf.scatter_nd_update, tf.scatter_nd_add, tf.scatter_nd_sub):
         ops.append(fn(v, nd_idx, upd))
         ops.append(fn(r, nd_idx, upd, use_locking=True))
+    lazy = r.assign(tf.ones([3, 2]) * 3.0)  # TF's lazy read: each use reads after the assignment
     reads = [r.read_value(), v.read_value(), r.read_value()]
+    after = [lazy + 1.0, lazy]
+    out["lazy_type"] = type(lazy).__name__
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         out["steps"] = [np.asarray(sess.run(o)) for o in ops]
         out["reads"] = [np.asarray(x) for x in sess.run(reads)]
+        out["after"] = [np.asarray(x) for x in sess.run(after)]
     out["__graph__"] = tf.get_default_graph().as_graph_def()
     return out
