@@ -115,8 +115,9 @@ def _einsum(op):
             n_batch = len(dims) - len(before) - len(after)
             if n_batch < 0:
                 return [TensorShape(None)]
-            batch = _broadcast_dims(batch, dims[len(before):len(before) + n_batch])
-            if batch is None:
+            try:
+                batch = si.broadcast(TensorShape(batch), TensorShape(dims[len(before):len(before) + n_batch])).dims
+            except ValueError:
                 return [TensorShape(None)]
             labelled = list(zip(before, dims[:len(before)])) + list(zip(after, dims[len(before) + n_batch:]))
         else:
@@ -129,25 +130,6 @@ def _einsum(op):
         before, after = out.split("...")
         return [TensorShape([sizes.get(c) for c in before] + batch + [sizes.get(c) for c in after])]
     return [TensorShape([sizes.get(c) for c in out])]
-
-
-def _broadcast_dims(a, b):
-    """Broadcast of two right-aligned dim lists (None unknown); None if they cannot broadcast."""
-    n = max(len(a), len(b))
-    a, b = [1] * (n - len(a)) + list(a), [1] * (n - len(b)) + list(b)
-    out = []
-    for x, y in zip(a, b):
-        if x == 1:
-            out.append(y)
-        elif y == 1:
-            out.append(x)
-        elif x is None or y is None:
-            out.append(x if y is None else y)
-        elif x == y:
-            out.append(x)
-        else:
-            return None
-    return out
 
 
 @si.register("LinSpace")
