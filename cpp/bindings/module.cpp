@@ -337,7 +337,24 @@ PYBIND11_MODULE(_core, m) {
              for (int t : output_types) n.output_types.push_back(static_cast<DType>(t));
              return g.add_node(std::move(n));
            })
-      .def("num_nodes", &Graph::num_nodes);
+      .def("num_nodes", &Graph::num_nodes)
+      // A function body shares the library of the graph it belongs to.
+      .def("share_library", [](Graph& g, const Graph& outer) { g.set_library(outer.library()); })
+      .def("add_function",
+           [](Graph& g, const std::string& name, std::shared_ptr<Graph> body, const py::list& args,
+              const py::list& rets, const std::vector<int>& control_rets, const std::vector<int>& arg_types,
+              const std::vector<int>& ret_types) {
+             auto f = std::make_shared<Function>();
+             f->name = name;
+             f->body = std::move(body);
+             for (auto e : args) f->args.push_back(to_edge(e));
+             for (auto e : rets) f->rets.push_back(to_edge(e));
+             f->control_rets = control_rets;
+             for (int t : arg_types) f->arg_types.push_back(static_cast<DType>(t));
+             for (int t : ret_types) f->ret_types.push_back(static_cast<DType>(t));
+             g.library()->add(std::move(f));
+           })
+      .def("has_function", [](const Graph& g, const std::string& name) { return g.library()->find(name) != nullptr; });
 
   py::class_<Session>(m, "Session")
       .def(py::init([](std::shared_ptr<Graph> g, int num_threads) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <complex>
+#include <memory>
 #include <cstdint>
 #include <string>
 #include <type_traits>
@@ -62,6 +63,21 @@ struct ResourceHandle {
   std::string type;  // "var", "tensor_array", "stack"...
 };
 
+// A variant element: a C++ object of any kind behind a shared pointer (a
+// TensorList, a Dataset). Copying a Variant shares the object; kernels that
+// change one make a new object unless theirs is the only reference.
+class VariantValue {
+ public:
+  virtual ~VariantValue() = default;
+  virtual std::string type_name() const = 0;
+  virtual std::string debug_string() const { return type_name(); }
+};
+
+struct Variant {
+  std::shared_ptr<VariantValue> value;
+  template <class T> T* get() const { return dynamic_cast<T*>(value.get()); }
+};
+
 template <class T> struct DTypeOf;
 #define MR_DTYPE_OF(T, E) \
   template <> struct DTypeOf<T> { static constexpr DType value = DType::E; };
@@ -80,6 +96,7 @@ MR_DTYPE_OF(uint16_t, kUInt16)
 MR_DTYPE_OF(complex128, kComplex128)
 MR_DTYPE_OF(Half, kHalf)
 MR_DTYPE_OF(ResourceHandle, kResource)
+MR_DTYPE_OF(Variant, kVariant)
 MR_DTYPE_OF(uint32_t, kUInt32)
 MR_DTYPE_OF(uint64_t, kUInt64)
 #undef MR_DTYPE_OF

@@ -136,6 +136,7 @@ size_t element_size(DType dtype) {
   switch (dtype) {
     case DType::kString: return sizeof(std::string);
     case DType::kResource: return sizeof(ResourceHandle);
+    case DType::kVariant: return sizeof(Variant);
     default: return dtype_size(dtype);
   }
 }
@@ -167,6 +168,7 @@ Tensor::Tensor(DType dtype, Shape shape) : dtype_(base_type(dtype)), shape_(std:
     switch (dtype_) {
       case DType::kString: buf_ = object_buffer<std::string>(n); return;
       case DType::kResource: buf_ = object_buffer<ResourceHandle>(n); return;
+      case DType::kVariant: buf_ = object_buffer<Variant>(n); return;
       default: break;
     }
   } catch (const std::bad_alloc&) {
@@ -193,6 +195,10 @@ void Tensor::copy_from(const Tensor& src) {
   } else if (dtype_ == DType::kResource) {
     auto* d = data<ResourceHandle>();
     const auto* s = src.data<ResourceHandle>();
+    for (int64_t i = 0, n = num_elements(); i < n; ++i) d[i] = s[i];
+  } else if (dtype_ == DType::kVariant) {
+    auto* d = data<Variant>();
+    const auto* s = src.data<Variant>();
     for (int64_t i = 0, n = num_elements(); i < n; ++i) d[i] = s[i];
   } else if (nbytes()) {
     std::memcpy(raw(), src.raw(), nbytes());

@@ -113,4 +113,40 @@ RunResult Session::execute(const Plan& plan, const std::vector<Tensor>& feed_val
   return run_plain(plan, run, feed_values);
 }
 
+// ---- function calls ----
+
+namespace {
+
+Status compiled_plan(const Function& f, const Plan** out) {
+  std::call_once(f.compiled_once, [&f] {
+    std::unique_ptr<Plan> built;
+    f.compile_status = build_plan(*f.body, f.args, f.rets, f.control_rets, &built);
+    if (f.compile_status.ok()) f.compiled = std::shared_ptr<const Plan>(std::move(built));
+  });
+  if (!f.compile_status.ok()) return f.compile_status;
+  *out = static_cast<const Plan*>(f.compiled.get());
+  return Status();
+}
+
+}  // namespace
+
+Status RunState::call(const Function& f, const std::vector<Tensor>& args, std::vector<Tensor>* rets) {
+  const Plan* plan = nullptr;
+  MR_RETURN_IF_ERROR(compiled_plan(f, &plan));
+  if (args.size() != f.args.size())
+    return invalid_argument(str_cat("Function ", f.name, " takes ", f.args.size(), " arguments, got ", args.size()));
+  for (size_t i = 0; i < args.size(); ++i)
+    if (args[i].dtype() != f.arg_types[i])
+      return invalid_argument(str_cat("Argument ", i, " of function ", f.name, " must be ",
+                                      dtype_name(f.arg_types[i]), ", got ", dtype_name(args[i].dtype())));
+  RunState child(this);
+  RunResult r = plan->loop ? run_loop_plan(*plan->loop, child, args) : run_plain(*plan, child, args);
+  if (!r.status.ok()) {
+    if (r.failed_node.empty()) return r.status;
+    return Status(r.status.code(), str_cat(r.status.message(), "\n\t [[{{node ", r.failed_node, "}}]] (in function ", f.name, ")"));
+  }
+  *rets = std::move(r.outputs);
+  return Status();
+}
+
 }  // namespace metarun

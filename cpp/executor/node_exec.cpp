@@ -26,7 +26,7 @@ Status build_node_item(const Graph& g, int id, NodeItem* item) {
     MR_RETURN_IF_ERROR(check_edge(g, e, node.name));
     in_types.push_back(g.node(e.node).output_types[e.index]);
   }
-  KernelInit init(node, in_types);
+  KernelInit init(node, in_types, g.library().get());
   MR_RETURN_IF_ERROR(create_kernel(init, &item->kernel));
   item->takes_ref.assign(node.inputs.size(), 0);
   for (int r : init.ref_inputs()) {

@@ -41,19 +41,27 @@ Status check_edge(const Graph& g, const Edge& e, const std::string& user);
 Status build_node_item(const Graph& g, int id, NodeItem* item);
 
 // One run's state shared by the scheduler and the kernels it calls.
-class RunState {
+class RunState : public FunctionCaller {
  public:
   RunState(ResourceMgr* resources, ThreadPool* pool, int64_t step_id, OpProfile* profile,
            const std::function<bool()>* interrupted)
-      : profile_(profiling_enabled() ? profile : nullptr), interrupted_(interrupted),
-        start_(std::chrono::steady_clock::now()) {
+      : profile_(profiling_enabled() ? profile : nullptr), interrupted_(interrupted), root_(this),
+        last_check_(now_ns()) {
     env_.resources = resources;
     env_.pool = pool;
     env_.cancelled = &cancelled_;
     env_.step_id = step_id;
+    env_.caller = this;
+  }
+  // A function call's run: part of `parent`'s (same step, resources and
+  // cancellation; interrupts are polled through the outermost run).
+  explicit RunState(RunState* parent)
+      : profile_(parent->profile_), interrupted_(nullptr), root_(parent->root_) {
+    env_ = parent->env_;
+    env_.caller = this;
   }
   const RunEnv& env() const { return env_; }
-  void cancel() { cancelled_.store(true, std::memory_order_relaxed); }
+  void cancel() { root_->cancelled_.store(true, std::memory_order_relaxed); }
 
   // Runs one node: `in` holds its inputs (dead ones marked), `out` receives
   // its outputs. A node with a dead input (or control input: `dead`) does not
@@ -64,25 +72,36 @@ class RunState {
   // interrupted (Ctrl-C). Cheap: the interrupt hook is asked at most every
   // few tens of milliseconds, and only in runs that last that long.
   bool should_stop() {
-    if ((++polls_ & 255) != 0) return false;
-    if (cancelled_.load(std::memory_order_relaxed)) return true;
-    if (interrupted_ && *interrupted_) {
-      auto now = std::chrono::steady_clock::now();
-      if (now - start_ > std::chrono::milliseconds(50)) {
-        start_ = now;
-        if ((*interrupted_)()) cancel();
+    RunState* r = root_;
+    uint32_t polls = r->polls_.load(std::memory_order_relaxed) + 1;
+    r->polls_.store(polls, std::memory_order_relaxed);
+    if ((polls & 255) != 0) return false;
+    if (r->cancelled_.load(std::memory_order_relaxed)) return true;
+    if (r->interrupted_ && *r->interrupted_) {
+      int64_t now = now_ns();
+      int64_t last = r->last_check_.load(std::memory_order_relaxed);
+      if (now - last > 50'000'000 && r->last_check_.compare_exchange_strong(last, now)) {
+        if ((*r->interrupted_)()) cancel();
       }
     }
-    return cancelled_.load(std::memory_order_relaxed);
+    return r->cancelled_.load(std::memory_order_relaxed);
   }
+
+  static int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  }
+
+  // FunctionCaller: runs `f`'s body as a nested run.
+  Status call(const Function& f, const std::vector<Tensor>& args, std::vector<Tensor>* rets) override;
 
  private:
   RunEnv env_;
   std::atomic<bool> cancelled_{false};
   OpProfile* profile_;
   const std::function<bool()>* interrupted_;
-  std::chrono::steady_clock::time_point start_;
-  uint32_t polls_ = 0;
+  RunState* root_;
+  std::atomic<int64_t> last_check_{0};  // steady_clock ns of the last interrupt check
+  std::atomic<uint32_t> polls_{0};
 };
 
 // Reads a ref entry's variable into a tensor that aliases its buffer.

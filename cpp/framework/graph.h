@@ -29,8 +29,15 @@ struct Node {
   std::vector<DType> output_types;  // ref outputs carry the +100 ref dtype
 };
 
+class FunctionLibrary;
+
 class Graph {
  public:
+  Graph();
+  // The function library this graph's call nodes resolve against; function
+  // bodies share their outer graph's.
+  const std::shared_ptr<FunctionLibrary>& library() const { return library_; }
+  void set_library(std::shared_ptr<FunctionLibrary> lib) { library_ = std::move(lib); }
   // Appends a node; its edges may point at nodes added later (loops, forward
   // references), which `plan` resolves.
   int add_node(Node node);
@@ -41,6 +48,7 @@ class Graph {
  private:
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<Node>> nodes_;
+  std::shared_ptr<FunctionLibrary> library_;
 };
 
 }  // namespace metarun

@@ -14,6 +14,7 @@
 #include "framework/attrs.h"
 #include "core/threadpool.h"
 #include "framework/attrs.h"
+#include "framework/function.h"
 #include "framework/graph.h"
 #include "framework/resources.h"
 
@@ -21,8 +22,8 @@ namespace metarun {
 
 class KernelInit {
  public:
-  KernelInit(const Node& node, std::vector<DType> input_types)
-      : node_(node), input_types_(std::move(input_types)) {}
+  KernelInit(const Node& node, std::vector<DType> input_types, const FunctionLibrary* library = nullptr)
+      : node_(node), input_types_(std::move(input_types)), library_(library) {}
 
   const Node& node() const { return node_; }
   const std::string& name() const { return node_.name; }
@@ -50,6 +51,12 @@ class KernelInit {
   void get(const std::string& name, std::vector<std::string>* out);
   void get(const std::string& name, std::vector<DType>* out);
 
+  // The function a func-valued attr names (fails the kernel when it names
+  // none or no such function was instantiated).
+  std::shared_ptr<const Function> function(const std::string& attr_name);
+  // A function by its instantiated name (list-of-func attrs: Case branches).
+  std::shared_ptr<const Function> function_named(const std::string& fn_name);
+
   // Inputs the kernel takes by reference (Assign's `ref`): the executor hands
   // these over as the variable itself instead of its value.
   void take_ref_input(int i) { ref_inputs_.push_back(i); }
@@ -66,6 +73,7 @@ class KernelInit {
  private:
   const Node& node_;
   std::vector<DType> input_types_;
+  const FunctionLibrary* library_;
   std::vector<int> ref_inputs_;
   bool accepts_dead_ = false;
   Status status_;
@@ -91,6 +99,7 @@ struct RunEnv {
   ThreadPool* pool = nullptr;
   const std::atomic<bool>* cancelled = nullptr;
   int64_t step_id = 0;  // identifies the run: per-run resources are keyed by it
+  FunctionCaller* caller = nullptr;  // runs functions as part of this run
 };
 
 class OpContext {
@@ -136,6 +145,12 @@ class OpContext {
   // stacks) are keyed by it and dropped when the run ends.
   int64_t step_id() const { return env_.step_id; }
   ThreadPool* pool() const { return env_.pool; }
+  const RunEnv& env() const { return env_; }
+  // Runs `f` as part of this run.
+  Status call_function(const Function& f, const std::vector<Tensor>& args, std::vector<Tensor>* rets) const {
+    if (!env_.caller) return internal_error(str_cat("Node '", node_.name, "' cannot call functions here"));
+    return env_.caller->call(f, args, rets);
+  }
   bool cancelled() const { return env_.cancelled && env_.cancelled->load(std::memory_order_relaxed); }
   // Runs fn(begin, end) over [0, n), split across the intra-op pool when
   // `cost_per_unit` (ns per element) makes that worthwhile.

@@ -183,3 +183,18 @@ Status scalar_input(const OpContext& ctx, int i, const char* msg, int64_t* out, 
 }
 
 }  // namespace metarun
+
+namespace metarun {
+
+std::shared_ptr<const Function> KernelInit::function(const std::string& attr_name) {
+  const AttrValue* v = need(*this, attr_name, AttrValue::Kind::kFunc, "func");
+  return v ? function_named(v->s) : nullptr;
+}
+
+std::shared_ptr<const Function> KernelInit::function_named(const std::string& fn_name) {
+  std::shared_ptr<const Function> f = library_ ? library_->find(fn_name) : nullptr;
+  if (!f) fail(not_found(str_cat("Function ", fn_name, " is not defined (node ", name(), ", op ", op(), ")")));
+  return f;
+}
+
+}  // namespace metarun
