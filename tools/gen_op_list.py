@@ -15,7 +15,7 @@ import re
 from tensorflow.core.framework import op_def_pb2
 from tensorflow.python.framework import op_def_registry
 
-_SKIP = re.compile(r"^(_|Xla|Tpu|TPU|Experimental|Dataset|.*Dataset.*|Collective|Nccl|Mkl|Cudnn|Gru|Lstm)")
+_SKIP = re.compile(r"^(_|Xla|Tpu|TPU|Collective|Nccl|Mkl|Cudnn|Gru|Lstm)")
 
 
 def main():
