@@ -3,7 +3,7 @@
 `replay_case(tf_module, case_dir)` performs the steps of case.json, in the format of
 shared/tfcases/README.md plus the additions described in tests/fixtures/generate.py's docstring
 (`type_urls` in check_collection, `op_error` in expect_error, `op_count` in check_graph, the
-`import_meta` and `import_graph_def` steps). It uses only the tf.compat.v1 user
+`import_meta` and `import_graph_def` steps, `path_feeds`, `keep` and `kept_feeds` in run steps). It uses only the tf.compat.v1 user
 API, so a case replays the same way through `metarun` and, to check the replayer and the cases
 themselves, through `tensorflow.compat.v1`:
 
@@ -136,6 +136,7 @@ class _Replay(object):
         self.imports = spec if isinstance(spec, list) else [spec]
         self.savers = []
         self.sess = None
+        self.kept = {}  # run results kept by name for later feeds (this session's only)
         self._session_scope = None
         self._tmp = tempfile.mkdtemp(prefix="metarun_replay_")
 
@@ -165,6 +166,7 @@ class _Replay(object):
                        for spec in self.imports]
         self._session_scope = contextlib.ExitStack()
         self.sess = self._session_scope.enter_context(tf.Session())
+        self.kept = {}
 
     def _close_session(self):
         if self._session_scope is not None:
@@ -215,6 +217,13 @@ class _Replay(object):
     def _step_run(self, step):
         fetches = [self._fetch(f) for f in step["run"]]
         feed_dict = {name: self.arrays[key] for name, key in step.get("feeds", {}).items()}
+        for name, rel in step.get("path_feeds", {}).items():  # files of the case, wherever it lies
+            feed_dict[name] = ([os.path.join(self.dir, r) for r in rel] if isinstance(rel, list)
+                               else os.path.join(self.dir, rel))
+        for name, key in step.get("kept_feeds", {}).items():
+            if key not in self.kept:
+                raise CaseMismatch("no kept value %r (kept: %s)" % (key, sorted(self.kept)))
+            feed_dict[name] = self.kept[key]
         form = step.get("form", "list")
         if form == "single":
             if len(fetches) != 1:
@@ -233,6 +242,9 @@ class _Replay(object):
                 raise CaseMismatch("a list of %d fetches returned %s" % (len(fetches), type(results).__name__))
         else:
             raise CaseMismatch("unknown run form %r" % form)
+        for key, value in zip(step.get("keep", []), results):
+            if key is not None:
+                self.kept[key] = value
         expect = step.get("expect")
         if expect is None:
             return
