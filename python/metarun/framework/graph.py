@@ -377,6 +377,8 @@ class Graph(object):
         self._gradient_override_map = {}  # op type -> op type whose gradient it uses
         self._cf_context = None           # the v1 cond/while context ops are being built in
         self._core = None
+        self._library = None        # FunctionLibrary: the graph's functions (graph_def.library)
+        self._function_root = None  # for a function body: the core graph whose library it joins
         self._seed = None
         self._version = 0
         self._raw_collection_defs = {}  # the CollectionDefs of imported MetaGraphDefs, by key
@@ -749,7 +751,16 @@ class Graph(object):
                 for t in op._outputs:
                     tensor_util.make_shape_proto(t.shape.dims, shapes.shape.add())
         graph_def.versions.producer = self._producer if self._producer is not None else 2474
+        if self._library is not None and self._library.fdefs:
+            graph_def.library.CopyFrom(self._library.to_proto())
         return graph_def
+
+    def _function_library(self):
+        """The graph's FunctionLibrary, made on first use."""
+        if self._library is None:
+            from metarun.framework.function_library import FunctionLibrary
+            self._library = FunctionLibrary()
+        return self._library
 
     @property
     def graph_def_versions(self):
@@ -763,9 +774,14 @@ class Graph(object):
         with self._lock:
             if self._core is None:
                 self._core = _core.Graph()
+                if self._function_root is not None:
+                    self._core.share_library(self._function_root)
             core = self._core
+            root = self._function_root or core
+            lib = self._library
             for op in self._ops[core.num_nodes():]:
                 attrs = {}
+                op_type = op.type
                 for key, value in op._node_def.attr.items():
                     if key.startswith("_"):
                         continue
@@ -775,7 +791,16 @@ class Graph(object):
                         code = getattr(e, "error_code", 3)  # tf.errors' own code, else INVALID_ARGUMENT
                         self._attr_errors.setdefault(
                             op.name, (code, "%s (attr '%s' of node %s)" % (e, key, op.name)))
-                core.add_node(op.name, op.type, op.device,
+                if lib is not None:
+                    try:
+                        if op_type in lib:  # a direct call of a library function
+                            attrs = {"f": ("func", lib.instantiate(root, op_type, dict(op._node_def.attr)))}
+                            op_type = "PartitionedCall"
+                        else:
+                            attrs.update(lib.core_attrs(root, op._node_def))
+                    except Exception as e:  # noqa: BLE001 -- reported when the node runs
+                        self._attr_errors.setdefault(op.name, (getattr(e, "error_code", 3), str(e)))
+                core.add_node(op.name, op_type, op.device,
                               [(t.op._id, t.value_index) for t in op._inputs],
                               [c._id for c in op._control_inputs], attrs,
                               [t.dtype.as_datatype_enum for t in op._outputs])

@@ -177,7 +177,9 @@ def _import_nodes(g, graph_def, scope, clear_devices, input_map, graph_op_defs, 
         mapped[(op_name, idx)] = graph_lib._as_op(value) if idx < 0 else _as_tensor(value, g)
     used_keys = set()
 
-    _check_output_total(graph_def, graph_op_defs)
+    if graph_def.library.function or graph_def.library.gradient:
+        g._function_library().add_library(graph_def.library)
+    _check_output_total(g, graph_def, graph_op_defs)
     ops = []
     by_old = {}  # name in the GraphDef -> index in ops
     for node in graph_def.node:
@@ -224,13 +226,21 @@ def _import_nodes(g, graph_def, scope, clear_devices, input_map, graph_op_defs, 
     return result
 
 
-def _check_output_total(graph_def, graph_op_defs):
+def _lookup_op_def(g, op_type, graph_op_defs):
+    """A node's signature: a library function's (they take precedence, as in TF), else the
+    op's."""
+    if g._library is not None and op_type in g._library:
+        return g._library.op_def(op_type)
+    return op_def_lib.lookup(op_type, None) or graph_op_defs.get(op_type)
+
+
+def _check_output_total(g, graph_def, graph_op_defs):
     """ValueError naming the node at which the GraphDef's outputs pass
     MAX_IMPORT_OUTPUTS, counted before any node is built. Unknown ops and
     missing attrs are left to _convert_node, which reports them."""
     total = 0
     for node in graph_def.node:
-        op_def = op_def_lib.lookup(node.op, None) or graph_op_defs.get(node.op)
+        op_def = _lookup_op_def(g, node.op, graph_op_defs)
         if op_def is None:
             continue
         if not any(arg.number_attr or arg.type_list_attr for arg in op_def.output_arg):
@@ -261,7 +271,7 @@ def _convert_node(g, node, scope, clear_devices, graph_op_defs, legacy_shapes):
     new.name = full
     if clear_devices:
         new.device = ""
-    op_def = op_def_lib.lookup(node.op, None) or graph_op_defs.get(node.op)
+    op_def = _lookup_op_def(g, node.op, graph_op_defs)
     if op_def is None:
         raise errors.NotFoundError(None, None, "Op type not registered '%s' in binary running on "
                                    "metarun. Make sure the Op and Kernel are registered." % node.op)

@@ -1,0 +1,108 @@
+"""Graph functions and control flow v2 (PartitionedCall, While, If, Case and their stateless forms,
+direct calls of library functions) against TensorFlow: functional.npz holds graphs TF built and
+what TF's Session returned for each step (gen_functional.py). Also the library's own contract:
+export, polymorphic instantiation, unknown functions, cancellation."""
+import json
+
+import numpy as np
+import pytest
+
+import metarun as tf
+from metarun import _core
+from metarun.framework import protos
+
+from op_harness import kernel_fixture
+
+COVERAGE = {op: set() for op in ("PartitionedCall", "StatefulPartitionedCall", "While", "StatelessWhile", "If",
+                                 "StatelessIf", "Case", "StatelessCase")}
+
+FIXTURE = np.load(kernel_fixture("functional.npz"))
+CASES = sorted(k[:-len("/graph")] for k in FIXTURE.files if k.endswith("/graph"))
+
+
+def _graph_def(case):
+    return protos.GraphDef.FromString(FIXTURE[case + "/graph"].tobytes())
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_case_matches_tf(case):
+    steps = json.loads(str(FIXTURE[case + "/steps"]))
+    with tf.Graph().as_default():
+        tf.import_graph_def(_graph_def(case), name="")
+        with tf.Session() as sess:
+            for i, step in enumerate(steps):
+                feeds = {k: FIXTURE[v] for k, v in step["feeds"].items()}
+                fetches = step["fetches"] + step["targets"]
+                if "error" in step:
+                    with pytest.raises(getattr(tf.errors, step["error"])):
+                        sess.run(fetches, feeds)
+                    continue
+                got = sess.run(fetches, feeds)[:len(step["fetches"])]
+                for name, value, key in zip(step["fetches"], got, step["expect"]):
+                    want = FIXTURE[key]
+                    assert np.asarray(value).dtype == want.dtype, (case, i, name)
+                    np.testing.assert_array_equal(value, want, err_msg="%s step %d %s" % (case, i, name))
+
+
+def test_ops_used_by_the_fixtures():
+    used = set()
+    for case in CASES:
+        gd = _graph_def(case)
+        used |= {n.op for n in gd.node} | {n.op for f in gd.library.function for n in f.node_def}
+    assert set(COVERAGE) <= used
+
+
+def test_library_survives_export_and_reimport():
+    gd = _graph_def("nested_functions")
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(gd, name="")
+        exported = g.as_graph_def()
+    assert sorted(f.signature.name for f in exported.library.function) == \
+        sorted(f.signature.name for f in gd.library.function)
+    with tf.Graph().as_default():
+        tf.import_graph_def(exported, name="")
+        with tf.Session() as sess:
+            sess.run("init")
+            got = sess.run("y32:0", {"x:0": np.array([1.0, 2.0, -3.0], np.float32)})
+    want = FIXTURE["nested_functions/s1/out0"]
+    np.testing.assert_array_equal(got, want)
+
+
+def test_polymorphic_function_instantiated_per_dtype():
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(_graph_def("nested_functions"), name="")
+        with tf.Session() as sess:
+            sess.run("init")
+            sess.run(["y32:0", "y64:0"], {"x:0": [1.0], "xd:0": [1.0]})
+        names = [n for n in g._library._instances]
+    inner = [n for n in names if "inner" in n]
+    assert any("float32" in n for n in inner) or len(inner) >= 2, names
+
+
+def test_unknown_function_is_not_found():
+    gd = protos.GraphDef()
+    x = gd.node.add(name="x", op="Const")
+    x.attr["dtype"].type = tf.float32.as_datatype_enum
+    x.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(np.float32(1.0)))
+    call = gd.node.add(name="call", op="PartitionedCall", input=["x"])
+    call.attr["f"].func.name = "no_such_function"
+    call.attr["Tin"].list.type.append(tf.float32.as_datatype_enum)
+    call.attr["Tout"].list.type.append(tf.float32.as_datatype_enum)
+    with tf.Graph().as_default():
+        tf.import_graph_def(gd, name="")
+        with tf.Session() as sess:
+            with pytest.raises(tf.errors.NotFoundError, match="no_such_function"):
+                sess.run("call:0")
+
+
+def test_error_inside_loop_leaves_session_usable():
+    with tf.Graph().as_default():
+        tf.import_graph_def(_graph_def("function_errors"), name="")
+        with tf.Session() as sess:
+            with pytest.raises(tf.errors.InvalidArgumentError, match="overflow"):
+                sess.run("while:3", {"n:0": 50})
+            assert sess.run("while:3", {"n:0": 2}) == 100.0  # outputs: counter, max iterations, i, a
+
+
+def test_registered():
+    assert set(COVERAGE) <= set(_core.registered_kernels())
