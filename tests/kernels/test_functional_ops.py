@@ -106,3 +106,31 @@ def test_error_inside_loop_leaves_session_usable():
 
 def test_registered():
     assert set(COVERAGE) <= set(_core.registered_kernels())
+
+
+def test_ctrl_c_stops_an_endless_v2_loop_and_the_session_survives():
+    import signal
+    import time
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt()
+
+    with tf.Graph().as_default():
+        tf.import_graph_def(_graph_def("while_resource"), name="")
+        with tf.Session() as sess:
+            fetch = "while_1:2"  # the stateless loop's running sum, a nested loop per iteration
+            old = signal.signal(signal.SIGALRM, interrupt)
+            signal.setitimer(signal.ITIMER_REAL, 0.3)
+            start = time.monotonic()
+            try:
+                with pytest.raises(KeyboardInterrupt):
+                    sess.run(fetch, {"n:0": np.int32(2**31 - 1)})
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, old)
+            assert time.monotonic() - start < 1.3
+            steps = json.loads(str(FIXTURE["while_resource/steps"]))
+            want = [s for s in steps if s["feeds"] and s["fetches"][0].startswith("while_1")][-1]
+            got = sess.run(want["fetches"], {k: FIXTURE[v] for k, v in want["feeds"].items()})
+            for value, key in zip(got, want["expect"]):
+                np.testing.assert_array_equal(value, FIXTURE[key])
