@@ -15,7 +15,7 @@ function library under a unique name that the calling node's attr then carries.
 import hashlib
 
 from metarun import errors
-from metarun.framework import op_def as op_def_lib, protos
+from metarun.framework import op_def as op_def_lib, protos, tensor_util
 
 
 class FunctionLibrary(object):
@@ -25,6 +25,18 @@ class FunctionLibrary(object):
         self.fdefs = {}        # name -> FunctionDef, in the order added
         self.gradients = {}    # function name -> gradient function name
         self._instances = {}   # instantiated name -> body Graph (None while being built)
+        self._uid = 0
+
+    def next_uid(self):
+        self._uid += 1
+        return self._uid
+
+    def add_function_def(self, fdef):
+        """Adds one FunctionDef (a traced function); its name must be new."""
+        name = fdef.signature.name
+        if name in self.fdefs:
+            raise ValueError("Cannot add function '%s': a function of that name exists." % name)
+        self.fdefs[name] = fdef
 
     def __contains__(self, name):
         return name in self.fdefs
@@ -229,3 +241,175 @@ def _build_body(lib, core_root, fdef, attrs):
         rets.append(body.get_tensor_by_name(tensor_name(fdef.ret[out.name])))
     control_rets = [body.get_operation_by_name(n) for n in fdef.control_ret.values()]
     return body, args, rets, control_rets
+
+
+# -- tracing: a Python function into a FunctionDef ---------------------------------------------
+
+class TracedFunction(object):
+    """A Python function traced into the default graph's library.
+
+    name            the FunctionDef's name (what a func attr names)
+    captures        outer tensors the body reads; callers pass them after the arguments
+                    (a dataset op's `other_arguments`, a call's trailing inputs)
+    output_dtypes   DTypes of the flat results
+    output_shapes   TensorShapes of the flat results
+    graph           the body graph the function was traced in
+    """
+
+    def __init__(self, name, captures, outputs, graph):
+        self.name = name
+        self.captures = captures
+        self.output_dtypes = [t.dtype.base_dtype for t in outputs]
+        self.output_shapes = [t.shape for t in outputs]
+        self.graph = graph
+
+    def name_attr_list(self):
+        """The func attr value naming this function (what op builders put in `f`)."""
+        return protos.NameAttrList(name=self.name)
+
+
+def trace(fn, input_signature, name="fn", graph=None, arg_names=None):
+    """Traces `fn` into a FunctionDef added to `graph`'s library (default: the default graph).
+
+    `input_signature` is a list of (dtype, shape) pairs: `fn` is called with one placeholder
+    tensor per pair and returns a tensor, a value convertible to one, or a list/tuple of them
+    (flat: callers flatten and pack structures). Outer tensors `fn` uses are captured: each
+    becomes an extra argument of the function, listed in `captures`. Returns a TracedFunction.
+    """
+    from metarun.framework import graph as graph_lib, tensor_shape
+    from metarun.framework.constant_op import convert_to_tensor
+
+    outer = graph or graph_lib.get_default_graph()
+    lib = outer._function_library()
+    body = graph_lib.Graph()
+    body._library = lib
+    body._outer_graph = outer
+    body._captures = []  # (outer tensor, body placeholder), in capture order
+    body._seed = outer._seed
+    body._producer = outer._producer
+    fname = "__inference_%s_%d" % (_sanitize(name), lib.next_uid())
+    with body.as_default():
+        args = []
+        for i, (dtype, shape) in enumerate(input_signature):
+            arg_name = arg_names[i] if arg_names else "args_%d" % i
+            args.append(_placeholder(body, dtype, tensor_shape.as_shape(shape), arg_name))
+        result = fn(*args)
+        if result is None:
+            outputs = []
+        elif isinstance(result, (list, tuple)):
+            outputs = [convert_to_tensor(r) for r in result]
+        else:
+            outputs = [convert_to_tensor(result)]
+        # A result that is an argument or a capture is returned through an Identity, as TF does.
+        arg_ops = set(t.op for t in args) | set(p.op for _, p in body._captures)
+        outputs = [_identity(t) if t.op in arg_ops or t.graph is not body else t for t in outputs]
+    fdef = _function_def(body, fname, args + [p for _, p in body._captures], outputs)
+    lib.add_function_def(fdef)
+    return TracedFunction(fname, [t for t, _ in body._captures], outputs, body)
+
+
+def _sanitize(name):
+    out = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name)
+    return out or "fn"
+
+
+def _placeholder(g, dtype, shape, name):
+    from metarun.framework import dtypes
+    dtype = dtypes.as_dtype(dtype)
+    op = g._create_op("Placeholder", [], {"dtype": dtype.base_dtype, "shape": shape}, name=name)
+    return op.outputs[0]
+
+
+def _identity(t):
+    from metarun.framework import graph as graph_lib
+    g = graph_lib.get_default_graph()
+    if t.graph is not g:
+        t = g._capture(t)
+    op = g._create_op("Identity", [t], {"T": t.dtype.base_dtype}, name="Identity")
+    return op.outputs[0]
+
+
+def capture(body, tensor):
+    """The placeholder of `body` (a graph being traced) standing for outer `tensor`, made on first use."""
+    outer = body._outer_graph
+    if tensor.graph is not outer:
+        if getattr(outer, "_outer_graph", None) is None:
+            raise ValueError("Tensor %s is not an element of this graph or the graphs it is traced in."
+                             % tensor.name)
+        tensor = capture(outer, tensor)  # through the enclosing function first
+    for outer_t, placeholder in body._captures:
+        if outer_t is tensor:
+            return placeholder
+    saved_stack, body._name_stack = body._name_stack, ""  # captures are named at the top level
+    try:
+        with body.as_default():
+            name = body.unique_name(tensor.op.name.replace("/", "_").lower() or "capture")
+            placeholder = _placeholder(body, tensor.dtype.base_dtype, tensor.shape, name + "/")
+    finally:
+        body._name_stack = saved_stack
+    body._captures.append((tensor, placeholder))
+    return placeholder
+
+
+def _function_def(body, fname, args, outputs):
+    """The FunctionDef of a traced body graph: `args` (placeholders) in order, then the nodes,
+    results `outputs`."""
+    fdef = protos.FunctionDef()
+    sig = fdef.signature
+    sig.name = fname
+    arg_ops = {}
+    for i, t in enumerate(args):
+        arg = sig.input_arg.add()
+        arg.name = t.op.name
+        arg.type = t.dtype.base_dtype.as_datatype_enum
+        arg_ops[t.op] = arg.name
+        shapes = fdef.arg_attr[i].attr["_output_shapes"].list
+        tensor_util.make_shape_proto(t.shape.dims, shapes.shape.add())
+
+    def ref(t):
+        if t.op in arg_ops:
+            return arg_ops[t.op]
+        op_def = t.op._op_def
+        index = t.value_index
+        for out in op_def.output_arg:
+            n = len(op_def_lib._arg_types(out, t.op._node_def.attr))
+            if index < n:
+                return "%s:%s:%d" % (t.op.name, out.name, index)
+            index -= n
+        raise ValueError("Output %s has no output arg" % t.name)
+
+    consumed = set()
+    stateful = False
+    for op in body.get_operations():
+        if op in arg_ops:
+            continue
+        node = fdef.node_def.add()
+        node.CopyFrom(op._node_def)
+        del node.input[:]
+        node.input.extend(ref(t) for t in op._inputs)
+        node.input.extend("^" + c.name for c in op._control_inputs)
+        consumed.update(t.op for t in op._inputs)
+        consumed.update(op._control_inputs)
+        stateful = stateful or bool(op._op_def is not None and op._op_def.is_stateful)
+    sig.is_stateful = stateful
+    used_names = set()
+    for i, t in enumerate(outputs):
+        out = sig.output_arg.add()
+        base = _sanitize(t.op.name.split("/")[-1].lower())
+        out_name = base
+        k = 1
+        while out_name in used_names:
+            out_name = "%s_%d" % (base, k)
+            k += 1
+        used_names.add(out_name)
+        out.name = out_name
+        out.type = t.dtype.base_dtype.as_datatype_enum
+        fdef.ret[out_name] = ref(t)
+    consumed.update(t.op for t in outputs)
+    # Side effects nothing reads (an assignment, a print) must still run: control results.
+    for op in body.get_operations():
+        if op in arg_ops or op in consumed or op._op_def is None or not op._op_def.is_stateful:
+            continue
+        fdef.control_ret[op.name] = op.name
+        sig.control_output.append(op.name)
+    return fdef

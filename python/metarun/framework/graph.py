@@ -379,6 +379,7 @@ class Graph(object):
         self._core = None
         self._library = None        # FunctionLibrary: the graph's functions (graph_def.library)
         self._function_root = None  # for a function body: the core graph whose library it joins
+        self._outer_graph = None    # for a function being traced: the graph it is traced in
         self._seed = None
         self._version = 0
         self._raw_collection_defs = {}  # the CollectionDefs of imported MetaGraphDefs, by key
@@ -690,7 +691,11 @@ class Graph(object):
         if output_types is None:
             output_types = op_def_lib.output_types(op_def, node.attr)
         op = Operation(self, node, output_types, op_def)
-        op._inputs = list(inputs)
+        inputs = list(inputs)
+        if self._outer_graph is not None:  # a traced function reads outer tensors through captures
+            inputs = [t if t.graph is self else self._capture(t) for t in inputs]
+            control_inputs = [c for c in control_inputs if c.graph is self]
+        op._inputs = inputs
         input_ops = [t.op for t in op._inputs]
         controls = list(control_inputs)
         controls.extend(c for c in self._control_inputs_for(input_ops) if c not in controls)
@@ -754,6 +759,10 @@ class Graph(object):
         if self._library is not None and self._library.fdefs:
             graph_def.library.CopyFrom(self._library.to_proto())
         return graph_def
+
+    def _capture(self, tensor):
+        from metarun.framework import function_library
+        return function_library.capture(self, tensor)
 
     def _function_library(self):
         """The graph's FunctionLibrary, made on first use."""
@@ -883,6 +892,8 @@ def make_attr(value, attr):
         attr.s = value.encode()
     elif isinstance(value, bytes):
         attr.s = value
+    elif isinstance(value, protos.NameAttrList) or hasattr(value, "name_attr_list"):
+        attr.func.CopyFrom(value if isinstance(value, protos.NameAttrList) else value.name_attr_list())
     elif isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], dtypes.DType):
         tensor_util.make_tensor_proto(value[0], value[1], attr.tensor)  # (value, dtype)
     elif isinstance(value, list):
@@ -902,6 +913,8 @@ def make_attr(value, attr):
                 lst.s.append(v.encode() if isinstance(v, str) else v)
             elif isinstance(v, TensorShape):
                 tensor_util.make_shape_proto(v.dims, lst.shape.add())
+            elif isinstance(v, protos.NameAttrList) or hasattr(v, "name_attr_list"):
+                lst.func.add().CopyFrom(v if isinstance(v, protos.NameAttrList) else v.name_attr_list())
             else:
                 raise TypeError("cannot make a list attr of %r" % (v,))
     else:

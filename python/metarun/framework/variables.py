@@ -151,7 +151,7 @@ class Variable(object):
 
     def value(self):
         """The variable's value: its snapshot (ref), a new read (resource, as TF)."""
-        if self._is_resource and self._graph is graph_lib.get_default_graph():
+        if self._is_resource and _builds_in(self._graph):
             from metarun.framework.op_builder import apply_op
             return apply_op("ReadVariableOp", resource=self._variable, dtype=self.dtype)
         return self._snapshot
@@ -221,11 +221,22 @@ class Variable(object):
         return "<tf.Variable '%s' shape=%s dtype=%s>" % (self.name, self.shape, self.dtype.name)
 
 
+def _builds_in(graph):
+    """True when ops of a variable of `graph` are built in the default graph: it is `graph`,
+    or a function being traced in it (which reaches the variable's handle through a capture)."""
+    g = graph_lib.get_default_graph()
+    while g is not None:
+        if g is graph:
+            return True
+        g = g._outer_graph
+    return False
+
+
 def _assign_op(var, ref_op, resource_op, value, name, use_locking=None, read_value=True):
     """TF's Variable.assign*: a ref op returning its ref output, or a resource
     op followed (read_value) by a read that runs after it."""
     from metarun.framework.op_builder import apply_op
-    g = var.graph
+    g = graph_lib.get_default_graph() if var._is_resource and _builds_in(var.graph) else var.graph
     with g.as_default():
         if var._is_resource:
             from metarun.framework.op_builder import convert_to_tensor
