@@ -48,6 +48,8 @@ void register_all_kernels() {
     register_bitwise_scan_ops(r);
     register_special_math_ops(r);
     register_linalg_ops(r);
+    register_dataset_ops(r);
+    register_iterator_ops(r);
   });
 }
 

@@ -48,6 +48,8 @@ void register_segment_ops(Registry& r);
 void register_bitwise_scan_ops(Registry& r);
 void register_special_math_ops(Registry& r);
 void register_linalg_ops(Registry& r);
+void register_dataset_ops(Registry& r);
+void register_iterator_ops(Registry& r);
 
 
 }  // namespace metarun
