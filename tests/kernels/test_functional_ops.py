@@ -134,3 +134,29 @@ def test_ctrl_c_stops_an_endless_v2_loop_and_the_session_survives():
             got = sess.run(want["fetches"], {k: FIXTURE[v] for k, v in want["feeds"].items()})
             for value, key in zip(got, want["expect"]):
                 np.testing.assert_array_equal(value, FIXTURE[key])
+
+
+def test_gradients_through_imported_calls_differentiate_the_function():
+    """tf.gradients over an imported tf.function call (PartitionedCall with no gradient of its
+    own) builds SymbolicGradient, as TF does; y = 3 * (2x - x^2) so dy/dx = 3 * (2 - 2x)."""
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(_graph_def("nested_functions"), name="")
+        x = g.get_tensor_by_name("x:0")
+        y = g.get_tensor_by_name("y32:0")
+        dx, = tf.gradients(tf.reduce_sum(y), [x])
+        assert any(op.type == "SymbolicGradient" for op in g.get_operations())
+        with tf.Session() as sess:
+            sess.run("init")
+            xv = np.array([1.0, 2.0, -3.0, 0.25], np.float32)
+            np.testing.assert_allclose(sess.run(dx, {x: xv}), 3 * (2 - 2 * xv), rtol=1e-6)
+
+
+def test_gradients_through_defun_direct_calls():
+    """h(a) = 2(a^2 + 1) + 0 = 2a^2 + 2 through nested direct calls: dh/da = 4a."""
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(_graph_def("defun_direct_calls"), name="")
+        x = g.get_tensor_by_name("x:0")
+        dx, = tf.gradients(tf.reduce_sum(g.get_tensor_by_name("y:0")), [x])
+        with tf.Session() as sess:
+            xv = np.array([1.0, -2.0, 0.25], np.float32)
+            np.testing.assert_allclose(sess.run(dx, {x: xv}), 4 * xv, rtol=1e-6)

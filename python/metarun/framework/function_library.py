@@ -99,6 +99,49 @@ class FunctionLibrary(object):
         self._instances[key] = body
         return key
 
+    def instantiate_gradient(self, core_root, name, attrs):
+        """The core's name for the gradient of function `name` (what a SymbolicGradient node
+        computes): arguments f's inputs then one gradient per f output, results one gradient per
+        f input. A gradient function registered in the library's gradient table is used as it
+        is; otherwise the gradient is built from f's body by metarun's tf.gradients."""
+        if name in self.gradients:
+            return self.instantiate(core_root, self.gradients[name], attrs)
+        fdef = self.fdefs.get(name)
+        if fdef is None:
+            return name
+        attrs = {k: v for k, v in attrs.items() if any(a.name == k for a in fdef.signature.attr)}
+        key = "SymbolicGradient[%s]" % _instance_name(name, attrs)
+        if key in self._instances:
+            return key
+        self._instances[key] = None
+        try:
+            body, args, rets, _ = _build_body(self, core_root, fdef, attrs)
+            with body.as_default():
+                from metarun.framework import tensor_shape
+                from metarun.ops import array_ops, gradients_impl
+                dys = [_placeholder(body, t.dtype.base_dtype, tensor_shape.unknown_shape(), "dy_%d" % i)
+                       for i, t in enumerate(rets)]
+                grads = gradients_impl.gradients(rets, args, grad_ys=dys)
+                dxs = []
+                for x, dx in zip(args, grads):
+                    if dx is None:
+                        dx = array_ops.zeros_like(x) if x.dtype.base_dtype.is_numpy_compatible else x
+                    elif not hasattr(dx, "op"):  # IndexedSlices
+                        from metarun.ops import math_ops
+                        dx = math_ops.unsorted_segment_sum(dx.values, dx.indices, array_ops.shape(x)[0])
+                    dxs.append(dx)
+            core_body = body._core_graph()
+            inputs = args + dys
+            core_root.add_function(key, core_body, [(t.op._id, t.value_index) for t in inputs],
+                                   [(t.op._id, t.value_index) for t in dxs], [],
+                                   [t.dtype.as_datatype_enum for t in inputs],
+                                   [t.dtype.base_dtype.as_datatype_enum for t in dxs])
+        except BaseException:
+            del self._instances[key]
+            raise
+        self._instances[key] = body
+        return key
+
     def core_attrs(self, core_root, node_def):
         """{attr: core value} for the func-valued attrs of a node, each naming its instantiation."""
         out = {}

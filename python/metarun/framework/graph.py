@@ -805,6 +805,10 @@ class Graph(object):
                         if op_type in lib:  # a direct call of a library function
                             attrs = {"f": ("func", lib.instantiate(root, op_type, dict(op._node_def.attr)))}
                             op_type = "PartitionedCall"
+                        elif op_type == "SymbolicGradient":
+                            f = op._node_def.attr["f"].func
+                            attrs = {"f": ("func", lib.instantiate_gradient(root, f.name, dict(f.attr)))}
+                            op_type = "PartitionedCall"
                         else:
                             attrs.update(lib.core_attrs(root, op._node_def))
                     except Exception as e:  # noqa: BLE001 -- reported when the node runs

@@ -64,12 +64,44 @@ def get_gradient_function(op):
         return None
     attrs = op._node_def.attr  # gradient_override_map recorded it when the op was built
     op_type = attrs["_gradient_op_type"].s.decode() if "_gradient_op_type" in attrs else op.type
+    if op_type not in _GRADIENTS and _is_function_call(op):
+        return _symbolic_gradient  # as TF: a call with no registered gradient differentiates its function
     if op_type not in _GRADIENTS:
         raise LookupError("No gradient defined for operation '%s' (op type: %s). In general every operation "
                           "must have an associated `@tf.RegisterGradient` for correct autodiff, which this op "
                           "is lacking. If you want to pretend this operation is a constant in your program, "
                           "you may insert `tf.stop_gradient`." % (op.name, op_type))
     return _GRADIENTS[op_type]
+
+
+def _is_function_call(op):
+    lib = op.graph._library
+    return op.type in ("PartitionedCall", "StatefulPartitionedCall") or (lib is not None and op.type in lib)
+
+
+def _symbolic_gradient(op, *out_grads):
+    """A SymbolicGradient node for a function call: the function's inputs and the gradients of
+    its outputs in, the gradients of its inputs out (TF's gradient of a call it has no other
+    gradient for)."""
+    from metarun.framework import protos
+    from metarun.framework.op_builder import apply_op
+    f = protos.NameAttrList()
+    if op.type in ("PartitionedCall", "StatefulPartitionedCall"):
+        f.name = op._node_def.attr["f"].func.name
+    else:
+        f.name = op.type
+    for key, value in op._node_def.attr.items():
+        f.attr[key].CopyFrom(value)
+    tout = [_zeros_dtype(x) for x in op.inputs]
+    grads = apply_op("SymbolicGradient", input=list(op.inputs) + list(out_grads), Tout=tout, f=f)
+    return grads if isinstance(grads, (list, tuple)) else [grads]
+
+
+def _zeros_dtype(t):
+    from metarun.framework import dtypes
+    if t.dtype.base_dtype == dtypes.resource:
+        return dtypes.float32
+    return t.dtype.base_dtype
 
 
 class UnconnectedGradients(object):
