@@ -711,7 +711,8 @@ int default_cycle_length(OpContext& ctx) { return ctx.pool() ? ctx.pool()->num_t
 
 // kind: 0 InterleaveDataset, 1 ParallelInterleaveDataset / Experimental (sloppy,
 // buffer_output_elements, prefetch_input_elements inputs), 2 V2/V3
-// (num_parallel_calls), 4 V4 (buffer, prefetch, num_parallel_calls).
+// (num_parallel_calls), 3 LegacyParallelInterleaveDatasetV2 (buffer, prefetch),
+// 4 V4 (buffer, prefetch, num_parallel_calls).
 class InterleaveDatasetOp : public FunctionDatasetOp {
  public:
   InterleaveDatasetOp(KernelInit& init, int kind) : FunctionDatasetOp(init, "f"), kind_(kind) {}
@@ -733,10 +734,11 @@ class InterleaveDatasetOp : public FunctionDatasetOp {
       MR_REQUIRE(npc > 0 || npc == kAutotune, "num_parallel_calls must be greater than zero.");
       MR_REQUIRE(npc <= cycle, "num_parallel_calls must less than or equal to cycle_length.");
     }
-    if (kind_ == 1) {
+    if (kind_ == 1 || kind_ == 3) {
+      const int at = kind_ == 1 ? k + 3 : k + 2;
       int64_t buffer, prefetch;
-      MR_RETURN_IF_ERROR(int_input(ctx, k + 3, "buffer_output_elements must be a scalar", &buffer));
-      MR_RETURN_IF_ERROR(int_input(ctx, k + 4, "prefetch_input_elements must be a scalar", &prefetch));
+      MR_RETURN_IF_ERROR(int_input(ctx, at, "buffer_output_elements must be a scalar", &buffer));
+      MR_RETURN_IF_ERROR(int_input(ctx, at + 1, "prefetch_input_elements must be a scalar", &prefetch));
       MR_REQUIRE(buffer > 0, "`buffer_output_elements` must be > 0");
       MR_REQUIRE(prefetch >= 0, "`prefetch_input_elements` must be >= 0");
     }
@@ -938,7 +940,7 @@ class PaddedBatchDatasetImpl : public UnaryDataset {
         for (size_t d = 0; d < rank; ++d) {
           if (ps[d] < 0) elem_shape[d] = std::max(elem_shape[d], t.dim(static_cast<int>(d)));
           else if (t.dim(static_cast<int>(d)) > ps[d])
-            return invalid_argument("Attempted to pad to a smaller size than the input element.");
+            return Status(Code::kDataLoss, "Attempted to pad to a smaller size than the input element.");
         }
       }
       Shape s;
@@ -1588,6 +1590,7 @@ void register_dataset_ops(Registry& r) {
   r.add("InterleaveDataset", with_args<InterleaveDatasetOp>(0));
   r.add("ParallelInterleaveDataset", with_args<InterleaveDatasetOp>(1));
   r.add("ExperimentalParallelInterleaveDataset", with_args<InterleaveDatasetOp>(1));
+  r.add("LegacyParallelInterleaveDatasetV2", with_args<InterleaveDatasetOp>(3));
   r.add("ParallelInterleaveDatasetV2", with_args<InterleaveDatasetOp>(2));
   r.add("ParallelInterleaveDatasetV3", with_args<InterleaveDatasetOp>(2));
   r.add("ParallelInterleaveDatasetV4", with_args<InterleaveDatasetOp>(4));
