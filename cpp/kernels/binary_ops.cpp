@@ -3,6 +3,7 @@
 // modulo, Maximum, Minimum, SquaredDifference, Pow and Atan2: two files so
 // the template instantiations compile in parallel.
 #include "kernels/util/elementwise.h"
+#include "kernels/tensor_list.h"
 
 #include <limits>
 #include <type_traits>
@@ -85,8 +86,11 @@ class AddNKernel : public OpKernel {
 }  // namespace
 
 void register_binary_ops(Registry& r) {
-  r.add<NumberTypes>("AddN", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<AddNKernel<decltype(tag)>>(init);
+  using AddNTypes = TypeList<float, double, Half, BFloat16, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t,
+                             uint32_t, uint64_t, complex64, complex128, Variant>;
+  r.add<AddNTypes>("AddN", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+    if constexpr (std::is_same_v<decltype(tag), Variant>) return make_variant_add_n_kernel(init);  // lists
+    else return std::make_unique<AddNKernel<decltype(tag)>>(init);
   });
   r.add<NumberTypes>("Add", binary<AddFn>);
   r.add<NumberTypes>("AddV2", binary<AddFn>);

@@ -4,6 +4,7 @@
 #include <limits>
 #include <unordered_map>
 
+#include "kernels/tensor_list.h"
 #include "kernels/util/element_copier.h"
 #include "kernels/util/elementwise.h"
 
@@ -249,7 +250,7 @@ template <class K>
 auto untyped = [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> { return std::make_unique<K>(init); };
 
 using ZerosLikeTypes = TypeList<float, double, Half, BFloat16, int8_t, int16_t, int32_t, int64_t, uint8_t,
-                                uint16_t, uint32_t, uint64_t, complex64, complex128, bool, std::string>;
+                                uint16_t, uint32_t, uint64_t, complex64, complex128, bool, std::string, Variant>;
 using UniqueTypes = TypeList<float, double, Half, BFloat16, int8_t, int16_t, int32_t, int64_t, uint8_t,
                              uint16_t, uint32_t, uint64_t, bool, std::string>;
 using RangeTypes = TypeList<float, double, Half, BFloat16, int32_t, int64_t>;
@@ -258,7 +259,10 @@ using RangeTypes = TypeList<float, double, Half, BFloat16, int32_t, int64_t>;
 
 void register_fill_ops(Registry& r) {
   r.add<AllTypes>("Fill", untyped<FillKernel>);
-  r.add<ZerosLikeTypes>("ZerosLike", untyped<ZerosLikeKernel>);
+  r.add<ZerosLikeTypes>("ZerosLike", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+    if constexpr (std::is_same_v<decltype(tag), Variant>) return make_variant_zeros_like_kernel(init);  // lists
+    else return std::make_unique<ZerosLikeKernel>(init);
+  });
   r.add<PodTypes>("OnesLike", typed<OnesLikeKernel>);
   r.add<RangeTypes>("Range", typed<RangeKernel>, TypeFrom::attr_named("Tidx"));
   r.add<TypeList<float, double>>("LinSpace", typed<LinSpaceKernel>);

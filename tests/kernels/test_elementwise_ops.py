@@ -113,7 +113,7 @@ for _table in (BINARY, COMPARE, UNARY):
         COVERAGE[_op] = set(_types)
 COVERAGE.update({op: set(FLOATS) for op in PREDICATE})
 COVERAGE.update({op: set() for op in list(LOGICAL) + ["LogicalNot", "Cast"]})
-COVERAGE["AddN"] = set(NUMBER)
+COVERAGE["AddN"] = set(NUMBER) | {"variant"}  # lists: test_tensor_list_ops.py
 
 SHAPES = [((), ()), ((2, 3), (2, 3)), ((2, 3), (3,)), ((), (2, 3)), ((4, 1), (1, 5)),
           ((0, 3), (3,)), ((2, 1, 3), (4, 1))]

@@ -16,6 +16,7 @@ CASES = gather_cases(OPS)
 COVERAGE = coverage(CASES, OPS)
 COVERAGE["Fill"].add("resource")  # test_resource_values
 COVERAGE["OneHot"].add("resource")
+COVERAGE["ZerosLike"].add("variant")  # lists: test_tensor_list_ops.py
 
 
 @pytest.mark.parametrize("case", params(CASES))
