@@ -160,3 +160,23 @@ def test_gradients_through_defun_direct_calls():
         with tf.Session() as sess:
             xv = np.array([1.0, -2.0, 0.25], np.float32)
             np.testing.assert_allclose(sess.run(dx, {x: xv}), 4 * xv, rtol=1e-6)
+
+
+def test_gradients_through_imported_v2_conditionals_match_tf():
+    """tf.gradients on an imported forward graph with If/StatelessIf/Case (gradient ops built by
+    metarun) against the gradients TF built in the same graph (cond_grads steps)."""
+    steps = json.loads(str(FIXTURE["cond_grads/steps"]))
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(_graph_def("cond_grads"), name="")
+        x = g.get_tensor_by_name("x:0")
+        y_if, y_case = g.get_tensor_by_name("y_if:0"), g.get_tensor_by_name("y_case:0")
+        w_handle = g.get_tensor_by_name("w:0")
+        loss = tf.reduce_sum(y_if * y_if) + tf.reduce_sum(y_case)
+        dx, dw = tf.gradients(loss, [x, w_handle])
+        with tf.Session() as sess:
+            sess.run("init")
+            for step in steps[1:]:
+                feeds = {k: FIXTURE[v] for k, v in step["feeds"].items()}
+                got = sess.run([loss, dx, dw], feeds)
+                for value, key in zip(got, step["expect"]):
+                    np.testing.assert_allclose(value, FIXTURE[key], rtol=1e-6, atol=1e-6)

@@ -99,7 +99,7 @@ class FunctionLibrary(object):
         self._instances[key] = body
         return key
 
-    def instantiate_gradient(self, core_root, name, attrs):
+    def instantiate_gradient(self, core_root, name, attrs, tout=None):
         """The core's name for the gradient of function `name` (what a SymbolicGradient node
         computes): arguments f's inputs then one gradient per f output, results one gradient per
         f input. A gradient function registered in the library's gradient table is used as it
@@ -111,6 +111,8 @@ class FunctionLibrary(object):
             return name
         attrs = {k: v for k, v in attrs.items() if any(a.name == k for a in fdef.signature.attr)}
         key = "SymbolicGradient[%s]" % _instance_name(name, attrs)
+        if tout:
+            key += "->" + ",".join(_type_name(t) for t in tout)
         if key in self._instances:
             return key
         self._instances[key] = None
@@ -123,9 +125,13 @@ class FunctionLibrary(object):
                        for i, t in enumerate(rets)]
                 grads = gradients_impl.gradients(rets, args, grad_ys=dys)
                 dxs = []
-                for x, dx in zip(args, grads):
-                    if dx is None:
-                        dx = array_ops.zeros_like(x) if x.dtype.base_dtype.is_numpy_compatible else x
+                for i, (x, dx) in enumerate(zip(args, grads)):
+                    if dx is None and x.dtype.base_dtype.is_numpy_compatible:
+                        dx = array_ops.zeros_like(x)
+                    elif dx is None:  # a resource: zeros shaped like the variable it holds
+                        from metarun.framework.op_builder import apply_op
+                        dtype = tout[i] if tout and i < len(tout) else 1
+                        dx = array_ops.zeros_like(apply_op("ReadVariableOp", resource=x, dtype=dtype))
                     elif not hasattr(dx, "op"):  # IndexedSlices
                         from metarun.ops import math_ops
                         dx = math_ops.unsorted_segment_sum(dx.values, dx.indices, array_ops.shape(x)[0])
@@ -201,11 +207,9 @@ def _expand_arg(arg, attrs):
     return op_def_lib._arg_types(arg, attrs)
 
 
-def _build_body(lib, core_root, fdef, attrs):
-    """The body of `fdef` instantiated with `attrs` as a metarun Graph: (graph, argument tensors,
-    result tensors, control-result ops)."""
-    from metarun.framework import graph as graph_lib, importer
-
+def _body_graph_def(lib, fdef, attrs):
+    """The body of `fdef` instantiated with `attrs` as a GraphDef whose arguments are
+    Placeholders: (graph_def, argument tensor names, result tensor names, control-result names)."""
     sig = fdef.signature
     fname = sig.name
     gd = protos.GraphDef()
@@ -267,13 +271,6 @@ def _build_body(lib, core_root, fdef, attrs):
         node.input.extend(inputs)
         gd.node.add().CopyFrom(node)
 
-    body = graph_lib.Graph()
-    body._library = lib
-    body._function_root = core_root
-    body._producer = 2474
-    with body._lock:
-        importer._import_nodes(body, gd, "", False, {}, {}, None)
-    args = [body.get_tensor_by_name(n) for arg in sig.input_arg for n in arg_refs[arg.name]]
     rets = []
     for out in sig.output_arg:
         if out.number_attr or out.type_list_attr:
@@ -281,9 +278,55 @@ def _build_body(lib, core_root, fdef, attrs):
                                             % (fname, out.name))
         if out.name not in fdef.ret:
             raise errors.InvalidArgumentError(None, None, "Function %s: no value for result '%s'" % (fname, out.name))
-        rets.append(body.get_tensor_by_name(tensor_name(fdef.ret[out.name])))
-    control_rets = [body.get_operation_by_name(n) for n in fdef.control_ret.values()]
-    return body, args, rets, control_rets
+        rets.append(tensor_name(fdef.ret[out.name]))
+    args = [n for arg in sig.input_arg for n in arg_refs[arg.name]]
+    return gd, args, rets, list(fdef.control_ret.values())
+
+
+def _build_body(lib, core_root, fdef, attrs):
+    """The body of `fdef` instantiated with `attrs` as a metarun Graph: (graph, argument tensors,
+    result tensors, control-result ops)."""
+    from metarun.framework import graph as graph_lib, importer
+
+    gd, args, rets, control_rets = _body_graph_def(lib, fdef, attrs)
+    body = graph_lib.Graph()
+    body._library = lib
+    body._function_root = core_root
+    body._producer = 2474
+    with body._lock:
+        importer._import_nodes(body, gd, "", False, {}, {}, None)
+    return (body, [body.get_tensor_by_name(n) for n in args], [body.get_tensor_by_name(n) for n in rets],
+            [body.get_operation_by_name(n) for n in control_rets])
+
+
+def inline(func, inputs, name="inlined"):
+    """Builds the body of `func` (a NameAttrList naming a function of the default graph's
+    library) into the default graph, reading `inputs` for its arguments; returns its results."""
+    from metarun.framework import graph as graph_lib, importer
+
+    g = graph_lib.get_default_graph()
+    lib = g._function_library()
+    fdef = lib.fdefs.get(func.name)
+    if fdef is None:
+        raise errors.NotFoundError(None, None, "Function %s is not defined" % func.name)
+    attrs = dict(func.attr)
+    for attr_def in fdef.signature.attr:
+        if attr_def.name not in attrs and attr_def.HasField("default_value"):
+            attrs[attr_def.name] = attr_def.default_value
+    gd, args, rets, _ = _body_graph_def(lib, fdef, attrs)
+    if len(args) != len(inputs):
+        raise ValueError("Function %s takes %d arguments, got %d" % (func.name, len(args), len(inputs)))
+    arg_ops = set(a.split(":")[0] for a in args)
+    kept = [n for n in gd.node if n.name not in arg_ops]
+    del gd.node[:]
+    gd.node.extend(kept)
+    by_arg = dict(zip(args, inputs))
+    used = set(i for n in gd.node for i in n.input)
+    input_map = {a: t for a, t in by_arg.items() if a in used or a[:-2] in used}
+    produced = [r for r in rets if r not in by_arg]
+    outputs = importer.import_graph_def(gd, input_map=input_map, return_elements=produced, name=name) or []
+    by_name = dict(zip(produced, outputs))
+    return [by_arg[r] if r in by_arg else by_name[r] for r in rets]
 
 
 # -- tracing: a Python function into a FunctionDef ---------------------------------------------

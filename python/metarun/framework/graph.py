@@ -807,7 +807,8 @@ class Graph(object):
                             op_type = "PartitionedCall"
                         elif op_type == "SymbolicGradient":
                             f = op._node_def.attr["f"].func
-                            attrs = {"f": ("func", lib.instantiate_gradient(root, f.name, dict(f.attr)))}
+                            tout = list(op._node_def.attr["Tout"].list.type)
+                            attrs = {"f": ("func", lib.instantiate_gradient(root, f.name, dict(f.attr), tout))}
                             op_type = "PartitionedCall"
                         else:
                             attrs.update(lib.core_attrs(root, op._node_def))

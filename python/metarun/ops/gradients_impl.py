@@ -98,10 +98,16 @@ def _symbolic_gradient(op, *out_grads):
 
 
 def _zeros_dtype(t):
+    """The dtype of a gradient for `t`: a resource's is that of the variable it holds."""
     from metarun.framework import dtypes
-    if t.dtype.base_dtype == dtypes.resource:
-        return dtypes.float32
-    return t.dtype.base_dtype
+    if t.dtype.base_dtype != dtypes.resource:
+        return t.dtype.base_dtype
+    op = t.op
+    while op.type in ("Identity", "Enter") and op.inputs:
+        op = op.inputs[0].op
+    if "dtype" in op._node_def.attr:
+        return dtypes.as_dtype(op._node_def.attr["dtype"].type)
+    return dtypes.float32
 
 
 class UnconnectedGradients(object):
