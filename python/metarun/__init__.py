@@ -159,6 +159,7 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
 
 # tf.app/tf.flags, tf.logging, tf.gfile, tf.io.gfile, tf.initializers, tf.nest, tf.version, tf.resource_loader
 from metarun import app, flags, gfile, initializers, io, nest, resource_loader, version  # noqa: F401,E402
+from metarun import data, python_io  # noqa: F401,E402 -- tf.data, tf.python_io
 from metarun import tf_logging as logging  # noqa: E402
 from metarun.tf_logging import _get_logger as get_logger  # noqa: E402
 from metarun.initializers import tables_initializer  # noqa: F401,E402

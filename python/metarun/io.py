@@ -1,4 +1,4 @@
-"""tf.io: so far only tf.io.gfile, the local file functions under TF2's names."""
+"""tf.io: tf.io.gfile (the local file functions under TF2's names) and the TFRecord writer."""
 
 import types as _types
 
@@ -8,3 +8,6 @@ gfile = _types.ModuleType("metarun.io.gfile", "tf.io.gfile: the local file syste
 for _name in _file_io.V2_NAMES:
     setattr(gfile, _name, getattr(_file_io, _name))
 del _name
+
+from metarun.tf_record import (  # noqa: E402,F401 -- tf.io's TFRecord writer
+    TFRecordCompressionType, TFRecordOptions, TFRecordWriter, tf_record_iterator)
