@@ -1,0 +1,86 @@
+"""Replays the TF-made tf.data cases of tests/fixtures/kernels/dataset_io (written by
+kernels/gen_dataset_io.py) in metarun: each case's GraphDef imported into a fresh graph, its
+`filenames` placeholder fed with the case's data files, and every step run in order in one
+Session per recorded session: initializations, each element TF yielded, the end of data
+(OutOfRangeError) and errors with TF's class and message.
+
+Cases marked random (unseeded shuffles) are compared as multisets per pass between two
+initializations, and two passes must not come out in one order.
+"""
+import json
+import os
+
+import numpy as np
+import pytest
+
+import metarun as tf
+from metarun.framework import protos
+
+from op_harness import KERNEL_FIXTURES
+
+DATA_DIR = os.path.join(KERNEL_FIXTURES, "dataset_io")
+
+
+def load_cases():
+    with open(os.path.join(DATA_DIR, "expected.json")) as f:
+        return {c["name"]: c for c in json.load(f)["cases"]}
+
+
+def decode(value):
+    if isinstance(value, dict):
+        return bytes.fromhex(value["hex"])
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    return value
+
+
+def as_python(got):
+    arr = np.asarray(got)
+    if arr.dtype.kind in "SO":
+        return [bytes(v) for v in arr.ravel()] if arr.ndim else bytes(arr.item())
+    return arr.tolist()
+
+
+def replay(case):
+    gd = protos.GraphDef()
+    with open(os.path.join(DATA_DIR, case["graph"]), "rb") as f:
+        gd.ParseFromString(f.read())
+    g = tf.Graph()
+    with g.as_default():
+        tf.import_graph_def(gd, name="")
+    init = g.get_operation_by_name(case["init"])
+    nxt = g.get_tensor_by_name(case["next"])
+    feed = {}
+    if case["files"]:
+        feed["filenames:0"] = np.array([os.path.join(DATA_DIR, f).encode() for f in case["files"]], dtype=object)
+    for s, steps in enumerate(case["sessions"]):
+        passes = []
+        with tf.Session(graph=g) as sess:
+            for i, step in enumerate(steps):
+                where = "%s session %d step %d" % (case["name"], s, i)
+                if "init" in step:
+                    sess.run(init, feed_dict=feed)
+                    passes.append([])
+                elif "next" in step:
+                    got = as_python(sess.run(nxt))
+                    passes[-1].append(got)
+                    if not case["random"]:
+                        assert got == decode(step["next"]), where
+                elif "end" in step:
+                    with pytest.raises(tf.errors.OutOfRangeError):
+                        sess.run(nxt)
+                else:
+                    with pytest.raises(tf.errors.OpError) as info:
+                        sess.run(nxt)
+                    assert type(info.value).__name__ == step["error"], (where, info.value)
+                    message = step["message"].replace("{dir}", DATA_DIR)
+                    assert message in info.value.message, (where, info.value.message)
+        if case["random"]:
+            want = [[]]
+            for step in steps:
+                if "init" in step:
+                    want.append([])
+                elif "next" in step:
+                    want[-1].append(decode(step["next"]))
+            assert [sorted(p) for p in passes] == [sorted(p) for p in want[1:]], case["name"]
+            assert all(a != b for a, b in zip(passes, passes[1:])), "two passes in one order"
