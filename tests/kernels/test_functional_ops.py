@@ -180,3 +180,22 @@ def test_gradients_through_imported_v2_conditionals_match_tf():
                 got = sess.run([loss, dx, dw], feeds)
                 for value, key in zip(got, step["expect"]):
                     np.testing.assert_allclose(value, FIXTURE[key], rtol=1e-6, atol=1e-6)
+
+
+def test_gradients_through_imported_v2_while_loops_match_tf():
+    """tf.gradients on an imported graph with While loops (a resource variable in the body, a
+    nested loop, a fed trip count incl. zero) against the gradients TF built in the same graph."""
+    steps = json.loads(str(FIXTURE["while_grads/steps"]))
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(_graph_def("while_grads"), name="")
+        x = g.get_tensor_by_name("x:0")
+        y_w, y_n = g.get_tensor_by_name("y_w:0"), g.get_tensor_by_name("y_n:0")
+        loss = tf.reduce_sum(y_w * y_w) + tf.reduce_sum(y_n)
+        dx, dw = tf.gradients(loss, [x, g.get_tensor_by_name("w:0")])
+        with tf.Session() as sess:
+            sess.run("init")
+            for step in steps[1:]:
+                feeds = {k: FIXTURE[v] for k, v in step["feeds"].items()}
+                got = sess.run([loss, dx, dw], feeds)
+                for value, key in zip(got, step["expect"]):
+                    np.testing.assert_allclose(value, FIXTURE[key], rtol=1e-5, atol=1e-6)

@@ -71,3 +71,124 @@ def _case_grad(op, *out_grads):
     return _conditional_grad(
         op, out_grads, [_func(f) for f in op._node_def.attr["branches"].list.func],
         lambda op, fns: {"branch_index": op.inputs[0], "branches": fns})
+
+
+# -- While / StatelessWhile ---------------------------------------------------------------------
+#
+# The gradient recomputes the loop once more with the loop variables of every iteration pushed
+# onto TensorLists (an accumulating copy of the forward op: the forward op itself is left as
+# TF wrote it), then runs a backward loop as many times, popping each iteration's variables and
+# differentiating the body at them (the body inlined and handed to tf.gradients). Resource
+# variables the body reads are loop invariants; their gradients are summed over the iterations.
+
+def _differentiable(t):
+    dt = t.dtype.base_dtype
+    return dt.is_floating or dt.is_complex
+
+
+@RegisterGradient("While")
+@RegisterGradient("StatelessWhile")
+def _while_grad(op, *out_grads):
+    from metarun.ops import array_ops, gradients_impl, math_ops
+    from metarun.framework.constant_op import constant
+
+    attrs = op._node_def.attr
+    cond_f, body_f = _func(attrs["cond"].func), _func(attrs["body"].func)
+    inputs = list(op.inputs)
+    n = len(inputs)
+    is_res = [t.dtype.base_dtype == dtypes.resource for t in inputs]
+    stored = [k for k in range(n) if not is_res[k]]           # pushed every iteration
+    diff = [k for k in range(n) if _differentiable(op.outputs[k])]  # ys of the body's gradient
+    res = [k for k in range(n) if is_res[k]]
+    res_types = [_zeros_dtype(inputs[k]) for k in res]
+    base = op.name.replace("/", "_")
+
+    # 1. The accumulating forward loop: vars..., one list per stored var, the trip count.
+    lists = [apply_op("EmptyTensorList", element_shape=constant(-1), max_num_elements=constant(-1),
+                      element_dtype=inputs[k].dtype.base_dtype) for k in stored]
+    acc_inputs = inputs + lists + [constant(0)]
+
+    def acc_cond(*args):
+        return function_library.inline(cond_f, list(args[:n]), name="cond")[0]
+
+    def acc_body(*args):
+        xs, ls, count = list(args[:n]), list(args[n:n + len(stored)]), args[-1]
+        ls = [apply_op("TensorListPushBack", input_handle=l, tensor=xs[k], element_dtype=xs[k].dtype.base_dtype)
+              for l, k in zip(ls, stored)]
+        ys = function_library.inline(body_f, xs, name="body")
+        return list(ys) + ls + [count + 1]
+
+    sig = [(t.dtype.base_dtype, None) for t in acc_inputs]
+    acc = apply_op(op.type, input=acc_inputs, T=[t.dtype.base_dtype for t in acc_inputs],
+                   cond=function_library.trace(acc_cond, sig, name=base + "_acc_cond"),
+                   body=function_library.trace(acc_body, sig, name=base + "_acc_body"),
+                   parallel_iterations=attrs["parallel_iterations"].i)
+    acc_lists, trips = list(acc[n:n + len(stored)]), acc[-1]
+
+    # 2. The backward loop: count, gradients of the vars, the lists, resources, their sums.
+    dvars = []
+    for k in range(n):
+        g = out_grads[k]
+        if is_res[k]:
+            continue
+        if g is None or k not in diff:
+            g = array_ops.zeros_like(op.outputs[k])
+        dvars.append(g)
+    res_sums = [array_ops.zeros_like(apply_op("ReadVariableOp", resource=inputs[k], dtype=dt))
+                for k, dt in zip(res, res_types)]
+    res_handles = [inputs[k] for k in res]
+    back_inputs = [trips] + dvars + acc_lists + res_handles + res_sums
+    nd, nl, nr = len(dvars), len(acc_lists), len(res)
+
+    def back_cond(*args):
+        return math_ops.greater(args[0], 0)
+
+    def back_body(*args):
+        count = args[0]
+        dv = list(args[1:1 + nd])
+        ls = list(args[1 + nd:1 + nd + nl])
+        handles = list(args[1 + nd + nl:1 + nd + nl + nr])
+        sums = list(args[1 + nd + nl + nr:])
+        xs = [None] * n
+        new_ls = []
+        for l, k in zip(ls, stored):
+            l, x = apply_op("TensorListPopBack", input_handle=l, element_shape=constant(-1),
+                            element_dtype=inputs[k].dtype.base_dtype)
+            new_ls.append(l)
+            xs[k] = x
+        for h, k in zip(handles, res):
+            xs[k] = h
+        ys = function_library.inline(body_f, xs, name="body")
+        ys_d = [ys[k] for k in diff]
+        dys = [dv[stored.index(k)] for k in diff]
+        grads = gradients_impl.gradients(ys_d, xs, grad_ys=dys) if diff else [None] * n
+        new_dv = []
+        for k in stored:
+            g = grads[k]
+            if g is not None and not hasattr(g, "op"):
+                g = math_ops.unsorted_segment_sum(g.values, g.indices, array_ops.shape(xs[k])[0])
+            new_dv.append(g if g is not None else array_ops.zeros_like(xs[k]))
+        new_sums = []
+        for s, k in zip(sums, res):
+            g = grads[k]
+            if g is not None and not hasattr(g, "op"):
+                g = math_ops.unsorted_segment_sum(g.values, g.indices, array_ops.shape(s)[0])
+            new_sums.append(s + g if g is not None else s)
+        return [count - 1] + new_dv + new_ls + handles + new_sums
+
+    sig = [(t.dtype.base_dtype, None) for t in back_inputs]
+    back = apply_op(op.type, input=back_inputs, T=[t.dtype.base_dtype for t in back_inputs],
+                    cond=function_library.trace(back_cond, sig, name=base + "_grad_cond"),
+                    body=function_library.trace(back_body, sig, name=base + "_grad_body"),
+                    parallel_iterations=attrs["parallel_iterations"].i)
+    back_dv = list(back[1:1 + nd])
+    back_sums = list(back[1 + nd + nl + nr:])
+    out = []
+    for k in range(n):
+        if is_res[k]:
+            out.append(back_sums[res.index(k)])
+        elif k in diff or _differentiable(inputs[k]):
+            out.append(back_dv[stored.index(k)])
+        else:
+            out.append(None)
+    return out
