@@ -223,7 +223,11 @@ class Dataset(object):
 
     def enumerate(self, start=0, name=None):
         max_value = np.iinfo(np.int64).max
-        return Dataset.zip((Dataset.range(start, max_value, name=name), self), name=name)
+        counter = Dataset.range(start, max_value, name=name)
+        # TF marks the counter for the tf.data service's split replication (a no-op here).
+        variant = apply_op("RewriteDataset", input_dataset=counter._variant_tensor, rewrite_name="replicate_on_split",
+                           output_types=counter._flat_types, output_shapes=counter._flat_shapes)
+        return Dataset.zip((_VariantDataset(variant, counter.element_spec), self), name=name)
 
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=None, name=None):
         if reshuffle_each_iteration is None:
