@@ -199,3 +199,34 @@ def test_gradients_through_imported_v2_while_loops_match_tf():
                 got = sess.run([loss, dx, dw], feeds)
                 for value, key in zip(got, step["expect"]):
                     np.testing.assert_allclose(value, FIXTURE[key], rtol=1e-5, atol=1e-6)
+
+
+def test_fine_tuning_an_imported_v2_dynamic_rnn_with_a_new_optimizer_matches_tf():
+    """The v2_dynamic_rnn case (LSTM in a StatelessWhile over TensorLists, written by TF): a
+    GradientDescentOptimizer built by metarun on the imported graph (gradients through the While
+    and the TensorList ops) takes the same 3 steps TF's own train op took."""
+    import os
+    case = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures", "cases",
+                        "v2_dynamic_rnn")
+    with open(os.path.join(case, "case.json")) as f:
+        spec = json.load(f)
+    arrays = np.load(os.path.join(case, "arrays.npz"))
+    train_steps = [s for s in spec["steps"] if s.get("run", [None])[0] == "train"]
+    weights_step = next(s for s in spec["steps"] if "run" in s and s["run"][0].startswith("rnn/lstm_cell/kernel"))
+    with tf.Graph().as_default() as g:
+        saver = tf.train.import_meta_graph(os.path.join(case, "model.meta"))
+        loss = g.get_tensor_by_name("loss:0")
+        loops = sum(op.type == "StatelessWhile" for op in g.get_operations())
+        train = tf.train.GradientDescentOptimizer(0.3).minimize(loss, name="metarun_train")
+        # metarun's gradient: an accumulating loop and a backward loop
+        assert sum(op.type == "StatelessWhile" for op in g.get_operations()) == loops + 2
+        with tf.Session() as sess:
+            saver.restore(sess, os.path.join(case, "model"))
+            for step in train_steps:
+                feeds = {k: arrays[v] for k, v in step["feeds"].items()}
+                _, got = sess.run([train, loss], feeds)
+                np.testing.assert_allclose(got, arrays[step["expect"][1]], rtol=1e-5, atol=1e-6)
+            feeds = {k: arrays[v] for k, v in weights_step["feeds"].items()}
+            got = sess.run(weights_step["run"], feeds)
+            for value, key in zip(got, weights_step["expect"]):
+                np.testing.assert_allclose(value, arrays[key], rtol=1e-5, atol=1e-6)

@@ -4,6 +4,6 @@ one module per family, as in TF (array_ops, math_ops, nn_ops, state_ops...)."""
 from metarun.ops import shapes_state  # noqa: E402,F401 -- registers shape functions
 from metarun.ops import math_grad, array_grad, nn_grad  # noqa: E402,F401 -- register gradient functions
 from metarun.ops import special_math_grad, bitwise_scan_grad, segment_grad  # noqa: E402,F401
-from metarun.ops import second_order_grad, einsum_grad, functional_grad  # noqa: E402,F401
+from metarun.ops import second_order_grad, einsum_grad, functional_grad, list_grad  # noqa: E402,F401
 from metarun.ops import shapes_core  # noqa: E402,F401 -- registers shape functions
 from metarun.ops import shapes_array_math  # noqa: E402,F401 -- array/math/random shape functions
