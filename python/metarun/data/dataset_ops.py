@@ -288,8 +288,24 @@ class Dataset(object):
                                  "matching leading dimension. Encountered both %s and %s." % (known, d))
             known = d if d is not None else known
         spec = structure.map_structure(structure.unbatch_spec, self.element_spec)
-        variant = apply_op("UnbatchDataset", input_dataset=self._variant_tensor, **self._common_args(spec, name))
-        return _wrap(variant, spec, [self])
+        dense = self._normalize_to_dense()
+        variant = apply_op("UnbatchDataset", input_dataset=dense._variant_tensor, **self._common_args(spec, name))
+        return _wrap(variant, spec, [dense])
+
+    def _normalize_to_dense(self):
+        """TF's normalize_to_dense: a map passing the flat components through (it would densify
+        sparse ones), restructured as this dataset."""
+        spec = self.element_spec
+        if type(spec) is tuple:  # noqa: E721 -- unpacked as map unpacks it
+
+            def normalize(*args):
+                return list(structure.flatten(args))
+        else:
+
+            def normalize(arg):
+                return list(structure.flatten(arg))
+        mapped = self.map(normalize)
+        return _wrap(mapped._variant_tensor, spec, [mapped])
 
     def map(self, map_func, num_parallel_calls=None, deterministic=None, synchronous=None,
             use_unbounded_threadpool=False, name=None):

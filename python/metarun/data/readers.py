@@ -8,6 +8,8 @@ parallel interleave. The reader op's optional arguments are constants holding TF
 """
 import os
 
+import numpy as np
+
 from metarun.data import _structure as structure
 from metarun.data.dataset_ops import AUTOTUNE, Dataset, _int64, _metadata, _tensor_slices
 from metarun.framework import dtypes
@@ -155,8 +157,15 @@ def _list_files(file_pattern, shuffle=None, seed=None, name=None):
             shuffle = True
         file_pattern = convert_to_tensor(file_pattern, dtype=dtypes.string, name="file_pattern")
         matching_files = apply_op("MatchingFiles", pattern=file_pattern)
+        matching_files.set_shape([None])
         condition = math_ops.greater(array_ops.shape(matching_files)[0], 0, name="match_not_empty")
-        joined = apply_op("ReduceJoin", inputs=file_pattern, reduction_indices=[], separator=", ")
+        with name_scope("ReduceJoin"):  # tf.strings.reduce_join over every axis, last first
+            rank = file_pattern.shape.ndims
+            if rank is None:
+                raise ValueError("metarun: list_files needs patterns of known rank")
+            axes = convert_to_tensor(np.arange(rank - 1, -1, -1, dtype=np.int32))
+            joined = apply_op("ReduceJoin", inputs=file_pattern, reduction_indices=axes, separator=", ",
+                              name="ReduceJoin")
         message = math_ops.add("No files matched pattern: ", joined, name="message")
         assert_not_empty = Assert(condition, [message], summarize=1, name="assert_not_empty")
         with graph_lib.get_default_graph().control_dependencies([assert_not_empty]):
