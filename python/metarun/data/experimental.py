@@ -28,8 +28,19 @@ def enumerate_dataset(start=0):
 
 
 def shuffle_and_repeat(buffer_size, count=None, seed=None):
-    """As TF 2.21 builds it: shuffle, then repeat."""
-    return lambda dataset: dataset.shuffle(buffer_size, seed).repeat(count)
+    """A ShuffleAndRepeatDataset: the elements of `shuffle(buffer_size, seed).repeat(count)`."""
+    def apply(dataset):
+        from metarun.data.dataset_ops import _int64, _seed_tensors
+        from metarun.framework import dtypes
+        from metarun.framework.op_builder import apply_op, constant
+        buffer = _int64(buffer_size, "buffer_size")
+        repeats = constant(-1, dtype=dtypes.int64, name="count") if count is None else _int64(count, "count")
+        seed_t, seed2 = _seed_tensors(seed)
+        variant = apply_op("ShuffleAndRepeatDataset", input_dataset=dataset._variant_tensor, buffer_size=buffer,
+                           seed=seed_t, seed2=seed2, count=repeats, output_types=dataset._flat_types,
+                           output_shapes=dataset._flat_shapes)
+        return dataset._unary(variant)
+    return apply
 
 
 def map_and_batch(map_func, batch_size, num_parallel_batches=None, drop_remainder=False,
