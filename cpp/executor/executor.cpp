@@ -130,7 +130,7 @@ Status compiled_plan(const Function& f, const Plan** out) {
 
 }  // namespace
 
-Status RunState::call(const Function& f, const std::vector<Tensor>& args, std::vector<Tensor>* rets) {
+Status RunState::call(const Function& f, std::vector<Tensor> args, std::vector<Tensor>* rets) {
   const Plan* plan = nullptr;
   MR_RETURN_IF_ERROR(compiled_plan(f, &plan));
   if (args.size() != f.args.size())
@@ -140,7 +140,7 @@ Status RunState::call(const Function& f, const std::vector<Tensor>& args, std::v
       return invalid_argument(str_cat("Argument ", i, " of function ", f.name, " must be ",
                                       dtype_name(f.arg_types[i]), ", got ", dtype_name(args[i].dtype())));
   RunState child(this);
-  RunResult r = plan->loop ? run_loop_plan(*plan->loop, child, args) : run_plain(*plan, child, args);
+  RunResult r = plan->loop ? run_loop_plan(*plan->loop, child, std::move(args)) : run_plain(*plan, child, std::move(args));
   if (!r.status.ok()) {
     if (r.failed_node.empty()) return r.status;
     return Status(r.status.code(), str_cat(r.status.message(), "\n\t [[{{node ", r.failed_node, "}}]] (in function ", f.name, ")"));

@@ -50,7 +50,7 @@ class LoopRun {
  public:
   LoopRun(const LoopPlan& plan, RunState& run) : plan_(plan), run_(run) {}
 
-  RunResult run(const std::vector<Tensor>& feed_values) {
+  RunResult run(std::vector<Tensor>& feed_values) {
     RunResult result;
     frame_nodes_.assign(plan_.frames.size(), {});
     for (size_t c = 0; c < plan_.nodes.size(); ++c) frame_nodes_[plan_.nodes[c].frame].push_back(static_cast<int>(c));
@@ -63,7 +63,7 @@ class LoopRun {
         ready_.push_back({c, &root_, 0, it0});
     for (size_t f = 0; f < feed_values.size(); ++f) {
       Entry e;
-      e.tensor = feed_values[f];
+      e.tensor = std::move(feed_values[f]);
       for (int pos : plan_.feed_fetch_positions[f]) results_[pos] = e;
       for (auto& [consumer, k] : plan_.feed_consumers[f]) deliver(&root_, it0, 0, consumer, k, e, false, false);
     }
@@ -319,7 +319,7 @@ class LoopRun {
 
 }  // namespace
 
-RunResult run_loop_plan(const LoopPlan& plan, RunState& run, const std::vector<Tensor>& feed_values) {
+RunResult run_loop_plan(const LoopPlan& plan, RunState& run, std::vector<Tensor> feed_values) {
   LoopRun loop(plan, run);
   return loop.run(feed_values);
 }

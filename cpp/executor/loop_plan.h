@@ -49,7 +49,7 @@ struct LoopPlan {
 
 bool needs_loop_plan(const Graph& g, const std::vector<char>& needed);
 // The frame/iteration scheduler.
-RunResult run_loop_plan(const LoopPlan& plan, RunState& run, const std::vector<Tensor>& feed_values);
+RunResult run_loop_plan(const LoopPlan& plan, RunState& run, std::vector<Tensor> feed_values);
 
 // Whether control input `ctrl` is met by a feed: as in TF, a fed Placeholder is not run and its
 // outgoing control edges start from the fed value instead.

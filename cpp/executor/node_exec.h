@@ -92,7 +92,7 @@ class RunState : public FunctionCaller {
   }
 
   // FunctionCaller: runs `f`'s body as a nested run.
-  Status call(const Function& f, const std::vector<Tensor>& args, std::vector<Tensor>* rets) override;
+  Status call(const Function& f, std::vector<Tensor> args, std::vector<Tensor>* rets) override;
 
  private:
   RunEnv env_;

@@ -156,10 +156,10 @@ Status build_plan(const Graph& g, const std::vector<Edge>& feeds, const std::vec
 
 namespace metarun {
 
-RunResult run_plain(const Plan& plan, RunState& run, const std::vector<Tensor>& feed_values) {
+RunResult run_plain(const Plan& plan, RunState& run, std::vector<Tensor> feed_values) {
   RunResult result;
   std::vector<Entry> values(plan.num_slots);
-  for (size_t i = 0; i < feed_values.size(); ++i) values[i].tensor = feed_values[i];
+  for (size_t i = 0; i < feed_values.size(); ++i) values[i].tensor = std::move(feed_values[i]);
   std::vector<Entry> scratch(plan.max_inputs + plan.max_outputs);
   Entry* in = scratch.data();
   Entry* out = in + plan.max_inputs;

@@ -34,6 +34,7 @@ Status build_plan(const Graph& graph, const std::vector<Edge>& feeds, const std:
                   const std::vector<int>& targets, std::unique_ptr<Plan>* out);
 
 // The plain scheduler: runs the steps in order.
-RunResult run_plain(const Plan& plan, RunState& run, const std::vector<Tensor>& feed_values);
+// Feeds are taken by value and moved into the run (see FunctionCaller::call).
+RunResult run_plain(const Plan& plan, RunState& run, std::vector<Tensor> feed_values);
 
 }  // namespace metarun

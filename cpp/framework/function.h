@@ -50,7 +50,9 @@ class FunctionLibrary {
 class FunctionCaller {
  public:
   virtual ~FunctionCaller() = default;
-  virtual Status call(const Function& f, const std::vector<Tensor>& args, std::vector<Tensor>* rets) = 0;
+  // `args` is taken by value: a caller that moves its tensors in (a loop passing its
+  // variables on) lets the body update them in place.
+  virtual Status call(const Function& f, std::vector<Tensor> args, std::vector<Tensor>* rets) = 0;
 };
 
 }  // namespace metarun

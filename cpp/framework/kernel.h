@@ -147,9 +147,9 @@ class OpContext {
   ThreadPool* pool() const { return env_.pool; }
   const RunEnv& env() const { return env_; }
   // Runs `f` as part of this run.
-  Status call_function(const Function& f, const std::vector<Tensor>& args, std::vector<Tensor>* rets) const {
+  Status call_function(const Function& f, std::vector<Tensor> args, std::vector<Tensor>* rets) const {
     if (!env_.caller) return internal_error(str_cat("Node '", node_.name, "' cannot call functions here"));
-    return env_.caller->call(f, args, rets);
+    return env_.caller->call(f, std::move(args), rets);
   }
   bool cancelled() const { return env_.cancelled && env_.cancelled->load(std::memory_order_relaxed); }
   // Runs fn(begin, end) over [0, n), split across the intra-op pool when

@@ -50,6 +50,7 @@ void register_all_kernels() {
     register_linalg_ops(r);
     register_dataset_ops(r);
     register_iterator_ops(r);
+    register_decode_raw_ops(r);
     register_dataset_reader_ops(r);
     register_dataset_shuffle_ops(r);
     register_tensor_list_ops(r);

@@ -50,6 +50,7 @@ void register_special_math_ops(Registry& r);
 void register_linalg_ops(Registry& r);
 void register_dataset_ops(Registry& r);
 void register_iterator_ops(Registry& r);
+void register_decode_raw_ops(Registry& r);
 void register_dataset_reader_ops(Registry& r);
 void register_dataset_shuffle_ops(Registry& r);
 void register_tensor_list_ops(Registry& r);

@@ -70,6 +70,8 @@ class WhileKernel : public OpKernel {
   explicit WhileKernel(KernelInit& init) : cond_(init.function("cond")), body_(init.function("body")) {}
   Status compute(OpContext& ctx) override {
     std::vector<Tensor> vars = input_tensors(ctx, 0), pred, next;
+    std::vector<DType> types;
+    for (const Tensor& t : vars) types.push_back(t.dtype());
     for (;;) {
       if (ctx.cancelled()) return cancelled("Run cancelled");
       MR_RETURN_IF_ERROR(ctx.call_function(*cond_, vars, &pred));
@@ -78,16 +80,18 @@ class WhileKernel : public OpKernel {
                                         pred.size()));
       bool go = false;
       MR_RETURN_IF_ERROR(to_bool(pred[0], &go));
+      pred.clear();
       if (!go) break;
-      MR_RETURN_IF_ERROR(ctx.call_function(*body_, vars, &next));
-      if (next.size() != vars.size())
+      // Moved in: the body may update a loop variable (a TensorList) in place.
+      MR_RETURN_IF_ERROR(ctx.call_function(*body_, std::move(vars), &next));
+      if (next.size() != types.size())
         return invalid_argument(str_cat("The body function of ", ctx.name(), " returned ", next.size(),
-                                        " values for ", vars.size(), " loop variables"));
-      for (size_t i = 0; i < vars.size(); ++i)
-        if (next[i].dtype() != vars[i].dtype())
+                                        " values for ", types.size(), " loop variables"));
+      for (size_t i = 0; i < types.size(); ++i)
+        if (next[i].dtype() != types[i])
           return invalid_argument(str_cat("Loop variable ", i, " of ", ctx.name(), " changed type from ",
-                                          dtype_name(vars[i].dtype()), " to ", dtype_name(next[i].dtype())));
-      vars.swap(next);
+                                          dtype_name(types[i]), " to ", dtype_name(next[i].dtype())));
+      vars = std::move(next);
       next.clear();
     }
     return set_outputs(ctx, vars, body_->name);

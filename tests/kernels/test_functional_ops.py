@@ -11,13 +11,13 @@ import metarun as tf
 from metarun import _core
 from metarun.framework import protos
 
-from op_harness import kernel_fixture
+from op_harness import kernel_fixture, load_npz
 
 COVERAGE = {op: set() for op in ("PartitionedCall", "StatefulPartitionedCall", "While", "StatelessWhile", "If",
                                  "StatelessIf", "Case", "StatelessCase")}
 
-FIXTURE = np.load(kernel_fixture("functional.npz"))
-CASES = sorted(k[:-len("/graph")] for k in FIXTURE.files if k.endswith("/graph"))
+FIXTURE = load_npz(kernel_fixture("functional.npz"))
+CASES = sorted(k[:-len("/graph")] for k in FIXTURE if k.endswith("/graph"))
 
 
 def _graph_def(case):
@@ -210,7 +210,7 @@ def test_fine_tuning_an_imported_v2_dynamic_rnn_with_a_new_optimizer_matches_tf(
                         "v2_dynamic_rnn")
     with open(os.path.join(case, "case.json")) as f:
         spec = json.load(f)
-    arrays = np.load(os.path.join(case, "arrays.npz"))
+    arrays = load_npz(os.path.join(case, "arrays.npz"))
     train_steps = [s for s in spec["steps"] if s.get("run", [None])[0] == "train"]
     weights_step = next(s for s in spec["steps"] if "run" in s and s["run"][0].startswith("rnn/lstm_cell/kernel"))
     with tf.Graph().as_default() as g:
