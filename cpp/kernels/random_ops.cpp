@@ -42,7 +42,10 @@ uint64_t fresh_seed() {
 // Reads `seed`/`seed2` and hands out reserved slices of the node's stream.
 class SeededKernel : public OpKernel {
  protected:
-  explicit SeededKernel(KernelInit& init) : key_("random_op/" + init.name()) {
+  // Keyed by the node itself: a function body's node may share an outer node's name, and
+  // each function instantiation keeps a stream of its own, as TF's kernels do.
+  explicit SeededKernel(KernelInit& init)
+      : key_(str_cat("random_op/", init.name(), "@", reinterpret_cast<uintptr_t>(&init.node()))) {
     if (init.has_attr("seed")) init.get("seed", &seed_);
     if (init.has_attr("seed2")) init.get("seed2", &seed2_);
   }
