@@ -127,6 +127,8 @@ py::object to_numpy(const Tensor& t) {
     }
     return std::move(out);
   }
+  if (dt == DType::kVariant)  // as TF: a list, a dataset... is no numpy value
+    throw StatusError(internal_error("Tensorflow type 21 not convertible to numpy dtype."));
   if (dt == DType::kResource) {
     py::array out(py::dtype("O"), shape);
     auto** p = static_cast<PyObject**>(out.mutable_data());

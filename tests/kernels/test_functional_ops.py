@@ -230,3 +230,14 @@ def test_fine_tuning_an_imported_v2_dynamic_rnn_with_a_new_optimizer_matches_tf(
             got = sess.run(weights_step["run"], feeds)
             for value, key in zip(got, weights_step["expect"]):
                 np.testing.assert_allclose(value, arrays[key], rtol=1e-5, atol=1e-6)
+
+
+def test_fetching_a_variant_is_tfs_internal_error_not_a_crash():
+    from metarun.framework.op_builder import apply_op
+    with tf.Graph().as_default():
+        lst = apply_op("EmptyTensorList", element_shape=tf.constant(-1), max_num_elements=tf.constant(-1),
+                       element_dtype=tf.float32)
+        with tf.Session() as sess:
+            with pytest.raises(tf.errors.InternalError, match="type 21 not convertible"):
+                sess.run(lst)
+            assert sess.run(tf.constant(2.0)) == 2.0
