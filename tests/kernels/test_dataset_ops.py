@@ -35,7 +35,7 @@ COVERAGE = {op: set() for op in (
     "IteratorV2", "Iterator", "AnonymousIterator", "AnonymousIteratorV2", "AnonymousIteratorV3", "DeleteIterator",
     "MakeIterator", "OneShotIterator", "IteratorGetNext", "IteratorGetNextSync", "IteratorGetNextAsOptional",
     "OptionalFromValue", "OptionalNone", "OptionalHasValue", "OptionalGetValue", "IteratorToStringHandle",
-    "IteratorFromStringHandle", "IteratorFromStringHandleV2")}
+    "IteratorFromStringHandle", "IteratorFromStringHandleV2", "DecodeRaw")}
 
 
 def _load():
