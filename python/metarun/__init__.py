@@ -130,6 +130,7 @@ def colocate_with(op, ignore_existing=False):
 from metarun.ops.control_flow_ops import (  # noqa: F401,E402,A001
     Assert, case, cond, tuple, while_loop, with_dependencies)
 from metarun.ops.functional_ops import foldl, foldr, map_fn, scan  # noqa: F401,E402
+from metarun.ops.functional_v2 import function, switch_case  # noqa: F401,E402
 from metarun.ops.tensor_array_ops import TensorArray  # noqa: F401,E402
 from metarun.train.moving_averages import moving_average_variables  # noqa: F401,E402
 

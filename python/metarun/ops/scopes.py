@@ -18,8 +18,16 @@ def name_scope(name, default_name=None, values=None):
 
 
 def _graph_of(values):
+    """The graph of the first value that has one; the default graph when that is a function
+    being traced in it (the function reads the value through a capture), or when none has."""
+    default = graph_lib.get_default_graph()
     for v in values or ():
         g = getattr(v, "graph", None)
         if isinstance(g, graph_lib.Graph):
+            inner = default
+            while inner is not None:
+                if inner is g:
+                    return default
+                inner = inner._outer_graph
             return g
-    return graph_lib.get_default_graph()
+    return default
