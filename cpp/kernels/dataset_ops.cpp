@@ -12,6 +12,8 @@
 // out in input order (TF's deterministic order; sloppy/non-deterministic
 // requests get it too, which is one of the orders TF may produce).
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -374,7 +376,7 @@ class MapDatasetImpl : public UnaryDataset {
     ParallelIter(std::shared_ptr<const MapDatasetImpl> ds, std::unique_ptr<IteratorBase> in, int64_t par,
                  int threads)
         : DatasetIter(std::move(ds)), in_(std::move(in)),
-          window_(std::max<int64_t>(std::min<int64_t>(par, threads) * 8, 16)) {}
+          window_(std::max<int64_t>(std::min<int64_t>(par, threads) * 16, 64)) {}
 
     Status get_next(IterCtx& ctx, Element* out, bool* end) override {
       if (pos_ == slots_.size()) {
@@ -436,11 +438,17 @@ class MapDatasetImpl : public UnaryDataset {
       }
       const int64_t n = static_cast<int64_t>(args.size());
       slots_.resize(n);
+      // Calls are timed so the pool is used only when a window's work is
+      // worth the hand-off (cheap functions run inline, in order).
+      std::atomic<int64_t> spent{0};
       auto run = [&](int64_t b, int64_t e) {
+        const auto t0 = std::chrono::steady_clock::now();
         for (int64_t i = b; i < e; ++i) slots_[i].status = ds_->fn_.call(ctx, std::move(args[i]), &slots_[i].value);
+        spent += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
       };
-      if (n > 1 && ctx.pool()) ctx.pool()->parallel_for(n, 1e6, run);
+      if (n > 1 && ctx.pool()) ctx.pool()->parallel_for(n, cost_ns_, run);
       else run(0, n);
+      if (n > 0) cost_ns_ = 0.5 * cost_ns_ + 0.5 * static_cast<double>(spent.load()) / static_cast<double>(n);
       if (!input_error_.ok()) {
         Slot s;
         s.status = std::move(input_error_);
@@ -452,6 +460,7 @@ class MapDatasetImpl : public UnaryDataset {
 
     std::unique_ptr<IteratorBase> in_;
     int64_t window_;
+    double cost_ns_ = 1e5;  // a call's running cost estimate; starts high: the first window runs in parallel
     std::vector<Slot> slots_;
     std::vector<Element> args_;
     size_t pos_ = 0;
