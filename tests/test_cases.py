@@ -1,8 +1,6 @@
 """Replay TF-made cases through `import metarun as tf`.
 
-- Every case under tests/fixtures/cases/ (written by tests/fixtures/generate.py). The cases named in
-  PENDING_ISSUE_11 run too, as xfail(strict=False), until the runtime pieces they need land
-  (graph functions, control flow v2, tf.data): remove a name once metarun passes it.
+- Every case under tests/fixtures/cases/ (written by tests/fixtures/generate.py).
 - The shared corpus (tfcases/ and realworld/, located by conftest.py), when it is there: only the
   cases named in SHARED_EXPECTED_PASS run; add a name once metarun passes it.
 """
@@ -51,19 +49,6 @@ SHARED_EXPECTED_PASS = [
     "xor_mlp_sgd",
 ]
 
-# Own cases written by gen_functions.py that need graph_def.library, While/If/Case, TensorList and
-# dataset/iterator kernels; they still run and report, but a failure is expected for now.
-PENDING_ISSUE_11 = [
-    "data_end_of_data",
-    "data_feedable_tfrecord",
-    "data_one_shot_initializable",
-    "nested_functions",
-    "v2_dynamic_rnn",
-    "v2_switch_case_cond",
-    "v2_while_cond_train",
-]
-
-
 def _cases_in(root):
     return sorted(os.path.dirname(p) for p in glob.glob(os.path.join(root, "*", "case.json")))
 
@@ -80,20 +65,12 @@ def test_own_cases_exist():
 
 
 def _own_case_params():
-    pending = pytest.mark.xfail(reason="pending issue 11 (PENDING_ISSUE_11)", strict=False)
-    return [pytest.param(d, id=os.path.basename(d),
-                         marks=[pending] if os.path.basename(d) in PENDING_ISSUE_11 else [])
-            for d in _cases_in(OWN_CASES_DIR)]
+    return [pytest.param(d, id=os.path.basename(d)) for d in _cases_in(OWN_CASES_DIR)]
 
 
 @pytest.mark.parametrize("case_dir", _own_case_params())
 def test_own_case(tf, case_dir):
     replay_case(tf, case_dir)
-
-
-def test_pending_issue_11_names_exist():
-    present = set(os.path.basename(d) for d in _cases_in(OWN_CASES_DIR))
-    assert sorted(set(PENDING_ISSUE_11) - present) == []
 
 
 def test_shared_case(tf, shared_case_dir):

@@ -71,6 +71,13 @@ class VariantValue {
   virtual ~VariantValue() = default;
   virtual std::string type_name() const = 0;
   virtual std::string debug_string() const { return type_name(); }
+  // What gradients apply to variants (ZerosLike, AddN) for kinds other than
+  // TensorLists: false when this kind has no such function (TF's error).
+  virtual bool zeros_like(std::shared_ptr<VariantValue>* /*out*/, Status* /*status*/) const { return false; }
+  virtual bool add(const VariantValue& /*other*/, std::shared_ptr<VariantValue>* /*out*/,
+                   Status* /*status*/) const {
+    return false;
+  }
 };
 
 struct Variant {

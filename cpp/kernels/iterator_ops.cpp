@@ -17,6 +17,7 @@
 
 #include "framework/registry.h"
 #include "kernels/dataset.h"
+#include "kernels/tensor_list.h"
 
 namespace metarun {
 namespace {
@@ -333,6 +334,42 @@ struct OptionalValue : VariantValue {
   bool has_value = false;
   Element values;
   std::string type_name() const override { return "tensorflow::data::OptionalVariant"; }
+  // TF's gradient helpers for optionals: zeros of the value (none stays none),
+  // and the component-wise sum of two optionals that agree on having a value.
+  bool zeros_like(std::shared_ptr<VariantValue>* out, Status* status) const override {
+    auto z = std::make_shared<OptionalValue>();
+    z->has_value = has_value;
+    for (const Tensor& t : values) {
+      Tensor zt;
+      *status = zeros_like_value(t, &zt);
+      if (!status->ok()) return true;
+      z->values.push_back(std::move(zt));
+    }
+    *out = std::move(z);
+    return true;
+  }
+  bool add(const VariantValue& other, std::shared_ptr<VariantValue>* out, Status* status) const override {
+    const auto* o = dynamic_cast<const OptionalValue*>(&other);
+    if (!o) return false;
+    if (has_value != o->has_value) {
+      *status = invalid_argument("Cannot add optionals because one has a value and the other doesn't.");
+      return true;
+    }
+    auto sum = std::make_shared<OptionalValue>();
+    sum->has_value = has_value;
+    if (values.size() != o->values.size()) {
+      *status = invalid_argument("Cannot add optionals with different numbers of components.");
+      return true;
+    }
+    for (size_t i = 0; i < values.size(); ++i) {
+      Tensor s;
+      *status = add_values(values[i], o->values[i], &s);
+      if (!status->ok()) return true;
+      sum->values.push_back(std::move(s));
+    }
+    *out = std::move(sum);
+    return true;
+  }
 };
 
 Tensor optional_tensor(std::shared_ptr<OptionalValue> v) {

@@ -45,6 +45,11 @@ Tensor tensor_list_tensor(std::shared_ptr<TensorList> list);
 // element takes the other list's).
 Status tensor_list_zeros_like(const TensorList& x, std::shared_ptr<TensorList>* out);
 Status tensor_list_add(const TensorList& a, const TensorList& b, std::shared_ptr<TensorList>* out);
+// Zeros of `x`'s dtype and shape (a list's zeros for a variant holding one),
+// and the element-wise sum of two tensors: what variants holding tensors
+// (Optionals) use for their own ZerosLike/AddN.
+Status zeros_like_value(const Tensor& x, Tensor* out);
+Status add_values(const Tensor& a, const Tensor& b, Tensor* out);
 
 // ZerosLike and AddN of DT_VARIANT tensors (registered with the other dtypes'
 // kernels of those ops).

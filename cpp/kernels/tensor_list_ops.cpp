@@ -846,6 +846,8 @@ Status add_tensors(const Tensor& a, const Tensor& b, Tensor* out);
 
 Status variant_zeros_like(const Variant& v, Variant* out) {
   const TensorList* l = v.get<TensorList>();
+  Status hook_status;
+  if (!l && v.value && v.value->zeros_like(&out->value, &hook_status)) return hook_status;
   if (!l)
     return internal_error(str_cat("No unary variant unary_op function found for op ZEROS_LIKE_VARIANT_UNARY_OP "
                                   "Variant type_name: ",
@@ -864,6 +866,8 @@ Status variant_add(const Variant& a, const Variant& b, Variant* out) {
   if (ta != tb)
     return internal_error(str_cat("BinaryOpVariants: Variants a and b have different type names: '", ta, "' vs. '",
                                   tb, "'"));
+  Status hook_status;
+  if ((!la || !lb) && a.value && b.value && a.value->add(*b.value, &out->value, &hook_status)) return hook_status;
   if (!la || !lb)
     return internal_error(str_cat("No unary variant binary_op function found for op ADD_VARIANT_BINARY_OP "
                                   "Variant type_name: ", ta, " for device type: CPU"));
@@ -991,6 +995,9 @@ std::unique_ptr<OpKernel> make(KernelInit& init) {
 }
 
 }  // namespace
+
+Status zeros_like_value(const Tensor& x, Tensor* out) { return zeros_like_tensor(x, out); }
+Status add_values(const Tensor& a, const Tensor& b, Tensor* out) { return add_tensors(a, b, out); }
 
 Status get_tensor_list(const Tensor& t, const TensorList** out) {
   if (t.rank() != 0) return invalid_argument(str_cat("Input list must be a scalar saw: ", shape_str(t.shape())));
