@@ -465,3 +465,20 @@ def test_likely_outputs_include_what_the_case_fetches(capsys, case):
     first = next(name for name in fetched if name not in not_outputs
                  and "/Read" not in name and "/read" not in name)
     assert first in [o["name"] for o in r["likely_outputs"]]
+
+
+def test_inspect_counts_calls_of_library_functions_and_looks_inside_them(capsys, tmp_path):
+    """Function calls by op type and SymbolicGradient run their bodies: supported when the bodies
+    are; an op metarun lacks inside a function is reported."""
+    from metarun.framework import protos
+    path = os.path.join(os.path.dirname(__file__), "fixtures", "cases", "nested_functions", "model.meta")
+    code, report, _ = _json(capsys, "inspect", "--json", path)
+    assert report["functions"] > 0 and report["unsupported_ops"] == []
+    meta = protos.MetaGraphDef()
+    with open(path, "rb") as f:
+        meta.ParseFromString(f.read())
+    meta.graph_def.library.function[0].node_def.add(name="odd", op="NoSuchOpAnywhere")
+    changed = tmp_path / "changed.meta"
+    changed.write_bytes(meta.SerializeToString())
+    code, out, _ = _run(capsys, "inspect", str(changed))
+    assert "missing, inside functions: NoSuchOpAnywhere" in out

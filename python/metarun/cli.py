@@ -144,7 +144,9 @@ def _open_checkpoint(path):
 
 def _inspect_report(path, meta):
     info = _GraphInfo(meta)
-    supported = _supported_ops()
+    library = meta.graph_def.library
+    # Calls of library functions (by op type, SymbolicGradient) run their bodies.
+    supported = set(_supported_ops()) | {f.signature.name for f in library.function} | {"SymbolicGradient"}
     outputs = _likely_outputs(info)
     needed = info.ancestors([_node_name(o["name"]) for o in outputs
                              if o["role"] in ("prediction", "output")])
@@ -175,7 +177,10 @@ def _inspect_report(path, meta):
         "tensorflow_git_version": mi.tensorflow_git_version,
         "producer": meta.graph_def.versions.producer, "node_count": len(meta.graph_def.node),
         "op_types": sorted(histogram.values(), key=lambda e: (-e["count"], e["op"])),
-        "unsupported_ops": sorted(op for op, e in histogram.items() if not e["supported"]),
+        "unsupported_ops": sorted(set(op for op, e in histogram.items() if not e["supported"]) |
+                                  set(n.op for f in library.function for n in f.node_def
+                                      if n.op not in supported)),
+        "functions": len(library.function),
         "placeholders": _placeholders(info), "likely_outputs": outputs,
         "collections": _collections(meta), "variables": variables, "saver_def": saver,
     }
@@ -188,9 +193,14 @@ def _print_inspect_header(r):
         written += " (%s)" % r["tensorflow_git_version"]
     print("%s: written by %s, GraphDef producer %d" % (r["file"], written, r["producer"]))
     missing = [e for e in r["op_types"] if not e["supported"]]
-    print("%d nodes, %d op types; %s" % (r["node_count"], len(r["op_types"]),
-                                         "metarun can run all of them" if not missing else
-                                         "%d that metarun cannot run yet" % len(missing)))
+    top = set(e["op"] for e in r["op_types"])
+    in_functions = [op for op in r["unsupported_ops"] if op not in top]
+    functions = " and %d graph functions" % r["functions"] if r.get("functions") else ""
+    print("%d nodes%s, %d op types; %s" % (r["node_count"], functions, len(r["op_types"]),
+                                           "metarun can run all of them" if not r["unsupported_ops"] else
+                                           "%d that metarun cannot run yet" % len(r["unsupported_ops"])))
+    if in_functions:
+        print("  missing, inside functions: %s" % ", ".join(in_functions))
     for label, needed in (("needed by the outputs", True), ("training/init only", False)):
         ops = sorted(e["op"] for e in missing if e["needed_for_outputs"] == needed)
         if ops:
