@@ -139,10 +139,14 @@ Status RunState::call(const Function& f, std::vector<Tensor> args, std::vector<T
     if (args[i].dtype() != f.arg_types[i])
       return invalid_argument(str_cat("Argument ", i, " of function ", f.name, " must be ",
                                       dtype_name(f.arg_types[i]), ", got ", dtype_name(args[i].dtype())));
+  if (depth_ >= kMaxCallDepth)
+    return Status(Code::kResourceExhausted, str_cat("Function calls nest more than ", kMaxCallDepth, " deep (calling ", f.name,
+                                      "): a recursion without a base case?"));
   RunState child(this);
   RunResult r = plan->loop ? run_loop_plan(*plan->loop, child, std::move(args)) : run_plain(*plan, child, std::move(args));
   if (!r.status.ok()) {
-    if (r.failed_node.empty()) return r.status;
+    // The innermost failing node names the place; outer calls add nothing.
+    if (r.failed_node.empty() || r.status.message().find("(in function ") != std::string::npos) return r.status;
     return Status(r.status.code(), str_cat(r.status.message(), "\n\t [[{{node ", r.failed_node, "}}]] (in function ", f.name, ")"));
   }
   *rets = std::move(r.outputs);

@@ -56,10 +56,14 @@ class RunState : public FunctionCaller {
   // A function call's run: part of `parent`'s (same step, resources and
   // cancellation; interrupts are polled through the outermost run).
   explicit RunState(RunState* parent)
-      : profile_(parent->profile_), interrupted_(nullptr), root_(parent->root_) {
+      : profile_(parent->profile_), interrupted_(nullptr), root_(parent->root_), depth_(parent->depth_ + 1) {
     env_ = parent->env_;
     env_.caller = this;
   }
+  // How deep function calls may nest (a recursive function without a base
+  // case must fail, not overflow the stack).
+  static constexpr int kMaxCallDepth = 1000;
+  int depth() const { return depth_; }
   const RunEnv& env() const { return env_; }
   void cancel() { root_->cancelled_.store(true, std::memory_order_relaxed); }
 
@@ -100,6 +104,7 @@ class RunState : public FunctionCaller {
   OpProfile* profile_;
   const std::function<bool()>* interrupted_;
   RunState* root_;
+  int depth_ = 0;
   std::atomic<int64_t> last_check_{0};  // steady_clock ns of the last interrupt check
   std::atomic<uint32_t> polls_{0};
 };
