@@ -1580,6 +1580,238 @@ class DatasetCardinalityOp : public OpKernel {
   }
 };
 
+// ---- TakeWhile / Scan / Reduce ------------------------------------------------------------
+
+class TakeWhileDatasetImpl : public UnaryDataset {
+ public:
+  TakeWhileDatasetImpl(DatasetPtr input, CapturedFunc fn, std::vector<DType> dt, std::vector<PartialShape> sh)
+      : UnaryDataset(std::move(input), std::move(dt), std::move(sh)), fn_(std::move(fn)) {}
+  Status make_iterator(IterCtx& ctx, std::unique_ptr<IteratorBase>* out) const override {
+    std::unique_ptr<IteratorBase> in;
+    MR_RETURN_IF_ERROR(input_->make_iterator(ctx, &in));
+    *out = std::make_unique<Iter>(std::static_pointer_cast<const TakeWhileDatasetImpl>(self()), std::move(in));
+    return Status();
+  }
+
+ private:
+  class Iter : public DatasetIter<TakeWhileDatasetImpl> {
+   public:
+    Iter(std::shared_ptr<const TakeWhileDatasetImpl> ds, std::unique_ptr<IteratorBase> in)
+        : DatasetIter(std::move(ds)), in_(std::move(in)) {}
+    Status get_next(IterCtx& ctx, Element* out, bool* end) override {
+      if (!in_) {
+        *end = true;
+        return Status();
+      }
+      MR_RETURN_IF_ERROR(in_->get_next(ctx, out, end));
+      if (*end) {
+        in_.reset();
+        return Status();
+      }
+      Element rets;
+      MR_RETURN_IF_ERROR(ds_->fn_.call(ctx, *out, &rets));
+      if (rets.size() != 1 || rets[0].dtype() != DType::kBool || rets[0].num_elements() != 1)
+        return invalid_argument("`predicate` must returns a scalar bool tensor.");
+      if (!rets[0].scalar_value<bool>()) {
+        in_.reset();
+        out->clear();
+        *end = true;
+      }
+      return Status();
+    }
+
+   private:
+    std::unique_ptr<IteratorBase> in_;
+  };
+  CapturedFunc fn_;
+};
+
+class TakeWhileDatasetOp : public FunctionDatasetOp {
+ public:
+  explicit TakeWhileDatasetOp(KernelInit& init) : FunctionDatasetOp(init, "predicate") {}
+  Status make_dataset(OpContext& ctx, std::shared_ptr<DatasetBase>* out) override {
+    DatasetPtr in;
+    MR_RETURN_IF_ERROR(input_dataset(ctx, 0, &in));
+    CapturedFunc fn;
+    MR_RETURN_IF_ERROR(captured(ctx, &fn));
+    *out = std::make_shared<TakeWhileDatasetImpl>(std::move(in), std::move(fn), output_types_, output_shapes_);
+    return Status();
+  }
+};
+
+// Functions of (state..., element..., captured...): ScanDataset's returns the
+// next state then the output element; ReduceDataset's the next state.
+class StateFunctionOp {
+ protected:
+  void init_state(KernelInit& init) {
+    fn_ = init.function("f");
+    std::vector<DType> ts, ta;
+    if (init.has_attr("Tstate")) init.get("Tstate", &ts);
+    if (init.has_attr("Targuments")) init.get("Targuments", &ta);
+    num_state_ = static_cast<int>(ts.size());
+    num_captured_ = static_cast<int>(ta.size());
+    state_types_ = ts;
+  }
+  void read_state(OpContext& ctx, Element* state, CapturedFunc* fn) const {
+    state->clear();
+    for (int i = 0; i < num_state_; ++i) state->push_back(ctx.input(1 + i));
+    fn->fn = fn_;
+    fn->captured.clear();
+    for (int i = 0; i < num_captured_; ++i) fn->captured.push_back(ctx.input(1 + num_state_ + i));
+  }
+  std::shared_ptr<const Function> fn_;
+  int num_state_ = 0, num_captured_ = 0;
+  std::vector<DType> state_types_;
+};
+
+Status check_new_state(const Element& init, const Element& next) {
+  for (size_t i = 0; i < init.size(); ++i)
+    if (next[i].dtype() != init[i].dtype())
+      return invalid_argument(str_cat("Element type for the new state must match the initial state. Expected ",
+                                      dtype_name(init[i].dtype()), "; got ", dtype_name(next[i].dtype()), "."));
+  return Status();
+}
+
+class ScanDatasetImpl : public UnaryDataset {
+ public:
+  ScanDatasetImpl(DatasetPtr input, CapturedFunc fn, Element state, bool preserve, std::vector<DType> dt,
+                  std::vector<PartialShape> sh)
+      : UnaryDataset(std::move(input), std::move(dt), std::move(sh)), fn_(std::move(fn)), state_(std::move(state)),
+        preserve_(preserve) {}
+  Status make_iterator(IterCtx& ctx, std::unique_ptr<IteratorBase>* out) const override {
+    std::unique_ptr<IteratorBase> in;
+    MR_RETURN_IF_ERROR(input_->make_iterator(ctx, &in));
+    *out = std::make_unique<Iter>(std::static_pointer_cast<const ScanDatasetImpl>(self()), std::move(in));
+    return Status();
+  }
+  int64_t cardinality() const override { return preserve_ ? input_->cardinality() : kUnknownCardinality; }
+
+ private:
+  class Iter : public DatasetIter<ScanDatasetImpl> {
+   public:
+    Iter(std::shared_ptr<const ScanDatasetImpl> ds, std::unique_ptr<IteratorBase> in)
+        : DatasetIter(std::move(ds)), in_(std::move(in)), state_(ds_->state_) {}
+    Status get_next(IterCtx& ctx, Element* out, bool* end) override {
+      if (!in_) {
+        *end = true;
+        return Status();
+      }
+      Element elem;
+      MR_RETURN_IF_ERROR(in_->get_next(ctx, &elem, end));
+      if (*end) {
+        in_.reset();
+        return Status();
+      }
+      Element args = state_;
+      for (Tensor& t : elem) args.push_back(std::move(t));
+      Element rets;
+      Status s = ds_->fn_.call(ctx, std::move(args), &rets);
+      if (!s.ok()) {
+        MR_RETURN_IF_ERROR(map_out_of_range(s, ds_->preserve_, end));
+        in_.reset();
+        return Status();
+      }
+      const size_t ns = state_.size();
+      if (rets.size() < ns) return invalid_argument("The scan function returned too few values.");
+      MR_RETURN_IF_ERROR(check_new_state(state_, rets));
+      for (size_t i = 0; i < ns; ++i) state_[i] = std::move(rets[i]);
+      out->assign(std::make_move_iterator(rets.begin() + ns), std::make_move_iterator(rets.end()));
+      return Status();
+    }
+
+   private:
+    std::unique_ptr<IteratorBase> in_;
+    Element state_;
+  };
+  CapturedFunc fn_;
+  Element state_;
+  bool preserve_;
+};
+
+class ScanDatasetOp : public DatasetOpKernel, StateFunctionOp {
+ public:
+  explicit ScanDatasetOp(KernelInit& init) : DatasetOpKernel(init) {
+    init_state(init);
+    if (init.has_attr("preserve_cardinality")) init.get("preserve_cardinality", &preserve_);
+  }
+  Status make_dataset(OpContext& ctx, std::shared_ptr<DatasetBase>* out) override {
+    DatasetPtr in;
+    MR_RETURN_IF_ERROR(input_dataset(ctx, 0, &in));
+    Element state;
+    CapturedFunc fn;
+    read_state(ctx, &state, &fn);
+    *out = std::make_shared<ScanDatasetImpl>(std::move(in), std::move(fn), std::move(state), preserve_,
+                                             output_types_, output_shapes_);
+    return Status();
+  }
+
+ private:
+  bool preserve_ = false;
+};
+
+// ReduceDataset: folds the whole dataset into the state in one op run.
+class ReduceDatasetOp : public OpKernel, StateFunctionOp {
+ public:
+  explicit ReduceDatasetOp(KernelInit& init) { init_state(init); }
+  Status compute(OpContext& ctx) override {
+    DatasetPtr in;
+    MR_RETURN_IF_ERROR(input_dataset(ctx, 0, &in));
+    Element state;
+    CapturedFunc fn;
+    read_state(ctx, &state, &fn);
+    IterCtx ictx(ctx);
+    std::unique_ptr<IteratorBase> it;
+    MR_RETURN_IF_ERROR(in->make_iterator(ictx, &it));
+    Element elem, rets;
+    for (;;) {
+      if (ctx.cancelled()) return cancelled("Iterator was cancelled");
+      bool end = false;
+      elem.clear();
+      MR_RETURN_IF_ERROR(it->get_next(ictx, &elem, &end));
+      if (end) break;
+      Element args = state;
+      for (Tensor& t : elem) args.push_back(std::move(t));
+      MR_RETURN_IF_ERROR(fn.call(ictx, std::move(args), &rets));
+      if (rets.size() != state.size())
+        return invalid_argument(str_cat("The reduce function returned ", rets.size(), " values; expected ",
+                                        state.size(), "."));
+      MR_RETURN_IF_ERROR(check_new_state(state, rets));
+      state.swap(rets);
+    }
+    for (size_t i = 0; i < state.size(); ++i) ctx.set_output(static_cast<int>(i), std::move(state[i]));
+    return Status();
+  }
+};
+
+class DatasetToSingleElementOp : public OpKernel {
+ public:
+  explicit DatasetToSingleElementOp(KernelInit&) {}
+  Status compute(OpContext& ctx) override {
+    DatasetPtr in;
+    MR_RETURN_IF_ERROR(input_dataset(ctx, 0, &in));
+    IterCtx ictx(ctx);
+    std::unique_ptr<IteratorBase> it;
+    MR_RETURN_IF_ERROR(in->make_iterator(ictx, &it));
+    Element e, more;
+    bool end = false;
+    MR_RETURN_IF_ERROR(it->get_next(ictx, &e, &end));
+    if (end) return invalid_argument("Dataset was empty.");
+    if (static_cast<int>(e.size()) != ctx.num_outputs())
+      return invalid_argument(str_cat("Number of components does not match: expected ", ctx.num_outputs(),
+                                      " types but got ", e.size(), "."));
+    for (size_t i = 0; i < e.size(); ++i) {
+      const DType want = ctx.node().output_types[i];
+      if (e[i].dtype() != want)
+        return invalid_argument(str_cat("Data type mismatch at component ", i, ": expected ", dtype_name(want),
+                                        " but got ", dtype_name(e[i].dtype()), "."));
+    }
+    MR_RETURN_IF_ERROR(it->get_next(ictx, &more, &end));
+    if (!end) return invalid_argument("Dataset had more than one element.");
+    for (size_t i = 0; i < e.size(); ++i) ctx.set_output(static_cast<int>(i), std::move(e[i]));
+    return Status();
+  }
+};
+
 template <class K, class... A>
 KernelFactory with_args(A... a) {
   return [=](KernelInit& init) -> std::unique_ptr<OpKernel> { return std::make_unique<K>(init, a...); };
@@ -1625,6 +1857,12 @@ void register_dataset_ops(Registry& r) {
                          "ExperimentalNonSerializableDataset"})
     r.add(op, make_kernel<PassThroughDatasetOp>);
   r.add("AssertCardinalityDataset", make_kernel<AssertCardinalityDatasetOp>);
+  r.add("TakeWhileDataset", make_kernel<TakeWhileDatasetOp>);
+  r.add("ExperimentalTakeWhileDataset", make_kernel<TakeWhileDatasetOp>);
+  r.add("ScanDataset", make_kernel<ScanDatasetOp>);
+  r.add("ExperimentalScanDataset", make_kernel<ScanDatasetOp>);
+  r.add("ReduceDataset", make_kernel<ReduceDatasetOp>);
+  r.add("DatasetToSingleElement", make_kernel<DatasetToSingleElementOp>);
   r.add("DatasetCardinality", make_kernel<DatasetCardinalityOp>);
 }
 

@@ -35,7 +35,9 @@ COVERAGE = {op: set() for op in (
     "IteratorV2", "Iterator", "AnonymousIterator", "AnonymousIteratorV2", "AnonymousIteratorV3", "DeleteIterator",
     "MakeIterator", "OneShotIterator", "IteratorGetNext", "IteratorGetNextSync", "IteratorGetNextAsOptional",
     "OptionalFromValue", "OptionalNone", "OptionalHasValue", "OptionalGetValue", "IteratorToStringHandle",
-    "IteratorFromStringHandle", "IteratorFromStringHandleV2", "DecodeRaw")}
+    "IteratorFromStringHandle", "IteratorFromStringHandleV2", "DecodeRaw",
+    "TakeWhileDataset", "ExperimentalTakeWhileDataset", "ScanDataset", "ExperimentalScanDataset",
+    "ReduceDataset", "DatasetToSingleElement")}
 
 
 def _load():
