@@ -53,6 +53,7 @@ void register_all_kernels() {
     register_decode_raw_ops(r);
     register_dataset_reader_ops(r);
     register_dataset_shuffle_ops(r);
+    register_dataset_ops_2(r);
     register_tensor_list_ops(r);
   });
 }

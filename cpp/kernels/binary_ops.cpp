@@ -24,7 +24,10 @@ namespace {
 
 
 struct AddFn : CheapFn {
-  template <class T> T operator()(T a, T b) const { return T(Compute<T>(a) + Compute<T>(b)); }
+  template <class T> T operator()(const T& a, const T& b) const {
+    if constexpr (std::is_same_v<T, std::string>) return a + b;  // Add concatenates strings
+    else return T(Compute<T>(a) + Compute<T>(b));
+  }
 };
 struct SubFn : CheapFn {
   template <class T> T operator()(T a, T b) const { return T(Compute<T>(a) - Compute<T>(b)); }
@@ -92,7 +95,9 @@ void register_binary_ops(Registry& r) {
     if constexpr (std::is_same_v<decltype(tag), Variant>) return make_variant_add_n_kernel(init);  // lists
     else return std::make_unique<AddNKernel<decltype(tag)>>(init);
   });
-  r.add<NumberTypes>("Add", binary<AddFn>);
+  using AddTypes = TypeList<float, double, Half, BFloat16, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t,
+                            uint32_t, uint64_t, complex64, complex128, std::string>;
+  r.add<AddTypes>("Add", binary<AddFn>);
   r.add<NumberTypes>("AddV2", binary<AddFn>);
   r.add<NumberTypes>("Sub", binary<SubFn>);
   r.add<PodTypes>("Mul", binary<MulFn>);

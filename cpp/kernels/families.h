@@ -53,6 +53,7 @@ void register_iterator_ops(Registry& r);
 void register_decode_raw_ops(Registry& r);
 void register_dataset_reader_ops(Registry& r);
 void register_dataset_shuffle_ops(Registry& r);
+void register_dataset_ops_2(Registry& r);
 void register_tensor_list_ops(Registry& r);
 
 

@@ -188,6 +188,12 @@ class Dataset(object):
         return _wrap(variant, spec, flat)
 
     @staticmethod
+    def from_generator(generator, output_types=None, output_shapes=None, args=None, output_signature=None,
+                       name=None):
+        from metarun.data._from_generator import from_generator
+        return from_generator(generator, output_types, output_shapes, args, output_signature, name)
+
+    @staticmethod
     def list_files(file_pattern, shuffle=None, seed=None, name=None):
         from metarun.data.readers import _list_files
         return _list_files(file_pattern, shuffle, seed, name)
