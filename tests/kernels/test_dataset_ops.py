@@ -219,3 +219,25 @@ def test_string_handle_of_unknown_iterator():
     with pytest.raises(_core.StatusError) as info:
         _core_run(sess, [it])
     assert _status(info.value) == 3
+
+
+def test_pipelines_stream():
+    # range(2^62) -> map-free batch -> repeat: the first batches come at once, nothing is materialized.
+    g = _core.Graph()
+    ds = _range(g, "ds", 0, 1 << 62)
+    bs = add_const(g, "bs", np.int64(5))
+    batched = add_node(g, "b", "BatchDataset", [ds, bs], [VARIANT], output_types=[tf.int64],
+                       output_shapes=[Shape([-1])])
+    it = add_node(g, "it", "IteratorV2", [], [RES], output_types=[tf.int64], output_shapes=[Shape([-1])],
+                  shared_name="", container="")
+    make = add_node(g, "make", "MakeIterator", [batched, it], [])
+    nxt = add_node(g, "nxt", "IteratorGetNext", [it], [I64], output_types=[tf.int64], output_shapes=[Shape([-1])])
+    card = add_node(g, "card", "DatasetCardinality", [batched], [I64])
+    sess = _core.Session(g, 1)
+    _core_run(sess, [], [make])
+    assert _core_run(sess, [nxt])[0].tolist() == [0, 1, 2, 3, 4]
+    assert _core_run(sess, [nxt])[0].tolist() == [5, 6, 7, 8, 9]
+    assert int(_core_run(sess, [card])[0]) == ((1 << 62) + 4) // 5
+    # Re-running the initializer restarts the sequence.
+    _core_run(sess, [], [make])
+    assert _core_run(sess, [nxt])[0].tolist() == [0, 1, 2, 3, 4]
