@@ -153,6 +153,16 @@ int64_t allocatable_count(DType dtype, const Shape& shape) {
 
 }  // namespace
 
+size_t max_allocation_bytes() { return max_allocation(); }
+
+Status oom_status(DType dtype, const Shape& shape) {
+  try {
+    throw_oom(base_type(dtype), shape);
+  } catch (const StatusError& e) {
+    return e.status();
+  }
+}
+
 Tensor::Tensor(DType dtype, Shape shape, std::shared_ptr<Buffer> buffer)
     : dtype_(base_type(dtype)), shape_(std::move(shape)), buf_(std::move(buffer)) {
   int64_t n = checked_count(shape_);

@@ -28,6 +28,11 @@ inline int64_t dims_product(const std::vector<int64_t>& s, size_t begin, size_t 
   return dims_product(s.data(), begin, end);
 }
 std::string shape_str(const Shape& s);  // "[2,3]", TF's format
+// The most bytes one allocation may ask for (the machine's physical memory),
+// and TF's OOM status for a tensor that would need more. For code that
+// gathers a tensor's parts before building it (a batch).
+size_t max_allocation_bytes();
+Status oom_status(DType dtype, const Shape& shape);
 
 // Thrown where a Status cannot be returned: by the Tensor constructor for a
 // shape that is invalid or too large to allocate. The executor turns it into

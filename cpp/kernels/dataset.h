@@ -17,6 +17,7 @@
 //   pointer to it (nor to its function caller) past that call.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -49,6 +50,35 @@ class IterCtx {
 
  private:
   RunEnv env_;
+};
+
+// Memory a dataset gathers before it yields (a batch's elements, a shuffle
+// buffer, an in-memory cache) is bounded, as one tensor's is: past a quarter
+// of the machine (the gathering vectors grow by doubling, and the batch built
+// from them needs as much again) it is TF's OOM error, not the OOM killer (a huge batch_size or
+// buffer_size over an endless input). `add` per element gathered (`count`:
+// how many the gathering is for, named in the error), `remove` per element
+// let go.
+class GatherBudget {
+ public:
+  Status add(const std::vector<Tensor>& e, int64_t count) {
+    bytes_ += cost(e);
+    if (bytes_ <= max_allocation_bytes() / 4 || e.empty()) return Status();
+    Shape s{count};
+    s.insert(s.end(), e[0].shape().begin(), e[0].shape().end());
+    return oom_status(e[0].dtype(), s);
+  }
+  void remove(const std::vector<Tensor>& e) { bytes_ -= std::min(bytes_, cost(e)); }
+
+ private:
+  static size_t cost(const std::vector<Tensor>& e) {
+    // The element (twice: a growing vector's slack), its heap block, and each
+    // tensor's bookkeeping (handle, buffer control block, allocation header).
+    size_t n = 2 * sizeof(e) + 64 + e.size() * 160;
+    for (const Tensor& t : e) n += t.nbytes();
+    return n;
+  }
+  size_t bytes_ = 0;
 };
 
 class IteratorBase {

@@ -790,6 +790,7 @@ class BatchDatasetImpl : public UnaryDataset {
       }
       const int64_t want = ds_->batch_;
       elems_.clear();
+      GatherBudget budget;
       if (static_cast<int64_t>(elems_.capacity()) < want) elems_.reserve(std::min<int64_t>(want, 1 << 16));
       while (static_cast<int64_t>(elems_.size()) < want) {
         Element e;
@@ -802,6 +803,11 @@ class BatchDatasetImpl : public UnaryDataset {
         if (e_end) {
           in_.reset();
           break;
+        }
+        Status fits = budget.add(e, want);
+        if (!fits.ok()) {
+          elems_.clear();
+          return fits;
         }
         elems_.push_back(std::move(e));
       }
@@ -908,6 +914,7 @@ class PaddedBatchDatasetImpl : public UnaryDataset {
         return Status();
       }
       std::vector<Element> elems;
+      GatherBudget budget;
       while (static_cast<int64_t>(elems.size()) < ds_->batch_) {
         Element e;
         bool e_end = false;
@@ -916,6 +923,7 @@ class PaddedBatchDatasetImpl : public UnaryDataset {
           in_.reset();
           break;
         }
+        MR_RETURN_IF_ERROR(budget.add(e, ds_->batch_));
         elems.push_back(std::move(e));
       }
       const int64_t n = static_cast<int64_t>(elems.size());
@@ -1420,6 +1428,7 @@ class CacheDatasetImpl : public UnaryDataset {
       }
       MR_RETURN_IF_ERROR(in_->get_next(ctx, out, end));
       if (!*end) {
+        MR_RETURN_IF_ERROR(budget_.add(*out, static_cast<int64_t>(buf_->size()) + 1));
         buf_->push_back(*out);
         return Status();
       }
@@ -1434,6 +1443,7 @@ class CacheDatasetImpl : public UnaryDataset {
    private:
     std::unique_ptr<IteratorBase> in_;
     std::shared_ptr<std::vector<Element>> buf_;
+    GatherBudget budget_;  // what the cache holds so far
   };
 
   mutable std::mutex mu_;

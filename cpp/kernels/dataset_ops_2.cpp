@@ -282,6 +282,7 @@ class ParallelBatchDatasetImpl : public UnaryDataset {
       if (!in_) return Status();
       std::vector<Element> elems;
       elems.reserve(std::min<int64_t>(ds_->batch_, 1 << 16));
+      GatherBudget budget;
       while (static_cast<int64_t>(elems.size()) < ds_->batch_) {
         Element e;
         bool e_end = false;
@@ -290,6 +291,7 @@ class ParallelBatchDatasetImpl : public UnaryDataset {
           in_.reset();
           break;
         }
+        MR_RETURN_IF_ERROR(budget.add(e, ds_->batch_));
         elems.push_back(std::move(e));
       }
       const int64_t n = static_cast<int64_t>(elems.size());

@@ -265,6 +265,7 @@ class ShuffleIterator : public IteratorBase {
     Slice& s = slices_.front();
     const int64_t offset = static_cast<int64_t>(samples_()) % (s.end - s.start);
     *out = buffer_.take(s.start + offset, s.start);
+    budget_.remove(*out);
     ++s.start;
     --num_elements_;
     *end = false;
@@ -314,6 +315,7 @@ class ShuffleIterator : public IteratorBase {
       MR_RETURN_IF_ERROR(input_->get_next(ctx, &element, &input_end));
       if (!input_end) {
         data_produced_ = true;
+        MR_RETURN_IF_ERROR(budget_.add(element, capacity()));
         buffer_.add(slices_.back().end, num_elements_, std::move(element));
         ++num_elements_;
         ++slices_.back().end;
@@ -330,6 +332,7 @@ class ShuffleIterator : public IteratorBase {
   std::shared_ptr<const ShuffleDataset> ds_;
   const bool shuffle_all_;
   ShuffleBuffer buffer_;
+  GatherBudget budget_;  // what the buffer holds
   std::deque<Slice> slices_;
   std::unique_ptr<IteratorBase> input_;
   int64_t epoch_ = 0;
