@@ -105,7 +105,51 @@ def read_rnn_train(tf, d):
     return {"before": before, "after": after, "names": names, "values": values}
 
 
-CASES = ["seed_ex1", "adam_mlp", "rnn_train"]
+def write_functions_data(tf, d):
+    """Graph functions metarun traces (a switch_case over a resource variable, a tf.function, a
+    tf.data map), trained 3 steps through them and saved: TF imports, restores, iterates the
+    pipeline and trains further."""
+    i = tf.placeholder(tf.int32, [], name="i")
+    x = tf.placeholder(tf.float32, [None], name="x")
+    w = tf.get_variable("w", initializer=tf.constant(2.0), use_resource=True)
+    y = tf.identity(tf.switch_case(i, [lambda: x + 1.0, lambda: x * w]), name="y")
+
+    @tf.function
+    def scaled(a):
+        return a * w + 1.0
+
+    z = tf.identity(scaled(x), name="z")
+    ds = tf.data.Dataset.from_tensor_slices(np.arange(6, dtype=np.float32)).map(lambda v: v * 3.0).batch(4)
+    it = tf.data.make_initializable_iterator(ds)
+    tf.identity(it.get_next(), name="nxt")
+    tf.add_to_collection("iterator_init", it.initializer)
+    loss = tf.reduce_sum(y * y) + tf.reduce_sum(z)
+    train = tf.train.GradientDescentOptimizer(0.01).minimize(loss, name="train")
+    tf.add_to_collection("train_op", train)
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for _ in range(3):
+            sess.run(train, {i: 1, x: XS[:, 0]})
+        saver.save(sess, os.path.join(d, "fn"))
+
+
+def read_functions_data(tf, d):
+    saver = tf.train.import_meta_graph(os.path.join(d, "fn.meta"))
+    feed = {"i:0": 1, "x:0": XS[:, 0]}
+    with tf.Session() as sess:
+        saver.restore(sess, os.path.join(d, "fn"))
+        sess.run(tf.get_collection("iterator_init"))
+        batches = [sess.run("nxt:0"), sess.run("nxt:0")]
+        before = sess.run(["y:0", "z:0"], {"i:0": 0, "x:0": XS[:, 1]})
+        train = tf.get_collection("train_op")[0]
+        for _ in range(3):
+            sess.run(train, feed)
+        after = sess.run(["y:0", "z:0"], feed)
+    return {"batches": batches, "before": before, "after": after}
+
+
+CASES = ["seed_ex1", "adam_mlp", "rnn_train", "functions_data"]
 # Reading back runs TF's kernels in TF and metarun's here: the LSTM's tanh/sigmoid differ from
 # Eigen's in the last bit, so its training agrees to rounding, not bit for bit.
 TOLERANCE = {"rnn_train": (1e-5, 1e-7)}
