@@ -28,6 +28,16 @@ class Philox {
     counter_ = {0, 0, static_cast<uint32_t>(seed2), static_cast<uint32_t>(seed2 >> 32)};
   }
 
+  // A generator at an explicit 64-bit key and 128-bit counter (low word
+  // first), the layout of the stateless ops' key/counter tensors.
+  static Philox from_key_counter(uint64_t key, uint64_t counter_lo, uint64_t counter_hi) {
+    Philox p;
+    p.key_ = {static_cast<uint32_t>(key), static_cast<uint32_t>(key >> 32)};
+    p.counter_ = {static_cast<uint32_t>(counter_lo), static_cast<uint32_t>(counter_lo >> 32),
+                  static_cast<uint32_t>(counter_hi), static_cast<uint32_t>(counter_hi >> 32)};
+    return p;
+  }
+
   // Moves the counter forward by `n` blocks (a 128-bit add).
   void skip(uint64_t n) {
     uint32_t lo = static_cast<uint32_t>(n);
