@@ -55,6 +55,7 @@ void register_all_kernels() {
     register_dataset_shuffle_ops(r);
     register_dataset_ops_2(r);
     register_tensor_list_ops(r);
+    register_stateless_random_ops(r);
   });
 }
 
