@@ -160,7 +160,7 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
 
 # tf.app/tf.flags, tf.logging, tf.gfile, tf.io.gfile, tf.initializers, tf.nest, tf.version, tf.resource_loader
 from metarun import app, flags, gfile, initializers, io, nest, resource_loader, version  # noqa: F401,E402
-from metarun import data, python_io  # noqa: F401,E402 -- tf.data, tf.python_io
+from metarun import python_io  # noqa: F401,E402 -- tf.python_io
 from metarun import tf_logging as logging  # noqa: E402
 from metarun.tf_logging import _get_logger as get_logger  # noqa: E402
 from metarun.initializers import tables_initializer  # noqa: F401,E402
@@ -183,6 +183,9 @@ from metarun.ops.state_ops_v1 import (  # noqa: F401,E402 -- tf.assign*, tf.scat
     scatter_nd_sub, scatter_nd_update, scatter_sub, scatter_update)
 
 def __getattr__(name):
+    if name == "data":  # tf.data, imported on first use (it is most of a script's import time otherwise)
+        import importlib
+        return importlib.import_module("metarun.data")
     if name in _PROTO_NAMES:
         from metarun.framework import protos
         return getattr(protos, name)

@@ -10,7 +10,12 @@ import zlib
 
 from metarun import errors
 from metarun._file_io import _as_bytes, _local, _path
-from metarun.bundle import crc32c
+
+
+def _crc32c():
+    """The checkpoint package's crc32c, imported when a record is first framed or checked."""
+    from metarun.bundle import crc32c
+    return crc32c
 
 
 class TFRecordCompressionType(enum.IntEnum):
@@ -68,6 +73,7 @@ def _options(options):
 
 def _frame(record):
     header = struct.pack("<Q", len(record))
+    crc32c = _crc32c()
     return (header + struct.pack("<I", crc32c.mask(crc32c.value(header))) + record +
             struct.pack("<I", crc32c.mask(crc32c.value(record))))
 
@@ -125,6 +131,7 @@ class TFRecordWriter(object):
 
 
 def _records(data, path):
+    crc32c = _crc32c()
     pos = 0
     while pos < len(data):
         if len(data) - pos < 12:
