@@ -1,6 +1,9 @@
 #include "executor/executor.h"
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <cstdint>
 
 #include "executor/plan.h"
 
@@ -117,6 +120,29 @@ RunResult Session::execute(const Plan& plan, const std::vector<Tensor>& feed_val
 
 namespace {
 
+// Bytes of this thread's stack below the current frame (its lowest address
+// is read once per thread).
+size_t stack_left() {
+  thread_local const uintptr_t low = [] {
+    uintptr_t lowest = 0;
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+      void* addr = nullptr;
+      size_t size = 0;
+      if (pthread_attr_getstack(&attr, &addr, &size) == 0) lowest = reinterpret_cast<uintptr_t>(addr);
+      pthread_attr_destroy(&attr);
+    }
+    return lowest;
+  }();
+  char here;
+  const uintptr_t sp = reinterpret_cast<uintptr_t>(&here);
+  return low && sp > low ? sp - low : SIZE_MAX;
+}
+
+// A nested call needs at most this much stack (several times what one level
+// takes, sanitizer builds included).
+constexpr size_t kCallStackReserve = 1 << 20;
+
 Status compiled_plan(const Function& f, const Plan** out) {
   std::call_once(f.compiled_once, [&f] {
     std::unique_ptr<Plan> built;
@@ -139,9 +165,10 @@ Status RunState::call(const Function& f, std::vector<Tensor> args, std::vector<T
     if (args[i].dtype() != f.arg_types[i])
       return invalid_argument(str_cat("Argument ", i, " of function ", f.name, " must be ",
                                       dtype_name(f.arg_types[i]), ", got ", dtype_name(args[i].dtype())));
-  if (depth_ >= kMaxCallDepth)
-    return Status(Code::kResourceExhausted, str_cat("Function calls nest more than ", kMaxCallDepth, " deep (calling ", f.name,
-                                      "): a recursion without a base case?"));
+  if (depth_ >= kMaxCallDepth || stack_left() < kCallStackReserve)
+    return Status(Code::kResourceExhausted, str_cat("Function calls nest too deep (", depth_, " levels, at most ",
+                                                    kMaxCallDepth, " and the thread's stack) calling ", f.name,
+                                                    ": a recursion without a base case?"));
   RunState child(this);
   RunResult r = plan->loop ? run_loop_plan(*plan->loop, child, std::move(args)) : run_plain(*plan, child, std::move(args));
   if (!r.status.ok()) {
