@@ -162,35 +162,16 @@ def test_gradients_through_defun_direct_calls():
             np.testing.assert_allclose(sess.run(dx, {x: xv}), 4 * xv, rtol=1e-6)
 
 
-def test_gradients_through_imported_v2_conditionals_match_tf():
-    """tf.gradients on an imported forward graph with If/StatelessIf/Case (gradient ops built by
-    metarun) against the gradients TF built in the same graph (cond_grads steps)."""
-    steps = json.loads(str(FIXTURE["cond_grads/steps"]))
+def _check_metarun_gradients_against_tfs(case, ys, rtol):
+    """Imports `case` (a forward graph in which TF also built gradients), builds metarun's own
+    gradients of sum(ys[0]^2) + sum(ys[1]) for x and the variable w, and compares them with the
+    values TF's gradients gave at each step."""
+    steps = json.loads(str(FIXTURE[case + "/steps"]))
     with tf.Graph().as_default() as g:
-        tf.import_graph_def(_graph_def("cond_grads"), name="")
+        tf.import_graph_def(_graph_def(case), name="")
         x = g.get_tensor_by_name("x:0")
-        y_if, y_case = g.get_tensor_by_name("y_if:0"), g.get_tensor_by_name("y_case:0")
-        w_handle = g.get_tensor_by_name("w:0")
-        loss = tf.reduce_sum(y_if * y_if) + tf.reduce_sum(y_case)
-        dx, dw = tf.gradients(loss, [x, w_handle])
-        with tf.Session() as sess:
-            sess.run("init")
-            for step in steps[1:]:
-                feeds = {k: FIXTURE[v] for k, v in step["feeds"].items()}
-                got = sess.run([loss, dx, dw], feeds)
-                for value, key in zip(got, step["expect"]):
-                    np.testing.assert_allclose(value, FIXTURE[key], rtol=1e-6, atol=1e-6)
-
-
-def test_gradients_through_imported_v2_while_loops_match_tf():
-    """tf.gradients on an imported graph with While loops (a resource variable in the body, a
-    nested loop, a fed trip count incl. zero) against the gradients TF built in the same graph."""
-    steps = json.loads(str(FIXTURE["while_grads/steps"]))
-    with tf.Graph().as_default() as g:
-        tf.import_graph_def(_graph_def("while_grads"), name="")
-        x = g.get_tensor_by_name("x:0")
-        y_w, y_n = g.get_tensor_by_name("y_w:0"), g.get_tensor_by_name("y_n:0")
-        loss = tf.reduce_sum(y_w * y_w) + tf.reduce_sum(y_n)
+        y_sq, y_sum = (g.get_tensor_by_name(name) for name in ys)
+        loss = tf.reduce_sum(y_sq * y_sq) + tf.reduce_sum(y_sum)
         dx, dw = tf.gradients(loss, [x, g.get_tensor_by_name("w:0")])
         with tf.Session() as sess:
             sess.run("init")
@@ -198,7 +179,17 @@ def test_gradients_through_imported_v2_while_loops_match_tf():
                 feeds = {k: FIXTURE[v] for k, v in step["feeds"].items()}
                 got = sess.run([loss, dx, dw], feeds)
                 for value, key in zip(got, step["expect"]):
-                    np.testing.assert_allclose(value, FIXTURE[key], rtol=1e-5, atol=1e-6)
+                    np.testing.assert_allclose(value, FIXTURE[key], rtol=rtol, atol=1e-6)
+
+
+def test_gradients_through_imported_v2_conditionals_match_tf():
+    """If/StatelessIf/Case (gradient ops built by metarun), a resource variable read in a branch."""
+    _check_metarun_gradients_against_tfs("cond_grads", ["y_if:0", "y_case:0"], rtol=1e-6)
+
+
+def test_gradients_through_imported_v2_while_loops_match_tf():
+    """While loops: a resource variable in the body, a nested loop, a fed trip count incl. zero."""
+    _check_metarun_gradients_against_tfs("while_grads", ["y_w:0", "y_n:0"], rtol=1e-5)
 
 
 def test_fine_tuning_an_imported_v2_dynamic_rnn_with_a_new_optimizer_matches_tf():
