@@ -386,10 +386,14 @@ auto any_type() {
 }  // namespace
 
 void register_shape_ops(Registry& r) {
-  r.add<ShapeOpTypes>("Shape", dtype_blind<ShapeKernel>());
-  r.add<ShapeOpTypes>("ShapeN", dtype_blind<ShapeKernel>());
-  r.add<ShapeOpTypes>("Size", dtype_blind<SizeKernel>());
-  r.add<ShapeOpTypes>("Rank", dtype_blind<RankKernel>());
+  // Shape queries read only the shape: any dtype, as in TF (a TensorList's
+  // gradient asks for the shape of the lists a loop pushed).
+  using QueryTypes = TypeList<float, double, Half, BFloat16, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t,
+                              uint32_t, uint64_t, complex64, complex128, bool, std::string, ResourceHandle, Variant>;
+  r.add<QueryTypes>("Shape", dtype_blind<ShapeKernel>());
+  r.add<QueryTypes>("ShapeN", dtype_blind<ShapeKernel>());
+  r.add<QueryTypes>("Size", dtype_blind<SizeKernel>());
+  r.add<QueryTypes>("Rank", dtype_blind<RankKernel>());
   r.add<ShapeOpTypes>("Reshape", dtype_blind<ReshapeKernel>());
   r.add<ShapeOpTypes>("Squeeze", dtype_blind<SqueezeKernel>());
   r.add<ShapeOpTypes>("ExpandDims", dtype_blind<ExpandDimsKernel>());

@@ -82,8 +82,10 @@ def _case_grad(op, *out_grads):
 # variables the body reads are loop invariants; their gradients are summed over the iterations.
 
 def _differentiable(t):
+    """Values a loop's gradient flows through: floats, complex, and variants (TensorLists: the
+    outputs a dynamic_rnn's loop accumulates, whose gradients are lists too)."""
     dt = t.dtype.base_dtype
-    return dt.is_floating or dt.is_complex
+    return dt.is_floating or dt.is_complex or dt == dtypes.variant
 
 
 @RegisterGradient("While")

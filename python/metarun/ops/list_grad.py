@@ -70,8 +70,8 @@ def _from_tensor_grad(op, dlist):
     t = op.inputs[0]
     if dlist is None:
         dlist = _empty_like(op.outputs[0], t.dtype.base_dtype)
-    dims = t.shape.dims
-    num = dims[0].value if dims and dims[0].value is not None else -1
+    dims = t.shape.as_list() if t.shape.ndims else None
+    num = dims[0] if dims and dims[0] is not None else -1
     grad = apply_op("TensorListStack", input_handle=dlist, element_shape=_inner_shape(t),
                     element_dtype=t.dtype.base_dtype, num_elements=num)
     return grad, None
