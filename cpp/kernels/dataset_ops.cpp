@@ -19,44 +19,14 @@
 #include <mutex>
 
 #include "framework/registry.h"
-#include "kernels/dataset.h"
+#include "kernels/dataset_util.h"
 
 namespace metarun {
 namespace {
 
 using Element = std::vector<Tensor>;
-using DatasetPtr = std::shared_ptr<const DatasetBase>;
-
-constexpr int64_t kAutotune = -1;
 
 // ---- element helpers ----------------------------------------------------------------------
-
-// Copies n elements of src (from src_at) into dst (at dst_at); same dtype.
-void copy_elements(const Tensor& src, int64_t src_at, const Tensor& dst, int64_t dst_at, int64_t n) {
-  if (n <= 0) return;
-  switch (src.dtype()) {
-    case DType::kString: {
-      const std::string* s = src.data<std::string>() + src_at;
-      std::copy(s, s + n, dst.data<std::string>() + dst_at);
-      break;
-    }
-    case DType::kResource: {
-      const ResourceHandle* s = src.data<ResourceHandle>() + src_at;
-      std::copy(s, s + n, dst.data<ResourceHandle>() + dst_at);
-      break;
-    }
-    case DType::kVariant: {
-      const Variant* s = src.data<Variant>() + src_at;
-      std::copy(s, s + n, dst.data<Variant>() + dst_at);
-      break;
-    }
-    default: {
-      const size_t sz = dtype_size(src.dtype());
-      std::memcpy(static_cast<char*>(dst.raw()) + dst_at * sz, static_cast<const char*>(src.raw()) + src_at * sz,
-                  n * sz);
-    }
-  }
-}
 
 // Sets n elements of dst (from at) to element 0 of value.
 void fill_elements(const Tensor& value, const Tensor& dst, int64_t at, int64_t n) {
@@ -75,20 +45,6 @@ void fill_elements(const Tensor& value, const Tensor& dst, int64_t at, int64_t n
   }
 }
 
-std::string shape_debug(const Shape& s) { return shape_str(s); }
-
-// A function attr resolved when the kernel is built, plus the captured
-// inputs (`other_arguments`) read when the dataset op runs.
-struct CapturedFunc {
-  std::shared_ptr<const Function> fn;
-  std::vector<Tensor> captured;
-
-  Status call(IterCtx& ctx, Element args, Element* rets) const {
-    if (!captured.empty()) args.insert(args.end(), captured.begin(), captured.end());
-    return ctx.call(*fn, args, rets);
-  }
-};
-
 // What a map function's OutOfRange error means: the end of the input when
 // the dataset does not promise to keep its cardinality (TF 1.x behaviour),
 // else an error of its own.
@@ -99,44 +55,6 @@ Status map_out_of_range(const Status& s, bool preserve_cardinality, bool* end) {
   *end = true;
   return Status();
 }
-
-Status input_dataset(OpContext& ctx, int i, DatasetPtr* out) { return get_dataset(ctx.input(i), out); }
-
-// int64 scalar input (any integer width accepted).
-Status int_input(OpContext& ctx, int i, const char* what, int64_t* out) {
-  return scalar_input(ctx, i, what, out, /*legacy=*/false);
-}
-
-Status bool_input(OpContext& ctx, int i, const char* what, bool* out) {
-  return scalar_input<bool>(ctx, i, what, out);
-}
-
-// Iterators keep their dataset alive.
-template <class D>
-class DatasetIter : public IteratorBase {
- public:
-  explicit DatasetIter(std::shared_ptr<const D> ds) : ds_(std::move(ds)) {}
-
- protected:
-  std::shared_ptr<const D> ds_;
-};
-
-template <class It, class D>
-Status make_iter(const D* ds, std::unique_ptr<IteratorBase>* out) {
-  *out = std::make_unique<It>(std::static_pointer_cast<const D>(ds->self()));
-  return Status();
-}
-
-// A dataset with one input dataset.
-class UnaryDataset : public DatasetBase {
- public:
-  UnaryDataset(DatasetPtr input, std::vector<DType> dtypes, std::vector<PartialShape> shapes)
-      : DatasetBase(std::move(dtypes), std::move(shapes)), input_(std::move(input)) {}
-  const DatasetPtr& input() const { return input_; }
-
- protected:
-  DatasetPtr input_;
-};
 
 // ---- TensorDataset / TensorSliceDataset ---------------------------------------------------------
 
@@ -342,21 +260,13 @@ class MapDatasetImpl : public UnaryDataset {
   int64_t cardinality() const override { return preserve_ ? input_->cardinality() : kUnknownCardinality; }
 
  private:
-  class Iter : public DatasetIter<MapDatasetImpl> {
+  class Iter : public UnaryIter<MapDatasetImpl> {
    public:
-    Iter(std::shared_ptr<const MapDatasetImpl> ds, std::unique_ptr<IteratorBase> in)
-        : DatasetIter(std::move(ds)), in_(std::move(in)) {}
+    using UnaryIter::UnaryIter;
     Status get_next(IterCtx& ctx, Element* out, bool* end) override {
-      if (!in_) {
-        *end = true;
-        return Status();
-      }
       Element args;
-      MR_RETURN_IF_ERROR(in_->get_next(ctx, &args, end));
-      if (*end) {
-        in_.reset();
-        return Status();
-      }
+      MR_RETURN_IF_ERROR(next_input(ctx, &args, end));
+      if (*end) return Status();
       Status s = ds_->fn_.call(ctx, std::move(args), out);
       if (!s.ok()) {
         MR_RETURN_IF_ERROR(map_out_of_range(s, ds_->preserve_, end));
@@ -364,18 +274,15 @@ class MapDatasetImpl : public UnaryDataset {
       }
       return Status();
     }
-
-   private:
-    std::unique_ptr<IteratorBase> in_;
   };
 
   // Reads a window of input elements, maps them across the pool, and hands
   // the results out in order. An input error takes its element's place.
-  class ParallelIter : public DatasetIter<MapDatasetImpl> {
+  class ParallelIter : public UnaryIter<MapDatasetImpl> {
    public:
     ParallelIter(std::shared_ptr<const MapDatasetImpl> ds, std::unique_ptr<IteratorBase> in, int64_t par,
                  int threads)
-        : DatasetIter(std::move(ds)), in_(std::move(in)),
+        : UnaryIter(std::move(ds), std::move(in)),
           window_(std::max<int64_t>(std::min<int64_t>(par, threads) * 16, 64)) {}
 
     Status get_next(IterCtx& ctx, Element* out, bool* end) override {
@@ -458,7 +365,6 @@ class MapDatasetImpl : public UnaryDataset {
       }
     }
 
-    std::unique_ptr<IteratorBase> in_;
     int64_t window_;
     double cost_ns_ = 1e5;  // a call's running cost estimate; starts high: the first window runs in parallel
     std::vector<Slot> slots_;
@@ -476,18 +382,14 @@ class MapDatasetImpl : public UnaryDataset {
 // `other_arguments` of a function attr.
 class FunctionDatasetOp : public DatasetOpKernel {
  public:
-  FunctionDatasetOp(KernelInit& init, const char* fn_attr) : DatasetOpKernel(init) {
-    fn_ = init.function(fn_attr);
-    std::vector<DType> targs;
-    if (init.has_attr("Targuments")) init.get("Targuments", &targs);
-    num_captured_ = static_cast<int>(targs.size());
-  }
+  FunctionDatasetOp(KernelInit& init, const char* fn_attr)
+      : DatasetOpKernel(init), fn_(init.function(fn_attr)), num_captured_(list_len(init, "Targuments")) {}
 
  protected:
-  Status captured(OpContext& ctx, CapturedFunc* out) {
-    out->fn = fn_;
-    out->captured.clear();
-    for (int i = 0; i < num_captured_; ++i) out->captured.push_back(ctx.input(1 + i));
+  // The input dataset and the function with its captured arguments.
+  Status inputs(OpContext& ctx, DatasetPtr* in, CapturedFunc* fn) const {
+    MR_RETURN_IF_ERROR(input_dataset(ctx, 0, in));
+    *fn = capture(fn_, ctx, 1, num_captured_);
     return Status();
   }
   // Index of the first input after the captured arguments.
@@ -495,6 +397,21 @@ class FunctionDatasetOp : public DatasetOpKernel {
 
   std::shared_ptr<const Function> fn_;
   int num_captured_ = 0;
+};
+
+// A stage whose one parameter is its function (filter, flat_map,
+// take_while): an Impl(input, fn, output types, output shapes).
+template <class Impl>
+class FunctionStageOp : public FunctionDatasetOp {
+ public:
+  using FunctionDatasetOp::FunctionDatasetOp;
+  Status make_dataset(OpContext& ctx, std::shared_ptr<DatasetBase>* out) override {
+    DatasetPtr in;
+    CapturedFunc fn;
+    MR_RETURN_IF_ERROR(inputs(ctx, &in, &fn));
+    *out = std::make_shared<Impl>(std::move(in), std::move(fn), output_types_, output_shapes_);
+    return Status();
+  }
 };
 
 class MapDatasetOp : public FunctionDatasetOp {
@@ -505,9 +422,8 @@ class MapDatasetOp : public FunctionDatasetOp {
   }
   Status make_dataset(OpContext& ctx, std::shared_ptr<DatasetBase>* out) override {
     DatasetPtr in;
-    MR_RETURN_IF_ERROR(input_dataset(ctx, 0, &in));
     CapturedFunc fn;
-    MR_RETURN_IF_ERROR(captured(ctx, &fn));
+    MR_RETURN_IF_ERROR(inputs(ctx, &in, &fn));
     int64_t par = 1;
     if (kind_ != 0) {
       MR_RETURN_IF_ERROR(int_input(ctx, after_captured(), "num_parallel_calls must be a scalar", &par));
@@ -530,17 +446,13 @@ class FilterDatasetImpl : public UnaryDataset {
   FilterDatasetImpl(DatasetPtr input, CapturedFunc fn, std::vector<DType> dt, std::vector<PartialShape> sh)
       : UnaryDataset(std::move(input), std::move(dt), std::move(sh)), fn_(std::move(fn)) {}
   Status make_iterator(IterCtx& ctx, std::unique_ptr<IteratorBase>* out) const override {
-    std::unique_ptr<IteratorBase> in;
-    MR_RETURN_IF_ERROR(input_->make_iterator(ctx, &in));
-    *out = std::make_unique<Iter>(std::static_pointer_cast<const FilterDatasetImpl>(self()), std::move(in));
-    return Status();
+    return make_unary_iter<Iter, FilterDatasetImpl>(ctx, out);
   }
 
  private:
-  class Iter : public DatasetIter<FilterDatasetImpl> {
+  class Iter : public UnaryIter<FilterDatasetImpl> {
    public:
-    Iter(std::shared_ptr<const FilterDatasetImpl> ds, std::unique_ptr<IteratorBase> in)
-        : DatasetIter(std::move(ds)), in_(std::move(in)) {}
+    using UnaryIter::UnaryIter;
     Status get_next(IterCtx& ctx, Element* out, bool* end) override {
       Element rets;
       for (;;) {
@@ -560,24 +472,8 @@ class FilterDatasetImpl : public UnaryDataset {
         if (rets[0].scalar_value<bool>()) return Status();
       }
     }
-
-   private:
-    std::unique_ptr<IteratorBase> in_;
   };
   CapturedFunc fn_;
-};
-
-class FilterDatasetOp : public FunctionDatasetOp {
- public:
-  explicit FilterDatasetOp(KernelInit& init) : FunctionDatasetOp(init, "predicate") {}
-  Status make_dataset(OpContext& ctx, std::shared_ptr<DatasetBase>* out) override {
-    DatasetPtr in;
-    MR_RETURN_IF_ERROR(input_dataset(ctx, 0, &in));
-    CapturedFunc fn;
-    MR_RETURN_IF_ERROR(captured(ctx, &fn));
-    *out = std::make_shared<FilterDatasetImpl>(std::move(in), std::move(fn), output_types_, output_shapes_);
-    return Status();
-  }
 };
 
 // ---- FlatMap / Interleave ------------------------------------------------------------------------
@@ -599,17 +495,13 @@ class FlatMapDatasetImpl : public UnaryDataset {
   FlatMapDatasetImpl(DatasetPtr input, CapturedFunc fn, std::vector<DType> dt, std::vector<PartialShape> sh)
       : UnaryDataset(std::move(input), std::move(dt), std::move(sh)), fn_(std::move(fn)) {}
   Status make_iterator(IterCtx& ctx, std::unique_ptr<IteratorBase>* out) const override {
-    std::unique_ptr<IteratorBase> in;
-    MR_RETURN_IF_ERROR(input_->make_iterator(ctx, &in));
-    *out = std::make_unique<Iter>(std::static_pointer_cast<const FlatMapDatasetImpl>(self()), std::move(in));
-    return Status();
+    return make_unary_iter<Iter, FlatMapDatasetImpl>(ctx, out);
   }
 
  private:
-  class Iter : public DatasetIter<FlatMapDatasetImpl> {
+  class Iter : public UnaryIter<FlatMapDatasetImpl> {
    public:
-    Iter(std::shared_ptr<const FlatMapDatasetImpl> ds, std::unique_ptr<IteratorBase> in)
-        : DatasetIter(std::move(ds)), in_(std::move(in)) {}
+    using UnaryIter::UnaryIter;
     Status get_next(IterCtx& ctx, Element* out, bool* end) override {
       for (;;) {
         if (cur_) {
@@ -633,22 +525,9 @@ class FlatMapDatasetImpl : public UnaryDataset {
     }
 
    private:
-    std::unique_ptr<IteratorBase> in_, cur_;
+    std::unique_ptr<IteratorBase> cur_;
   };
   CapturedFunc fn_;
-};
-
-class FlatMapDatasetOp : public FunctionDatasetOp {
- public:
-  explicit FlatMapDatasetOp(KernelInit& init) : FunctionDatasetOp(init, "f") {}
-  Status make_dataset(OpContext& ctx, std::shared_ptr<DatasetBase>* out) override {
-    DatasetPtr in;
-    MR_RETURN_IF_ERROR(input_dataset(ctx, 0, &in));
-    CapturedFunc fn;
-    MR_RETURN_IF_ERROR(captured(ctx, &fn));
-    *out = std::make_shared<FlatMapDatasetImpl>(std::move(in), std::move(fn), output_types_, output_shapes_);
-    return Status();
-  }
 };
 
 // TF's interleave order: a cycle of up to cycle_length open element
@@ -662,17 +541,14 @@ class InterleaveDatasetImpl : public UnaryDataset {
       : UnaryDataset(std::move(input), std::move(dt), std::move(sh)), fn_(std::move(fn)), cycle_(cycle),
         block_(block) {}
   Status make_iterator(IterCtx& ctx, std::unique_ptr<IteratorBase>* out) const override {
-    std::unique_ptr<IteratorBase> in;
-    MR_RETURN_IF_ERROR(input_->make_iterator(ctx, &in));
-    *out = std::make_unique<Iter>(std::static_pointer_cast<const InterleaveDatasetImpl>(self()), std::move(in));
-    return Status();
+    return make_unary_iter<Iter, InterleaveDatasetImpl>(ctx, out);
   }
 
  private:
-  class Iter : public DatasetIter<InterleaveDatasetImpl> {
+  class Iter : public UnaryIter<InterleaveDatasetImpl> {
    public:
     Iter(std::shared_ptr<const InterleaveDatasetImpl> ds, std::unique_ptr<IteratorBase> in)
-        : DatasetIter(std::move(ds)), in_(std::move(in)), slots_(ds_->cycle_) {}
+        : UnaryIter(std::move(ds), std::move(in)), slots_(ds_->cycle_) {}
     Status get_next(IterCtx& ctx, Element* out, bool* end) override {
       while (in_ || open_ > 0) {
         if (ctx.cancelled()) return cancelled("Iterator was cancelled");
@@ -708,7 +584,6 @@ class InterleaveDatasetImpl : public UnaryDataset {
       block_index_ = 0;
       cycle_index_ = (cycle_index_ + 1) % ds_->cycle_;
     }
-    std::unique_ptr<IteratorBase> in_;
     std::vector<std::unique_ptr<IteratorBase>> slots_;
     int64_t cycle_index_ = 0, block_index_ = 0, open_ = 0;
   };
@@ -727,9 +602,8 @@ class InterleaveDatasetOp : public FunctionDatasetOp {
   InterleaveDatasetOp(KernelInit& init, int kind) : FunctionDatasetOp(init, "f"), kind_(kind) {}
   Status make_dataset(OpContext& ctx, std::shared_ptr<DatasetBase>* out) override {
     DatasetPtr in;
-    MR_RETURN_IF_ERROR(input_dataset(ctx, 0, &in));
     CapturedFunc fn;
-    MR_RETURN_IF_ERROR(captured(ctx, &fn));
+    MR_RETURN_IF_ERROR(inputs(ctx, &in, &fn));
     int k = after_captured();
     int64_t cycle, block;
     MR_RETURN_IF_ERROR(int_input(ctx, k, "cycle_length must be a scalar", &cycle));
@@ -767,10 +641,7 @@ class BatchDatasetImpl : public UnaryDataset {
   BatchDatasetImpl(DatasetPtr input, int64_t batch, bool drop, std::vector<DType> dt, std::vector<PartialShape> sh)
       : UnaryDataset(std::move(input), std::move(dt), std::move(sh)), batch_(batch), drop_(drop) {}
   Status make_iterator(IterCtx& ctx, std::unique_ptr<IteratorBase>* out) const override {
-    std::unique_ptr<IteratorBase> in;
-    MR_RETURN_IF_ERROR(input_->make_iterator(ctx, &in));
-    *out = std::make_unique<Iter>(std::static_pointer_cast<const BatchDatasetImpl>(self()), std::move(in));
-    return Status();
+    return make_unary_iter<Iter, BatchDatasetImpl>(ctx, out);
   }
   int64_t cardinality() const override {
     int64_t n = input_->cardinality();
@@ -779,89 +650,31 @@ class BatchDatasetImpl : public UnaryDataset {
   }
 
  private:
-  class Iter : public DatasetIter<BatchDatasetImpl> {
+  class Iter : public UnaryIter<BatchDatasetImpl> {
    public:
-    Iter(std::shared_ptr<const BatchDatasetImpl> ds, std::unique_ptr<IteratorBase> in)
-        : DatasetIter(std::move(ds)), in_(std::move(in)) {}
+    using UnaryIter::UnaryIter;
     Status get_next(IterCtx& ctx, Element* out, bool* end) override {
       if (!in_) {
         *end = true;
         return Status();
       }
-      const int64_t want = ds_->batch_;
-      elems_.clear();
-      GatherBudget budget;
-      if (static_cast<int64_t>(elems_.capacity()) < want) elems_.reserve(std::min<int64_t>(want, 1 << 16));
-      while (static_cast<int64_t>(elems_.size()) < want) {
-        Element e;
-        bool e_end = false;
-        Status s = in_->get_next(ctx, &e, &e_end);
-        if (!s.ok()) {
-          elems_.clear();
-          return s;
-        }
-        if (e_end) {
-          in_.reset();
-          break;
-        }
-        Status fits = budget.add(e, want);
-        if (!fits.ok()) {
-          elems_.clear();
-          return fits;
-        }
-        elems_.push_back(std::move(e));
-      }
+      MR_RETURN_IF_ERROR(gather_elements(ctx, &in_, ds_->batch_, &elems_));
       const int64_t n = static_cast<int64_t>(elems_.size());
-      if (n == 0 || (n < want && ds_->drop_)) {
+      if (n == 0 || (n < ds_->batch_ && ds_->drop_)) {
         elems_.clear();
         *end = true;
         return Status();
       }
       *end = false;
-      Status s = stack(elems_, out);
+      Status s = stack_elements(elems_, out);
       elems_.clear();
       return s;
     }
 
    private:
-    std::unique_ptr<IteratorBase> in_;
     std::vector<Element> elems_;
   };
 
- public:
-  // Stacks equal-shaped elements into [n, ...] tensors, one per component.
-  static Status stack(const std::vector<Element>& elems, Element* out) {
-    const int64_t n = static_cast<int64_t>(elems.size());
-    const size_t ncomp = elems[0].size();
-    out->clear();
-    out->reserve(ncomp);
-    for (size_t c = 0; c < ncomp; ++c) {
-      const Tensor& first = elems[0][c];
-      for (int64_t i = 1; i < n; ++i) {
-        if (elems[i][c].shape() != first.shape())
-          return invalid_argument(str_cat("Cannot batch tensors with different shapes in component ", c,
-                                          ". First element had shape ", shape_debug(first.shape()),
-                                          " and element ", i, " had shape ", shape_debug(elems[i][c].shape()), "."));
-      }
-      Shape s;
-      s.reserve(first.rank() + 1);
-      s.push_back(n);
-      for (int64_t d : first.shape()) s.push_back(d);
-      Tensor t(first.dtype(), std::move(s));
-      const int64_t m = first.num_elements();
-      if (!is_object_type(first.dtype())) {
-        const size_t bytes = static_cast<size_t>(m) * dtype_size(first.dtype());
-        char* dst = static_cast<char*>(t.raw());
-        for (int64_t i = 0; i < n; ++i) std::memcpy(dst + i * bytes, elems[i][c].raw(), bytes);
-      } else {
-        for (int64_t i = 0; i < n; ++i) copy_elements(elems[i][c], 0, t, i * m, m);
-      }
-      out->push_back(std::move(t));
-    }
-    return Status();
-  }
-
- private:
   int64_t batch_;
   bool drop_;
 };
@@ -892,10 +705,7 @@ class PaddedBatchDatasetImpl : public UnaryDataset {
       : UnaryDataset(std::move(input), std::move(dt), std::move(sh)), batch_(batch), drop_(drop),
         padded_(std::move(padded)), pad_values_(std::move(pad_values)) {}
   Status make_iterator(IterCtx& ctx, std::unique_ptr<IteratorBase>* out) const override {
-    std::unique_ptr<IteratorBase> in;
-    MR_RETURN_IF_ERROR(input_->make_iterator(ctx, &in));
-    *out = std::make_unique<Iter>(std::static_pointer_cast<const PaddedBatchDatasetImpl>(self()), std::move(in));
-    return Status();
+    return make_unary_iter<Iter, PaddedBatchDatasetImpl>(ctx, out);
   }
   int64_t cardinality() const override {
     int64_t n = input_->cardinality();
@@ -904,28 +714,16 @@ class PaddedBatchDatasetImpl : public UnaryDataset {
   }
 
  private:
-  class Iter : public DatasetIter<PaddedBatchDatasetImpl> {
+  class Iter : public UnaryIter<PaddedBatchDatasetImpl> {
    public:
-    Iter(std::shared_ptr<const PaddedBatchDatasetImpl> ds, std::unique_ptr<IteratorBase> in)
-        : DatasetIter(std::move(ds)), in_(std::move(in)) {}
+    using UnaryIter::UnaryIter;
     Status get_next(IterCtx& ctx, Element* out, bool* end) override {
       if (!in_) {
         *end = true;
         return Status();
       }
       std::vector<Element> elems;
-      GatherBudget budget;
-      while (static_cast<int64_t>(elems.size()) < ds_->batch_) {
-        Element e;
-        bool e_end = false;
-        MR_RETURN_IF_ERROR(in_->get_next(ctx, &e, &e_end));
-        if (e_end) {
-          in_.reset();
-          break;
-        }
-        MR_RETURN_IF_ERROR(budget.add(e, ds_->batch_));
-        elems.push_back(std::move(e));
-      }
+      MR_RETURN_IF_ERROR(gather_elements(ctx, &in_, ds_->batch_, &elems));
       const int64_t n = static_cast<int64_t>(elems.size());
       if (n == 0 || (n < ds_->batch_ && ds_->drop_)) {
         *end = true;
@@ -934,9 +732,6 @@ class PaddedBatchDatasetImpl : public UnaryDataset {
       *end = false;
       return ds_->pad_and_stack(elems, out);
     }
-
-   private:
-    std::unique_ptr<IteratorBase> in_;
   };
 
   Status pad_and_stack(const std::vector<Element>& elems, Element* out) const {
@@ -951,9 +746,9 @@ class PaddedBatchDatasetImpl : public UnaryDataset {
       for (int64_t i = 0; i < n; ++i) {
         const Tensor& t = elems[i][c];
         if (static_cast<size_t>(t.rank()) != rank)
-          return invalid_argument(str_cat("The padded shape ", shape_debug(Shape(ps)),
+          return invalid_argument(str_cat("The padded shape ", shape_str(Shape(ps)),
                                           " is not compatible with the corresponding input component shape ",
-                                          shape_debug(t.shape()), "."));
+                                          shape_str(t.shape()), "."));
         for (size_t d = 0; d < rank; ++d) {
           if (ps[d] < 0) elem_shape[d] = std::max(elem_shape[d], t.dim(static_cast<int>(d)));
           else if (t.dim(static_cast<int>(d)) > ps[d])
@@ -1027,14 +822,14 @@ class PaddedBatchDatasetOp : public DatasetOpKernel {
     for (int i = 0; i < n_; ++i) {
       const Tensor& t = ctx.input(2 + i);
       MR_REQUIRE(t.rank() == 1, "All padded shapes must be vectors, but component ", i, " was a tensor of shape ",
-                 shape_debug(t.shape()));
+                 shape_str(t.shape()));
       MR_RETURN_IF_ERROR(tensor_to_vector(t, &padded[i], "padded_shapes"));
     }
     Element pads;
     for (int i = 0; i < n_; ++i) {
       const Tensor& t = ctx.input(2 + n_ + i);
       MR_REQUIRE(t.rank() == 0, "All padding values must be scalars, but component ", i, " was a tensor of shape ",
-                 shape_debug(t.shape()));
+                 shape_str(t.shape()));
       pads.push_back(t);
     }
     bool drop = false;
@@ -1058,9 +853,8 @@ class MapAndBatchDatasetOp : public FunctionDatasetOp {
   }
   Status make_dataset(OpContext& ctx, std::shared_ptr<DatasetBase>* out) override {
     DatasetPtr in;
-    MR_RETURN_IF_ERROR(input_dataset(ctx, 0, &in));
     CapturedFunc fn;
-    MR_RETURN_IF_ERROR(captured(ctx, &fn));
+    MR_RETURN_IF_ERROR(inputs(ctx, &in, &fn));
     const int k = after_captured();
     int64_t batch, npc;
     bool drop;
@@ -1101,10 +895,9 @@ class RepeatDatasetImpl : public UnaryDataset {
   }
 
  private:
-  class Iter : public DatasetIter<RepeatDatasetImpl> {
+  class Iter : public UnaryIter<RepeatDatasetImpl> {
    public:
-    Iter(std::shared_ptr<const RepeatDatasetImpl> ds, std::unique_ptr<IteratorBase> in)
-        : DatasetIter(std::move(ds)), in_(std::move(in)) {}
+    using UnaryIter::UnaryIter;
     Status get_next(IterCtx& ctx, Element* out, bool* end) override {
       const int64_t count = ds_->count_;
       while (in_) {
@@ -1131,7 +924,6 @@ class RepeatDatasetImpl : public UnaryDataset {
     }
 
    private:
-    std::unique_ptr<IteratorBase> in_;
     int64_t epoch_ = 0;
     bool fresh_ = true;
   };
@@ -1157,10 +949,9 @@ class TakeDatasetImpl : public UnaryDataset {
   }
 
  private:
-  class Iter : public DatasetIter<TakeDatasetImpl> {
+  class Iter : public UnaryIter<TakeDatasetImpl> {
    public:
-    Iter(std::shared_ptr<const TakeDatasetImpl> ds, std::unique_ptr<IteratorBase> in)
-        : DatasetIter(std::move(ds)), in_(std::move(in)) {}
+    using UnaryIter::UnaryIter;
     Status get_next(IterCtx& ctx, Element* out, bool* end) override {
       if (!in_ || (ds_->count_ >= 0 && taken_ >= ds_->count_)) {
         in_.reset();
@@ -1174,7 +965,6 @@ class TakeDatasetImpl : public UnaryDataset {
     }
 
    private:
-    std::unique_ptr<IteratorBase> in_;
     int64_t taken_ = 0;
   };
   int64_t count_;
@@ -1185,10 +975,7 @@ class SkipDatasetImpl : public UnaryDataset {
   SkipDatasetImpl(DatasetPtr input, int64_t count, std::vector<DType> dt, std::vector<PartialShape> sh)
       : UnaryDataset(std::move(input), std::move(dt), std::move(sh)), count_(count) {}
   Status make_iterator(IterCtx& ctx, std::unique_ptr<IteratorBase>* out) const override {
-    std::unique_ptr<IteratorBase> in;
-    MR_RETURN_IF_ERROR(input_->make_iterator(ctx, &in));
-    *out = std::make_unique<Iter>(std::static_pointer_cast<const SkipDatasetImpl>(self()), std::move(in));
-    return Status();
+    return make_unary_iter<Iter, SkipDatasetImpl>(ctx, out);
   }
   int64_t cardinality() const override {
     int64_t n = input_->cardinality();
@@ -1198,10 +985,9 @@ class SkipDatasetImpl : public UnaryDataset {
   }
 
  private:
-  class Iter : public DatasetIter<SkipDatasetImpl> {
+  class Iter : public UnaryIter<SkipDatasetImpl> {
    public:
-    Iter(std::shared_ptr<const SkipDatasetImpl> ds, std::unique_ptr<IteratorBase> in)
-        : DatasetIter(std::move(ds)), in_(std::move(in)) {}
+    using UnaryIter::UnaryIter;
     Status get_next(IterCtx& ctx, Element* out, bool* end) override {
       if (!in_) {
         *end = true;
@@ -1222,7 +1008,6 @@ class SkipDatasetImpl : public UnaryDataset {
     }
 
    private:
-    std::unique_ptr<IteratorBase> in_;
     int64_t skipped_ = 0;
   };
   int64_t count_;
@@ -1323,10 +1108,9 @@ class ConcatenateDatasetImpl : public DatasetBase {
   }
 
  private:
-  class Iter : public DatasetIter<ConcatenateDatasetImpl> {
+  class Iter : public UnaryIter<ConcatenateDatasetImpl> {
    public:
-    Iter(std::shared_ptr<const ConcatenateDatasetImpl> ds, std::unique_ptr<IteratorBase> in)
-        : DatasetIter(std::move(ds)), in_(std::move(in)) {}
+    using UnaryIter::UnaryIter;
     Status get_next(IterCtx& ctx, Element* out, bool* end) override {
       while (in_) {
         MR_RETURN_IF_ERROR(in_->get_next(ctx, out, end));
@@ -1342,7 +1126,6 @@ class ConcatenateDatasetImpl : public DatasetBase {
     }
 
    private:
-    std::unique_ptr<IteratorBase> in_;
     bool first_ = true;
   };
   DatasetPtr a_, b_;
@@ -1411,10 +1194,10 @@ class CacheDatasetImpl : public UnaryDataset {
     size_t i_ = 0;
   };
 
-  class WriteIter : public DatasetIter<CacheDatasetImpl> {
+  class WriteIter : public UnaryIter<CacheDatasetImpl> {
    public:
     WriteIter(std::shared_ptr<const CacheDatasetImpl> ds, std::unique_ptr<IteratorBase> in)
-        : DatasetIter(std::move(ds)), in_(std::move(in)), buf_(std::make_shared<std::vector<Element>>()) {}
+        : UnaryIter(std::move(ds), std::move(in)), buf_(std::make_shared<std::vector<Element>>()) {}
     ~WriteIter() override {
       if (in_) {
         std::lock_guard<std::mutex> lock(ds_->mu_);
@@ -1441,7 +1224,6 @@ class CacheDatasetImpl : public UnaryDataset {
     }
 
    private:
-    std::unique_ptr<IteratorBase> in_;
     std::shared_ptr<std::vector<Element>> buf_;
     GatherBudget budget_;  // what the cache holds so far
   };
@@ -1486,15 +1268,6 @@ class DummyResourceOp : public OpKernel {
 
 // ---- Pass-through wrappers ------------------------------------------------------------------------
 
-class PassThroughDataset : public UnaryDataset {
- public:
-  using UnaryDataset::UnaryDataset;
-  Status make_iterator(IterCtx& ctx, std::unique_ptr<IteratorBase>* out) const override {
-    return input_->make_iterator(ctx, out);
-  }
-  int64_t cardinality() const override { return input_->cardinality(); }
-};
-
 // Model, Optimize, Options, thread-pool and Prefetch wrappers: the input's
 // elements unchanged. (Prefetch produces on demand: a background producer
 // could not call the pipeline's functions outside the consuming run.)
@@ -1504,9 +1277,7 @@ class PassThroughDatasetOp : public DatasetOpKernel {
   Status make_dataset(OpContext& ctx, std::shared_ptr<DatasetBase>* out) override {
     DatasetPtr in;
     MR_RETURN_IF_ERROR(input_dataset(ctx, 0, &in));
-    std::vector<DType> dt = output_types_.empty() ? in->output_dtypes() : output_types_;
-    std::vector<PartialShape> sh = output_types_.empty() ? in->output_shapes() : output_shapes_;
-    *out = std::make_shared<PassThroughDataset>(std::move(in), std::move(dt), std::move(sh));
+    *out = pass_through(std::move(in), output_types_, output_shapes_);
     return Status();
   }
 };
@@ -1532,20 +1303,15 @@ class AssertCardinalityDatasetImpl : public UnaryDataset {
   AssertCardinalityDatasetImpl(DatasetPtr input, int64_t n, std::vector<DType> dt, std::vector<PartialShape> sh)
       : UnaryDataset(std::move(input), std::move(dt), std::move(sh)), n_(n) {}
   Status make_iterator(IterCtx& ctx, std::unique_ptr<IteratorBase>* out) const override {
-    std::unique_ptr<IteratorBase> in;
-    MR_RETURN_IF_ERROR(input_->make_iterator(ctx, &in));
-    *out = std::make_unique<Iter>(std::static_pointer_cast<const AssertCardinalityDatasetImpl>(self()),
-                                  std::move(in));
-    return Status();
+    return make_unary_iter<Iter, AssertCardinalityDatasetImpl>(ctx, out);
   }
   int64_t cardinality() const override { return n_; }
 
  private:
   static std::string elements(int64_t n) { return n == 1 ? "1 element" : str_cat(n, " elements"); }
-  class Iter : public DatasetIter<AssertCardinalityDatasetImpl> {
+  class Iter : public UnaryIter<AssertCardinalityDatasetImpl> {
    public:
-    Iter(std::shared_ptr<const AssertCardinalityDatasetImpl> ds, std::unique_ptr<IteratorBase> in)
-        : DatasetIter(std::move(ds)), in_(std::move(in)) {}
+    using UnaryIter::UnaryIter;
     Status get_next(IterCtx& ctx, Element* out, bool* end) override {
       MR_RETURN_IF_ERROR(in_->get_next(ctx, out, end));
       const int64_t want = ds_->n_;
@@ -1560,7 +1326,6 @@ class AssertCardinalityDatasetImpl : public UnaryDataset {
     }
 
    private:
-    std::unique_ptr<IteratorBase> in_;
     int64_t seen_ = 0;
   };
   int64_t n_;
@@ -1597,27 +1362,16 @@ class TakeWhileDatasetImpl : public UnaryDataset {
   TakeWhileDatasetImpl(DatasetPtr input, CapturedFunc fn, std::vector<DType> dt, std::vector<PartialShape> sh)
       : UnaryDataset(std::move(input), std::move(dt), std::move(sh)), fn_(std::move(fn)) {}
   Status make_iterator(IterCtx& ctx, std::unique_ptr<IteratorBase>* out) const override {
-    std::unique_ptr<IteratorBase> in;
-    MR_RETURN_IF_ERROR(input_->make_iterator(ctx, &in));
-    *out = std::make_unique<Iter>(std::static_pointer_cast<const TakeWhileDatasetImpl>(self()), std::move(in));
-    return Status();
+    return make_unary_iter<Iter, TakeWhileDatasetImpl>(ctx, out);
   }
 
  private:
-  class Iter : public DatasetIter<TakeWhileDatasetImpl> {
+  class Iter : public UnaryIter<TakeWhileDatasetImpl> {
    public:
-    Iter(std::shared_ptr<const TakeWhileDatasetImpl> ds, std::unique_ptr<IteratorBase> in)
-        : DatasetIter(std::move(ds)), in_(std::move(in)) {}
+    using UnaryIter::UnaryIter;
     Status get_next(IterCtx& ctx, Element* out, bool* end) override {
-      if (!in_) {
-        *end = true;
-        return Status();
-      }
-      MR_RETURN_IF_ERROR(in_->get_next(ctx, out, end));
-      if (*end) {
-        in_.reset();
-        return Status();
-      }
+      MR_RETURN_IF_ERROR(next_input(ctx, out, end));
+      if (*end) return Status();
       Element rets;
       MR_RETURN_IF_ERROR(ds_->fn_.call(ctx, *out, &rets));
       if (rets.size() != 1 || rets[0].dtype() != DType::kBool || rets[0].num_elements() != 1)
@@ -1629,24 +1383,8 @@ class TakeWhileDatasetImpl : public UnaryDataset {
       }
       return Status();
     }
-
-   private:
-    std::unique_ptr<IteratorBase> in_;
   };
   CapturedFunc fn_;
-};
-
-class TakeWhileDatasetOp : public FunctionDatasetOp {
- public:
-  explicit TakeWhileDatasetOp(KernelInit& init) : FunctionDatasetOp(init, "predicate") {}
-  Status make_dataset(OpContext& ctx, std::shared_ptr<DatasetBase>* out) override {
-    DatasetPtr in;
-    MR_RETURN_IF_ERROR(input_dataset(ctx, 0, &in));
-    CapturedFunc fn;
-    MR_RETURN_IF_ERROR(captured(ctx, &fn));
-    *out = std::make_shared<TakeWhileDatasetImpl>(std::move(in), std::move(fn), output_types_, output_shapes_);
-    return Status();
-  }
 };
 
 // Functions of (state..., element..., captured...): ScanDataset's returns the
@@ -1655,23 +1393,16 @@ class StateFunctionOp {
  protected:
   void init_state(KernelInit& init) {
     fn_ = init.function("f");
-    std::vector<DType> ts, ta;
-    if (init.has_attr("Tstate")) init.get("Tstate", &ts);
-    if (init.has_attr("Targuments")) init.get("Targuments", &ta);
-    num_state_ = static_cast<int>(ts.size());
-    num_captured_ = static_cast<int>(ta.size());
-    state_types_ = ts;
+    num_state_ = list_len(init, "Tstate");
+    num_captured_ = list_len(init, "Targuments");
   }
   void read_state(OpContext& ctx, Element* state, CapturedFunc* fn) const {
     state->clear();
     for (int i = 0; i < num_state_; ++i) state->push_back(ctx.input(1 + i));
-    fn->fn = fn_;
-    fn->captured.clear();
-    for (int i = 0; i < num_captured_; ++i) fn->captured.push_back(ctx.input(1 + num_state_ + i));
+    *fn = capture(fn_, ctx, 1 + num_state_, num_captured_);
   }
   std::shared_ptr<const Function> fn_;
   int num_state_ = 0, num_captured_ = 0;
-  std::vector<DType> state_types_;
 };
 
 Status check_new_state(const Element& init, const Element& next) {
@@ -1689,29 +1420,19 @@ class ScanDatasetImpl : public UnaryDataset {
       : UnaryDataset(std::move(input), std::move(dt), std::move(sh)), fn_(std::move(fn)), state_(std::move(state)),
         preserve_(preserve) {}
   Status make_iterator(IterCtx& ctx, std::unique_ptr<IteratorBase>* out) const override {
-    std::unique_ptr<IteratorBase> in;
-    MR_RETURN_IF_ERROR(input_->make_iterator(ctx, &in));
-    *out = std::make_unique<Iter>(std::static_pointer_cast<const ScanDatasetImpl>(self()), std::move(in));
-    return Status();
+    return make_unary_iter<Iter, ScanDatasetImpl>(ctx, out);
   }
   int64_t cardinality() const override { return preserve_ ? input_->cardinality() : kUnknownCardinality; }
 
  private:
-  class Iter : public DatasetIter<ScanDatasetImpl> {
+  class Iter : public UnaryIter<ScanDatasetImpl> {
    public:
     Iter(std::shared_ptr<const ScanDatasetImpl> ds, std::unique_ptr<IteratorBase> in)
-        : DatasetIter(std::move(ds)), in_(std::move(in)), state_(ds_->state_) {}
+        : UnaryIter(std::move(ds), std::move(in)), state_(ds_->state_) {}
     Status get_next(IterCtx& ctx, Element* out, bool* end) override {
-      if (!in_) {
-        *end = true;
-        return Status();
-      }
       Element elem;
-      MR_RETURN_IF_ERROR(in_->get_next(ctx, &elem, end));
-      if (*end) {
-        in_.reset();
-        return Status();
-      }
+      MR_RETURN_IF_ERROR(next_input(ctx, &elem, end));
+      if (*end) return Status();
       Element args = state_;
       for (Tensor& t : elem) args.push_back(std::move(t));
       Element rets;
@@ -1730,7 +1451,6 @@ class ScanDatasetImpl : public UnaryDataset {
     }
 
    private:
-    std::unique_ptr<IteratorBase> in_;
     Element state_;
   };
   CapturedFunc fn_;
@@ -1836,8 +1556,8 @@ void register_dataset_ops(Registry& r) {
   r.add("MapDataset", with_args<MapDatasetOp>(0));
   r.add("ParallelMapDataset", with_args<MapDatasetOp>(1));
   r.add("ParallelMapDatasetV2", with_args<MapDatasetOp>(2));
-  r.add("FilterDataset", make_kernel<FilterDatasetOp>);
-  r.add("FlatMapDataset", make_kernel<FlatMapDatasetOp>);
+  r.add("FilterDataset", with_args<FunctionStageOp<FilterDatasetImpl>>("predicate"));
+  r.add("FlatMapDataset", with_args<FunctionStageOp<FlatMapDatasetImpl>>("f"));
   r.add("InterleaveDataset", with_args<InterleaveDatasetOp>(0));
   r.add("ParallelInterleaveDataset", with_args<InterleaveDatasetOp>(1));
   r.add("ExperimentalParallelInterleaveDataset", with_args<InterleaveDatasetOp>(1));
@@ -1867,8 +1587,8 @@ void register_dataset_ops(Registry& r) {
                          "ExperimentalNonSerializableDataset"})
     r.add(op, make_kernel<PassThroughDatasetOp>);
   r.add("AssertCardinalityDataset", make_kernel<AssertCardinalityDatasetOp>);
-  r.add("TakeWhileDataset", make_kernel<TakeWhileDatasetOp>);
-  r.add("ExperimentalTakeWhileDataset", make_kernel<TakeWhileDatasetOp>);
+  r.add("TakeWhileDataset", with_args<FunctionStageOp<TakeWhileDatasetImpl>>("predicate"));
+  r.add("ExperimentalTakeWhileDataset", with_args<FunctionStageOp<TakeWhileDatasetImpl>>("predicate"));
   r.add("ScanDataset", make_kernel<ScanDatasetOp>);
   r.add("ExperimentalScanDataset", make_kernel<ScanDatasetOp>);
   r.add("ReduceDataset", make_kernel<ReduceDatasetOp>);

@@ -17,47 +17,14 @@
 #include <cstring>
 
 #include "framework/registry.h"
-#include "kernels/dataset.h"
+#include "kernels/dataset_util.h"
 
 namespace metarun {
 namespace {
 
 using Element = std::vector<Tensor>;
-using DatasetPtr = std::shared_ptr<const DatasetBase>;
 
-constexpr int64_t kAutotune = -1;
 constexpr int64_t kShardHint = -1;
-
-// Copies n elements of src (from src_at) into dst (at dst_at); same dtype.
-void copy_range(const Tensor& src, int64_t src_at, const Tensor& dst, int64_t dst_at, int64_t n) {
-  if (n <= 0) return;
-  switch (src.dtype()) {
-    case DType::kString:
-      std::copy_n(src.data<std::string>() + src_at, n, dst.data<std::string>() + dst_at);
-      break;
-    case DType::kResource:
-      std::copy_n(src.data<ResourceHandle>() + src_at, n, dst.data<ResourceHandle>() + dst_at);
-      break;
-    case DType::kVariant:
-      std::copy_n(src.data<Variant>() + src_at, n, dst.data<Variant>() + dst_at);
-      break;
-    default: {
-      const size_t sz = dtype_size(src.dtype());
-      std::memcpy(static_cast<char*>(dst.raw()) + dst_at * sz, static_cast<const char*>(src.raw()) + src_at * sz,
-                  n * sz);
-    }
-  }
-}
-
-Status int_input(OpContext& ctx, int i, const char* what, int64_t* out) {
-  return scalar_input(ctx, i, what, out, /*legacy=*/false);
-}
-
-Status bool_input(OpContext& ctx, int i, const char* what, bool* out) {
-  return scalar_input<bool>(ctx, i, what, out);
-}
-
-Status input_dataset(OpContext& ctx, int i, DatasetPtr* out) { return get_dataset(ctx.input(i), out); }
 
 // Reads up to n elements of `in`, dropping them: *skipped says how many.
 Status skip_elements(IteratorBase* in, IterCtx& ctx, int64_t n, bool* end, int64_t* skipped) {
@@ -72,69 +39,7 @@ Status skip_elements(IteratorBase* in, IterCtx& ctx, int64_t n, bool* end, int64
   return Status();
 }
 
-// A dataset whose iterator holds its dataset and one input iterator.
-class UnaryDataset : public DatasetBase {
- public:
-  UnaryDataset(DatasetPtr input, std::vector<DType> dtypes, std::vector<PartialShape> shapes)
-      : DatasetBase(std::move(dtypes), std::move(shapes)), input_(std::move(input)) {}
-  const DatasetPtr& input() const { return input_; }
-
- protected:
-  template <class It, class D>
-  Status make_unary_iter(IterCtx& ctx, std::unique_ptr<IteratorBase>* out) const {
-    std::unique_ptr<IteratorBase> in;
-    MR_RETURN_IF_ERROR(input_->make_iterator(ctx, &in));
-    *out = std::make_unique<It>(std::static_pointer_cast<const D>(self()), std::move(in));
-    return Status();
-  }
-  DatasetPtr input_;
-};
-
-template <class D>
-class UnaryIter : public IteratorBase {
- public:
-  UnaryIter(std::shared_ptr<const D> ds, std::unique_ptr<IteratorBase> in) : ds_(std::move(ds)), in_(std::move(in)) {}
-
- protected:
-  std::shared_ptr<const D> ds_;
-  std::unique_ptr<IteratorBase> in_;  // reset at the end of the input
-};
-
-// A function attr plus the captured inputs read when the dataset op runs.
-struct CapturedFunc {
-  std::shared_ptr<const Function> fn;
-  Element captured;
-
-  Status call(IterCtx& ctx, Element args, Element* rets) const {
-    args.insert(args.end(), captured.begin(), captured.end());
-    return ctx.call(*fn, args, rets);
-  }
-};
-
-// Reads the captured arguments of `attr` (a list input of `count` tensors from `first`).
-CapturedFunc capture(const std::shared_ptr<const Function>& fn, OpContext& ctx, int first, int count) {
-  CapturedFunc c;
-  c.fn = fn;
-  for (int i = 0; i < count; ++i) c.captured.push_back(ctx.input(first + i));
-  return c;
-}
-
-int list_len(KernelInit& init, const char* attr) {
-  std::vector<DType> types;
-  if (init.has_attr(attr)) init.get(attr, &types);
-  return static_cast<int>(types.size());
-}
-
 // ---- RewriteDataset ---------------------------------------------------------------------------
-
-class PassThroughDataset : public UnaryDataset {
- public:
-  using UnaryDataset::UnaryDataset;
-  Status make_iterator(IterCtx& ctx, std::unique_ptr<IteratorBase>* out) const override {
-    return input_->make_iterator(ctx, out);
-  }
-  int64_t cardinality() const override { return input_->cardinality(); }
-};
 
 class RewriteDatasetOp : public DatasetOpKernel {
  public:
@@ -144,9 +49,7 @@ class RewriteDatasetOp : public DatasetOpKernel {
     MR_RETURN_IF_ERROR(input_dataset(ctx, 0, &in));
     const Tensor& name = ctx.input(1);
     MR_REQUIRE(name.dtype() == DType::kString && name.rank() == 0, "rewrite_name must be a scalar");
-    std::vector<DType> dt = output_types_.empty() ? in->output_dtypes() : output_types_;
-    std::vector<PartialShape> sh = output_types_.empty() ? in->output_shapes() : output_shapes_;
-    *out = std::make_shared<PassThroughDataset>(std::move(in), std::move(dt), std::move(sh));
+    *out = pass_through(std::move(in), output_types_, output_shapes_);
     return Status();
   }
 };
@@ -182,7 +85,7 @@ class UnbatchDatasetImpl : public UnaryDataset {
             const Tensor& t = batch_[c];
             Tensor row(t.dtype(), Shape(t.shape().begin() + 1, t.shape().end()));
             const int64_t m = row.num_elements();
-            copy_range(t, index_ * m, row, 0, m);
+            copy_elements(t, index_ * m, row, 0, m);
             out->push_back(std::move(row));
           }
           ++index_;
@@ -235,28 +138,6 @@ class UnbatchDatasetOp : public DatasetOpKernel {
 
 // ---- ParallelBatchDataset ----------------------------------------------------------------------
 
-// Stacks equal-shaped elements into [n, ...] tensors (TF's batch_util messages).
-Status stack_elements(const std::vector<Element>& elems, Element* out) {
-  const int64_t n = static_cast<int64_t>(elems.size());
-  out->clear();
-  for (size_t c = 0; c < elems[0].size(); ++c) {
-    const Tensor& first = elems[0][c];
-    for (int64_t i = 1; i < n; ++i) {
-      if (elems[i][c].shape() != first.shape())
-        return invalid_argument(str_cat("Cannot batch tensors with different shapes in component ", c,
-                                        ". First element had shape ", shape_str(first.shape()), " and element ", i,
-                                        " had shape ", shape_str(elems[i][c].shape()), "."));
-    }
-    Shape s{n};
-    s.insert(s.end(), first.shape().begin(), first.shape().end());
-    Tensor t(first.dtype(), std::move(s));
-    const int64_t m = first.num_elements();
-    for (int64_t i = 0; i < n; ++i) copy_range(elems[i][c], 0, t, i * m, m);
-    out->push_back(std::move(t));
-  }
-  return Status();
-}
-
 class ParallelBatchDatasetImpl : public UnaryDataset {
  public:
   ParallelBatchDatasetImpl(DatasetPtr input, int64_t batch, bool drop, std::vector<DType> dt,
@@ -281,19 +162,7 @@ class ParallelBatchDatasetImpl : public UnaryDataset {
       *end = true;
       if (!in_) return Status();
       std::vector<Element> elems;
-      elems.reserve(std::min<int64_t>(ds_->batch_, 1 << 16));
-      GatherBudget budget;
-      while (static_cast<int64_t>(elems.size()) < ds_->batch_) {
-        Element e;
-        bool e_end = false;
-        MR_RETURN_IF_ERROR(in_->get_next(ctx, &e, &e_end));
-        if (e_end) {
-          in_.reset();
-          break;
-        }
-        MR_RETURN_IF_ERROR(budget.add(e, ds_->batch_));
-        elems.push_back(std::move(e));
-      }
+      MR_RETURN_IF_ERROR(gather_elements(ctx, &in_, ds_->batch_, &elems));
       const int64_t n = static_cast<int64_t>(elems.size());
       if (n == 0 || (ds_->drop_ && n < ds_->batch_)) return Status();
       *end = false;
