@@ -10,7 +10,7 @@
 #include <cstring>
 #include <functional>
 
-#include "kernels/dataset.h"
+#include "kernels/dataset_util.h"
 #include "kernels/util/crc32c.h"
 #include "kernels/util/input_stream.h"
 #include "framework/registry.h"
@@ -26,12 +26,6 @@ Status read_filenames(const Tensor& t, std::vector<std::string>* out) {
   const std::string* names = t.data<std::string>();
   out->assign(names, names + t.num_elements());
   return Status();
-}
-
-Status scalar_arg(const OpContext& ctx, int i, const char* name, int64_t* out) {
-  const Tensor& t = ctx.input(i);
-  MR_REQUIRE(t.rank() == 0, name, " must be a scalar");
-  return scalar_input(ctx, i, "", out);
 }
 
 Status string_arg(const OpContext& ctx, int i, const char* name, std::string* out) {
@@ -63,7 +57,7 @@ class RecordSource {
 // TFRecord reader moves past a file whose record is corrupt; the others stay.
 class FilesIterator : public IteratorBase {
  public:
-  FilesIterator(std::shared_ptr<const DatasetBase> ds, const std::vector<std::string>* files,
+  FilesIterator(DatasetPtr ds, const std::vector<std::string>* files,
                 std::unique_ptr<RecordSource> source, bool advance_on_error)
       : ds_(std::move(ds)), files_(files), source_(std::move(source)), advance_on_error_(advance_on_error) {}
 
@@ -94,13 +88,36 @@ class FilesIterator : public IteratorBase {
   }
 
  private:
-  std::shared_ptr<const DatasetBase> ds_;  // keeps files_ alive
+  DatasetPtr ds_;  // keeps files_ alive
   const std::vector<std::string>* files_;
   std::unique_ptr<RecordSource> source_;
   bool advance_on_error_;
   size_t index_ = 0;
   bool open_ = false;
 };
+
+// A source that reads each file as one stream (decompressed when asked).
+class StreamSource : public RecordSource {
+ public:
+  StreamSource(Compression c, size_t buffer_size) : compression_(c), buffer_size_(buffer_size) {}
+  Status open(const std::string& path) override {
+    return InputStream::open(path, compression_, buffer_size_, &stream_);
+  }
+
+ protected:
+  Compression compression_;
+  size_t buffer_size_;
+  std::unique_ptr<InputStream> stream_;
+};
+
+// The inputs TextLineDataset and TFRecordDataset share, read in TF's order:
+// filenames, compression_type, buffer_size.
+Status read_stream_inputs(const OpContext& ctx, std::vector<std::string>* files, std::string* compression,
+                          int64_t* buffer_size) {
+  MR_RETURN_IF_ERROR(read_filenames(ctx.input(0), files));
+  MR_RETURN_IF_ERROR(string_arg(ctx, 1, "compression_type", compression));
+  return scalar_arg(ctx, 2, "buffer_size", buffer_size);
+}
 
 using SourceFactory = std::function<std::unique_ptr<RecordSource>()>;
 
@@ -125,18 +142,10 @@ class FilesDataset : public DatasetBase {
 
 // ---- TextLineDataset -----------------------------------------------------------------
 
-class LineSource : public RecordSource {
+class LineSource : public StreamSource {
  public:
-  LineSource(Compression c, size_t buffer_size) : compression_(c), buffer_size_(buffer_size) {}
-  Status open(const std::string& path) override {
-    return InputStream::open(path, compression_, buffer_size_, &stream_);
-  }
+  using StreamSource::StreamSource;
   Status next(std::string* out, bool* got) override { return stream_->read_line(out, got); }
-
- private:
-  Compression compression_;
-  size_t buffer_size_;
-  std::unique_ptr<InputStream> stream_;
 };
 
 class TextLineDatasetOp : public DatasetOpKernel {
@@ -146,11 +155,9 @@ class TextLineDatasetOp : public DatasetOpKernel {
  protected:
   Status make_dataset(OpContext& ctx, std::shared_ptr<DatasetBase>* out) override {
     std::vector<std::string> files;
-    MR_RETURN_IF_ERROR(read_filenames(ctx.input(0), &files));
     std::string compression_name;
-    MR_RETURN_IF_ERROR(string_arg(ctx, 1, "compression_type", &compression_name));
     int64_t buffer_size = 0;
-    MR_RETURN_IF_ERROR(scalar_arg(ctx, 2, "buffer_size", &buffer_size));
+    MR_RETURN_IF_ERROR(read_stream_inputs(ctx, &files, &compression_name, &buffer_size));
     Compression c;
     MR_REQUIRE(parse_compression(compression_name, &c), "Unsupported compression_type.");
     MR_REQUIRE(buffer_size >= 0, "`buffer_size` must be >= 0 (0 == default)");
@@ -171,12 +178,9 @@ uint32_t load32(const char* p) {
   return v;
 }
 
-class TFRecordSource : public RecordSource {
+class TFRecordSource : public StreamSource {
  public:
-  TFRecordSource(Compression c, size_t buffer_size) : compression_(c), buffer_size_(buffer_size) {}
-  Status open(const std::string& path) override {
-    return InputStream::open(path, compression_, buffer_size_, &stream_);
-  }
+  using StreamSource::StreamSource;
 
   Status next(std::string* out, bool* got) override {
     const uint64_t offset = stream_->position();
@@ -211,11 +215,6 @@ class TFRecordSource : public RecordSource {
     *got = true;
     return Status();
   }
-
- private:
-  Compression compression_;
-  size_t buffer_size_;
-  std::unique_ptr<InputStream> stream_;
 };
 
 class TFRecordDatasetOp : public DatasetOpKernel {
@@ -225,11 +224,9 @@ class TFRecordDatasetOp : public DatasetOpKernel {
  protected:
   Status make_dataset(OpContext& ctx, std::shared_ptr<DatasetBase>* out) override {
     std::vector<std::string> files;
-    MR_RETURN_IF_ERROR(read_filenames(ctx.input(0), &files));
     std::string compression_name;
-    MR_RETURN_IF_ERROR(string_arg(ctx, 1, "compression_type", &compression_name));
     int64_t buffer_size = 0;
-    MR_RETURN_IF_ERROR(scalar_arg(ctx, 2, "buffer_size", &buffer_size));
+    MR_RETURN_IF_ERROR(read_stream_inputs(ctx, &files, &compression_name, &buffer_size));
     // TF reads an unknown compression name as none, and a negative buffer
     // size as the default.
     Compression c = Compression::kNone;

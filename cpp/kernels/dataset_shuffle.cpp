@@ -23,7 +23,7 @@
 #include <mutex>
 #include <random>
 
-#include "kernels/dataset.h"
+#include "kernels/dataset_util.h"
 #include "kernels/util/philox.h"
 #include "framework/registry.h"
 
@@ -111,11 +111,6 @@ Status lookup_generator(const OpContext& ctx, int i, std::shared_ptr<SeedGenerat
 struct SeedGeneratorDeleter : VariantValue {
   std::string type_name() const override { return "tensorflow::data::SeedGeneratorManager::Deleter"; }
 };
-
-Status scalar_arg(const OpContext& ctx, int i, const char* name, int64_t* out) {
-  MR_REQUIRE(ctx.input(i).rank() == 0, name, " must be a scalar");
-  return scalar_input(ctx, i, "", out);
-}
 
 // Anonymous generators live for the run that makes them (TF's graph mode
 // drops them with their deleter at the end of the run); datasets made in that
@@ -222,7 +217,7 @@ class ShuffleBuffer {
 
 class ShuffleDataset : public DatasetBase {
  public:
-  ShuffleDataset(std::shared_ptr<const DatasetBase> input, int64_t buffer_size, int64_t count,
+  ShuffleDataset(DatasetPtr input, int64_t buffer_size, int64_t count,
                  std::shared_ptr<SeedGenerator> generator)
       : DatasetBase(input->output_dtypes(), input->output_shapes()),
         input_(std::move(input)),
@@ -239,16 +234,16 @@ class ShuffleDataset : public DatasetBase {
     return n * count_;
   }
 
-  const std::shared_ptr<const DatasetBase> input_;
+  const DatasetPtr input_;
   const int64_t buffer_size_;  // or kUnknownCardinality: shuffle whole epochs
   const int64_t count_;        // epochs of the input (-1: endless)
   const std::shared_ptr<SeedGenerator> generator_;
 };
 
-class ShuffleIterator : public IteratorBase {
+class ShuffleIterator : public DatasetIter<ShuffleDataset> {
  public:
   explicit ShuffleIterator(std::shared_ptr<const ShuffleDataset> ds)
-      : ds_(std::move(ds)), shuffle_all_(ds_->buffer_size_ == kUnknownCardinality), buffer_(shuffle_all_) {
+      : DatasetIter(std::move(ds)), shuffle_all_(ds_->buffer_size_ == kUnknownCardinality), buffer_(shuffle_all_) {
     reseed();
   }
 
@@ -329,7 +324,6 @@ class ShuffleIterator : public IteratorBase {
     return Status();
   }
 
-  std::shared_ptr<const ShuffleDataset> ds_;
   const bool shuffle_all_;
   ShuffleBuffer buffer_;
   GatherBudget budget_;  // what the buffer holds
@@ -362,8 +356,8 @@ class ShuffleDatasetOp : public DatasetOpKernel {
 
  protected:
   Status make_dataset(OpContext& ctx, std::shared_ptr<DatasetBase>* out) override {
-    std::shared_ptr<const DatasetBase> input;
-    MR_RETURN_IF_ERROR(get_dataset(ctx.input(0), &input));
+    DatasetPtr input;
+    MR_RETURN_IF_ERROR(input_dataset(ctx, 0, &input));
     int64_t buffer_size;
     MR_RETURN_IF_ERROR(scalar_arg(ctx, 1, "buffer_size", &buffer_size));
     MR_REQUIRE(buffer_size > 0 || buffer_size == kUnknownCardinality,

@@ -16,14 +16,13 @@
 #include <mutex>
 
 #include "framework/registry.h"
-#include "kernels/dataset.h"
+#include "kernels/dataset_util.h"
 #include "kernels/tensor_list.h"
 
 namespace metarun {
 namespace {
 
 using Element = std::vector<Tensor>;
-using DatasetPtr = std::shared_ptr<const DatasetBase>;
 
 constexpr const char* kDevice = "/job:localhost/replica:0/task:0/device:CPU:0";
 
@@ -228,7 +227,7 @@ class MakeIteratorOp : public OpKernel {
   explicit MakeIteratorOp(KernelInit&) {}
   Status compute(OpContext& ctx) override {
     DatasetPtr ds;
-    MR_RETURN_IF_ERROR(get_dataset(ctx.input(0), &ds));
+    MR_RETURN_IF_ERROR(input_dataset(ctx, 0, &ds));
     std::shared_ptr<IteratorResource> res;
     MR_RETURN_IF_ERROR(iterator_input(ctx, 1, &res));
     IterCtx ictx(ctx);
