@@ -7,6 +7,10 @@ Session per recorded session: initializations, each element TF yielded, the end 
 Cases marked random (unseeded shuffles) are compared as multisets per pass between two
 initializations, and two passes must not come out in one order. Cases reading compressed files
 are skipped when metarun was built without zlib (its readers then refuse them).
+
+Also the replay the other TF-made tf.data cases share (tests/kernels/test_dataset_ops*.py): a
+case's graph imported (import_graph) and its recorded feed/fetch steps run in one Session
+(replay_steps).
 """
 import functools
 import json
@@ -66,15 +70,65 @@ def zlib_available():
     return True
 
 
-def replay(case):
-    if any(f.endswith((".gz", ".zz")) for f in case["files"]) and not zlib_available():
-        pytest.skip("metarun was built without zlib")
+def import_graph(path):
+    """A fresh graph holding the GraphDef TF wrote at `path`."""
     gd = protos.GraphDef()
-    with open(os.path.join(DATA_DIR, case["graph"]), "rb") as f:
+    with open(path, "rb") as f:
         gd.ParseFromString(f.read())
     g = tf.Graph()
     with g.as_default():
         tf.import_graph_def(gd, name="")
+    return g
+
+
+def same_value(got, want):
+    """A fetched value against the one TF recorded: dtype, shape and values (strings as bytes)."""
+    got = np.asarray(got)
+    if want.dtype.kind == "S":
+        assert got.shape == want.shape, (got.shape, want.shape)
+        assert [bytes(v) for v in got.ravel()] == [bytes(v) for v in want.ravel()]
+        return
+    assert got.dtype == want.dtype, (got.dtype, want.dtype)
+    assert got.shape == want.shape, (got.shape, want.shape)
+    np.testing.assert_array_equal(got, want)
+
+
+def replay_steps(name, g, steps, values, feed_value=None):
+    """Runs TF's recorded steps in order in one Session of `g`. A step feeds (tensor name: a key of
+    `values`, passed through feed_value, or {"handle": h} for a string handle an earlier step saved),
+    runs its fetches and targets, then checks the fetched values against `values[key]` of its
+    "expect", or the error class and message TF raised, or keeps the fetched handle ("save_handle")."""
+    feed_value = feed_value or values.__getitem__
+    handles = {}
+    with tf.Session(graph=g) as sess:
+        for i, step in enumerate(steps):
+            feed = {g.get_tensor_by_name(t): handles[v["handle"]] if isinstance(v, dict) else feed_value(v)
+                    for t, v in step.get("feed", {}).items()}
+            fetch = [g.get_tensor_by_name(t) for t in step["fetch"]]
+            targets = [g.get_operation_by_name(t) for t in step["targets"]]
+            where = "%s step %d" % (name, i)
+            if "error" in step:
+                with pytest.raises(tf.errors.OpError) as info:
+                    sess.run(fetch + targets, feed_dict=feed)
+                assert type(info.value).__name__ == step["error"], (where, info.value)
+                assert step["message"] in info.value.message, (where, info.value.message)
+                continue
+            out = sess.run(fetch + targets, feed_dict=feed)[:len(fetch)]
+            if "save_handle" in step:
+                handles[step["save_handle"]] = out[0]
+                continue
+            assert len(out) == len(step["expect"]), where
+            for got, key in zip(out, step["expect"]):
+                try:
+                    same_value(got, values[key])
+                except AssertionError as e:
+                    raise AssertionError("%s: %s" % (where, e))
+
+
+def replay(case):
+    if any(f.endswith((".gz", ".zz")) for f in case["files"]) and not zlib_available():
+        pytest.skip("metarun was built without zlib")
+    g = import_graph(os.path.join(DATA_DIR, case["graph"]))
     init = g.get_operation_by_name(case["init"])
     nxt = g.get_tensor_by_name(case["next"])
     feed = {}

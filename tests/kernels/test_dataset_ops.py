@@ -15,8 +15,8 @@ import pytest
 
 import metarun as tf
 from metarun import _core
-from metarun.framework import protos
 
+from dataset_io_replay import import_graph, replay_steps
 from op_harness import KERNEL_FIXTURES, Func, Shape, add_const, add_node, enum
 
 DATASETS = os.path.join(KERNEL_FIXTURES, "datasets")
@@ -50,50 +50,9 @@ def _load():
 CASES, VALUES = _load()
 
 
-def _same(got, want):
-    got = np.asarray(got)
-    if want.dtype.kind == "S":
-        assert got.shape == want.shape
-        assert [bytes(v) for v in got.ravel()] == [bytes(v) for v in want.ravel()]
-        return
-    assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    np.testing.assert_array_equal(got, want)
-
-
 def replay(name):
     case = CASES[name]
-    gd = protos.GraphDef()
-    with open(os.path.join(DATASETS, case["graph"]), "rb") as f:
-        gd.ParseFromString(f.read())
-    g = tf.Graph()
-    with g.as_default():
-        tf.import_graph_def(gd, name="")
-    handles = {}
-    with tf.Session(graph=g) as sess:
-        for i, step in enumerate(case["steps"]):
-            feed = {}
-            for tname, v in step.get("feed", {}).items():
-                feed[g.get_tensor_by_name(tname)] = handles[v["handle"]] if isinstance(v, dict) else VALUES[v]
-            fetch = [g.get_tensor_by_name(t) for t in step["fetch"]]
-            targets = [g.get_operation_by_name(t) for t in step["targets"]]
-            where = "%s step %d" % (name, i)
-            if "error" in step:
-                with pytest.raises(tf.errors.OpError) as info:
-                    sess.run(fetch + targets, feed_dict=feed)
-                assert type(info.value).__name__ == step["error"], (where, info.value)
-                assert step["message"] in info.value.message, (where, info.value.message)
-                continue
-            out = sess.run(fetch + targets, feed_dict=feed)[:len(fetch)]
-            if "save_handle" in step:
-                handles[step["save_handle"]] = out[0]
-                continue
-            assert len(out) == len(step["expect"]), where
-            for got, key in zip(out, step["expect"]):
-                try:
-                    _same(got, VALUES[key])
-                except AssertionError as e:
-                    raise AssertionError("%s: %s" % (where, e))
+    replay_steps(name, import_graph(os.path.join(DATASETS, case["graph"])), case["steps"], VALUES)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -15,9 +15,8 @@ import pytest
 
 import metarun as tf
 
+from dataset_io_replay import import_graph, replay_steps
 from op_harness import KERNEL_FIXTURES
-
-from metarun.framework import protos
 
 DATASETS = os.path.join(KERNEL_FIXTURES, "datasets_2")
 
@@ -39,17 +38,6 @@ def _load():
 CASES, TREE, VALUES = _load()
 
 
-def _same(got, want):
-    got = np.asarray(got)
-    if want.dtype.kind == "S" or (want.size == 0 and got.dtype == object):
-        assert got.shape == want.shape, (got.shape, want.shape)
-        assert [bytes(v) for v in got.ravel()] == [bytes(v) for v in want.ravel()]
-        return
-    assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    np.testing.assert_array_equal(got, want)
-
-
 def _feed_value(key):
     v = VALUES[key]
     return v.astype(object) if v.dtype.kind == "S" else v
@@ -57,31 +45,8 @@ def _feed_value(key):
 
 def replay(name):
     case = CASES[name]
-    gd = protos.GraphDef()
-    with open(os.path.join(DATASETS, case["graph"]), "rb") as f:
-        gd.ParseFromString(f.read())
-    g = tf.Graph()
-    with g.as_default():
-        tf.import_graph_def(gd, name="")
-    with tf.Session(graph=g) as sess:
-        for i, step in enumerate(case["steps"]):
-            feed = {g.get_tensor_by_name(t): _feed_value(k) for t, k in step.get("feed", {}).items()}
-            fetch = [g.get_tensor_by_name(t) for t in step["fetch"]]
-            targets = [g.get_operation_by_name(t) for t in step["targets"]]
-            where = "%s step %d" % (name, i)
-            if "error" in step:
-                with pytest.raises(tf.errors.OpError) as info:
-                    sess.run(fetch + targets, feed_dict=feed)
-                assert type(info.value).__name__ == step["error"], (where, info.value)
-                assert step["message"] in info.value.message, (where, info.value.message)
-                continue
-            out = sess.run(fetch + targets, feed_dict=feed)[:len(fetch)]
-            assert len(out) == len(step["expect"]), where
-            for got, key in zip(out, step["expect"]):
-                try:
-                    _same(got, VALUES[key])
-                except AssertionError as e:
-                    raise AssertionError("%s: %s" % (where, e))
+    replay_steps(name, import_graph(os.path.join(DATASETS, case["graph"])), case["steps"], VALUES,
+                 feed_value=_feed_value)
 
 
 @pytest.mark.parametrize("name", sorted(n for n in CASES if n != "matching_files"))
