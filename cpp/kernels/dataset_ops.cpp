@@ -636,12 +636,14 @@ class InterleaveDatasetOp : public FunctionDatasetOp {
 
 // ---- Batch / PaddedBatch -------------------------------------------------------------------------
 
-class BatchDatasetImpl : public UnaryDataset {
+// Batches of batch_ input elements (the last one smaller unless drop_), each
+// built into one element by make_batch.
+class BatchingDataset : public UnaryDataset {
  public:
-  BatchDatasetImpl(DatasetPtr input, int64_t batch, bool drop, std::vector<DType> dt, std::vector<PartialShape> sh)
+  BatchingDataset(DatasetPtr input, int64_t batch, bool drop, std::vector<DType> dt, std::vector<PartialShape> sh)
       : UnaryDataset(std::move(input), std::move(dt), std::move(sh)), batch_(batch), drop_(drop) {}
   Status make_iterator(IterCtx& ctx, std::unique_ptr<IteratorBase>* out) const override {
-    return make_unary_iter<Iter, BatchDatasetImpl>(ctx, out);
+    return make_unary_iter<Iter, BatchingDataset>(ctx, out);
   }
   int64_t cardinality() const override {
     int64_t n = input_->cardinality();
@@ -649,8 +651,11 @@ class BatchDatasetImpl : public UnaryDataset {
     return drop_ ? n / batch_ : (n + batch_ - 1) / batch_;
   }
 
+ protected:
+  virtual Status make_batch(const std::vector<Element>& elems, Element* out) const = 0;
+
  private:
-  class Iter : public UnaryIter<BatchDatasetImpl> {
+  class Iter : public UnaryIter<BatchingDataset> {
    public:
     using UnaryIter::UnaryIter;
     Status get_next(IterCtx& ctx, Element* out, bool* end) override {
@@ -666,7 +671,7 @@ class BatchDatasetImpl : public UnaryDataset {
         return Status();
       }
       *end = false;
-      Status s = stack_elements(elems_, out);
+      Status s = ds_->make_batch(elems_, out);
       elems_.clear();
       return s;
     }
@@ -677,6 +682,16 @@ class BatchDatasetImpl : public UnaryDataset {
 
   int64_t batch_;
   bool drop_;
+};
+
+class BatchDatasetImpl : public BatchingDataset {
+ public:
+  using BatchingDataset::BatchingDataset;
+
+ private:
+  Status make_batch(const std::vector<Element>& elems, Element* out) const override {
+    return stack_elements(elems, out);
+  }
 };
 
 class BatchDatasetOp : public DatasetOpKernel {
@@ -698,43 +713,17 @@ class BatchDatasetOp : public DatasetOpKernel {
   bool v2_;
 };
 
-class PaddedBatchDatasetImpl : public UnaryDataset {
+class PaddedBatchDatasetImpl : public BatchingDataset {
  public:
   PaddedBatchDatasetImpl(DatasetPtr input, int64_t batch, bool drop, std::vector<std::vector<int64_t>> padded,
                          Element pad_values, std::vector<DType> dt, std::vector<PartialShape> sh)
-      : UnaryDataset(std::move(input), std::move(dt), std::move(sh)), batch_(batch), drop_(drop),
-        padded_(std::move(padded)), pad_values_(std::move(pad_values)) {}
-  Status make_iterator(IterCtx& ctx, std::unique_ptr<IteratorBase>* out) const override {
-    return make_unary_iter<Iter, PaddedBatchDatasetImpl>(ctx, out);
-  }
-  int64_t cardinality() const override {
-    int64_t n = input_->cardinality();
-    if (n < 0) return n;
-    return drop_ ? n / batch_ : (n + batch_ - 1) / batch_;
-  }
+      : BatchingDataset(std::move(input), batch, drop, std::move(dt), std::move(sh)), padded_(std::move(padded)),
+        pad_values_(std::move(pad_values)) {}
 
  private:
-  class Iter : public UnaryIter<PaddedBatchDatasetImpl> {
-   public:
-    using UnaryIter::UnaryIter;
-    Status get_next(IterCtx& ctx, Element* out, bool* end) override {
-      if (!in_) {
-        *end = true;
-        return Status();
-      }
-      std::vector<Element> elems;
-      MR_RETURN_IF_ERROR(gather_elements(ctx, &in_, ds_->batch_, &elems));
-      const int64_t n = static_cast<int64_t>(elems.size());
-      if (n == 0 || (n < ds_->batch_ && ds_->drop_)) {
-        *end = true;
-        return Status();
-      }
-      *end = false;
-      return ds_->pad_and_stack(elems, out);
-    }
-  };
-
-  Status pad_and_stack(const std::vector<Element>& elems, Element* out) const {
+  // Pads each component to the batch's shape (its padded_shapes, or the
+  // largest element dims) with its padding value, then stacks.
+  Status make_batch(const std::vector<Element>& elems, Element* out) const override {
     const int64_t n = static_cast<int64_t>(elems.size());
     out->clear();
     for (size_t c = 0; c < padded_.size(); ++c) {
@@ -796,8 +785,6 @@ class PaddedBatchDatasetImpl : public UnaryDataset {
     return Status();
   }
 
-  int64_t batch_;
-  bool drop_;
   std::vector<std::vector<int64_t>> padded_;
   Element pad_values_;
 };
