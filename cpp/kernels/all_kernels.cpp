@@ -18,6 +18,7 @@ void register_all_kernels() {
     register_cast_ops(r);
     register_control_flow_ops(r);
     register_functional_ops(r);
+    register_parse_example_ops(r);
     register_tensor_array_ops(r);
     register_random_ops(r);
     register_shape_ops(r);

@@ -18,6 +18,7 @@ void register_string_ops(Registry& r);
 void register_cast_ops(Registry& r);
 void register_control_flow_ops(Registry& r);
 void register_functional_ops(Registry& r);
+void register_parse_example_ops(Registry& r);
 void register_tensor_array_ops(Registry& r);
 void register_random_ops(Registry& r);
 void register_shape_ops(Registry& r);

@@ -131,6 +131,8 @@ from metarun.ops.control_flow_ops import (  # noqa: F401,E402,A001
     Assert, case, cond, tuple, while_loop, with_dependencies)
 from metarun.ops.functional_ops import foldl, foldr, map_fn, scan  # noqa: F401,E402
 from metarun.ops.functional_v2 import function, switch_case  # noqa: F401,E402
+from metarun.ops.parsing_ops import (  # noqa: F401,E402 -- tf.parse_example & co.
+    FixedLenFeature, FixedLenSequenceFeature, decode_raw, parse_example, parse_single_example)
 from metarun.ops.tensor_array_ops import TensorArray  # noqa: F401,E402
 from metarun.train.moving_averages import moving_average_variables  # noqa: F401,E402
 

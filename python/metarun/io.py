@@ -1,4 +1,5 @@
-"""tf.io: tf.io.gfile (the local file functions under TF2's names) and the TFRecord writer."""
+"""tf.io: tf.io.gfile (the local file functions under TF2's names), the TFRecord writer, Example
+parsing and decode_raw."""
 
 import types as _types
 
@@ -11,3 +12,5 @@ del _name
 
 from metarun.tf_record import (  # noqa: E402,F401 -- tf.io's TFRecord writer
     TFRecordCompressionType, TFRecordOptions, TFRecordWriter, tf_record_iterator)
+from metarun.ops.parsing_ops import (  # noqa: E402,F401 -- tf.io's Example parsing
+    FixedLenFeature, FixedLenSequenceFeature, decode_raw, parse_example, parse_single_example)

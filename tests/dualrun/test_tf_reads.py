@@ -61,4 +61,11 @@ def test_metarun_still_writes_what_tf_read(case, tmp_path):
         new = tf.train.NewCheckpointReader(str(tmp_path / prefix))
         assert old.get_variable_to_shape_map() == new.get_variable_to_shape_map()
         for key in old.get_variable_to_shape_map():
-            np.testing.assert_array_equal(old.get_tensor(key), new.get_tensor(key), err_msg=key)
+            if case in written_cases.TOLERANCE:
+                # trained values: BLAS kernels differ per CPU in summation order, so the last bit can
+                # differ from the machine that wrote the committed files
+                rtol, atol = written_cases.TOLERANCE[case]
+                np.testing.assert_allclose(new.get_tensor(key), old.get_tensor(key), rtol=rtol, atol=atol,
+                                           err_msg=key)
+            else:
+                np.testing.assert_array_equal(old.get_tensor(key), new.get_tensor(key), err_msg=key)

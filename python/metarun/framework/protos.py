@@ -35,7 +35,9 @@ _EXPORTS = {
         "SaveSliceInfoDef", "QueueRunnerDef", "ValuesDef", "ControlFlowContextDef",
         "CondContextDef", "WhileContextDef", "BundleHeaderProto", "BundleEntryProto",
         "TensorSliceProto", "SavedSliceMeta", "SavedTensorSliceMeta", "SavedSlice",
-        "SavedTensorSlices", "CheckpointState")
+        "SavedTensorSlices", "CheckpointState",
+        "Example", "SequenceExample", "Features", "Feature", "FeatureList", "FeatureLists", "BytesList",
+        "FloatList", "Int64List")
 }
 _EXPORTS["MetaInfoDef"] = "metarun.MetaGraphDef.MetaInfoDef"
 

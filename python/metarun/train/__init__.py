@@ -34,7 +34,8 @@ from metarun.train.training_util import (
 
 def __getattr__(name):
     # Proto classes TF exposes here, e.g. tf.train.SaverDef.V2.
-    if name in ("SaverDef", "CheckpointState"):
+    if name in ("SaverDef", "CheckpointState", "Example", "SequenceExample", "Features", "Feature", "FeatureList",
+                "FeatureLists", "BytesList", "FloatList", "Int64List"):
         from metarun.framework import protos
         return getattr(protos, name)
     raise AttributeError("module 'metarun.train' has no attribute %r" % name)
