@@ -1000,18 +1000,25 @@ class SkipDatasetImpl : public UnaryDataset {
   int64_t count_;
 };
 
+// Ops of an input dataset and one int64 scalar (Repeat, Take, Skip and
+// AssertCardinality): a D(input, value, output types, output shapes).
 template <class D>
 class CountDatasetOp : public DatasetOpKernel {
  public:
-  using DatasetOpKernel::DatasetOpKernel;
+  // `what`: the message when the count input is not a scalar.
+  explicit CountDatasetOp(KernelInit& init, const char* what = "count must be a scalar")
+      : DatasetOpKernel(init), what_(what) {}
   Status make_dataset(OpContext& ctx, std::shared_ptr<DatasetBase>* out) override {
     DatasetPtr in;
     MR_RETURN_IF_ERROR(input_dataset(ctx, 0, &in));
     int64_t count;
-    MR_RETURN_IF_ERROR(int_input(ctx, 1, "count must be a scalar", &count));
+    MR_RETURN_IF_ERROR(int_input(ctx, 1, what_, &count));
     *out = std::make_shared<D>(std::move(in), count, output_types_, output_shapes_);
     return Status();
   }
+
+ private:
+  const char* what_;
 };
 
 // ---- Zip / Concatenate ------------------------------------------------------------------------------
@@ -1318,19 +1325,6 @@ class AssertCardinalityDatasetImpl : public UnaryDataset {
   int64_t n_;
 };
 
-class AssertCardinalityDatasetOp : public DatasetOpKernel {
- public:
-  using DatasetOpKernel::DatasetOpKernel;
-  Status make_dataset(OpContext& ctx, std::shared_ptr<DatasetBase>* out) override {
-    DatasetPtr in;
-    MR_RETURN_IF_ERROR(input_dataset(ctx, 0, &in));
-    int64_t n;
-    MR_RETURN_IF_ERROR(int_input(ctx, 1, "cardinality must be a scalar", &n));
-    *out = std::make_shared<AssertCardinalityDatasetImpl>(std::move(in), n, output_types_, output_shapes_);
-    return Status();
-  }
-};
-
 class DatasetCardinalityOp : public OpKernel {
  public:
   explicit DatasetCardinalityOp(KernelInit&) {}
@@ -1573,7 +1567,8 @@ void register_dataset_ops(Registry& r) {
                          "ExperimentalAssertNextDataset", "NonSerializableDataset",
                          "ExperimentalNonSerializableDataset"})
     r.add(op, make_kernel<PassThroughDatasetOp>);
-  r.add("AssertCardinalityDataset", make_kernel<AssertCardinalityDatasetOp>);
+  r.add("AssertCardinalityDataset",
+        with_args<CountDatasetOp<AssertCardinalityDatasetImpl>>("cardinality must be a scalar"));
   r.add("TakeWhileDataset", with_args<FunctionStageOp<TakeWhileDatasetImpl>>("predicate"));
   r.add("ExperimentalTakeWhileDataset", with_args<FunctionStageOp<TakeWhileDatasetImpl>>("predicate"));
   r.add("ScanDataset", make_kernel<ScanDatasetOp>);
