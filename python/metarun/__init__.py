@@ -162,6 +162,8 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
 
 # tf.app/tf.flags, tf.logging, tf.gfile, tf.io.gfile, tf.initializers, tf.nest, tf.version, tf.resource_loader
 from metarun import app, flags, gfile, initializers, io, nest, resource_loader, version  # noqa: F401,E402
+from metarun import lookup  # noqa: F401,E402 -- tf.lookup
+from metarun.lookup import string_to_hash_bucket_fast  # noqa: F401,E402
 from metarun import python_io  # noqa: F401,E402 -- tf.python_io
 from metarun import tf_logging as logging  # noqa: E402
 from metarun.tf_logging import _get_logger as get_logger  # noqa: E402

@@ -198,6 +198,8 @@ def _saveables(var_list, graph):
                 items.append((v._save_slice_info.full_name, v, True))
             elif isinstance(v, Variable):
                 items.append((v.op.name, v, False))
+            elif hasattr(v, "specs") and hasattr(v, "restore"):  # a saveable (a mutable lookup table)
+                items.extend((key, _SpecItem(v, i, tensor), False) for i, (tensor, _, key) in enumerate(v.specs))
     out = []
     for key, var, sliced in items:
         spec = ""
@@ -208,6 +210,20 @@ def _saveables(var_list, graph):
         out.append((key, spec, var))
     out.sort(key=lambda item: item[0])
     return out
+
+
+class _SpecItem(object):
+    """One tensor of a saveable object (a table's keys or values), saved like a
+    resource variable's value; restored through the object's `restore`."""
+    _is_resource = True
+    _save_slice_info = None
+
+    def __init__(self, owner, index, tensor):
+        self.owner = owner
+        self.index = index
+        self._snapshot = tensor
+        self.dtype = tensor.dtype
+        self.device = tensor.device
 
 
 def _restore_ops(g, prefix, saveables, types, device):
@@ -224,8 +240,14 @@ def _restore_ops(g, prefix, saveables, types, device):
     if not isinstance(restored, list):
         restored = [restored]
     assigns = []
+    pending = {}  # saveable object -> its restored tensors so far
     for value, (_, _, var) in zip(restored, saveables):
-        if var._is_resource:
+        if isinstance(var, _SpecItem):
+            got = pending.setdefault(id(var.owner), [None] * len(var.owner.specs))
+            got[var.index] = value
+            if all(t is not None for t in got):
+                assigns.append(var.owner.restore(got, None))
+        elif var._is_resource:
             ident = apply_op("Identity", input=value)
             assigns.append(apply_op("AssignVariableOp", resource=var.handle, value=ident))
         else:
