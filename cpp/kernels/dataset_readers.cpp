@@ -7,12 +7,11 @@
 // records) fails each get_next until the iterator is remade; a corrupt or
 // truncated TFRecord fails once and reading goes on with the next file.
 #include <algorithm>
-#include <cstring>
 #include <functional>
 
 #include "kernels/dataset_util.h"
-#include "kernels/util/crc32c.h"
 #include "kernels/util/input_stream.h"
+#include "kernels/util/tfrecord.h"
 #include "framework/registry.h"
 
 namespace metarun {
@@ -169,52 +168,11 @@ class TextLineDatasetOp : public DatasetOpKernel {
 };
 
 // ---- TFRecordDataset -------------------------------------------------------------------
-// A record: uint64 length, masked crc32c of those 8 bytes, the data, masked
-// crc32c of the data (all little-endian).
-
-uint32_t load32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
 
 class TFRecordSource : public StreamSource {
  public:
   using StreamSource::StreamSource;
-
-  Status next(std::string* out, bool* got) override {
-    const uint64_t offset = stream_->position();
-    std::string header;
-    MR_RETURN_IF_ERROR(stream_->read(12, &header));
-    // A file ending inside a header ends the file quietly, as in TF.
-    if (header.size() < 12) {
-      *got = false;
-      return Status();
-    }
-    if (crc32c::unmask(load32(header.data() + 8)) != crc32c::value(header.data(), 8))
-      return data_loss(str_cat("corrupted record at ", offset));
-    uint64_t length;
-    std::memcpy(&length, header.data(), 8);
-    if (length >= SIZE_MAX - 4) return data_loss("record size too large");
-    // Grows with what the file really holds, so a huge stated length in a
-    // short file cannot make us allocate it.
-    out->clear();
-    uint64_t want = length + 4;
-    while (want > 0) {
-      size_t chunk = static_cast<size_t>(std::min<uint64_t>(want, 1 << 20));
-      size_t before = out->size();
-      MR_RETURN_IF_ERROR(stream_->read(chunk, out));
-      if (out->size() - before < chunk)
-        return data_loss(str_cat("truncated record at ", offset, "' failed with Read less bytes than requested"));
-      want -= chunk;
-    }
-    const char* data = out->data();
-    if (crc32c::unmask(load32(data + length)) != crc32c::value(data, length))
-      return data_loss(str_cat("corrupted record at ", offset + 12));
-    out->resize(length);
-    *got = true;
-    return Status();
-  }
+  Status next(std::string* out, bool* got) override { return read_tfrecord(*stream_, out, got); }
 };
 
 class TFRecordDatasetOp : public DatasetOpKernel {
