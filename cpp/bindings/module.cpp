@@ -410,7 +410,7 @@ PYBIND11_MODULE(_core, m) {
       .def("num_cached_plans", &Session::num_cached_plans);
 
   py::class_<Callable>(m, "Callable")
-      .def("__call__", [](const Callable& c, const py::list& feed_values) {
+      .def("__call__", [](const Callable& c, const py::list& feed_values, int64_t timeout_ms) {
         std::vector<Tensor> values;
         values.reserve(feed_values.size());
         size_t i = 0;
@@ -421,11 +421,11 @@ PYBIND11_MODULE(_core, m) {
         RunResult r;
         {
           py::gil_scoped_release release;
-          r = c.session->execute(*c.plan, values);
+          r = c.session->execute(*c.plan, values, timeout_ms);
         }
         values.clear();
         return outputs_to_list(r);
-      });
+      }, py::arg("feed_values"), py::arg("timeout_ms") = 0);
 
   m.def("registered_kernels", [] {
     py::dict out;

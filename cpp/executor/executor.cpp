@@ -103,7 +103,7 @@ void Session::cancel() {
   for (RunState* run : runs_) run->cancel();
 }
 
-RunResult Session::execute(const Plan& plan, const std::vector<Tensor>& feed_values) {
+RunResult Session::execute(const Plan& plan, const std::vector<Tensor>& feed_values, int64_t timeout_ms) {
   if (static_cast<int>(feed_values.size()) != plan.num_feeds) {
     RunResult result;
     result.status = invalid_argument(str_cat("Expected ", plan.num_feeds, " feed values, got ", feed_values.size()));
@@ -111,6 +111,7 @@ RunResult Session::execute(const Plan& plan, const std::vector<Tensor>& feed_val
   }
   const int64_t step_id = next_step_id_.fetch_add(1);
   RunState run(&resources_, pool_.get(), step_id, &profile_, interrupt_check_ ? &interrupt_check_ : nullptr);
+  if (timeout_ms > 0) run.set_deadline(RunState::now_ns() + timeout_ms * 1'000'000);
   ActiveRun active(&runs_mu_, &runs_, &run, &resources_, step_id);
   if (plan.loop) return run_loop_plan(*plan.loop, run, feed_values);
   return run_plain(plan, run, feed_values);

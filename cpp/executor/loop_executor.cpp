@@ -77,7 +77,7 @@ class LoopRun {
         head_ = 0;
       }
       if (run_.should_stop()) {
-        result.status = cancelled("Run cancelled");
+        result.status = run_.stopped_status();
         result.failed_node = plan_.nodes[t.node].item.node->name;
         return result;
       }

@@ -80,7 +80,30 @@ class RunState : public FunctionCaller {
     uint32_t polls = r->polls_.load(std::memory_order_relaxed) + 1;
     r->polls_.store(polls, std::memory_order_relaxed);
     if ((polls & 255) != 0) return false;
+    return poll_stop();
+  }
+
+  // Unthrottled (for kernels waiting in slices): cancellation and deadline
+  // are checked each call, the interrupt hook at most every 50 ms.
+  bool stop_requested() override { return poll_stop(); }
+  Status stop_status(Status otherwise) const override {
+    if (root_->timed_out_.load(std::memory_order_relaxed))
+      return Status(Code::kDeadlineExceeded, "Timed out waiting for notification");
+    return otherwise;
+  }
+  // The run's status once a scheduler saw should_stop().
+  Status stopped_status() const { return stop_status(cancelled("Run cancelled")); }
+  // Runs past `deadline_ns` (steady clock) stop with DeadlineExceeded.
+  void set_deadline(int64_t deadline_ns) { root_->deadline_ns_ = deadline_ns; }
+
+  bool poll_stop() {
+    RunState* r = root_;
     if (r->cancelled_.load(std::memory_order_relaxed)) return true;
+    if (r->deadline_ns_ && now_ns() > r->deadline_ns_) {
+      r->timed_out_.store(true, std::memory_order_relaxed);
+      cancel();
+      return true;
+    }
     if (r->interrupted_ && *r->interrupted_) {
       int64_t now = now_ns();
       int64_t last = r->last_check_.load(std::memory_order_relaxed);
@@ -107,6 +130,8 @@ class RunState : public FunctionCaller {
   int depth_ = 0;
   std::atomic<int64_t> last_check_{0};  // steady_clock ns of the last interrupt check
   std::atomic<uint32_t> polls_{0};
+  int64_t deadline_ns_ = 0;  // 0: none
+  std::atomic<bool> timed_out_{false};
 };
 
 // Reads a ref entry's variable into a tensor that aliases its buffer.

@@ -168,7 +168,7 @@ RunResult run_plain(const Plan& plan, RunState& run, std::vector<Tensor> feed_va
     const PlanStep& step = plan.steps[s];
     const NodeItem& item = step.item;
     if (run.should_stop()) {
-      result.status = cancelled("Run cancelled");
+      result.status = run.stopped_status();
       result.failed_node = item.node->name;
       return result;
     }

@@ -53,6 +53,12 @@ class FunctionCaller {
   // `args` is taken by value: a caller that moves its tensors in (a loop passing its
   // variables on) lets the body update them in place.
   virtual Status call(const Function& f, std::vector<Tensor> args, std::vector<Tensor>* rets) = 0;
+  // For kernels that wait (a dequeue on an empty queue): true once the run
+  // was cancelled, passed its deadline or was interrupted (Ctrl-C). Such a
+  // kernel waits in short slices and asks between them.
+  virtual bool stop_requested() { return false; }
+  // Why the run stopped: DeadlineExceeded past its deadline, else `otherwise`.
+  virtual Status stop_status(Status otherwise) const { return otherwise; }
 };
 
 }  // namespace metarun

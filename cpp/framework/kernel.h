@@ -152,6 +152,13 @@ class OpContext {
     return env_.caller->call(f, std::move(args), rets);
   }
   bool cancelled() const { return env_.cancelled && env_.cancelled->load(std::memory_order_relaxed); }
+  // For a kernel that blocks: asked between short timed waits; true once the
+  // run should end (cancelled, past its deadline, Ctrl-C).
+  bool should_stop() const { return env_.caller ? env_.caller->stop_requested() : cancelled(); }
+  // The status to return after should_stop(): the run's deadline error, else `otherwise`.
+  Status stop_status(Status otherwise) const {
+    return env_.caller ? env_.caller->stop_status(std::move(otherwise)) : otherwise;
+  }
   // Runs fn(begin, end) over [0, n), split across the intra-op pool when
   // `cost_per_unit` (ns per element) makes that worthwhile.
   template <class F>

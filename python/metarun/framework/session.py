@@ -18,12 +18,15 @@ from metarun.framework import graph as graph_lib
 
 
 class ConfigProto(object):
-    """The subset of tf.compat.v1.ConfigProto metarun reads (threads); other
-    fields are accepted and ignored."""
+    """The subset of tf.compat.v1.ConfigProto metarun reads (threads, and
+    operation_timeout_in_ms: the deadline of every run); other fields are
+    accepted and ignored."""
 
-    def __init__(self, intra_op_parallelism_threads=0, inter_op_parallelism_threads=0, **kwargs):
+    def __init__(self, intra_op_parallelism_threads=0, inter_op_parallelism_threads=0,
+                 operation_timeout_in_ms=0, **kwargs):
         self.intra_op_parallelism_threads = intra_op_parallelism_threads
         self.inter_op_parallelism_threads = inter_op_parallelism_threads
+        self.operation_timeout_in_ms = operation_timeout_in_ms
         for k, v in kwargs.items():
             setattr(self, k, v)
 
@@ -198,8 +201,12 @@ class BaseSession(object):
             return self._core
 
     def close(self):
+        """Closes the session: runs still in progress (a dequeue waiting on
+        an empty queue) are cancelled, as in TF."""
         self._closed = True
-        self._core = None
+        core, self._core = self._core, None
+        if core is not None:
+            core.cancel()
 
     def __del__(self):
         self._core = None
@@ -233,7 +240,15 @@ class BaseSession(object):
                 if len(self._prepared) >= 256:
                     self._prepared.clear()
                 self._prepared[key] = prepared
-        return prepared(feed_dict)
+        return prepared(feed_dict, self._timeout_ms(options))
+
+    def _timeout_ms(self, options=None):
+        """The run's deadline in ms (0: none): RunOptions.timeout_in_ms when
+        set, else the ConfigProto's operation_timeout_in_ms."""
+        timeout = getattr(options, "timeout_in_ms", 0) or 0
+        if timeout <= 0:
+            timeout = getattr(self._config, "operation_timeout_in_ms", 0) or 0
+        return int(timeout) if timeout > 0 else 0
 
     def _prepare(self, fetches, feed_keys):
         """A _Prepared for `fetches`, fed by `feed_keys` ([(key, Tensor)])."""
@@ -412,14 +427,14 @@ class _Prepared(object):
             except _core.StatusError as e:
                 raise session._op_error(*e.args, needed=self._needed()) from None
 
-    def __call__(self, feed_dict):
+    def __call__(self, feed_dict, timeout_ms=0):
         """Run with the values `feed_dict[key]` (a dict, or the args tuple of a
         callable whose keys are positions)."""
         feeds = [convert(feed_dict[key]) for key, convert in self._feeds]
         outs = ()
         if self._callable is not None:
             try:
-                outs = self._callable(feeds)
+                outs = self._callable(feeds, timeout_ms) if timeout_ms else self._callable(feeds)
             except _core.StatusError as e:
                 raise self._session._op_error(*e.args, needed=self._needed()) from None
         if self._single:
