@@ -316,6 +316,57 @@ class DestroyResourceKernel : public OpKernel {
   bool ignore_missing_ = true;
 };
 
+// CountUpTo / ResourceCountUpTo (TF's limit_epochs counter): the variable's
+// scalar goes up by one and the op outputs the value before the increment;
+// once it has reached `limit` the op fails with OutOfRange and leaves it.
+template <class T>
+Status count_up(Tensor& value, int64_t limit, Tensor* before) {
+  if (value.shape().size() != 0)
+    return invalid_argument(str_cat("Not a scalar tensor: ", shape_str(value.shape())));
+  T* v = value.data<T>();
+  if (*v >= limit) return out_of_range(str_cat("Reached limit of ", limit));
+  *before = Tensor::scalar<T>(*v);
+  ++*v;
+  return Status();
+}
+
+template <class T>
+class CountUpToKernel : public OpKernel {
+ public:
+  explicit CountUpToKernel(KernelInit& init) {
+    init.take_ref_input(0);
+    init.get("limit", &limit_);
+  }
+  Status compute(OpContext& ctx) override {
+    LockedVars vars;
+    MR_RETURN_IF_ERROR(vars.acquire(ctx, false, 1, dtype_of<T>, true));
+    Tensor before;
+    MR_RETURN_IF_ERROR(count_up<T>(vars.value(0), limit_, &before));
+    ctx.set_output(0, before);
+    return Status();
+  }
+
+ private:
+  int64_t limit_ = 0;
+};
+
+template <class T>
+class ResourceCountUpToKernel : public OpKernel {
+ public:
+  explicit ResourceCountUpToKernel(KernelInit& init) { init.get("limit", &limit_); }
+  Status compute(OpContext& ctx) override {
+    LockedVars vars;
+    MR_RETURN_IF_ERROR(vars.acquire(ctx, true, 1, dtype_of<T>, true));
+    Tensor before;
+    MR_RETURN_IF_ERROR(count_up<T>(vars.value(0), limit_, &before));
+    ctx.set_output(0, before);
+    return Status();
+  }
+
+ private:
+  int64_t limit_ = 0;
+};
+
 template <bool kSub>
 auto assign_update = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
   return std::make_unique<AssignUpdateKernel<decltype(tag), kSub>>(init);
@@ -323,6 +374,13 @@ auto assign_update = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel>
 template <bool kSub>
 auto assign_update_variable = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
   return std::make_unique<AssignUpdateVariableKernel<decltype(tag), kSub>>(init);
+};
+
+auto count_up_to = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+  return std::make_unique<CountUpToKernel<decltype(tag)>>(init);
+};
+auto resource_count_up_to = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+  return std::make_unique<ResourceCountUpToKernel<decltype(tag)>>(init);
 };
 
 }  // namespace
@@ -345,6 +403,8 @@ void register_state_ops(Registry& r) {
   r.add<NumberTypes>("AssignAdd", assign_update<false>);
   r.add<NumberTypes>("AssignSub", assign_update<true>);
   r.add("IsVariableInitialized", make_kernel<IsVariableInitializedKernel>);
+  r.add<IndexTypes>("CountUpTo", count_up_to);
+  r.add<IndexTypes>("ResourceCountUpTo", resource_count_up_to);
   r.add("VarHandleOp", make_kernel<VarHandleKernel>);
   r.add("ReadVariableOp", make_kernel<ReadVariableKernel>);
   r.add("AssignVariableOp", make_kernel<AssignVariableKernel>);

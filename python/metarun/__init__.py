@@ -185,6 +185,7 @@ from metarun.ops.state_ops_v1 import (  # noqa: F401,E402 -- tf.assign*, tf.scat
     enable_v2_behavior, enable_v2_tensorshape, executing_eagerly, executing_eagerly_outside_functions,
     resource_variables_enabled, scatter_add, scatter_div, scatter_max, scatter_min, scatter_mul, scatter_nd_add,
     scatter_nd_sub, scatter_nd_update, scatter_sub, scatter_update)
+from metarun.ops.state_ops_v1 import count_up_to  # noqa: F401,E402 -- tf.count_up_to
 
 def __getattr__(name):
     if name == "data":  # tf.data, imported on first use (it is most of a script's import time otherwise)

@@ -98,6 +98,17 @@ class TensorShape(object):
             return False
         return all(a is None or b is None or a == b for a, b in zip(self._dims, other._dims))
 
+    def merge_with(self, other):
+        """The shape that is both: known dims of either kept; ValueError when they disagree."""
+        other = as_shape(other)
+        if self._dims is None:
+            return other
+        if other._dims is None:
+            return self
+        if not self.is_compatible_with(other):
+            raise ValueError("Shapes %s and %s are not compatible" % (self, other))
+        return TensorShape([a if a is not None else b for a, b in zip(self._dims, other._dims)])
+
     def concatenate(self, other):
         """This shape followed by `other` (unknown when either rank is)."""
         other = as_shape(other)

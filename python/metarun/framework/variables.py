@@ -200,6 +200,10 @@ class Variable(object):
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
         return _assign_op(self, "AssignSub", "AssignSubVariableOp", delta, name, use_locking, read_value)
 
+    def count_up_to(self, limit):
+        from metarun.ops.state_ops_v1 import count_up_to  # noqa: PLC0415 -- ops/ sits above framework/
+        return count_up_to(self, limit)
+
     def to_proto(self, export_scope=None):
         var_def = protos.VariableDef()
         var_def.variable_name = strip_name_scope(self._variable.name, export_scope)

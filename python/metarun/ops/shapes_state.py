@@ -43,8 +43,17 @@ def _read(op):
     return [TensorShape(None)]
 
 
-@si.register("VarHandleOp", "VarIsInitializedOp", "IsVariableInitialized")
+@si.register("VarHandleOp", "VarIsInitializedOp", "IsVariableInitialized", "ResourceCountUpTo")
 def _scalar(op):
+    return [TensorShape([])]
+
+
+@si.register("CountUpTo")
+def _count_up_to(op):
+    shape = op.inputs[0].shape
+    if shape.ndims not in (None, 0):
+        raise ValueError("Shape must be rank 0 but is rank %d for '%s' (op: 'CountUpTo') with input shapes: %s."
+                         % (shape.ndims, op.name, shape))
     return [TensorShape([])]
 
 

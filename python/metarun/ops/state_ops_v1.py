@@ -38,6 +38,13 @@ def assign_sub(ref, value, use_locking=None, name=None):
     return ref.assign_sub(value)
 
 
+def count_up_to(ref, limit, name=None):
+    """Raise the variable by one, outputting its value before; OutOfRange once it reached `limit`."""
+    if _is_ref(ref):
+        return apply_op("CountUpTo", ref=_ref_tensor(ref), limit=limit, name=name)
+    return apply_op("ResourceCountUpTo", resource=ref.handle, limit=limit, T=ref.dtype.base_dtype, name=name)
+
+
 def _resource_scatter(ref, op_type, indices, updates, name):
     """The resource kernel, then a read of the variable after it (TF's lazy read)."""
     g = graph_lib.get_default_graph()
