@@ -202,6 +202,7 @@ py::object attr_to_py(const AttrValue& a) {
     case K::kBool: return py::bool_(a.b);
     case K::kString: case K::kFunc: return py::bytes(a.s);
     case K::kType: return py::int_(static_cast<int>(a.type));
+    case K::kTensor: return to_numpy(a.tensor);
     case K::kList: {
       py::list out;
       for (auto v : a.list_i) out.append(v);

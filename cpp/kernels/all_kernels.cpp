@@ -45,6 +45,7 @@ void register_all_kernels() {
     register_nn_ops(r);
     register_softmax_ops(r);
     register_io_ops(r);
+    register_summary_ops(r);
     register_segment_ops(r);
     register_bitwise_scan_ops(r);
     register_special_math_ops(r);

@@ -45,6 +45,7 @@ void register_reduction_ops(Registry& r);
 void register_nn_ops(Registry& r);
 void register_softmax_ops(Registry& r);
 void register_io_ops(Registry& r);
+void register_summary_ops(Registry& r);
 void register_segment_ops(Registry& r);
 void register_bitwise_scan_ops(Registry& r);
 void register_special_math_ops(Registry& r);

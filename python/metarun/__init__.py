@@ -62,6 +62,7 @@ from metarun.ops.gradients_impl import (  # noqa: F401
     gradients, hessians)
 from metarun import math  # noqa: F401 -- tf.math
 from metarun import nn, layers, losses, metrics  # noqa: F401 -- tf.nn, tf.layers, tf.losses, tf.metrics
+from metarun import summary  # noqa: F401,E402 -- tf.summary (v1: ops, FileWriter)
 from metarun.ops.confusion_matrix import confusion_matrix_v1 as confusion_matrix  # noqa: F401 -- tf.confusion_matrix
 from metarun.ops.random_ops import (  # noqa: F401
     random_normal, random_shuffle, random_uniform, set_random_seed, truncated_normal)
@@ -194,6 +195,8 @@ def __getattr__(name):
     if name in _PROTO_NAMES:
         from metarun.framework import protos
         return getattr(protos, name)
+    if name in summary._PROTO_NAMES:  # tf.Summary, tf.Event, tf.SessionLog, ...
+        return getattr(summary, name)
     raise AttributeError("module 'metarun' has no attribute %r" % name)
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from metarun import errors
 from metarun.framework import dtypes
+from metarun.framework import summary_kernels as _summary_kernels
 
 
 def _text(value):
@@ -92,6 +93,8 @@ _HOST_OPS = {
     "SaveSlices": _save_slices,
     "Save": lambda name, attrs, inputs: _save_slices(name, attrs, inputs, sliced=False),
 }
+
+_HOST_OPS.update(_summary_kernels.HOST_OPS)
 
 
 def run_host_op(op, node_name, attrs, inputs):

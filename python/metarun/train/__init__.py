@@ -10,6 +10,7 @@ from metarun.train.basic_session_run_hooks import (
 from metarun.train.checkpoint_utils import (
     NewCheckpointReader, checkpoints_iterator, init_from_checkpoint, list_variables, load_checkpoint, load_variable)
 from metarun.train.meta_graph import export_meta_graph, write_graph
+from metarun.summary.writer import summary_iterator  # noqa: F401
 from metarun.train.saver import Saver
 from metarun.train.learning_rate_decay import (
     cosine_decay, cosine_decay_restarts, exponential_decay, inverse_time_decay, linear_cosine_decay,
