@@ -142,3 +142,19 @@ def get_summary_description(node_def):
     from google.protobuf import json_format
     json_format.Parse(raw.decode("utf-8") if isinstance(raw, bytes) else raw, description)
     return description
+
+
+# TF2 summary ops (tf.summary.scalar of tf.compat.v2 and tf.contrib.summary) gather in this collection.
+_SUMMARY_V2_COLLECTION = "_SUMMARY_V2"
+
+
+def all_v2_summary_ops():
+    """The V2-style summary ops of the default graph (TF1 tf.summary ops are not among them);
+    metarun builds none, so a graph has them only when imported with the collection."""
+    return _graph_lib.get_default_graph().get_collection(_SUMMARY_V2_COLLECTION)
+
+
+def initialize(graph=None, session=None):  # noqa: ARG001 -- TF's signature
+    """TF's v1 graph-mode initialize: it runs the default TF2 summary writer's initializer; metarun
+    has no TF2 summary writers, so there is never a default one and TF raises this."""
+    raise RuntimeError("No default tf.contrib.summary.SummaryWriter found")

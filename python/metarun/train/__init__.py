@@ -6,7 +6,7 @@ from metarun.train.checkpoint_management import (
     remove_checkpoint, update_checkpoint_state)
 from metarun.train.basic_session_run_hooks import (
     CheckpointSaverHook, CheckpointSaverListener, FeedFnHook, FinalOpsHook, GlobalStepWaiterHook, LoggingTensorHook,
-    NanLossDuringTrainingError, NanTensorHook, SecondOrStepTimer, StepCounterHook, StopAtStepHook)
+    NanLossDuringTrainingError, NanTensorHook, SecondOrStepTimer, StepCounterHook, StopAtStepHook, SummarySaverHook)
 from metarun.train.checkpoint_utils import (
     NewCheckpointReader, checkpoints_iterator, init_from_checkpoint, list_variables, load_checkpoint, load_variable)
 from metarun.train.meta_graph import export_meta_graph, write_graph

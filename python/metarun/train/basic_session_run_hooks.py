@@ -3,9 +3,9 @@
 Hooks read the global step through one cached `global_step/add` tensor (`global_step + 0`,
 made from the variable's initial value while it is uninitialised), as TF builds it.
 
-Left out, as metarun has no tf.summary yet: SummarySaverHook, ProfilerHook, and the
-summary writing of StepCounterHook and CheckpointSaverHook (they log, and save
-checkpoints, as TF does; no events file is written).
+Hooks that write summaries (SummarySaverHook, StepCounterHook, CheckpointSaverHook) share the
+one FileWriter per directory of FileWriterCache, as TF's SummaryWriterCache. Left out:
+ProfilerHook (metarun's RunMetadata collects no step stats).
 """
 
 import logging
@@ -244,10 +244,26 @@ class CheckpointSaverListener(object):
         pass
 
 
+def _writer_for(logdir):
+    from metarun.summary.writer import FileWriterCache
+    return FileWriterCache.get(logdir)
+
+
+def _summary_proto(tag, value):
+    from metarun import summary
+    return summary.Summary(value=[summary.Summary.Value(tag=tag, simple_value=value)])
+
+
+def _session_log(**fields):
+    from metarun import summary
+    return summary.SessionLog(**fields)
+
+
 class CheckpointSaverHook(SessionRunHook):
     """Saves `checkpoint_dir/model.ckpt-<step>` when the session is created, every
     save_secs or save_steps, and at the end; writes graph.pbtxt (and each save's .meta)
-    when save_graph_def."""
+    when save_graph_def. Its directory's FileWriter gets the graph and meta graph when the
+    session is made and a CHECKPOINT session log per save."""
 
     def __init__(self, checkpoint_dir, save_secs=None, save_steps=None, saver=None, checkpoint_basename="model.ckpt",
                  scaffold=None, listeners=None, save_graph_def=True):
@@ -267,6 +283,7 @@ class CheckpointSaverHook(SessionRunHook):
         self._steps_per_run = steps_per_run
 
     def begin(self):
+        self._summary_writer = _writer_for(self._checkpoint_dir)
         self._global_step_tensor = _get_or_create_global_step_read()
         if self._global_step_tensor is None:
             raise RuntimeError("Global step should be created to use CheckpointSaverHook.")
@@ -279,6 +296,12 @@ class CheckpointSaverHook(SessionRunHook):
             from metarun.train.meta_graph import write_graph
             write_graph(graph_lib.get_default_graph().as_graph_def(add_shapes=True), self._checkpoint_dir,
                         "graph.pbtxt")
+        from metarun.train.meta_graph import create_meta_graph_def
+        saver = self._get_saver()
+        graph = graph_lib.get_default_graph()
+        meta_graph_def = create_meta_graph_def(graph, saver_def=saver.saver_def if saver else None)
+        self._summary_writer.add_graph(graph)
+        self._summary_writer.add_meta_graph(meta_graph_def)
         self._save(session, global_step)
         self._timer.update_last_triggered_step(global_step)
 
@@ -308,6 +331,7 @@ class CheckpointSaverHook(SessionRunHook):
             listener.before_save(session, step)
         _log.info("Saving checkpoints for %d into %s.", step, self._save_path)
         self._get_saver().save(session, self._save_path, global_step=step, write_meta_graph=self._save_graph_def)
+        self._summary_writer.add_session_log(_session_log(status="CHECKPOINT", checkpoint_path=self._save_path), step)
         _log.info("Calling checkpoint listeners after saving checkpoint %d...", step)
         should_stop = False
         for listener in self._listeners:
@@ -334,8 +358,8 @@ class CheckpointSaverHook(SessionRunHook):
 
 
 class StepCounterHook(SessionRunHook):
-    """Logs `global_step/sec: <rate>` every N steps or seconds. (TF also writes the rate as a
-    summary to output_dir or summary_writer; metarun has no summaries yet and only logs.)"""
+    """Logs `global_step/sec: <rate>` every N steps or seconds, and adds it as a scalar summary
+    of that tag to summary_writer (or output_dir's cached FileWriter) at the global step."""
 
     def __init__(self, every_n_steps=100, every_n_secs=None, output_dir=None, summary_writer=None):
         if (every_n_steps is None) == (every_n_secs is None):
@@ -351,6 +375,8 @@ class StepCounterHook(SessionRunHook):
         self._steps_per_run = steps_per_run
 
     def begin(self):
+        if self._summary_writer is None and self._output_dir:
+            self._summary_writer = _writer_for(self._output_dir)
         self._global_step_tensor = _get_or_create_global_step_read()
         if self._global_step_tensor is None:
             raise RuntimeError("Global step should be created to use StepCounterHook.")
@@ -360,7 +386,10 @@ class StepCounterHook(SessionRunHook):
         return SessionRunArgs(self._global_step_tensor)
 
     def _log_and_record(self, elapsed_steps, elapsed_time, global_step):
-        _log.info("%s: %g", self._summary_tag, elapsed_steps / elapsed_time)
+        steps_per_sec = elapsed_steps / elapsed_time
+        if self._summary_writer is not None:
+            self._summary_writer.add_summary(_summary_proto(self._summary_tag, steps_per_sec), global_step)
+        _log.info("%s: %g", self._summary_tag, steps_per_sec)
 
     def after_run(self, run_context, run_values):
         stale_global_step = run_values.results
@@ -377,6 +406,64 @@ class StepCounterHook(SessionRunHook):
                          "tf.train.get_global_step() to Optimizer.apply_gradients or Optimizer.minimize.",
                          stale_global_step, self._last_global_step)
         self._last_global_step = stale_global_step
+
+
+class SummarySaverHook(SessionRunHook):
+    """Fetches the summary op (or the scaffold's) every save_steps or save_secs and adds its
+    summaries at the global step after the run; a START session log comes first."""
+
+    def __init__(self, save_steps=None, save_secs=None, output_dir=None, summary_writer=None, scaffold=None,
+                 summary_op=None):
+        if (scaffold is None) == (summary_op is None):
+            raise ValueError("Exactly one of scaffold or summary_op must be provided.")
+        self._summary_op = summary_op
+        self._summary_writer = summary_writer
+        self._output_dir = output_dir
+        self._scaffold = scaffold
+        self._timer = SecondOrStepTimer(every_secs=save_secs, every_steps=save_steps)
+
+    def begin(self):
+        if self._summary_writer is None and self._output_dir:
+            self._summary_writer = _writer_for(self._output_dir)
+        self._next_step = None
+        self._global_step_tensor = _get_or_create_global_step_read()
+        if self._global_step_tensor is None:
+            raise RuntimeError("Global step should be created to use SummarySaverHook.")
+
+    def before_run(self, run_context):
+        # The step this run will end at is only known after the first run; until then, always fetch.
+        self._request_summary = self._next_step is None or self._timer.should_trigger_for_step(self._next_step)
+        requests = {"global_step": self._global_step_tensor}
+        if self._request_summary:
+            summary_op = self._get_summary_op()
+            if summary_op is not None:
+                requests["summary"] = summary_op
+        return SessionRunArgs(requests)
+
+    def after_run(self, run_context, run_values):
+        if not self._summary_writer:
+            return
+        global_step = run_values.results["global_step"] + 1
+        if self._next_step is None or self._request_summary:
+            global_step = run_context.session.run(self._global_step_tensor)
+        if self._next_step is None:
+            self._summary_writer.add_session_log(_session_log(status="START"), global_step)
+        if self._request_summary:
+            self._timer.update_last_triggered_step(global_step)
+            for summary in run_values.results.get("summary", ()):
+                self._summary_writer.add_summary(summary, global_step)
+        self._next_step = global_step + 1
+
+    def end(self, session=None):
+        if self._summary_writer:
+            self._summary_writer.flush()
+
+    def _get_summary_op(self):
+        """The summary tensors to fetch, as a list; None when there are none."""
+        summary_op = self._summary_op if self._summary_op is not None else self._scaffold.summary_op
+        if summary_op is None:
+            return None
+        return summary_op if isinstance(summary_op, list) else [summary_op]
 
 
 class NanLossDuringTrainingError(RuntimeError):

@@ -182,7 +182,8 @@ class Scaffold(object):
             self._local_init_op = Scaffold.get_or_default("local_init_op", keys.LOCAL_INIT_OP,
                                                           Scaffold.default_local_init_op)
         if self._summary_op is None:
-            self._summary_op = Scaffold.get_or_default("summary_op", keys.SUMMARY_OP, _merge_all_summaries)
+            from metarun import summary
+            self._summary_op = Scaffold.get_or_default("summary_op", keys.SUMMARY_OP, summary.merge_all)
         if self._saver is None:
             self._saver = _saver_or_default()
         g.finalize()
@@ -470,10 +471,9 @@ def MonitoredTrainingSession(master="", is_chief=True, checkpoint_dir=None, scaf
                              summary_dir=None, save_graph_def=True):
     """A MonitoredSession set up for training: the chief restores from or initialises into
     checkpoint_dir, counts steps and saves checkpoints (every 600 s unless
-    save_checkpoint_steps/secs say otherwise); a worker waits for the chief.
-
-    TF's SummarySaverHook (save_summaries_steps/secs) is not added: metarun has no
-    tf.summary yet, so there is nothing it could write."""
+    save_checkpoint_steps/secs say otherwise); a worker waits for the chief. With a summary_dir
+    (by default checkpoint_dir) the chief counts steps per second into it and saves the
+    scaffold's summary op (merge_all) every save_summaries_steps (100) or save_summaries_secs."""
     if save_summaries_steps is USE_DEFAULT and save_summaries_secs is USE_DEFAULT:
         save_summaries_steps, save_summaries_secs = 100, None
     elif save_summaries_secs is USE_DEFAULT:
@@ -499,6 +499,10 @@ def MonitoredTrainingSession(master="", is_chief=True, checkpoint_dir=None, scaf
     if summary_dir and log_step_count_steps and log_step_count_steps > 0:
         all_hooks.append(basic_session_run_hooks.StepCounterHook(output_dir=summary_dir,
                                                                  every_n_steps=log_step_count_steps))
+    if summary_dir and ((save_summaries_steps and save_summaries_steps > 0) or
+                        (save_summaries_secs and save_summaries_secs > 0)):
+        all_hooks.append(basic_session_run_hooks.SummarySaverHook(
+            scaffold=scaffold, save_steps=save_summaries_steps, save_secs=save_summaries_secs, output_dir=summary_dir))
     if checkpoint_dir and ((save_checkpoint_secs and save_checkpoint_secs > 0) or
                            (save_checkpoint_steps and save_checkpoint_steps > 0)):
         all_hooks.append(basic_session_run_hooks.CheckpointSaverHook(
