@@ -131,37 +131,35 @@ def _filtered_rows(rows, bpp):
         filters = [0, 1]
     if rowbytes // bpp == 1:
         filters = [f for f in filters if f not in (1, 3, 4)]
-    cur = rows.astype(np.int32)
+    cur = rows.astype(np.int16)
     prev = np.zeros_like(cur)
     prev[1:] = cur[:-1]
-    zeros = np.zeros((h, bpp), np.int32)
+    zeros = np.zeros((h, bpp), np.int16)
     left = np.concatenate([zeros, cur[:, :-bpp]], axis=1)
     upleft = np.concatenate([zeros, prev[:, :-bpp]], axis=1)
-    cands = []
-    for f in filters:
+    cands = np.empty((len(filters), h, rowbytes), np.uint8)
+    for i, f in enumerate(filters):
         if f == 0:
-            c = cur
+            cands[i] = rows
         elif f == 1:
-            c = (cur - left) & 255
+            cands[i] = (cur - left) & 255
         elif f == 2:
-            c = (cur - prev) & 255
+            cands[i] = (cur - prev) & 255
         elif f == 3:
-            c = (cur - ((left + prev) >> 1)) & 255
+            cands[i] = (cur - ((left + prev) >> 1)) & 255
         else:
             p = left + prev - upleft
             pa, pb, pc = np.abs(p - left), np.abs(p - prev), np.abs(p - upleft)
-            c = (cur - np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, prev, upleft))) & 255
-        cands.append(c)
-    if len(cands) == 1:
+            cands[i] = (cur - np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, prev, upleft))) & 255
+    if len(filters) == 1:
         best = np.zeros(h, np.int64)
     else:
-        sums = np.stack([np.where(c < 128, c, 256 - c).sum(axis=1) for c in cands])
+        # A byte's weight is its magnitude read as signed (v < 128: v, else 256 - v).
+        sums = np.abs(cands.view(np.int8).astype(np.int16)).sum(axis=2)
         best = np.argmin(sums, axis=0)  # the first minimum, as libpng's strict "<"
-    stacked = np.stack(cands)
-    chosen = stacked[best, np.arange(h)]
     out = np.empty((h, rowbytes + 1), np.uint8)
     out[:, 0] = np.array(filters, np.uint8)[best]
-    out[:, 1:] = chosen
+    out[:, 1:] = cands[best, np.arange(h)]
     return out.tobytes()
 
 
