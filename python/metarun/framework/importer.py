@@ -412,6 +412,12 @@ def _import_collections(g, meta, scope, predicate, unbound_key, old_trainable):
             for raw in values:
                 saver_def = protos.SaverDef.FromString(raw)
                 g.add_to_collection(key, saver_lib.Saver(saver_def=saver_def, name=scope or None, graph=g))
+        elif kind == "bytes_list" and key == "queue_runners":
+            from metarun.train import queue_runner_impl  # noqa: PLC0415 -- train/ sits above framework/
+            with g.as_default():
+                for raw in values:
+                    qr_def = protos.QueueRunnerDef.FromString(raw)
+                    g.add_to_collection(key, queue_runner_impl.QueueRunner.from_proto(qr_def, import_scope=scope))
         elif kind == "node_list":
             for name in values:
                 g.add_to_collection(key, g.as_graph_element(prepend_name_scope(name, scope)))

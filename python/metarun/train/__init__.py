@@ -17,6 +17,8 @@ from metarun.train.learning_rate_decay import (
     natural_exp_decay, noisy_linear_cosine_decay, piecewise_constant, polynomial_decay)
 from metarun.train.learning_rate_decay import piecewise_constant as piecewise_constant_decay
 from metarun.train.coordinator import Coordinator, LooperThread
+from metarun.train import queue_runner  # noqa: F401 -- tf.train.queue_runner
+from metarun.train.queue_runner_impl import QueueRunner, add_queue_runner, start_queue_runners
 from metarun.train.monitored_session import (
     ChiefSessionCreator, MonitoredSession, MonitoredTrainingSession, Scaffold, SessionCreator, SingularMonitoredSession,
     WorkerSessionCreator, basic_train_loop)
@@ -59,4 +61,5 @@ __all__ = [
     "MonitoredTrainingSession", "Scaffold", "SessionCreator", "SingularMonitoredSession", "WorkerSessionCreator",
     "basic_train_loop", "SessionManager", "SessionRunArgs", "SessionRunContext", "SessionRunHook", "SessionRunValues",
     "Supervisor", "AdagradDAOptimizer",
+    "QueueRunner", "add_queue_runner", "start_queue_runners",
 ]

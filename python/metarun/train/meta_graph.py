@@ -6,6 +6,7 @@ import logging
 from metarun.framework import op_def as op_def_lib, protos
 from metarun.framework import graph as graph_lib
 from metarun.framework.variables import Variable
+from metarun.train.queue_runner_impl import QueueRunner
 
 _log = logging.getLogger("metarun")
 
@@ -16,6 +17,10 @@ def _fill_collection(col_def, items):
         col_def.bytes_list.value.extend(v.to_proto().SerializeToString(deterministic=True) for v in items)
     elif hasattr(first, "saver_def") and hasattr(first, "restore"):
         col_def.bytes_list.value.extend(s.to_proto().SerializeToString(deterministic=True) for s in items)
+    elif isinstance(first, QueueRunner):
+        # As TF: a runner whose queue lies outside the export scope (to_proto gives None) is left out.
+        defs = [qr.to_proto() for qr in items]
+        col_def.bytes_list.value.extend(d.SerializeToString(deterministic=True) for d in defs if d is not None)
     elif hasattr(first, "to_proto") and hasattr(first, "outer_context"):  # cond/while contexts
         col_def.bytes_list.value.extend(c.to_proto().SerializeToString(deterministic=True) for c in items)
     elif isinstance(first, (graph_lib.Tensor, graph_lib.Operation)):
