@@ -17,6 +17,7 @@ import threading
 import time
 import warnings
 
+from metarun import tf_record
 from metarun.framework import graph as _graph_lib
 from metarun.framework import protos as _protos
 
@@ -57,7 +58,6 @@ class _EventsWriter(object):
         self.flush()
 
     def write(self, data):
-        from metarun import tf_record
         self._open_if_needed()
         self._outstanding += 1
         self._file.write(tf_record._frame(data))
@@ -336,7 +336,6 @@ class FileWriterCache(object):
 
 def summary_iterator(path):
     """tf.compat.v1.train.summary_iterator: the Event protos of an event file, in order."""
-    from metarun import tf_record
     cls = _event_class()
     for record in tf_record.tf_record_iterator(path):
         event = cls()
