@@ -260,10 +260,18 @@ class QueueOpKernel : public OpKernel {
     // A queue without a shared_name belongs to its node (TF: to the kernel,
     // which a session keeps for every run), named "_<unique id>_<node>".
     const std::string key = "queue:" + container_ + "/" + (shared_name_.empty() ? "node:" + node_ : shared_name_);
+    static std::atomic<int64_t> next_id{0};
+    if (kind_ == Kind::kPriority && shapes_.empty()) {
+      // TF checks every queue it makes against the node, adding the priority's
+      // shape to the node's shapes but not to the queue's empty ones: such a
+      // queue fails on every run, under a new name each time.
+      const std::string name = shared_name_.empty() ? str_cat("_", next_id.fetch_add(1), "_", node_) : shared_name_;
+      return invalid_argument(str_cat("Shared queue '", name, "' has component shapes [] but requested component "
+                                      "shapes were [[]]"));
+    }
     std::lock_guard<std::mutex> lock(g_create_mu);
     auto q = std::dynamic_pointer_cast<Queue>(ctx.resources().lookup(key));
     if (!q) {
-      static std::atomic<int64_t> next_id{0};
       q = std::make_shared<Queue>();
       q->kind = kind_;
       q->op = op_;
@@ -475,6 +483,22 @@ Status dequeue(OpContext& ctx, Queue& q, int64_t n, bool up_to, std::vector<Tupl
       [&](Attempt* a) {
         const int64_t size = q.size();
         const int64_t remaining = want - static_cast<int64_t>(taken->size());
+        auto out_of_range_error = [&] {
+          a->status = out_of_range(str_cat(q.op, " '", q.name, "' is closed and has insufficient elements (requested ",
+                                           remaining, ", current size ", size, ")"));
+          return true;
+        };
+        if (q.kind == Kind::kPriority) {
+          // TF's PriorityQueue takes a batch only when all of it is there (to
+          // keep it sorted) and never puts elements back: an UpTo after close
+          // takes what is left, still counts the rest as missing and then
+          // fails on the empty queue, losing what it took.
+          if (q.closed && (size == 0 || (!up_to && size < remaining))) return out_of_range_error();
+          if (size < remaining && !(q.closed && up_to && size > 0)) return false;
+          for (int64_t i = 0; i < std::min(size, remaining); ++i) taken->push_back(q.pop());
+          q.cv.notify_all();
+          return static_cast<int64_t>(taken->size()) == want;
+        }
         if (q.closed && size < remaining) {
           // Not enough will ever come: what was taken goes back.
           q.put_back(taken);
@@ -483,9 +507,7 @@ Status dequeue(OpContext& ctx, Queue& q, int64_t n, bool up_to, std::vector<Tupl
           } else {
             // An UpTo waits for enqueues still under way.
             if (up_to && !q.enqueuers.empty()) return false;
-            a->status = out_of_range(str_cat(q.op, " '", q.name, "' is closed and has insufficient elements (requested ",
-                                             remaining, ", current size ", size, ")"));
-            return true;
+            return out_of_range_error();
           }
         }
         bool moved = false;

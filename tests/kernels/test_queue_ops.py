@@ -1,9 +1,10 @@
 """Queues (queue_ops.cpp): the step sequences TF ran on queue graphs (fixtures/kernels/queues.npz,
-written by gen_queues.py: values, errors and timeouts) replayed in one metarun Session per case;
-then runs on several threads: blocked dequeues released by enqueues from other runs, and blocked
-runs ended by Session.close and by run deadlines, as TF ends them."""
+written by gen_queues.py: values, errors and timeouts, runs TF blocked on a thread and what ended
+them) replayed in one metarun Session per case."""
 import json
 import re
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -51,6 +52,24 @@ def _unnumbered(message):
     return re.sub(r"'_\d+_", "'_N_", message)
 
 
+def _run_step(sess, g, step, where):
+    """Runs one recorded step and checks TF's values or error."""
+    feeds = {g.get_tensor_by_name(t): _feed(k) for t, k in step["feeds"].items()}
+    fetches = [g.get_tensor_by_name(t) for t in step["fetches"]]
+    targets = [g.get_operation_by_name(t[:-2] if t.endswith(":0") else t) for t in step["targets"]]
+    options = tf.RunOptions(timeout_in_ms=step["timeout_ms"]) if step["timeout_ms"] else None
+    if "error" in step:
+        with pytest.raises(tf.errors.OpError) as info:
+            sess.run(fetches + targets, feeds, options=options)
+        assert type(info.value).__name__ == step["error"], (where, info.value)
+        assert _unnumbered(step["message"]) in _unnumbered(info.value.message), (where, info.value.message)
+        return
+    out = sess.run(fetches + targets, feeds, options=options)[:len(fetches)]
+    assert len(out) == len(step["expect"]), where
+    for got, key in zip(out, step["expect"]):
+        _same(got, DATA[key], where)
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_replays_tf_steps(case):
     g = _graph(case)
@@ -58,17 +77,24 @@ def test_replays_tf_steps(case):
     with tf.Session(graph=g) as sess:
         for i, step in enumerate(steps):
             where = "%s step %d" % (case, i)
-            feeds = {g.get_tensor_by_name(t): _feed(k) for t, k in step["feeds"].items()}
-            fetches = [g.get_tensor_by_name(t) for t in step["fetches"]]
-            targets = [g.get_operation_by_name(t[:-2] if t.endswith(":0") else t) for t in step["targets"]]
-            options = tf.RunOptions(timeout_in_ms=step["timeout_ms"]) if step["timeout_ms"] else None
-            if "error" in step:
-                with pytest.raises(tf.errors.OpError) as info:
-                    sess.run(fetches + targets, feeds, options=options)
-                assert type(info.value).__name__ == step["error"], (where, info.value)
-                assert _unnumbered(step["message"]) in _unnumbered(info.value.message), (where, info.value.message)
+            if "background" not in step:
+                _run_step(sess, g, step, where)
                 continue
-            out = sess.run(fetches + targets, feeds, options=options)[:len(fetches)]
-            assert len(out) == len(step["expect"]), where
-            for got, key in zip(out, step["expect"]):
-                _same(got, DATA[key], where)
+            # TF ran "background" on a thread until it blocked, then this step, which ended it.
+            failure = []
+            thread = threading.Thread(target=_catching, args=(failure, _run_step, sess, g, step["background"],
+                                                              where + " (blocked run)"))
+            thread.start()
+            time.sleep(0.1)  # until it blocks: TF's recorded outcome depends on that order
+            _run_step(sess, g, step, where)
+            thread.join(5)
+            assert not thread.is_alive(), where + ": the blocked run did not end"
+            assert not failure, failure
+
+
+def _catching(failure, fn, *args):
+    try:
+        fn(*args)
+    except BaseException as e:  # handed to the test's thread
+        failure.append(e)
+
