@@ -262,7 +262,8 @@ class ConcatOffsetKernel : public OpKernel {
 void register_concat_ops(Registry& r) {
   r.add<ShapeOpTypes>("ConcatV2", dtype_blind<ConcatKernel>());
   r.add<ShapeOpTypes>("Concat", dtype_blind<ConcatKernel>());
-  r.add<ShapeOpTypes>("Pack", dtype_blind<PackKernel>());
+  // Pack takes resource handles too, as TF's (QueueBase.from_list stacks queue handles).
+  r.add<AllTypes>("Pack", dtype_blind<PackKernel>());
   r.add<ShapeOpTypes>("Unpack", dtype_blind<UnpackKernel>());
   r.add<ShapeOpTypes>("Split", dtype_blind<SplitKernel>());
   r.add<ShapeOpTypes>("SplitV", dtype_blind<SplitVKernel>());

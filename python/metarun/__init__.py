@@ -164,6 +164,9 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
 # tf.app/tf.flags, tf.logging, tf.gfile, tf.io.gfile, tf.initializers, tf.nest, tf.version, tf.resource_loader
 from metarun import app, flags, gfile, initializers, io, nest, resource_loader, version  # noqa: F401,E402
 from metarun import lookup  # noqa: F401,E402 -- tf.lookup
+from metarun import queue  # noqa: F401,E402 -- tf.queue
+from metarun.ops.data_flow_ops import (  # noqa: F401,E402 -- the TF1 queues
+    FIFOQueue, PaddingFIFOQueue, PriorityQueue, QueueBase, RandomShuffleQueue)
 from metarun.lookup import string_to_hash_bucket_fast  # noqa: F401,E402
 from metarun import python_io  # noqa: F401,E402 -- tf.python_io
 from metarun import tf_logging as logging  # noqa: E402

@@ -1,6 +1,7 @@
 """Queues (queue_ops.cpp): the step sequences TF ran on queue graphs (fixtures/kernels/queues.npz,
-written by gen_queues.py: values, errors and timeouts, runs TF blocked on a thread and what ended
-them) replayed in one metarun Session per case."""
+written by gen_queues.py: values, errors and timeouts) replayed in one metarun Session per case;
+then runs on several threads: blocked dequeues released by enqueues from other runs, and blocked
+runs ended by Session.close and by run deadlines, as TF ends them."""
 import json
 import re
 import threading
@@ -17,6 +18,7 @@ _QUEUES = ["FIFOQueue", "PaddingFIFOQueue", "RandomShuffleQueue", "PriorityQueue
 _USERS = ["QueueEnqueue", "QueueEnqueueMany", "QueueDequeue", "QueueDequeueMany", "QueueDequeueUpTo", "QueueClose",
           "QueueSize", "QueueIsClosed"]
 COVERAGE = {op + v: [] for op in _QUEUES + _USERS for v in ("", "V2")}
+COVERAGE["Pack"] = ["resource"]  # QueueBase.from_list stacks queue handles
 
 DATA = load_npz(kernel_fixture("queues.npz"))
 CASES = sorted(k[:-len("/graph")] for k in DATA.files if k.endswith("/graph"))
@@ -98,3 +100,150 @@ def _catching(failure, fn, *args):
     except BaseException as e:  # handed to the test's thread
         failure.append(e)
 
+
+# ---- runs on several threads (TF's classes and messages, checked against TF by hand: a run
+# blocked when its Session closes raises CancelledError "Dequeue operation was cancelled"; a run
+# past operation_timeout_in_ms or RunOptions.timeout_in_ms raises DeadlineExceededError) ----
+
+
+def _start(fn, *args):
+    """Runs fn(*args) on a thread; the returned dict gets "value" or "error"."""
+    out = {}
+
+    def target():
+        try:
+            out["value"] = fn(*args)
+        except BaseException as e:  # checked by the test's thread
+            out["error"] = e
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    out["thread"] = thread
+    return out
+
+
+def _wait_blocked(sess, seconds=0.05):
+    time.sleep(seconds)
+
+
+def test_blocked_dequeue_is_released_by_an_enqueue_from_another_thread():
+    g = tf.Graph()
+    with g.as_default():
+        q = tf.FIFOQueue(2, [tf.int32], shapes=[[]])
+        x = tf.placeholder(tf.int32, [])
+        enq, deq = q.enqueue(x), q.dequeue()
+    with tf.Session(graph=g) as sess:
+        waiting = [_start(sess.run, deq) for _ in range(2)]
+        _wait_blocked(sess)
+        assert all(w["thread"].is_alive() for w in waiting)
+        sess.run(enq, {x: 10})
+        sess.run(enq, {x: 11})
+        for w in waiting:
+            w["thread"].join(2)
+        assert sorted(w["value"] for w in waiting) == [10, 11]
+
+
+def test_a_blocked_run_does_not_block_other_runs():
+    """The GIL is released while a run waits, and a queue's lock only while it is worked on."""
+    g = tf.Graph()
+    with g.as_default():
+        q = tf.FIFOQueue(2, [tf.int32], shapes=[[]])
+        other = tf.FIFOQueue(10, [tf.int32], shapes=[[]])
+        deq = q.dequeue()
+        fill, size = other.enqueue_many([[1, 2, 3]]), other.size()
+        q_size, close = q.size(), q.close()
+    with tf.Session(graph=g) as sess:
+        blocked = _start(sess.run, deq)
+        _wait_blocked(sess)
+        start = time.monotonic()
+        sess.run(fill)
+        got = [sess.run(size), sess.run(q_size)]
+        elapsed = time.monotonic() - start
+        assert got == [3, 0]
+        assert elapsed < 0.5, elapsed
+        assert blocked["thread"].is_alive()
+        sess.run(close)
+        blocked["thread"].join(2)
+        assert isinstance(blocked["error"], tf.errors.OutOfRangeError)
+
+
+def test_session_close_ends_blocked_runs():
+    g = tf.Graph()
+    with g.as_default():
+        q = tf.FIFOQueue(1, [tf.int32], shapes=[[]])
+        deq, enq = q.dequeue(), q.enqueue_many([[1, 2]])
+    sess, other = tf.Session(graph=g), tf.Session(graph=g)
+    waiting = [_start(sess.run, deq), _start(sess.run, deq)]
+    full = _start(other.run, enq)  # the other session's queue takes 1 of 2 and never drains
+    _wait_blocked(sess)
+    start = time.monotonic()
+    sess.close()
+    for w in waiting:
+        w["thread"].join(2)
+        assert not w["thread"].is_alive()
+        assert isinstance(w["error"], tf.errors.CancelledError), w
+        assert "Dequeue operation was cancelled" in w["error"].message
+    assert time.monotonic() - start < 0.5
+    assert full["thread"].is_alive()  # closing one session leaves another's runs alone
+    with pytest.raises(RuntimeError):
+        sess.run(q.size())
+    other.close()
+    full["thread"].join(2)
+    assert isinstance(full["error"], tf.errors.CancelledError), full
+    assert "Enqueue operation was cancelled" in full["error"].message
+
+
+def test_run_deadlines():
+    g = tf.Graph()
+    with g.as_default():
+        q = tf.FIFOQueue(1, [tf.int32], shapes=[[]])
+        deq, enq, size = q.dequeue(), q.enqueue(5), q.size()
+    config = tf.ConfigProto(operation_timeout_in_ms=60)
+    with tf.Session(graph=g, config=config) as sess:
+        start = time.monotonic()
+        with pytest.raises(tf.errors.DeadlineExceededError):
+            sess.run(deq)
+        assert 0.06 <= time.monotonic() - start < 0.5
+        start = time.monotonic()
+        with pytest.raises(tf.errors.DeadlineExceededError):  # RunOptions' deadline replaces the config's
+            sess.run(deq, options=tf.RunOptions(timeout_in_ms=300))
+        assert 0.3 <= time.monotonic() - start < 0.8
+        sess.run(enq)
+        with pytest.raises(tf.errors.DeadlineExceededError):  # a full queue's enqueue
+            sess.run(enq)
+        assert sess.run(size) == 1
+        assert sess.run(deq) == 5
+    with tf.Session(graph=g) as sess:  # no deadline: a run takes as long as it must
+        blocked = _start(sess.run, deq)
+        time.sleep(0.1)
+        assert blocked["thread"].is_alive()
+        sess.run(enq)
+        blocked["thread"].join(2)
+        assert blocked["value"] == 5
+
+
+def test_unseeded_shuffle_queue_returns_every_element():
+    g = tf.Graph()
+    with g.as_default():
+        q = tf.RandomShuffleQueue(50, 5, [tf.int64], shapes=[[]])
+        fill, close, rest = q.enqueue_many([np.arange(40)]), q.close(), q.dequeue_up_to(100)
+    with tf.Session(graph=g) as sess:
+        sess.run([fill])
+        sess.run(close)
+        got = sess.run(rest)
+    assert sorted(got) == list(range(40))
+
+
+def test_from_list_picks_a_queue_at_run_time():
+    g = tf.Graph()
+    with g.as_default():
+        a = tf.FIFOQueue(3, [tf.int32], shapes=[[]])
+        b = tf.FIFOQueue(3, [tf.int32], shapes=[[]])
+        which = tf.placeholder(tf.int32, [])
+        chosen = tf.QueueBase.from_list(which, [a, b])
+        enq, size = chosen.enqueue(7), b.size()
+    with tf.Session(graph=g) as sess:
+        sess.run(enq, {which: 1})
+        sess.run(enq, {which: 1})
+        sess.run(enq, {which: 0})
+        assert sess.run(size) == 2
