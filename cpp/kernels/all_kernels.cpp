@@ -60,6 +60,7 @@ void register_all_kernels() {
     register_stateless_random_ops(r);
     register_queue_ops(r);
     register_lookup_ops(r);
+    register_reader_ops(r);
   });
 }
 

@@ -60,6 +60,7 @@ void register_tensor_list_ops(Registry& r);
 void register_stateless_random_ops(Registry& r);
 void register_queue_ops(Registry& r);
 void register_lookup_ops(Registry& r);
+void register_reader_ops(Registry& r);
 
 
 }  // namespace metarun

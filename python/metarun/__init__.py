@@ -168,6 +168,9 @@ from metarun import queue  # noqa: F401,E402 -- tf.queue
 from metarun.ops.data_flow_ops import (  # noqa: F401,E402 -- the TF1 queues
     FIFOQueue, PaddingFIFOQueue, PriorityQueue, QueueBase, RandomShuffleQueue)
 from metarun.lookup import string_to_hash_bucket_fast  # noqa: F401,E402
+from metarun.ops.io_ops import (  # noqa: F401,E402 -- the TF1 readers, tf.read_file, tf.write_file
+    FixedLengthRecordReader, IdentityReader, ReaderBase, TextLineReader, TFRecordReader, WholeFileReader, read_file,
+    write_file)
 from metarun import python_io  # noqa: F401,E402 -- tf.python_io
 from metarun import tf_logging as logging  # noqa: E402
 from metarun.tf_logging import _get_logger as get_logger  # noqa: E402

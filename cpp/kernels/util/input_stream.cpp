@@ -185,8 +185,9 @@ Status InputStream::skip(uint64_t n, uint64_t* skipped) {
   return Status();
 }
 
-Status InputStream::read_line(std::string* line, bool* got) {
+Status InputStream::read_line(std::string* line, bool* got, CarriageReturns cr) {
   line->clear();
+  bool newline = false;
   for (;;) {
     MR_RETURN_IF_ERROR(fill());
     if (pos_ == limit_) break;
@@ -194,19 +195,24 @@ Status InputStream::read_line(std::string* line, bool* got) {
     const char* end = buf_.data() + limit_;
     const char* nl = static_cast<const char*>(std::memchr(begin, '\n', end - begin));
     const char* stop = nl ? nl : end;
-    for (const char* p = begin; p < stop;) {
-      const char* cr = static_cast<const char*>(std::memchr(p, '\r', stop - p));
-      const char* q = cr ? cr : stop;
-      line->append(p, q - p);
-      p = cr ? cr + 1 : stop;
+    if (cr == CarriageReturns::kDropLast) {
+      line->append(begin, stop - begin);
+    } else {
+      for (const char* p = begin; p < stop;) {
+        const char* r = static_cast<const char*>(std::memchr(p, '\r', stop - p));
+        const char* q = r ? r : stop;
+        line->append(p, q - p);
+        p = r ? r + 1 : stop;
+      }
     }
     pos_ = (nl ? nl + 1 : end) - buf_.data();
     if (nl) {
-      *got = true;
-      return Status();
+      newline = true;
+      break;
     }
   }
-  *got = !line->empty();
+  if (cr == CarriageReturns::kDropLast && !line->empty() && line->back() == '\r') line->pop_back();
+  *got = newline || !line->empty();
   return Status();
 }
 

@@ -42,10 +42,13 @@ class InputStream {
   Status read(size_t n, std::string* out);
   // Skips up to `n` bytes; *skipped says how many were there.
   Status skip(uint64_t n, uint64_t* skipped);
-  // The next line into *line (replacing it), as TF's buffered stream reads
-  // one: up to a '\n', with every '\r' dropped. *got is false at the end of
-  // the data, and also when all that is left is an empty line without '\n'.
-  Status read_line(std::string* line, bool* got);
+  // The next line into *line (replacing it), up to a '\n'. TF has two ways
+  // of dropping carriage returns: its buffered stream (tf.data) drops every
+  // '\r', its InputBuffer (the TF1 TextLineReader) only one before the end.
+  // *got is false at the end of the data, and also when all that is left is
+  // an empty line (once its '\r's are dropped) without '\n'.
+  enum class CarriageReturns { kDropAll, kDropLast };
+  Status read_line(std::string* line, bool* got, CarriageReturns cr = CarriageReturns::kDropAll);
   // Bytes of (uncompressed) data consumed so far.
   uint64_t position() const { return consumed_ + pos_; }
 
