@@ -246,14 +246,16 @@ class QueueOpKernel : public OpKernel {
       if (!shapes_.empty()) shapes_.insert(shapes_.begin(), PartialShape{false, {}});
     }
     if (dtypes_.empty()) init.fail(invalid_argument("Value for attr 'component_types' has 0 elements, minimum 1"));
-    if (!shapes_.empty() && shapes_.size() != dtypes_.size())
+    if (kind_ == Kind::kPadding && shapes_.size() != dtypes_.size())
       init.fail(invalid_argument(str_cat("Shapes must be provided for all components, but received ", dtypes_.size(),
                                          " dtypes and ", shapes_.size(), " shapes.")));
+    else if (!shapes_.empty() && shapes_.size() != dtypes_.size())
+      init.fail(invalid_argument(str_cat("Different number of component types.  Types: ", types_str(dtypes_),
+                                         ", Shapes: ", shapes_str(shapes_))));
     if (kind_ != Kind::kPadding)
       for (const PartialShape& s : shapes_)
         if (!s.fully_defined())
-          init.fail(invalid_argument(str_cat("Attr 'shapes' of node '", node_, "': ", partial_shape_str(s),
-                                             " is not fully defined")));
+          init.fail(invalid_argument(str_cat("Shape ", partial_shape_str(s), " is not fully defined")));
   }
 
   Status compute(OpContext& ctx) override {

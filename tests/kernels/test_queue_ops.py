@@ -3,7 +3,10 @@ written by gen_queues.py: values, errors and timeouts) replayed in one metarun S
 then runs on several threads: blocked dequeues released by enqueues from other runs, and blocked
 runs ended by Session.close and by run deadlines, as TF ends them."""
 import json
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 
@@ -247,3 +250,24 @@ def test_from_list_picks_a_queue_at_run_time():
         sess.run(enq, {which: 1})
         sess.run(enq, {which: 0})
         assert sess.run(size) == 2
+
+
+_SIGINT_SCRIPT = """
+import os, signal, threading, time
+import metarun as tf
+q = tf.FIFOQueue(2, [tf.int32], shapes=[[]])
+sess = tf.Session()
+threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+start = time.monotonic()
+try:
+    sess.run(q.dequeue())
+except KeyboardInterrupt:
+    print("interrupted", time.monotonic() - start < 1, sess.run(q.size()))
+"""
+
+
+def test_ctrl_c_ends_a_blocked_dequeue():
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in [os.path.dirname(os.path.dirname(tf.__file__)),
+                                                                    os.environ.get("PYTHONPATH")] if p))
+    done = subprocess.run([sys.executable, "-c", _SIGINT_SCRIPT], env=env, capture_output=True, text=True, timeout=30)
+    assert done.stdout.split() == ["interrupted", "True", "0"], (done.stdout, done.stderr)
