@@ -211,6 +211,10 @@ def test_run_deadlines():
         with pytest.raises(tf.errors.DeadlineExceededError):  # RunOptions' deadline replaces the config's
             sess.run(deq, options=tf.RunOptions(timeout_in_ms=300))
         assert 0.3 <= time.monotonic() - start < 0.8
+        with pytest.raises(tf.errors.DeadlineExceededError):  # callables have the same deadlines
+            sess.make_callable(deq)()
+        with pytest.raises(tf.errors.DeadlineExceededError):
+            sess.make_callable(deq, accept_options=True)(options=tf.RunOptions(timeout_in_ms=10))
         sess.run(enq)
         with pytest.raises(tf.errors.DeadlineExceededError):  # a full queue's enqueue
             sess.run(enq)

@@ -306,12 +306,12 @@ class BaseSession(object):
             if accept_options:
                 def call_with_options(options=None, run_metadata=None):
                     self._check_open()
-                    return prepared(())
+                    return prepared((), self._timeout_ms(options))
                 return call_with_options
 
             def call():
                 self._check_open()
-                return prepared(())
+                return prepared((), self._timeout_ms())
             return call
         if not isinstance(feed_list, (list, tuple)):
             raise TypeError("Argument `feed_list` must be a list or tuple. Received: feed_list=%s" % (feed_list,))
@@ -331,7 +331,7 @@ class BaseSession(object):
                 return self.run(fetches, dict(zip(feed_list, args)), **kwargs)
             if self._closed:
                 raise RuntimeError("Attempted to use a closed Session.")
-            return prepared(args)
+            return prepared(args, self._timeout_ms(kwargs.get("options")))
         return call
 
     def _check_open(self):
