@@ -223,19 +223,17 @@ def test_summary_computed_where_tf_would_have_a_writer(tmp_path):
             sv.summary_computed(sess, b"")
 
 
-def test_queue_runners_are_not_implemented():
+def test_managed_session_runs_the_graphs_queue_runners_until_the_input_ends():
     _model()
-    tf.add_to_collection(tf.GraphKeys.QUEUE_RUNNERS, object())
-    sv = tf.train.Supervisor()
-    with pytest.raises(NotImplementedError, match="queue runners"):
-        with sv.managed_session():
-            pass
-    sess = sv.prepare_or_wait_for_session(start_standard_services=False)
+    batch = tf.train.batch([tf.train.range_input_producer(5, num_epochs=1, shuffle=False).dequeue()], 2)
+    sv = tf.train.Supervisor(summary_op=None)  # batch's fraction_of_32_full summary: not written here
+    got = []
+    with sv.managed_session() as sess:
+        while not sv.should_stop():
+            got.append(sess.run(batch).tolist())  # the OutOfRange at the end is a clean stop
+    assert got == [[0, 1], [2, 3]]  # 4 is left over: not a whole batch
     assert sv.start_queue_runners(sess, queue_runners=[]) == []
-    with pytest.raises(NotImplementedError, match="queue runners"):
-        sv.start_queue_runners(sess)
-    assert sess.run(tf.train.get_global_step()) == 0
-    sv.stop()
+    assert not [t for t in threading.enumerate() if t.name.startswith("QueueRunnerThread")]
 
 
 def test_camel_case_aliases():

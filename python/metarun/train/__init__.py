@@ -19,6 +19,10 @@ from metarun.train.learning_rate_decay import piecewise_constant as piecewise_co
 from metarun.train.coordinator import Coordinator, LooperThread
 from metarun.train import queue_runner  # noqa: F401 -- tf.train.queue_runner
 from metarun.train.queue_runner_impl import QueueRunner, add_queue_runner, start_queue_runners
+from metarun.train.input import (
+    batch, batch_join, input_producer, limit_epochs, match_filenames_once, maybe_batch, maybe_batch_join,
+    maybe_shuffle_batch, maybe_shuffle_batch_join, range_input_producer, shuffle_batch, shuffle_batch_join,
+    slice_input_producer, string_input_producer)
 from metarun.train.monitored_session import (
     ChiefSessionCreator, MonitoredSession, MonitoredTrainingSession, Scaffold, SessionCreator, SingularMonitoredSession,
     WorkerSessionCreator, basic_train_loop)
@@ -62,4 +66,7 @@ __all__ = [
     "basic_train_loop", "SessionManager", "SessionRunArgs", "SessionRunContext", "SessionRunHook", "SessionRunValues",
     "Supervisor", "AdagradDAOptimizer",
     "QueueRunner", "add_queue_runner", "start_queue_runners",
+    "batch", "batch_join", "input_producer", "limit_epochs", "match_filenames_once", "maybe_batch",
+    "maybe_batch_join", "maybe_shuffle_batch", "maybe_shuffle_batch_join", "range_input_producer", "shuffle_batch",
+    "shuffle_batch_join", "slice_input_producer", "string_input_producer",
 ]

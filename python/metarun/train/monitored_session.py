@@ -24,6 +24,7 @@ from metarun.framework import graph as graph_lib
 from metarun.framework import session as session_lib
 from metarun.train import basic_session_run_hooks
 from metarun.train import coordinator
+from metarun.train import queue_runner_impl
 from metarun.train import session_manager as sm
 from metarun.train import session_run_hook
 
@@ -410,7 +411,7 @@ class _MonitoredSession(object):
             self.tf_sess = self._session_creator.create_session()
             self.coord = coordinator.Coordinator(clean_stop_exception_types=[])
             if graph_lib.get_default_graph().get_collection(graph_lib.GraphKeys.QUEUE_RUNNERS):
-                raise NotImplementedError("metarun has no queue runners to start")
+                queue_runner_impl.start_queue_runners(sess=self.tf_sess, coord=self.coord)
             for hook in self._hooks:
                 hook.after_create_session(self.tf_sess, self.coord)
             return _CoordinatedSession(_HookedSession(self.tf_sess, self._hooks), self.coord,

@@ -268,12 +268,14 @@ class Supervisor(object):
         return sess
 
     def start_queue_runners(self, sess, queue_runners=None):
-        """Queue runners' threads: metarun has none, so only an empty list is accepted."""
+        """Start daemon threads for `queue_runners` (the graph's by default) under the
+        supervisor's coordinator; returns them."""
         if queue_runners is None:
             queue_runners = self._graph.get_collection(graph_lib.GraphKeys.QUEUE_RUNNERS)
-        if queue_runners:
-            raise NotImplementedError("metarun has no queue runners (tf.train.QueueRunner) to start")
-        return []
+        threads = []
+        for qr in queue_runners:
+            threads.extend(qr.create_threads(sess, coord=self._coord, daemon=True, start=True))
+        return threads
 
     def loop(self, timer_interval_secs, target, args=None, kwargs=None):
         """Start a LooperThread calling `target` every timer_interval_secs until a stop."""
