@@ -253,10 +253,10 @@ def test_global_step_waiter_holds_the_first_run(graph):
         assert raw.run(step) == 3
 
 
-def test_hooks_need_a_global_step(graph):
+def test_hooks_need_a_global_step(graph, tmp_path):
     tf.Variable(0.0)
     for hook in (tf.train.StopAtStepHook(num_steps=1), tf.train.StepCounterHook(),
-                 tf.train.CheckpointSaverHook("unused", save_steps=1), tf.train.GlobalStepWaiterHook(1)):
+                 tf.train.CheckpointSaverHook(str(tmp_path), save_steps=1), tf.train.GlobalStepWaiterHook(1)):
         with pytest.raises(RuntimeError, match="Global step should be created"):
             hook.begin()
 
