@@ -15,5 +15,6 @@ from metarun.tf_record import (  # noqa: E402,F401 -- tf.io's TFRecord writer
 from metarun.ops.parsing_ops import (  # noqa: E402,F401 -- tf.io's Example parsing
     FixedLenFeature, FixedLenSequenceFeature, decode_raw, parse_example, parse_single_example)
 from metarun.ops.io_ops import read_file, write_file  # noqa: E402,F401 -- tf.io.read_file, tf.io.write_file
+from metarun.train.input import match_filenames_once  # noqa: E402,F401 -- tf.io.match_filenames_once
 from metarun.ops.data_flow_ops import (  # noqa: E402,F401 -- tf.io's queues (TF exports no tf.io.FIFOQueue)
     PaddingFIFOQueue, PriorityQueue, QueueBase, RandomShuffleQueue)
