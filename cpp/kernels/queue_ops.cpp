@@ -252,10 +252,13 @@ class QueueOpKernel : public OpKernel {
     else if (!shapes_.empty() && shapes_.size() != dtypes_.size())
       init.fail(invalid_argument(str_cat("Different number of component types.  Types: ", types_str(dtypes_),
                                          ", Shapes: ", shapes_str(shapes_))));
-    if (kind_ != Kind::kPadding)
-      for (const PartialShape& s : shapes_)
-        if (!s.fully_defined())
-          init.fail(invalid_argument(str_cat("Shape ", partial_shape_str(s), " is not fully defined")));
+    for (const PartialShape& s : shapes_) {
+      // A padding queue pads within a known rank (stacking relies on it).
+      if (kind_ == Kind::kPadding && s.unknown_rank)
+        init.fail(invalid_argument(str_cat("shape ", partial_shape_str(s), " must have known rank.")));
+      else if (kind_ != Kind::kPadding && !s.fully_defined())
+        init.fail(invalid_argument(str_cat("Shape ", partial_shape_str(s), " is not fully defined")));
+    }
   }
 
   Status compute(OpContext& ctx) override {
