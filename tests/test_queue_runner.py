@@ -3,6 +3,9 @@ enqueue op until the input is exhausted and the last one closes the queue; error
 Coordinator (or to exceptions_raised); a stop request cancels blocked enqueues so every thread
 ends; TF's argument checks. Every join has a timeout, so a hang fails instead of blocking."""
 import logging
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -266,3 +269,28 @@ def test_monitored_session_starts_the_queue_runners_and_ends_cleanly_at_out_of_r
                 got.append(sess.run(batch).tolist())
         assert got == [[0, 1], [2, 3]]
         _join([t for t in threading.enumerate() if t.name.startswith("QueueRunnerThread")])
+
+
+_EXIT_SCRIPT = """
+import sys
+import metarun as tf
+from metarun.ops.data_flow_ops import FIFOQueue
+q = FIFOQueue(2, [tf.int32], shapes=[[]])
+tf.train.add_queue_runner(tf.train.QueueRunner(q, [q.enqueue([tf.constant(1)])] * 2))
+sess = tf.Session()
+threads = tf.train.start_queue_runners(sess)  # daemon threads, blocked on the full queue
+while sess.run(q.size()) < 2:
+    pass
+if sys.argv[1] == "close":
+    sess.close()  # cancels the blocked enqueues while the interpreter goes down
+print("done")
+"""
+
+
+@pytest.mark.parametrize("how", ["close", "leave"])
+def test_the_process_exits_cleanly_with_queue_runner_threads_still_running(how):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.run([sys.executable, "-c", _EXIT_SCRIPT, how], capture_output=True, text=True, timeout=60,
+                          env=env)
+    assert (proc.returncode, proc.stdout.strip()) == (0, "done"), proc.stderr[-2000:]
+    assert "terminate" not in proc.stderr

@@ -2,6 +2,9 @@
 // Numeric tensors cross in both directions without copies where possible:
 // a fed numpy array is wrapped, and a fetched tensor nobody else holds is
 // handed to numpy as is.
+#include <chrono>
+#include <thread>
+
 #include <pybind11/complex.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -229,6 +232,27 @@ bool python_finalizing() {
 #endif
 }
 
+// Lets go of the GIL around a run, which may block (a queue, a reader). A
+// daemon thread (a QueueRunner's) still in a run when the interpreter exits
+// must not take the GIL back: CPython ends such a thread with pthread_exit,
+// whose forced unwind through pybind11's noexcept gil_scoped_release
+// destructor is std::terminate. It waits there for the process to end
+// instead; and should finalization begin while it waits for the GIL, this
+// destructor lets that unwind pass (noexcept(false)).
+class ReleaseGil {
+ public:
+  ReleaseGil() : state_(PyEval_SaveThread()) {}
+  ReleaseGil(const ReleaseGil&) = delete;
+  ReleaseGil& operator=(const ReleaseGil&) = delete;
+  ~ReleaseGil() noexcept(false) {
+    while (python_finalizing()) std::this_thread::sleep_for(std::chrono::seconds(1));
+    PyEval_RestoreThread(state_);
+  }
+
+ private:
+  PyThreadState* state_;
+};
+
 struct PreparedHostOp {
   std::string op, name;
   py::object* attrs;  // never freed after interpreter shutdown; see throw_status
@@ -384,7 +408,7 @@ PYBIND11_MODULE(_core, m) {
              for (auto f : fetches) fetch_edges.push_back(to_edge(f));
              RunResult r;
              {
-               py::gil_scoped_release release;
+               ReleaseGil release;
                r = s.run(feed_edges, values, fetch_edges, targets);
              }
              values.clear();
@@ -400,7 +424,7 @@ PYBIND11_MODULE(_core, m) {
              for (int t : feed_types) c.feed_types.push_back(static_cast<DType>(t));
              Status st;
              {
-               py::gil_scoped_release release;
+               ReleaseGil release;
                st = s.prepare(feed_edges, fetch_edges, targets, &c.plan);
              }
              if (!st.ok()) throw_status(st, "");
@@ -421,7 +445,7 @@ PYBIND11_MODULE(_core, m) {
         }
         RunResult r;
         {
-          py::gil_scoped_release release;
+          ReleaseGil release;
           r = c.session->execute(*c.plan, values, timeout_ms);
         }
         values.clear();
