@@ -261,9 +261,8 @@ def test_module_names():
 def test_monitored_session_starts_the_queue_runners_and_ends_cleanly_at_out_of_range():
     with tf.Graph().as_default():
         batch = tf.train.batch([tf.train.range_input_producer(5, num_epochs=1, shuffle=False).dequeue()], 2)
-        scaffold = tf.train.Scaffold(summary_op=tf.no_op())  # nothing here writes the batch's summary
         got = []
-        with tf.train.MonitoredSession(tf.train.ChiefSessionCreator(scaffold=scaffold)) as sess:
+        with tf.train.MonitoredTrainingSession() as sess:
             assert tf.train.start_queue_runners(sess=sess) == []  # it started them itself
             while not sess.should_stop():
                 got.append(sess.run(batch).tolist())
