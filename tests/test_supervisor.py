@@ -1,5 +1,6 @@
 """tf.train.Supervisor's threads, timing and error paths (TF's values are compared by the
 dual-run scripts ms_supervisor_*)."""
+import os
 import threading
 import time
 
@@ -61,7 +62,7 @@ def test_checkpoint_thread_saves_at_once_then_every_save_model_secs(tmp_path):
 
 def test_no_checkpoint_thread_without_saver_or_secs(tmp_path):
     _model()
-    sv = tf.train.Supervisor(logdir=str(tmp_path), save_model_secs=0)
+    sv = tf.train.Supervisor(logdir=str(tmp_path), save_model_secs=0, save_summaries_secs=0)
     with sv.managed_session() as sess:
         assert sv.start_standard_services(sess) == []
     assert tf.train.latest_checkpoint(str(tmp_path)) is None
@@ -186,25 +187,6 @@ def test_ops_from_collections_first_one_wins():
     assert sv.init_op is a
 
 
-def test_summaries_are_not_implemented(tmp_path):
-    _model()
-    tf.add_to_collection(tf.GraphKeys.SUMMARIES, tf.constant(b"", name="fake_summary"))
-    with pytest.raises(NotImplementedError, match="tf.summary"):
-        tf.train.Supervisor()
-    assert not tf.get_default_graph().finalized
-
-
-@pytest.mark.parametrize("kwargs", [{"summary_writer": object()}, {"summary_op": "op", "logdir": "LOGDIR"}])
-def test_a_summary_writer_or_recorded_summary_op_is_not_implemented(tmp_path, kwargs):
-    _model()
-    kwargs = dict(kwargs)
-    if kwargs.get("summary_op") == "op":
-        kwargs["summary_op"] = tf.constant(b"", name="fake_summary")
-        kwargs["logdir"] = str(tmp_path)
-    with pytest.raises(NotImplementedError, match="tf.summary"):
-        tf.train.Supervisor(**kwargs)
-
-
 def test_summary_op_without_a_writer_is_kept_and_never_run():
     _model()
     op = tf.constant(b"", name="fake_summary")
@@ -215,12 +197,20 @@ def test_summary_op_without_a_writer_is_kept_and_never_run():
             sv.summary_computed(sess, b"")
 
 
-def test_summary_computed_where_tf_would_have_a_writer(tmp_path):
+def test_a_given_summary_writer_gets_the_events_and_is_closed_on_stop(tmp_path):
     _model()
-    sv = tf.train.Supervisor(logdir=str(tmp_path), save_model_secs=0)
+    writer = tf.summary.FileWriter(str(tmp_path / "own"))
+    sv = tf.train.Supervisor(logdir=str(tmp_path), summary_writer=writer, save_model_secs=0, save_summaries_secs=0)
+    assert sv.summary_writer is writer
     with sv.managed_session() as sess:
-        with pytest.raises(NotImplementedError, match="tf.summary"):
-            sv.summary_computed(sess, b"")
+        sv.summary_computed(sess, tf.Summary(value=[tf.Summary.Value(tag="t", simple_value=2.0)]))
+    events = []
+    for name in sorted(os.listdir(str(tmp_path / "own"))):
+        events += list(tf.train.summary_iterator(str(tmp_path / "own" / name)))
+    kinds = [e.WhichOneof("what") for e in events]
+    assert kinds == ["file_version", "graph_def", "meta_graph_def", "session_log", "summary", "session_log"]
+    assert events[4].summary.value[0].tag == "t" and events[4].step == 0  # the global step's value
+    assert [events[3].session_log.status, events[5].session_log.status] == [1, 2]  # START, STOP
 
 
 def test_managed_session_runs_the_graphs_queue_runners_until_the_input_ends():

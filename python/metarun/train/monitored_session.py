@@ -98,15 +98,6 @@ def _tables_initializer(name="init_all_tables"):
     return control_flow_ops.no_op(name=name)
 
 
-def _merge_all_summaries():
-    """TF's summary.merge_all: with no summaries in the graph (metarun has no tf.summary
-    yet), None."""
-    summaries = graph_lib.get_default_graph().get_collection(graph_lib.GraphKeys.SUMMARIES)
-    if not summaries:
-        return None
-    raise NotImplementedError("metarun cannot merge summaries: it has no tf.summary ops yet")
-
-
 def _saver_or_default():
     """The graph's one Saver (SAVERS collection), else a new sharded one added there."""
     from metarun.train.saver import Saver

@@ -6,27 +6,24 @@ every save_model_secs (the first save as soon as it starts); other tasks wait fo
 to make the model ready. Ops not given are taken from the graph's collections or built as
 TF builds them, and the graph is finalized.
 
-Summaries: metarun has no tf.summary yet. TF's default summary op is merge_all, None when
-the graph has no summaries; then no summary writer is made (TF would write an events file
-with the graph and a steps/sec counter, which nothing here reads back). Whatever would need
-summaries written raises NotImplementedError.
+The chief with a logdir also writes an events file there, as TF: the graph and meta graph,
+session logs (START, CHECKPOINT after each save, STOP), the summary op's value and the global
+step's steps/sec every save_summaries_secs.
 """
 
 import contextlib
 import logging
 import os
+import time
 
 from metarun.framework import dtypes
 from metarun.framework import graph as graph_lib
 from metarun.train import coordinator
 from metarun.train import monitored_session
 from metarun.train import session_manager as session_manager_lib
+from metarun.train import training_util
 
 _log = logging.getLogger("tensorflow")
-
-_NO_SUMMARIES = ("metarun has no tf.summary yet: a Supervisor cannot write summaries (%s). Pass summary_op=None "
-                 "and summary_writer=None, or leave the graph without summaries.")
-
 
 class Supervisor(object):
     """Creates a ready session, saves checkpoints in the background and stops its threads
@@ -55,6 +52,8 @@ class Supervisor(object):
             self._saver = self._saver_or_default(saver)
             self._summary_op = self._summary_op_or_default(summary_op)
             self._global_step = self._global_step_or_default(global_step)
+        from metarun.train.meta_graph import create_meta_graph_def
+        self._meta_graph_def = create_meta_graph_def(graph, saver_def=self._saver.saver_def if self._saver else None)
         self._is_chief = is_chief
         self._coord = coordinator.Coordinator()
         self._recovery_wait_secs = recovery_wait_secs
@@ -66,15 +65,19 @@ class Supervisor(object):
         self._save_model_secs = None
         self._save_path = None
         self._summary_writer = None
-        # Where TF would have made its default FileWriter (summary_computed says so).
-        self._default_writer_left_out = False
         if is_chief:
             self._logdir = logdir
             self._save_summaries_secs = save_summaries_secs
             self._save_model_secs = save_model_secs
             if logdir:
                 self._save_path = os.path.join(logdir, checkpoint_basename)
-            self._check_summaries(summary_writer)
+            if summary_writer is Supervisor.USE_DEFAULT:
+                if logdir:
+                    from metarun.summary import FileWriter
+                    self._summary_writer = FileWriter(logdir)
+            else:
+                self._summary_writer = summary_writer
+            self._graph_added_to_summary = False
         if session_manager is None:
             session_manager = session_manager_lib.SessionManager(
                 local_init_op=self._local_init_op, ready_op=self._ready_op,
@@ -128,8 +131,8 @@ class Supervisor(object):
         return self._or_default(saver, graph_lib.GraphKeys.SAVERS, build)
 
     def _summary_op_or_default(self, summary_op):
-        # merge_all: None without summaries; NotImplementedError naming tf.summary with them.
-        return self._or_default(summary_op, graph_lib.GraphKeys.SUMMARY_OP, monitored_session._merge_all_summaries)
+        from metarun import summary
+        return self._or_default(summary_op, graph_lib.GraphKeys.SUMMARY_OP, summary.merge_all)
 
     def _global_step_or_default(self, global_step):
         return self._or_default(global_step, graph_lib.GraphKeys.GLOBAL_STEP, self._default_global_step_tensor)
@@ -144,18 +147,6 @@ class Supervisor(object):
             return gs
         _log.warning("Found 'global_step' is not an int type: %s", gs.dtype)
         return None
-
-    def _check_summaries(self, summary_writer):
-        """Refuse what would write summaries: a writer given, or a summary op TF's default
-        writer would record. Without either, nothing TF writes is left out but the events file."""
-        if summary_writer is Supervisor.USE_DEFAULT:
-            if not self._logdir:
-                return
-            if self._summary_op is not None and self._save_summaries_secs:
-                raise NotImplementedError(_NO_SUMMARIES % "a summary_op with a logdir")
-            self._default_writer_left_out = True
-        elif summary_writer is not None:
-            raise NotImplementedError(_NO_SUMMARIES % "a summary_writer was given")
 
     def _verify_setup(self):
         # Replicas share variables only through devices set on them.
@@ -229,17 +220,30 @@ class Supervisor(object):
         if self._logdir:
             from metarun.train.meta_graph import write_graph
             write_graph(self._graph.as_graph_def(add_shapes=True), self._logdir, "graph.pbtxt")
+        if self._summary_writer and not self._graph_added_to_summary:
+            self._summary_writer.add_graph(self._graph)
+            self._summary_writer.add_meta_graph(self._meta_graph_def)
+            self._graph_added_to_summary = True
 
     def start_standard_services(self, sess):
-        """Start the checkpoint thread (chief only; a logdir is needed); return the threads
-        started, or None without a logdir."""
+        """Start the summary, step counter and checkpoint threads (chief only; a logdir is
+        needed) after a START session log; return the threads started, or None without a
+        logdir."""
         if not self._is_chief:
             raise RuntimeError("Only chief supervisor can start standard services. "
                                "Because only chief supervisors can write events.")
         if not self._logdir:
             _log.warning("Standard services need a 'logdir' passed to the SessionManager")
             return None
+        if self._global_step is not None and self._summary_writer:
+            current_step = training_util.global_step(sess, self._global_step)
+            self._summary_writer.add_session_log(_session_log(status="START"), current_step)
         threads = []
+        if self._save_summaries_secs and self._summary_writer:
+            if self._summary_op is not None:
+                threads.append(_SummaryThread(self, sess))
+            if self._global_step is not None:
+                threads.append(_StepCounterThread(self, sess))
         if self._saver and self._save_model_secs:
             threads.append(_CheckpointThread(self, sess))
         for t in threads:
@@ -251,6 +255,8 @@ class Supervisor(object):
         """The chief's session, restored from logdir's newest checkpoint or initialised (and
         the standard services started); a worker's once the chief has made the model ready."""
         self._coord.clear_stop()
+        if self._summary_writer:
+            self._summary_writer.reopen()
         if self._is_chief:
             sess = self._session_manager.prepare_session(
                 master, init_op=self._init_op, saver=self._saver, checkpoint_dir=self._logdir,
@@ -285,8 +291,15 @@ class Supervisor(object):
         """Request a stop and join the services (and `threads`) within stop_grace_secs;
         raises what a thread reported to the coordinator."""
         self._coord.request_stop()
-        self._coord.join(threads, stop_grace_period_secs=self._stop_grace_secs,
-                         ignore_live_threads=ignore_live_threads)
+        try:
+            self._coord.join(threads, stop_grace_period_secs=self._stop_grace_secs,
+                             ignore_live_threads=ignore_live_threads)
+        finally:
+            # the writer closes last: a service thread may still have been writing
+            if close_summary_writer and self._summary_writer:
+                self._summary_writer.add_session_log(_session_log(status="STOP"))
+                self._summary_writer.close()
+                self._graph_added_to_summary = False
 
     def request_stop(self, ex=None):
         self._coord.request_stop(ex=ex)
@@ -301,9 +314,13 @@ class Supervisor(object):
         self._coord.wait_for_stop()
 
     def summary_computed(self, sess, summary, global_step=None):
-        if self._default_writer_left_out:
-            raise NotImplementedError(_NO_SUMMARIES % "summary_computed")
-        raise RuntimeError("Writing a summary requires a summary writer.")
+        """Write `summary` (a Summary proto or its bytes) at `global_step` (the global step's
+        value when None and the supervisor has one)."""
+        if not self._summary_writer:
+            raise RuntimeError("Writing a summary requires a summary writer.")
+        if global_step is None and self.global_step is not None:
+            global_step = training_util.global_step(sess, self.global_step)
+        self._summary_writer.add_summary(summary, global_step)
 
     @contextlib.contextmanager
     def managed_session(self, master="", config=None, start_standard_services=True, close_summary_writer=True):
@@ -351,3 +368,60 @@ class _CheckpointThread(coordinator.LooperThread):
     def run_loop(self):
         _log.info("Saving checkpoint to path %s", self._sv.save_path)
         self._sv.saver.save(self._sess, self._sv.save_path, global_step=self._sv.global_step)
+        if self._sv.summary_writer and self._sv.global_step is not None:
+            current_step = training_util.global_step(self._sess, self._sv.global_step)
+            self._sv.summary_writer.add_session_log(
+                _session_log(status="CHECKPOINT", checkpoint_path=self._sv.save_path), current_step)
+
+
+class _SummaryThread(coordinator.LooperThread):
+    """Writes the summary op's value (at the global step, when there is one) every
+    sv.save_summaries_secs, the first time at once."""
+
+    def __init__(self, sv, sess):
+        super(_SummaryThread, self).__init__(sv.coord, sv.save_summaries_secs)
+        self._sv = sv
+        self._sess = sess
+
+    def run_loop(self):
+        if self._sv.global_step is not None:
+            summary_strs, global_step = self._sess.run([self._sv.summary_op, self._sv.global_step])
+        else:
+            summary_strs, global_step = self._sess.run(self._sv.summary_op), None
+        if self._sv.summary_writer:
+            _log.info("Recording summary at step %s.", global_step)
+            self._sv.summary_writer.add_summary(summary_strs, global_step)
+
+
+class _StepCounterThread(coordinator.LooperThread):
+    """Writes `<global step op>/sec`, the steps per second since its last write, every
+    sv.save_summaries_secs."""
+
+    def __init__(self, sv, sess):
+        super(_StepCounterThread, self).__init__(sv.coord, sv.save_summaries_secs)
+        self._sv = sv
+        self._sess = sess
+        self._last_time = 0.0
+        self._last_step = 0
+        self._tag = "%s/sec" % sv.global_step.op.name
+
+    def start_loop(self):
+        self._last_time = time.time()
+        self._last_step = training_util.global_step(self._sess, self._sv.global_step)
+
+    def run_loop(self):
+        current_step = training_util.global_step(self._sess, self._sv.global_step)
+        added_steps, self._last_step = current_step - self._last_step, current_step
+        now = time.time()
+        elapsed, self._last_time = now - self._last_time, now
+        steps_per_sec = added_steps / elapsed if elapsed > 0.0 else float("inf")
+        if self._sv.summary_writer:
+            from metarun import summary
+            self._sv.summary_writer.add_summary(
+                summary.Summary(value=[summary.Summary.Value(tag=self._tag, simple_value=steps_per_sec)]),
+                current_step)
+
+
+def _session_log(**fields):
+    from metarun import summary
+    return summary.SessionLog(**fields)

@@ -2,7 +2,7 @@
 saves model.ckpt-0 as soon as it starts, ended by request_stop and a final save; then a
 second Supervisor on the same logdir resumes from the newest checkpoint. Compared: the
 Supervisor's default ops, saver and global step, the files in logdir (TF's events file left
-out: metarun has no summaries), the checkpoint state, the values before and after resuming,
+out: its contents are compared in sv_summaries), the checkpoint state, the values before and after resuming,
 the log (sorted: the checkpoint thread logs while the main thread does) and graph.pbtxt
 node for node."""
 import logging

@@ -2,7 +2,7 @@
 (save_checkpoint_steps) and a hook recording when it is called and what it fetched; then a
 second MonitoredTrainingSession on the same checkpoint_dir resumes from the saved global step.
 Compared: the hook calls in order, the weights, the files in checkpoint_dir (TF's events files
-left out: metarun has no summaries), the log, the `checkpoint` state, the graph the Scaffold finalized
+left out: their contents are compared in sum_hooks), the log, the `checkpoint` state, the graph the Scaffold finalized
 (as graph.pbtxt holds it) and a .meta's nodes, collections and saver_def."""
 import logging
 import os
