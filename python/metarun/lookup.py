@@ -538,12 +538,7 @@ class DenseHashTable(LookupInterface):
             return apply_op("LookupTableRemoveV2", table_handle=self.resource_handle, keys=keys)
 
     remove = erase
-
-    def export(self, name=None):
-        with _name_scope(name, "%s_lookup_table_export_values" % self.name,
-                         [self.resource_handle]), self._colocated():
-            return apply_op("LookupTableExportV2", table_handle=self.resource_handle, Tkeys=self._key_dtype,
-                            Tvalues=self._value_dtype)
+    export = MutableHashTable.export
 
 
 class _Experimental(object):
