@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <string>
 
 namespace metarun {
 
@@ -13,6 +14,17 @@ struct EdgeLess {
     return a.node != b.node ? a.node < b.node : a.index < b.index;
   }
 };
+
+// Ops that may wait on another node of the same run: a dequeue on an empty queue
+// for an enqueue, a reader for the filename its queue is about to get. A run's
+// nodes execute one after another, so these go after every other node that is
+// ready: `run([enqueue, dequeue])` then finds its element, as under TF's
+// concurrent executor. (A wait on a node that depends on the waiting one would
+// block TF's run as well.)
+bool may_wait(const Node& node) {
+  const std::string& op = node.op;
+  return op.compare(0, 12, "QueueDequeue") == 0 || op.compare(0, 10, "ReaderRead") == 0;
+}
 
 }  // namespace
 
@@ -78,16 +90,18 @@ Status build_plan(const Graph& g, const std::vector<Edge>& feeds, const std::vec
       consumers[c].push_back(id);
     }
   }
-  std::deque<int> ready;
+  std::deque<int> ready, ready_to_wait;  // the second: may_wait nodes, taken when the first is empty
+  auto make_ready = [&](int id) { (may_wait(g.node(id)) ? ready_to_wait : ready).push_back(id); };
   for (int id = 0; id < n; ++id)
-    if (needed[id] && indegree[id] == 0) ready.push_back(id);
+    if (needed[id] && indegree[id] == 0) make_ready(id);
   std::vector<int> order;
-  while (!ready.empty()) {
-    int id = ready.front();
-    ready.pop_front();
+  while (!ready.empty() || !ready_to_wait.empty()) {
+    std::deque<int>& from = ready.empty() ? ready_to_wait : ready;
+    int id = from.front();
+    from.pop_front();
     order.push_back(id);
     for (int c : consumers[id])
-      if (--indegree[c] == 0) ready.push_back(c);
+      if (--indegree[c] == 0) make_ready(c);
   }
   int needed_count = static_cast<int>(std::count(needed.begin(), needed.end(), 1));
   if (static_cast<int>(order.size()) != needed_count) {

@@ -146,6 +146,25 @@ def test_blocked_dequeue_is_released_by_an_enqueue_from_another_thread():
         assert sorted(w["value"] for w in waiting) == [10, 11]
 
 
+def test_a_run_holding_a_dequeue_and_the_enqueue_feeding_it():
+    """TF's executor runs both at once; metarun runs a run's waiting ops after the others."""
+    g = tf.Graph()
+    with g.as_default():
+        q = tf.FIFOQueue(3, [tf.float32], shapes=[[]])
+        files = tf.FIFOQueue(3, [tf.string], shapes=[[]])
+        reader = tf.TextLineReader()
+        deq, deq_many = q.dequeue(), q.dequeue_many(2)
+        read = reader.read(files)
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "README.md")
+    # a deadline, so that a regression fails instead of hanging the suite
+    with tf.Session(graph=g, config=tf.ConfigProto(operation_timeout_in_ms=5000)) as sess:
+        with g.as_default():
+            assert sess.run([deq, q.enqueue(1.5)])[0] == 1.5
+            assert sess.run({"d": deq_many, "e": q.enqueue_many([[2.0, 3.0]])})["d"].tolist() == [2.0, 3.0]
+            key, _ = sess.run([read, files.enqueue(path)])[0]
+            assert key == (path + ":1").encode()
+
+
 def test_a_blocked_run_does_not_block_other_runs():
     """The GIL is released while a run waits, and a queue's lock only while it is worked on."""
     g = tf.Graph()
