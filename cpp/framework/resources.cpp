@@ -4,6 +4,21 @@ namespace metarun {
 
 std::string step_resource_prefix(int64_t step_id) { return "step/" + std::to_string(step_id) + "/"; }
 
+Tensor handle_tensor(const std::string& container, const std::string& name, bool resource, const std::string& type) {
+  if (!resource) {
+    Tensor h(DType::kString, {2});
+    h.data<std::string>()[0] = container;
+    h.data<std::string>()[1] = name;
+    return h;
+  }
+  Tensor h(DType::kResource, {});
+  ResourceHandle& r = *h.data<ResourceHandle>();
+  r.container = container;
+  r.name = name;
+  r.type = type;
+  return h;
+}
+
 std::shared_ptr<Var> ResourceMgr::ref_var(const std::string& key, const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
   auto& slot = ref_vars_[key];

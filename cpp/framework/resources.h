@@ -36,6 +36,12 @@ struct Resource {
 // The key prefix of resources that live for one run only.
 std::string step_resource_prefix(int64_t step_id);
 
+// The handle a resource-creating op outputs: a DT_RESOURCE scalar (V2 ops, with
+// `type` for messages) or, for `resource == false`, TF1's string[2] ref handle
+// {container, name}.
+Tensor handle_tensor(const std::string& container, const std::string& name, bool resource = true,
+                     const std::string& type = "");
+
 class ResourceMgr {
  public:
   // The ref variable for a VariableV2 node; created uninitialized on first use.

@@ -92,11 +92,7 @@ std::string generator_key(const ResourceHandle& h) {
 }
 
 Tensor generator_handle(const std::string& container, const std::string& name) {
-  Tensor h(DType::kResource, {});
-  h.data<ResourceHandle>()->container = container;
-  h.data<ResourceHandle>()->name = name;
-  h.data<ResourceHandle>()->type = "seed_generator";
-  return h;
+  return handle_tensor(container, name, true, "seed_generator");
 }
 
 // The generator behind a handle input, or none (a dummy handle).

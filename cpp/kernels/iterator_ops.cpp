@@ -107,13 +107,8 @@ std::string resource_key(const ResourceHandle& h) {
   return h.container.empty() ? h.name : "iterator:" + h.container + "/" + h.name;
 }
 
-Tensor handle_tensor(const std::string& container, const std::string& name) {
-  Tensor t(DType::kResource, {});
-  ResourceHandle& h = *t.data<ResourceHandle>();
-  h.container = container;
-  h.name = name;
-  h.type = "iterator";
-  return t;
+Tensor iterator_handle(const std::string& container, const std::string& name) {
+  return handle_tensor(container, name, true, "iterator");
 }
 
 std::mutex& create_mu() {
@@ -156,7 +151,7 @@ class IteratorHandleOp : public OpKernel {
     if (init.has_attr("shared_name")) init.get("shared_name", &shared_name);
     container_ = container.empty() ? "localhost" : container;
     name_ = shared_name.empty() ? "_" + init.name() : shared_name;
-    handle_ = handle_tensor(container_, name_);
+    handle_ = iterator_handle(container_, name_);
   }
   Status compute(OpContext& ctx) override {
     const std::string key = resource_key(*handle_.data<ResourceHandle>());
@@ -193,8 +188,8 @@ class AnonymousIteratorOp : public OpKernel {
     static std::atomic<int64_t> counter{0};
     const int64_t id = counter++;
     Tensor h;
-    if (version_ == 2) h = handle_tensor("localhost", str_cat("_AnonymousIterator", id));
-    else h = handle_tensor("", str_cat(step_resource_prefix(ctx.step_id()), "anonymous_iterator/", id));
+    if (version_ == 2) h = iterator_handle("localhost", str_cat("_AnonymousIterator", id));
+    else h = iterator_handle("", str_cat(step_resource_prefix(ctx.step_id()), "anonymous_iterator/", id));
     ctx.resources().insert(resource_key(*h.data<ResourceHandle>()),
                            std::make_shared<IteratorResource>(attrs_.types, attrs_.shapes));
     ctx.set_output(0, std::move(h));
@@ -254,7 +249,7 @@ class OneShotIteratorOp : public OpKernel {
       init.fail(invalid_argument("OneShotIteratorOp does not currently support the 'shared_name' attr."));
     factory_ = init.function("dataset_factory");
     container_ = container.empty() ? "localhost" : container;
-    handle_ = handle_tensor(container_, "_" + init.name());
+    handle_ = iterator_handle(container_, "_" + init.name());
     state_key_ = "oneshot:" + container_ + "/" + init.name();
   }
   Status compute(OpContext& ctx) override {

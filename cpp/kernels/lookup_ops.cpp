@@ -678,18 +678,7 @@ class TableKernel : public OpKernel {
                                         dtype_name(table->value_dtype), " for table ", name_));
       }
     }
-    if (v2_) {
-      Tensor h(DType::kResource, {});
-      h.data<ResourceHandle>()->container = container_;
-      h.data<ResourceHandle>()->name = name_;
-      h.data<ResourceHandle>()->type = "lookup_table";
-      ctx.set_output(0, h);
-    } else {
-      Tensor h(DType::kString, {2});
-      h.data<std::string>()[0] = container_;
-      h.data<std::string>()[1] = name_;
-      ctx.set_output(0, h);
-    }
+    ctx.set_output(0, handle_tensor(container_, name_, v2_, "lookup_table"));
     return Status();
   }
 

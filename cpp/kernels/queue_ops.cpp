@@ -157,19 +157,6 @@ Status wait_turn(OpContext& ctx, Queue& q, std::deque<Attempt*>& line, Step step
 
 std::mutex g_create_mu;  // creation of a queue is atomic across runs
 
-Tensor make_handle(const std::string& container, const std::string& key, bool v2) {
-  if (v2) {
-    Tensor h(DType::kResource, {});
-    h.data<ResourceHandle>()->container = container;
-    h.data<ResourceHandle>()->name = key;
-    return h;
-  }
-  Tensor h(DType::kString, {2});
-  h.data<std::string>()[0] = container;
-  h.data<std::string>()[1] = key;
-  return h;
-}
-
 Status lookup_queue(OpContext& ctx, int index, std::shared_ptr<Queue>* out) {
   if (index < 0 || index >= ctx.num_inputs())
     return invalid_argument(str_cat("Node ", ctx.name(), " has no input ", index));
@@ -298,7 +285,7 @@ class QueueOpKernel : public OpKernel {
     } else {
       MR_RETURN_IF_ERROR(matches(*q, ctx));
     }
-    ctx.set_output(0, make_handle(container_, key, v2_));
+    ctx.set_output(0, handle_tensor(container_, key, v2_));
     return Status();
   }
 

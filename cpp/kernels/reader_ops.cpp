@@ -251,18 +251,7 @@ class ReaderOpKernel : public OpKernel {
       if (!std::dynamic_pointer_cast<Reader>(ctx.resources().lookup(key)))
         ctx.resources().insert(key, factory_(str_cat(kind_, " '", node_, "'")));
     }
-    if (v2_) {
-      Tensor h(DType::kResource, {});
-      h.data<ResourceHandle>()->container = container_;
-      h.data<ResourceHandle>()->name = name_;
-      h.data<ResourceHandle>()->type = "reader";
-      ctx.set_output(0, h);
-    } else {
-      Tensor h(DType::kString, {2});
-      h.data<std::string>()[0] = container_;
-      h.data<std::string>()[1] = name_;
-      ctx.set_output(0, h);
-    }
+    ctx.set_output(0, handle_tensor(container_, name_, v2_, "reader"));
     return Status();
   }
 

@@ -49,18 +49,7 @@ std::string new_key(OpContext& ctx, const char* kind) {
   return step_resource_prefix(ctx.step_id()) + kind + "/" + ctx.name() + "/" + std::to_string(counter++);
 }
 
-Tensor make_handle(const std::string& key, bool v3) {
-  if (v3) {
-    Tensor h(DType::kResource, {});
-    h.data<ResourceHandle>()->container = "_step";
-    h.data<ResourceHandle>()->name = key;
-    return h;
-  }
-  Tensor h(DType::kString, {2});
-  h.data<std::string>()[0] = "_step";
-  h.data<std::string>()[1] = key;
-  return h;
-}
+Tensor make_handle(const std::string& key, bool v3) { return handle_tensor("_step", key, v3); }
 
 template <class R>
 Status lookup(OpContext& ctx, int input, std::shared_ptr<R>* out) {
