@@ -14,8 +14,25 @@ import uuid
 
 from metarun.framework import dtypes
 from metarun.framework import graph as graph_lib
+from metarun.framework import shape_inference as _si
 from metarun.framework.op_builder import apply_op, convert_to_tensor
 from metarun.framework.tensor_shape import TensorShape
+
+
+@_si.register("HashTable", "MutableHashTable", "MutableHashTableOfTensors", "MutableDenseHashTable")
+def _ref_table_shape(op):
+    return [TensorShape([2])]  # TF1's string[2] ref handle
+
+
+@_si.register("HashTableV2", "MutableHashTableV2", "MutableHashTableOfTensorsV2", "MutableDenseHashTableV2",
+              "LookupTableSize", "LookupTableSizeV2")
+def _scalar_shape(op):
+    return [TensorShape([])]
+
+
+@_si.register("StringToHashBucketFast", "StringToHashBucket", "StringToHashBucketStrong")
+def _hash_bucket_shape(op):
+    return [op.inputs[0].shape]
 
 
 def _name_scope(name, default_name=None, values=None):
