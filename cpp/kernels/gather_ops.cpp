@@ -1,5 +1,5 @@
 // Indexing by integer tensors: Gather, GatherV2, ResourceGather, GatherNd,
-// DynamicStitch, DynamicPartition.
+// ResourceGatherNd, DynamicStitch, DynamicPartition.
 //
 // These only move elements, so one kernel serves every dtype: plain types are
 // copied as bytes (a memcpy per contiguous slice), strings and handles as
@@ -209,6 +209,29 @@ Status gather_nd_typed(OpContext& ctx, const Tensor& params, const Tensor& indic
   return Status();
 }
 
+// Shared body of GatherNd and ResourceGatherNd.
+Status gather_nd(OpContext& ctx, const Tensor& params, const Tensor& indices, bool ignore_bad,
+                 const ElementCopier& copier) {
+  MR_REQUIRE(params.rank() >= 1, "params must be at least a vector");
+  MR_REQUIRE(indices.rank() >= 1, "indices must be at least a vector");
+  const int64_t k = indices.dim(indices.rank() - 1);
+  MR_REQUIRE(k <= params.rank(), "index innermost dimension length must be <= params rank; saw: ", k, " vs. ",
+             params.rank());
+  Shape out_shape(indices.shape().begin(), indices.shape().end() - 1);
+  const int64_t n = num_elements(out_shape);
+  for (int d = static_cast<int>(k); d < params.rank(); ++d) out_shape.push_back(params.dim(d));
+  MR_REQUIRE(n == 0 || params.num_elements() > 0,
+             "Requested more than 0 entries, but params is empty.  Params shape: ", shape_str(params.shape()));
+  Tensor& out = ctx.allocate_output(0, out_shape);
+  if (n == 0) return Status();
+  Status st;
+  if (!dispatch(GatherIndexTypes{}, indices.dtype(), [&](auto tag) {
+        st = gather_nd_typed<decltype(tag)>(ctx, params, indices, n, ignore_bad, copier, out);
+      }))
+    return invalid_argument(str_cat("Unsupported indices type ", dtype_name(indices.dtype())));
+  return st;
+}
+
 class GatherNdKernel : public OpKernel {
  public:
   explicit GatherNdKernel(KernelInit& init) : copier_(init.input_type(0)) {
@@ -219,31 +242,37 @@ class GatherNdKernel : public OpKernel {
       init.fail(invalid_argument(str_cat("Unknown bad indices handling attribute: ", policy)));
   }
   Status compute(OpContext& ctx) override {
-    const Tensor& params = ctx.input(0);
-    const Tensor& indices = ctx.input(1);
-    MR_REQUIRE(params.rank() >= 1, "params must be at least a vector");
-    MR_REQUIRE(indices.rank() >= 1, "indices must be at least a vector");
-    const int64_t k = indices.dim(indices.rank() - 1);
-    MR_REQUIRE(k <= params.rank(), "index innermost dimension length must be <= params rank; saw: ", k, " vs. ",
-               params.rank());
-    Shape out_shape(indices.shape().begin(), indices.shape().end() - 1);
-    const int64_t n = num_elements(out_shape);
-    for (int d = static_cast<int>(k); d < params.rank(); ++d) out_shape.push_back(params.dim(d));
-    MR_REQUIRE(n == 0 || params.num_elements() > 0,
-               "Requested more than 0 entries, but params is empty.  Params shape: ", shape_str(params.shape()));
-    Tensor& out = ctx.allocate_output(0, out_shape);
-    if (n == 0) return Status();
-    Status st;
-    if (!dispatch(GatherIndexTypes{}, indices.dtype(), [&](auto tag) {
-          st = gather_nd_typed<decltype(tag)>(ctx, params, indices, n, ignore_bad_, copier_, out);
-        }))
-      return invalid_argument(str_cat("Unsupported indices type ", dtype_name(indices.dtype())));
-    return st;
+    return gather_nd(ctx, ctx.input(0), ctx.input(1), ignore_bad_, copier_);
   }
 
  private:
   ElementCopier copier_;
   bool ignore_bad_ = false;
+};
+
+// ResourceGatherNd: GatherNd on a resource variable's value, read under its lock.
+class ResourceGatherNdKernel : public OpKernel {
+ public:
+  explicit ResourceGatherNdKernel(KernelInit& init) {
+    init.get("dtype", &dtype_);
+    copier_ = ElementCopier(dtype_);
+  }
+  Status compute(OpContext& ctx) override {
+    const ResourceHandle* h = nullptr;
+    MR_RETURN_IF_ERROR(handle_of(ctx, &h));
+    std::shared_ptr<Var> var = ctx.resources().lookup_var(handle_key(*h));
+    if (!var) return var_not_created(*h);
+    std::lock_guard<std::mutex> lock(var->mu);
+    if (!var->initialized) return var_not_created(*h);
+    if (var->value.dtype() != dtype_)
+      return invalid_argument(str_cat("Trying to read variable with wrong dtype. Expected ",
+                                      dtype_name(var->value.dtype()), " got ", dtype_name(dtype_)));
+    return gather_nd(ctx, var->value, ctx.input(1), false, copier_);
+  }
+
+ private:
+  DType dtype_ = DType::kInvalid;
+  ElementCopier copier_;
 };
 
 bool starts_with(const Shape& s, const Shape& prefix) {
@@ -351,6 +380,7 @@ void register_gather_ops(Registry& r) {
   r.add<MoveTypes>("GatherV2", mover<GatherKernel>, TypeFrom::attr_named("Tparams"));
   r.add<MoveTypes>("ResourceGather", mover<ResourceGatherKernel>, TypeFrom::attr_named("dtype"));
   r.add<MoveTypes>("GatherNd", mover<GatherNdKernel>, TypeFrom::attr_named("Tparams"));
+  r.add<MoveTypes>("ResourceGatherNd", mover<ResourceGatherNdKernel>, TypeFrom::attr_named("dtype"));
   r.add<StitchTypes>("DynamicStitch", mover<DynamicStitchKernel>);
   r.add<StitchTypes>("ParallelDynamicStitch", mover<DynamicStitchKernel>);
   r.add<MoveTypes>("DynamicPartition", mover<DynamicPartitionKernel>);

@@ -2,13 +2,13 @@
 // input of a broadcasting op must be summed over) and StridedSliceGrad
 // (scatter dy back into zeros of the sliced input's shape).
 //
-// StridedSliceGrad repeats TF's slice-spec normalisation (ValidateStridedSliceOp)
-// here so that it agrees with StridedSlice on every mask combination; the
-// forward op lives in another family and keeps its own copy.
+// StridedSliceGrad normalises its slice spec as TF's ValidateStridedSliceOp
+// (kernels/util/strided_slice.h, shared with the slice assignments).
 #include <cstring>
 #include <vector>
 
 #include "framework/registry.h"
+#include "kernels/util/strided_slice.h"
 
 namespace metarun {
 namespace {
@@ -60,136 +60,11 @@ auto broadcast_gradient_args = [](auto, KernelInit& init) -> std::unique_ptr<OpK
   return std::make_unique<BroadcastGradientArgsKernel>(init);
 };
 
-struct SliceMasks {
-  int64_t begin = 0, end = 0, ellipsis = 0, new_axis = 0, shrink = 0;
-};
-
-// The normalised slice: per input dim a begin and stride, and the shape
-// walked ("processing" shape, shrunk dims kept as 1) and produced.
-struct DenseSlice {
-  std::vector<int64_t> begin, stride, processing;
-  Shape final_shape;
-};
-
-constexpr int64_t kNewAxis = -1;
-constexpr int64_t kShrinkAxis = -2;
-
-Status normalize_slice(const Shape& input, std::vector<int64_t> begin, std::vector<int64_t> end,
-                       std::vector<int64_t> strides, SliceMasks m, DenseSlice* out) {
-  int64_t sparse_dims = static_cast<int64_t>(begin.size());
-  MR_REQUIRE(sparse_dims <= 32, "Requires 32 or fewer dimensions in the slice spec");
-  bool seen_ellipsis = false;
-  int64_t new_axis_after_ellipsis = 0;
-  for (int64_t i = 0; i < sparse_dims; ++i) {
-    if (seen_ellipsis && ((m.new_axis >> i) & 1)) ++new_axis_after_ellipsis;
-    if ((m.ellipsis >> i) & 1) seen_ellipsis = true;
-  }
-  if (!seen_ellipsis) {  // an implicit trailing ellipsis
-    m.ellipsis |= int64_t{1} << sparse_dims;
-    ++sparse_dims;
-    begin.push_back(0);
-    end.push_back(0);
-    strides.push_back(1);
-  }
-  const int64_t dims = static_cast<int64_t>(input.size());
-  std::vector<int64_t> b(dims, 0), e(dims, 0), s(dims, 1), gather;
-  std::vector<bool> bm(dims, false), em(dims, false), shrink(dims, false);
-  int64_t full = 0;
-  for (int64_t i = 0; i < sparse_dims; ++i) {
-    if ((m.ellipsis >> i) & 1) {
-      const int64_t next = std::min(dims - (sparse_dims - i) + 1 + new_axis_after_ellipsis, dims);
-      for (; full < next; ++full) {
-        bm[full] = em[full] = true;
-        gather.push_back(full);
-      }
-    } else if ((m.new_axis >> i) & 1) {
-      gather.push_back(kNewAxis);
-    } else {
-      MR_REQUIRE(full < dims, "Index out of range using input dim ", full, "; input has only ", dims,
-                 " dims");
-      b[full] = begin[i];
-      e[full] = end[i];
-      s[full] = strides[i];
-      bm[full] = (m.begin >> i) & 1;
-      em[full] = (m.end >> i) & 1;
-      shrink[full] = (m.shrink >> i) & 1;
-      gather.push_back(shrink[full] ? kShrinkAxis : full);
-      ++full;
-    }
-  }
-  out->begin.assign(dims, 0);
-  out->stride.assign(dims, 1);
-  out->processing.assign(dims, 0);
-  for (int64_t i = 0; i < dims; ++i) {
-    const int64_t dim = input[i], st = s[i];
-    MR_REQUIRE(st != 0, "strides[", i, "] must be non-zero");
-    int64_t lo, hi;
-    if (shrink[i]) {
-      MR_REQUIRE(st > 0, "only stride 1 allowed on non-range indexing.");
-      const int64_t fwd = b[i] < 0 ? dim + b[i] : b[i];
-      MR_REQUIRE(fwd >= 0 && fwd < dim, "slice index ", b[i], " of dimension ", i, " out of bounds.");
-      lo = fwd;
-      hi = fwd + 1;
-    } else {
-      auto canonical = [&](int64_t x, bool masked, int c) {
-        if (masked) return st > 0 ? (c == 0 ? int64_t{0} : dim) : (c == 0 ? dim - 1 : int64_t{-1});
-        const int64_t fwd = x < 0 ? dim + x : x;
-        const int64_t low = st > 0 ? 0 : -1, high = st > 0 ? dim : dim - 1;
-        return std::max(low, std::min(high, fwd));
-      };
-      lo = canonical(b[i], bm[i], 0);
-      hi = canonical(e[i], em[i], 1);
-    }
-    const int64_t len = hi - lo;
-    int64_t size;
-    if (shrink[i]) size = 1;
-    else if (len == 0 || ((len < 0) != (st < 0))) size = 0;
-    else size = len / st + (len % st != 0 ? 1 : 0);
-    out->begin[i] = lo;
-    out->stride[i] = st;
-    out->processing[i] = size;
-  }
-  out->final_shape.clear();
-  for (int64_t g : gather) {
-    if (g >= 0) out->final_shape.push_back(out->processing[g]);
-    else if (g == kNewAxis) out->final_shape.push_back(1);
-  }
-  return Status();
-}
-
-// Calls fn(k, offset) for the k-th element of the slice and its flat offset
-// in a tensor of `shape`, walking the processing shape like an odometer.
-template <class F>
-void for_each_offset(const Shape& shape, const DenseSlice& slice, F&& fn) {
-  const int dims = static_cast<int>(shape.size());
-  const int64_t count = num_elements(slice.processing);
-  if (count == 0) return;
-  std::vector<int64_t> out_stride(dims, 1), idx(dims, 0);
-  for (int d = dims - 2; d >= 0; --d) out_stride[d] = out_stride[d + 1] * shape[d + 1];
-  int64_t offset = 0;
-  for (int d = 0; d < dims; ++d) offset += slice.begin[d] * out_stride[d];
-  for (int64_t k = 0; k < count; ++k) {
-    fn(k, offset);
-    for (int d = dims - 1; d >= 0; --d) {
-      offset += slice.stride[d] * out_stride[d];
-      if (++idx[d] < slice.processing[d]) break;
-      offset -= idx[d] * slice.stride[d] * out_stride[d];
-      idx[d] = 0;
-    }
-  }
-}
-
 // Copies dy element by element into the positions the slice selected; POD
 // elements are copied as bytes, so one kernel serves every dtype.
 class StridedSliceGradKernel : public OpKernel {
  public:
-  explicit StridedSliceGradKernel(KernelInit& init) {
-    if (init.has_attr("begin_mask")) init.get("begin_mask", &masks_.begin);
-    if (init.has_attr("end_mask")) init.get("end_mask", &masks_.end);
-    if (init.has_attr("ellipsis_mask")) init.get("ellipsis_mask", &masks_.ellipsis);
-    if (init.has_attr("new_axis_mask")) init.get("new_axis_mask", &masks_.new_axis);
-    if (init.has_attr("shrink_axis_mask")) init.get("shrink_axis_mask", &masks_.shrink);
-  }
+  explicit StridedSliceGradKernel(KernelInit& init) : masks_(read_slice_masks(init)) {}
   Status compute(OpContext& ctx) override {
     const Tensor& shape_t = ctx.input(0);
     const Tensor& dy = ctx.input(4);

@@ -10,8 +10,10 @@
 // hyperparameter handed to the functor in order.
 #include <array>
 #include <sstream>
+#include <type_traits>
 #include <utility>
 
+#include "kernels/util/element_copier.h"
 #include "kernels/util/var_update.h"
 
 namespace metarun {
@@ -55,6 +57,22 @@ struct Momentum {
   }
 };
 
+// Keras' momentum: accum holds the (negative) velocity, added to var. TF's
+// sparse form checks each index as it reaches it, so rows before a bad index
+// have been updated when the error is returned.
+template <class C>
+struct KerasMomentum {
+  static constexpr int kVars = 2;
+  static constexpr bool kStopAtBadIndex = true;
+  C lr, momentum;
+  bool nesterov;
+  KerasMomentum(const C* s, const Flags& f) : lr(s[0]), momentum(s[1]), nesterov(f.nesterov) {}
+  void operator()(C& var, C& accum, C g) const {
+    accum = accum * momentum - g * lr;
+    var = nesterov ? var + (accum * momentum - g * lr) : var + accum;
+  }
+};
+
 template <class C>
 struct Adam {
   static constexpr int kVars = 3;
@@ -68,6 +86,21 @@ struct Adam {
     v = v + (g * g - v) * one_minus_beta2;
     C num = nesterov ? (g * one_minus_beta1 + beta1 * m) * alpha : m * alpha;
     var = var - num / (sqrt_(v) + epsilon);
+  }
+};
+
+template <class C>
+struct AdamWithAmsgrad {
+  static constexpr int kVars = 4;
+  C alpha, one_minus_beta1, one_minus_beta2, epsilon;
+  AdamWithAmsgrad(const C* s, const Flags&)
+      : alpha(s[2] * sqrt_(C(1) - s[1]) / (C(1) - s[0])), one_minus_beta1(C(1) - s[3]),
+        one_minus_beta2(C(1) - s[4]), epsilon(s[5]) {}
+  void operator()(C& var, C& m, C& v, C& vhat, C g) const {
+    m = m + (g - m) * one_minus_beta1;
+    v = v + (g * g - v) * one_minus_beta2;
+    vhat = max_(vhat, v);
+    var = var - m * alpha / (sqrt_(vhat) + epsilon);
   }
 };
 
@@ -266,6 +299,11 @@ struct PowerSign {
 
 // ---- the kernels ----
 
+template <class Fn, class = void>
+struct StopsAtBadIndex : std::false_type {};
+template <class Fn>
+struct StopsAtBadIndex<Fn, std::void_t<decltype(Fn::kStopAtBadIndex)>> : std::true_type {};
+
 template <class Fn, class C, size_t... I>
 void apply_range(const Fn& fn, C* const* p, const C* g, int64_t begin, int64_t end,
                  std::index_sequence<I...>) {
@@ -347,13 +385,18 @@ class ApplyKernel : public OpKernel {
     MR_REQUIRE(grad.dim(0) == n, "grad must be the same size as indices in the first dimension.");
     std::vector<int64_t> idx;
     MR_RETURN_IF_ERROR(read_indices(indices, &idx));
-    for (int64_t i = 0; i < n; ++i)
-      MR_REQUIRE(idx[i] >= 0 && idx[i] < shape[0], "Index ", idx[i], " at offset ", i,
-                 " in indices is out of range");
+    constexpr bool kStopAtBad = StopsAtBadIndex<Fn>::value;
+    if (!kStopAtBad)
+      for (int64_t i = 0; i < n; ++i)
+        MR_REQUIRE(idx[i] >= 0 && idx[i] < shape[0], "Index ", idx[i], " at offset ", i,
+                   " in indices is out of range");
     const int64_t inner = n > 0 ? grad.num_elements() / n : 0;
     const C* g = grad.data<C>();
     C* rows[kVars];
     for (int64_t i = 0; i < n; ++i) {
+      if (kStopAtBad)
+        MR_REQUIRE(idx[i] >= 0 && idx[i] < shape[0], "indices", index_str(indices.shape(), i), " = ", idx[i],
+                   " is not in [0, ", shape[0], ")");
       for (int k = 0; k < kVars; ++k) rows[k] = p[k] + idx[i] * inner;
       apply_range(fn, rows, g + i * inner, 0, inner, std::make_index_sequence<kVars>());
     }
@@ -381,6 +424,7 @@ auto apply(const char* spec) {
 
 using HalfFloatTypes = TypeList<float, double, Half>;
 using FloatDoubleTypes = TypeList<float, double>;
+using FloatComplexTypes = TypeList<float, double, Half, BFloat16, complex64, complex128>;
 
 // Registers the ref op and its Resource twin.
 template <class List, class Make>
@@ -398,6 +442,12 @@ void register_training_ops(Registry& r) {
   add_pair<FloatTypes>(r, "ApplyMomentum", apply<Momentum>("var accum lr grad momentum"));
   add_pair<FloatTypes>(r, "ApplyAdam",
                        apply<Adam>("var m v beta1_power beta2_power lr beta1 beta2 epsilon grad"));
+  // Only resource forms exist in TF (Keras' optimizers), complex included for momentum.
+  r.add<FloatTypes>("ResourceApplyAdamWithAmsgrad",
+                    apply<AdamWithAmsgrad>("var m v vhat beta1_power beta2_power lr beta1 beta2 epsilon grad"));
+  r.add<FloatComplexTypes>("ResourceApplyKerasMomentum", apply<KerasMomentum>("var accum lr grad momentum"));
+  r.add<FloatComplexTypes>("ResourceSparseApplyKerasMomentum",
+                           apply<KerasMomentum>("var accum lr grad indices momentum"));
   add_pair<HalfFloatTypes>(r, "ApplyAdaMax", apply<AdaMax>("var m v beta1_power lr beta1 beta2 epsilon grad"));
   add_pair<FloatTypes>(r, "ApplyAdagrad", apply<Adagrad>("var accum lr grad"));
   add_pair<FloatTypes>(r, "ApplyAdagradV2", apply<AdagradV2>("var accum lr epsilon grad"));

@@ -35,6 +35,13 @@ inline Status missing_var(const ResourceHandle& h) {
       h.container, "/", h.name, ")"));
 }
 
+// What TF's resource lookup says of a variable never assigned (NotFound), as
+// ops that look the variable up without TF1's friendlier text report it.
+inline Status var_not_created(const ResourceHandle& h) {
+  return not_found(str_cat("Container ", h.container, " does not exist. (Could not find resource: ", h.container,
+                           "/", h.name, ")"));
+}
+
 // Finds the variable of input `input`; missing is FailedPrecondition, as in
 // TF. The caller locks var->mu and checks `initialized`.
 inline Status find_var(OpContext& ctx, std::shared_ptr<Var>* var, const ResourceHandle** handle, int input = 0) {
