@@ -45,6 +45,9 @@ from metarun.ops.math_ops import (  # noqa: F401,A004
     segment_max, segment_mean, segment_min, segment_prod, segment_sum, sinh, trace, truncatediv,
     truncatemod, unsorted_segment_max, unsorted_segment_min, unsorted_segment_prod, unsorted_segment_sum,
     zeta, betainc, floor_div, floormod, log_sigmoid, tensordot, linspace, lin_space)
+from metarun.ops.space_batch_ops import (  # noqa: F401,E402
+    batch_to_space, batch_to_space_nd, depth_to_space, required_space_to_batch_paddings, space_to_batch,
+    space_to_batch_nd, space_to_depth)
 from metarun.ops.array_ops import (  # noqa: F401,E402
     dynamic_partition, dynamic_stitch, matrix_diag_part, matrix_transpose, meshgrid, newaxis, reverse_sequence,
     reverse_v2, scatter_nd, shape_n, unique_with_counts, Assert, assert_equal, assert_greater,

@@ -9,7 +9,7 @@ get_variable, and builds its ops under that scope's original name scope.
 from metarun.framework import graph as graph_lib
 from metarun.framework.op_builder import apply_op, constant, convert_to_tensor
 from metarun.framework.tensor_shape import TensorShape
-from metarun.ops import array_ops, init_ops, math_ops, nn_ops
+from metarun.ops import array_ops, init_ops, math_ops, nn_ops, nn_ops_2
 from metarun.ops.variable_scope import get_variable, variable_scope
 
 GraphKeys = graph_lib.GraphKeys
@@ -163,7 +163,11 @@ class _Conv(Layer):
 
     def call(self, inputs):
         nchw = self.data_format == "channels_first"
-        if self.rank == 1:
+        if any(d != 1 for d in self.dilation_rate):  # TF's dilated path: SpaceToBatchND around the conv
+            fmt = ("NCW" if nchw else "NWC") if self.rank == 1 else ("NCHW" if nchw else "NHWC")
+            out = nn_ops_2.convolution(inputs, self.kernel, self.padding, strides=list(self.strides),
+                                       dilations=list(self.dilation_rate), data_format=fmt, name="Conv%dD" % self.rank)
+        elif self.rank == 1:
             out = nn_ops.conv1d(inputs, self.kernel, self.strides[0], self.padding,
                                 data_format="NCW" if nchw else "NWC", dilations=self.dilation_rate)
         else:

@@ -3,8 +3,8 @@ transposes (1-D and 2-D), depthwise_conv2d_native and its backprops, the 1-D/2-D
 signatures, crelu, swish, relu_layer, the moment helpers, log_poisson_loss, the batch norm of
 TF 0.x and the distribution-aware loss scalers, each laid out node for node as TF builds it.
 
-Three-dimensional variants and dilated convolutions (which TF builds from SpaceToBatchND) raise
-NotImplementedError while the graph is built: metarun has no kernels for them."""
+Three-dimensional variants raise NotImplementedError while the graph is built: metarun has no
+kernels for them."""
 
 import collections.abc
 import math
@@ -14,7 +14,7 @@ from metarun.framework import graph as graph_lib
 from metarun.framework.op_builder import apply_op, constant, convert_to_tensor
 from metarun.framework.tensor_shape import TensorShape
 from metarun.ops import array_ops, control_flow_ops, math_ops
-from metarun.ops import nn_ops
+from metarun.ops import nn_ops, space_batch_ops
 from metarun.ops.nn_grad_2 import custom_gradient as _custom_gradient  # and the static shapes
 from metarun.ops.scopes import name_scope
 
@@ -191,8 +191,8 @@ def _conv1d(value, filters, stride, padding, use_cudnn_on_gpu=None, data_format=
 
 def convolution(input, filter, padding, strides=None, dilation_rate=None, name=None,  # noqa: A002
                 data_format=None, filters=None, dilations=None):
-    """tf.compat.v1.nn.convolution: 1-D or 2-D, without dilation (TF builds dilated convolutions
-    from SpaceToBatchND, which metarun has no kernel for)."""
+    """tf.compat.v1.nn.convolution, 1-D or 2-D; dilated ones as TF builds them off TPUs, through
+    SpaceToBatchND (space_batch_ops.dilated_convolution)."""
     filters = filters if filters is not None else filter
     dilations = dilations if dilations is not None else dilation_rate
     if not _is_tensor(filters):
@@ -223,9 +223,11 @@ def convolution(input, filter, padding, strides=None, dilation_rate=None, name=N
     strides = _sequence(strides, num_spatial_dims, channel_index, "strides")
     if num_spatial_dims == 3:
         _no_kernel("tf.nn.convolution over 3 spatial dimensions (Conv3D)")
-    if dilated:
-        _no_kernel("tf.nn.convolution with a dilation rate (SpaceToBatchND)")
     with name_scope(name, None if name else "convolution", [input, filters]) as name:
+        if dilated:
+            spatial = slice(2, None) if channel_index == 1 else slice(1, -1)
+            return space_batch_ops.dilated_convolution(input, filters, padding, strides[spatial], dilations[spatial],
+                                                       name, data_format, num_spatial_dims)
         if num_spatial_dims == 2:
             return _conv2d_expanded_batch(input, filters, strides, padding, data_format, dilations, name)
         return _conv1d(input, filters, strides, padding=padding, data_format=data_format, dilations=dilations,
