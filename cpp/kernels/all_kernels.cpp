@@ -61,6 +61,7 @@ void register_all_kernels() {
     register_queue_ops(r);
     register_lookup_ops(r);
     register_reader_ops(r);
+    register_fake_quant_ops(r);
     register_space_batch_ops(r);
     register_variable_ops_2(r);
   });

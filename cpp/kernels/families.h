@@ -61,6 +61,7 @@ void register_stateless_random_ops(Registry& r);
 void register_queue_ops(Registry& r);
 void register_lookup_ops(Registry& r);
 void register_reader_ops(Registry& r);
+void register_fake_quant_ops(Registry& r);
 void register_space_batch_ops(Registry& r);
 void register_variable_ops_2(Registry& r);
 

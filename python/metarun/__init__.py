@@ -168,6 +168,11 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
 from metarun import app, flags, gfile, initializers, io, nest, resource_loader, version  # noqa: F401,E402
 from metarun import lookup  # noqa: F401,E402 -- tf.lookup
 from metarun import queue  # noqa: F401,E402 -- tf.queue
+from metarun import quantization  # noqa: F401,E402 -- tf.quantization
+from metarun.quantization import (  # noqa: F401,E402 -- the tf.fake_quant_* names
+    fake_quant_with_min_max_args, fake_quant_with_min_max_args_gradient, fake_quant_with_min_max_vars,
+    fake_quant_with_min_max_vars_gradient, fake_quant_with_min_max_vars_per_channel,
+    fake_quant_with_min_max_vars_per_channel_gradient)
 from metarun.ops.data_flow_ops import (  # noqa: F401,E402 -- the TF1 queues
     FIFOQueue, PaddingFIFOQueue, PriorityQueue, QueueBase, RandomShuffleQueue)
 from metarun.lookup import string_to_hash_bucket_fast  # noqa: F401,E402

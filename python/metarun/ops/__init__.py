@@ -6,5 +6,6 @@ from metarun.ops import math_grad, array_grad, nn_grad  # noqa: E402,F401 -- reg
 from metarun.ops import special_math_grad, bitwise_scan_grad, segment_grad  # noqa: E402,F401
 from metarun.ops import second_order_grad, einsum_grad, functional_grad, list_grad  # noqa: E402,F401
 from metarun.ops import space_batch_grad  # noqa: E402,F401 -- also the space/batch/depth shape functions
+from metarun.ops import fake_quant_grad  # noqa: E402,F401 -- also registers the fake-quant shape functions
 from metarun.ops import shapes_core  # noqa: E402,F401 -- registers shape functions
 from metarun.ops import shapes_array_math  # noqa: E402,F401 -- array/math/random shape functions
