@@ -337,7 +337,21 @@ def _variable_shape(handle):
 def _gather_nd_grad(op, grad):
     params, indices = op.inputs
     ref_shape = shape(params, out_type=indices.dtype.base_dtype)
-    return apply_op("ScatterNd", indices=indices, updates=grad, shape=ref_shape), None
+    return _gather_nd_slices(indices, grad, ref_shape), None
+
+
+def _gather_nd_slices(indices, grad, ref_shape):
+    # As TF's: rows picked by [N, 1] indices give IndexedSlices, any other indices a ScatterNd.
+    if indices.shape.ndims == 2 and indices.shape.dims[-1] == 1:
+        return IndexedSlices(grad, array_ops.squeeze(indices, axis=-1), ref_shape)
+    return apply_op("ScatterNd", indices=indices, updates=grad, shape=ref_shape)
+
+
+@RegisterGradient("ResourceGatherNd")
+def _resource_gather_nd_grad(op, grad):
+    handle, indices = op.inputs
+    ref_shape = apply_op("VariableShape", input=handle, out_type=indices.dtype.base_dtype)
+    return _gather_nd_slices(indices, grad, ref_shape), None
 
 
 @RegisterGradient("UnsortedSegmentSum")

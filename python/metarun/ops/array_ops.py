@@ -2,10 +2,12 @@
 
 import builtins
 import collections
+import weakref
 
 import numpy as np
 
 from metarun.framework import dtypes
+from metarun.framework import graph as graph_lib
 from metarun.framework.op_builder import apply_op, constant, convert_to_tensor
 from metarun.framework.tensor_shape import TensorShape
 from metarun.ops.scopes import name_scope
@@ -198,8 +200,10 @@ def transpose(a, perm=None, name="transpose", conjugate=False):
                         x=a, perm=perm, name=name)
 
 
-def slice_helper(tensor, key):
-    """tensor[key]: StridedSlice with TF's masks (ints, slices, Ellipsis, newaxis, Tensors)."""
+def slice_helper(tensor, key, var=None):
+    """tensor[key]: StridedSlice with TF's masks (ints, slices, Ellipsis, newaxis, Tensors).
+    With `var` (tensor is its value: `var[key]`), the slice's `assign(value, name=None)` writes
+    value into that slice of the variable, as TF's."""
     if not isinstance(key, (list, tuple)) or isinstance(key, list) and not any(
             isinstance(k, (builtins.slice, type(Ellipsis))) or k is None for k in key):
         key = [key] if not isinstance(key, tuple) else list(key)
@@ -245,16 +249,53 @@ def slice_helper(tensor, key):
     with name_scope(None, "strided_slice", [tensor] + begin + end + strides) as name:
         if not key:  # x[()]: one empty vector for begin, end and strides
             empty = constant([], dtype=dtypes.int32)
-            return apply_op("StridedSlice", input=tensor, begin=empty, end=empty, strides=empty, name=name)
+            out = apply_op("StridedSlice", input=tensor, begin=empty, end=empty, strides=empty, name=name)
+            return _assignable_slice(out, var, name, empty, empty, empty, {})
         b = stack(begin, name="stack") if any(hasattr(x, "op") for x in begin) else \
             constant(np.array(begin, np.int32), name="stack")
         e = stack(end, name="stack_1") if any(hasattr(x, "op") for x in end) else \
             constant(np.array(end, np.int32), name="stack_1")
         s = stack(strides, name="stack_2") if any(hasattr(x, "op") for x in strides) else \
             constant(np.array(strides, np.int32), name="stack_2")
-        return apply_op("StridedSlice", input=tensor, begin=b, end=e, strides=s, begin_mask=begin_mask,
-                        end_mask=end_mask, ellipsis_mask=ellipsis_mask, new_axis_mask=new_axis_mask,
-                        shrink_axis_mask=shrink_axis_mask, name=name)
+        masks = dict(begin_mask=begin_mask, end_mask=end_mask, ellipsis_mask=ellipsis_mask,
+                     new_axis_mask=new_axis_mask, shrink_axis_mask=shrink_axis_mask)
+        out = apply_op("StridedSlice", input=tensor, begin=b, end=e, strides=s, name=name, **masks)
+        return _assignable_slice(out, var, name, b, e, s, masks)
+
+
+_SLICE_ASSIGNS = weakref.WeakKeyDictionary()
+
+
+class _VariableSlice(graph_lib.Tensor):
+    """A slice of a variable's value (`var[key]`) that can also be assigned to: TF attaches
+    `assign` to the slice tensor. Same layout as a Tensor, which it becomes in place."""
+
+    __slots__ = ()
+
+    def assign(self, value, name=None):
+        return _SLICE_ASSIGNS[self](value, name)
+
+
+def _assignable_slice(out, var, scope, begin, end, strides, masks):
+    """TF's `var[key].assign(value)`: StridedSliceAssign on a ref variable (its ref output), or
+    ResourceStridedSliceAssign on a resource variable read after it; named `<slice scope>_assign`."""
+    if var is None:
+        return out
+
+    def assign(value, name=None):
+        name = scope + "_assign" if name is None else name
+        if not var._is_resource:
+            return apply_op("StridedSliceAssign", ref=var._ref(), begin=begin, end=end, strides=strides,
+                            value=value, name=name, **masks)
+        from metarun.framework.variables import _UnreadVariable
+        value = convert_to_tensor(value, dtype=var.dtype)
+        op = apply_op("ResourceStridedSliceAssign", ref=var.handle, begin=begin, end=end, strides=strides,
+                      value=value, name=name, **masks)
+        return _UnreadVariable(var, op)
+
+    out.__class__ = _VariableSlice
+    _SLICE_ASSIGNS[out] = assign
+    return out
 
 
 
@@ -291,6 +332,12 @@ def gather_nd(params, indices, name=None, batch_dims=0):
     if batch_dims != 0:
         raise NotImplementedError("metarun builds gather_nd with batch_dims=0 only (TF lays batch_dims out "
                                   "as a BatchGatherND subgraph)")
+    if getattr(params, "_is_resource", False):
+        # TF's ResourceVariable.gather_nd: the read in a `GatherNd` scope, then an Identity.
+        with name_scope("GatherNd" if name is None else name) as scope:
+            out = apply_op("ResourceGatherNd", resource=params.handle, indices=indices, dtype=params.dtype,
+                           name=scope)
+        return apply_op("Identity", input=out)
     return apply_op("GatherNd", params=params, indices=indices, name=name)
 
 

@@ -969,6 +969,11 @@ def install():
                 return getattr(graph_lib.Tensor, _attr)(self.value(), *args)
             setattr(Variable, attr, method)
 
+    def variable_getitem(self, key):  # TF's slice of a variable also has `assign`
+        from metarun.ops import array_ops
+        return array_ops.slice_helper(self.value(), key, var=self)
+    Variable.__getitem__ = variable_getitem
+
 
 _VARIABLE_OPERATORS = set(
     [m for m, _, _ in _OPERATORS] + ["r" + m for m, _, _ in _OPERATORS] +

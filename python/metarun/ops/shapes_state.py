@@ -35,6 +35,23 @@ def _like_ref(op):
     return [op.inputs[0].shape]
 
 
+@si.register("StridedSliceAssign")
+def _strided_slice_assign(op):
+    return [op.inputs[0].shape]
+
+
+@si.register("ResourceGatherNd")
+def _resource_gather_nd(op):
+    """indices' shape without its last dim k + the variable's shape after its first k dims."""
+    handle, indices = op.inputs[0], op.inputs[1].shape
+    if handle.op.type != "VarHandleOp" or indices.ndims is None or indices.dims[-1] is None:
+        return [TensorShape(None)]
+    var = TensorShape(handle.op.get_attr("shape"))
+    if var.ndims is None:
+        return [TensorShape(None)]
+    return [TensorShape(indices.dims[:-1] + var.dims[indices.dims[-1]:])]
+
+
 @si.register("ReadVariableOp")
 def _read(op):
     handle = op.inputs[0]
