@@ -6,3 +6,6 @@ from metarun.ops.random_ops import (  # noqa: F401
 from metarun.ops.stateless_random_ops import (  # noqa: F401
     stateless_categorical, stateless_multinomial, stateless_random_normal as stateless_normal,
     stateless_random_uniform as stateless_uniform, stateless_truncated_normal)
+from metarun.ops.candidate_sampling_ops import (  # noqa: F401,E402
+    all_candidate_sampler, fixed_unigram_candidate_sampler, learned_unigram_candidate_sampler,
+    log_uniform_candidate_sampler, uniform_candidate_sampler)

@@ -396,6 +396,28 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
         return out
 
 
+def _div_partition(params, flat_ids):
+    """TF's "div" strategy: contiguous blocks of ids, the first (total % n) parts one id larger."""
+    n = len(params)
+    rows = [p.shape.as_list()[0] if p.shape.ndims else None for p in params]
+    if None not in rows:
+        total = constant(sum(rows), dtype=flat_ids.dtype)
+    else:
+        sizes = []
+        for p, r in zip(params, rows):
+            if r is not None:
+                sizes.append(r)
+            else:
+                with graph_lib.get_default_graph().colocate_with(p):
+                    sizes.append(array_ops.shape(p)[0])
+        total = math_ops.reduce_sum(math_ops.cast(array_ops.stack(sizes), flat_ids.dtype))
+    per_part = total // n
+    extras = total % n
+    p_assignments = math_ops.maximum(flat_ids // (per_part + 1), (flat_ids - extras) // per_part)
+    new_ids = array_ops.where(p_assignments < extras, flat_ids % (per_part + 1), (flat_ids - extras) % per_part)
+    return p_assignments, new_ids
+
+
 def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_indices=True, max_norm=None):
     """Rows of `params` (one tensor or variable, or the parts of a sharded one) at `ids`."""
     if max_norm is not None:
@@ -415,14 +437,19 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
                 else:
                     out = array_ops.gather(p, ids, name=name)
             return array_ops.identity(out)
-        if partition_strategy != "mod":
-            raise NotImplementedError("embedding_lookup over partitions: only the 'mod' strategy is supported")
         n = len(params)
         ids = convert_to_tensor(ids, name="ids")
         flat_ids = array_ops.reshape(ids, [-1])
         original_indices = math_ops.range(array_ops.size(flat_ids))
-        p_assignments = math_ops.floormod(flat_ids, n, name="mod")
-        new_ids = math_ops.floordiv(flat_ids, n)
+        if partition_strategy == "mod":
+            p_assignments = math_ops.floormod(flat_ids, n, name="mod")
+            new_ids = math_ops.floordiv(flat_ids, n)
+        elif partition_strategy == "div":
+            p_assignments, new_ids = _div_partition(params, flat_ids)
+        else:
+            raise ValueError(f"Unrecognized partition strategy: {partition_strategy}."
+                             "Must be one of either `mod` or `div`.")
+        p_assignments = math_ops.cast(p_assignments, dtypes.int32)
         gather_ids = apply_op("DynamicPartition", data=new_ids, partitions=p_assignments, num_partitions=n)
         gather_indices = apply_op("DynamicPartition", data=original_indices, partitions=p_assignments,
                                   num_partitions=n)
