@@ -64,6 +64,8 @@ void register_all_kernels() {
     register_fake_quant_ops(r);
     register_space_batch_ops(r);
     register_variable_ops_2(r);
+    register_candidate_sampler_ops(r);
+    register_sparse_to_dense_ops(r);
   });
 }
 

@@ -19,5 +19,9 @@ from metarun.ops.nn_ops_2 import (  # noqa: F401,E402
     sufficient_statistics, swish, weighted_moments)
 # rnn_2 also adds ResidualWrapper and DeviceWrapper to tf.nn.rnn_cell
 from metarun.ops.rnn_2 import raw_rnn, static_bidirectional_rnn, static_state_saving_rnn  # noqa: F401,E402
+from metarun.ops.candidate_sampling_ops import (  # noqa: F401,E402
+    all_candidate_sampler, compute_accidental_hits, fixed_unigram_candidate_sampler,
+    learned_unigram_candidate_sampler, log_uniform_candidate_sampler, uniform_candidate_sampler)
+from metarun.ops.nn_sampled import nce_loss, sampled_softmax_loss  # noqa: F401,E402
 from metarun.ops.space_batch_ops import (  # noqa: F401,E402
     atrous_conv2d, atrous_conv2d_transpose, depth_to_space, space_to_batch, space_to_depth, with_space_to_batch)

@@ -52,7 +52,16 @@ def _to_input_shape(op, grad):
     return apply_op("Reshape", tensor=grad, shape=shape(op.inputs[0]))
 
 
-RegisterGradient("Reshape")(lambda op, grad: (_to_input_shape(op, grad), None))
+@RegisterGradient("Reshape")
+def _reshape_grad(op, grad):
+    # As TF 2.21: an input shape with exactly one unknown (and no zero) dimension is given as a
+    # list with -1 there, so the gradient does not depend on a Shape op at run time.
+    dims = op.inputs[0].shape.as_list() if op.inputs[0].shape.ndims is not None else None
+    if dims is not None and None in dims and dims.count(None) == 1 and 0 not in dims:
+        return apply_op("Reshape", tensor=grad, shape=[-1 if d is None else d for d in dims]), None
+    return _to_input_shape(op, grad), None
+
+
 RegisterGradient("ExpandDims")(lambda op, grad: (_to_input_shape(op, grad), None))
 RegisterGradient("Squeeze")(_to_input_shape)
 
