@@ -2,7 +2,7 @@
 them (through the Keras backend's conv2d_transpose and pool2d)."""
 
 from metarun.framework.tensor_shape import TensorShape
-from metarun.ops import array_ops, init_ops, nn_ops
+from metarun.ops import array_ops, init_ops, nn_ops, space_batch_ops
 
 
 def _deconv_length(length, kernel, padding, output_padding, stride, dilation):
@@ -82,9 +82,6 @@ class Conv2DTranspose(Layer):
                                self.dilation_rate[1]))
 
     def call(self, inputs):
-        if self.dilation_rate != (1, 1):
-            raise NotImplementedError("Conv2DTranspose with dilation needs atrous_conv2d_transpose "
-                                      "(SpaceToBatchND), which metarun has no kernel for")
         shape = array_ops.shape(inputs)
         batch = shape[0]
         first = self.data_format == "channels_first"
@@ -101,8 +98,15 @@ class Conv2DTranspose(Layer):
             output_shape = array_ops.stack([output_shape[0], output_shape[2], output_shape[3], output_shape[1]])
         else:
             _ = output_shape[0]  # TF's backend checks it against None, which slices it
-        out = nn_ops.conv2d_transpose(x, self.kernel, output_shape, (1,) + self.strides + (1,),
-                                      padding=self.padding.upper(), data_format="NHWC")
+        if self.dilation_rate == (1, 1):
+            out = nn_ops.conv2d_transpose(x, self.kernel, output_shape, (1,) + self.strides + (1,),
+                                          padding=self.padding.upper(), data_format="NHWC")
+        elif self.dilation_rate[0] != self.dilation_rate[1]:
+            raise ValueError("Expected the 2 dimensions of the `dilation_rate` argument to be equal to each other. "
+                             "Received: dilation_rate=%s" % (self.dilation_rate,))
+        else:
+            out = space_batch_ops.atrous_conv2d_transpose(x, self.kernel, output_shape, rate=self.dilation_rate[0],
+                                                          padding=self.padding.upper())
         if first:
             out = array_ops.transpose(out, (0, 3, 1, 2))
         if inputs.shape.ndims:

@@ -5,7 +5,7 @@ import numpy as np
 from metarun.framework import dtypes
 from metarun.framework import graph as graph_lib
 from metarun.framework.op_builder import apply_op, constant, convert_to_tensor
-from metarun.ops import array_ops, math_ops, random_ops
+from metarun.ops import array_ops, math_ops, random_ops, space_batch_ops
 from metarun.ops import shapes_nn  # noqa: F401 -- registers the nn shape functions
 from metarun.ops.scopes import name_scope
 
@@ -230,35 +230,36 @@ def _conv1d_step(value, nchw, what):
 
 def depthwise_conv2d(input, filter, strides, padding, rate=None, name=None, data_format=None,  # noqa: A002
                      dilations=None):
+    """TF's v1 depthwise_conv2d: DepthwiseConv2dNative through with_space_to_batch (SpaceToBatchND
+    around it when `rate` dilates)."""
     rate = rate if rate is not None else dilations
-    if rate is not None and any(r != 1 for r in rate):
-        raise NotImplementedError("depthwise_conv2d with a dilation rate is not supported by metarun yet")
     with name_scope(name, "depthwise", [input, filter]) as name:
         input = convert_to_tensor(input, name="tensor_in")
         filter = convert_to_tensor(filter, name="filter_in")
-        array_ops.shape(filter)
-        convert_to_tensor([1, 1], name="dilation_rate")
-        return apply_op("DepthwiseConv2dNative", input=input, filter=filter, strides=list(strides),
-                        padding=padding, data_format=data_format or "NHWC", name=name)
+
+        def op(converted, _, pad):
+            return apply_op("DepthwiseConv2dNative", input=converted, filter=filter, strides=list(strides),
+                            padding=pad, data_format=data_format or "NHWC", name=name)
+        return space_batch_ops.with_space_to_batch(input, [1, 1] if rate is None else rate, padding, op,
+                                                   filter_shape=array_ops.shape(filter))
 
 
 def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding, rate=None,  # noqa: A002
                      name=None, data_format=None, dilations=None):
     rate = rate if rate is not None else dilations
-    if rate is not None and any(r != 1 for r in rate):
-        raise NotImplementedError("separable_conv2d with a dilation rate is not supported by metarun yet")
     with name_scope(name, "separable_conv2d", [input, depthwise_filter, pointwise_filter]) as name:
         input = convert_to_tensor(input, name="tensor_in")
         depthwise_filter = convert_to_tensor(depthwise_filter, name="depthwise_filter")
         pointwise_filter = convert_to_tensor(pointwise_filter, name="pointwise_filter")
-        array_ops.shape(depthwise_filter)
-        convert_to_tensor([1, 1], name="dilation_rate")
         fmt = data_format or "NHWC"
-        depthwise = apply_op("DepthwiseConv2dNative", input=input, filter=depthwise_filter, strides=list(strides),
-                             padding=padding, data_format=fmt, name="depthwise")
+
+        def op(converted, _, pad):
+            return apply_op("DepthwiseConv2dNative", input=converted, filter=depthwise_filter, strides=list(strides),
+                            padding=pad, data_format=fmt, name="depthwise")
+        depthwise = space_batch_ops.with_space_to_batch(input, [1, 1] if rate is None else rate, padding, op,
+                                                        filter_shape=array_ops.shape(depthwise_filter))
         return apply_op("Conv2D", input=depthwise, filter=pointwise_filter, strides=[1, 1, 1, 1],
                         padding="VALID", data_format=fmt, name=name)
-
 
 def conv2d_transpose(value=None, filter=None, output_shape=None, strides=None, padding="SAME",  # noqa: A002
                      data_format="NHWC", name=None, input=None, filters=None, dilations=None):
@@ -288,20 +289,47 @@ def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None, inpu
 
 def pool(input, window_shape, pooling_type, padding, dilation_rate=None, strides=None, name=None,  # noqa: A002
          data_format=None, dilations=None):
-    """2-D max or average pooling (tf.nn.pool without dilation)."""
+    """tf.compat.v1.nn.pool over 1 or 2 spatial dims: MaxPool/AvgPool through with_space_to_batch
+    (SpaceToBatchND around it when `dilation_rate` dilates, which takes VALID padding only)."""
     dilation_rate = dilation_rate if dilation_rate is not None else dilations
-    if len(window_shape) != 2 or (dilation_rate is not None and any(d != 1 for d in dilation_rate)):
-        raise NotImplementedError("tf.nn.pool is supported for 2-D windows without dilation only")
-    kind = {"MAX": "max_pool", "AVG": "avg_pool"}[pooling_type]
-    with name_scope(name, kind, [input]) as name:
-        input = convert_to_tensor(input)
-        convert_to_tensor([1] * len(window_shape), name="dilation_rate")
+    with name_scope(name, "%s_pool" % pooling_type.lower(), [input]) as scope:
+        input = convert_to_tensor(input, name="input")
+        n = len(window_shape)
+        if n < 1 or n > 3:
+            raise ValueError("`len(window_shape)` must be 1, 2, or 3. Received: window_shape=%s of length %d"
+                             % (window_shape, n))
+        input.shape.with_rank(n + 2)
+        strides, dilation_rate = space_batch_ops.strides_and_rate(n, strides, dilation_rate)
+        if padding == "SAME" and np.any(dilation_rate > 1):
+            raise ValueError("pooling with 'SAME' padding is not implemented for `dilation_rate` > 1. Received: "
+                             "padding=%s and dilation_rate=%s" % (padding, dilation_rate))
+        if np.any(strides > window_shape):
+            raise ValueError("`strides` > `window_shape` not supported due to inconsistency between CPU and GPU "
+                             "implementations. Received: strides=%s and window_shape=%s" % (strides, window_shape))
+        if pooling_type not in ("MAX", "AVG"):
+            raise ValueError("%d-D %s pooling is not supported." % (n, pooling_type))
+        if n == 3:
+            raise NotImplementedError("3-D pooling is not supported by metarun: it has no MaxPool3D/AvgPool3D kernel")
+        channels_first = data_format is not None and data_format.startswith("NC")
+        window = ([1, 1] if channels_first else [1]) + list(window_shape) + ([] if channels_first else [1])
+        steps = ([1, 1] if channels_first else [1]) + list(strides) + ([] if channels_first else [1])
+        spatial_dims = range(2, n + 2) if channels_first else range(1, n + 1)
         fmt = data_format or "NHWC"
-        strides = strides or [1] * len(window_shape)
+        if n == 1:
+            if data_format not in (None, "NWC", "NCW"):
+                raise ValueError("data_format must be either 'NWC' or 'NCW'. Received: data_format=%s" % data_format)
+            fmt = "NCHW" if data_format == "NCW" else "NHWC"
+            window, steps = [1] + window, [1] + steps
         op_type, arg = ("MaxPool", "input") if pooling_type == "MAX" else ("AvgPool", "value")
-        return apply_op(op_type, ksize=_four(list(window_shape), fmt), strides=_four(list(strides), fmt),
-                        padding=padding, data_format=fmt, name=name, **{arg: input})
 
+        def op(converted, _, pad):
+            if n == 1:
+                converted = array_ops.expand_dims(converted, spatial_dims[0])
+            result = apply_op(op_type, ksize=[int(k) for k in window], strides=[int(s) for s in steps], padding=pad,
+                              data_format=fmt, name=scope, **{arg: converted})
+            return array_ops.squeeze(result, [spatial_dims[0]]) if n == 1 else result
+        return space_batch_ops.with_space_to_batch(input, dilation_rate, padding, op, spatial_dims=spatial_dims,
+                                                   filter_shape=window_shape)
 
 def lrn(input, depth_radius=5, bias=1, alpha=1, beta=0.5, name=None):  # noqa: A002
     return apply_op("LRN", input=input, depth_radius=depth_radius, bias=float(bias), alpha=float(alpha),

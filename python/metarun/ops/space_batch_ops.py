@@ -233,7 +233,7 @@ def with_space_to_batch(input, dilation_rate, padding, op, filter_shape=None, sp
     return new_op(input, None)
 
 
-def _strides_and_rate(n, strides, dilation_rate):
+def strides_and_rate(n, strides, dilation_rate):
     """TF's _get_strides_and_dilation_rate: both as int32 arrays of n, checked."""
     if dilation_rate is None:
         dilation_rate = [1] * n
@@ -272,7 +272,7 @@ def dilated_convolution(input, filters, padding, strides, dilations, name, data_
     channels_first = data_format is not None and data_format.startswith("NC")
     start = num_batch_dims + 1 if channels_first else num_batch_dims
     spatial_dims = range(start, start + num_spatial_dims)
-    strides, dilations = _strides_and_rate(num_spatial_dims, strides, dilations)
+    strides, dilations = strides_and_rate(num_spatial_dims, strides, dilations)
 
     def build(_, pad):
         if input_shape.ndims is not None:
