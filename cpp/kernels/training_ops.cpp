@@ -436,10 +436,12 @@ void add_pair(Registry& r, const std::string& op, Make make) {
 }  // namespace
 
 void register_training_ops(Registry& r) {
-  add_pair<FloatTypes>(r, "ApplyGradientDescent", apply<GradientDescent>("var alpha delta"));
+  // TF also registers complex for Adagrad(V2), Adadelta, Adam and (Centered)RMSProp; their
+  // complex sqrt and division (Eigen's own algorithms) are not reproduced here yet.
+  add_pair<FloatComplexTypes>(r, "ApplyGradientDescent", apply<GradientDescent>("var alpha delta"));
   add_pair<FloatDoubleTypes>(r, "ApplyProximalGradientDescent",
                              apply<ProximalGradientDescent>("var alpha l1 l2 delta"));
-  add_pair<FloatTypes>(r, "ApplyMomentum", apply<Momentum>("var accum lr grad momentum"));
+  add_pair<FloatComplexTypes>(r, "ApplyMomentum", apply<Momentum>("var accum lr grad momentum"));
   add_pair<FloatTypes>(r, "ApplyAdam",
                        apply<Adam>("var m v beta1_power beta2_power lr beta1 beta2 epsilon grad"));
   // Only resource forms exist in TF (Keras' optimizers), complex included for momentum.
@@ -461,7 +463,7 @@ void register_training_ops(Registry& r) {
   add_pair<FloatTypes>(r, "ApplyAddSign", apply<AddSign>("var m lr alpha sign_decay beta grad"));
   add_pair<FloatTypes>(r, "ApplyPowerSign", apply<PowerSign>("var m lr logbase sign_decay beta grad"));
 
-  add_pair<FloatTypes>(r, "SparseApplyMomentum", apply<Momentum>("var accum lr grad indices momentum"));
+  add_pair<FloatComplexTypes>(r, "SparseApplyMomentum", apply<Momentum>("var accum lr grad indices momentum"));
   add_pair<FloatTypes>(r, "SparseApplyAdagrad", apply<Adagrad>("var accum lr grad indices"));
   add_pair<FloatTypes>(r, "SparseApplyAdagradV2", apply<AdagradV2>("var accum lr epsilon grad indices"));
   add_pair<FloatDoubleTypes>(r, "SparseApplyProximalAdagrad",

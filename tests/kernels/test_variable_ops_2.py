@@ -1,6 +1,7 @@
 """Slice assignment (StridedSliceAssign, ResourceStridedSliceAssign), ResourceGatherNd,
-VariableShape and the Keras-style updates (ResourceApplyKerasMomentum,
-ResourceSparseApplyKerasMomentum, ResourceApplyAdamWithAmsgrad) against TF.
+VariableShape, the Keras-style updates (ResourceApplyKerasMomentum,
+ResourceSparseApplyKerasMomentum, ResourceApplyAdamWithAmsgrad) and the complex updates of
+the optimizers TF registers for complex (ref and resource forms) against TF.
 
 Expected values are TF's (tests/fixtures/kernels/variable_ops_2.npz, written by
 gen_variable_ops_2.py with TF's resource ops; a ref variable's StridedSliceAssign
@@ -50,7 +51,8 @@ def _coverage():
         cov.setdefault("VariableShape", set()).add(_meta("vs", case)["out_type"])
     for case in _cases("train"):
         m = _meta("train", case)
-        cov.setdefault(m["op"], set()).add(m["dtype"])
+        for op in (m["op"], m["op"][len("Resource"):]) if m["ref"] else (m["op"],):
+            cov.setdefault(op, set()).add(m["dtype"])
     return cov
 
 
@@ -243,7 +245,7 @@ def test_variable_shape_uninitialized():
 
 # ---- Keras-style optimizer updates ----
 
-def _train_graph(case):
+def _train_graph(case, resource=True):
     m = _meta("train", case)
     names = m["names"]
     attrs = dict(m["attrs"], use_locking=False)
@@ -252,7 +254,7 @@ def _train_graph(case):
         inputs.append((n, str(_get("train", case, "indices").dtype) if n == "indices" else m["dtype"]))
         if n == "indices":
             attrs["Tindices"] = dtypes.as_dtype(_get("train", case, "indices").dtype)
-    return VarGraph(m["op"][len("Resource"):], names[:m["nvars"]], inputs, attrs, m["dtype"], True), m
+    return VarGraph(m["op"][len("Resource"):], names[:m["nvars"]], inputs, attrs, m["dtype"], resource), m
 
 
 def _scalar(m, n):
@@ -265,7 +267,7 @@ def _scalar(m, n):
 def _train_feeds(case, m, step):
     vals = []
     for n in m["names"][m["nvars"]:]:
-        if n == "grad":
+        if n in ("grad", "delta"):
             vals.append(_get("train", case, "grads")[step])
         elif n == "indices":
             vals.append(_get("train", case, "indices"))
@@ -274,9 +276,13 @@ def _train_feeds(case, m, step):
     return vals
 
 
-@pytest.mark.parametrize("case", _cases("train"))
-def test_updates_match_tf(case):
-    g, m = _train_graph(case)
+_TRAIN_RUNS = [(c, r) for c in _cases("train") for r in ((False, True) if _meta("train", c)["ref"] else (True,))]
+
+
+@pytest.mark.parametrize("case, resource", _TRAIN_RUNS,
+                         ids=["%s-%s" % (c, "resource" if r else "ref") for c, r in _TRAIN_RUNS])
+def test_updates_match_tf(case, resource):
+    g, m = _train_graph(case, resource)
     g.init(list(_get("train", case, "init")))
     steps = _get("train", case, "steps")
     for k in range(steps.shape[0]):
