@@ -404,6 +404,7 @@ class _StepCounterThread(coordinator.LooperThread):
         self._last_time = 0.0
         self._last_step = 0
         self._tag = "%s/sec" % sv.global_step.op.name
+        self._logged = 0
 
     def start_loop(self):
         self._last_time = time.time()
@@ -420,6 +421,9 @@ class _StepCounterThread(coordinator.LooperThread):
             self._sv.summary_writer.add_summary(
                 summary.Summary(value=[summary.Summary.Value(tag=self._tag, simple_value=steps_per_sec)]),
                 current_step)
+        if self._logged < 10:  # TF logs the first ten
+            self._logged += 1
+            _log.info("%s: %g", self._tag, steps_per_sec)
 
 
 def _session_log(**fields):

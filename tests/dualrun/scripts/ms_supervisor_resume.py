@@ -46,7 +46,8 @@ def _wait_for_checkpoint(tf, logdir, basename):
             path = tf.train.latest_checkpoint(logdir)
         except Exception:  # noqa: BLE001 -- the state file may be half written
             path = None
-        if path and os.path.basename(path).startswith(basename):
+        # the state file names the checkpoint before its .meta is written (TF's order too)
+        if path and os.path.basename(path).startswith(basename) and os.path.exists(path + ".meta"):
             return os.path.basename(path)
         time.sleep(0.01)
     raise RuntimeError("no checkpoint")
@@ -74,8 +75,8 @@ class _Capture(logging.Handler):
         self.lines.append("%s %s" % (record.levelname, record.getMessage()))
 
 
-# TF's deprecation notices and Saver.restore's own log are not the Supervisor's; "global_step/sec" is TF's
-# steps/sec summary thread, which metarun leaves out with the summary writer (its value is a timing anyway).
+# TF's deprecation notices and Saver.restore's own log are not the Supervisor's; "global_step/sec" is the
+# steps/sec summary thread's (its value is a timing).
 _NOT_COMPARED = ("is deprecated", "Instructions for updating", "Use standard file", "Restoring parameters from",
                  "switch to tf.train.MonitoredTrainingSession", "global_step/sec")
 
