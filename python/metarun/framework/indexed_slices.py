@@ -4,7 +4,12 @@ A gather's gradient is one (only the gathered rows are non-zero). Where a dense 
 needed it is converted as TF converts it: an UnsortedSegmentSum of the values into
 `dense_shape[0]` rows (repeated indices add up)."""
 
+import collections
+
 from metarun.framework.op_builder import apply_op
+
+# What Session.run returns for a fetched IndexedSlices (TF's namedtuple of the three arrays).
+IndexedSlicesValue = collections.namedtuple("IndexedSlicesValue", ["values", "indices", "dense_shape"])
 
 
 class IndexedSlices(object):

@@ -15,6 +15,7 @@ import numpy as np
 from metarun import _core, errors
 from metarun.framework import dtypes
 from metarun.framework import graph as graph_lib
+from metarun.framework import indexed_slices
 
 
 class ConfigProto(object):
@@ -163,6 +164,10 @@ class _FetchPlan(object):
                     return out
                 return type(fetches)(pairs)
             return rebuild_mapping
+        if isinstance(fetches, indexed_slices.IndexedSlices):  # TF returns an IndexedSlicesValue
+            parts = [self._map(t) if t is not None else (lambda values: None)
+                     for t in (fetches.values, fetches.indices, fetches.dense_shape)]
+            return lambda values: indexed_slices.IndexedSlicesValue(*[p(values) for p in parts])
         if hasattr(type(fetches), "__attrs_attrs__"):
             fields = [a.name for a in type(fetches).__attrs_attrs__]
             parts = [self._map(getattr(fetches, f)) for f in fields]
