@@ -385,9 +385,11 @@ def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, el
                   shrink_axis_mask=0, var=None, name=None):
     if strides is None:
         strides = ones_like(begin)
-    return apply_op("StridedSlice", input=input_, begin=begin, end=end, strides=strides, begin_mask=begin_mask,
-                    end_mask=end_mask, ellipsis_mask=ellipsis_mask, new_axis_mask=new_axis_mask,
-                    shrink_axis_mask=shrink_axis_mask, name=name)
+    masks = dict(begin_mask=begin_mask, end_mask=end_mask, ellipsis_mask=ellipsis_mask, new_axis_mask=new_axis_mask,
+                 shrink_axis_mask=shrink_axis_mask)
+    out = apply_op("StridedSlice", input=input_, begin=begin, end=end, strides=strides, name=name, **masks)
+    # With `var`, TF's slice can be assigned to, the assignment named `<name>_assign` (None: TF's TypeError).
+    return _assignable_slice(out, var, name, begin, end, strides, masks)
 
 
 def reverse(tensor, axis, name=None):

@@ -1,5 +1,5 @@
-"""Assignment to slices of ref and resource variables (`v[1:3].assign(x)`: StridedSliceAssign,
-ResourceStridedSliceAssign) and tf.gather_nd on them (ResourceGatherNd) with its gradient
+"""Assignment to slices of ref and resource variables (`v[1:3].assign(x)` and
+tf.strided_slice(..., var=v).assign(x): StridedSliceAssign, ResourceStridedSliceAssign) and tf.gather_nd on them (ResourceGatherNd) with its gradient
 training the variable: TF's graph node for node and its values."""
 import numpy as np
 
@@ -27,6 +27,10 @@ def main(tf, workdir):
         "r_scalar": r[0, 0, 0].assign(42.0),
         "n_step": n[1::3].assign(tf.constant([-1, -2, -3], tf.int64)),
         "s_last": s[-1].assign(b"z"),
+        "v_strided_slice": tf.strided_slice(v, [1, 2], [4, 0], [2, -1], var=v, name="sl").assign(
+            tf.ones([2, 2, 2]) * 3.0),
+        "r_strided_slice": tf.strided_slice(r, [0], [1], var=r, name="sl", shrink_axis_mask=1).assign(
+            tf.ones([3, 2]), name="first"),
     }
     gathered = {
         "r_pairs": tf.gather_nd(r, [[0, 1], [3, 2]]),
