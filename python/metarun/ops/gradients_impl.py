@@ -67,7 +67,8 @@ def get_gradient_function(op):
     if op_type not in _GRADIENTS and _is_function_call(op):
         return _symbolic_gradient  # as TF: a call with no registered gradient differentiates its function
     if op_type not in _GRADIENTS:
-        raise LookupError("No gradient defined for operation '%s' (op type: %s). In general every operation "
+        # TF's text, without the space before the name
+        raise LookupError("No gradient defined for operation'%s' (op type: %s). In general every operation "
                           "must have an associated `@tf.RegisterGradient` for correct autodiff, which this op "
                           "is lacking. If you want to pretend this operation is a constant in your program, "
                           "you may insert `tf.stop_gradient`." % (op.name, op_type))
