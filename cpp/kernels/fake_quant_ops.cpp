@@ -174,6 +174,19 @@ class FakeQuantVarsKernel : public FakeQuantVarsBase {
   }
 };
 
+// Sums as TF's Eigen reduction adds: when both operands are NaN, x86 keeps
+// the first (the running sum's), which decides the NaN's sign; written out so
+// the compiler's operand order cannot change it.
+struct NanKeepingSum {
+  static constexpr bool kTree = true;
+  template <class A> static A init() { return A(0); }
+  template <class A> static A apply(A a, A b) {
+    if (std::isnan(a)) return a;
+    if (std::isnan(b)) return b;
+    return a + b;
+  }
+};
+
 // The three outputs of the Vars gradients for one run of n values `stride`
 // apart: the input's backprop in place, and the sums of the gradients below
 // and above the nudged range, added in Eigen's order.
@@ -192,8 +205,8 @@ void fake_quant_grad_run(const float* g, const float* x, int64_t n, int64_t stri
     below[i] = gi * (xi < nd.min ? 1.0f : 0.0f);
     above[i] = gi * (xi > nd.max ? 1.0f : 0.0f);
   }
-  *dmin = n ? reduce_run<SumOp, float>(below.data(), 0, n) : 0.0f;
-  *dmax = n ? reduce_run<SumOp, float>(above.data(), 0, n) : 0.0f;
+  *dmin = n ? reduce_run<NanKeepingSum, float>(below.data(), 0, n) : 0.0f;
+  *dmax = n ? reduce_run<NanKeepingSum, float>(above.data(), 0, n) : 0.0f;
 }
 
 class FakeQuantVarsGradKernel : public FakeQuantVarsBase {
