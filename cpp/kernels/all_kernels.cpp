@@ -66,6 +66,7 @@ void register_all_kernels() {
     register_variable_ops_2(r);
     register_candidate_sampler_ops(r);
     register_sparse_to_dense_ops(r);
+    register_fft_ops(r);
   });
 }
 

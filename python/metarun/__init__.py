@@ -241,3 +241,5 @@ from metarun.ops.misc_types import (  # noqa: F401,E402
     DeviceSpec, Dimension, GPUOptions, GraphOptions, OptimizerOptions, TensorSpec, TypeSpec, VariableAggregation,
     VariableSynchronization, dimension_at_index, dimension_value)
 no_gradient = NotDifferentiable
+from metarun import signal, spectral  # noqa: F401,E402 -- tf.signal / tf.spectral (the FFTs)
+from metarun.ops.fft_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa: F401,E402 -- tf.fft etc.
