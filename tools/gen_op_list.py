@@ -4,7 +4,9 @@ The file is an OpList (our wire-compatible proto) holding, for every op
 TensorFlow registers, its input/output args and attrs with defaults --
 descriptions and summaries stripped. metarun uses it to type the outputs of
 nodes and to fill attrs that old graphs omit, when a MetaGraphDef carries no
-`stripped_op_list` of its own, and to build new ops (Saver, initializers).
+`stripped_op_list` of its own, and to build new ops (Saver, initializers). Each op's `deprecation` (the GraphDef
+version that removed it and TF's advice) is kept: importing a graph whose producer
+is at or past that version fails as it does in TF.
 
 Needs TensorFlow (only here): `python tools/gen_op_list.py` in an environment
 with `pip install tensorflow-cpu`.
@@ -31,7 +33,6 @@ def main():
         d.CopyFrom(op)
         d.summary = ""
         d.description = ""
-        d.ClearField("deprecation")
         for arg in list(d.input_arg) + list(d.output_arg):
             arg.description = ""
             arg.ClearField("experimental_full_type")

@@ -322,15 +322,22 @@ auto versioned = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
 }  // namespace
 
 void register_linalg_ops(Registry& r) {
-  r.add<PodTypes>("MatrixBandPart", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+  // The Batch* names are what graphs before GraphDef version 14 call the V1 ops;
+  // TF registers them for every POD type but string (and bool only for the diagonals).
+  auto band = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     return std::make_unique<MatrixBandPartKernel<decltype(tag)>>(init);
-  });
+  };
+  r.add<PodTypes>("MatrixBandPart", band);
+  r.add<NumberTypes>("BatchMatrixBandPart", band);
   r.add<PodTypes>("MatrixDiag", versioned<MatrixDiagKernel, Version::kV1>);
+  r.add<PodTypes>("BatchMatrixDiag", versioned<MatrixDiagKernel, Version::kV1>);
   r.add<PodTypes>("MatrixDiagV2", versioned<MatrixDiagKernel, Version::kV2>);
   r.add<PodTypes>("MatrixDiagV3", versioned<MatrixDiagKernel, Version::kV3>);
   r.add<PodTypes>("MatrixDiagPart", versioned<MatrixDiagPartKernel, Version::kV1>);
+  r.add<PodTypes>("BatchMatrixDiagPart", versioned<MatrixDiagPartKernel, Version::kV1>);
   r.add<PodTypes>("MatrixDiagPartV2", versioned<MatrixDiagPartKernel, Version::kV2>);
   r.add<PodTypes>("MatrixSetDiag", versioned<MatrixSetDiagKernel, Version::kV1>);
+  r.add<PodTypes>("BatchMatrixSetDiag", versioned<MatrixSetDiagKernel, Version::kV1>);
   r.add<PodTypes>("MatrixSetDiagV2", versioned<MatrixSetDiagKernel, Version::kV2>);
   r.add<PodTypes>("MatrixSetDiagV3", versioned<MatrixSetDiagKernel, Version::kV3>);
   using DiagTypes = TypeList<float, double, Half, int32_t, int64_t, complex64, complex128>;

@@ -285,24 +285,36 @@ class TriangularSolveKernel : public OpKernel {
 void register_linalg_ops_2(Registry& r) {
   using LinalgTypes = TypeList<float, double, complex64, complex128>;
   using LinalgHalfTypes = TypeList<float, double, complex64, complex128, Half>;  // TF adds half here
-  r.add<LinalgTypes>("Cholesky", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+  // The Batch* names are what graphs before GraphDef version 13 call these ops.
+  using RealLinalgTypes = TypeList<float, double>;
+  auto cholesky = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     return std::make_unique<CholeskyKernel<decltype(tag)>>(init);
-  });
-  r.add<LinalgHalfTypes>("MatrixInverse", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+  };
+  r.add<LinalgTypes>("Cholesky", cholesky);
+  r.add<RealLinalgTypes>("BatchCholesky", cholesky);
+  auto inverse = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     return std::make_unique<MatrixInverseKernel<decltype(tag)>>(init);
-  });
-  r.add<LinalgTypes>("MatrixDeterminant", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+  };
+  r.add<LinalgHalfTypes>("MatrixInverse", inverse);
+  r.add<RealLinalgTypes>("BatchMatrixInverse", inverse);
+  auto det = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     return std::make_unique<DeterminantKernel<decltype(tag)>>(init, false);
-  });
+  };
+  r.add<LinalgTypes>("MatrixDeterminant", det);
+  r.add<LinalgTypes>("BatchMatrixDeterminant", det);
   r.add<LinalgTypes>("LogMatrixDeterminant", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     return std::make_unique<DeterminantKernel<decltype(tag)>>(init, true);
   });
-  r.add<LinalgTypes>("MatrixSolve", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+  auto solve = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     return std::make_unique<MatrixSolveKernel<decltype(tag)>>(init);
-  });
-  r.add<LinalgTypes>("MatrixTriangularSolve", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+  };
+  r.add<LinalgTypes>("MatrixSolve", solve);
+  r.add<RealLinalgTypes>("BatchMatrixSolve", solve);
+  auto tri_solve = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     return std::make_unique<TriangularSolveKernel<decltype(tag)>>(init);
-  });
+  };
+  r.add<LinalgTypes>("MatrixTriangularSolve", tri_solve);
+  r.add<RealLinalgTypes>("BatchMatrixTriangularSolve", tri_solve);
   register_linalg_ops_3(r);
 }
 

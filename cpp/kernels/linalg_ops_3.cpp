@@ -1,10 +1,11 @@
 // The tf.linalg family, third part: least squares (MatrixSolveLs) and the
-// decompositions (Qr, Svd, SelfAdjointEigV2), with the algorithms TF's CPU
+// decompositions (Qr, Svd, SelfAdjointEigV2), Cross, with the algorithms TF's CPU
 // kernels run through Eigen (kernels/util/linalg.h). Svd runs Eigen's
 // JacobiSVD for every size; TF switches to BDCSVD from 16 columns, whose
 // singular values agree to rounding but whose vectors may differ in sign.
 #include <atomic>
 #include <limits>
+#include <type_traits>
 
 #include "framework/registry.h"
 #include "kernels/util/linalg.h"
@@ -281,22 +282,79 @@ class SelfAdjointEigKernel : public OpKernel {
   bool compute_v_ = true;
 };
 
+
+// Cross: a x b over the last axis. Integers wrap like TF's; signed ones are
+// computed unsigned so the wrap is defined. Half and bfloat16 round after each
+// product and after the difference, as Eigen's half arithmetic does.
+template <class T>
+T cross_term(T a1, T b2, T a2, T b1) {
+  if constexpr (std::is_integral_v<T>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(static_cast<U>(a1) * static_cast<U>(b2)) -
+                          static_cast<U>(static_cast<U>(a2) * static_cast<U>(b1)));
+  } else if constexpr (std::is_floating_point_v<T>) {
+    return a1 * b2 - a2 * b1;
+  } else {
+    const T p = T(float(a1) * float(b2)), q = T(float(a2) * float(b1));
+    return T(float(p) - float(q));
+  }
+}
+
+template <class T>
+class CrossKernel : public OpKernel {
+ public:
+  explicit CrossKernel(KernelInit&) {}
+  Status compute(OpContext& ctx) override {
+    const Tensor& a = ctx.input(0);
+    const Tensor& b = ctx.input(1);
+    MR_REQUIRE(a.shape() == b.shape(), "Both inputs must be of same shape: ", shape_str(a.shape()), " vs. ",
+               shape_str(b.shape()));
+    MR_REQUIRE(a.rank() >= 1, "Input must be at least 1D", shape_str(a.shape()));
+    if (a.dim(a.rank() - 1) != 3)
+      return failed_precondition("Cross-products are only defined for 3-element vectors.");
+    Tensor& out = ctx.allocate_output(0, a.shape());
+    const T* x = a.data<T>();
+    const T* y = b.data<T>();
+    T* z = out.data<T>();
+    const int64_t n = a.num_elements() / 3;
+    for (int64_t i = 0; i < n; ++i, x += 3, y += 3, z += 3) {
+      const T r0 = cross_term(x[1], y[2], x[2], y[1]);
+      const T r1 = cross_term(x[2], y[0], x[0], y[2]);
+      const T r2 = cross_term(x[0], y[1], x[1], y[0]);
+      z[0] = r0, z[1] = r1, z[2] = r2;
+    }
+    return Status();
+  }
+};
+
 }  // namespace
 
 void register_linalg_ops_3(Registry& r) {
   using LinalgTypes = TypeList<float, double, complex64, complex128>;
   using LinalgHalfTypes = TypeList<float, double, complex64, complex128, Half>;  // TF adds half here
-  r.add<LinalgTypes>("MatrixSolveLs", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+  using RealLinalgTypes = TypeList<float, double>;  // the Batch* names (graphs before version 13)
+  auto solve_ls = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     return std::make_unique<MatrixSolveLsKernel<decltype(tag)>>(init);
-  });
+  };
+  r.add<LinalgTypes>("MatrixSolveLs", solve_ls);
+  r.add<RealLinalgTypes>("BatchMatrixSolveLs", solve_ls);
   r.add<LinalgHalfTypes>("Qr", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     return std::make_unique<QrKernel<decltype(tag)>>(init);
   });
-  r.add<LinalgTypes>("Svd", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+  auto svd = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     return std::make_unique<SvdKernel<decltype(tag)>>(init);
-  });
-  r.add<LinalgTypes>("SelfAdjointEigV2", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+  };
+  r.add<LinalgTypes>("Svd", svd);
+  r.add<LinalgTypes>("BatchSvd", svd);
+  auto eig = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     return std::make_unique<SelfAdjointEigKernel<decltype(tag)>>(init);
+  };
+  r.add<LinalgTypes>("SelfAdjointEigV2", eig);
+  r.add<RealLinalgTypes>("BatchSelfAdjointEigV2", eig);
+  using CrossTypes = TypeList<float, double, Half, BFloat16, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t,
+                              uint32_t, uint64_t>;
+  r.add<CrossTypes>("Cross", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+    return std::make_unique<CrossKernel<decltype(tag)>>(init);
   });
 }
 

@@ -57,7 +57,7 @@ from metarun import debugging  # noqa: F401,E402 -- tf.debugging
 from metarun.ops.random_ops import get_seed, multinomial, random_poisson  # noqa: F401,E402
 from metarun import bitwise, linalg, random  # noqa: F401,E402 -- tf.bitwise, tf.linalg, tf.random
 from metarun.ops.linalg_ops import (  # noqa: F401,E402 -- the tf.* names of tf.linalg's functions
-    cholesky, cholesky_solve, eye, matrix_band_part, matrix_determinant, matrix_diag, matrix_inverse,
+    cholesky, cholesky_solve, cross, eye, matrix_band_part, matrix_determinant, matrix_diag, matrix_inverse,
     matrix_set_diag, matrix_solve, matrix_solve_ls, matrix_triangular_solve, qr, self_adjoint_eig,
     self_adjoint_eigvals, svd, tensor_diag as diag, tensor_diag_part as diag_part)
 from metarun.ops.gradients_impl import (  # noqa: F401

@@ -161,6 +161,16 @@ def _split_input(name):
     return name, 0
 
 
+def _check_not_removed(op_type, producer):
+    """TF refuses a node whose op its registry marks removed at or before the graph's producer
+    version (BatchMatrixInverse from version 13, say): graphs older than that still run it."""
+    op_def = op_def_lib.builtin_op_defs().get(op_type)
+    if op_def is not None and op_def.HasField("deprecation") and producer >= op_def.deprecation.version:
+        raise errors.UnimplementedError(
+            None, None, "Op %s is not available in GraphDef version %d. It has been removed in version %d. %s."
+            % (op_type, producer, op_def.deprecation.version, op_def.deprecation.explanation))
+
+
 def _import_nodes(g, graph_def, scope, clear_devices, input_map, graph_op_defs, return_elements):
     """Add the GraphDef's nodes to `g`. Every node is converted, wired and
     checked (attrs, input names and indices, input types) on detached
@@ -186,6 +196,7 @@ def _import_nodes(g, graph_def, scope, clear_devices, input_map, graph_op_defs, 
         if node.name in by_old:
             raise ValueError("Node '%s' is not unique" % node.name)
         by_old[node.name] = len(ops)
+        _check_not_removed(node.op, producer)
         ops.append(_convert_node(g, node, scope, clear_devices, graph_op_defs, legacy_shapes))
 
     for node, op in zip(graph_def.node, ops):

@@ -1,7 +1,8 @@
 """Gradients of the linalg ops, built as TF's linalg_grad.py and array_grad.py build them (same
 ops in the same order, so graphs match TF's node for node): MatrixInverse, MatrixDeterminant,
 LogMatrixDeterminant, Cholesky, MatrixSolve, MatrixTriangularSolve, MatrixSolveLs, Qr, Svd,
-SelfAdjointEigV2, MatrixBandPart and the MatrixDiag/MatrixDiagPart/MatrixSetDiag versions."""
+SelfAdjointEigV2, Cross (TF's math_grad), MatrixBandPart and the MatrixDiag/MatrixDiagPart/MatrixSetDiag
+versions."""
 
 from metarun.framework.op_builder import apply_op, convert_to_tensor
 from metarun.ops import array_ops, math_ops
@@ -136,6 +137,12 @@ def _matrix_set_diag_v2_grad(op, grad):
 @RegisterGradient("MatrixSetDiagV3")
 def _matrix_set_diag_v3_grad(op, grad):
     return _set_diag_v2_grad(op, grad, op.get_attr("align"))
+
+
+@RegisterGradient("Cross")
+def _cross_grad(op, grad):
+    u, v = op.inputs[0], op.inputs[1]
+    return la.cross(v, grad), la.cross(grad, u)
 
 
 # -- LU and Cholesky ---------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """tf.linalg's matrix functions, built as TF's gen_linalg_ops, linalg_ops, linalg_impl and
 array_ops wrappers build them (same op names, name scopes and Python-side branches):
 band_part, diag, set_diag, tensor_diag, tensor_diag_part, eye, inv, det, slogdet, logdet, cholesky,
-cholesky_solve, solve, triangular_solve, lstsq, qr, svd, eigh, eigvalsh, adjoint. Their static shapes are in
-shapes_linalg, their gradients in linalg_grad."""
+cholesky_solve, solve, triangular_solve, lstsq, qr, svd, eigh, eigvalsh, adjoint, cross. Their static shapes
+are in shapes_linalg, their gradients in linalg_grad."""
 
 import collections
 
@@ -124,6 +124,11 @@ def adjoint(matrix, name=None):
     with name_scope(name, "adjoint", [matrix]):
         matrix = convert_to_tensor(matrix, name="matrix")
         return array_ops.matrix_transpose(matrix, conjugate=True)
+
+
+def cross(a, b, name=None):
+    """tf.cross / tf.linalg.cross: one Cross node (gen_math_ops.cross)."""
+    return apply_op("Cross", a=a, b=b, name=name)
 
 
 # -- LU and Cholesky (gen_linalg_ops, linalg_ops, linalg_impl) ----------------------------------

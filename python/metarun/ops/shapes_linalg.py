@@ -178,6 +178,29 @@ def _self_adjoint_eig(op):
     return [TensorShape(s), v]
 
 
+def _fmt(shape):
+    return "[%s]" % ",".join("?" if d is None else str(d) for d in shape.dims)
+
+
+@si.register("Cross")
+def _cross(op):
+    a, b = op.inputs[0].shape, op.inputs[1].shape
+    try:
+        shape = si.merge(a, b)
+    except ValueError:
+        x, y = a.dims, b.dims
+        if len(x) != len(y):
+            raise ValueError("Shapes must be equal rank, but are %d and %d for '%s' (op: 'Cross')"
+                             % (len(x), len(y), op.name))
+        i = next(i for i, (p, q) in enumerate(zip(x, y)) if p is not None and q is not None and p != q)
+        raise ValueError("Dimension %d in both shapes must be equal, but are %d and %d. Shapes are %s and %s. "
+                         "for '%s' (op: 'Cross')" % (i, x[i], y[i], _fmt(a), _fmt(b), op.name))
+    d = _dims(shape, 1, op)
+    if d is not None and d[-1] is not None and d[-1] != 3:
+        raise ValueError("Dimension must be 3 but is %d for '%s' (op: 'Cross')" % (d[-1], op.name))
+    return [shape]
+
+
 @si.register("ConjugateTranspose")
 def _conjugate_transpose(op):
     """tf.linalg.adjoint's op on complex input: Transpose's shape (and checks)."""
