@@ -67,6 +67,7 @@ void register_all_kernels() {
     register_candidate_sampler_ops(r);
     register_sparse_to_dense_ops(r);
     register_fft_ops(r);
+    register_argmax_dilation_ops(r);
   });
 }
 
