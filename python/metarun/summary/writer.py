@@ -48,6 +48,7 @@ class _EventsWriter(object):
             if os.path.exists(self._path):
                 return
             self._file.close()  # deleted under us: TF starts a new file (the unflushed events are lost)
+            self._file = None
         seconds = int(time.time())
         self._path = "%s.out.tfevents.%010d.%s%s" % (self._prefix, seconds, socket.gethostname(), self._suffix)
         self._file = open(self._path, "wb")

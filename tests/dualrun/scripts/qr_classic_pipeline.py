@@ -99,7 +99,10 @@ def _run(tf):
             node.attr["shared_name"].s = b"hash_table_<uuid>"
     out = {"__graph__": graph_def}
     losses, labels = [], []
-    with tf.train.MonitoredTrainingSession(checkpoint_dir="ckpt", save_summaries_steps=2,
+    # FileWriterCache is per process and keyed by the directory's name: an absolute one, and a
+    # fresh cache, so no other script's writer is picked up
+    tf.summary.FileWriterCache.clear()
+    with tf.train.MonitoredTrainingSession(checkpoint_dir=os.path.abspath("ckpt"), save_summaries_steps=2,
                                            save_checkpoint_secs=None, save_checkpoint_steps=100,
                                            log_step_count_steps=100) as sess:
         while not sess.should_stop():
