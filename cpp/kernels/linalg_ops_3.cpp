@@ -1,5 +1,5 @@
 // The tf.linalg family, third part: least squares (MatrixSolveLs) and the
-// decompositions (Qr, Svd, SelfAdjointEigV2), Cross, with the algorithms TF's CPU
+// decompositions (Qr, Svd, SelfAdjointEig/V2), Cross, with the algorithms TF's CPU
 // kernels run through Eigen (kernels/util/linalg.h). Svd runs Eigen's
 // JacobiSVD for every size; TF switches to BDCSVD from 16 columns, whose
 // singular values agree to rounding but whose vectors may differ in sign.
@@ -282,6 +282,31 @@ class SelfAdjointEigKernel : public OpKernel {
   bool compute_v_ = true;
 };
 
+// SelfAdjointEig and BatchSelfAdjointEig (graphs before version 11): one
+// [..., n+1, n] output, the eigenvalues in row 0 and the eigenvectors (as
+// columns, like SelfAdjointEigV2's v) in rows 1..n.
+template <class T>
+class SelfAdjointEigV1Kernel : public OpKernel {
+ public:
+  explicit SelfAdjointEigV1Kernel(KernelInit&) {}
+  Status compute(OpContext& ctx) override {
+    const Tensor& in = ctx.input(0);
+    MR_RETURN_IF_ERROR(check_matrix_rank(in));
+    const int64_t n = in.dim(in.rank() - 1);
+    MR_REQUIRE(in.dim(in.rank() - 2) == n, "Input matrix must be square.");
+    Tensor& out = ctx.allocate_output(0, matrix_batch(in, {n + 1, n}));
+    const int64_t batch = dims_product(in.shape(), 0, in.rank() - 2);
+    const T* x = in.data<T>();
+    T* o = out.data<T>();
+    std::atomic<bool> failed{false};
+    for_each_matrix(ctx, batch, n, [&](int64_t b) {
+      T* ob = o + b * (n + 1) * n;
+      if (!linalg::self_adjoint_eig(x + b * n * n, n, ob, ob + n)) failed = true;
+    });
+    MR_REQUIRE(!failed, "Self-adjoint eigen decomposition was not successful. The input might not be valid.");
+    return Status();
+  }
+};
 
 // Cross: a x b over the last axis. Integers wrap like TF's; signed ones are
 // computed unsigned so the wrap is defined. Half and bfloat16 round after each
@@ -351,6 +376,11 @@ void register_linalg_ops_3(Registry& r) {
   };
   r.add<LinalgTypes>("SelfAdjointEigV2", eig);
   r.add<RealLinalgTypes>("BatchSelfAdjointEigV2", eig);
+  auto eig_v1 = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+    return std::make_unique<SelfAdjointEigV1Kernel<decltype(tag)>>(init);
+  };
+  r.add<RealLinalgTypes>("SelfAdjointEig", eig_v1);
+  r.add<RealLinalgTypes>("BatchSelfAdjointEig", eig_v1);
   using CrossTypes = TypeList<float, double, Half, BFloat16, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t,
                               uint32_t, uint64_t>;
   r.add<CrossTypes>("Cross", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {

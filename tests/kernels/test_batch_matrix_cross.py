@@ -1,5 +1,5 @@
-"""The Batch* linalg op names of GraphDefs before version 13/14, and Cross, against TF-made
-fixtures (gen_batch_matrix_cross.py).
+"""The Batch* linalg op names of GraphDefs before version 13/14 (SelfAdjointEig and
+BatchSelfAdjointEig: before 11), and Cross, against TF-made fixtures (gen_batch_matrix_cross.py).
 
 Each Batch* case is the GraphDef TF imported (Const inputs, one old-name node, producer 10 to
 27), imported by metarun and run by a Session: TF's outputs, or TF's error class and message,
@@ -55,6 +55,8 @@ def _close(got, want, c, k):
         return
     if (c["op"] == "BatchSvd" and k > 0) or (c["op"] == "BatchSelfAdjointEigV2" and k == 1):
         got = _align_signs(got, want)
+    if c["op"] in ("SelfAdjointEig", "BatchSelfAdjointEig"):  # row 0 eigenvalues, then the vectors
+        got = np.concatenate([got[..., :1, :], _align_signs(got[..., 1:, :], want[..., 1:, :])], axis=-2)
     n = max([1] + list(want.shape[-2:]))
     scale = np.nanmax(np.abs(want)) if want.size and not np.isnan(want).all() else 0
     np.testing.assert_allclose(got, want, rtol=0, atol=_RTOL[want.dtype.name] * n * max(scale, 1e-30),
@@ -172,5 +174,6 @@ COVERAGE = _coverage()
 def test_coverage_matches_registry():
     ops = ("BatchMatrixInverse", "BatchMatrixDeterminant", "BatchMatrixDiag", "BatchMatrixSetDiag",
            "BatchMatrixDiagPart", "BatchMatrixBandPart", "BatchCholesky", "BatchMatrixSolve", "BatchMatrixSolveLs",
-           "BatchMatrixTriangularSolve", "BatchSelfAdjointEigV2", "BatchSvd", "Cross")
+           "BatchMatrixTriangularSolve", "BatchSelfAdjointEigV2", "BatchSvd", "SelfAdjointEig", "BatchSelfAdjointEig",
+           "Cross")
     assert_covers_registry({op: COVERAGE[op] for op in ops})
