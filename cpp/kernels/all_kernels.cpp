@@ -58,6 +58,7 @@ void register_all_kernels() {
     register_dataset_ops_2(r);
     register_tensor_list_ops(r);
     register_stateless_random_ops(r);
+    register_audio_ops(r);
     register_queue_ops(r);
     register_lookup_ops(r);
     register_reader_ops(r);

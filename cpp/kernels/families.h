@@ -58,6 +58,7 @@ void register_dataset_shuffle_ops(Registry& r);
 void register_dataset_ops_2(Registry& r);
 void register_tensor_list_ops(Registry& r);
 void register_stateless_random_ops(Registry& r);
+void register_audio_ops(Registry& r);
 void register_queue_ops(Registry& r);
 void register_lookup_ops(Registry& r);
 void register_reader_ops(Registry& r);

@@ -242,4 +242,5 @@ from metarun.ops.misc_types import (  # noqa: F401,E402
     VariableSynchronization, dimension_at_index, dimension_value)
 no_gradient = NotDifferentiable
 from metarun import signal, spectral  # noqa: F401,E402 -- tf.signal / tf.spectral (the FFTs)
+from metarun import audio  # noqa: F401,E402 -- tf.audio (WAV decoding and encoding)
 from metarun.ops.fft_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa: F401,E402 -- tf.fft etc.
