@@ -185,8 +185,10 @@ def test_python_wrappers_build_tf_nodes_and_shapes():
         assert mfcc.op.get_attr("filterbank_channel_count") == 40
         wav = tf.audio.encode_wav(audio, rate)
         assert wav.op.type == "EncodeWav" and wav.shape.as_list() == []
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="Shape must be rank 2 but is rank 1"):
             tf.audio.encode_wav(tf.placeholder(tf.float32, [3]), 16000)
+        with pytest.raises(ValueError, match="channels must be non-negative, got -2"):  # TF's shape function
+            tf.audio.decode_wav(contents, desired_channels=-2)
         with tf.Session() as sess:
             data = DATA["speech/wav"].tobytes()
             got = sess.run(mfcc, {contents: data})

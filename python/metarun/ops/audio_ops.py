@@ -41,10 +41,10 @@ def _require_rank(op, index, want):
 def _decode_wav_shape(op):
     _require_rank(op, 0, 0)
     dims = []
-    for attr in ("desired_samples", "desired_channels"):
+    for attr, what in (("desired_samples", "samples"), ("desired_channels", "channels")):
         v = op.get_attr(attr)
         if v < -1:
-            raise ValueError("%s must be >= -1, got %d" % (attr, v))
+            raise ValueError("%s must be non-negative, got %d for '%s' (op: '%s')" % (what, v, op.name, op.type))
         dims.append(None if v == -1 else v)
     return [TensorShape(dims), TensorShape([])]
 
