@@ -69,6 +69,7 @@ void register_candidate_sampler_ops(Registry& r);
 void register_sparse_to_dense_ops(Registry& r);
 void register_fft_ops(Registry& r);
 void register_argmax_dilation_ops(Registry& r);
+void register_conv3d_ops(Registry& r);
 
 
 }  // namespace metarun
