@@ -16,9 +16,10 @@ import json
 import numpy as np
 import pytest
 
-from metarun.framework import dtypes
-from op_harness import (INVALID_ARGUMENT, Case, assert_covers_registry, check_case, coverage, expect_error,
-                        kernel_fixture, load_npz, np_dtype, params)
+import metarun as tf
+from metarun.framework import dtypes, tensor_util
+from op_harness import (INVALID_ARGUMENT, Case, assert_covers_registry, assert_matches, check_case, coverage,
+                        expect_error, kernel_fixture, load_npz, np_dtype, params)
 
 OPS = ["Conv3D", "Conv3DBackpropInputV2", "Conv3DBackpropFilterV2", "Conv3DBackpropInput", "Conv3DBackpropFilter",
        "MaxPool3D", "AvgPool3D", "MaxPool3DGrad", "AvgPool3DGrad", "MaxPool3DGradGrad"]
@@ -116,3 +117,69 @@ def test_avg_pool_grad_smaller_than_the_output_is_an_error():
     _, (dx,) = expect_error("AvgPool3DGrad", [sizes, np.ones([1, 1, 2, 2, 2], np.float32)],
                             [sizes, np.ones([1, 2, 2, 2, 2], np.float32)], attrs, [dtypes.float32])
     np.testing.assert_array_equal(dx, np.full([1, 4, 4, 4, 2], 0.125, np.float32))
+
+
+# -- the public API: nodes and gradients against TF's ----------------------------------------------
+def _pool_input_grad(pool):
+    def fn(x, w, **kw):
+        return tf.gradients(tf.reduce_sum(pool(x, **kw) * w), [x])[0]
+    return fn
+
+
+_FNS = {"conv3d_v1": tf.nn.conv3d, "conv3d_transpose": tf.nn.conv3d_transpose, "max_pool3d": tf.nn.max_pool3d,
+        "avg_pool3d": tf.nn.avg_pool3d, "max_pool3d_input_grad": _pool_input_grad(tf.nn.max_pool3d),
+        "avg_pool3d_input_grad": _pool_input_grad(tf.nn.avg_pool3d)}
+
+
+def _node_attrs(op):
+    out = {}
+    for name in sorted(op.node_def.attr):
+        av = op.node_def.attr[name]
+        kind = av.WhichOneof("value")
+        if kind == "type":
+            out[name] = {"type": dtypes.as_dtype(av.type).name}
+        elif kind == "s":
+            out[name] = {"s": av.s.decode()}
+        elif kind in ("i", "f", "b"):
+            out[name] = {kind: getattr(av, kind)}
+        elif kind == "list":
+            out[name] = {"list": list(av.list.i)}
+        elif kind == "tensor":
+            arr = tensor_util.to_numpy(av.tensor)
+            out[name] = {"tensor": [arr.dtype.name, arr.tolist()]}
+    return out
+
+
+@pytest.mark.parametrize("k,g", [pytest.param(k, g, id=g["name"]) for k, g in enumerate(_META["grads"])])
+def test_api_nodes_and_gradients_match_tf(k, g):
+    """Float sums reorder against Eigen's, so values agree within 1e-5 of the largest (float32)."""
+    with tf.Graph().as_default() as graph:
+        inputs = [_array("g%d_i%d" % (k, j)) for j in range(len(g["inputs"]))]
+        phs = [tf.placeholder(dtypes.as_dtype(dt), shape=np.shape(v), name="in%d" % j)
+               for j, (v, dt) in enumerate(zip(inputs, g["inputs"]))]
+        before = {op.name for op in graph.get_operations()}
+        y = _FNS[g["fn"]](*phs, **g["kwargs"])
+        nodes = [[op.name, op.type, _node_attrs(op)] for op in graph.get_operations() if op.name not in before]
+        if not g["fn"].endswith("_input_grad"):  # the second-order cases' own gradient nodes are not compared
+            assert nodes == g["nodes"]
+        dy = _array("g%d_dy" % k)
+        assert y.shape.as_list() == list(dy.shape)
+        ds = tf.gradients(tf.reduce_sum(y * dy), [phs[j] for j in g["wrt"]])
+        with tf.Session() as sess:
+            out = sess.run([y] + ds, dict(zip(phs, inputs)))
+    tol = 1e-5 if out[0].dtype == np.float32 else 1e-12
+    assert_matches(out[0], _array("g%d_y" % k), tol, what="y")
+    for j, got in enumerate(out[1:]):
+        assert_matches(np.asarray(got), _array("g%d_d%d" % (k, j)), tol, what="d%d" % j)
+
+
+def test_api_shapes_and_argument_errors():
+    x = tf.placeholder(tf.float32, [2, 5, 6, 4, 3])
+    assert tf.nn.max_pool3d(x, 2, 2, "VALID").shape.as_list() == [2, 2, 3, 2, 3]
+    assert tf.nn.avg_pool3d(x, [2, 2, 2], 1, "SAME").shape.as_list() == [2, 5, 6, 4, 3]
+    y = tf.nn.conv3d(x, filters=tf.zeros([2, 2, 2, 3, 7]), strides=[1, 2, 2, 2, 1], padding="SAME")
+    assert y.shape.as_list() == [2, 3, 3, 2, 7]
+    with pytest.raises(ValueError):
+        tf.nn.conv3d(x, tf.zeros([2, 2, 2, 3, 7]), [1] * 5, "SAME", filters=tf.zeros([2, 2, 2, 3, 7]))
+    with pytest.raises(ValueError):
+        tf.nn.max_pool3d(x, [2, 2], 1, "SAME")
