@@ -127,7 +127,8 @@ def _pool_input_grad(pool):
 
 
 _FNS = {"conv3d_v1": tf.nn.conv3d, "conv3d_transpose": tf.nn.conv3d_transpose, "max_pool3d": tf.nn.max_pool3d,
-        "avg_pool3d": tf.nn.avg_pool3d, "max_pool3d_input_grad": _pool_input_grad(tf.nn.max_pool3d),
+        "avg_pool3d": tf.nn.avg_pool3d, "convolution": tf.nn.convolution, "conv_transpose": tf.nn.conv_transpose,
+        "avg_pool_v2": tf.nn.avg_pool_v2, "max_pool_v2": tf.nn.max_pool_v2, "pool": tf.nn.pool, "max_pool3d_input_grad": _pool_input_grad(tf.nn.max_pool3d),
         "avg_pool3d_input_grad": _pool_input_grad(tf.nn.avg_pool3d)}
 
 

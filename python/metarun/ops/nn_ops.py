@@ -308,8 +308,6 @@ def pool(input, window_shape, pooling_type, padding, dilation_rate=None, strides
                              "implementations. Received: strides=%s and window_shape=%s" % (strides, window_shape))
         if pooling_type not in ("MAX", "AVG"):
             raise ValueError("%d-D %s pooling is not supported." % (n, pooling_type))
-        if n == 3:
-            raise NotImplementedError("3-D pooling is not supported by metarun: it has no MaxPool3D/AvgPool3D kernel")
         channels_first = data_format is not None and data_format.startswith("NC")
         window = ([1, 1] if channels_first else [1]) + list(window_shape) + ([] if channels_first else [1])
         steps = ([1, 1] if channels_first else [1]) + list(strides) + ([] if channels_first else [1])
@@ -321,6 +319,8 @@ def pool(input, window_shape, pooling_type, padding, dilation_rate=None, strides
             fmt = "NCHW" if data_format == "NCW" else "NHWC"
             window, steps = [1] + window, [1] + steps
         op_type, arg = ("MaxPool", "input") if pooling_type == "MAX" else ("AvgPool", "value")
+        if n == 3:
+            op_type, arg, fmt = op_type + "3D", "input", data_format or "NDHWC"
 
         def op(converted, _, pad):
             if n == 1:

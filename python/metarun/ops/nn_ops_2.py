@@ -221,8 +221,8 @@ def convolution(input, filter, padding, strides=None, dilation_rate=None, name=N
     dilations = _sequence(dilations, num_spatial_dims, channel_index, "dilations")
     dilated = dilated and any(d != 1 for d in dilations)
     strides = _sequence(strides, num_spatial_dims, channel_index, "strides")
-    if num_spatial_dims == 3:
-        _no_kernel("tf.nn.convolution over 3 spatial dimensions (Conv3D)")
+    if num_spatial_dims == 3 and num_batch_dims != 1:
+        _no_kernel("tf.nn.convolution over 3 spatial dimensions with more than one batch dimension")
     with name_scope(name, None if name else "convolution", [input, filters]) as name:
         if dilated:
             spatial = slice(2, None) if channel_index == 1 else slice(1, -1)
@@ -230,6 +230,9 @@ def convolution(input, filter, padding, strides=None, dilation_rate=None, name=N
                                                        name, data_format, num_spatial_dims)
         if num_spatial_dims == 2:
             return _conv2d_expanded_batch(input, filters, strides, padding, data_format, dilations, name)
+        if num_spatial_dims == 3:
+            return apply_op("Conv3D", input=input, filter=filters, strides=strides, padding=padding,
+                            data_format=data_format or "NDHWC", dilations=dilations, name=name)
         return _conv1d(input, filters, strides, padding=padding, data_format=data_format, dilations=dilations,
                        name=name)
 
@@ -284,7 +287,9 @@ def conv_transpose(input, filters, output_shape, strides, padding="SAME", data_f
             raise ValueError("`output_shape` must be of length 3, 4 or 5. Received: output_shape=%s of length %d."
                              % (output_shape, n + 2))
         if n == 3:
-            _no_kernel("tf.nn.conv_transpose over 3 spatial dimensions (Conv3DBackpropInputV2)")
+            from metarun.ops.conv3d_ops import conv3d_transpose  # conv3d_ops builds on this module
+            return conv3d_transpose(input, filters, output_shape, strides, padding=padding, data_format=data_format,
+                                    dilations=dilations, name=name)
         op = conv1d_transpose if n == 1 else _conv2d_transpose_v2
         return op(input, filters, output_shape, strides, padding=padding, data_format=data_format,
                   dilations=dilations, name=name)
@@ -333,7 +338,8 @@ def avg_pool_v2(input, ksize, strides, padding, data_format=None, name=None):  #
     if n == 1:
         return avg_pool1d(input, ksize=ksize, strides=strides, padding=padding, data_format=data_format, name=name)
     if n == 3:
-        _no_kernel("average pooling over 3 spatial dimensions (AvgPool3D)")
+        return apply_op("AvgPool3D", input=input, ksize=ksize, strides=strides, padding=padding,
+                        data_format=data_format or "NDHWC", name=name)
     return apply_op("AvgPool", value=input, ksize=ksize, strides=strides, padding=padding,
                     data_format=data_format or "NHWC", name=name)
 
@@ -380,7 +386,8 @@ def max_pool_v2(input, ksize, strides, padding, data_format=None, name=None):  #
         raise ValueError("Explicit padding is not supported with an input tensor of rank 5. Received: padding=%s"
                          % (padding,))
     if n == 3:
-        _no_kernel("max pooling over 3 spatial dimensions (MaxPool3D)")
+        return apply_op("MaxPool3D", input=input, ksize=ksize, strides=strides, padding=padding,
+                        data_format=data_format or "NDHWC", name=name)
     op = max_pool1d if n == 1 else max_pool2d
     return op(input, ksize=ksize, strides=strides, padding=padding, data_format=data_format, name=name)
 

@@ -290,8 +290,12 @@ def dilated_convolution(input, filters, padding, strides, dilations, name, data_
                 raise ValueError("`data_format` must be 'NHWC' or 'NCHW'. Received: data_format=%s" % fmt)
             s = [1] + [int(x) for x in strides] + [1] if fmt == "NHWC" else [1, 1] + [int(x) for x in strides]
             return lambda inp, f: nn_ops.conv2d(inp, f, strides=s, padding=pad, data_format=fmt, name=name)
-        raise NotImplementedError("a dilated convolution over 3 spatial dimensions (Conv3D) is not supported by "
-                                  "metarun: it has no Conv3D kernel")
+        fmt = data_format or "NDHWC"
+        if fmt not in ("NDHWC", "NCDHW"):
+            raise ValueError("data_format must be \"NDHWC\" or \"NCDHW\". Have: %s" % fmt)
+        s = [1] + [int(x) for x in strides] + [1] if fmt == "NDHWC" else [1, 1] + [int(x) for x in strides]
+        return lambda inp, f: apply_op("Conv3D", input=inp, filter=f, strides=s, padding=pad, data_format=fmt,
+                                       name=name)
 
     op = _WithSpaceToBatch(input_shape, dilations, padding, build, filter_shape=filter_shape,
                            spatial_dims=spatial_dims, data_format=data_format, num_batch_dims=num_batch_dims)
