@@ -163,7 +163,11 @@ class _Conv(Layer):
 
     def call(self, inputs):
         nchw = self.data_format == "channels_first"
-        if any(d != 1 for d in self.dilation_rate):  # TF's dilated path: SpaceToBatchND around the conv
+        if self.rank == 3:  # Keras builds tf.nn.convolution here (SpaceToBatchND around it when dilated)
+            out = nn_ops_2.convolution(inputs, self.kernel, self.padding, strides=list(self.strides),
+                                       dilations=list(self.dilation_rate), data_format="NCDHW" if nchw else "NDHWC",
+                                       name="Conv3D")
+        elif any(d != 1 for d in self.dilation_rate):  # TF's dilated path: SpaceToBatchND around the conv
             fmt = ("NCW" if nchw else "NWC") if self.rank == 1 else ("NCHW" if nchw else "NHWC")
             out = nn_ops_2.convolution(inputs, self.kernel, self.padding, strides=list(self.strides),
                                        dilations=list(self.dilation_rate), data_format=fmt, name="Conv%dD" % self.rank)
@@ -193,6 +197,15 @@ class Conv2D(_Conv):
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format="channels_last",
                  dilation_rate=(1, 1), **kwargs):
         super(Conv2D, self).__init__(2, filters, kernel_size, strides, padding, data_format, dilation_rate,
+                                     **kwargs)
+
+
+class Conv3D(_Conv):
+    _base_name = "conv3d"
+
+    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", data_format="channels_last",
+                 dilation_rate=(1, 1, 1), **kwargs):
+        super(Conv3D, self).__init__(3, filters, kernel_size, strides, padding, data_format, dilation_rate,
                                      **kwargs)
 
 
@@ -412,6 +425,18 @@ def conv2d(inputs, filters, kernel_size, strides=(1, 1), padding="valid", data_f
                   name=name, _reuse=reuse)(inputs)
 
 
+def conv3d(inputs, filters, kernel_size, strides=(1, 1, 1), padding="valid", data_format="channels_last",
+           dilation_rate=(1, 1, 1), activation=None, use_bias=True, kernel_initializer=None,
+           bias_initializer=init_ops.zeros_initializer(), kernel_regularizer=None, bias_regularizer=None,
+           activity_regularizer=None, kernel_constraint=None, bias_constraint=None, trainable=True, name=None,
+           reuse=None):
+    return Conv3D(filters, kernel_size, strides, padding, data_format, dilation_rate, activation=activation,
+                  use_bias=use_bias, kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+                  kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+                  kernel_constraint=kernel_constraint, bias_constraint=bias_constraint, trainable=trainable,
+                  name=name, _reuse=reuse)(inputs)
+
+
 def max_pooling2d(inputs, pool_size, strides, padding="valid", data_format="channels_last", name=None):
     return MaxPooling2D(pool_size, strides, padding, data_format, name=name)(inputs)
 
@@ -444,5 +469,6 @@ def batch_normalization(inputs, axis=-1, momentum=0.99, epsilon=1e-3, center=Tru
 
 
 from metarun.layers.convolutional_2 import (  # noqa: E402,F401 -- after Layer, which they build on
-    AveragePooling1D, Conv2DTranspose, Convolution2DTranspose, MaxPooling1D, SeparableConv2D, average_pooling1d,
-    conv2d_transpose, max_pooling1d, separable_conv2d)
+    AveragePooling1D, AveragePooling3D, Conv2DTranspose, Convolution2DTranspose, MaxPooling1D, MaxPooling3D,
+    SeparableConv2D, average_pooling1d, average_pooling3d, conv2d_transpose, max_pooling1d, max_pooling3d,
+    separable_conv2d)

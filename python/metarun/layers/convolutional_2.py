@@ -158,6 +158,43 @@ class AveragePooling1D(_Pooling1D):
     _base_name, _kind = "average_pooling1d", "avg"
 
 
+class _Pooling3D(Layer):
+    """Keras pools channels_first inputs as channels_last between two transposes (TF's CPU 3-D
+    pools take NDHWC only)."""
+
+    def __init__(self, pool_size, strides, padding="valid", data_format="channels_last", name=None, **kwargs):
+        super(_Pooling3D, self).__init__(name=name, **kwargs)
+        self.pool_size = _pair(pool_size, 3)
+        self.strides = _pair(strides, 3)
+        self.padding = padding.upper()
+        self.data_format = data_format
+
+    def call(self, inputs):
+        from metarun.ops import conv3d_ops
+        fn = conv3d_ops.max_pool3d if self._kind == "max" else conv3d_ops.avg_pool3d
+        first = self.data_format == "channels_first"
+        if first:
+            inputs = array_ops.transpose(inputs, (0, 2, 3, 4, 1))
+        out = fn(inputs, ksize=[1] + self.pool_size + [1], strides=[1] + self.strides + [1], padding=self.padding)
+        return array_ops.transpose(out, (0, 4, 1, 2, 3)) if first else out
+
+
+class MaxPooling3D(_Pooling3D):
+    _base_name, _kind = "max_pooling3d", "max"
+
+
+class AveragePooling3D(_Pooling3D):
+    _base_name, _kind = "average_pooling3d", "avg"
+
+
+def max_pooling3d(inputs, pool_size, strides, padding="valid", data_format="channels_last", name=None):
+    return MaxPooling3D(pool_size, strides, padding, data_format, name=name)(inputs)
+
+
+def average_pooling3d(inputs, pool_size, strides, padding="valid", data_format="channels_last", name=None):
+    return AveragePooling3D(pool_size, strides, padding, data_format, name=name)(inputs)
+
+
 def conv2d_transpose(inputs, filters, kernel_size, strides=(1, 1), padding="valid", data_format="channels_last",
                      activation=None, use_bias=True, kernel_initializer=None,
                      bias_initializer=init_ops.zeros_initializer(), kernel_regularizer=None, bias_regularizer=None,
