@@ -469,6 +469,6 @@ def batch_normalization(inputs, axis=-1, momentum=0.99, epsilon=1e-3, center=Tru
 
 
 from metarun.layers.convolutional_2 import (  # noqa: E402,F401 -- after Layer, which they build on
-    AveragePooling1D, AveragePooling3D, Conv2DTranspose, Convolution2DTranspose, MaxPooling1D, MaxPooling3D,
-    SeparableConv2D, average_pooling1d, average_pooling3d, conv2d_transpose, max_pooling1d, max_pooling3d,
-    separable_conv2d)
+    AveragePooling1D, AveragePooling3D, Conv2DTranspose, Conv3DTranspose, Convolution2DTranspose,
+    Convolution3DTranspose, MaxPooling1D, MaxPooling3D, SeparableConv2D, average_pooling1d, average_pooling3d,
+    conv2d_transpose, conv3d_transpose, max_pooling1d, max_pooling3d, separable_conv2d)

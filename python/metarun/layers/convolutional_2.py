@@ -158,6 +158,88 @@ class AveragePooling1D(_Pooling1D):
     _base_name, _kind = "average_pooling1d", "avg"
 
 
+class Conv3DTranspose(Layer):
+    """Keras's Conv3DTranspose: the output shape stacked from tf.shape(inputs), then
+    tf.nn.conv3d_transpose in the layer's own data format."""
+    _base_name = "conv3d_transpose"
+
+    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", data_format="channels_last",
+                 activation=None, use_bias=True, kernel_initializer=None,
+                 bias_initializer=init_ops.zeros_initializer(), kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, trainable=True,
+                 name=None, output_padding=None, **kwargs):
+        super(Conv3DTranspose, self).__init__(trainable=trainable, name=name, **kwargs)
+        self.filters = int(filters)
+        self.kernel_size = tuple(_pair(kernel_size, 3))
+        self.strides = tuple(_pair(strides, 3))
+        self.padding = padding.lower()
+        if self.padding not in ("valid", "same"):
+            raise ValueError("The `padding` argument must be a list/tuple or one of \"valid\", \"same\" (or "
+                             "\"causal\", only for `Conv1D). Received: %s" % padding)
+        self.data_format = data_format
+        self.output_padding = None if output_padding is None else tuple(_pair(output_padding, 3))
+        self.activation = activation
+        self.use_bias = use_bias
+        self._init = (kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                      kernel_constraint, bias_constraint)
+
+    def build(self, input_shape):
+        input_shape = TensorShape(input_shape)
+        if input_shape.ndims != 5:
+            raise ValueError("Inputs should have rank 5. Received input_shape=%s." % input_shape)
+        channels = input_shape.dims[1 if self.data_format == "channels_first" else -1]
+        if channels is None:
+            raise ValueError("The channel dimension of the inputs should be defined, found None: %s" % input_shape)
+        ki, bi, kr, br, kc, bc = self._init
+        self.kernel = self.add_weight("kernel", list(self.kernel_size) + [self.filters, channels], initializer=ki,
+                                      regularizer=kr, constraint=kc)
+        self.bias = self.add_weight("bias", [self.filters], initializer=bi, regularizer=br, constraint=bc) \
+            if self.use_bias else None
+
+    def _lengths(self, sizes):
+        out_pad = self.output_padding or (None, None, None)
+        return [_deconv_length(n, k, self.padding, p, s, 1)
+                for n, k, p, s in zip(sizes, self.kernel_size, out_pad, self.strides)]
+
+    def call(self, inputs):
+        from metarun.ops import conv3d_ops
+        shape = array_ops.shape(inputs)
+        first = self.data_format == "channels_first"
+        axes = (2, 3, 4) if first else (1, 2, 3)
+        batch, sizes = shape[0], [shape[a] for a in axes]
+        out = self._lengths(sizes)
+        output_shape = array_ops.stack([batch, self.filters] + out if first else [batch] + out + [self.filters])
+        fmt = "NCDHW" if first else "NDHWC"
+        strides = (1, 1) + self.strides if first else (1,) + self.strides + (1,)
+        y = conv3d_ops.conv3d_transpose(inputs, self.kernel, output_shape, strides, data_format=fmt,
+                                        padding=self.padding.upper())
+        if inputs.shape.ndims:
+            dims = inputs.shape.as_list()
+            dims[1 if first else 4] = self.filters
+            for a, n in zip(axes, self._lengths([dims[a] for a in axes])):
+                dims[a] = n
+            y.set_shape(TensorShape(dims))
+        if self.use_bias:
+            y = nn_ops.bias_add(y, self.bias, data_format="NCHW" if first else "NHWC")
+        return self.activation(y) if self.activation is not None else y
+
+
+Conv3DTranspose.__name__ = "Conv3DTranspose"
+Convolution3DTranspose = Conv3DTranspose
+
+
+def conv3d_transpose(inputs, filters, kernel_size, strides=(1, 1, 1), padding="valid", data_format="channels_last",
+                     activation=None, use_bias=True, kernel_initializer=None,
+                     bias_initializer=init_ops.zeros_initializer(), kernel_regularizer=None, bias_regularizer=None,
+                     activity_regularizer=None, kernel_constraint=None, bias_constraint=None, trainable=True,
+                     name=None, reuse=None):
+    return Conv3DTranspose(filters, kernel_size, strides, padding, data_format, activation=activation,
+                           use_bias=use_bias, kernel_initializer=kernel_initializer,
+                           bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
+                           bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                           bias_constraint=bias_constraint, trainable=trainable, name=name, _reuse=reuse)(inputs)
+
+
 class _Pooling3D(Layer):
     """Keras pools channels_first inputs as channels_last between two transposes (TF's CPU 3-D
     pools take NDHWC only)."""

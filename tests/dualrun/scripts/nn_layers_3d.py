@@ -1,4 +1,4 @@
-"""tf.layers.conv3d (same and valid padding, strides, dilations), max_pooling3d and
+"""tf.layers.conv3d (same and valid padding, strides, dilations), conv3d_transpose, max_pooling3d and
 average_pooling3d (channels_first between transposes), node for node as TF's legacy layers build
 them, with values and gradients. The convolutions' float sums run in another order than Eigen's,
 so values near zero get an absolute tolerance too."""
@@ -19,7 +19,10 @@ def main(tf, workdir):
     p1 = tf.layers.max_pooling3d(a, 2, 2)
     p2 = tf.layers.average_pooling3d(x, (2, 3, 2), 1, padding="same")
     p3 = tf.layers.max_pooling3d(tf.transpose(x, [0, 4, 1, 2, 3]), 2, (1, 2, 2), data_format="channels_first")
-    outs = [a, b, c, p1, p2, p3]
+    d = tf.layers.conv3d_transpose(p1, 3, 2, strides=2, padding="same", kernel_initializer=init)
+    e = tf.layers.Conv3DTranspose(2, (2, 3, 2), strides=(1, 2, 1), padding="valid", kernel_initializer=init,
+                                  activation=tf.tanh, name="up")(a)
+    outs = [a, b, c, p1, p2, p3, d, e]
     loss = sum(tf.reduce_sum(o * o) for o in outs)
     grads = tf.gradients(loss, tf.trainable_variables() + [x])
     rng = np.random.RandomState(3)
