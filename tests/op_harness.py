@@ -351,6 +351,28 @@ def ref_variable(init, dtype=tf.float32, name="v"):
 
 # -- fixtures ---------------------------------------------------------------------------------
 
+def node_attrs_json(op):
+    """An Operation's attrs as the kernel fixture generators record TF's (JSON-ready): the
+    graph-building tests compare the nodes a Python API call adds with TF's."""
+    from metarun.framework import tensor_util
+    out = {}
+    for name in sorted(op.node_def.attr):
+        av = op.node_def.attr[name]
+        kind = av.WhichOneof("value")
+        if kind == "type":
+            out[name] = {"type": dtypes.as_dtype(av.type).name}
+        elif kind == "s":
+            out[name] = {"s": av.s.decode()}
+        elif kind in ("i", "f", "b"):
+            out[name] = {kind: getattr(av, kind)}
+        elif kind == "list":
+            out[name] = {"list": list(av.list.i)}
+        elif kind == "tensor":
+            arr = tensor_util.to_numpy(av.tensor)
+            out[name] = {"tensor": [arr.dtype.name, arr.tolist()]}
+    return out
+
+
 def kernel_fixture(name):
     """The path of tests/fixtures/kernels/<name>."""
     return os.path.join(KERNEL_FIXTURES, name)

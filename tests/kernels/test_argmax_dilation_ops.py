@@ -15,9 +15,9 @@ import pytest
 
 import metarun as tf
 from metarun import _core
-from metarun.framework import dtypes, tensor_util
+from metarun.framework import dtypes
 from op_harness import (INVALID_ARGUMENT, Case, assert_covers_registry, assert_matches, check_case, coverage,
-                        expect_error, kernel_fixture, load_npz, np_dtype, params)
+                        expect_error, kernel_fixture, load_npz, node_attrs_json, np_dtype, params)
 
 OPS = ["MaxPoolWithArgmax", "MaxPoolGradWithArgmax", "Dilation2D", "Dilation2DBackpropInput",
        "Dilation2DBackpropFilter"]
@@ -124,24 +124,6 @@ _FNS = {"max_pool_with_argmax_v1": tf.nn.max_pool_with_argmax, "dilation2d_v1": 
         "erosion2d": tf.nn.erosion2d}
 
 
-def _node_attrs(op):
-    out = {}
-    for name in sorted(op.node_def.attr):
-        av = op.node_def.attr[name]
-        kind = av.WhichOneof("value")
-        if kind == "type":
-            out[name] = {"type": dtypes.as_dtype(av.type).name}
-        elif kind == "s":
-            out[name] = {"s": av.s.decode()}
-        elif kind in ("i", "f", "b"):
-            out[name] = {kind: getattr(av, kind)}
-        elif kind == "list":
-            out[name] = {"list": list(av.list.i)}
-        elif kind == "tensor":
-            arr = tensor_util.to_numpy(av.tensor)
-            out[name] = {"tensor": [arr.dtype.name, arr.tolist()]}
-    return out
-
 
 @pytest.mark.parametrize("k,g", [pytest.param(k, g, id=g["name"]) for k, g in enumerate(_META["grads"])])
 def test_api_nodes_and_gradients_match_tf(k, g):
@@ -154,7 +136,7 @@ def test_api_nodes_and_gradients_match_tf(k, g):
         if isinstance(y, tuple):
             assert type(y).__name__ == "MaxPoolWithArgmax" and y._fields == ("output", "argmax")
             y = y.output
-        nodes = [[op.name, op.type, _node_attrs(op)] for op in graph.get_operations() if op.name not in before]
+        nodes = [[op.name, op.type, node_attrs_json(op)] for op in graph.get_operations() if op.name not in before]
         assert nodes == g["nodes"]
         dy = _array("g%d_dy" % k)
         assert y.shape.as_list() == list(dy.shape)

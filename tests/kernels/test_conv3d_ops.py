@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 import metarun as tf
-from metarun.framework import dtypes, tensor_util
+from metarun.framework import dtypes
 from op_harness import (INVALID_ARGUMENT, Case, assert_covers_registry, assert_matches, check_case, coverage,
-                        expect_error, kernel_fixture, load_npz, np_dtype, params)
+                        expect_error, kernel_fixture, load_npz, node_attrs_json, np_dtype, params)
 
 OPS = ["Conv3D", "Conv3DBackpropInputV2", "Conv3DBackpropFilterV2", "Conv3DBackpropInput", "Conv3DBackpropFilter",
        "MaxPool3D", "AvgPool3D", "MaxPool3DGrad", "AvgPool3DGrad", "MaxPool3DGradGrad"]
@@ -132,24 +132,6 @@ _FNS = {"conv3d_v1": tf.nn.conv3d, "conv3d_transpose": tf.nn.conv3d_transpose, "
         "avg_pool3d_input_grad": _pool_input_grad(tf.nn.avg_pool3d)}
 
 
-def _node_attrs(op):
-    out = {}
-    for name in sorted(op.node_def.attr):
-        av = op.node_def.attr[name]
-        kind = av.WhichOneof("value")
-        if kind == "type":
-            out[name] = {"type": dtypes.as_dtype(av.type).name}
-        elif kind == "s":
-            out[name] = {"s": av.s.decode()}
-        elif kind in ("i", "f", "b"):
-            out[name] = {kind: getattr(av, kind)}
-        elif kind == "list":
-            out[name] = {"list": list(av.list.i)}
-        elif kind == "tensor":
-            arr = tensor_util.to_numpy(av.tensor)
-            out[name] = {"tensor": [arr.dtype.name, arr.tolist()]}
-    return out
-
 
 @pytest.mark.parametrize("k,g", [pytest.param(k, g, id=g["name"]) for k, g in enumerate(_META["grads"])])
 def test_api_nodes_and_gradients_match_tf(k, g):
@@ -160,7 +142,7 @@ def test_api_nodes_and_gradients_match_tf(k, g):
                for j, (v, dt) in enumerate(zip(inputs, g["inputs"]))]
         before = {op.name for op in graph.get_operations()}
         y = _FNS[g["fn"]](*phs, **g["kwargs"])
-        nodes = [[op.name, op.type, _node_attrs(op)] for op in graph.get_operations() if op.name not in before]
+        nodes = [[op.name, op.type, node_attrs_json(op)] for op in graph.get_operations() if op.name not in before]
         if not g["fn"].endswith("_input_grad"):  # the second-order cases' own gradient nodes are not compared
             assert nodes == g["nodes"]
         dy = _array("g%d_dy" % k)

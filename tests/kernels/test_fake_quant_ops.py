@@ -13,9 +13,9 @@ import pytest
 
 import metarun as tf
 from metarun import _core
-from metarun.framework import dtypes, tensor_util
+from metarun.framework import dtypes
 from op_harness import (Case, assert_covers_registry, assert_matches, check_case, coverage, expect_error,
-                        kernel_fixture, load_npz, params, run_op)
+                        kernel_fixture, load_npz, node_attrs_json, params, run_op)
 
 OPS = ["FakeQuantWithMinMaxArgs", "FakeQuantWithMinMaxArgsGradient", "FakeQuantWithMinMaxVars",
        "FakeQuantWithMinMaxVarsGradient", "FakeQuantWithMinMaxVarsPerChannel",
@@ -134,22 +134,6 @@ _FNS = {
 }
 
 
-def _node_attrs(op):
-    out = {}
-    for name in sorted(op.node_def.attr):
-        av = op.node_def.attr[name]
-        kind = av.WhichOneof("value")
-        if kind == "type":
-            out[name] = {"type": dtypes.as_dtype(av.type).name}
-        elif kind == "s":
-            out[name] = {"s": av.s.decode()}
-        elif kind in ("i", "f", "b"):
-            out[name] = {kind: getattr(av, kind)}
-        elif kind == "tensor":
-            arr = tensor_util.to_numpy(av.tensor)
-            out[name] = {"tensor": [arr.dtype.name, arr.tolist()]}
-    return out
-
 
 @pytest.mark.parametrize("k,g", [pytest.param(k, g, id=g["name"]) for k, g in enumerate(_META["grads"])])
 def test_api_nodes_and_gradients_match_tf(k, g):
@@ -159,7 +143,7 @@ def test_api_nodes_and_gradients_match_tf(k, g):
                for j, (v, dt) in enumerate(zip(inputs, g["inputs"]))]
         before = {op.name for op in graph.get_operations()}
         y = _FNS[g["fn"]](*phs, **g["kwargs"])
-        nodes = [[op.name, op.type, _node_attrs(op)] for op in graph.get_operations() if op.name not in before]
+        nodes = [[op.name, op.type, node_attrs_json(op)] for op in graph.get_operations() if op.name not in before]
         assert nodes == g["nodes"]
         dy = _array("g%d_dy" % k)
         ds = tf.gradients(tf.reduce_sum(y * dy), [phs[j] for j in g["wrt"]])
