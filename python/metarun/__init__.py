@@ -244,3 +244,6 @@ no_gradient = NotDifferentiable
 from metarun import signal, spectral  # noqa: F401,E402 -- tf.signal / tf.spectral (the FFTs)
 from metarun import audio  # noqa: F401,E402 -- tf.audio (WAV decoding and encoding)
 from metarun.ops.fft_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa: F401,E402 -- tf.fft etc.
+from metarun.framework.sparse_tensor import (  # noqa: F401,E402 -- tf.SparseTensor & co.
+    SparseTensor, SparseTensorValue, convert_to_tensor_or_sparse_tensor, sparse_placeholder)
+from metarun import image, sparse  # noqa: F401,E402 -- tf.image, tf.sparse

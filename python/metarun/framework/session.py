@@ -16,6 +16,7 @@ from metarun import _core, errors
 from metarun.framework import dtypes
 from metarun.framework import graph as graph_lib
 from metarun.framework import indexed_slices
+from metarun.framework import sparse_tensor
 
 
 class ConfigProto(object):
@@ -168,6 +169,9 @@ class _FetchPlan(object):
             parts = [self._map(t) if t is not None else (lambda values: None)
                      for t in (fetches.values, fetches.indices, fetches.dense_shape)]
             return lambda values: indexed_slices.IndexedSlicesValue(*[p(values) for p in parts])
+        if isinstance(fetches, sparse_tensor.SparseTensor):  # TF returns a SparseTensorValue
+            parts = [self._map(t) for t in (fetches.indices, fetches.values, fetches.dense_shape)]
+            return lambda values: sparse_tensor.SparseTensorValue(*[p(values) for p in parts])
         if hasattr(type(fetches), "__attrs_attrs__"):
             fields = [a.name for a in type(fetches).__attrs_attrs__]
             parts = [self._map(getattr(fetches, f)) for f in fields]
@@ -237,6 +241,7 @@ class BaseSession(object):
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
+        feed_dict = sparse_tensor.expand_feeds(feed_dict)
         key = _cache_key(fetches, feed_dict)
         prepared = self._prepared.get(key) if key is not None else None
         if prepared is None:

@@ -1,0 +1,2 @@
+"""tf.image: image decoding and encoding, resizing and cropping, colour adjustments and
+bounding boxes."""
