@@ -70,6 +70,9 @@ void register_sparse_to_dense_ops(Registry& r);
 void register_fft_ops(Registry& r);
 void register_argmax_dilation_ops(Registry& r);
 void register_conv3d_ops(Registry& r);
+void register_sparse_segment_ops(Registry& r);
+void register_set_ops(Registry& r);
+void register_count_ops(Registry& r);
 
 
 }  // namespace metarun
