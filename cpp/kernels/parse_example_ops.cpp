@@ -12,173 +12,16 @@
 #include <unordered_map>
 
 #include "framework/registry.h"
+#include "kernels/util/example_proto.h"
 
 namespace metarun {
 namespace {
 
-enum class Kind { kNone, kBytes, kFloat, kInt64 };
+using Kind = FeatureKind;
+using Values = FeatureValues;
 
-const char* kind_name(Kind k) {
-  switch (k) {
-    case Kind::kBytes: return "string";
-    case Kind::kFloat: return "float";
-    case Kind::kInt64: return "int64";
-    default: return "none";
-  }
-}
-
-Kind kind_of(DType t) {
-  switch (t) {
-    case DType::kString: return Kind::kBytes;
-    case DType::kFloat: return Kind::kFloat;
-    case DType::kInt64: return Kind::kInt64;
-    default: return Kind::kNone;
-  }
-}
-
-// A bounded reader of protobuf wire format.
-class Wire {
- public:
-  Wire(const char* p, size_t n) : p_(reinterpret_cast<const uint8_t*>(p)), end_(p_ + n) {}
-  bool done() const { return p_ >= end_; }
-  bool varint(uint64_t* v) {
-    uint64_t out = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (p_ >= end_) return false;
-      uint8_t b = *p_++;
-      out |= static_cast<uint64_t>(b & 0x7F) << shift;
-      if (!(b & 0x80)) {
-        *v = out;
-        return true;
-      }
-    }
-    return false;
-  }
-  bool tag(uint32_t* field, uint32_t* wire) {
-    uint64_t t;
-    if (!varint(&t) || t > UINT32_MAX) return false;
-    *field = static_cast<uint32_t>(t >> 3);
-    *wire = static_cast<uint32_t>(t & 7);
-    return *field != 0;
-  }
-  // A length-delimited payload.
-  bool bytes(const char** data, size_t* n) {
-    uint64_t len;
-    if (!varint(&len) || len > static_cast<uint64_t>(end_ - p_)) return false;
-    *data = reinterpret_cast<const char*>(p_);
-    *n = static_cast<size_t>(len);
-    p_ += len;
-    return true;
-  }
-  bool fixed32(uint32_t* v) {
-    if (end_ - p_ < 4) return false;
-    std::memcpy(v, p_, 4);
-    p_ += 4;
-    return true;
-  }
-  bool skip(uint32_t wire) {
-    uint64_t v;
-    const char* d;
-    size_t n;
-    switch (wire) {
-      case 0: return varint(&v);
-      case 1: if (end_ - p_ < 8) return false; p_ += 8; return true;
-      case 2: return bytes(&d, &n);
-      case 5: if (end_ - p_ < 4) return false; p_ += 4; return true;
-      default: return false;
-    }
-  }
-
- private:
-  const uint8_t* p_;
-  const uint8_t* end_;
-};
-
-// One feature's values, decoded from its Feature message.
-struct Values {
-  Kind kind = Kind::kNone;
-  std::vector<std::string> bytes;
-  std::vector<float> floats;
-  std::vector<int64_t> ints;
-  size_t size() const {
-    return kind == Kind::kBytes ? bytes.size() : kind == Kind::kFloat ? floats.size() : ints.size();
-  }
-};
-
-bool decode_list(const char* d, size_t n, Kind kind, Values* out) {
-  Wire w(d, n);
-  while (!w.done()) {
-    uint32_t field, wire;
-    if (!w.tag(&field, &wire)) return false;
-    if (field != 1) {
-      if (!w.skip(wire)) return false;
-      continue;
-    }
-    if (kind == Kind::kBytes) {
-      const char* s;
-      size_t len;
-      if (wire != 2 || !w.bytes(&s, &len)) return false;
-      out->bytes.emplace_back(s, len);
-    } else if (kind == Kind::kFloat) {
-      uint32_t bits;
-      if (wire == 5) {
-        if (!w.fixed32(&bits)) return false;
-        float f;
-        std::memcpy(&f, &bits, 4);
-        out->floats.push_back(f);
-      } else if (wire == 2) {
-        const char* s;
-        size_t len;
-        if (!w.bytes(&s, &len) || len % 4 != 0) return false;
-        for (size_t i = 0; i < len; i += 4) {
-          float f;
-          std::memcpy(&f, s + i, 4);
-          out->floats.push_back(f);
-        }
-      } else {
-        return false;
-      }
-    } else {
-      uint64_t v;
-      if (wire == 0) {
-        if (!w.varint(&v)) return false;
-        out->ints.push_back(static_cast<int64_t>(v));
-      } else if (wire == 2) {
-        const char* s;
-        size_t len;
-        if (!w.bytes(&s, &len)) return false;
-        Wire packed(s, len);
-        while (!packed.done()) {
-          if (!packed.varint(&v)) return false;
-          out->ints.push_back(static_cast<int64_t>(v));
-        }
-      } else {
-        return false;
-      }
-    }
-  }
-  return true;
-}
-
-// Decodes a Feature message (the last kind set wins, as proto oneofs do).
-bool decode_feature(const char* d, size_t n, Values* out) {
-  Wire w(d, n);
-  while (!w.done()) {
-    uint32_t field, wire;
-    if (!w.tag(&field, &wire)) return false;
-    if (field >= 1 && field <= 3 && wire == 2) {
-      const char* s;
-      size_t len;
-      if (!w.bytes(&s, &len)) return false;
-      *out = Values();
-      out->kind = field == 1 ? Kind::kBytes : field == 2 ? Kind::kFloat : Kind::kInt64;
-      if (!decode_list(s, len, out->kind, out)) return false;
-    } else if (!w.skip(wire)) {
-      return false;
-    }
-  }
-  return true;
-}
+const char* kind_name(Kind k) { return feature_kind_name(k); }
+Kind kind_of(DType t) { return feature_kind_of(t); }
 
 // The Feature messages of the requested keys in one serialized Example
 // (a key given twice in the map: the last one).
@@ -293,12 +136,14 @@ class ExampleParser {
         DType want = f < ns ? sparse[f].dtype : dense[f - ns].dtype;
         if (present[e][f] && v.kind != Kind::kNone && v.kind != kind_of(want)) {
           const std::string& key = f < ns ? sparse[f].key : dense[f - ns].key;
+          // TF words a sparse feature's mismatch the other way round
+          const std::string mismatch =
+              f < ns ? str_cat("Expected type: ", kind_name(kind_of(want)), ", Actual type: ", kind_name(v.kind))
+                     : str_cat("Data type: ", kind_name(v.kind), " but expected type: ", kind_name(kind_of(want)));
           if (batch)
-            return invalid_argument(str_cat(prefix(e), "Key: ", key, ", Index: ", e,
-                                            ".  Data types don't match. Data type: ", kind_name(v.kind),
-                                            " but expected type: ", kind_name(kind_of(want))));
-          return invalid_argument(str_cat("Key: ", key, ".  Data types don't match. Data type: ", kind_name(v.kind),
-                                          " but expected type: ", kind_name(kind_of(want))));
+            return invalid_argument(str_cat(prefix(e), "Key: ", key, ", Index: ", e, ".  Data types don't match. ",
+                                            mismatch));
+          return invalid_argument(str_cat("Key: ", key, ".  Data types don't match. ", mismatch));
         }
       }
     // Sparse outputs: indices, values, shapes.
