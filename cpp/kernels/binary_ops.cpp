@@ -47,6 +47,13 @@ struct DivFn : IntDivFn {
     else return T(Compute<T>(a) / Compute<T>(b));
   }
 };
+// TruncateDiv: integer division (toward zero) for integers, the quotient rounded toward zero for floats.
+struct TruncateDivFn : IntDivFn {
+  template <class T> T operator()(T a, T b) const {
+    if constexpr (std::is_integral_v<T>) return DivFn()(a, b);
+    else return T(std::trunc(Compute<T>(a) / Compute<T>(b)));
+  }
+};
 struct RealDivFn : CheapFn {
   template <class T> T operator()(T a, T b) const { return T(Compute<T>(a) / Compute<T>(b)); }
 };
@@ -104,7 +111,7 @@ void register_binary_ops(Registry& r) {
   r.add<NumberTypes>("Div", binary<DivFn>);
   r.add<FloatComplexTypes>("RealDiv", binary<RealDivFn>);
   r.add<FloatComplexTypes>("DivNoNan", binary<DivNoNanFn>);
-  r.add<IntTypes>("TruncateDiv", binary<DivFn>);
+  r.add<RealTypes>("TruncateDiv", binary<TruncateDivFn>);
 }
 
 }  // namespace metarun

@@ -87,7 +87,9 @@ struct PowFn : CostlyFn {
     return negative ? invalid_argument("Integers to negative integer powers are not allowed") : Status();
   }
   template <class T> T operator()(T a, T b) const {
-    if constexpr (std::is_integral_v<T>) {
+    if constexpr (is_complex_v<T>) {
+      return std::pow(a, b);
+    } else if constexpr (std::is_integral_v<T>) {
       T result = 1, base = a;
       for (auto e = b; e > 0; e /= 2) {  // wraps on overflow, like TF's integer pow
         if (e & 1) result = T(result * base);
@@ -113,7 +115,8 @@ void register_binary_ops_2(Registry& r) {
   r.add<RealTypes>("Maximum", binary<MaximumFn>);
   r.add<RealTypes>("Minimum", binary<MinimumFn>);
   r.add<NumberTypes>("SquaredDifference", binary<SquaredDifferenceFn>);
-  r.add<TypeList<float, double, Half, BFloat16, int32_t, int64_t>>("Pow", binary<PowFn>);
+  r.add<TypeList<float, double, Half, BFloat16, int8_t, int16_t, int32_t, int64_t, complex64, complex128>>(
+      "Pow", binary<PowFn>);
   r.add<FloatTypes>("Atan2", binary<Atan2Fn>);
 }
 

@@ -2,17 +2,22 @@
 #include "kernels/util/elementwise.h"
 
 #include <limits>
+#include <string>
 #include <type_traits>
 
 namespace metarun {
 namespace {
 
 
+// By reference, so strings are not copied per element.
 struct EqualFn : CheapFn {
-  template <class T> bool operator()(T a, T b) const { return Compute<T>(a) == Compute<T>(b); }
+  template <class T> bool operator()(const T& a, const T& b) const {
+    if constexpr (std::is_same_v<T, std::string>) return a == b;
+    else return Compute<T>(a) == Compute<T>(b);
+  }
 };
 struct NotEqualFn : CheapFn {
-  template <class T> bool operator()(T a, T b) const { return Compute<T>(a) != Compute<T>(b); }
+  template <class T> bool operator()(const T& a, const T& b) const { return !EqualFn()(a, b); }
 };
 struct LessFn : CheapFn {
   template <class T> bool operator()(T a, T b) const { return Compute<T>(a) < Compute<T>(b); }
@@ -40,8 +45,10 @@ struct LogicalOrFn : CheapFn {
 }  // namespace
 
 void register_compare_ops(Registry& r) {
-  r.add<EqualityTypes>("Equal", compare<EqualFn>);
-  r.add<EqualityTypes>("NotEqual", compare<NotEqualFn>);
+  using Types = TypeList<float, double, Half, BFloat16, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t,
+                         uint32_t, uint64_t, complex64, complex128, bool, std::string>;
+  r.add<Types>("Equal", compare<EqualFn>);
+  r.add<Types>("NotEqual", compare<NotEqualFn>);
   r.add<ComparableTypes>("Less", compare<LessFn>);
   r.add<ComparableTypes>("LessEqual", compare<LessEqualFn>);
   r.add<ComparableTypes>("Greater", compare<GreaterFn>);

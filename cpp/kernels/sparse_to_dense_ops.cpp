@@ -1,8 +1,7 @@
 // SparseToDense: a dense tensor of `default_value` with the given `sparse_values`
 // written at `sparse_indices` (the op remove_accidental_hits builds in
-// sampled_softmax_loss). Elements are moved as bytes, so one kernel serves every
-// plain dtype; indices may be int32 or int64 (read through index_at).
-#include <cstring>
+// sampled_softmax_loss). Indices may be int32 or int64 (read through index_at).
+#include <string>
 #include <vector>
 
 #include "framework/registry.h"
@@ -10,6 +9,7 @@
 namespace metarun {
 namespace {
 
+template <class T>
 class SparseToDenseKernel : public OpKernel {
  public:
   explicit SparseToDenseKernel(KernelInit& init) {
@@ -36,13 +36,13 @@ class SparseToDenseKernel : public OpKernel {
     MR_RETURN_IF_ERROR(tensor_to_vector(shape_t, &out_shape, "output_shape"));
     for (int64_t d : out_shape) MR_REQUIRE(d >= 0, "Dimension ", d, " must be >= 0");
     Tensor out(values.dtype(), out_shape);
-    const size_t size = dtype_size(values.dtype());
-    char* dst = static_cast<char*>(out.raw());
+    T* dst = out.data<T>();
+    const T& fill_value = fill.data<T>()[0];
     const int64_t n = out.num_elements();
-    for (int64_t i = 0; i < n; ++i) std::memcpy(dst + i * size, fill.raw(), size);
+    for (int64_t i = 0; i < n; ++i) dst[i] = fill_value;
 
     std::vector<int64_t> prev(num_dims, -1), cur(num_dims);
-    const char* src = static_cast<const char*>(values.raw());
+    const T* src = values.data<T>();
     for (int64_t e = 0; e < num_elems; ++e) {
       int64_t flat = 0;
       bool in_bounds = true;
@@ -53,7 +53,7 @@ class SparseToDenseKernel : public OpKernel {
       }
       if (validate_) MR_RETURN_IF_ERROR(check_order(e, prev, cur, out_shape, in_bounds));
       MR_REQUIRE(in_bounds, "Indices are not valid (out of bounds).  Shape: ", shape_str(out_shape));
-      std::memcpy(dst + flat * size, src + (values.rank() == 0 ? 0 : e * size), size);
+      dst[flat] = src[values.rank() == 0 ? 0 : e];
       prev = cur;
     }
     ctx.set_output(0, out);
@@ -82,9 +82,9 @@ class SparseToDenseKernel : public OpKernel {
 
 void register_sparse_to_dense_ops(Registry& r) {
   using Types = TypeList<float, double, Half, BFloat16, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t,
-                         uint32_t, uint64_t, bool>;
-  r.add<Types>("SparseToDense", [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<SparseToDenseKernel>(init);
+                         uint32_t, uint64_t, bool, complex64, complex128, std::string>;
+  r.add<Types>("SparseToDense", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+    return std::make_unique<SparseToDenseKernel<decltype(tag)>>(init);
   });
 }
 

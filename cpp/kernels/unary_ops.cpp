@@ -19,14 +19,10 @@ namespace {
     }                                                       \
   };
 MR_UNARY(NegFn, CheapFn, -x)
-MR_UNARY(SquareFn, CheapFn, x * x)
 MR_UNARY(ReciprocalFn, CheapFn, decltype(x)(1) / x)
 MR_UNARY(SqrtFn, CostlyFn, std::sqrt(x))
 MR_UNARY(RsqrtFn, CostlyFn, decltype(x)(1) / std::sqrt(x))
 MR_UNARY(ExpFn, CostlyFn, std::exp(x))
-MR_UNARY(Expm1Fn, CostlyFn, std::expm1(x))
-MR_UNARY(LogFn, CostlyFn, std::log(x))
-MR_UNARY(Log1pFn, CostlyFn, std::log1p(x))
 MR_UNARY(SinFn, CostlyFn, std::sin(x))
 MR_UNARY(CosFn, CostlyFn, std::cos(x))
 MR_UNARY(TanFn, CostlyFn, std::tan(x))
@@ -45,6 +41,52 @@ MR_UNARY(RintFn, CheapFn, std::nearbyint(x))  // round half to even (default FP 
 MR_UNARY(LgammaFn, CostlyFn, std::lgamma(x))
 #undef MR_UNARY
 
+// Unsigned squares wrap; widen first so 16-bit ones do not overflow a promoted int.
+struct SquareFn : CheapFn {
+  template <class T> T operator()(T v) const {
+    if constexpr (std::is_unsigned_v<T>) return T(static_cast<uint64_t>(v) * static_cast<uint64_t>(v));
+    else return T(Compute<T>(v) * Compute<T>(v));
+  }
+};
+
+// Eigen's complex log: log|z| (from std::abs) and the angle, not the C library's clog.
+template <class T> T eigen_complex_log(const T& z) { return T(std::log(std::abs(z)), std::atan2(z.imag(), z.real())); }
+
+// expm1 and log1p of complex numbers as Eigen (TF's kernels) computes them: expm1 from the real
+// part's expm1 and a half-angle sine, log1p as x * log(1 + x) / ((1 + x) - 1).
+struct LogFn : CostlyFn {
+  template <class T> T operator()(T v) const {
+    if constexpr (is_complex_v<T>) return eigen_complex_log(v);
+    else return T(std::log(Compute<T>(v)));
+  }
+};
+struct Expm1Fn : CostlyFn {
+  template <class T> T operator()(T v) const {
+    if constexpr (is_complex_v<T>) {
+      using R = typename T::value_type;
+      const R em1 = std::expm1(v.real()), e = em1 + R(1);
+      R half = std::sin(v.imag() / R(2));
+      half = half * half;
+      return T(em1 - R(2) * e * half, e * std::sin(v.imag()));
+    } else {
+      return T(std::expm1(Compute<T>(v)));
+    }
+  }
+};
+struct Log1pFn : CostlyFn {
+  template <class T> T operator()(T v) const {
+    if constexpr (is_complex_v<T>) {
+      using R = typename T::value_type;
+      const T x1 = R(1) + v;
+      const T log_x1 = eigen_complex_log(x1);
+      if (x1 == T(R(1)) || x1 == log_x1) return v;
+      return v * (log_x1 / (x1 - R(1)));
+    } else {
+      return T(std::log1p(Compute<T>(v)));
+    }
+  }
+};
+
 struct AbsFn : CheapFn {
   template <class T> T operator()(T v) const {
     if constexpr (std::is_unsigned_v<T>) return v;
@@ -57,9 +99,15 @@ struct ComplexAbsFn : CheapFn {
 };
 struct SignFn : CheapFn {
   template <class T> T operator()(T v) const {
-    auto x = Compute<T>(v);
-    if (is_nan(v)) return v;
-    return T(x > 0 ? 1 : (x < 0 ? -1 : 0));
+    if constexpr (is_complex_v<T>) {  // v * (1 / |v|), 0 at 0 (Eigen's order)
+      if (v == T(0)) return T(0);
+      const auto inv = decltype(std::abs(v))(1) / std::abs(v);
+      return T(v.real() * inv, v.imag() * inv);
+    } else {
+      auto x = Compute<T>(v);
+      if (is_nan(v)) return v;
+      return T(x > 0 ? 1 : (x < 0 ? -1 : 0));
+    }
   }
 };
 // Round: half to even for floats (TF's Round), identity for integers.
@@ -137,24 +185,25 @@ auto fast_float = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
 void register_unary_ops(Registry& r) {
   r.add<SignedNumberTypes>("Neg", unary<NegFn>);
   r.add<SignedRealTypes>("Abs", unary<AbsFn>);
-  r.add<SignedNumberTypes>("Square", unary<SquareFn>);
-  r.add<SignedRealTypes>("Sign", unary<SignFn>);
+  r.add<TypeList<float, double, Half, BFloat16, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t,
+               uint64_t, complex64, complex128>>("Square", unary<SquareFn>);
+  r.add<SignedNumberTypes>("Sign", unary<SignFn>);
   r.add<FloatComplexTypes>("Reciprocal", unary<ReciprocalFn>);
   r.add<FloatComplexTypes>("Inv", unary<ReciprocalFn>);
   r.add<FloatComplexTypes>("Sqrt", unary<SqrtFn>);
   r.add<FloatComplexTypes>("Rsqrt", unary<RsqrtFn>);
   r.add<FloatComplexTypes>("Exp", unary<ExpFn>);
-  r.add<FloatTypes>("Expm1", unary<Expm1Fn>);
+  r.add<FloatComplexTypes>("Expm1", unary<Expm1Fn>);
   r.add<FloatComplexTypes>("Log", unary<LogFn>);
-  r.add<FloatTypes>("Log1p", unary<Log1pFn>);
+  r.add<FloatComplexTypes>("Log1p", unary<Log1pFn>);
   r.add<FloatComplexTypes>("Sin", unary<SinFn>);
   r.add<FloatComplexTypes>("Cos", unary<CosFn>);
-  r.add<FloatTypes>("Tan", unary<TanFn>);
-  r.add<FloatTypes>("Asin", unary<AsinFn>);
-  r.add<FloatTypes>("Acos", unary<AcosFn>);
-  r.add<FloatTypes>("Atan", unary<AtanFn>);
-  r.add<FloatTypes>("Sinh", unary<SinhFn>);
-  r.add<FloatTypes>("Cosh", unary<CoshFn>);
+  r.add<FloatComplexTypes>("Tan", unary<TanFn>);
+  r.add<FloatComplexTypes>("Asin", unary<AsinFn>);
+  r.add<FloatComplexTypes>("Acos", unary<AcosFn>);
+  r.add<FloatComplexTypes>("Atan", unary<AtanFn>);
+  r.add<FloatComplexTypes>("Sinh", unary<SinhFn>);
+  r.add<FloatComplexTypes>("Cosh", unary<CoshFn>);
   r.add<FloatComplexTypes>("Tanh", fast_float<TanhFn, true>);
   r.add<FloatComplexTypes>("Sigmoid", fast_float<SigmoidFn, false>);
   r.add<FloatTypes>("Erf", unary<ErfFn>);

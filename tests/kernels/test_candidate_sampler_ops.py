@@ -112,7 +112,7 @@ def test_unseeded_sessions_draw_fresh_streams():
 # -- SparseToDense, which remove_accidental_hits builds ---------------------------------------
 
 STD_TYPES = ["float32", "float64", "float16", "bfloat16", "int8", "int16", "int32", "int64", "uint8", "uint16",
-             "uint32", "uint64", "bool"]
+             "uint32", "uint64", "bool", "complex64", "complex128", "string"]
 COVERAGE["SparseToDense"] = set(STD_TYPES)
 
 
