@@ -73,6 +73,9 @@ void register_all_kernels() {
     register_sparse_segment_ops(r);
     register_set_ops(r);
     register_count_ops(r);
+    register_image_resize_ops(r);
+    register_image_crop_ops(r);
+    register_image_scale_ops(r);
     register_parse_sequence_example_ops(r);
   });
 }

@@ -73,6 +73,9 @@ void register_conv3d_ops(Registry& r);
 void register_sparse_segment_ops(Registry& r);
 void register_set_ops(Registry& r);
 void register_count_ops(Registry& r);
+void register_image_resize_ops(Registry& r);
+void register_image_crop_ops(Registry& r);
+void register_image_scale_ops(Registry& r);
 void register_parse_sequence_example_ops(Registry& r);
 
 
