@@ -76,6 +76,9 @@ void register_all_kernels() {
     register_image_resize_ops(r);
     register_image_crop_ops(r);
     register_image_scale_ops(r);
+    register_image_ops(r);
+    register_image_nms_ops(r);
+    register_image_sample_ops(r);
     register_parse_sequence_example_ops(r);
   });
 }

@@ -76,6 +76,9 @@ void register_count_ops(Registry& r);
 void register_image_resize_ops(Registry& r);
 void register_image_crop_ops(Registry& r);
 void register_image_scale_ops(Registry& r);
+void register_image_ops(Registry& r);
+void register_image_nms_ops(Registry& r);
+void register_image_sample_ops(Registry& r);
 void register_parse_sequence_example_ops(Registry& r);
 
 
