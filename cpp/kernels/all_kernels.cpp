@@ -67,8 +67,6 @@ void register_all_kernels() {
     register_variable_ops_2(r);
     register_candidate_sampler_ops(r);
     register_sparse_to_dense_ops(r);
-    register_sparse_ops(r);
-    register_sparse_ops_2(r);
     register_fft_ops(r);
     register_argmax_dilation_ops(r);
     register_conv3d_ops(r);
@@ -81,6 +79,7 @@ void register_all_kernels() {
     register_image_ops(r);
     register_image_nms_ops(r);
     register_image_sample_ops(r);
+    register_image_codec_ops(r);
     register_parse_sequence_example_ops(r);
   });
 }

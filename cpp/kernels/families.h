@@ -67,8 +67,6 @@ void register_space_batch_ops(Registry& r);
 void register_variable_ops_2(Registry& r);
 void register_candidate_sampler_ops(Registry& r);
 void register_sparse_to_dense_ops(Registry& r);
-void register_sparse_ops(Registry& r);
-void register_sparse_ops_2(Registry& r);
 void register_fft_ops(Registry& r);
 void register_argmax_dilation_ops(Registry& r);
 void register_conv3d_ops(Registry& r);
@@ -81,6 +79,7 @@ void register_image_scale_ops(Registry& r);
 void register_image_ops(Registry& r);
 void register_image_nms_ops(Registry& r);
 void register_image_sample_ops(Registry& r);
+void register_image_codec_ops(Registry& r);
 void register_parse_sequence_example_ops(Registry& r);
 
 

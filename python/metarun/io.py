@@ -18,3 +18,6 @@ from metarun.ops.io_ops import read_file, write_file  # noqa: E402,F401 -- tf.io
 from metarun.train.input import match_filenames_once  # noqa: E402,F401 -- tf.io.match_filenames_once
 from metarun.ops.data_flow_ops import (  # noqa: E402,F401 -- tf.io's queues (TF exports no tf.io.FIFOQueue)
     PaddingFIFOQueue, PriorityQueue, QueueBase, RandomShuffleQueue)
+from metarun.ops.image_codec_ops import (  # noqa: E402,F401 -- tf.io's image decoding and encoding
+    decode_and_crop_jpeg, decode_bmp, decode_gif, decode_image, decode_jpeg, decode_png, encode_jpeg, encode_png,
+    extract_jpeg_shape, is_jpeg)

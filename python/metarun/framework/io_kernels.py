@@ -12,6 +12,7 @@ import numpy as np
 
 from metarun import errors
 from metarun.framework import dtypes
+from metarun.framework import image_codec_kernels as _image_codec_kernels
 from metarun.framework import summary_kernels as _summary_kernels
 
 
@@ -95,6 +96,7 @@ _HOST_OPS = {
 }
 
 _HOST_OPS.update(_summary_kernels.HOST_OPS)
+_HOST_OPS.update(_image_codec_kernels.HOST_OPS)
 
 
 def run_host_op(op, node_name, attrs, inputs):

@@ -1,0 +1,264 @@
+"""Baseline JPEG encoding with the bytes TF's EncodeJpeg writes (libjpeg-turbo, ISLOW DCT,
+standard Huffman tables, jpeg_set_quality with baseline limits).
+
+simplejpeg's libjpeg-turbo writes the same markers as TF's (quantization and Huffman tables,
+frame and scan headers), so the header comes from it, with TF's density and XMP segment put
+in; but its encoder does not use the accurate integer DCT TF uses, so the scan is computed
+here with libjpeg's arithmetic: its RGB->YCbCr tables, its edge replication and 2x2 / 2x1
+averaging with alternating bias, the 8x8 ISLOW forward DCT, the reciprocal quantization of
+libjpeg-turbo's SIMD path, and dummy blocks (DC copied, AC zero) filling the last MCUs.
+"""
+
+import struct
+
+import numpy as np
+
+from metarun import errors
+
+_ORDER = np.array(sorted(range(64), key=lambda n: (n // 8 + n % 8,
+                                                  n // 8 if (n // 8 + n % 8) % 2 else -(n // 8))))
+
+
+def _fix(x):
+    return int(x * 65536 + 0.5)
+
+
+def _ycc(rgb):
+    r, g, b = (rgb[..., i].astype(np.int64) for i in range(3))
+    half, offset = 1 << 15, 128 << 16
+    y = (_fix(0.299) * r + _fix(0.587) * g + _fix(0.114) * b + half) >> 16
+    cb = (-_fix(0.16874) * r - _fix(0.33126) * g + _fix(0.5) * b + offset + half - 1) >> 16
+    cr = (_fix(0.5) * r - _fix(0.41869) * g - _fix(0.08131) * b + offset + half - 1) >> 16
+    return [y, cb, cr]
+
+
+def _plane(full, h_ratio, v_ratio, width_blocks, height_blocks):
+    """A component's samples: the full-size plane edge-replicated, averaged h_ratio x v_ratio as
+    libjpeg does (bias alternating 1,2 for 2x2 and 0,1 for 2x1), then rows replicated down to
+    whole blocks."""
+    h, w = full.shape
+    cols = width_blocks * 8 * h_ratio
+    rows = -(-h // v_ratio) * v_ratio
+    x = np.pad(full, ((0, rows - h), (0, max(0, cols - w))), mode="edge")[:, :cols]
+    if h_ratio == 2 and v_ratio == 2:
+        s = x[0::2, 0::2] + x[0::2, 1::2] + x[1::2, 0::2] + x[1::2, 1::2]
+        bias = np.tile([1, 2], s.shape[1] // 2 + 1)[:s.shape[1]]
+        x = (s + bias) >> 2
+    elif h_ratio == 2:
+        s = x[:, 0::2] + x[:, 1::2]
+        bias = np.tile([0, 1], s.shape[1] // 2 + 1)[:s.shape[1]]
+        x = (s + bias) >> 1
+    return np.pad(x, ((0, height_blocks * 8 - x.shape[0]), (0, 0)), mode="edge")
+
+
+_C = {"0.298": 2446, "0.390": 3196, "0.541": 4433, "0.765": 6270, "0.899": 7373, "1.175": 9633, "1.501": 12299,
+      "1.847": 15137, "1.961": 16069, "2.053": 16819, "2.562": 20995, "3.072": 25172}
+
+
+def _pass(d, last):
+    """One 1-D pass of libjpeg's jfdctint over axis 1 of d[..., 8]; `last` selects pass 2's scaling."""
+    const_bits, pass1 = 13, 2
+
+    def descale(v, n):
+        return (v + (1 << (n - 1))) >> n
+
+    d = [d[:, i] for i in range(8)]
+    tmp0, tmp7 = d[0] + d[7], d[0] - d[7]
+    tmp1, tmp6 = d[1] + d[6], d[1] - d[6]
+    tmp2, tmp5 = d[2] + d[5], d[2] - d[5]
+    tmp3, tmp4 = d[3] + d[4], d[3] - d[4]
+    tmp10, tmp13, tmp11, tmp12 = tmp0 + tmp3, tmp0 - tmp3, tmp1 + tmp2, tmp1 - tmp2
+    out = [None] * 8
+    shift = const_bits + pass1 if last else const_bits - pass1
+    if last:
+        out[0], out[4] = descale(tmp10 + tmp11, pass1), descale(tmp10 - tmp11, pass1)
+    else:
+        out[0], out[4] = (tmp10 + tmp11) << pass1, (tmp10 - tmp11) << pass1
+    z1 = (tmp12 + tmp13) * _C["0.541"]
+    out[2] = descale(z1 + tmp13 * _C["0.765"], shift)
+    out[6] = descale(z1 - tmp12 * _C["1.847"], shift)
+    z1, z2, z3, z4 = tmp4 + tmp7, tmp5 + tmp6, tmp4 + tmp6, tmp5 + tmp7
+    z5 = (z3 + z4) * _C["1.175"]
+    tmp4, tmp5, tmp6, tmp7 = tmp4 * _C["0.298"], tmp5 * _C["2.053"], tmp6 * _C["3.072"], tmp7 * _C["1.501"]
+    z1, z2 = z1 * -_C["0.899"], z2 * -_C["2.562"]
+    z3, z4 = z3 * -_C["1.961"] + z5, z4 * -_C["0.390"] + z5
+    out[7] = descale(tmp4 + z1 + z3, shift)
+    out[5] = descale(tmp5 + z2 + z4, shift)
+    out[3] = descale(tmp6 + z2 + z3, shift)
+    out[1] = descale(tmp7 + z1 + z4, shift)
+    return np.stack(out, axis=1)
+
+
+def _fdct(blocks):
+    """ISLOW forward DCT of [n, 8, 8] centred samples (outputs scaled by 8, as libjpeg's)."""
+    rows = _pass(blocks.reshape(-1, 8), False).reshape(-1, 8, 8)
+    cols = _pass(rows.transpose(0, 2, 1).reshape(-1, 8), True).reshape(-1, 8, 8)
+    return cols.transpose(0, 2, 1).reshape(-1, 64)
+
+
+def _quantize(coefs, quant):
+    """libjpeg-turbo's reciprocal division by quant << 3 (16-bit DCTELEM): rounds like (x + q/2) / q."""
+    out = np.empty_like(coefs)
+    mag = np.abs(coefs)
+    for i in range(64):
+        d = int(quant[i]) << 3
+        b = d.bit_length() - 1
+        r = 16 + b
+        fq, fr = divmod(1 << r, d)
+        c = d // 2
+        if fr == 0:
+            fq >>= 1
+            r -= 1
+        elif fr <= d // 2:
+            c += 1
+        else:
+            fq += 1
+        if d == 1:  # never with the << 3, kept for the table's sake
+            fq, c, r = 1, 0, 0
+        q = ((mag[:, i] + c) * fq) >> r
+        out[:, i] = np.where(coefs[:, i] < 0, -q, q)
+    return out
+
+
+def _segments(data):
+    """(marker, body, start, end) of each marker segment up to and including SOS."""
+    pos, out = 2, []
+    while True:
+        marker = data[pos + 1]
+        length, = struct.unpack(">H", data[pos + 2:pos + 4])
+        out.append((marker, data[pos + 4:pos + 2 + length], pos, pos + 2 + length))
+        pos += 2 + length
+        if marker == 0xDA:
+            return out
+
+
+def _huffman_tables(body):
+    tables = {}
+    pos = 0
+    while pos < len(body):
+        tc_th = body[pos]
+        counts = body[pos + 1:pos + 17]
+        n = sum(counts)
+        values = body[pos + 17:pos + 17 + n]
+        codes, code, k = {}, 0, 0
+        for length in range(1, 17):
+            for _ in range(counts[length - 1]):
+                codes[values[k]] = (code, length)
+                code += 1
+                k += 1
+            code <<= 1
+        tables[tc_th] = codes
+        pos += 17 + n
+    return tables
+
+
+class _BitWriter(object):
+    def __init__(self):
+        self.parts = []
+
+    def put(self, code, length):
+        self.parts.append(format(code, "0%db" % length) if length else "")
+
+    def bytes(self):
+        bits = "".join(self.parts)
+        bits += "1" * (-len(bits) % 8)
+        if not bits:
+            return b""
+        raw = int(bits, 2).to_bytes(len(bits) // 8, "big")
+        return raw.replace(b"\xff", b"\xff\x00")
+
+
+def _encode_block(w, block, last_dc, dc_codes, ac_codes):
+    diff = int(block[0]) - last_dc
+    n = abs(diff).bit_length()
+    w.put(*dc_codes[n])
+    if n:
+        w.put(diff if diff > 0 else (diff - 1) & ((1 << n) - 1), n)
+    run = 0
+    for v in block[1:].tolist():
+        if v == 0:
+            run += 1
+            continue
+        while run > 15:
+            w.put(*ac_codes[0xF0])
+            run -= 16
+        n = abs(v).bit_length()
+        w.put(*ac_codes[(run << 4) | n])
+        w.put(v if v > 0 else (v - 1) & ((1 << n) - 1), n)
+        run = 0
+    if run:
+        w.put(*ac_codes[0x00])
+
+
+def encode(image, quality, chroma_downsampling=True, progressive=False, optimize=False, density=(1, 300, 300),
+           xmp=b""):
+    """JPEG bytes of an [h, w, 1 or 3] uint8 image as TF's EncodeJpeg writes them."""
+    import simplejpeg
+    if progressive or optimize:
+        raise errors.UnimplementedError(None, None, "metarun's EncodeJpeg writes baseline JPEGs with the standard "
+                                        "Huffman tables only: progressive and optimize_size are not supported")
+    h, w, c = image.shape
+    gray = c == 1
+    sub = "Gray" if gray else ("420" if chroma_downsampling else "444")
+    reference = simplejpeg.encode_jpeg(image, quality=max(quality, 1), colorspace="GRAY" if gray else "RGB",
+                                       colorsubsampling=sub)
+    segments = _segments(reference)
+    quant, huff, frame = {}, {}, None
+    for marker, body, _, _ in segments:
+        if marker == 0xDB:
+            pos = 0
+            while pos < len(body):
+                table = np.zeros(64, np.int64)
+                table[_ORDER] = np.frombuffer(body, np.uint8, 64, pos + 1)
+                quant[body[pos] & 15] = table
+                pos += 65
+        elif marker == 0xC4:
+            huff.update(_huffman_tables(body))
+        elif marker == 0xC0:
+            frame = body
+    comps = [struct.unpack("BBB", frame[6 + 3 * i:9 + 3 * i]) for i in range(frame[5])]
+    max_h = max(cp[1] >> 4 for cp in comps)
+    max_v = max(cp[1] & 15 for cp in comps)
+    planes = [image[..., 0].astype(np.int64)] if gray else _ycc(image)
+    mcus_x, mcus_y = -(-w // (8 * max_h)), -(-h // (8 * max_v))
+    coded = []
+    for (cid, samp, tq), full in zip(comps, planes):
+        hs, vs = samp >> 4, samp & 15
+        wb, hb = -(-(-(-w * hs // max_h)) // 8), -(-(-(-h * vs // max_v)) // 8)
+        plane = _plane(full, max_h // hs, max_v // vs, wb, hb) - 128
+        blocks = plane.reshape(hb, 8, wb, 8).transpose(0, 2, 1, 3).reshape(-1, 8, 8)
+        q = _quantize(_fdct(blocks), quant[tq]).reshape(hb, wb, 64)
+        coded.append((hs, vs, wb, hb, q[:, :, _ORDER]))
+    dc_tables = [huff.get(tc) for tc in (0x00, 0x01)]
+    ac_tables = [huff.get(tc) for tc in (0x10, 0x11)]
+    writer = _BitWriter()
+    last = [0] * len(coded)
+    if len(coded) == 1:  # a non-interleaved scan: one block per MCU, no dummy blocks
+        _, _, wb, hb, q = coded[0]
+        for by in range(hb):
+            for bx in range(wb):
+                _encode_block(writer, q[by, bx], last[0], dc_tables[0], ac_tables[0])
+                last[0] = int(q[by, bx, 0])
+    else:
+        for my in range(mcus_y):
+            for mx in range(mcus_x):
+                for ci, (hs, vs, wb, hb, q) in enumerate(coded):
+                    table = 0 if ci == 0 else 1
+                    prev_dc = None
+                    for yy in range(vs):
+                        for xx in range(hs):
+                            by, bx = my * vs + yy, mx * hs + xx
+                            if by < hb and bx < wb:
+                                block = q[by, bx]
+                            else:  # a dummy block: AC zero, DC repeating the block before it
+                                block = np.zeros(64, np.int64)
+                                block[0] = prev_dc
+                            _encode_block(writer, block, last[ci], dc_tables[table], ac_tables[table])
+                            last[ci] = prev_dc = int(block[0])
+    header = bytearray(reference[:segments[-1][3]])
+    header[13:18] = struct.pack(">BHH", *density)
+    if xmp:
+        payload = b"http://ns.adobe.com/xap/1.0/\0" + (xmp if isinstance(xmp, bytes) else xmp.encode())
+        app0_end = segments[0][3]
+        header[app0_end:app0_end] = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+    return bytes(header) + writer.bytes() + b"\xff\xd9"
