@@ -140,63 +140,145 @@ def _huffman_tables(body):
         counts = body[pos + 1:pos + 17]
         n = sum(counts)
         values = body[pos + 17:pos + 17 + n]
-        codes, code, k = {}, 0, 0
-        for length in range(1, 17):
-            for _ in range(counts[length - 1]):
-                codes[values[k]] = (code, length)
-                code += 1
-                k += 1
-            code <<= 1
-        tables[tc_th] = codes
+        tables[tc_th] = (counts, values)
         pos += 17 + n
     return tables
 
 
-class _BitWriter(object):
-    def __init__(self):
-        self.parts = []
-
-    def put(self, code, length):
-        self.parts.append(format(code, "0%db" % length) if length else "")
-
-    def bytes(self):
-        bits = "".join(self.parts)
-        bits += "1" * (-len(bits) % 8)
-        if not bits:
-            return b""
-        raw = int(bits, 2).to_bytes(len(bits) // 8, "big")
-        return raw.replace(b"\xff", b"\xff\x00")
-
-
-def _encode_block(w, block, last_dc, dc_codes, ac_codes):
+def _block_symbols(out, block, last_dc, dc_table, ac_table):
+    """Appends the block's Huffman symbols as (table, symbol, extra bits, extra bit count)."""
     diff = int(block[0]) - last_dc
     n = abs(diff).bit_length()
-    w.put(*dc_codes[n])
-    if n:
-        w.put(diff if diff > 0 else (diff - 1) & ((1 << n) - 1), n)
+    out.append((dc_table, n, diff if diff >= 0 else (diff - 1) & ((1 << n) - 1), n))
     run = 0
     for v in block[1:].tolist():
         if v == 0:
             run += 1
             continue
         while run > 15:
-            w.put(*ac_codes[0xF0])
+            out.append((ac_table, 0xF0, 0, 0))
             run -= 16
         n = abs(v).bit_length()
-        w.put(*ac_codes[(run << 4) | n])
-        w.put(v if v > 0 else (v - 1) & ((1 << n) - 1), n)
+        out.append((ac_table, (run << 4) | n, v if v > 0 else (v - 1) & ((1 << n) - 1), n))
         run = 0
     if run:
-        w.put(*ac_codes[0x00])
+        out.append((ac_table, 0x00, 0, 0))
+
+
+def _scan_symbols(coded, mcus_x, mcus_y):
+    """Every block's symbols in scan order; the last MCUs of an interleaved scan are completed
+    with dummy blocks (AC zero, DC repeating the block before), as libjpeg's coefficient
+    controller does."""
+    out = []
+    last = [0] * len(coded)
+    if len(coded) == 1:  # a non-interleaved scan: one block per MCU, no dummy blocks
+        _, _, wb, hb, q = coded[0]
+        for by in range(hb):
+            for bx in range(wb):
+                _block_symbols(out, q[by, bx], last[0], 0x00, 0x10)
+                last[0] = int(q[by, bx, 0])
+        return out
+    for my in range(mcus_y):
+        for mx in range(mcus_x):
+            for ci, (hs, vs, wb, hb, q) in enumerate(coded):
+                table = 0 if ci == 0 else 1
+                prev_dc = None
+                for yy in range(vs):
+                    for xx in range(hs):
+                        by, bx = my * vs + yy, mx * hs + xx
+                        if by < hb and bx < wb:
+                            block = q[by, bx]
+                        else:
+                            block = np.zeros(64, np.int64)
+                            block[0] = prev_dc
+                        _block_symbols(out, block, last[ci], table, 0x10 | table)
+                        last[ci] = prev_dc = int(block[0])
+    return out
+
+
+def _entropy_bytes(symbols, tables):
+    parts = []
+    for table, symbol, extra, n in symbols:
+        code, length = tables[table][symbol]
+        parts.append(format(code, "0%db" % length))
+        if n:
+            parts.append(format(extra, "0%db" % n))
+    bits = "".join(parts)
+    bits += "1" * (-len(bits) % 8)  # libjpeg pads the last byte with ones
+    if not bits:
+        return b""
+    return int(bits, 2).to_bytes(len(bits) // 8, "big").replace(b"\xff", b"\xff\x00")
+
+
+def _optimal_table(freq):
+    """(bits, values) of libjpeg's jpeg_gen_optimal_table for symbol counts `freq` (256 long):
+    Huffman's merging with its tie rule (the larger symbol first), a reserved pseudo-symbol 256
+    so no code is all ones, and lengths over 16 folded back as JPEG's Annex K.3 does."""
+    freq = list(freq) + [1]
+    codesize = [0] * 257
+    others = [-1] * 257
+    while True:
+        c1 = c2 = -1
+        v = 1000000000
+        for i in range(257):
+            if freq[i] and freq[i] <= v:
+                v, c1 = freq[i], i
+        v = 1000000000
+        for i in range(257):
+            if freq[i] and freq[i] <= v and i != c1:
+                v, c2 = freq[i], i
+        if c2 < 0:
+            break
+        freq[c1] += freq[c2]
+        freq[c2] = 0
+        codesize[c1] += 1
+        while others[c1] >= 0:
+            c1 = others[c1]
+            codesize[c1] += 1
+        others[c1] = c2
+        codesize[c2] += 1
+        while others[c2] >= 0:
+            c2 = others[c2]
+            codesize[c2] += 1
+    bits = [0] * 33
+    for size in codesize:
+        if size:
+            bits[size] += 1
+    for i in range(32, 16, -1):
+        while bits[i] > 0:
+            j = i - 2
+            while bits[j] == 0:
+                j -= 1
+            bits[i] -= 2
+            bits[i - 1] += 1
+            bits[j + 1] += 2
+            bits[j] -= 1
+    i = 16
+    while bits[i] == 0:
+        i -= 1
+    bits[i] -= 1
+    values = [j for size in range(1, 33) for j in range(256) if codesize[j] == size]
+    return bits[1:17], values
+
+
+def _codes(counts, values):
+    codes, code, k = {}, 0, 0
+    for length in range(1, 17):
+        for _ in range(counts[length - 1]):
+            codes[values[k]] = (code, length)
+            code += 1
+            k += 1
+        code <<= 1
+    return codes
 
 
 def encode(image, quality, chroma_downsampling=True, progressive=False, optimize=False, density=(1, 300, 300),
            xmp=b""):
     """JPEG bytes of an [h, w, 1 or 3] uint8 image as TF's EncodeJpeg writes them."""
     import simplejpeg
-    if progressive or optimize:
-        raise errors.UnimplementedError(None, None, "metarun's EncodeJpeg writes baseline JPEGs with the standard "
-                                        "Huffman tables only: progressive and optimize_size are not supported")
+    if progressive:
+        raise errors.UnimplementedError(None, None, "metarun's EncodeJpeg writes sequential JPEGs only: "
+                                        "progressive is not supported")
     h, w, c = image.shape
     gray = c == 1
     sub = "Gray" if gray else ("420" if chroma_downsampling else "444")
@@ -229,36 +311,30 @@ def encode(image, quality, chroma_downsampling=True, progressive=False, optimize
         blocks = plane.reshape(hb, 8, wb, 8).transpose(0, 2, 1, 3).reshape(-1, 8, 8)
         q = _quantize(_fdct(blocks), quant[tq]).reshape(hb, wb, 64)
         coded.append((hs, vs, wb, hb, q[:, :, _ORDER]))
-    dc_tables = [huff.get(tc) for tc in (0x00, 0x01)]
-    ac_tables = [huff.get(tc) for tc in (0x10, 0x11)]
-    writer = _BitWriter()
-    last = [0] * len(coded)
-    if len(coded) == 1:  # a non-interleaved scan: one block per MCU, no dummy blocks
-        _, _, wb, hb, q = coded[0]
-        for by in range(hb):
-            for bx in range(wb):
-                _encode_block(writer, q[by, bx], last[0], dc_tables[0], ac_tables[0])
-                last[0] = int(q[by, bx, 0])
-    else:
-        for my in range(mcus_y):
-            for mx in range(mcus_x):
-                for ci, (hs, vs, wb, hb, q) in enumerate(coded):
-                    table = 0 if ci == 0 else 1
-                    prev_dc = None
-                    for yy in range(vs):
-                        for xx in range(hs):
-                            by, bx = my * vs + yy, mx * hs + xx
-                            if by < hb and bx < wb:
-                                block = q[by, bx]
-                            else:  # a dummy block: AC zero, DC repeating the block before it
-                                block = np.zeros(64, np.int64)
-                                block[0] = prev_dc
-                            _encode_block(writer, block, last[ci], dc_tables[table], ac_tables[table])
-                            last[ci] = prev_dc = int(block[0])
-    header = bytearray(reference[:segments[-1][3]])
+    symbols = _scan_symbols(coded, mcus_x, mcus_y)
+    if optimize:
+        for key in huff:
+            freq = [0] * 256
+            for table, symbol, _, _ in symbols:
+                if table == key:
+                    freq[symbol] += 1
+            huff[key] = _optimal_table(freq)
+    scan = _entropy_bytes(symbols, {key: _codes(*table) for key, table in huff.items()})
+    header = bytearray()
+    pos = 0
+    for marker, body, start, end in segments:
+        header += reference[pos:start]
+        if marker == 0xC4:  # one table per segment, as libjpeg writes them
+            key = body[0]
+            counts, values = huff[key]
+            body = bytes([key]) + bytes(counts) + bytes(values)
+            header += b"\xff\xc4" + struct.pack(">H", len(body) + 2) + body
+        else:
+            header += reference[start:end]
+        pos = end
     header[13:18] = struct.pack(">BHH", *density)
     if xmp:
         payload = b"http://ns.adobe.com/xap/1.0/\0" + (xmp if isinstance(xmp, bytes) else xmp.encode())
         app0_end = segments[0][3]
         header[app0_end:app0_end] = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
-    return bytes(header) + writer.bytes() + b"\xff\xd9"
+    return bytes(header) + scan + b"\xff\xd9"
