@@ -43,8 +43,6 @@ def _not_reproduced(case):
     """Why metarun's result differs from TF's for this case, or None."""
     name, attrs = case["name"], case["attrs"]
     parts = name.split("/")
-    if case["op"] == "EncodeJpeg" and attrs.get("progressive"):
-        return "unimplemented"  # sequential JPEGs only
     if case["op"] == "DecodeJpeg" and parts[1] in ("jtrunc_half", "jno_eoi") and name not in ERRORS:
         if not attrs.get("try_recover_truncated"):
             return "refused"  # TF keeps the rows libjpeg read before suspending; metarun refuses the file
@@ -167,10 +165,10 @@ def test_errors_as_tf(case):
 def test_not_reproduced_cases_fail_as_documented(name):
     case = next(c for c in CASES if c["name"] == name)
     reason = NOT_REPRODUCED[name]
-    if reason in ("unimplemented", "refused"):
+    if reason == "refused":
         with pytest.raises(_core.StatusError) as info:
             run_case(case)
-        assert status_code(info.value) == (12 if reason == "unimplemented" else 3)
+        assert status_code(info.value) == 3
         return
     got, want = run_case(case), DATA[name + "/out0"]
     assert got.shape == want.shape
@@ -187,7 +185,7 @@ def test_not_reproduced_cases_fail_as_documented(name):
 def test_counts():
     assert len(CASES) >= 1700 and len(ERRORS) >= 400
     reasons = sorted(NOT_REPRODUCED.values())
-    assert {r: reasons.count(r) for r in set(reasons)} == {"crop_edges": 26, "unimplemented": 6, "refused": 3,
+    assert {r: reasons.count(r) for r in set(reasons)} == {"crop_edges": 26, "refused": 3,
                                                            "recovered_rows": 3}
 
 

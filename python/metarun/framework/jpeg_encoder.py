@@ -1,5 +1,7 @@
-"""Baseline JPEG encoding with the bytes TF's EncodeJpeg writes (libjpeg-turbo, ISLOW DCT,
-standard Huffman tables, jpeg_set_quality with baseline limits).
+"""JPEG encoding with the bytes TF's EncodeJpeg writes (libjpeg-turbo, ISLOW DCT,
+jpeg_set_quality with baseline limits): baseline with the standard Huffman tables, or with
+tables optimized for the image (optimize_size), or progressive with jpeg_simple_progression's
+scans, each scan with its own optimized tables as libjpeg makes them.
 
 simplejpeg's libjpeg-turbo writes the same markers as TF's (quantization and Huffman tables,
 frame and scan headers), so the header comes from it, with TF's density and XMP segment put
@@ -13,7 +15,6 @@ import struct
 
 import numpy as np
 
-from metarun import errors
 
 _ORDER = np.array(sorted(range(64), key=lambda n: (n // 8 + n % 8,
                                                   n // 8 if (n // 8 + n % 8) % 2 else -(n // 8))))
@@ -197,10 +198,13 @@ def _scan_symbols(coded, mcus_x, mcus_y):
 
 
 def _entropy_bytes(symbols, tables):
+    """The tokens' bits: a table's code for the symbol then the extra bits (table None: the bits
+    alone), padded with ones and 0xFF bytes stuffed."""
     parts = []
     for table, symbol, extra, n in symbols:
-        code, length = tables[table][symbol]
-        parts.append(format(code, "0%db" % length))
+        if table is not None:
+            code, length = tables[table][symbol]
+            parts.append(format(code, "0%db" % length))
         if n:
             parts.append(format(extra, "0%db" % n))
     bits = "".join(parts)
@@ -272,13 +276,164 @@ def _codes(counts, values):
     return codes
 
 
+# ---- progressive mode: jpeg_simple_progression's scans, each with its own optimal tables ----
+
+def _script(ncomps):
+    """(components, Ss, Se, Ah, Al) of libjpeg's jpeg_simple_progression."""
+    if ncomps == 3:
+        return [((0, 1, 2), 0, 0, 0, 1), ((0,), 1, 5, 0, 2), ((2,), 1, 63, 0, 1), ((1,), 1, 63, 0, 1),
+                ((0,), 6, 63, 0, 2), ((0,), 1, 63, 2, 1), ((0, 1, 2), 0, 0, 1, 0), ((2,), 1, 63, 1, 0),
+                ((1,), 1, 63, 1, 0), ((0,), 1, 63, 1, 0)]
+    return [((0,), 0, 0, 0, 1), ((0,), 1, 5, 0, 2), ((0,), 6, 63, 0, 2), ((0,), 1, 63, 2, 1), ((0,), 0, 0, 1, 0),
+            ((0,), 1, 63, 1, 0)]
+
+
+def _scan_blocks(coded, comps, mcus_x, mcus_y):
+    """(component, block) in the scan's order: interleaved MCUs with dummy blocks for several
+    components, the component's own blocks for one."""
+    if len(comps) == 1:
+        _, _, wb, hb, q = coded[comps[0]]
+        for by in range(hb):
+            for bx in range(wb):
+                yield comps[0], q[by, bx]
+        return
+    for my in range(mcus_y):
+        for mx in range(mcus_x):
+            for ci in comps:
+                hs, vs, wb, hb, q = coded[ci]
+                prev_dc = None
+                for yy in range(vs):
+                    for xx in range(hs):
+                        by, bx = my * vs + yy, mx * hs + xx
+                        if by < hb and bx < wb:
+                            block = q[by, bx]
+                        else:
+                            block = np.zeros(64, np.int64)
+                            block[0] = prev_dc
+                        prev_dc = int(block[0])
+                        yield ci, block
+
+
+class _AcState(object):
+    """The EOB run and the correction bits waiting for it (libjpeg's EOBRUN and BE buffer)."""
+
+    def __init__(self, out, table):
+        self.out, self.table, self.eobrun, self.pending = out, table, 0, []
+
+    def flush(self):
+        if self.eobrun:
+            n = self.eobrun.bit_length() - 1
+            self.out.append((self.table, n << 4, self.eobrun & ((1 << n) - 1), n))
+            self.eobrun = 0
+            self.out.extend((None, 0, b, 1) for b in self.pending)
+            self.pending = []
+
+
+def _ac_first(state, block, ss, se, al):
+    out, run = state.out, 0
+    for k in range(ss, se + 1):
+        v = int(block[k])
+        mag = (-v if v < 0 else v) >> al
+        if mag == 0:
+            run += 1
+            continue
+        state.flush()
+        while run > 15:
+            out.append((state.table, 0xF0, 0, 0))
+            run -= 16
+        n = mag.bit_length()
+        out.append((state.table, (run << 4) | n, (mag if v > 0 else ~mag) & ((1 << n) - 1), n))
+        run = 0
+    if run:
+        state.eobrun += 1
+        if state.eobrun == 0x7FFF:
+            state.flush()
+
+
+def _ac_refine(state, block, ss, se, al):
+    out = state.out
+    mags = [abs(int(block[k])) >> al for k in range(ss, se + 1)]
+    eob = max((i for i, m in enumerate(mags) if m == 1), default=-1)
+    run, corrections = 0, []
+    for i, mag in enumerate(mags):
+        if mag == 0:
+            run += 1
+            continue
+        while run > 15 and i <= eob:
+            state.flush()
+            out.append((state.table, 0xF0, 0, 0))
+            run -= 16
+            out.extend((None, 0, b, 1) for b in corrections)
+            corrections = []
+        if mag > 1:
+            corrections.append(mag & 1)
+            continue
+        state.flush()
+        out.append((state.table, (run << 4) | 1, 0 if block[ss + i] < 0 else 1, 1))
+        out.extend((None, 0, b, 1) for b in corrections)
+        corrections, run = [], 0
+    if run or corrections:
+        state.eobrun += 1
+        state.pending += corrections
+        if state.eobrun == 0x7FFF or len(state.pending) > 1000 - 64 + 1:
+            state.flush()
+
+
+def _progressive_scans(coded, ids, mcus_x, mcus_y):
+    """Each scan's SOS parameters and its tokens."""
+    scans = []
+    for comps, ss, se, ah, al in _script(len(coded)):
+        out = []
+        if ss == 0:
+            last = {}
+            for ci, block in _scan_blocks(coded, comps, mcus_x, mcus_y):
+                if ah:
+                    out.append((None, 0, (int(block[0]) >> al) & 1, 1))
+                    continue
+                v = int(block[0]) >> al
+                diff = v - last.get(ci, 0)
+                last[ci] = v
+                n = abs(diff).bit_length()
+                out.append((min(ci, 1), n, diff if diff >= 0 else (diff - 1) & ((1 << n) - 1), n))
+        else:
+            state = _AcState(out, 0x10 | min(comps[0], 1))
+            for _, block in _scan_blocks(coded, comps, mcus_x, mcus_y):
+                (_ac_refine if ah else _ac_first)(state, block, ss, se, al)
+            state.flush()
+        selectors = []
+        for ci in comps:
+            td, ta = (0 if ah else min(ci, 1), 0) if ss == 0 else (0, min(ci, 1))
+            selectors.append(bytes([ids[ci], td << 4 | ta]))
+        sos = bytes([len(comps)]) + b"".join(selectors) + bytes([ss, se, ah << 4 | al])
+        scans.append((sos, out))
+    return scans
+
+
+def _progressive_body(coded, ids, mcus_x, mcus_y):
+    body = b""
+    for sos, tokens in _progressive_scans(coded, ids, mcus_x, mcus_y):
+        keys = []
+        for t in tokens:
+            if t[0] is not None and t[0] not in keys:
+                keys.append(t[0])
+        tables = {}
+        for key in sorted(keys, key=lambda k: (k & 15, k >> 4)):
+            freq = [0] * 256
+            for t in tokens:
+                if t[0] == key:
+                    freq[t[1]] += 1
+            counts, values = _optimal_table(freq)
+            tables[key] = _codes(counts, values)
+            dht = bytes([key]) + bytes(counts) + bytes(values)
+            body += b"\xff\xc4" + struct.pack(">H", len(dht) + 2) + dht
+        body += b"\xff\xda" + struct.pack(">H", len(sos) + 2) + sos + _entropy_bytes(tokens, tables)
+    return body
+
+
 def encode(image, quality, chroma_downsampling=True, progressive=False, optimize=False, density=(1, 300, 300),
            xmp=b""):
     """JPEG bytes of an [h, w, 1 or 3] uint8 image as TF's EncodeJpeg writes them."""
     import simplejpeg
-    if progressive:
-        raise errors.UnimplementedError(None, None, "metarun's EncodeJpeg writes sequential JPEGs only: "
-                                        "progressive is not supported")
     h, w, c = image.shape
     gray = c == 1
     sub = "Gray" if gray else ("420" if chroma_downsampling else "444")
@@ -311,6 +466,13 @@ def encode(image, quality, chroma_downsampling=True, progressive=False, optimize
         blocks = plane.reshape(hb, 8, wb, 8).transpose(0, 2, 1, 3).reshape(-1, 8, 8)
         q = _quantize(_fdct(blocks), quant[tq]).reshape(hb, wb, 64)
         coded.append((hs, vs, wb, hb, q[:, :, _ORDER]))
+    if progressive:  # libjpeg optimizes the tables of every progressive scan
+        first_dht = next(start for marker, _, start, _ in segments if marker == 0xC4)
+        header = bytearray(reference[:first_dht])
+        sof = next(start for marker, _, start, _ in segments if marker == 0xC0)
+        header[sof + 1] = 0xC2
+        return _finish(header, segments, density, xmp) + _progressive_body(
+            coded, [cp[0] for cp in comps], mcus_x, mcus_y) + b"\xff\xd9"
     symbols = _scan_symbols(coded, mcus_x, mcus_y)
     if optimize:
         for key in huff:
@@ -332,9 +494,14 @@ def encode(image, quality, chroma_downsampling=True, progressive=False, optimize
         else:
             header += reference[start:end]
         pos = end
+    return _finish(header, segments, density, xmp) + scan + b"\xff\xd9"
+
+
+def _finish(header, segments, density, xmp):
+    """The header with TF's JFIF density and its XMP segment (after the JFIF one)."""
     header[13:18] = struct.pack(">BHH", *density)
     if xmp:
         payload = b"http://ns.adobe.com/xap/1.0/\0" + (xmp if isinstance(xmp, bytes) else xmp.encode())
         app0_end = segments[0][3]
         header[app0_end:app0_end] = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
-    return bytes(header) + scan + b"\xff\xd9"
+    return bytes(header)
