@@ -81,6 +81,8 @@ void register_all_kernels() {
     register_image_sample_ops(r);
     register_image_codec_ops(r);
     register_parse_sequence_example_ops(r);
+    register_tensor_proto_ops(r);
+    register_decode_csv_ops(r);
   });
 }
 

@@ -1,4 +1,4 @@
-// DecodeRaw: each string of `bytes` reinterpreted as a vector of out_type
+// DecodeRaw (and DecodePaddedRaw, below): each string of `bytes` reinterpreted as a vector of out_type
 // (the raw-record decoding of tf.data pipelines over TFRecord and
 // fixed-length files). All strings must have one size, a multiple of the
 // element size; a big-endian request swaps the bytes of each element (of each
@@ -78,8 +78,59 @@ class DecodeRawOp : public OpKernel {
   bool swap_ = false;
 };
 
+// DecodePaddedRaw: each string's first fixed_length bytes (zero-padded when
+// shorter) as a vector of out_type. TF's CPU build has it for the integer
+// types, float, double and bfloat16, not half.
+class DecodePaddedRawOp : public OpKernel {
+ public:
+  explicit DecodePaddedRawOp(KernelInit& init) {
+    init.get("out_type", &out_type_);
+    bool little = true;
+    if (init.has_attr("little_endian")) init.get("little_endian", &little);
+    swap_ = !little;
+    if (init.status().ok() && (!decodable(out_type_) || out_type_ == DType::kHalf || out_type_ == DType::kBool ||
+                               out_type_ == DType::kComplex64 || out_type_ == DType::kComplex128))
+      init.fail(invalid_argument(str_cat("DecodePaddedRaw does not support out_type ", dtype_name(out_type_))));
+  }
+
+  Status compute(OpContext& ctx) override {
+    const Tensor& in = ctx.input(0);
+    const Tensor& len = ctx.input(1);
+    if (in.dtype() != DType::kString) return invalid_argument("DecodePaddedRaw: input_bytes must be strings");
+    if (len.dtype() != DType::kInt32 || len.num_elements() != 1)
+      return invalid_argument("DecodePaddedRaw: fixed_length must be an int32 scalar");
+    const int64_t fixed = len.data<int32_t>()[0];
+    const int64_t esize = static_cast<int64_t>(dtype_size(out_type_));
+    if (fixed <= 0) return invalid_argument(str_cat("fixed_length (", fixed, ") must be greater than zero."));
+    if (fixed % esize != 0)
+      return invalid_argument(str_cat("fixed_length (", fixed, ") must be a multiple of the size of out_type (",
+                                      esize, ")"));
+    Shape shape = in.shape();
+    shape.push_back(fixed / esize);
+    Tensor& out = ctx.allocate_output(0, std::move(shape));
+    char* dst = static_cast<char*>(out.raw());
+    const std::string* s = in.data<std::string>();
+    for (int64_t i = 0; i < in.num_elements(); ++i) {
+      char* q = dst + i * fixed;
+      const int64_t n = std::min<int64_t>(fixed, static_cast<int64_t>(s[i].size()));
+      std::memcpy(q, s[i].data(), n);
+      std::memset(q + n, 0, fixed - n);
+      if (swap_ && esize > 1)
+        for (int64_t b = 0; b < fixed; b += esize) std::reverse(q + b, q + b + esize);
+    }
+    return Status();
+  }
+
+ private:
+  DType out_type_ = DType::kInvalid;
+  bool swap_ = false;
+};
+
 }  // namespace
 
-void register_decode_raw_ops(Registry& r) { r.add("DecodeRaw", make_kernel<DecodeRawOp>); }
+void register_decode_raw_ops(Registry& r) {
+  r.add("DecodeRaw", make_kernel<DecodeRawOp>);
+  r.add("DecodePaddedRaw", make_kernel<DecodePaddedRawOp>);
+}
 
 }  // namespace metarun

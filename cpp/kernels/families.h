@@ -81,6 +81,8 @@ void register_image_nms_ops(Registry& r);
 void register_image_sample_ops(Registry& r);
 void register_image_codec_ops(Registry& r);
 void register_parse_sequence_example_ops(Registry& r);
+void register_tensor_proto_ops(Registry& r);
+void register_decode_csv_ops(Registry& r);
 
 
 }  // namespace metarun

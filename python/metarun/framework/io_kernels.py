@@ -13,6 +13,7 @@ import numpy as np
 from metarun import errors
 from metarun.framework import dtypes
 from metarun.framework import image_codec_kernels as _image_codec_kernels
+from metarun.framework import parsing_kernels as _parsing_kernels
 from metarun.framework import summary_kernels as _summary_kernels
 
 
@@ -96,6 +97,7 @@ _HOST_OPS = {
 }
 
 _HOST_OPS.update(_summary_kernels.HOST_OPS)
+_HOST_OPS.update(_parsing_kernels.HOST_OPS)
 _HOST_OPS.update(_image_codec_kernels.HOST_OPS)
 
 
