@@ -80,3 +80,63 @@ def test_fixture_covers_the_hard_parts():
             assert "ScaleAndTranslateGrad_g%d_%s_noaa" % (g, kernel) in names
     # TF's out-of-range box index is OutOfRange, not InvalidArgument
     assert [c.error[0] for c in CASES if c.name == "CropAndResize_err_box_ind_outside"] == [11]
+
+
+# -- the Python API (ops/image_resize_ops.py, gradients in ops/image_resize_grad.py) -----------------
+import metarun as tf  # noqa: E402
+from metarun.ops import image_resize_ops  # noqa: E402
+from op_harness import assert_matches, node_attrs_json  # noqa: E402
+
+_FNS = {"resize_images": tf.image.resize_images, "resize_bilinear": tf.image.resize_bilinear,
+        "resize_nearest_neighbor": tf.image.resize_nearest_neighbor, "resize_bicubic": tf.image.resize_bicubic,
+        "resize_area": tf.image.resize_area, "resize_image_with_pad_v1": tf.image.resize_image_with_pad,
+        "crop_and_resize_v1": tf.image.crop_and_resize, "resize_images_v2": image_resize_ops.resize_images_v2}
+
+
+@pytest.mark.parametrize("k,g", [pytest.param(k, g, id=g["name"]) for k, g in enumerate(META["grads"])])
+def test_api_nodes_values_and_gradients_match_tf(k, g):
+    """The nodes each call adds (names, types, attrs), its static shape, its value and the
+    gradients of sum(y * dy), all against TF's."""
+    with tf.Graph().as_default() as graph:
+        inputs = [array("g%d_i%d" % (k, j)) for j in range(len(g["inputs"]))]
+        phs = [tf.placeholder(dtypes.as_dtype(dt), shape=np.shape(v) if g["static"] else [None] * np.ndim(v),
+                              name="in%d" % j) for j, (v, dt) in enumerate(zip(inputs, g["inputs"]))]
+        before = {op.name for op in graph.get_operations()}
+        y = _FNS[g["fn"]](*phs, **g["kwargs"])
+        nodes = [[op.name, op.type, node_attrs_json(op)] for op in graph.get_operations() if op.name not in before]
+        # (the fixture's JSON holds strings where the attrs hold bytes)
+        assert json.loads(json.dumps(nodes, default=lambda o: o.decode())) == g["nodes"]
+        assert y.shape.as_list() == g["y_shape"]
+        dy = array("g%d_dy" % k)
+        ds = tf.gradients(tf.reduce_sum(y * dy), [phs[j] for j in g["wrt"]]) if g["wrt"] else []
+        with tf.Session() as sess:
+            out = sess.run([y] + ds, dict(zip(phs, inputs)))
+    assert_matches(out[0], array("g%d_y" % k), what="y")
+    for j, got in enumerate(out[1:]):
+        assert_matches(np.asarray(got), array("g%d_d%d" % (k, j)), what="d%d" % j)
+
+
+def test_api_argument_errors():
+    x = tf.placeholder(tf.float32, [2, 4, 4, 3])
+    with pytest.raises(ValueError, match="contains no shape"):
+        tf.image.resize_images(tf.placeholder(tf.float32), [2, 2])
+    with pytest.raises(ValueError, match="3 or 4 dimensions"):
+        tf.image.resize_images(tf.placeholder(tf.float32, [4, 4]), [2, 2])
+    with pytest.raises(ValueError, match="2 elements"):
+        tf.image.resize_images(x, [2, 2, 2])
+    with pytest.raises(ValueError, match="not implemented"):
+        tf.image.resize_images(x, [2, 2], method=7)
+    with pytest.raises(ValueError, match="Cannot specify both"):
+        tf.image.crop_and_resize(x, tf.zeros([1, 4]), [0], [2, 2], box_indices=[0])
+    with pytest.raises(ValueError, match="target_width must be > 0"):
+        tf.image.resize_image_with_pad(x, 4, 0)
+    assert tf.image.resize is tf.image.resize_images
+    assert (tf.image.ResizeMethod.BILINEAR, tf.image.ResizeMethod.NEAREST_NEIGHBOR, tf.image.ResizeMethod.BICUBIC,
+            tf.image.ResizeMethod.AREA) == (0, 1, 2, 3)
+    assert tf.image.resize_images(x, [4, 4]) is x  # statically unchanged: TF returns the input
+
+
+def test_resize_area_has_no_gradient_as_in_tf():
+    x = tf.placeholder(tf.float32, [1, 4, 4, 1])
+    with pytest.raises(LookupError):
+        tf.gradients(tf.image.resize_area(x, [2, 2]), x)

@@ -12,3 +12,4 @@ from metarun.ops import shapes_array_math  # noqa: E402,F401 -- array/math/rando
 from metarun.ops import fft_grad  # noqa: E402,F401 -- also the FFT shape functions (fft_ops)
 from metarun.ops import argmax_dilation_grad  # noqa: E402,F401 -- also the MaxPoolWithArgmax/Dilation2D shape functions
 from metarun.ops import conv3d_grad  # noqa: E402,F401 -- also the Conv3D and 3-D pooling shape functions
+from metarun.ops import image_resize_grad  # noqa: E402,F401 -- also the resize, scale and crop shape functions
