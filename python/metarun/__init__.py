@@ -247,3 +247,7 @@ from metarun.ops.fft_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa:
 from metarun.framework.sparse_tensor import (  # noqa: F401,E402 -- tf.SparseTensor & co.
     SparseTensor, SparseTensorValue, convert_to_tensor_or_sparse_tensor, sparse_placeholder)
 from metarun import image, sparse  # noqa: F401,E402 -- tf.image, tf.sparse
+from metarun.ops.sparse_segment_ops import bincount, histogram_fixed_width, histogram_fixed_width_bins  # noqa: F401,E402
+from metarun.ops.sparse_segment_ops import sparse_segment_mean, sparse_segment_sqrt_n, sparse_segment_sum  # noqa: F401,E402
+from metarun.ops.sparse_segment_ops import unsorted_segment_mean, unsorted_segment_sqrt_n  # noqa: F401,E402
+from metarun import sets  # noqa: F401,E402 -- tf.sets

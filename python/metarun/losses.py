@@ -1,14 +1,14 @@
 """tf.losses: per-element losses reduced by weights (Reduction), collected in GraphKeys.LOSSES,
 built as TF builds them: the weighted sum divided (DivNoNan, `value`) by what the reduction asks
 for, behind TF's broadcast check of the weights (assert_broadcastable: a NoOp when the shapes
-settle it statically, an Assert otherwise).
+settle it statically, else an Assert of a run-time check built from tf.cond and a set difference).
 """
 
 from metarun.framework import dtypes
 from metarun.framework import graph as graph_lib
 from metarun.framework.op_builder import apply_op, constant, convert_to_tensor
 from metarun.framework.shape_inference import constant_value
-from metarun.ops import array_ops, math_ops, nn_ops
+from metarun.ops import array_ops, control_flow_ops, math_ops, nn_ops, sets_impl
 from metarun.ops.scopes import name_scope
 
 GraphKeys = graph_lib.GraphKeys
@@ -63,8 +63,33 @@ def assert_broadcastable(weights, values):
                         raise ValueError("%s Mismatch at dim %s. values.shape=%s weights.shape=%s."
                                          % (_BROADCAST_ERROR, i, list(v_static), list(w_static)))
                 return apply_op("NoOp", name="static_dims_check_success")
-        raise NotImplementedError("tf.losses with weights whose broadcast to the losses is known only at run "
-                                  "time (TF's dynamic assert_broadcastable) is not supported by metarun yet")
+        is_scalar = math_ops.equal(0, weights_rank, name="is_scalar")
+        data = (_BROADCAST_ERROR, "weights.shape=", weights.name, weights_shape, "values.shape=", values.name,
+                values_shape, "is_scalar=", is_scalar)
+        is_valid_shape = control_flow_ops.cond(
+            is_scalar, lambda: is_scalar,
+            lambda: _has_valid_nonscalar_shape(weights_rank, weights_shape, values_rank, values_shape),
+            name="is_valid_shape")
+        return control_flow_ops.Assert(is_valid_shape, data, name=scope)
+
+
+def _has_valid_dims(weights_shape, values_shape):
+    """Every weights dim is 1 or the values' dim: no dim left in {w} - {v, 1} (DenseToDenseSetOperation)."""
+    with name_scope(None, "has_invalid_dims", (weights_shape, values_shape)) as scope:
+        values_shape_2d = array_ops.expand_dims(values_shape, -1)
+        valid_dims = array_ops.concat((values_shape_2d, array_ops.ones_like(values_shape_2d)), axis=1)
+        weights_shape_2d = array_ops.expand_dims(weights_shape, -1)
+        invalid_dims = sets_impl.set_difference(weights_shape_2d, valid_dims)
+        num_invalid_dims = array_ops.size(invalid_dims.values, name="num_invalid_dims")
+        return math_ops.equal(0, num_invalid_dims, name=scope)
+
+
+def _has_valid_nonscalar_shape(weights_rank, weights_shape, values_rank, values_shape):
+    with name_scope(None, "has_valid_nonscalar_shape",
+                    (weights_rank, weights_shape, values_rank, values_shape)) as scope:
+        is_same_rank = math_ops.equal(values_rank, weights_rank, name="is_same_rank")
+        return control_flow_ops.cond(is_same_rank, lambda: _has_valid_dims(weights_shape, values_shape),
+                                     lambda: is_same_rank, name=scope)
 
 
 def broadcast_weights(weights, values):

@@ -1,6 +1,7 @@
 """SparseSegment{Sum,Mean,SqrtN}(WithNumSegments), SparseSegment{Sum,Mean,SqrtN}Grad(V2)
 (cpp/kernels/sparse_segment_ops.cpp), the set operations and SetSize (set_ops.cpp), DenseBincount,
-SparseBincount and HistogramFixedWidth (count_ops.cpp).
+SparseBincount and HistogramFixedWidth (count_ops.cpp), and the gradients of the public wrappers
+(python/metarun/ops/sparse_segment_ops.py) against TF's tf.gradients.
 
 Expected values come from TF-made cases (fixtures/kernels/sparse_segment_sets.npz, see
 gen_sparse_segment_sets.py), compared exactly: float sums bit for bit, error messages included.
@@ -10,9 +11,10 @@ import json
 import numpy as np
 import pytest
 
+import metarun as tf
 from metarun import _core
 from metarun.framework import dtypes
-from op_harness import (BF16, Case, Shape, assert_covers_registry, check_case, coverage, expect_error,
+from op_harness import (BF16, Case, Shape, assert_covers_registry, assert_matches, check_case, coverage, expect_error,
                         fixture_module, kernel_fixture, load_npz, params, run_op, status_code)
 
 SEGMENT_OPS = ["SparseSegment%s%s" % (r, s) for r in ("Sum", "Mean", "SqrtN")
@@ -139,3 +141,21 @@ def test_set_union_large_matches_numpy():
     np.testing.assert_array_equal(vals, np.concatenate(rows))
     np.testing.assert_array_equal(ix[:, 0], np.repeat(np.arange(20), [len(r) for r in rows]))
 
+
+
+# -- gradients through the public wrappers, against TF's tf.gradients ---------------------------
+
+@pytest.mark.parametrize("rec", [pytest.param(g, id=g["name"]) for g in GRADS])
+def test_gradient_matches_tf(rec):
+    build, _ = fixture_module("gen_sparse_segment_sets").GRAD_CASES[rec["name"]]
+    with tf.Graph().as_default():
+        phs = [tf.placeholder(dtypes.as_dtype(d)) for _, d in rec["inputs"]]
+        y = build(tf, phs)
+        loss = tf.reduce_sum(y * tf.constant(rec["w"]))
+        xs = [phs[j] for _, j in rec["grads"]]
+        grads = [tf.convert_to_tensor(g) for g in tf.gradients(loss, xs)]
+        with tf.Session() as sess:
+            got = sess.run([y] + grads, {p: v for p, (v, _) in zip(phs, rec["inputs"])})
+    assert_matches(got[0], rec["y"], 1e-6, rec["name"] + " forward")
+    for k, ((want, _), g) in enumerate(zip(rec["grads"], got[1:])):
+        assert_matches(np.asarray(g), want, 1e-6, "%s grad %d" % (rec["name"], k))

@@ -174,6 +174,7 @@ _FOLDABLE = {
     "SelectV2": lambda op, c, t, e: np.where(c, t, e),
     "Equal": lambda op, a, b: np.equal(a, b),
     "GreaterEqual": lambda op, a, b: np.greater_equal(a, b),
+    "Greater": lambda op, a, b: np.greater(a, b),
     "BroadcastArgs": lambda op, a, b: np.array(np.broadcast_shapes(tuple(a), tuple(b)), a.dtype),
     "BroadcastTo": lambda op, x, s: np.broadcast_to(x, tuple(s)),
     "Slice": lambda op, x, b, s: x[tuple(slice(int(i), None if int(n) == -1 else int(i) + int(n))
@@ -182,8 +183,14 @@ _FOLDABLE = {
     "ExpandDims": lambda op, x, a: np.expand_dims(x, int(a)),
     "Prod": lambda op, x, a: _fold_reduce(np.prod, op, x, a),
     "Sum": lambda op, x, a: _fold_reduce(np.sum, op, x, a),
+    "Max": lambda op, x, a: _fold_reduce(lambda v, **k: np.max(v, initial=_lowest(v.dtype), **k), op, x, a),
     "GatherV2": lambda op, p, i, a: np.take(p, i, axis=int(a)) if op.get_attr("batch_dims") == 0 else None,
 }
+
+
+def _lowest(dtype):
+    """What TF's Max gives for no elements: the dtype's lowest value (-inf for floats)."""
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
 
 def _fold_reduce(fn, op, x, axes):

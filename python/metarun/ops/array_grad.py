@@ -380,7 +380,7 @@ def _gather_drop_negatives(params, ids):
         [positive_shape, array_ops.ones([array_ops.rank(gathered) - array_ops.rank(is_positive)],
                                         dtype=positive_shape.dtype)], axis=0)
     is_positive = array_ops.reshape(is_positive, broadcastable)
-    is_positive = math_ops.logical_and(is_positive, array_ops.ones_like(gathered, dtype=dtypes.bool))
+    is_positive = is_positive & array_ops.ones_like(gathered, dtype=dtypes.bool)  # TF names it "and"
     return array_ops.where_v2(is_positive, gathered, array_ops.zeros_like(gathered))
 
 

@@ -105,20 +105,9 @@ def _assert_rank_in(x, ranks):
 
 
 def _broadcast_weights(weights, values):
-    """TF's broadcast_weights where the shapes settle TF's broadcast check now. Where they do
-    not, TF checks at run time with set ops metarun has no kernels for; metarun then multiplies
-    by ones_like(values) unchecked (the same values whenever TF's check passes)."""
-    weights = convert_to_tensor(weights)
-    values = convert_to_tensor(values)
-    w_shape, v_shape = weights.shape, values.shape
-    w_rank, v_rank = w_shape.ndims, v_shape.ndims
-    if w_rank is not None and v_rank is not None and (
-            w_rank == 0 or w_rank != v_rank or (w_shape.is_fully_defined() and v_shape.is_fully_defined())):
-        return broadcast_weights(weights, values)
-    with name_scope(None, "broadcast_weights", (weights, values)) as scope:
-        values = convert_to_tensor(values, name="values")
-        weights = convert_to_tensor(weights, dtype=values.dtype.base_dtype, name="weights")
-        return math_ops.multiply(weights, array_ops.ones_like(values), name=scope)
+    """TF's broadcast_weights: checked statically where the shapes settle it, else at run time
+    (losses.assert_broadcastable's cond around a DenseToDenseSetOperation)."""
+    return broadcast_weights(weights, values)
 
 
 # -- the mean family ---------------------------------------------------------------------------------

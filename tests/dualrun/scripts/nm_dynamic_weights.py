@@ -1,7 +1,9 @@
 """tf.metrics with weights whose broadcast to the values TF can check only at run time (unknown
-dims or rank). TF's check uses set ops (DenseToDenseSetOperation) metarun has no kernel for, so
-metarun broadcasts such weights unchecked: values only, over two steps, for valid weights."""
+dims or rank): TF's check is a tf.cond around a DenseToDenseSetOperation of the shapes. Values over
+two steps for valid weights, and the graph node for node."""
 import numpy as np
+
+GRAPH = True
 
 
 def main(tf, workdir):
@@ -27,4 +29,5 @@ def main(tf, workdir):
                                                           y: [[0.75, 1.0], [0.0, 0.5]],
                                                           lab: [[False, False], [True, False]]})
         out["value"] = sess.run([p[0] for p in pairs])
+    out["__graph__"] = tf.get_default_graph().as_graph_def()
     return out

@@ -1,0 +1,111 @@
+"""The sparse kernel family (cpp/kernels/sparse_ops.cpp, sparse_ops_2.cpp): SparseTensorDenseMatMul,
+SparseTensorDenseAdd, SparseAdd(Grad), SparseReorder, SparseReshape, SparseConcat, SparseSlice(Grad),
+SparseSoftmax, SparseReduce{Sum,Max}[Sparse], SparseFillEmptyRows(Grad), SparseDenseCwise{Mul,Div,Add},
+SparseSparse{Maximum,Minimum}.
+
+Expected values come from TF-made cases (fixtures/kernels/sparse.npz, see gen_sparse.py), compared
+exactly (sums bit for bit, error codes and messages included): empty, unsorted, repeated and
+out-of-bounds indices, every CPU dtype TF registers (SparseReorder, SparseConcat, SparseSlice and
+SparseFillEmptyRows move resource and variant values too in TF; metarun registers the dtypes a
+graph can feed).
+"""
+import json
+
+import numpy as np
+import pytest
+
+from metarun import _core
+from metarun.framework import dtypes
+from op_harness import (BF16, Case, Shape, assert_covers_registry, check_case, coverage, kernel_fixture, load_npz,
+                        params, run_op, status_code)
+
+OPS = ["SparseTensorDenseMatMul", "SparseTensorDenseAdd", "SparseAdd", "SparseAddGrad", "SparseReorder",
+       "SparseReshape", "SparseConcat", "SparseSlice", "SparseSliceGrad", "SparseSoftmax", "SparseReduceSum",
+       "SparseReduceSumSparse", "SparseReduceMax", "SparseReduceMaxSparse", "SparseFillEmptyRows",
+       "SparseFillEmptyRowsGrad", "SparseDenseCwiseMul", "SparseDenseCwiseDiv", "SparseDenseCwiseAdd",
+       "SparseSparseMaximum", "SparseSparseMinimum"]
+INVALID_ARGUMENT = 3
+
+
+def _fixture():
+    """sparse.npz in gen_gather.py's layout: its op cases, and the gradient records."""
+    data = load_npz(kernel_fixture("sparse.npz"))
+    meta = json.loads(str(data["meta"]))
+    blob = data["blob"].tobytes()
+
+    def array(key, dtype_name):
+        a = meta["arrays"][key]
+        arr = np.frombuffer(blob[a["off"]:a["off"] + a["len"]], dtype=np.dtype(a["dtype"])).reshape(a["shape"])
+        if dtype_name == "bfloat16":
+            return arr.view(BF16).copy()
+        if dtype_name == "string":
+            return np.array(arr.tolist(), dtype=object).reshape(arr.shape)
+        return arr.copy()
+
+    cases = []
+    for k, c in enumerate(meta["cases"]):
+        attrs = {}
+        for name, v in c["attrs"].items():
+            (kind, val), = v.items()
+            attrs[name] = (dtypes.as_dtype(val) if kind == "type" else Shape(val) if kind == "shape"
+                           else val.encode("latin-1") if kind == "s" else val)
+        cases.append(Case(name=c["name"], op=c["op"],
+                          inputs=[array("c%d_i%d" % (k, j), d) for j, d in enumerate(c["inputs"])],
+                          attrs=attrs, out_dtypes=[dtypes.as_dtype(d) for d in c["out_dtypes"]],
+                          outputs=[array(key, d) for key, d in zip(c.get("outputs", ()), c["out_dtypes"])],
+                          error=tuple(c["error"]) if "error" in c else None,
+                          dtype=c["attrs"].get("T", {}).get("type")))
+    grads = []
+    for k, g in enumerate(meta["grads"]):
+        inputs = [array("g%d_i%d" % (k, j), d) for j, d in enumerate(g["inputs"])]
+        grads.append(dict(name=g["name"], inputs=list(zip(inputs, g["inputs"])), w=array(g["w"], None),
+                          y=array(g["y"], None), grads=[(array(key, None), j) for key, j in g["grads"]]))
+    return cases, grads
+
+
+CASES, GRADS = _fixture()
+COVERAGE = coverage(CASES, OPS)
+
+
+@pytest.mark.parametrize("case", params(CASES))
+def test_tf_case(case):
+    check_case(case)
+
+
+def test_coverage():
+    assert_covers_registry(COVERAGE)
+
+
+# No SparseAddGrad/SparseSliceGrad input is a SparseTensor that could be empty on its own;
+# their empty cases are the all-empty ones.
+@pytest.mark.parametrize("op", OPS)
+def test_fixture_has_bad_and_empty_inputs(op):
+    mine = [c for c in CASES if c.op == op]
+    assert any(c.error for c in mine), "%s: no bad input" % op
+    assert any(c.error is None and any(0 in np.shape(x) for x in c.inputs) for c in mine), "%s: no empty input" % op
+
+
+def _sp(indices, values, shape):
+    return [np.asarray(indices, np.int64), np.asarray(values), np.asarray(shape, np.int64)]
+
+
+@pytest.mark.parametrize("op,attrs,inputs", [
+    # Indices far outside the shape: refused, never written or read out of bounds.
+    ("SparseReduceSum", {"keep_dims": False}, _sp([[2 ** 40, 0]], np.float32([1]), [2, 2]) + [np.int32(0)]),
+    ("SparseReduceMax", {"keep_dims": False}, _sp([[-5, 0]], np.float32([1]), [2, 2]) + [np.int32(1)]),
+    ("SparseTensorDenseMatMul", {"adjoint_a": False, "adjoint_b": False},
+     _sp([[0, 2 ** 62]], np.float32([1]), [2, 2]) + [np.ones((2, 2), np.float32)]),
+    ("SparseFillEmptyRowsGrad", {}, [np.int64([2 ** 62]), np.float32([1, 2])]),
+    ("SparseFillEmptyRows", {}, _sp([[2 ** 62, 0]], np.float32([1]), [2, 2]) + [np.float32(0)]),
+    ("SparseReshape", {}, [np.int64([[0, 0]]), np.int64([2 ** 40, 2 ** 40]), np.int64([-1, 7])]),
+])
+def test_hostile_input_is_an_error(op, attrs, inputs):
+    if op != "SparseReshape":
+        attrs = dict(attrs, T=dtypes.float32)
+    n_out = {"SparseReduceSum": 1, "SparseReduceMax": 1, "SparseTensorDenseMatMul": 1, "SparseFillEmptyRowsGrad": 2,
+             "SparseFillEmptyRows": 4, "SparseReshape": 2}[op]
+    out_dtypes = {"SparseFillEmptyRows": [dtypes.int64, dtypes.float32, dtypes.bool, dtypes.int64],
+                  "SparseReshape": [dtypes.int64, dtypes.int64]}.get(op, [dtypes.float32] * n_out)
+    with pytest.raises(_core.StatusError) as info:
+        run_op(op, inputs, attrs, out_dtypes)
+    assert status_code(info.value) == INVALID_ARGUMENT
