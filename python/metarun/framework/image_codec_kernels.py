@@ -107,6 +107,12 @@ class _Decode(object):
             y, x, h, w = crop
             if not (h > 0 and w > 0 and x >= 0 and y >= 0 and y + h <= image.shape[0] and x + w <= image.shape[1]):
                 raise _invalid(_JPEG_FAILED)
+            if self.fancy and self.ratio < 8 and image.shape[2] == 3:
+                header = _header(data)
+                if header[2] == "YCbCr" and header[3] in ("420", "422"):
+                    cropped = _fancy_crop(data, header[3], crop, self.ratio, self.fast_dct)
+                    if cropped is not None:
+                        return cropped
             image = image[y:y + h, x:x + w]
         return np.ascontiguousarray(image)
 
@@ -220,6 +226,82 @@ def decode_jpeg(data, channels, ratio=1, fancy=True, fast_dct=True, recover=Fals
             rgb = [(255 - k) * (255 - c) // 255, (255 - k) * (255 - m) // 255, (255 - k) * (255 - y) // 255]
         image = np.stack(rgb, axis=-1).astype(np.uint8)
     return image
+
+
+def _as_rgb_components(data):
+    """The file relabelled so libjpeg takes its components as RGB (an Adobe marker with
+    transform 0, the JFIF marker renamed to APP15): decoding then skips the color conversion
+    and, without fancy upsampling, replicates the chroma samples, which makes them readable."""
+    out = bytearray(data)
+    pos, adobe = 2, False
+    while pos + 4 <= len(out) and out[pos] == 0xFF and out[pos + 1] not in (0xDA, 0xD9):
+        length, = struct.unpack(">H", out[pos + 2:pos + 4])
+        if out[pos + 1] == 0xE0 and out[pos + 4:pos + 9] == b"JFIF\0":
+            out[pos + 1] = 0xEF
+        elif out[pos + 1] == 0xEE and out[pos + 4:pos + 9] == b"Adobe" and length >= 14:
+            out[pos + 15] = 0
+            adobe = True
+        pos += 2 + length
+    if not adobe:
+        out[2:2] = b"\xff\xee\x00\x0eAdobe\x00\x64\x00\x00\x00\x00\x00"
+    return bytes(out)
+
+
+def _fancy_crop(data, sampling, crop, ratio, fast_dct):
+    """DecodeAndCropJpeg's pixels with fancy upsampling of subsampled chroma: libjpeg-turbo
+    decodes only the iMCU columns of the window (jpeg_crop_scanline), so its upsampler sees the
+    chroma samples of the window alone and replicates them at the window's left (aligned to the
+    iMCU) and right edges; rows are upsampled with their real neighbours (jpeg_skip_scanlines
+    keeps the context). Rebuilt here from the Y plane and the raw chroma samples with libjpeg's
+    h2v1 / h2v2 fancy upsampling and YCbCr->RGB tables. None when the scaled chroma needs no
+    horizontal upsampling (libjpeg scales the chroma IDCT up where it can)."""
+    import simplejpeg
+    y0, x0, h, w = crop
+    scaled = 8 // ratio
+    max_v = 2 if sampling == "420" else 1
+    size = scaled
+    while size < 8 and (2 * scaled) % (2 * size) == 0 and (max_v * scaled) % (2 * size) == 0:
+        size *= 2
+    if 2 * scaled // size != 2:
+        return None
+    v = max_v * scaled // size
+    kwargs = dict(fastdct=fast_dct, min_factor=ratio)
+    height, width, _, _ = _header(data)
+    kwargs.update(min_height=-(-height // ratio), min_width=-(-width // ratio))
+    luma = simplejpeg.decode_jpeg(data, colorspace="GRAY", **kwargs).astype(np.int64)[..., 0]
+    raw = simplejpeg.decode_jpeg(_as_rgb_components(data), colorspace="RGB", fastupsample=True, **kwargs)
+    height = luma.shape[0]
+    start = x0 // (2 * scaled) * (2 * scaled)  # the window's first iMCU column
+    out_width = x0 + w - start
+    samples = -(-out_width // 2)
+    chroma = []
+    for c in (1, 2):
+        plane = raw[::v, start:start + 2 * samples:2, c].astype(np.int64)
+        if v == 2:
+            rows = np.arange(height)
+            near, far = plane[rows // 2], plane[np.clip(np.where(rows % 2, rows // 2 + 1, rows // 2 - 1), 0,
+                                                       plane.shape[0] - 1)]
+            colsum = near * 3 + far
+            left = np.concatenate([colsum[:, :1], colsum[:, :-1]], axis=1)
+            right = np.concatenate([colsum[:, 1:], colsum[:, -1:]], axis=1)
+            even, odd = (colsum * 3 + left + 8) >> 4, (colsum * 3 + right + 7) >> 4
+            even[:, 0] = (colsum[:, 0] * 4 + 8) >> 4
+            odd[:, -1] = (colsum[:, -1] * 4 + 7) >> 4
+        else:
+            left = np.concatenate([plane[:, :1], plane[:, :-1]], axis=1)
+            right = np.concatenate([plane[:, 1:], plane[:, -1:]], axis=1)
+            even, odd = (plane * 3 + left + 1) >> 2, (plane * 3 + right + 2) >> 2
+            even[:, 0] = plane[:, 0]
+            odd[:, -1] = plane[:, -1]
+        up = np.stack([even, odd], axis=2).reshape(even.shape[0], -1)
+        chroma.append(up[y0:y0 + h, x0 - start:x0 - start + w])
+    yy = luma[y0:y0 + h, x0:x0 + w]
+    cb, cr = chroma[0] - 128, chroma[1] - 128
+    half = 1 << 15
+    r = yy + ((91881 * cr + half) >> 16)
+    g = yy + ((-22554 * cb + half - 46802 * cr) >> 16)
+    b = yy + ((116130 * cb + half) >> 16)
+    return np.clip(np.stack([r, g, b], axis=-1), 0, 255).astype(np.uint8)
 
 
 def _extract_jpeg_shape(node, attrs, inputs):
