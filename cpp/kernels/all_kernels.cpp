@@ -67,6 +67,8 @@ void register_all_kernels() {
     register_variable_ops_2(r);
     register_candidate_sampler_ops(r);
     register_sparse_to_dense_ops(r);
+    register_sparse_ops(r);
+    register_sparse_ops_2(r);
     register_fft_ops(r);
     register_argmax_dilation_ops(r);
     register_conv3d_ops(r);

@@ -67,6 +67,8 @@ void register_space_batch_ops(Registry& r);
 void register_variable_ops_2(Registry& r);
 void register_candidate_sampler_ops(Registry& r);
 void register_sparse_to_dense_ops(Registry& r);
+void register_sparse_ops(Registry& r);
+void register_sparse_ops_2(Registry& r);
 void register_fft_ops(Registry& r);
 void register_argmax_dilation_ops(Registry& r);
 void register_conv3d_ops(Registry& r);
