@@ -59,7 +59,7 @@ def crop_and_resize(image, boxes, box_ind=None, crop_size=None, method="bilinear
     """tf.compat.v1.image.crop_and_resize: crops of `image` at `boxes` (normalised y1, x1, y2, x2),
     each resized to `crop_size` (box_indices is box_ind's new name)."""
     if box_ind is not None and box_indices is not None:
-        raise ValueError("Cannot specify both 'box_indices' and 'box_ind'")
+        raise ValueError("Cannot specify both 'box_ind' and 'box_indices'.")
     box_ind = box_indices if box_indices is not None else box_ind
     return apply_op("CropAndResize", image=image, boxes=boxes, box_ind=box_ind, crop_size=crop_size, method=method,
                     extrapolation_value=extrapolation_value, name=name)
