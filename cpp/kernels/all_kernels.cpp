@@ -15,6 +15,10 @@ void register_all_kernels() {
     register_compare_ops(r);
     register_unary_ops(r);
     register_string_ops(r);
+    register_string_ops_2(r);
+    register_string_split_ops(r);
+    register_unicode_ops(r);
+    register_regex_ops(r);
     register_cast_ops(r);
     register_control_flow_ops(r);
     register_functional_ops(r);

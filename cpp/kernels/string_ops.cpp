@@ -1,9 +1,9 @@
 // String ops, mostly what the Saver's filename logic uses.
 #include <cstdio>
-#include <regex>
 
 #include "core/bcast.h"
 #include "framework/registry.h"
+#include "kernels/util/regex.h"
 
 namespace metarun {
 namespace {
@@ -79,45 +79,39 @@ class ShardedFilespecKernel : public OpKernel {
   }
 };
 
+// The regex ops use RE2's syntax and semantics (kernels/util/regex.h).
+
 class StaticRegexFullMatchKernel : public OpKernel {
  public:
   explicit StaticRegexFullMatchKernel(KernelInit& init) {
     std::string pattern;
     init.get("pattern", &pattern);
-    try {
-      re_ = std::regex(pattern, std::regex::ECMAScript);
-    } catch (const std::regex_error&) {
-      init.fail(invalid_argument(str_cat("Invalid pattern: ", pattern)));
-    }
+    if (init.status().ok()) init.fail(compile_regex(pattern, &re_));
   }
   Status compute(OpContext& ctx) override {
     const Tensor& in = ctx.input(0);
     Tensor& out = ctx.allocate_output(0, in.shape());
-    for (int64_t i = 0; i < in.num_elements(); ++i)
-      out.data<bool>()[i] = std::regex_match(in.data<std::string>()[i], re_);
+    for (int64_t i = 0; i < in.num_elements(); ++i) out.data<bool>()[i] = re_.full_match(in.data<std::string>()[i]);
     return Status();
   }
 
  private:
-  std::regex re_;
+  Regex re_;
 };
 
 class RegexFullMatchKernel : public OpKernel {
  public:
   explicit RegexFullMatchKernel(KernelInit&) {}
   Status compute(OpContext& ctx) override {
-    std::string pattern;
-    MR_RETURN_IF_ERROR(scalar_input(ctx, 1, "Pattern must be scalar", &pattern, true));
-    std::regex re;
-    try {
-      re = std::regex(pattern);
-    } catch (const std::regex_error&) {
-      return invalid_argument("Invalid pattern: " + pattern);
-    }
+    const Tensor& pattern_t = ctx.input(1);
+    if (pattern_t.rank() != 0)
+      return invalid_argument(str_cat("Pattern must be scalar, but received ", shape_str(pattern_t.shape())));
+    const std::string& pattern = pattern_t.data<std::string>()[0];
+    Regex re;
+    MR_RETURN_IF_ERROR(compile_regex(pattern, &re));
     const Tensor& in = ctx.input(0);
     Tensor& out = ctx.allocate_output(0, in.shape());
-    for (int64_t i = 0; i < in.num_elements(); ++i)
-      out.data<bool>()[i] = std::regex_match(in.data<std::string>()[i], re);
+    for (int64_t i = 0; i < in.num_elements(); ++i) out.data<bool>()[i] = re.full_match(in.data<std::string>()[i]);
     return Status();
   }
 };
