@@ -187,6 +187,35 @@ def _adobe_marker(data):
     return False
 
 
+def _without_header_junk(data):
+    """The file without bytes between its header segments: libjpeg skips them with a warning,
+    but simplejpeg's header reader stops there."""
+    if not data.startswith(b"\xff\xd8"):
+        return data
+    out, pos, changed = [data[:2]], 2, False
+    while pos < len(data):
+        if data[pos] != 0xFF:
+            nxt = data.find(b"\xff", pos)
+            if nxt < 0:
+                break
+            pos, changed = nxt, True
+            continue
+        if pos + 1 < len(data) and data[pos + 1] == 0xFF:  # fill bytes before a marker
+            pos += 1
+            continue
+        if pos + 4 > len(data) or data[pos + 1] in (0xDA, 0xD9) or 0xD0 <= data[pos + 1] <= 0xD7:
+            break
+        end = pos + 2 + struct.unpack(">H", data[pos + 2:pos + 4])[0]
+        out.append(data[pos:end])
+        pos = end
+    return b"".join(out) + data[pos:] if changed else data
+
+
+# Messages libjpeg raises as warnings: TF's decoder goes on after them.
+_WARNINGS = ("Corrupt JPEG data", "Premature end of JPEG file", "Warning:", "Invalid SOS parameters for sequential",
+             "Inconsistent progression sequence", "Unknown Adobe color transform")
+
+
 def _header(data):
     import simplejpeg
     try:
@@ -198,6 +227,7 @@ def _header(data):
 def decode_jpeg(data, channels, ratio=1, fancy=True, fast_dct=True, recover=False):
     """[h, w, c] uint8 pixels of JPEG `data` as TF's jpeg::Uncompress gives them."""
     import simplejpeg
+    data = _without_header_junk(data)
     height, width, space, _ = _header(data)
     cmyk = space in ("CMYK", "YCCK")
     if channels == 0:
@@ -209,13 +239,20 @@ def decode_jpeg(data, channels, ratio=1, fancy=True, fast_dct=True, recover=Fals
     kwargs = dict(colorspace=colorspace, fastdct=fast_dct, fastupsample=not fancy, min_factor=ratio,
                   min_height=-(-height // ratio), min_width=-(-width // ratio))
     try:
-        image = simplejpeg.decode_jpeg(data, strict=not recover, **kwargs)
-    except ValueError:
+        image = simplejpeg.decode_jpeg(data, strict=True, **kwargs)
+    except ValueError as e:
         # A truncated file without try_recover_truncated: TF keeps the rows libjpeg produced
         # before it ran out of data when acceptable_fraction allows; which rows those are
         # depends on libjpeg's suspension points, which simplejpeg does not expose, so the
-        # image is refused whatever the fraction.
-        raise _invalid(_JPEG_FAILED) from None
+        # image is refused whatever the fraction. Other warnings decode as libjpeg goes on.
+        message = str(e)
+        truncated = message.startswith("Premature end of JPEG file")
+        if not message.startswith(_WARNINGS) or (truncated and not recover):
+            raise _invalid(_JPEG_FAILED) from None
+        try:
+            image = simplejpeg.decode_jpeg(data, strict=False, **kwargs)
+        except ValueError:
+            raise _invalid(_JPEG_FAILED) from None
     if image.ndim == 2:
         image = image[..., None]
     if cmyk:
@@ -265,7 +302,8 @@ def _fancy_crop(data, sampling, crop, ratio, fast_dct):
     if 2 * scaled // size != 2:
         return None
     v = max_v * scaled // size
-    kwargs = dict(fastdct=fast_dct, min_factor=ratio)
+    data = _without_header_junk(data)
+    kwargs = dict(fastdct=fast_dct, min_factor=ratio, strict=False)  # decode_jpeg has judged the warnings
     height, width, _, _ = _header(data)
     kwargs.update(min_height=-(-height // ratio), min_width=-(-width // ratio))
     luma = simplejpeg.decode_jpeg(data, colorspace="GRAY", **kwargs).astype(np.int64)[..., 0]
@@ -312,7 +350,7 @@ def _extract_jpeg_shape(node, attrs, inputs):
         raise fail
     try:
         import simplejpeg
-        height, width, space, _ = simplejpeg.decode_jpeg_header(data)
+        height, width, space, _ = simplejpeg.decode_jpeg_header(_without_header_junk(data))
     except ValueError:
         raise fail from None
     components = {"Gray": 1, "CMYK": 4, "YCCK": 4}.get(space, 3)
