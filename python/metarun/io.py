@@ -1,5 +1,5 @@
 """tf.io: tf.io.gfile (the local file functions under TF2's names), the TFRecord writer, Example
-parsing and decode_raw."""
+and SequenceExample parsing, decode_raw, decode_csv and the other decoders."""
 
 import types as _types
 
@@ -14,6 +14,9 @@ from metarun.tf_record import (  # noqa: E402,F401 -- tf.io's TFRecord writer
     TFRecordCompressionType, TFRecordOptions, TFRecordWriter, tf_record_iterator)
 from metarun.ops.parsing_ops import (  # noqa: E402,F401 -- tf.io's Example parsing
     FixedLenFeature, FixedLenSequenceFeature, decode_raw, parse_example, parse_single_example)
+from metarun.ops.parsing_ops import (  # noqa: E402,F401 -- tf.io's SequenceExample parsing and decoders
+    VarLenFeature, decode_compressed, decode_csv, decode_json_example, parse_sequence_example,
+    parse_single_sequence_example, parse_tensor, serialize_tensor)
 from metarun.ops.io_ops import read_file, write_file  # noqa: E402,F401 -- tf.io.read_file, tf.io.write_file
 from metarun.train.input import match_filenames_once  # noqa: E402,F401 -- tf.io.match_filenames_once
 from metarun.ops.data_flow_ops import (  # noqa: E402,F401 -- tf.io's queues (TF exports no tf.io.FIFOQueue)
