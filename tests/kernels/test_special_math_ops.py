@@ -198,13 +198,7 @@ PUBLIC = {
 }
 
 
-# Their gradients divide by Sinh/Cosh of a complex value, which metarun has no kernel for yet.
-NEEDS_COMPLEX_SINH_COSH = {"grad/Acosh/complex64", "grad/Asinh/complex64"}
-
-
-@pytest.mark.parametrize("case", [
-    pytest.param(c, marks=pytest.mark.xfail(reason="no complex Sinh/Cosh kernel", strict=True))
-    if c["name"] in NEEDS_COMPLEX_SINH_COSH else c for c in GRAD_CASES], ids=case_id)
+@pytest.mark.parametrize("case", GRAD_CASES, ids=case_id)
 def test_gradients_match_tf(case):
     name = case["name"]
     inputs = [DATA["%s/in%d" % (name, k)] for k in range(case["inputs"])]
