@@ -621,7 +621,7 @@ def grad_cases(group):
 # gather.npz (gen_gather.py): JSON `meta` {"cases", "arrays"}; arrays as byte ranges of `blob`.
 # Compared exactly, error messages included.
 _GATHER_TYPE_ATTR = {"Gather": "Tparams", "GatherV2": "Tparams", "GatherNd": "Tparams", "ResourceGather": "dtype",
-                     "Range": "Tidx"}
+                     "Range": "Tidx", "UnravelIndex": "Tidx", "Empty": "dtype"}
 
 
 def gather_cases(ops):

@@ -1,5 +1,5 @@
 // Scatter updates into variables: Scatter{Add,Sub,Mul,Div,Update,Max,Min}
-// and ScatterNd{Update,Add,Sub} on ref variables (the op outputs the
+// and ScatterNd{Update,Add,Sub,Max,Min} on ref variables (the op outputs the
 // variable) and their Resource twins.
 // Rows of the variable (its first dimension) named by `indices` are combined
 // with the matching slices of `updates`, in index order: repeated indices
@@ -194,8 +194,10 @@ void register_scatter_ops(Registry& r) {
   add_pair<RealTypes>(r, "ScatterMin", scatter<MinOp>);
   add_pair<UpdateTypes>(r, "ScatterUpdate", scatter<AssignOp>);
   add_pair<UpdateTypes>(r, "ScatterNdUpdate", scatter_nd<AssignOp>, "T");
-  add_pair<NumberTypes>(r, "ScatterNdAdd", scatter_nd<AddOp>, "T");
-  add_pair<NumberTypes>(r, "ScatterNdSub", scatter_nd<SubOp>, "T");
+  add_pair<PodTypes>(r, "ScatterNdAdd", scatter_nd<AddOp>, "T");
+  add_pair<PodTypes>(r, "ScatterNdSub", scatter_nd<SubOp>, "T");
+  add_pair<RealTypes>(r, "ScatterNdMax", scatter_nd<MaxOp>, "T");
+  add_pair<RealTypes>(r, "ScatterNdMin", scatter_nd<MinOp>, "T");
 }
 
 }  // namespace metarun

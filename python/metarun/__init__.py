@@ -254,3 +254,8 @@ from metarun.ops.sparse_segment_ops import bincount, histogram_fixed_width, hist
 from metarun.ops.sparse_segment_ops import sparse_segment_mean, sparse_segment_sqrt_n, sparse_segment_sum  # noqa: F401,E402
 from metarun.ops.sparse_segment_ops import unsorted_segment_mean, unsorted_segment_sqrt_n  # noqa: F401,E402
 from metarun import sets  # noqa: F401,E402 -- tf.sets
+from metarun.ops.array_ops_3 import (  # noqa: F401,E402 -- scatters into tensors, roll, searchsorted & co.
+    angle, bitcast, guarantee_const, roll, searchsorted, tensor_scatter_add, tensor_scatter_nd_add,
+    tensor_scatter_nd_max, tensor_scatter_nd_min, tensor_scatter_nd_sub, tensor_scatter_nd_update,
+    tensor_scatter_sub, tensor_scatter_update, timestamp, unravel_index)
+from metarun import manip  # noqa: F401,E402 -- tf.manip

@@ -17,3 +17,4 @@ from metarun.ops.math_ops import top_k  # noqa: F401
 from metarun.ops.nn_ops import in_top_k, l2_normalize, log_softmax, softmax, zero_fraction  # noqa: F401
 from metarun.ops.confusion_matrix import confusion_matrix_v1 as confusion_matrix  # noqa: F401,E402
 from metarun.ops.sparse_segment_ops import bincount, unsorted_segment_mean, unsorted_segment_sqrt_n  # noqa: F401,E402
+from metarun.ops.array_ops_3 import angle  # noqa: F401,E402

@@ -1,4 +1,4 @@
-"""Scatter{Add,Sub,Mul,Div,Update,Max,Min} and ScatterNd{Update,Add,Sub} on
+"""Scatter{Add,Sub,Mul,Div,Update,Max,Min} and ScatterNd{Update,Add,Sub,Max,Min} on
 ref and resource variables.
 
 Expected values come from numpy, applying the updates one index at a time in
@@ -25,8 +25,10 @@ _OPS = {
 }
 _ND_OPS = {
     "ScatterNdUpdate": (_NUMBER + ["bool", "string"], lambda p, u: u),
-    "ScatterNdAdd": (_NUMBER, lambda p, u: p + u),
-    "ScatterNdSub": (_NUMBER, lambda p, u: p - u),
+    "ScatterNdAdd": (_NUMBER + ["bool"], lambda p, u: p + u),  # bools: or
+    "ScatterNdSub": (_NUMBER + ["bool"], lambda p, u: p ^ u if p.dtype == bool else p - u),  # C++ bool(a - b)
+    "ScatterNdMax": (_REAL, lambda p, u: np.maximum(p, u)),
+    "ScatterNdMin": (_REAL, lambda p, u: np.minimum(p, u)),
 }
 COVERAGE = {}
 for _op, (_types, _) in list(_OPS.items()) + list(_ND_OPS.items()):
