@@ -268,3 +268,42 @@ def test_decode_image_reads_files_of_every_format():
             for name in ("j420", "p_c0_d8", "p_c6_d16", "g_anim_disp0", "b_rgba"):
                 got = sess.run(image, {contents: DATA["file/" + name].tobytes()})
                 np.testing.assert_array_equal(got, DATA["DecodeImage/%s/c3_uint8_e0/out0" % name])
+
+
+def _png_with_filters(image, kinds):
+    """A PNG of `image` ([h, w, c] uint8) with row i filtered by kinds[i], written here: PNG is
+    lossless, so decoding must give the image back."""
+    import struct
+    import zlib
+    h, w, c = image.shape
+    rows = image.reshape(h, -1).astype(np.int64)
+    out, prev = [], np.zeros(w * c, np.int64)
+    for r, kind in zip(rows, kinds):
+        left = np.concatenate([np.zeros(c, np.int64), r[:-c]])
+        upleft = np.concatenate([np.zeros(c, np.int64), prev[:-c]])
+        p = left + prev - upleft
+        pa, pb, pc = np.abs(p - left), np.abs(p - prev), np.abs(p - upleft)
+        paeth = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, prev, upleft))
+        pred = [np.zeros_like(r), left, prev, (left + prev) // 2, paeth][kind]
+        out.append(bytes([kind]) + ((r - pred) & 255).astype(np.uint8).tobytes())
+        prev = r
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, {1: 0, 3: 2, 4: 6}[c], 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(b"".join(out))) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("pattern", ["paeth", "average", "runs", "alternating"])
+def test_png_filter_runs_decode_losslessly(pattern):
+    """Long runs of Average / Paeth rows (decoded along anti-diagonals) and short ones (decoded
+    byte by byte) give the image back; TF's fixture files have no runs long enough."""
+    rng = np.random.default_rng(len(pattern))
+    image = rng.integers(0, 256, (45, 37, 3), dtype=np.uint8)
+    image[:, :10] = image[:, :1]  # flat stretches, where Paeth's ties decide
+    h = image.shape[0]
+    kinds = {"paeth": [4] * h, "average": [3] * h, "alternating": [3, 4] * (h // 2) + [4],
+             "runs": [1] * 5 + [4] * 20 + [2] * 3 + [3, 4, 0] + [3] * 17}[pattern]
+    got = run_op("DecodePng", [np.array(_png_with_filters(image, kinds[:h]), object)], {"channels": 3},
+                 [dtypes.uint8])[0]
+    np.testing.assert_array_equal(got, image)

@@ -136,44 +136,69 @@ class _Png(object):
 
 
 def _unfilter(rows, bpp):
-    """Undoes the per-row filters: Sub by running sums, Up by adding the previous row, Average
-    and Paeth pixel by pixel since each depends on the byte just decoded."""
+    """Undoes the per-row filters. None, Sub and Up rows take whole-row numpy steps; Average and
+    Paeth make a byte depend on the one decoded bpp before it, so a few such rows are decoded
+    byte by byte and longer runs of them along anti-diagonals (all the run's rows at once, in
+    rows + columns steps)."""
     h, n = rows.shape[0], rows.shape[1] - 1
-    out = np.zeros((h, n), np.uint8)
-    prev = np.zeros(n, np.int32)
-    for y in range(h):
-        f = int(rows[y, 0])
-        cur = rows[y, 1:].astype(np.int32)
-        if f == 0:
-            line = cur
-        elif f == 1:
-            line = cur.copy()
-            for s in range(bpp):
-                line[s::bpp] = np.cumsum(cur[s::bpp]) & 255
-        elif f == 2:
-            line = (cur + prev) & 255
-        elif f in (3, 4):
-            line = _sequential(cur.tolist(), prev.tolist(), bpp, f)
+    kinds = rows[:, 0].astype(np.int64)
+    if (kinds > 4).any():
+        raise PngError(False)
+    cols = -(-n // bpp)
+    raw = np.zeros((h, cols * bpp), np.int64)
+    raw[:, :n] = rows[:, 1:]
+    out = np.zeros((h + 1, (cols + 1) * bpp), np.int64)  # a zero row above, a zero pixel on the left
+    y = 0
+    while y < h:
+        kind = kinds[y]
+        if kind < 3:
+            line = raw[y]
+            if kind == 1:
+                line = np.cumsum(line.reshape(cols, bpp), axis=0).reshape(-1)
+            elif kind == 2:
+                line = line + out[y, bpp:]
+            out[y + 1, bpp:] = line & 255
+            y += 1
+            continue
+        end = y
+        while end < h and kinds[end] >= 3:
+            end += 1
+        if end - y < 16:
+            for yy in range(y, end):
+                out[y + 1 + (yy - y), bpp:] = _sequential(raw[yy].tolist(), out[yy, bpp:].tolist(), bpp, kinds[yy])
         else:
-            raise PngError(False)
-        out[y] = line
-        prev = np.asarray(line, np.int32)
-    return out
+            _wavefront(out, raw, kinds, y, end, cols, bpp)
+        y = end
+    return out[1:, bpp:bpp + n].astype(np.uint8)
 
 
-def _sequential(cur, prev, bpp, f):
+def _sequential(cur, prev, bpp, kind):
     line = [0] * len(cur)
     for i, v in enumerate(cur):
         a = line[i - bpp] if i >= bpp else 0
         b = prev[i]
-        if f == 3:
+        if kind == 3:
             line[i] = (v + ((a + b) >> 1)) & 255
             continue
         c = prev[i - bpp] if i >= bpp else 0
         p = a + b - c
         pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
         line[i] = (v + (a if pa <= pb and pa <= pc else (b if pb <= pc else c))) & 255
-    return np.array(line, np.int32)
+    return line
+
+
+def _wavefront(out, raw, kinds, first, end, cols, bpp):
+    grid = out.reshape(out.shape[0], cols + 1, bpp)
+    pixels = raw.reshape(raw.shape[0], cols, bpp)
+    ys_all = np.arange(first, end)
+    for d in range(end - first + cols - 1):
+        ys = ys_all[max(0, d - cols + 1):min(end - first - 1, d) + 1]
+        xs = d - (ys - first)
+        a, b, c = grid[ys + 1, xs], grid[ys, xs + 1], grid[ys, xs]
+        pa, pb, pc = np.abs(b - c), np.abs(a - c), np.abs(a + b - 2 * c)
+        paeth = np.where((pa <= pb) & (pa <= pc), a, np.where(pb <= pc, b, c))
+        pred = np.where((kinds[ys] == 3)[:, None], (a + b) >> 1, paeth)
+        grid[ys + 1, xs + 1] = (pixels[ys, xs] + pred) & 255
 
 
 def _unpack(rows, depth, count):
