@@ -80,6 +80,10 @@ void register_all_kernels() {
     register_sparse_segment_ops(r);
     register_set_ops(r);
     register_count_ops(r);
+    register_ctc_ops(r);
+    register_ctc_beam_ops(r);
+    register_edit_distance_ops(r);
+    register_fractional_pool_ops(r);
     register_image_resize_ops(r);
     register_image_crop_ops(r);
     register_image_scale_ops(r);

@@ -259,3 +259,4 @@ from metarun.ops.array_ops_3 import (  # noqa: F401,E402 -- scatters into tensor
     tensor_scatter_nd_max, tensor_scatter_nd_min, tensor_scatter_nd_sub, tensor_scatter_nd_update,
     tensor_scatter_sub, tensor_scatter_update, timestamp, unravel_index)
 from metarun import manip  # noqa: F401,E402 -- tf.manip
+from metarun.ops.ctc_ops import edit_distance  # noqa: F401,E402

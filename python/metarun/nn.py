@@ -27,3 +27,6 @@ from metarun.ops.space_batch_ops import (  # noqa: F401,E402
     atrous_conv2d, atrous_conv2d_transpose, depth_to_space, space_to_batch, space_to_depth, with_space_to_batch)
 from metarun.ops.argmax_dilation_ops import dilation2d, erosion2d, max_pool_with_argmax  # noqa: F401,E402
 from metarun.ops.conv3d_ops import avg_pool3d, conv3d, conv3d_transpose, max_pool3d  # noqa: F401,E402
+from metarun.ops.ctc_ops import (  # noqa: F401,E402
+    collapse_repeated, ctc_beam_search_decoder, ctc_beam_search_decoder_v2, ctc_greedy_decoder, ctc_loss, ctc_loss_v2)
+from metarun.ops.fractional_pool_ops import fractional_avg_pool, fractional_max_pool  # noqa: F401,E402
