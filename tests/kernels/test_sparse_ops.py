@@ -16,7 +16,8 @@ import pytest
 
 from metarun import _core
 from metarun.framework import dtypes
-from op_harness import (BF16, Case, Shape, assert_covers_registry, check_case, coverage, kernel_fixture, load_npz,
+from op_harness import (BF16, Case, Shape, assert_covers_registry, assert_matches, check_case, coverage, fixture_module,
+                        kernel_fixture, load_npz,
                         params, run_op, status_code)
 
 OPS = ["SparseTensorDenseMatMul", "SparseTensorDenseAdd", "SparseAdd", "SparseAddGrad", "SparseReorder",
@@ -109,3 +110,20 @@ def test_hostile_input_is_an_error(op, attrs, inputs):
     with pytest.raises(_core.StatusError) as info:
         run_op(op, inputs, attrs, out_dtypes)
     assert status_code(info.value) == INVALID_ARGUMENT
+
+
+@pytest.mark.parametrize("rec", [pytest.param(g, id=g["name"]) for g in GRADS])
+def test_gradient_matches_tf(rec):
+    """The public tf.sparse wrappers' forward values and tf.gradients, against TF's."""
+    import metarun as tf
+    build, _ = fixture_module("gen_sparse").GRAD_CASES[rec["name"]]
+    with tf.Graph().as_default():
+        phs = [tf.placeholder(dtypes.as_dtype(d)) for _, d in rec["inputs"]]
+        y = build(tf, phs)
+        loss = tf.reduce_sum(y * tf.constant(rec["w"]))
+        grads = tf.gradients(loss, [phs[j] for _, j in rec["grads"]])
+        with tf.Session() as sess:
+            got = sess.run([y] + grads, {p: v for p, (v, _) in zip(phs, rec["inputs"])})
+    assert_matches(got[0], rec["y"], 1e-6, rec["name"] + " forward")
+    for k, ((want, _), g) in enumerate(zip(rec["grads"], got[1:])):
+        assert_matches(np.asarray(g), want, 1e-6, "%s grad %d" % (rec["name"], k))

@@ -14,4 +14,5 @@ from metarun.ops import argmax_dilation_grad  # noqa: E402,F401 -- also the MaxP
 from metarun.ops import conv3d_grad  # noqa: E402,F401 -- also the Conv3D and 3-D pooling shape functions
 from metarun.ops import image_resize_grad  # noqa: E402,F401 -- also the resize, scale and crop shape functions
 from metarun.ops import image_grad  # noqa: E402,F401 -- also the image ops' shape functions (image_ops)
+from metarun.ops import sparse_grad  # noqa: E402,F401 -- also the sparse kernels' shape functions (sparse_ops)
 from metarun.ops import ctc_ops, fractional_pool_ops  # noqa: E402,F401 -- their gradients and shape functions
