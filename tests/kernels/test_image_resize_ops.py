@@ -140,3 +140,37 @@ def test_resize_area_has_no_gradient_as_in_tf():
     x = tf.placeholder(tf.float32, [1, 4, 4, 1])
     with pytest.raises(LookupError):
         tf.gradients(tf.image.resize_area(x, [2, 2]), x)
+
+
+# -- inputs where TF's kernels index with undefined values: metarun's answer, and no crash ------------
+from op_harness import run_op  # noqa: E402
+
+
+def test_non_finite_boxes_in_the_crop_gradients_add_nothing():
+    """TF checks the boxes' finiteness in CropAndResize only; its gradients would index with NaN.
+    metarun treats a NaN sample as outside the image (the other boxes still count)."""
+    boxes = np.array([[np.nan, 0.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0]], np.float32)
+    grads = np.ones([2, 2, 2, 1], np.float32)
+    gi, = run_op("CropAndResizeGradImage", [grads, boxes, np.array([0, 0], np.int32), np.array([1, 3, 3, 1], np.int32)],
+                 dict(T=dtypes.float32, method="bilinear"), [dtypes.float32])
+    want = np.zeros([1, 3, 3, 1], np.float32)
+    want[0, [0, 0, 2, 2], [0, 2, 0, 2], 0] = 1  # the second box's four corners
+    np.testing.assert_array_equal(gi, want)
+    image = np.arange(9, dtype=np.float32).reshape(1, 3, 3, 1)
+    gb, = run_op("CropAndResizeGradBoxes", [grads, image, boxes, np.array([0, 0], np.int32)],
+                 dict(T=dtypes.float32, method="bilinear"), [dtypes.float32])
+    assert gb[0].tolist() == [0, 0, 0, 0] and np.all(np.isfinite(gb[1]))
+
+
+@pytest.mark.parametrize("scale,shift", [(1e-30, 0.0), (1e30, 0.0), (0.5, np.nan), (0.5, np.inf), (0.5, -1e30)])
+def test_scale_and_translate_extreme_transforms_give_zeros_or_values(scale, shift):
+    x = np.arange(2 * 5 * 4 * 1, dtype=np.float32).reshape(2, 5, 4, 1)
+    for aa in (True, False):
+        y, = run_op("ScaleAndTranslate", [x, np.array([3, 2], np.int32), np.array([scale, scale], np.float32),
+                                          np.array([shift, shift], np.float32)],
+                    dict(T=dtypes.float32, kernel_type="lanczos3", antialias=aa), [dtypes.float32])
+        assert y.shape == (2, 3, 2, 1) and np.all(np.isfinite(y))
+        g, = run_op("ScaleAndTranslateGrad", [np.ones([2, 3, 2, 1], np.float32), x,
+                                              np.array([scale, scale], np.float32), np.array([shift, shift], np.float32)],
+                    dict(T=dtypes.float32, kernel_type="lanczos3", antialias=aa), [dtypes.float32])
+        assert g.shape == x.shape and np.all(np.isfinite(g))

@@ -146,72 +146,97 @@ def _huffman_tables(body):
     return tables
 
 
-def _block_symbols(out, block, last_dc, dc_table, ac_table):
-    """Appends the block's Huffman symbols as (table, symbol, extra bits, extra bit count)."""
-    diff = int(block[0]) - last_dc
-    n = abs(diff).bit_length()
-    out.append((dc_table, n, diff if diff >= 0 else (diff - 1) & ((1 << n) - 1), n))
-    run = 0
-    for v in block[1:].tolist():
-        if v == 0:
-            run += 1
-            continue
-        while run > 15:
-            out.append((ac_table, 0xF0, 0, 0))
-            run -= 16
-        n = abs(v).bit_length()
-        out.append((ac_table, (run << 4) | n, v if v > 0 else (v - 1) & ((1 << n) - 1), n))
-        run = 0
-    if run:
-        out.append((ac_table, 0x00, 0, 0))
+def _bit_length(v):
+    n = np.zeros(v.shape, np.int64)
+    v = v.copy()
+    while v.any():
+        n += v > 0
+        v >>= 1
+    return n
 
 
-def _scan_symbols(coded, mcus_x, mcus_y):
-    """Every block's symbols in scan order; the last MCUs of an interleaved scan are completed
-    with dummy blocks (AC zero, DC repeating the block before), as libjpeg's coefficient
-    controller does."""
-    out = []
-    last = [0] * len(coded)
-    if len(coded) == 1:  # a non-interleaved scan: one block per MCU, no dummy blocks
-        _, _, wb, hb, q = coded[0]
-        for by in range(hb):
-            for bx in range(wb):
-                _block_symbols(out, q[by, bx], last[0], 0x00, 0x10)
-                last[0] = int(q[by, bx, 0])
-        return out
-    for my in range(mcus_y):
-        for mx in range(mcus_x):
-            for ci, (hs, vs, wb, hb, q) in enumerate(coded):
-                table = 0 if ci == 0 else 1
-                prev_dc = None
-                for yy in range(vs):
-                    for xx in range(hs):
-                        by, bx = my * vs + yy, mx * hs + xx
-                        if by < hb and bx < wb:
-                            block = q[by, bx]
-                        else:
-                            block = np.zeros(64, np.int64)
-                            block[0] = prev_dc
-                        _block_symbols(out, block, last[ci], table, 0x10 | table)
-                        last[ci] = prev_dc = int(block[0])
-    return out
+def _extra_bits(v, n):
+    """JPEG's magnitude bits: the value itself if positive, value - 1 in n bits if negative."""
+    return np.where(v >= 0, v, v - 1) & ((1 << n) - 1)
 
 
-def _entropy_bytes(symbols, tables):
-    """The tokens' bits: a table's code for the symbol then the extra bits (table None: the bits
-    alone), padded with ones and 0xFF bytes stuffed."""
-    parts = []
-    for table, symbol, extra, n in symbols:
-        if table is not None:
-            code, length = tables[table][symbol]
-            parts.append(format(code, "0%db" % length))
-        if n:
-            parts.append(format(extra, "0%db" % n))
-    bits = "".join(parts)
-    bits += "1" * (-len(bits) % 8)  # libjpeg pads the last byte with ones
-    if not bits:
+def _scan_order(coded, mcus_x, mcus_y):
+    """The blocks [n, 64] (zigzag order) in the scan's order and each one's component. An
+    interleaved scan's last MCUs are completed with dummy blocks (AC zero, DC repeating the
+    block before it in the MCU), as libjpeg's coefficient controller does."""
+    if len(coded) == 1:
+        q = coded[0][4]
+        return q.reshape(-1, 64), np.zeros(q.shape[0] * q.shape[1], np.int64)
+    per_comp = []
+    for ci, (hs, vs, wb, hb, q) in enumerate(coded):
+        my, mx, yy, xx = np.meshgrid(np.arange(mcus_y), np.arange(mcus_x), np.arange(vs), np.arange(hs), indexing="ij")
+        by, bx = (my * vs + yy).reshape(mcus_y * mcus_x, vs * hs), (mx * hs + xx).reshape(mcus_y * mcus_x, vs * hs)
+        real = (by < hb) & (bx < wb)
+        blocks = np.zeros(by.shape + (64,), np.int64)
+        blocks[real] = q[by[real], bx[real]]
+        for t in range(1, vs * hs):
+            blocks[:, t, 0] = np.where(real[:, t], blocks[:, t, 0], blocks[:, t - 1, 0])
+        per_comp.append((blocks, np.full(by.shape, ci)))
+    blocks = np.concatenate([b for b, _ in per_comp], axis=1).reshape(-1, 64)
+    comp = np.concatenate([c for _, c in per_comp], axis=1).reshape(-1)
+    return blocks, comp
+
+
+def _scan_tokens(blocks, comp):
+    """The Huffman tokens of a sequential scan as arrays (table, symbol, extra bits, bit count):
+    per block the DC difference, then each nonzero AC coefficient after its zero run (a ZRL per
+    16 zeros), then EOB when the block ends in zeros."""
+    n = blocks.shape[0]
+    chroma = (comp > 0).astype(np.int64)
+    dc = blocks[:, 0]
+    diff = np.zeros(n, np.int64)
+    for c in np.unique(comp):
+        idx = np.nonzero(comp == c)[0]
+        diff[idx] = dc[idx] - np.concatenate([[0], dc[idx[:-1]]])
+    dc_n = _bit_length(np.abs(diff))
+    rows, cols = np.nonzero(blocks[:, 1:])
+    k = cols + 1
+    prev = np.concatenate([[0], k[:-1]])
+    prev[np.concatenate([[True], rows[1:] != rows[:-1]])] = 0
+    run = k - prev - 1
+    values = blocks[rows, k]
+    ac_n = _bit_length(np.abs(values))
+    zrl = run // 16
+    zrl_rows = np.repeat(rows, zrl)
+    zrl_k = np.repeat(k, zrl)
+    last = np.zeros(n, np.int64)
+    last[rows] = k  # rows ascend, so the last write is each block's last nonzero
+    eob = np.nonzero(last < 63)[0]
+    table = np.concatenate([chroma, 16 | chroma[rows], 16 | chroma[zrl_rows], 16 | chroma[eob]])
+    symbol = np.concatenate([dc_n, (run % 16) << 4 | ac_n, np.full(len(zrl_rows), 0xF0), np.zeros(len(eob), np.int64)])
+    extra = np.concatenate([_extra_bits(diff, dc_n), _extra_bits(values, ac_n), np.zeros(len(zrl_rows) + len(eob),
+                                                                                         np.int64)])
+    nbits = np.concatenate([dc_n, ac_n, np.zeros(len(zrl_rows) + len(eob), np.int64)])
+    key = np.concatenate([np.arange(n) * 256, rows * 256 + 2 * k + 1, zrl_rows * 256 + 2 * zrl_k, eob * 256 + 255])
+    order = np.argsort(key, kind="stable")
+    return table[order], symbol[order], extra[order], nbits[order]
+
+
+def _entropy_bytes(tokens, tables):
+    """The tokens' bits: the table's code for the symbol, then the extra bits (a table of -1:
+    the bits alone); padded with ones, 0xFF bytes stuffed."""
+    table, symbol, extra, nbits = tokens
+    codes = np.zeros((33, 256), np.int64)
+    lengths = np.zeros((33, 256), np.int64)
+    for key, codebook in tables.items():
+        for sym, (code, length) in codebook.items():
+            codes[key, sym], lengths[key, sym] = code, length
+    slot = np.where(table < 0, 32, table)
+    value = codes[slot, symbol] << nbits | extra
+    length = lengths[slot, symbol] + nbits
+    total = int(length.sum())
+    if total == 0:
         return b""
-    return int(bits, 2).to_bytes(len(bits) // 8, "big").replace(b"\xff", b"\xff\x00")
+    starts = np.cumsum(length) - length
+    offset = np.arange(total) - np.repeat(starts, length)
+    bits = (np.repeat(value, length) >> (np.repeat(length, length) - 1 - offset)) & 1
+    bits = np.concatenate([bits.astype(np.uint8), np.ones(-total % 8, np.uint8)])
+    return np.packbits(bits).tobytes().replace(b"\xff", b"\xff\x00")
 
 
 def _optimal_table(freq):
@@ -426,7 +451,9 @@ def _progressive_body(coded, ids, mcus_x, mcus_y):
             tables[key] = _codes(counts, values)
             dht = bytes([key]) + bytes(counts) + bytes(values)
             body += b"\xff\xc4" + struct.pack(">H", len(dht) + 2) + dht
-        body += b"\xff\xda" + struct.pack(">H", len(sos) + 2) + sos + _entropy_bytes(tokens, tables)
+        arrays = tuple(np.array([(-1 if t[0] is None else t[0]) if i == 0 else t[i] for t in tokens], np.int64)
+                       for i in range(4))
+        body += b"\xff\xda" + struct.pack(">H", len(sos) + 2) + sos + _entropy_bytes(arrays, tables)
     return body
 
 
@@ -473,15 +500,11 @@ def encode(image, quality, chroma_downsampling=True, progressive=False, optimize
         header[sof + 1] = 0xC2
         return _finish(header, segments, density, xmp) + _progressive_body(
             coded, [cp[0] for cp in comps], mcus_x, mcus_y) + b"\xff\xd9"
-    symbols = _scan_symbols(coded, mcus_x, mcus_y)
+    tokens = _scan_tokens(*_scan_order(coded, mcus_x, mcus_y))
     if optimize:
         for key in huff:
-            freq = [0] * 256
-            for table, symbol, _, _ in symbols:
-                if table == key:
-                    freq[symbol] += 1
-            huff[key] = _optimal_table(freq)
-    scan = _entropy_bytes(symbols, {key: _codes(*table) for key, table in huff.items()})
+            huff[key] = _optimal_table(np.bincount(tokens[1][tokens[0] == key], minlength=256).tolist())
+    scan = _entropy_bytes(tokens, {key: _codes(*table) for key, table in huff.items()})
     header = bytearray()
     pos = 0
     for marker, body, start, end in segments:
