@@ -163,12 +163,11 @@ def _ctc_decoder_shape(op):
 
 @si.register("EditDistance")
 def _edit_distance_shape(op):
-    hyp, truth = si.constant_shape(op.inputs[2]), si.constant_shape(op.inputs[5])
-    if hyp.ndims is None or truth.ndims is None:
+    # TF knows the output only when both dense shapes are constants
+    hyp, truth = si.constant_value(op.inputs[2]), si.constant_value(op.inputs[5])
+    if hyp is None or truth is None:
         return [TensorShape(None)]
-    if hyp.ndims != truth.ndims:
-        raise ValueError("Inconsistent ranks in hypothesis and truth.  Saw shapes: %s and %s" % (hyp, truth))
-    out = []
-    for a, b in zip(hyp.as_list()[:-1], truth.as_list()[:-1]):
-        out.append(None if a is None or b is None else max(a, b))
-    return [TensorShape(out)]
+    if len(hyp) != len(truth):
+        raise ValueError("Inconsistent ranks in hypothesis and truth.  Saw shapes: %s and %s"
+                         % (list(hyp), list(truth)))
+    return [TensorShape([max(int(a), int(b)) for a, b in zip(hyp[:-1], truth[:-1])])]
