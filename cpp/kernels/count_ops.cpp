@@ -121,8 +121,8 @@ class SparseBincountKernel : public OpKernel {
   bool binary_ = false;
 };
 
-// Bin of x: (max(x, lo) - lo) in T, over the step in double, capped at the
-// last bin, truncated. NaN is refused (TF's check).
+// Bin of x: max(x, lo) - lo, over the step (hi - lo) / nbins in double,
+// capped at the last bin, truncated. NaN is refused (TF's check).
 template <class T>
 class HistogramFixedWidthKernel : public OpKernel {
  public:
@@ -144,24 +144,28 @@ class HistogramFixedWidthKernel : public OpKernel {
     if constexpr (std::is_floating_point_v<T>)
       for (int64_t i = 0; i < n; ++i) MR_REQUIRE(!std::isnan(x[i]), "Histogram values must not contain NaN");
     Tensor& out = ctx.allocate_output(0, {nbins});
-    std::vector<int64_t> bins(nbins, 0);
-    const double step = static_cast<double>(hi - lo) / static_cast<double>(nbins);
+    const bool ok = out.dtype() == DType::kInt32 ? fill_bins(x, n, lo, hi, nbins, out.data<int32_t>())
+                                                  : fill_bins(x, n, lo, hi, nbins, out.data<int64_t>());
+    MR_REQUIRE(ok, "value_range [", lo, ", ", hi, "] leaves a value without a bin");
+    return Status();
+  }
+
+ private:
+  // TF subtracts in double, so nothing overflows or rounds in T.
+  static double minus(T a, T b) { return static_cast<double>(a) - static_cast<double>(b); }
+  // False when a value has no bin: an infinite range end makes the position
+  // inf / inf (TF's process crashes there).
+  template <class C>
+  static bool fill_bins(const T* x, int64_t n, T lo, T hi, int64_t nbins, C* bins) {
+    std::fill(bins, bins + nbins, C(0));
+    const double step = minus(hi, lo) / static_cast<double>(nbins);
     const double last = static_cast<double>(nbins - 1);
     for (int64_t i = 0; i < n; ++i) {
-      T shifted;
-      if constexpr (std::is_integral_v<T>) {  // wraps in T, as TF's Eigen subtraction does
-        using U = std::make_unsigned_t<T>;
-        shifted = static_cast<T>(static_cast<U>(std::max(x[i], lo)) - static_cast<U>(lo));
-      } else {
-        shifted = std::max(x[i], lo) - lo;
-      }
-      ++bins[static_cast<int32_t>(std::min(static_cast<double>(shifted) / step, last))];
+      const double at = minus(std::max(x[i], lo), lo) / step;
+      if (!(at >= 0)) return false;
+      ++bins[static_cast<int32_t>(std::min(at, last))];
     }
-    for (int64_t b = 0; b < nbins; ++b) {
-      if (out.dtype() == DType::kInt32) out.data<int32_t>()[b] = static_cast<int32_t>(bins[b]);
-      else out.data<int64_t>()[b] = bins[b];
-    }
-    return Status();
+    return true;
   }
 };
 

@@ -114,6 +114,18 @@ def test_sparse_bincount_weights_must_match_values():
     assert status_code(info.value) == 3
 
 
+def test_histogram_infinite_range_is_an_error():
+    """A value_range end at infinity puts a value at inf / inf: TF's process crashes, metarun
+    refuses it."""
+    attrs = {"T": dtypes.float32, "dtype": dtypes.int32}
+    msg, outs = expect_error("HistogramFixedWidth",
+                             [np.array([0.5, 2], np.float32), np.array([-np.inf, 1], np.float32), np.int32(3)],
+                             [np.array([0.5, 2], np.float32), np.array([0, 1], np.float32), np.int32(2)], attrs,
+                             [dtypes.int32])
+    assert "without a bin" in msg
+    np.testing.assert_array_equal(outs[0], [0, 2])
+
+
 # -- larger inputs than the fixture's, against numpy --------------------------------------------
 
 @pytest.mark.parametrize("dtype", ["int32", "int64", "float64"])
