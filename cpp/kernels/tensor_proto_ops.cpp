@@ -316,15 +316,11 @@ class ParseTensorOp : public OpKernel {
     const Status cannot = invalid_argument("Cannot parse tensor from proto: ");
     if (p.dtype <= 0 || p.dtype > static_cast<int64_t>(DType::kUInt64) || !serializable(t) || p.unknown_rank)
       return cannot;
-    Shape shape;
-    int64_t count = 1;
-    for (int64_t d : p.dims) {
-      if (d < 0 || (d > 0 && count > (int64_t{1} << 40) / d)) return cannot;
-      count *= d;
-      shape.push_back(d);
-    }
+    Shape shape(p.dims.begin(), p.dims.end());
+    if (!check_shape(shape).ok()) return cannot;
+    const int64_t count = num_elements(shape);
     if (p.content && p.content_size > 0 && t != DType::kString &&
-        p.content_size != static_cast<size_t>(count) * dtype_size(t))
+        (p.content_size % dtype_size(t) != 0 || p.content_size / dtype_size(t) != static_cast<size_t>(count)))
       return cannot;
     if (t != out_type_)
       return invalid_argument(str_cat("Type mismatch between parsed tensor (", dtype_name(t), ") and dtype (",
