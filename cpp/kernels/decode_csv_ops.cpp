@@ -7,8 +7,9 @@
 // is required). select_cols keeps only those columns.
 //
 // Also registers the parsing family's host ops, run by the Python layer:
-// DecodeCompressed (zlib, which the C++ build may lack) and DecodeJSONExample
-// (protobuf's JSON mapping).
+// DecodeCompressed (zlib, which the C++ build may lack), DecodeJSONExample
+// (protobuf's JSON mapping), DecodeProtoV2 and EncodeProto (protobuf's
+// descriptors).
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -214,7 +215,7 @@ class DecodeCSVOp : public OpKernel {
 
 void register_decode_csv_ops(Registry& r) {
   r.add("DecodeCSV", make_kernel<DecodeCSVOp>);
-  for (const char* op : {"DecodeCompressed", "DecodeJSONExample"}) r.add_host(op);
+  for (const char* op : {"DecodeCompressed", "DecodeJSONExample", "DecodeProtoV2", "EncodeProto"}) r.add_host(op);
 }
 
 }  // namespace metarun

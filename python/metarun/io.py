@@ -15,8 +15,8 @@ from metarun.tf_record import (  # noqa: E402,F401 -- tf.io's TFRecord writer
 from metarun.ops.parsing_ops import (  # noqa: E402,F401 -- tf.io's Example parsing
     FixedLenFeature, FixedLenSequenceFeature, decode_raw, parse_example, parse_single_example)
 from metarun.ops.parsing_ops import (  # noqa: E402,F401 -- tf.io's SequenceExample parsing and decoders
-    VarLenFeature, decode_compressed, decode_csv, decode_json_example, parse_sequence_example,
-    parse_single_sequence_example, parse_tensor, serialize_tensor)
+    VarLenFeature, decode_compressed, decode_csv, decode_json_example, decode_proto, encode_proto,
+    parse_sequence_example, parse_single_sequence_example, parse_tensor, serialize_tensor)
 from metarun.ops.io_ops import read_file, write_file  # noqa: E402,F401 -- tf.io.read_file, tf.io.write_file
 from metarun.train.input import match_filenames_once  # noqa: E402,F401 -- tf.io.match_filenames_once
 from metarun.ops.data_flow_ops import (  # noqa: E402,F401 -- tf.io's queues (TF exports no tf.io.FIFOQueue)
@@ -24,3 +24,4 @@ from metarun.ops.data_flow_ops import (  # noqa: E402,F401 -- tf.io's queues (TF
 from metarun.ops.image_codec_ops import (  # noqa: E402,F401 -- tf.io's image decoding and encoding
     decode_and_crop_jpeg, decode_bmp, decode_gif, decode_image, decode_jpeg, decode_png, encode_jpeg, encode_png,
     extract_jpeg_shape, is_jpeg)
+from metarun.ops.string_ops import decode_base64, encode_base64  # noqa: E402,F401 -- tf.io's base64

@@ -279,6 +279,25 @@ def serialize_tensor(tensor, name=None):
     return apply_op("SerializeTensor", tensor=tensor, name=name)
 
 
+_DecodeProtoOutput = collections.namedtuple("DecodeProtoV2", ["sizes", "values"])
+
+
+def decode_proto(bytes, message_type, field_names, output_types, descriptor_source="local://",  # noqa: A002
+                 message_format="binary", sanitize=False, name=None):
+    """tf.io.decode_proto: (sizes, values) of the named fields of serialized `message_type`s."""
+    sizes, values = apply_op("DecodeProtoV2", bytes=bytes, message_type=message_type, field_names=field_names,
+                             output_types=[dtypes.as_dtype(t) for t in output_types],
+                             descriptor_source=descriptor_source, message_format=message_format, sanitize=sanitize,
+                             name=name)
+    return _DecodeProtoOutput(sizes, list(values))
+
+
+def encode_proto(sizes, values, field_names, message_type, descriptor_source="local://", name=None):
+    """tf.io.encode_proto: `message_type`s serialized from the fields' values and counts."""
+    return apply_op("EncodeProto", sizes=sizes, values=values, field_names=field_names, message_type=message_type,
+                    descriptor_source=descriptor_source, name=name)
+
+
 def parse_tensor(serialized, out_type, name=None):
     """tf.io.parse_tensor: the tensor a serialized TensorProto holds (of `out_type`)."""
     return apply_op("ParseTensor", serialized=serialized, out_type=dtypes.as_dtype(out_type), name=name)
@@ -393,6 +412,21 @@ def _decode_csv_shape(op):
 @si.register("DecodeCompressed", "DecodeJSONExample")
 def _same_shape(op):
     return [op.inputs[0].shape]
+
+
+@si.register("DecodeProtoV2")
+def _decode_proto_shape(op):
+    shape = op.inputs[0].shape
+    n = len(op.get_attr("field_names"))
+    if shape.dims is None:
+        return [TensorShape(None)] * (1 + len(op.outputs) - 1)
+    return [TensorShape(shape.dims + [n])] + [TensorShape(shape.dims + [None])] * (len(op.outputs) - 1)
+
+
+@si.register("EncodeProto")
+def _encode_proto_shape(op):
+    shape = op.inputs[0].shape
+    return [TensorShape(None if shape.dims is None else shape.dims[:-1])]
 
 
 @si.register("SerializeTensor")

@@ -4,7 +4,8 @@ tf.io.parse_single_sequence_example (context and feature lists, dense and VarLen
 batches; the same records through a queue pipeline (string_input_producer, TFRecordReader,
 tf.train.batch, then tf.io.parse_sequence_example with its lengths); CSV lines through a
 TextLineDataset and tf.decode_csv; VarLenFeatures in tf.io.parse_example; decode_compressed,
-serialize_tensor / parse_tensor and decode_json_example on fed values. The graph node for node."""
+serialize_tensor / parse_tensor, decode_json_example and decode_proto / encode_proto on fed values.
+The graph node for node, and the static shapes."""
 import os
 import re
 import zlib
@@ -98,6 +99,9 @@ def _run(tf, workdir):
     tensor = tf.constant([[1.5, -2.0], [0.25, 8.0]])
     roundtrip = tf.io.parse_tensor(tf.io.serialize_tensor(tensor), tf.float32)
     json_ex = tf.io.decode_json_example(fed)
+    proto = tf.io.decode_proto(fed, "tensorflow.FloatList", ["value"], [tf.float64])
+    reencoded = tf.io.encode_proto(proto.sizes, [tf.cast(proto.values[0], tf.float32)], ["value"],
+                                   "tensorflow.FloatList")
 
     single_ctx, single_seq = tf.io.parse_single_sequence_example(fed[0], context, sequence, name="single")
     static = []
@@ -106,7 +110,7 @@ def _run(tf, workdir):
             v = group[key]
             parts = [v.indices, v.values, v.dense_shape] if isinstance(v, tf.SparseTensor) else [v]
             static += ["%s %s" % (key, p.shape) for p in parts]
-    static += [str(t.shape) for t in csv_fed + [compressed, roundtrip, json_ex]]
+    static += [str(t.shape) for t in csv_fed + [compressed, roundtrip, json_ex, proto.sizes, reencoded]]
     out = {"static_shapes": np.array(static)}
     with tf.Session() as sess:
         sess.run([iterator.initializer, tf.local_variables_initializer()])
@@ -132,6 +136,10 @@ def _run(tf, workdir):
         out["roundtrip"] = sess.run(roundtrip)
         out["json"] = sess.run(json_ex, {fed: ['{"features": {"feature": {"a": {"int64List": {"value": ["4", 5]}}, '
                                                '"b": {"floatList": {"value": [0.5]}}}}}']})
+        lists = [tf.train.FloatList(value=v).SerializeToString() for v in ([0.5, -1.0, 3.0], [], [2.0])]
+        got = sess.run(proto, {fed: lists})
+        out["proto_sizes"], out["proto_values"] = got.sizes, got.values[0]
+        out["reencoded"] = sess.run(reencoded, {fed: lists})
     graph_def = tf.get_default_graph().as_graph_def()
     # traced functions are named with a process-wide counter in TF, a per-graph one in metarun; a
     # one-shot iterator's factory has a random suffix in TF
