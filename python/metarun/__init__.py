@@ -265,3 +265,7 @@ from metarun.ops.array_ops_3 import (  # noqa: F401,E402 -- scatters into tensor
     tensor_scatter_sub, tensor_scatter_update, timestamp, unravel_index)
 from metarun import manip  # noqa: F401,E402 -- tf.manip
 from metarun.ops.ctc_ops import edit_distance  # noqa: F401,E402
+from metarun import strings  # noqa: F401,E402 -- tf.strings
+from metarun.ops.string_ops import (  # noqa: F401,E402 -- the tf.* names of the string ops
+    decode_base64, encode_base64, reduce_join, regex_replace, string_join, string_split, string_strip,
+    string_to_hash_bucket, string_to_hash_bucket_strong, string_to_number, substr)
