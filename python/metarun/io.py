@@ -15,7 +15,7 @@ from metarun.tf_record import (  # noqa: E402,F401 -- tf.io's TFRecord writer
 from metarun.ops.parsing_ops import (  # noqa: E402,F401 -- tf.io's Example parsing
     FixedLenFeature, FixedLenSequenceFeature, decode_raw, parse_example, parse_single_example)
 from metarun.ops.parsing_ops import (  # noqa: E402,F401 -- tf.io's SequenceExample parsing and decoders
-    VarLenFeature, decode_compressed, decode_csv, decode_json_example, decode_proto, encode_proto,
+    SparseFeature, VarLenFeature, decode_compressed, decode_csv, decode_json_example, decode_proto, encode_proto,
     parse_sequence_example, parse_single_sequence_example, parse_tensor, serialize_tensor)
 from metarun.ops.io_ops import read_file, write_file  # noqa: E402,F401 -- tf.io.read_file, tf.io.write_file
 from metarun.train.input import match_filenames_once  # noqa: E402,F401 -- tf.io.match_filenames_once

@@ -5,9 +5,9 @@ defaults named `key_<k>`/`padding_<k>`, FixedLenSequenceFeature shapes with a le
 dim); the decoders tf.io.decode_csv, decode_compressed, decode_json_example, serialize_tensor and
 parse_tensor, decode_raw.
 
-Dense features come back as Tensors, VarLenFeatures as SparseTensors. SparseFeature (which TF
-builds from its index and value features with sparse_merge) and RaggedFeature (metarun has no
-RaggedTensor) are not supported.
+Dense features come back as Tensors, VarLenFeatures as SparseTensors, SparseFeatures as the
+SparseTensor TF's sparse_merge builds from their index and value features. RaggedFeature is not
+supported: metarun has no RaggedTensor.
 """
 import collections
 import re
@@ -24,6 +24,15 @@ from metarun.ops.scopes import name_scope
 
 class VarLenFeature(collections.namedtuple("VarLenFeature", ["dtype"])):
     """A variable-length feature, parsed into a SparseTensor."""
+
+
+class SparseFeature(collections.namedtuple("SparseFeature",
+                                           ["index_key", "value_key", "dtype", "size", "already_sorted"])):
+    """A SparseTensor of `dtype` whose values come from feature `value_key` and whose indices
+    from the int64 feature(s) `index_key`, in a dense shape of `size` (one per index key)."""
+
+    def __new__(cls, index_key, value_key, dtype, size, already_sorted=False):
+        return super(SparseFeature, cls).__new__(cls, index_key, value_key, dtype, size, already_sorted)
 
 
 class FixedLenFeature(collections.namedtuple("FixedLenFeature", ["shape", "dtype", "default_value"])):
@@ -69,6 +78,8 @@ class _Params(object):
                 raise ValueError("Unsupported %s %s for key '%s'" % (type(feature).__name__, feature, key))
             if isinstance(feature, VarLenFeature):
                 self._add_varlen(key, feature)
+            elif isinstance(feature, SparseFeature):
+                self._add_sparse_feature(key, feature)
             else:
                 self._add_dense(key, feature)
         dense, sparse = set(self.dense_keys), set(self.sparse_keys)
@@ -83,7 +94,22 @@ class _Params(object):
     def _add_varlen(self, key, feature):
         if not feature.dtype:
             raise ValueError("Missing type for feature %s. Received feature=%s" % (key, feature))
-        dtype = dtypes.as_dtype(feature.dtype)
+        self._add_sparse_key(key, feature.dtype)
+
+    def _add_sparse_feature(self, key, feature):
+        if not feature.index_key:
+            raise ValueError("Missing index_key for SparseFeature %s." % (feature,))
+        if not feature.value_key:
+            raise ValueError("Missing value_key for SparseFeature %s." % (feature,))
+        if not feature.dtype:
+            raise ValueError("Missing type for feature %s. Received feature=%s." % (key, feature))
+        index_keys = [feature.index_key] if isinstance(feature.index_key, str) else feature.index_key
+        for index_key in sorted(index_keys):
+            self._add_sparse_key(index_key, dtypes.int64)
+        self._add_sparse_key(feature.value_key, feature.dtype)
+
+    def _add_sparse_key(self, key, dtype):
+        dtype = dtypes.as_dtype(dtype)
         if key in self.sparse_keys:
             original = self.sparse_types[self.sparse_keys.index(key)]
             if original != dtype:
@@ -142,13 +168,36 @@ def _sparse_tensors(indices, values, shapes):
     return [SparseTensor(ix, val, shape) for ix, val, shape in zip(indices, values, shapes)]
 
 
+def _construct_sparse_features(features, tensor_dict):
+    """`tensor_dict` with each SparseFeature's SparseTensor merged from its index and value
+    features (TF's _construct_tensors_for_composite_features), the features only parsed for
+    them left out."""
+    tensor_dict = dict(tensor_dict)
+    updates = {}
+    for key in sorted(features):
+        feature = features[key]
+        if isinstance(feature, SparseFeature):
+            from metarun.ops import sparse_ops
+            if isinstance(feature.index_key, str):
+                sp_ids = tensor_dict[feature.index_key]
+            else:
+                sp_ids = [tensor_dict[index_key] for index_key in feature.index_key]
+            updates[key] = sparse_ops.sparse_merge(sp_ids, tensor_dict[feature.value_key], vocab_size=feature.size,
+                                                   already_sorted=feature.already_sorted)
+    tensor_dict.update(updates)
+    for key in set(tensor_dict) - set(features):
+        del tensor_dict[key]
+    return tensor_dict
+
+
 def parse_example(serialized, features, name=None, example_names=None):
-    """tf.io.parse_example: a dict of the features' Tensors (SparseTensors for VarLenFeatures),
-    with the batch dimension of `serialized` (a scalar parses one example, as
+    """tf.io.parse_example: a dict of the features' Tensors (SparseTensors for VarLenFeatures and
+    SparseFeatures), with the batch dimension of `serialized` (a scalar parses one example, as
     parse_single_example does)."""
     if not features:
         raise ValueError("Argument `features` cannot be None or falsy. Got %s" % features)
-    params = _Params(_prepend_none_dimension(features), [VarLenFeature, FixedLenFeature, FixedLenSequenceFeature])
+    features = _prepend_none_dimension(features)
+    params = _Params(features, [VarLenFeature, SparseFeature, FixedLenFeature, FixedLenSequenceFeature])
     if params.num_features == 0:
         raise ValueError("Must provide at least one feature key.")
     with name_scope(name, "ParseExample", [serialized, example_names]):
@@ -161,7 +210,8 @@ def parse_example(serialized, features, name=None, example_names=None):
             ragged_split_types=[], dense_shapes=params.dense_shapes, name=name)
     # outputs: one list per list-valued output (sparse indices, values and shapes, dense values, ragged ...)
     sparse = _sparse_tensors(outputs[0], outputs[1], outputs[2])
-    return dict(zip(params.sparse_keys + params.dense_keys, sparse + list(outputs[3])))
+    return _construct_sparse_features(
+        features, dict(zip(params.sparse_keys + params.dense_keys, sparse + list(outputs[3]))))
 
 
 def parse_single_example(serialized, features, name=None, example_names=None):

@@ -3,7 +3,7 @@ tf.io.TFRecordWriter, read by a TFRecordDataset and parsed one by one with
 tf.io.parse_single_sequence_example (context and feature lists, dense and VarLen) and padded into
 batches; the same records through a queue pipeline (string_input_producer, TFRecordReader,
 tf.train.batch, then tf.io.parse_sequence_example with its lengths); CSV lines through a
-TextLineDataset and tf.decode_csv; VarLenFeatures in tf.io.parse_example; decode_compressed,
+TextLineDataset and tf.decode_csv; VarLenFeatures and SparseFeatures in tf.io.parse_example; decode_compressed,
 serialize_tensor / parse_tensor, decode_json_example and decode_proto / encode_proto on fed values.
 The graph node for node, and the static shapes."""
 import os
@@ -41,7 +41,8 @@ def _sequence_example(tf, i):
 
 def _example(tf, i):
     feats = {"ids": _feature(tf, list(range(i))) if i else tf.train.Feature(int64_list=tf.train.Int64List()),
-             "score": _feature(tf, [0.25 * i])}
+             "score": _feature(tf, [0.25 * i]), "ix0": _feature(tf, [2, 0, 1][:i + 1]),
+             "ix1": _feature(tf, [3, 1, 0][:i + 1]), "val": _feature(tf, [0.5, -1.5, 2.0][:i + 1])}
     return tf.train.Example(features=tf.train.Features(feature=feats)).SerializeToString()
 
 
@@ -93,7 +94,9 @@ def _run(tf, workdir):
 
     fed = tf.placeholder(tf.string, [None], name="fed")
     parsed = tf.io.parse_example(fed, {"ids": tf.io.VarLenFeature(tf.int64),
-                                       "score": tf.io.FixedLenFeature([], tf.float32)})
+                                       "score": tf.io.FixedLenFeature([], tf.float32),
+                                       "grid": tf.io.SparseFeature(["ix1", "ix0"], "val", tf.float32, [4, 3]),
+                                       "row": tf.SparseFeature("ix0", "val", tf.float32, 3, already_sorted=True)})
     csv_fed = tf.io.decode_csv(fed, [[0.0], ["x"]], field_delim="|", na_value="?", select_cols=[0, 2])
     compressed = tf.io.decode_compressed(fed, "ZLIB")
     tensor = tf.constant([[1.5, -2.0], [0.25, 8.0]])
@@ -130,6 +133,8 @@ def _run(tf, workdir):
         out["csv"] = list(sess.run(csv_next))
         got = sess.run(parsed, {fed: [_example(tf, i) for i in (2, 0, 3)]})
         out.update(_sparse("ids", got["ids"]))
+        out.update(_sparse("grid", got["grid"]))
+        out.update(_sparse("row", got["row"]))
         out["score"] = got["score"]
         out["csv_fed"] = list(sess.run(csv_fed, {fed: ["1.5|a|b", "?|c|?", "-2|d|\"e|f\""]}))
         out["inflated"] = sess.run(compressed, {fed: [zlib.compress(b"abc" * 5), zlib.compress(b"xyz", 1)]})
