@@ -88,6 +88,7 @@ void register_all_kernels() {
     register_image_resize_ops(r);
     register_image_crop_ops(r);
     register_image_scale_ops(r);
+    register_image_glimpse_ops(r);
     register_image_ops(r);
     register_image_nms_ops(r);
     register_image_sample_ops(r);

@@ -88,6 +88,7 @@ void register_fractional_pool_ops(Registry& r);
 void register_image_resize_ops(Registry& r);
 void register_image_crop_ops(Registry& r);
 void register_image_scale_ops(Registry& r);
+void register_image_glimpse_ops(Registry& r);
 void register_image_ops(Registry& r);
 void register_image_nms_ops(Registry& r);
 void register_image_sample_ops(Registry& r);

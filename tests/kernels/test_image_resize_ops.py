@@ -1,5 +1,6 @@
 """ResizeBilinear, ResizeNearestNeighbor, ResizeBicubic, ResizeArea, ScaleAndTranslate, CropAndResize
-and their gradient kernels (cpp/kernels/image_resize_ops.cpp, image_scale_ops.cpp, image_crop_ops.cpp).
+and their gradient kernels, ExtractGlimpse and ExtractGlimpseV2 (cpp/kernels/image_resize_ops.cpp,
+image_scale_ops.cpp, image_crop_ops.cpp, image_glimpse_ops.cpp).
 
 Expected values come from TF-made cases (fixtures/kernels/image_resize.npz, see gen_image_resize.py):
 kernel outputs over TF's CPU dtypes, legacy / align_corners / half-pixel geometries, every sampling
@@ -17,7 +18,7 @@ from op_harness import (Case, assert_covers_registry, check_case, coverage, kern
 
 OPS = ["ResizeBilinear", "ResizeBilinearGrad", "ResizeNearestNeighbor", "ResizeNearestNeighborGrad", "ResizeBicubic",
        "ResizeBicubicGrad", "ResizeArea", "ScaleAndTranslate", "ScaleAndTranslateGrad", "CropAndResize",
-       "CropAndResizeGradImage", "CropAndResizeGradBoxes"]
+       "CropAndResizeGradImage", "CropAndResizeGradBoxes", "ExtractGlimpse", "ExtractGlimpseV2"]
 _DATA = load_npz(kernel_fixture("image_resize.npz"))
 META = json.loads(str(_DATA["meta"]))
 _BLOB = _DATA["blob"].tobytes()
@@ -41,7 +42,8 @@ def _cases():
                         attrs={n: _attr(v) for n, v in c["attrs"].items()},
                         out_dtypes=[dtypes.as_dtype(d) for d in c["out_dtypes"]],
                         outputs=[array(key) for key in c["outputs"]],
-                        error=tuple(c["error"]) if "error" in c else None, dtype=c["attrs"]["T"]["type"]))
+                        error=tuple(c["error"]) if "error" in c else None,
+                        dtype=c["attrs"]["T"]["type"] if "T" in c["attrs"] else None))
     return out
 
 
@@ -90,7 +92,8 @@ from op_harness import assert_matches, node_attrs_json  # noqa: E402
 _FNS = {"resize_images": tf.image.resize_images, "resize_bilinear": tf.image.resize_bilinear,
         "resize_nearest_neighbor": tf.image.resize_nearest_neighbor, "resize_bicubic": tf.image.resize_bicubic,
         "resize_area": tf.image.resize_area, "resize_image_with_pad_v1": tf.image.resize_image_with_pad,
-        "crop_and_resize_v1": tf.image.crop_and_resize, "resize_images_v2": image_resize_ops.resize_images_v2}
+        "crop_and_resize_v1": tf.image.crop_and_resize, "extract_glimpse": tf.image.extract_glimpse,
+        "resize_images_v2": image_resize_ops.resize_images_v2}
 
 
 @pytest.mark.parametrize("k,g", [pytest.param(k, g, id=g["name"]) for k, g in enumerate(META["grads"])])
@@ -174,3 +177,20 @@ def test_scale_and_translate_extreme_transforms_give_zeros_or_values(scale, shif
                                               np.array([scale, scale], np.float32), np.array([shift, shift], np.float32)],
                     dict(T=dtypes.float32, kernel_type="lanczos3", antialias=aa), [dtypes.float32])
         assert g.shape == x.shape and np.all(np.isfinite(g))
+
+
+@pytest.mark.parametrize("noise", ["uniform", "gaussian"])
+def test_glimpse_noise_stays_in_the_image_range(noise):
+    """TF fills a window's part outside the image from an unseeded generator; metarun's fill has
+    TF's bounds: the image's [min, max] (uniform) or each channel's (gaussian, clamped)."""
+    x = np.random.default_rng(3).uniform(-2, 5, [1, 4, 5, 2]).astype(np.float32)
+    x[..., 1] += 10
+    y, = run_op("ExtractGlimpseV2", [x, np.array([6, 3], np.int32), np.array([[-2.0, 1.0]], np.float32)],
+                dict(centered=False, normalized=False, uniform_noise=False, noise=noise), [dtypes.float32])
+    np.testing.assert_array_equal(y[0, 2:, :], x[0, :4, 1:4])  # rows -2..3 of the window, 0..3 inside
+    outside = y[0, :2]
+    if noise == "uniform":
+        assert x.min() <= outside.min() and outside.max() <= x.max()
+    else:
+        for ch in range(2):
+            assert x[..., ch].min() <= outside[..., ch].min() and outside[..., ch].max() <= x[..., ch].max()

@@ -1,5 +1,6 @@
 """Image resizing and cropping as tf.compat.v1.image builds it: ResizeMethod, resize_images (= resize),
-resize_bilinear / nearest_neighbor / bicubic / area, resize_image_with_pad, crop_and_resize, and TF 2's
+resize_bilinear / nearest_neighbor / bicubic / area, resize_image_with_pad, crop_and_resize,
+extract_glimpse, and TF 2's
 resize (resize_images_v2, whose antialiased and kernel-based methods go through ScaleAndTranslate);
 the shape functions of the resize, crop and scale ops."""
 import numpy as np
@@ -63,6 +64,14 @@ def crop_and_resize(image, boxes, box_ind=None, crop_size=None, method="bilinear
     box_ind = box_indices if box_indices is not None else box_ind
     return apply_op("CropAndResize", image=image, boxes=boxes, box_ind=box_ind, crop_size=crop_size, method=method,
                     extrapolation_value=extrapolation_value, name=name)
+
+
+def extract_glimpse(input, size, offsets, centered=True, normalized=True, uniform_noise=True,  # noqa: A002
+                    name=None):
+    """tf.compat.v1.image.extract_glimpse: a `size` window of each image at `offsets` (y, x), through
+    ExtractGlimpse (whose noise attr keeps its default, 'uniform')."""
+    return apply_op("ExtractGlimpse", input=input, size=size, offsets=offsets, centered=centered,
+                    normalized=normalized, uniform_noise=uniform_noise, name=name)
 
 
 # -- resize_images and TF 2's resize ----------------------------------------------------------------
@@ -334,7 +343,8 @@ def _image4(shape, what="input"):
     return shape.as_list()
 
 
-@si.register("ResizeBilinear", "ResizeNearestNeighbor", "ResizeBicubic", "ResizeArea", "ScaleAndTranslate")
+@si.register("ResizeBilinear", "ResizeNearestNeighbor", "ResizeBicubic", "ResizeArea", "ScaleAndTranslate",
+             "ExtractGlimpse", "ExtractGlimpseV2")
 def _resize_shape(op):
     n, _, _, c = _image4(op.inputs[0].shape)
     h, w = _size_dims(op.inputs[1])
