@@ -12,7 +12,7 @@ import pytest
 import metarun as tf
 from metarun.framework import protos
 
-from op_harness import kernel_fixture, load_npz
+from op_harness import fixture_module, kernel_fixture, load_npz
 
 COVERAGE = {
     "ParseSequenceExampleV2": set(), "ParseSequenceExample": set(), "ParseSingleSequenceExample": set(),
@@ -204,3 +204,12 @@ def test_hostile_protos_for_decode_proto_end_in_typed_errors():
                     pass
             sizes, _ = sess.run(decoded, {rec: [b""]})
             assert sizes.tolist() == [[0] * len(names)]
+
+
+API_CASES = fixture_module("parsing_api_cases")
+API_ERRORS = json.loads(str(FIXTURE["api_errors"]))
+
+
+@pytest.mark.parametrize("name", sorted(API_ERRORS))
+def test_graph_building_errors_match_tf(name):
+    assert API_CASES.run(tf, name) == API_ERRORS[name]
