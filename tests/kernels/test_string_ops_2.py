@@ -247,3 +247,19 @@ def test_errors_leave_the_session_usable():
     with pytest.raises(_core.StatusError):
         sess.run([strings([b"a"])])
     assert sess.run([strings([b"aGk"])])[0].tolist() == [b"hi"]
+
+
+def test_graph_of_ragged_string_functions_made_by_tf_runs():
+    """TF's unicode_decode / unicode_split / bytes_split / split / ngrams build RaggedTensors; metarun
+    has none in Python, but the graphs TF makes of them import and run."""
+    import metarun as tf
+    from metarun.framework import protos
+    graph_def = protos.GraphDef.FromString(DATA["ragged_graph"].tobytes())
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(graph_def, name="")
+        names = sorted(FIXTURE["graph_outputs"])
+        with tf.Session(graph=g) as sess:
+            got = sess.run([g.get_tensor_by_name(n) for n in names], {"x:0": decode(FIXTURE["graph_feed"])})
+    for name, value in zip(names, got):
+        assert_same(np.asarray(value), decode(FIXTURE["graph_outputs"][name]), name)
+    assert len(names) == 16  # decode_offsets and offsets share their row splits
