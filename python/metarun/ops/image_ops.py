@@ -725,6 +725,8 @@ def sobel_edges(image):
     kernels = np.expand_dims(np.transpose(np.asarray(kernels), (1, 2, 0)), -2)
     kernels_tf = convert_to_tensor(kernels, dtype=image.dtype)
     kernels_tf = array_ops.tile(kernels_tf, [1, 1, image_shape[-1], 1], name="sobel_filters")
+    # The static shape TF's shape functions find by evaluating the multiples (no node added).
+    kernels_tf.set_shape([3, 3, static_shape[-1] if static_shape.ndims else None, num_kernels])
     padded = array_ops.pad(image, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="REFLECT")
     output = nn_ops.depthwise_conv2d(padded, kernels_tf, [1, 1, 1, 1], "VALID")
     shape = array_ops.concat([image_shape, [num_kernels]], 0)
@@ -874,3 +876,127 @@ def _patches_shape(op):
     depth = shape.dims[-1]
     kprod = int(np.prod(k[1:spatial + 1]))
     return [TensorShape(dims + [None if depth is None else depth * kprod])]
+
+
+# -- SSIM ------------------------------------------------------------------------------------------
+
+def _ssim_helper(x, y, reducer, max_val, compensation=1.0, k1=0.01, k2=0.03):
+    c1 = (k1 * max_val) ** 2
+    c2 = (k2 * max_val) ** 2
+    mean0 = reducer(x)
+    mean1 = reducer(y)
+    num0 = mean0 * mean1 * 2.0
+    den0 = math_ops.square(mean0) + math_ops.square(mean1)
+    luminance = (num0 + c1) / (den0 + c1)
+    num1 = reducer(x * y) * 2.0
+    den1 = reducer(math_ops.square(x) + math_ops.square(y))
+    c2 *= compensation
+    cs = (num1 - num0 + c2) / (den1 - den0 + c2)
+    return luminance, cs
+
+
+def _gaussian_kernel(size, sigma):
+    """A normalised size x size Gaussian as [size, size, 1, 1] (built through a softmax, as TF does)."""
+    from metarun.ops import nn_ops
+    size = convert_to_tensor(size, dtypes.int32)
+    sigma = convert_to_tensor(sigma)
+    coords = math_ops.cast(math_ops.range(size), sigma.dtype)
+    coords -= math_ops.cast(size - 1, sigma.dtype) / 2.0
+    g = math_ops.square(coords)
+    g *= -0.5 / math_ops.square(sigma)
+    g = array_ops.reshape(g, shape=[1, -1]) + array_ops.reshape(g, shape=[-1, 1])
+    g = array_ops.reshape(g, shape=[1, -1])
+    g = nn_ops.softmax(g)
+    return array_ops.reshape(g, shape=[size, size, 1, 1])
+
+
+def _ssim_per_channel(img1, img2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03,
+                      return_index_map=False):
+    from metarun.ops import nn_ops
+    filter_size = convert_to_tensor(filter_size, dtype=dtypes.int32)
+    filter_sigma = convert_to_tensor(filter_sigma, dtype=img1.dtype)
+    shape1, shape2 = array_ops.shape_n([img1, img2])
+    checks = [control_flow_ops.Assert(math_ops.reduce_all(math_ops.greater_equal(shape1[-3:-1], filter_size)),
+                                      [shape1, filter_size], summarize=8),
+              control_flow_ops.Assert(math_ops.reduce_all(math_ops.greater_equal(shape2[-3:-1], filter_size)),
+                                      [shape2, filter_size], summarize=8)]
+    with graph_lib.get_default_graph().control_dependencies(checks):
+        img1 = array_ops.identity(img1)
+    size = constant_value(filter_size)
+    kernel = _gaussian_kernel(filter_size, filter_sigma)
+    kernel = array_ops.tile(kernel, multiples=[1, 1, shape1[-1], 1])
+    # The static shape TF's shape functions find by evaluating the multiples (no node added).
+    kernel.set_shape([None if size is None else int(size)] * 2 + [img1.get_shape()[-1] if img1.get_shape().ndims
+                                                                  else None, 1])
+
+    def reducer(x):
+        shape = array_ops.shape(x)
+        x = array_ops.reshape(x, shape=array_ops.concat([[-1], shape[-3:]], 0))
+        y = nn_ops.depthwise_conv2d(x, kernel, strides=[1, 1, 1, 1], padding="VALID")
+        return array_ops.reshape(y, array_ops.concat([shape[:-3], array_ops.shape(y)[1:]], 0))
+
+    luminance, cs = _ssim_helper(img1, img2, reducer, max_val, 1.0, k1, k2)
+    if return_index_map:
+        return luminance * cs, cs
+    axes = convert_to_tensor([-3, -2], dtype=dtypes.int32)
+    return math_ops.reduce_mean(luminance * cs, axes), math_ops.reduce_mean(cs, axes)
+
+
+def _ssim_inputs(img1, img2, max_val):
+    img1 = convert_to_tensor(img1, name="img1")
+    img2 = convert_to_tensor(img2, name="img2")
+    shape1, shape2, checks = _verify_compatible_image_shapes(img1, img2)
+    with graph_lib.get_default_graph().control_dependencies(checks):
+        img1 = array_ops.identity(img1)
+    max_val = math_ops.cast(max_val, img1.dtype)
+    max_val = convert_image_dtype(max_val, dtypes.float32)
+    return (convert_image_dtype(img1, dtypes.float32), convert_image_dtype(img2, dtypes.float32), max_val,
+            shape1, shape2)
+
+
+def ssim(img1, img2, max_val, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03, return_index_map=False):
+    """Structural similarity per image (mean over the Gaussian-weighted windows and channels)."""
+    with name_scope(None, "SSIM", [img1, img2]):
+        img1, img2, max_val, _, _ = _ssim_inputs(img1, img2, max_val)
+        per_channel, _ = _ssim_per_channel(img1, img2, max_val, filter_size, filter_sigma, k1, k2, return_index_map)
+        return math_ops.reduce_mean(per_channel, [-1])
+
+
+_MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
+
+
+def ssim_multiscale(img1, img2, max_val, power_factors=_MS_SSIM_WEIGHTS, filter_size=11, filter_sigma=1.5, k1=0.01,
+                    k2=0.03):
+    """Multi-scale SSIM: contrast-structure terms at halving scales and SSIM at the last, weighted."""
+    from metarun.ops import nn_ops
+    with name_scope(None, "MS-SSIM", [img1, img2]):
+        img1, img2, max_val, shape1, shape2 = _ssim_inputs(img1, img2, max_val)
+        imgs = [img1, img2]
+        heads = [s[:-3] for s in (shape1, shape2)]
+        tails = [s[-3:] for s in (shape1, shape2)]
+        divisor = [1, 2, 2, 1]
+        divisor_tensor = convert_to_tensor(divisor[1:], dtype=dtypes.int32)
+
+        def do_pad(images, remainder):
+            padding = array_ops.expand_dims(remainder, -1)
+            padding = array_ops.pad(padding, [[1, 0], [1, 0]])
+            return [array_ops.pad(x, padding, mode="SYMMETRIC") for x in images]
+
+        mcs = []
+        for k in range(len(power_factors)):
+            with name_scope(None, "Scale%d" % k, imgs):
+                if k > 0:
+                    flat = [array_ops.reshape(x, array_ops.concat([[-1], t], 0)) for x, t in zip(imgs, tails)]
+                    remainder = tails[0] % divisor_tensor
+                    need_padding = math_ops.reduce_any(math_ops.not_equal(remainder, 0))
+                    padded = control_flow_ops.cond(need_padding, lambda: do_pad(flat, remainder), lambda: flat)
+                    downscaled = [nn_ops.avg_pool(x, ksize=divisor, strides=divisor, padding="VALID") for x in padded]
+                    tails = [x[1:] for x in array_ops.shape_n(downscaled)]
+                    imgs = [array_ops.reshape(x, array_ops.concat([h, t], 0))
+                            for x, h, t in zip(downscaled, heads, tails)]
+                per_channel, cs = _ssim_per_channel(*imgs, max_val=max_val, filter_size=filter_size,
+                                                    filter_sigma=filter_sigma, k1=k1, k2=k2)
+                mcs.append(nn_ops.relu(cs))
+        mcs.pop()  # the last scale contributes its SSIM, not its contrast-structure term
+        stacked = array_ops.stack(mcs + [nn_ops.relu(per_channel)], axis=-1)
+        return math_ops.reduce_mean(math_ops.reduce_prod(math_ops.pow(stacked, power_factors), [-1]), [-1])

@@ -325,8 +325,10 @@ def _bias_add_grad(op):
 
 
 def _spatial(size, k, stride, padding, dilation=1):
-    if size is None:
-        return None
+    if size is None or k is None:  # a filter of unknown size (VALID) leaves the output unknown
+        if padding in (b"VALID", "VALID") or size is None:
+            return None
+        return (size + stride - 1) // stride
     eff = (k - 1) * dilation + 1
     if padding in (b"VALID", "VALID"):
         return (size - eff + stride) // stride

@@ -43,6 +43,7 @@ def main(tf, workdir):
                                255, name="p8")
     R["dy"], R["dx"] = tf.image.image_gradients(x)
     R["sobel"] = tf.image.sobel_edges(x)
+    R["sobel_ph"] = tf.image.sobel_edges(ph)
     for key in list(R):
         S["shape_" + key] = str(R[key].shape)
     E["patches_batch"] = _error(lambda: tf.image.extract_patches(x, [2, 2, 2, 1], [1, 1, 1, 1], [1, 1, 1, 1],
