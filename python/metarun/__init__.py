@@ -270,3 +270,4 @@ from metarun import strings  # noqa: F401,E402 -- tf.strings
 from metarun.ops.string_ops import (  # noqa: F401,E402 -- the tf.* names of the string ops
     decode_base64, encode_base64, reduce_join, regex_replace, string_join, string_split, string_strip,
     string_to_hash_bucket, string_to_hash_bucket_strong, string_to_number, substr)
+from metarun.ops.image_ops import extract_image_patches, extract_volume_patches  # noqa: F401,E402 -- tf.* patches

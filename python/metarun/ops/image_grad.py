@@ -113,3 +113,36 @@ def _rgb_to_hsv_grad(op, grad):
 
     d_v, d_s, d_h = chain(2, dv), chain(1, ds_), chain(0, (dh_dr, dh_dg, dh_db))
     return math_ops.add(math_ops.add(d_v, d_s), d_h)
+
+
+@RegisterGradient("ExtractVolumePatches")
+def _extract_volume_patches_grad(op, grad):
+    from metarun.framework.sparse_tensor import SparseTensor
+    from metarun.ops import sparse_ops
+    _, planes_in, rows_in, cols_in, _ = op.inputs[0].shape.dims
+    input_bphwc = array_ops.shape(op.inputs[0])
+    batch_size, channels = input_bphwc[0], input_bphwc[4]
+    # Input voxels numbered from 1 (0 marks padding), patched like the input was.
+    num_in = 1 + planes_in * rows_in * cols_in
+    voxel_ids = array_ops.reshape(math_ops.range(1, num_in, dtype=dtypes.int64), (1, planes_in, rows_in, cols_in, 1))
+    patched_ids = apply_op("ExtractVolumePatches", input=voxel_ids, ksizes=op.get_attr("ksizes"),
+                           strides=op.get_attr("strides"), padding=op.get_attr("padding"))
+    _, planes_out, rows_out, cols_out, _ = op.outputs[0].shape.dims
+    _, ksize_p, ksize_r, ksize_c, _ = op.get_attr("ksizes")
+    num_out = planes_out * rows_out * cols_out * ksize_p * ksize_r * ksize_c
+    out_ids = array_ops.reshape(math_ops.range(num_out, dtype=dtypes.int64),
+                                (1, planes_out, rows_out, cols_out, ksize_p * ksize_r * ksize_c))
+    # The (input voxel, output element) pairs as a sparse 0/1 matrix, padding's row 0 dropped.
+    pairs = array_ops.concat([array_ops.expand_dims(patched_ids, axis=-1), array_ops.expand_dims(out_ids, axis=-1)],
+                             axis=-1)
+    pairs = array_ops.reshape(pairs, (-1, 2))
+    full = SparseTensor(pairs, array_ops.ones([num_out], dtype=grad.dtype), (num_in, num_out))
+    mapping = sparse_ops.sparse_slice(full, (1, 0), (num_in - 1, num_out))
+    grad_expanded = array_ops.transpose(
+        array_ops.reshape(_dense(grad), (batch_size, planes_out, rows_out, cols_out, ksize_p, ksize_r, ksize_c,
+                                         channels)),
+        (1, 2, 3, 4, 5, 6, 0, 7))
+    grad_flat = array_ops.reshape(grad_expanded, (-1, batch_size * channels))
+    jac = sparse_ops.sparse_tensor_dense_matmul(mapping, grad_flat)
+    grad_out = array_ops.reshape(jac, (planes_in, rows_in, cols_in, batch_size, channels))
+    return [array_ops.transpose(grad_out, (3, 0, 1, 2, 4))]

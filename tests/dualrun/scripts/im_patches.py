@@ -1,6 +1,6 @@
-"""tf.image.extract_patches / extract_image_patches with
-ExtractImagePatches' gradient as TF builds it, total_variation, psnr, image_gradients and
-sobel_edges: values, static shapes, the graph node by node and the errors TF raises."""
+"""tf.image.extract_patches / extract_image_patches and tf.extract_volume_patches with their
+gradients as TF builds them (a segment sum; a sparse 0/1 matrix for volumes), total_variation,
+psnr, image_gradients and sobel_edges: values, static shapes, the graph node by node and the errors TF raises."""
 import numpy as np
 
 GRAPH = True
@@ -26,9 +26,15 @@ def main(tf, workdir):
     R["patches"] = tf.image.extract_patches(x, [1, 3, 2, 1], [1, 2, 2, 1], [1, 1, 1, 1], "VALID")
     R["patches_same"] = tf.image.extract_image_patches(x, ksizes=[1, 2, 3, 1], strides=[1, 3, 1, 1],
                                                        rates=[1, 2, 1, 1], padding="SAME", name="eip")
-    R["patches_v1"] = tf.image.extract_image_patches(ph, [1, 2, 2, 1], [1, 1, 1, 1], [1, 1, 1, 1], "SAME")
+    R["patches_v1"] = tf.extract_image_patches(ph, [1, 2, 2, 1], [1, 1, 1, 1], [1, 1, 1, 1], "SAME")
     R["patches_sizes"] = tf.image.extract_image_patches(x, sizes=[1, 2, 2, 1], strides=[1, 2, 2, 1],
                                                         rates=[1, 1, 1, 1], padding="VALID")
+    vol = tf.constant(rng.uniform(0, 1, [2, 4, 5, 6, 2]).astype(np.float32))
+    R["volume"] = tf.extract_volume_patches(vol, [1, 2, 2, 3, 1], [1, 1, 2, 2, 1], "VALID")
+    R["volume_same"] = tf.extract_volume_patches(vol, [1, 3, 2, 2, 1], [1, 2, 3, 1, 1], "SAME", name="evp")
+    for key in ("volume", "volume_same"):
+        dy = tf.constant(rng.randn(*R[key].shape.as_list()).astype(np.float32))
+        R["grad_" + key] = tf.gradients(tf.reduce_sum(R[key] * dy), vol)[0]
     for key in ("patches", "patches_same", "patches_v1"):
         dy = tf.constant(rng.randn(*[d if d is not None else 1 for d in R[key].shape.as_list()]).astype(np.float32))
         src = ph if key == "patches_v1" else x
