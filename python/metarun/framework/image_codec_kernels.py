@@ -16,6 +16,7 @@ import numpy as np
 from metarun import errors
 from metarun.framework import gif_bmp_codec
 from metarun.framework import jpeg_encoder
+from metarun.framework import jpeg_scan
 from metarun.framework import png_codec
 
 _UINT8, _UINT16, _FLOAT = 4, 17, 1  # DataType enums
@@ -102,7 +103,8 @@ class _Decode(object):
         elif self.op == "DecodeBmp":
             raise _invalid("Trying to decode JPEG format using DecodeBmp op. Use `decode_jpeg` or `decode_image` "
                            "instead.")
-        image = decode_jpeg(data, self.channels, self.ratio, self.fancy, self.fast_dct, self.recover)
+        image = decode_jpeg(data, self.channels, self.ratio, self.fancy, self.fast_dct, self.recover, self.fraction,
+                            crop is not None)
         if crop is not None:
             y, x, h, w = crop
             if not (h > 0 and w > 0 and x >= 0 and y >= 0 and y + h <= image.shape[0] and x + w <= image.shape[1]):
@@ -224,7 +226,7 @@ def _header(data):
         raise _invalid(_JPEG_FAILED) from None
 
 
-def decode_jpeg(data, channels, ratio=1, fancy=True, fast_dct=True, recover=False):
+def decode_jpeg(data, channels, ratio=1, fancy=True, fast_dct=True, recover=False, fraction=1.0, crop=False):
     """[h, w, c] uint8 pixels of JPEG `data` as TF's jpeg::Uncompress gives them."""
     import simplejpeg
     data = _without_header_junk(data)
@@ -238,21 +240,29 @@ def decode_jpeg(data, channels, ratio=1, fancy=True, fast_dct=True, recover=Fals
     # simplejpeg picks the smallest scaling at least this large and at most 1/min_factor: 1/ratio.
     kwargs = dict(colorspace=colorspace, fastdct=fast_dct, fastupsample=not fancy, min_factor=ratio,
                   min_height=-(-height // ratio), min_width=-(-width // ratio))
+    rows = None
     try:
         image = simplejpeg.decode_jpeg(data, strict=True, **kwargs)
     except ValueError as e:
-        # A truncated file without try_recover_truncated: TF keeps the rows libjpeg produced
-        # before it ran out of data when acceptable_fraction allows; which rows those are
-        # depends on libjpeg's suspension points, which simplejpeg does not expose, so the
-        # image is refused whatever the fraction. Other warnings decode as libjpeg goes on.
+        # A file that ends early without try_recover_truncated: TF keeps the rows libjpeg
+        # produced before it suspended (the rest black) when acceptable_fraction allows; those
+        # rows come from jpeg_scan. Other warnings decode as libjpeg goes on.
         message = str(e)
         truncated = message.startswith("Premature end of JPEG file")
-        if not message.startswith(_WARNINGS) or (truncated and not recover):
+        if not message.startswith(_WARNINGS):
             raise _invalid(_JPEG_FAILED) from None
+        if truncated and not recover:
+            rows = None if crop else jpeg_scan.rows_read(data, height, width, ratio, fancy)
+            out_height = -(-height // ratio)
+            if rows is None or np.float32(rows) / np.float32(out_height) < min(np.float32(1), np.float32(fraction)):
+                raise _invalid(_JPEG_FAILED) from None
         try:
             image = simplejpeg.decode_jpeg(data, strict=False, **kwargs)
         except ValueError:
             raise _invalid(_JPEG_FAILED) from None
+        if rows is not None:
+            image = image.copy()
+            image[rows:] = 0
     if image.ndim == 2:
         image = image[..., None]
     if cmyk:
