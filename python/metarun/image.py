@@ -24,4 +24,5 @@ from metarun.ops.array_ops_2 import random_crop  # noqa: F401,E402
 from metarun.ops.image_ops import (  # noqa: F401,E402 -- patches and metrics
     extract_image_patches, extract_patches, image_gradients, psnr, sobel_edges, total_variation)
 from metarun.ops.image_ops import ssim, ssim_multiscale  # noqa: F401,E402
+from metarun.ops.image_ops import non_max_suppression_padded  # noqa: F401,E402
 from metarun.ops.image_resize_ops import extract_glimpse  # noqa: F401,E402
