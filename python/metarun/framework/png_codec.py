@@ -4,7 +4,9 @@ Decoding follows the libpng transformations TF asks for: palette and low-bit gra
 bits, tRNS turned into alpha only when an alpha channel is wanted, a missing alpha added with
 libpng's filler value ((1 << bit_depth) - 1 of the *file's* depth, so a 2-bit gray image gains
 alpha 3), color reduced to gray with libpng's 15-bit integer weights, 16-bit samples cut to
-their high byte for 8-bit output and 8-bit samples widened by 257 for 16-bit output.
+their high byte for 8-bit output and 8-bit samples widened by 257 for 16-bit output. With a
+file gamma (gAMA or sRGB) the color-to-gray mix goes through libpng's gamma tables: 8-bit ones,
+or 16-bit ones indexed by the top 11 bits when the output is cut to 8 bits.
 Encoding writes what libpng writes with TF's settings (memLevel 9, libpng's per-row filter
 heuristic, zlib at the given level).
 """
@@ -225,6 +227,38 @@ def _gamma_table(fixed):
     return table
 
 
+def _table16(v, fixed, shift):
+    """libpng's 16-bit gamma table looked up at v: indexed by the top 16 - shift bits, each entry
+    rounded to 16 bits (a plain rescale when the exponent is insignificant)."""
+    top = (1 << (16 - shift)) - 1
+    ig = v >> shift
+    if not 95000 <= fixed <= 105000:
+        return np.floor(65535.0 * np.power(ig / float(top), fixed * 0.00001) + 0.5).astype(np.int64)
+    return (ig * 65535 + (1 << (15 - shift))) // top if shift else v
+
+
+def _gamma_gray(r, g, b, gamma, wide, bits16):
+    """(value of gray pixels, value of colored ones) of libpng's rgb_to_gray with a file gamma:
+    8-bit tables for 8-bit files; for 16-bit ones, 16-bit tables indexed by the top 11 bits when
+    the output is cut to 8 bits (gray pixels then go through the identity table too)."""
+    to_linear, from_linear = _reciprocal(gamma), _reciprocal(_reciprocal(gamma))
+    if not wide:
+        lin, out = _gamma_table(to_linear), _gamma_table(from_linear)
+        return r, out[(_RED * lin[r] + _GREEN * lin[g] + _BLUE * lin[b] + 16384) >> 15]
+    shift = 0 if bits16 else 5
+    mixed = (_RED * _table16(r, to_linear, shift) + _GREEN * _table16(g, to_linear, shift) +
+             _BLUE * _table16(b, to_linear, shift) + 16384) >> 15
+    overall = int(np.floor(gamma * 1e-5 * _reciprocal(gamma) + 0.5))
+    if bits16:
+        same = _table16(r, overall, shift)
+    else:  # libpng's 16-to-8 table: the 8-bit output whose rounding interval holds the input
+        out = np.arange(255) * 257
+        bound = np.floor(65535.0 * np.power((out + 128) / 65535.0, overall * 0.00001) + 0.5).astype(np.int64)
+        bound = (bound * 2047 + 32768) // 65535 + 1
+        same = np.searchsorted(bound, r >> shift, side="right") * 257
+    return same, _table16(mixed, from_linear, shift)
+
+
 def decode(data, channels, bits16):
     """Decodes PNG `data` to [h, w, c] uint8 (or uint16 if `bits16`) with TF's channel rules."""
     png = _Png(data)
@@ -265,12 +299,9 @@ def decode(data, channels, bits16):
         r, g, b = (base[..., i].astype(np.int64) for i in range(3))
         same = (r == g) & (g == b)
         # libpng rounds the 16-bit sum but truncates the 8-bit one.
-        if top == 255 and png.gamma is not None and not 95000 <= png.gamma <= 105000:
-            # A file gamma makes libpng mix the colors in linear light, through 8-bit tables.
-            to_linear = _gamma_table(_reciprocal(png.gamma))
-            from_linear = _gamma_table(_reciprocal(_reciprocal(png.gamma)))
-            lr, lg, lb = to_linear[r], to_linear[g], to_linear[b]
-            mixed = from_linear[(_RED * lr + _GREEN * lg + _BLUE * lb + 16384) >> 15]
+        if png.gamma is not None and not 95000 <= png.gamma <= 105000:
+            # A file gamma makes libpng mix the colors in linear light, through its gamma tables.
+            r, mixed = _gamma_gray(r, g, b, png.gamma, top == 65535, bits16)
         else:
             # libpng rounds the 16-bit sum but truncates the 8-bit one.
             mixed = (_RED * r + _GREEN * g + _BLUE * b + (16384 if top == 65535 else 0)) >> 15
