@@ -163,3 +163,35 @@ def test_nms_rejects_bad_sizes_without_crashing():
         run_op("NonMaxSuppressionV3", [boxes, scores, np.int32(-5), np.float32(0.5), np.float32(0)],
                {"T": dtypes.float32, "T_threshold": dtypes.float32}, [dtypes.int32])
     assert status_code(e.value) == INVALID_ARGUMENT
+
+
+def test_hostile_values_end_in_a_result_not_a_hang_or_crash():
+    """Values TF's kernels spin on or leave undefined: huge or non-finite hues and deltas, NaN and
+    huge box coordinates, extreme aspect ratios. metarun returns (these are not TF cases: TF hangs
+    or reads out of range on some of them), and pixels no box touches keep their values."""
+    f32 = dtypes.float32
+    img = np.random.default_rng(0).uniform(0, 1, [1, 4, 5, 3]).astype(np.float32)
+    for delta in (np.inf, -np.inf, np.nan, 3e9):
+        (out,) = run_op("AdjustHue", [img, np.float32(delta)], {"T": f32})
+        assert out.shape == img.shape
+    (out,) = run_op("HSVToRGB", [np.array([[1e30, 0.5, 0.5], [np.nan, 1, 1], [-np.inf, 1, 1]], np.float32)],
+                    {"T": f32})
+    assert out.shape == (3, 3)
+    (out,) = run_op("AdjustSaturation", [np.full([1, 2, 2, 3], np.nan, np.float32), np.float32(2)], {"T": f32})
+    assert out.shape == (1, 2, 2, 3)
+    boxes = np.array([[[np.nan, 0, 1, 1], [0, 0, 1e30, 1e30], [-1e30, -1e30, 0.1, 0.1], [0.5, np.inf, 0.5, -np.inf]]],
+                     np.float32)
+    (out,) = run_op("DrawBoundingBoxes", [img, boxes], {"T": f32})
+    assert out.shape == img.shape
+    attrs = dict(T=dtypes.int32, seed=1, seed2=1, min_object_covered=0.0, aspect_ratio_range=[1e30, np.inf],
+                 area_range=[1e-30, 1.0], max_attempts=3, use_image_if_no_bounding_boxes=True)
+    begin, size, bbox = run_op("SampleDistortedBoundingBox", [np.array([5, 7, 3], np.int32),
+                                                              np.zeros([1, 0, 4], np.float32)], attrs,
+                               [dtypes.int32, dtypes.int32, dtypes.float32])
+    assert begin.tolist() == [0, 0, 0] and size.tolist() == [5, 7, -1]  # no crop fits: the whole image
+    scores = np.array([np.nan, 0.5, np.inf, -np.inf], np.float32)
+    b = np.array([[0, 0, 1, 1], [np.nan, 0, 1, 1], [0, 0, np.inf, 1], [0, 0, 0.5, 0.5]], np.float32)
+    (idx, kept, n) = run_op("NonMaxSuppressionV5", [b, scores, np.int32(4), np.float32(0.5), np.float32(-np.inf),
+                                                    np.float32(0.5)], {"T": f32, "pad_to_max_output_size": True},
+                            [dtypes.int32, f32, dtypes.int32])
+    assert idx.shape == (4,) and 0 <= n <= 4
