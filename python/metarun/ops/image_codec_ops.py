@@ -59,16 +59,19 @@ def decode_bmp(contents, channels=0, name=None):
 
 def decode_image(contents, channels=None, dtype=dtypes.uint8, name=None, expand_animations=True):
     """The DecodeImage op (TF 2's kernel: it sniffs JPEG, PNG, GIF and BMP), in a decode_image
-    name scope as TF builds it. TF converts other dtypes from uint16 with convert_image_dtype;
-    metarun takes TF's three decoding dtypes."""
+    name scope as TF builds it; dtypes other than the kernel's uint8, uint16 and float32 are
+    decoded as uint16 and converted with convert_image_dtype, as TF does."""
     from metarun.ops.scopes import name_scope
     dtype = dtypes.as_dtype(dtype)
-    if dtype not in (dtypes.float32, dtypes.uint8, dtypes.uint16):
-        raise NotImplementedError("decode_image to %s needs convert_image_dtype: use uint8, uint16 or float32"
-                                  % dtype.name)
     with name_scope(name, "decode_image"):
-        return apply_op("DecodeImage", contents=contents, channels=0 if channels is None else channels,
-                        expand_animations=expand_animations, dtype=dtype)
+        channels = 0 if channels is None else channels
+        if dtype in (dtypes.float32, dtypes.uint8, dtypes.uint16):
+            return apply_op("DecodeImage", contents=contents, channels=channels,
+                            expand_animations=expand_animations, dtype=dtype)
+        from metarun.ops.image_ops import convert_image_dtype
+        image = apply_op("DecodeImage", contents=contents, channels=channels, expand_animations=expand_animations,
+                         dtype=dtypes.uint16)
+        return convert_image_dtype(image, dtype)
 
 
 def is_jpeg(contents, name=None):
@@ -155,40 +158,21 @@ def _encode_png_shape(op):
     return [TensorShape(s.dims[:-3])]
 
 
-def _convert_image(image, dtype):
-    """The nodes TF's convert_image_dtype(saturate=True) adds between uint8 and a float dtype (the
-    conversions adjust_jpeg_quality makes); other integer dtypes are not taken."""
-    from metarun.framework.op_builder import constant
-    from metarun.ops.scopes import name_scope
-    if image.dtype == dtype:
-        return apply_op("Identity", input=image)
-    if image.dtype == dtypes.uint8 and dtype.is_floating:
-        with name_scope(None, "convert_image", [image]) as scope:
-            cast = apply_op("Cast", x=image, DstT=dtype, Truncate=False, name="Cast")
-            return apply_op("Mul", x=cast, y=constant(1.0 / 255, dtype=dtype, name="y"), name=scope)
-    if image.dtype.is_floating and dtype == dtypes.uint8:
-        with name_scope(None, "convert_image", [image]) as scope:
-            scaled = apply_op("Mul", x=image, y=constant(255.5, dtype=image.dtype, name="Mul/y"), name="Mul")
-            low, high = constant(0.0, dtype=image.dtype), constant(255.0, dtype=image.dtype)
-            clamp = apply_op("ClipByValue", t=scaled, clip_value_min=low, clip_value_max=high, name="clamp")
-            return apply_op("Cast", x=clamp, DstT=dtype, Truncate=False, name=scope)
-    raise NotImplementedError("adjust_jpeg_quality takes uint8 or floating-point images, got %s" % image.dtype.name)
-
-
 def adjust_jpeg_quality(image, jpeg_quality, dct_method="", name=None):
     from metarun.framework.op_builder import constant, convert_to_tensor
+    from metarun.ops.image_ops import convert_image_dtype
     from metarun.ops.misc_ops import is_tensor
     from metarun.ops.scopes import name_scope
     with name_scope(name, "adjust_jpeg_quality", [image]):
         image = convert_to_tensor(image, name="image")
         channels = image.shape.as_list()[-1]
         orig_dtype = image.dtype
-        image = _convert_image(image, dtypes.uint8)
+        image = convert_image_dtype(image, dtypes.uint8, saturate=True)
         if not is_tensor(jpeg_quality):
             jpeg_quality = constant(jpeg_quality, dtype=dtypes.int32)
         image = apply_op("EncodeJpegVariableQuality", images=image, quality=jpeg_quality)
         image = apply_op("DecodeJpeg", contents=image, channels=channels, dct_method=dct_method)
-        return _convert_image(image, orig_dtype)
+        return convert_image_dtype(image, orig_dtype, saturate=True)
 
 
 def random_jpeg_quality(image, min_jpeg_quality, max_jpeg_quality, seed=None):
