@@ -6,7 +6,9 @@ decodes JPEG, PNG, GIF or BMP whatever the op's name (a PNG fed to DecodeJpeg de
 the op deciding the output rank, which formats it refuses and which attrs apply. JPEG goes
 through simplejpeg, which bundles libjpeg-turbo, with TF's settings: the IFAST DCT unless
 dct_method is INTEGER_ACCURATE, fancy upsampling as asked, the 1/ratio IDCT scaling, CMYK
-decoded as CMYK and turned to RGB with TF's formula. PNG, GIF and BMP are decoded here.
+decoded as CMYK and turned to RGB with TF's formula; what simplejpeg does not offer is rebuilt
+around it (the edges of a cropped decode, the rows TF keeps from a truncated file). PNG, GIF and
+BMP are decoded here.
 """
 
 import struct
@@ -19,7 +21,7 @@ from metarun.framework import jpeg_encoder
 from metarun.framework import jpeg_scan
 from metarun.framework import png_codec
 
-_UINT8, _UINT16, _FLOAT = 4, 17, 1  # DataType enums
+_UINT8, _UINT16 = 4, 17  # DataType enums
 _JPEG_FAILED = "jpeg::Uncompress failed. Invalid JPEG data or crop window."
 
 
@@ -110,7 +112,7 @@ class _Decode(object):
             if not (h > 0 and w > 0 and x >= 0 and y >= 0 and y + h <= image.shape[0] and x + w <= image.shape[1]):
                 raise _invalid(_JPEG_FAILED)
             if self.fancy and self.ratio < 8 and image.shape[2] == 3:
-                header = _header(data)
+                header = _header(_without_header_junk(data))
                 if header[2] == "YCbCr" and header[3] in ("420", "422"):
                     cropped = _fancy_crop(data, header[3], crop, self.ratio, self.fast_dct)
                     if cropped is not None:
