@@ -171,7 +171,7 @@ def test_not_reproduced_cases_fail_as_documented(name):
 
 
 def test_counts():
-    assert len(CASES) >= 2155 and len(ERRORS) >= 476
+    assert len(CASES) >= 2159 and len(ERRORS) >= 478
     reasons = sorted(NOT_REPRODUCED.values())
     assert {r: reasons.count(r) for r in set(reasons)} == {"recovered_rows": 3}
 
@@ -300,3 +300,16 @@ def test_png_filter_runs_decode_losslessly(pattern):
     got = run_op("DecodePng", [np.array(_png_with_filters(image, kinds[:h]), object)], {"channels": 3},
                  [dtypes.uint8])[0]
     np.testing.assert_array_equal(got, image)
+
+
+def test_gif_claiming_a_huge_canvas_is_refused_before_allocating():
+    """A 30-byte GIF whose screen is 65535 x 65535 with two 1x1 frames would need 25 GB: refused as
+    an out-of-memory error, the Session still running afterwards (TF would try to allocate it)."""
+    frame = b"\x2c\0\0\0\0\x01\0\x01\0\0\x02\x02\x44\x01\0"
+    data = b"GIF89a\xff\xff\xff\xff\x80\0\0" + b"\0\0\0\xff\xff\xff" + frame * 2 + b"\x3b"
+    sess = OpSession("DecodeGif", [dtypes.string], {}, [dtypes.uint8])
+    with pytest.raises(_core.StatusError) as info:
+        sess.run([np.array(data, object)])
+    assert status_code(info.value) == 8 and "OOM when allocating tensor with shape[2,65535,65535,3]" in \
+        info.value.args[1]
+    assert sess.run([np.array(DATA["file/g_still"].tobytes(), object)])[0].shape == (1, 10, 11, 3)

@@ -20,6 +20,10 @@ class GifError(Exception):
     pass
 
 
+class GifTooLarge(Exception):
+    """The output's shape when it would pass 4 GiB: a few header bytes can claim any canvas."""
+
+
 def _sub_blocks(data, pos):
     out = []
     while True:
@@ -150,6 +154,8 @@ def decode_gif(data, first_only):
             raise GifError("failed to slurp gif file: Failed to read from given file") from None
     if not frames:
         raise GifError("gif file does not contain any image")
+    if len(frames) * height * width * 3 > 1 << 32:
+        raise GifTooLarge(len(frames), height, width, 3)
     return _compose(frames, width, height)
 
 

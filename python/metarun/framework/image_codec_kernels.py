@@ -126,6 +126,8 @@ class _Decode(object):
                            "instead.")
         try:
             return png_codec.decode(data, self.channels, self.dtype != _UINT8)
+        except png_codec.PngTooLarge as e:
+            raise _invalid("PNG size too large for int: %d by %d" % e.args) from None
         except png_codec.PngError as e:
             if e.header:
                 raise _invalid("Invalid PNG. Failed to initialize decoder.") from None
@@ -142,6 +144,9 @@ class _Decode(object):
             frames = gif_bmp_codec.decode_gif(data, first_only)
         except gif_bmp_codec.GifError as e:
             raise _invalid("Invalid GIF data (size %d), %s" % (len(data), e)) from None
+        except gif_bmp_codec.GifTooLarge as e:
+            raise errors.ResourceExhaustedError(None, None, "OOM when allocating tensor with shape[%s] and type "
+                                                "uint8" % ",".join(map(str, e.args))) from None
         if self.op in ("DecodePng", "DecodeJpeg"):
             if len(frames) != 1:
                 raise _invalid("Got %d frames, but animated gifs can only be decoded by tf.io.decode_gif or "
@@ -234,6 +239,9 @@ def decode_jpeg(data, channels, ratio=1, fancy=True, fast_dct=True, recover=Fals
     data = _without_header_junk(data)
     height, width, space, _ = _header(data)
     cmyk = space in ("CMYK", "YCCK")
+    components = 1 if space == "Gray" else (4 if cmyk else 3)
+    if -(-height // ratio) * -(-width // ratio) * components >= 1 << 29:
+        raise _invalid(_JPEG_FAILED)  # TF's "Image too large" limit, checked before decoding
     if channels == 0:
         channels = 1 if space == "Gray" else 3
     if channels == 1 and cmyk:

@@ -37,6 +37,10 @@ class PngError(Exception):
         self.header = header
 
 
+class PngTooLarge(Exception):
+    """(width, height) past TF's limits: either side 2^27 or more, or 2^29 pixels or more."""
+
+
 def _chunks(data):
     pos = 8
     while True:
@@ -113,14 +117,19 @@ class _Png(object):
 
     def samples(self):
         """The raw samples, [h, w, channels] uint8 or uint16 (palette indices for color type 3)."""
-        try:
-            raw = zlib.decompressobj().decompress(b"".join(self.idat))
+        c = _CHANNELS[self.color]
+        passes = _ADAM7 if self.interlace else ((0, 0, 1, 1),)
+        expected = 0
+        for x0, y0, dx, dy in passes:
+            w, h = (self.width - x0 + dx - 1) // dx, (self.height - y0 + dy - 1) // dy
+            if w > 0 and h > 0:
+                expected += h * ((w * c * self.depth + 7) // 8 + 1)
+        try:  # inflating no more than the image needs: a small file cannot claim gigabytes
+            raw = zlib.decompressobj().decompress(b"".join(self.idat), expected)
         except zlib.error:
             raise PngError(False) from None
-        c = _CHANNELS[self.color]
         out = np.zeros((self.height, self.width, c), np.uint16 if self.depth == 16 else np.uint8)
         pos = 0
-        passes = _ADAM7 if self.interlace else ((0, 0, 1, 1),)
         for x0, y0, dx, dy in passes:
             w = (self.width - x0 + dx - 1) // dx
             h = (self.height - y0 + dy - 1) // dy
@@ -262,6 +271,8 @@ def _gamma_gray(r, g, b, gamma, wide, bits16):
 def decode(data, channels, bits16):
     """Decodes PNG `data` to [h, w, c] uint8 (or uint16 if `bits16`) with TF's channel rules."""
     png = _Png(data)
+    if png.width >= 1 << 27 or png.height >= 1 << 27 or png.width * png.height >= 1 << 29:
+        raise PngTooLarge(png.width, png.height)
     raw = png.samples()
     color, depth = png.color, png.depth
     if channels == 0:
