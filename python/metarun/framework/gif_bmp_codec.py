@@ -41,7 +41,7 @@ def _sub_blocks(data, pos):
 
 def _lzw(data, min_size, count):
     """GIF's variable-width LZW: `count` color indices (fewer if the data ends early)."""
-    if not 1 <= min_size <= 11:
+    if not 1 <= min_size <= 8:
         raise GifError("bad code size")
     clear, end = 1 << min_size, (1 << min_size) + 1
     table = [bytes([i]) for i in range(clear)] + [b"", b""]

@@ -26,6 +26,8 @@ def _tables(body, out):
         counts = body[pos + 1:pos + 17]
         n = sum(counts)
         values = body[pos + 17:pos + 17 + n]
+        if len(values) < n:
+            return
         lookup_value = np.zeros(1 << 16, np.int64)
         lookup_length = np.full(1 << 16, 17, np.int64)  # an invalid code: libjpeg reads 17 bits, returns 0
         code, k = 0, 0
@@ -184,6 +186,13 @@ def _mcu(reader, blocks, tables, fast):
 def rows_read(data, height, width, ratio, fancy):
     """Output rows TF's decoder delivers before suspending on truncated `data` (a file
     simplejpeg found to end early), or None for files this model does not cover."""
+    try:
+        return _rows_read(data, height, width, ratio, fancy)
+    except (IndexError, KeyError, struct.error):  # a header libjpeg accepted but this reading does not
+        return None
+
+
+def _rows_read(data, height, width, ratio, fancy):
     parsed = _parse(data)
     if parsed is None:
         return None
