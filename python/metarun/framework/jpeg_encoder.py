@@ -467,6 +467,8 @@ def encode(image, quality, chroma_downsampling=True, progressive=False, optimize
     reference = simplejpeg.encode_jpeg(image, quality=max(quality, 1), colorspace="GRAY" if gray else "RGB",
                                        colorsubsampling=sub)
     segments = _segments(reference)
+    if segments[0][0] != 0xE0 or not segments[0][1].startswith(b"JFIF\0"):
+        raise RuntimeError("simplejpeg wrote no JFIF marker first; the JPEG encoder relies on its layout")
     quant, huff, frame = {}, {}, None
     for marker, body, _, _ in segments:
         if marker == 0xDB:
