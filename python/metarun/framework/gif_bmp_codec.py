@@ -44,47 +44,49 @@ def _lzw(data, min_size, count):
     if not 1 <= min_size <= 8:
         raise GifError("bad code size")
     clear, end = 1 << min_size, (1 << min_size) + 1
-    table = [bytes([i]) for i in range(clear)] + [b"", b""]
-    size, limit = min_size + 1, 1 << (min_size + 1)
-    out = bytearray()
+    base = [bytes([i]) for i in range(clear)] + [b"", b""]
+    table = list(base)
+    append = table.append
+    size, mask, next_code = min_size + 1, (1 << (min_size + 1)) - 1, clear + 2
+    parts = []
+    produced = 0
     prev = None
     bits = nbits = 0
     for byte in data:
         bits |= byte << nbits
         nbits += 8
         while nbits >= size:
-            code = bits & (limit - 1)
+            code = bits & mask
             bits >>= size
             nbits -= size
             if code == clear:
-                table = table[:clear + 2]
-                size, limit = min_size + 1, 1 << (min_size + 1)
+                del table[clear + 2:]
+                size, mask, next_code = min_size + 1, (1 << (min_size + 1)) - 1, clear + 2
                 prev = None
                 continue
             if code == end:
-                return bytes(out[:count])
-            if prev is None:
-                if code >= len(table):
-                    raise GifError("bad code")
+                return b"".join(parts)[:count]
+            if code < next_code:
                 entry = table[code]
-            elif code < len(table):
-                entry = table[code]
-                if len(table) < 4096:
-                    table.append(prev + entry[:1])
-            elif code == len(table):
+                if prev is not None and next_code < 4096:
+                    append(prev + entry[:1])
+                    next_code += 1
+            elif code == next_code and prev is not None:
                 entry = prev + prev[:1]
-                if len(table) < 4096:
-                    table.append(entry)
+                if next_code < 4096:
+                    append(entry)
+                    next_code += 1
             else:
                 raise GifError("bad code")
-            out += entry
+            parts.append(entry)
+            produced += len(entry)
             prev = entry
-            if len(table) == limit and size < 12:
+            if next_code > mask and size < 12:
                 size += 1
-                limit <<= 1
-            if len(out) >= count:
-                return bytes(out[:count])
-    return bytes(out[:count])
+                mask = (mask << 1) | 1
+            if produced >= count:
+                return b"".join(parts)[:count]
+    return b"".join(parts)[:count]
 
 
 def _deinterlace(pixels, h):
