@@ -9,7 +9,6 @@
 // unsorted input that is not validated is read in its own order, as in TF).
 // Each result set comes out sorted; the result's last dim is the largest set.
 #include <algorithm>
-#include <set>
 
 #include "framework/registry.h"
 #include "kernels/util/element_copier.h"
@@ -22,8 +21,14 @@ enum class SetOp { kAMinusB, kBMinusA, kIntersection, kUnion };
 template <class T>
 struct Group {
   std::vector<int64_t> index;  // the leading coordinates
-  std::set<T> values;
+  std::vector<T> values;       // sorted and unique once read
 };
+
+template <class T>
+void make_set(std::vector<T>* v) {
+  std::sort(v->begin(), v->end());
+  v->erase(std::unique(v->begin(), v->end()), v->end());
+}
 
 template <class T>
 Status dense_groups(const Tensor& t, Shape* group_shape, std::vector<Group<T>>* out) {
@@ -39,7 +44,8 @@ Status dense_groups(const Tensor& t, Shape* group_shape, std::vector<Group<T>>* 
       grp.index[d] = r % (*group_shape)[d];
       r /= (*group_shape)[d];
     }
-    grp.values.insert(v + g * width, v + (g + 1) * width);
+    grp.values.assign(v + g * width, v + (g + 1) * width);
+    make_set(&grp.values);
   }
   return Status();
 }
@@ -107,8 +113,9 @@ Status sparse_groups(const OpContext& ctx, int first, bool validate, Shape* grou
                  " is out of bounds: need 0 <= index < ", shape_str(*group_shape));
     }
     if (out->empty() || out->back().index != index) out->push_back(Group<T>{std::move(index), {}});
-    out->back().values.insert(v[n]);
+    out->back().values.push_back(v[n]);
   }
+  for (Group<T>& g : *out) make_set(&g.values);
   return Status();
 }
 
@@ -140,7 +147,7 @@ class SetOperationKernel : public OpKernel {
 
     // Merge the two group sequences by group index, as TF walks them.
     std::vector<std::pair<const std::vector<int64_t>*, std::vector<T>>> results;
-    const std::set<T> none;
+    const std::vector<T> none;
     size_t i = 0, j = 0;
     while (i < g1.size() || j < g2.size()) {
       const bool take1 = i < g1.size() && (j >= g2.size() || g1[i].index <= g2[j].index);
@@ -174,7 +181,7 @@ class SetOperationKernel : public OpKernel {
   }
 
  private:
-  std::vector<T> combine(const std::set<T>& a, const std::set<T>& b) const {
+  std::vector<T> combine(const std::vector<T>& a, const std::vector<T>& b) const {
     std::vector<T> r;
     auto out = std::back_inserter(r);
     switch (set_op_) {

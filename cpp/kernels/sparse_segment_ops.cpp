@@ -28,6 +28,13 @@ template <class A> A add(A a, A b) {
   }
 }
 
+std::vector<int64_t> read_indices(const Tensor& t) {
+  std::vector<int64_t> v(t.num_elements());
+  if (t.dtype() == DType::kInt32) std::copy(t.data<int32_t>(), t.data<int32_t>() + v.size(), v.begin());
+  else std::copy(t.data<int64_t>(), t.data<int64_t>() + v.size(), v.begin());
+  return v;
+}
+
 // Checks ValidateSparseSegmentReduction makes, in its order.
 Status validate_forward(const OpContext& ctx, bool with_num, int64_t* num) {
   if (with_num) {
@@ -81,19 +88,23 @@ class SparseSegmentKernel : public OpKernel {
     MR_REQUIRE(rows > 0, "segment ids must be >= 0");
     const int64_t cols = dims_product(shape, 1, shape.size());
     const int64_t data_rows = data.dim(0);
+    const std::vector<int64_t> seg = read_indices(ids), rows_at = read_indices(indices);
     std::vector<Acc<T>> acc(cols), block(cols);
+    std::vector<const T*> src;
     for (int64_t start = 0; start < n;) {
-      const int64_t id = index_at(ids, start);
+      const int64_t id = seg[start];
       int64_t end = start + 1;
-      while (end < n && index_at(ids, end) == id) ++end;
-      if (end < n) MR_REQUIRE(id < index_at(ids, end), "segment ids are not increasing");
+      while (end < n && seg[end] == id) ++end;
+      if (end < n) MR_REQUIRE(id < seg[end], "segment ids are not increasing");
       MR_REQUIRE(id >= 0 && id < rows, "Segment id ", id, " out of range [0, ", rows,
                  "), possibly because 'segment_ids' input is not sorted.");
+      src.clear();
       for (int64_t k = start; k < end; ++k) {
-        const int64_t row = index_at(indices, k);
+        const int64_t row = rows_at[k];
         MR_REQUIRE(row >= 0 && row < data_rows, "Bad: indices[", k, "] == ", row, " out of range [0, ", data_rows, ")");
+        src.push_back(data.data<T>() + row * cols);
       }
-      reduce(data.data<T>(), indices, start, end - start, cols, acc.data(), block.data());
+      reduce(src.data(), end - start, cols, acc.data(), block.data());
       for (int64_t c = 0; c < cols; ++c) o[id * cols + c] = T(acc[c]);
       start = end;
     }
@@ -103,25 +114,25 @@ class SparseSegmentKernel : public OpKernel {
  private:
   using A = Acc<T>;
 
-  void reduce(const T* x, const Tensor& indices, int64_t start, int64_t num, int64_t cols, A* acc, A* block) const {
-    auto row = [&](int64_t k) { return x + index_at(indices, start + k) * cols; };
+  // Reduces the rows row[0, num) (`cols` elements each) into acc.
+  void reduce(const T* const* row, int64_t num, int64_t cols, A* acc, A* block) const {
     if (num == 1) {
-      for (int64_t c = 0; c < cols; ++c) acc[c] = A(row(0)[c]);
+      for (int64_t c = 0; c < cols; ++c) acc[c] = A(row[0][c]);
       return;
     }
     int64_t first = num & 7;
     if (first < 2) first += 8;
     const A scale = first_scale(num);
-    for (int64_t c = 0; c < cols; ++c) acc[c] = A(row(0)[c]);
+    for (int64_t c = 0; c < cols; ++c) acc[c] = A(row[0][c]);
     for (int64_t k = 1; k < first; ++k)
-      for (int64_t c = 0; c < cols; ++c) acc[c] = add(acc[c], A(row(k)[c]));
+      for (int64_t c = 0; c < cols; ++c) acc[c] = add(acc[c], A(row[k][c]));
     if constexpr (is_float_v<T>)
       if (red_ != Reduction::kSum)
         for (int64_t c = 0; c < cols; ++c) acc[c] = acc[c] * scale;
     for (int64_t r = first; r < num; r += 8) {
-      for (int64_t c = 0; c < cols; ++c) block[c] = A(row(r)[c]);
+      for (int64_t c = 0; c < cols; ++c) block[c] = A(row[r][c]);
       for (int k = 1; k < 8; ++k)
-        for (int64_t c = 0; c < cols; ++c) block[c] = add(block[c], A(row(r + k)[c]));
+        for (int64_t c = 0; c < cols; ++c) block[c] = add(block[c], A(row[r + k][c]));
       for (int64_t c = 0; c < cols; ++c) acc[c] = add(acc[c], block[c]);
     }
     if constexpr (is_float_v<T>) {
@@ -181,16 +192,14 @@ class SparseSegmentGradKernel : public OpKernel {
     }
     const int64_t segments = grad.dim(0);
     MR_REQUIRE(index_at(ids, n - 1) + 1 <= segments, "Invalid number of segments");
-    std::vector<int64_t> rows(n);  // the output row of each i
+    std::vector<int64_t> rows = read_indices(indices);  // the output row of each i
+    const std::vector<int64_t> seg_of = read_indices(ids);
     std::vector<int64_t> order(n);  // the i in the order they accumulate
-    for (int64_t i = 0; i < n; ++i) {
-      rows[i] = index_at(indices, i);
-      order[i] = i;
-    }
+    for (int64_t i = 0; i < n; ++i) order[i] = i;
     // V2 checks every pair up front; V1 counts the segments first, then
     // checks each pair as it accumulates.
     if (v2_)
-      for (int64_t i = 0; i < n; ++i) MR_RETURN_IF_ERROR(check_pair(rows[i], index_at(ids, i), m, segments));
+      for (int64_t i = 0; i < n; ++i) MR_RETURN_IF_ERROR(check_pair(rows[i], seg_of[i], m, segments));
     std::vector<double> scale;
     if (red_ != Reduction::kSum) MR_RETURN_IF_ERROR(scaling(ids, segments, &scale));
     std::vector<int64_t> unique;
@@ -208,7 +217,7 @@ class SparseSegmentGradKernel : public OpKernel {
     std::vector<Acc<T>> acc(out.num_elements(), Acc<T>(0));
     const T* g = grad.data<T>();
     for (int64_t i : order) {
-      const int64_t seg = index_at(ids, i);
+      const int64_t seg = seg_of[i];
       if (!v2_) MR_RETURN_IF_ERROR(check_pair(rows[i], seg, m, segments));
       const Acc<T> s = static_cast<Acc<T>>(red_ == Reduction::kSum ? 1.0 : scale[seg]);
       Acc<T>* dst = acc.data() + rows[i] * cols;
