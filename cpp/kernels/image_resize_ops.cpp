@@ -494,7 +494,7 @@ class ResizeAreaKernel : public OpKernel {
     float* o = out.data<float>();
     ctx.parallel_for(g.n * g.oh, static_cast<double>(g.ow * g.c * 8 * (1 + g.hs * g.ws)),
                      [&](int64_t lo_r, int64_t hi_r) {
-      std::vector<float> y_w;
+      std::vector<float> y_w, sum_y(g.c);
       std::vector<const T*> y_rows;
       for (int64_t r = lo_r; r < hi_r; ++r) {
         const int64_t b = r / g.oh, y = r % g.oh;
@@ -507,21 +507,25 @@ class ResizeAreaKernel : public OpKernel {
         }
         float* dst = o + r * g.ow * g.c;
         for (int64_t x = 0; x < g.ow; ++x) {
+          // Channels innermost (contiguous); each channel's sums keep TF's order.
           const AreaSpan& s = xs[x];
-          for (int64_t ch = 0; ch < g.c; ++ch) {
-            float sum = 0;
-            for (size_t i = 0; i < y_rows.size(); ++i) {
-              const T* p = y_rows[i];
-              float sum_y = static_cast<float>(p[clamp_index(s.start, g.iw) * g.c + ch]) * s.start_w;
-              if (s.start + 1 != s.end) {
-                for (int64_t v = s.start + 1; v < s.end - 1; ++v)
-                  sum_y += static_cast<float>(p[clamp_index(v, g.iw) * g.c + ch]);
-                sum_y += static_cast<float>(p[clamp_index(s.end - 1, g.iw) * g.c + ch]) * s.last_w;
+          float* sum = dst + x * g.c;
+          std::fill(sum, sum + g.c, 0.0f);
+          for (size_t i = 0; i < y_rows.size(); ++i) {
+            const T* p = y_rows[i];
+            const T* first = p + clamp_index(s.start, g.iw) * g.c;
+            for (int64_t ch = 0; ch < g.c; ++ch) sum_y[ch] = static_cast<float>(first[ch]) * s.start_w;
+            if (s.start + 1 != s.end) {
+              for (int64_t v = s.start + 1; v < s.end - 1; ++v) {
+                const T* px = p + clamp_index(v, g.iw) * g.c;
+                for (int64_t ch = 0; ch < g.c; ++ch) sum_y[ch] += static_cast<float>(px[ch]);
               }
-              sum += sum_y * y_w[i];
+              const T* last = p + clamp_index(s.end - 1, g.iw) * g.c;
+              for (int64_t ch = 0; ch < g.c; ++ch) sum_y[ch] += static_cast<float>(last[ch]) * s.last_w;
             }
-            dst[x * g.c + ch] = sum * scale;
+            for (int64_t ch = 0; ch < g.c; ++ch) sum[ch] += sum_y[ch] * y_w[i];
           }
+          for (int64_t ch = 0; ch < g.c; ++ch) sum[ch] *= scale;
         }
       }
     });
