@@ -75,6 +75,7 @@ void register_all_kernels() {
     register_sparse_to_dense_ops(r);
     register_sparse_ops(r);
     register_sparse_ops_2(r);
+    register_sparse_ops_3(r);
     register_fft_ops(r);
     register_argmax_dilation_ops(r);
     register_conv3d_ops(r);

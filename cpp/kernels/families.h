@@ -75,6 +75,7 @@ void register_candidate_sampler_ops(Registry& r);
 void register_sparse_to_dense_ops(Registry& r);
 void register_sparse_ops(Registry& r);
 void register_sparse_ops_2(Registry& r);
+void register_sparse_ops_3(Registry& r);
 void register_fft_ops(Registry& r);
 void register_argmax_dilation_ops(Registry& r);
 void register_conv3d_ops(Registry& r);

@@ -254,7 +254,8 @@ from metarun import image, sparse  # noqa: F401,E402 -- tf.image, tf.sparse
 from metarun.ops.sparse_ops import (  # noqa: F401,E402 -- tf.sparse_* (TF1's top-level names of tf.sparse)
     sparse_add, sparse_concat, sparse_fill_empty_rows, sparse_mask, sparse_maximum, sparse_merge, sparse_minimum,
     sparse_reduce_max, sparse_reduce_max_sparse, sparse_reduce_sum, sparse_reduce_sum_sparse, sparse_reorder,
-    sparse_reset_shape, sparse_reshape, sparse_retain, sparse_slice, sparse_softmax, sparse_tensor_dense_matmul,
+    sparse_matmul, sparse_reset_shape, sparse_reshape, sparse_retain, sparse_slice, sparse_softmax, sparse_split,
+    sparse_tensor_dense_matmul,
     sparse_tensor_to_dense, sparse_to_dense, sparse_to_indicator, sparse_transpose)
 from metarun.ops.sparse_segment_ops import bincount, histogram_fixed_width, histogram_fixed_width_bins  # noqa: F401,E402
 from metarun.ops.sparse_segment_ops import sparse_segment_mean, sparse_segment_sqrt_n, sparse_segment_sum  # noqa: F401,E402

@@ -11,6 +11,6 @@ from metarun.ops.sparse_ops import (  # noqa: F401,E402 -- the ops on SparseTens
     sparse_merge as merge, sparse_minimum as minimum, sparse_reduce_max as reduce_max,
     sparse_reduce_max_sparse as reduce_max_sparse, sparse_reduce_sum as reduce_sum,
     sparse_reduce_sum_sparse as reduce_sum_sparse, sparse_reorder as reorder, sparse_reset_shape as reset_shape,
-    sparse_reshape as reshape, sparse_retain as retain, sparse_slice as slice, sparse_softmax as softmax,
+    sparse_reshape as reshape, sparse_retain as retain, sparse_slice as slice, sparse_softmax as softmax, sparse_split as split,
     sparse_tensor_dense_matmul as matmul, sparse_tensor_dense_matmul as sparse_dense_matmul,
     sparse_tensor_to_dense as to_dense, sparse_to_indicator as to_indicator, sparse_transpose as transpose)

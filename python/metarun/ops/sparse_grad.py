@@ -178,3 +178,44 @@ def _sparse_to_dense_grad(op, grad):
     values_grad = array_ops.gather_nd(grad, sparse_indices)
     default_grad = math_ops.reduce_sum(grad) - math_ops.reduce_sum(values_grad)
     return [array_ops.zeros_like(sparse_indices), array_ops.zeros_like(output_shape), values_grad, default_grad]
+
+
+def _matmul_maybe_sparse(a, b, transpose_a, transpose_b, a_is_sparse, b_is_sparse):
+    """math_ops.matmul with TF's sparse hints: SparseMatMul (cast back to bfloat16 when both are)
+    when a hint is set and both operands are float32 or bfloat16."""
+    kinds = (dtypes.bfloat16, dtypes.float32)
+    if (a_is_sparse or b_is_sparse) and a.dtype in kinds and b.dtype in kinds:
+        with name_scope(None, "MatMul", [a, b]) as name:
+            out = sparse_ops.sparse_matmul(a, b, transpose_a=transpose_a, transpose_b=transpose_b,
+                                           a_is_sparse=a_is_sparse, b_is_sparse=b_is_sparse, name=name)
+            if a.dtype == dtypes.bfloat16 and b.dtype == dtypes.bfloat16:
+                out = math_ops.cast(out, dtypes.bfloat16)
+            return out
+    return math_ops.matmul(a, b, transpose_a=transpose_a, transpose_b=transpose_b)
+
+
+@RegisterGradient("SparseMatMul")
+def _sparse_matmul_grad(op, grad):
+    t_a, t_b = op.get_attr("transpose_a"), op.get_attr("transpose_b")
+    x, y = op.inputs
+    sparse = {id(x): op.get_attr("a_is_sparse"), id(y): op.get_attr("b_is_sparse"),
+              id(grad): grad.op.type == "ReluGrad"}
+
+    def product(t1, t2, out_dtype, transpose_a=False, transpose_b=False):
+        s1, s2 = sparse[id(t1)], sparse[id(t2)]
+        if transpose_b:
+            t2 = array_ops.transpose(t2)
+            transpose_b = False
+        prod = _matmul_maybe_sparse(t1, t2, transpose_a, transpose_b, s1, s2)
+        if prod.dtype != out_dtype:
+            prod = math_ops.cast(prod, out_dtype)
+        return prod
+
+    if not t_a and not t_b:
+        return product(grad, y, x.dtype, transpose_b=True), product(x, grad, y.dtype, transpose_a=True)
+    if not t_a and t_b:
+        return product(grad, y, x.dtype), product(grad, x, y.dtype, transpose_a=True)
+    if t_a and not t_b:
+        return product(y, grad, x.dtype, transpose_b=True), product(x, grad, y.dtype)
+    return (product(y, grad, x.dtype, transpose_a=True, transpose_b=True),
+            product(grad, x, y.dtype, transpose_a=True, transpose_b=True))

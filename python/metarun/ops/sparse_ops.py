@@ -320,6 +320,34 @@ def sparse_slice(sp_input, start, size, name=None):
         return SparseTensor(ind, val, shape)
 
 
+class _KeywordRequired(object):
+    def __repr__(self):
+        return "KeywordRequired()"
+
+
+def sparse_split(keyword_required=_KeywordRequired(), sp_input=None, num_split=None, axis=None, name=None,
+                 split_dim=None):
+    if not isinstance(keyword_required, _KeywordRequired):
+        raise ValueError("Keyword arguments are required for this function.")
+    if sp_input is None:
+        raise ValueError("sp_input is required")
+    if num_split is None:
+        raise ValueError("num_split is required")
+    if axis is None:
+        raise ValueError("axis is required")
+    axis = _deprecated_lookup("axis", axis, "split_dim", split_dim)
+    sp_input = _convert_to_sparse_tensor(sp_input)
+    inds, vals, shapes = apply_op("SparseSplit", split_dim=axis, indices=sp_input.indices, values=sp_input.values,
+                                  shape=sp_input.dense_shape, num_split=num_split, name=name)
+    return [SparseTensor(inds[i], vals[i], shapes[i]) for i in range(num_split)]
+
+
+def sparse_matmul(a, b, transpose_a=False, transpose_b=False, a_is_sparse=False, b_is_sparse=False, name=None):
+    """tf.sparse_matmul: TF's SparseMatMul op (a float32 product of float32/bfloat16 matrices)."""
+    return apply_op("SparseMatMul", a=a, b=b, transpose_a=transpose_a, transpose_b=transpose_b,
+                    a_is_sparse=a_is_sparse, b_is_sparse=b_is_sparse, name=name)
+
+
 def sparse_transpose(sp_input, perm=None, name=None):
     with name_scope(name, "SparseTranspose", [sp_input]):
         if perm is None:
@@ -501,6 +529,21 @@ def _matmul_shape(op):
     if b.dims is not None and len(b.dims) == 2:
         cols = b.dims[0] if op.get_attr("adjoint_b") else b.dims[1]
     return [TensorShape([rows, cols])]
+
+
+@si.register("SparseSplit")
+def _split_shape(op):
+    n = op.get_attr("num_split")
+    rank = _vec_len(op.inputs[3])
+    return [TensorShape([None, rank])] * n + [TensorShape([None])] * n + [TensorShape([rank])] * n
+
+
+@si.register("SparseMatMul")
+def _sparse_matmul_shape(op):
+    a, b = op.inputs[0].shape, op.inputs[1].shape
+    m = a.dims[1 if op.get_attr("transpose_a") else 0] if a.ndims == 2 else None
+    n = b.dims[0 if op.get_attr("transpose_b") else 1] if b.ndims == 2 else None
+    return [TensorShape([m, n])]
 
 
 @si.register("SparseTensorDenseAdd")

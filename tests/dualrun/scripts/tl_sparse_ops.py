@@ -50,6 +50,8 @@ def main(tf, workdir):
         "fill": tf.sparse.fill_empty_rows(sp, -1.0)[0],
         "mul": const_sp * row,
         "div": sp / tf.constant(2.0),
+        "split0": tf.sparse.split(sp_input=const_sp, num_split=3, axis=1)[0],
+        "split2": tf.sparse_split(sp_input=sp, num_split=2, axis=0, name="halves")[1],
     }
     dense_outs = {
         "to_dense": tf.sparse.to_dense(tf.sparse.reorder(sp)),
@@ -65,13 +67,15 @@ def main(tf, workdir):
         "indicator": tf.sparse.to_indicator(ids, 4),
         "fill_indicator": tf.sparse_fill_empty_rows(const_sp, 0.0)[1],
         "sparse_to_dense": tf.sparse_to_dense([[0, 1], [1, 2]], [2, 3], [4.0, 5.0]),
+        "sparse_matmul": tf.sparse_matmul(dense, mat, a_is_sparse=True),
     }
     loss = (tf.reduce_sum(dense_outs["matmul"] * 2.0) + dense_outs["reduce_sum"]
             + tf.reduce_sum(tf.sparse.softmax(sp).values * tf.range(0.0, tf.cast(tf.shape(val)[0], tf.float32)))
             + tf.reduce_sum(tf.sparse.reorder(sp).values * 3.0) + tf.sparse.reduce_sum(sp * dense)
             + tf.reduce_sum(tf.sparse.slice(sp, [0, 1], [2, 3]).values)
             + tf.reduce_sum(tf.sparse.fill_empty_rows(sp, tf.constant(0.5))[0].values)
-            + tf.reduce_sum(tf.sparse.add(sp, other).values * 1.5))
+            + tf.reduce_sum(tf.sparse.add(sp, other).values * 1.5)
+            + tf.reduce_sum(tf.sparse_matmul(tf.nn.relu(dense), mat, transpose_b=False, b_is_sparse=True)))
     grads = tf.gradients(loss, [val, dense, mat])
     mask = tf.sparse.mask(tf.IndexedSlices(tf.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), tf.constant([4, 1, 7]),
                                            tf.constant([8, 2])), tf.constant([1]))
