@@ -272,3 +272,5 @@ from metarun.ops.string_ops import (  # noqa: F401,E402 -- the tf.* names of the
     decode_base64, encode_base64, reduce_join, regex_replace, string_join, string_split, string_strip,
     string_to_hash_bucket, string_to_hash_bucket_strong, string_to_number, substr)
 from metarun.ops.image_ops import extract_image_patches, extract_volume_patches  # noqa: F401,E402 -- tf.* patches
+from metarun.ops.misc_ops_2 import (  # noqa: F401,E402
+    to_bfloat16, to_complex64, to_complex128, verify_tensor_all_finite)

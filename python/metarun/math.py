@@ -18,3 +18,6 @@ from metarun.ops.nn_ops import in_top_k, l2_normalize, log_softmax, softmax, zer
 from metarun.ops.confusion_matrix import confusion_matrix_v1 as confusion_matrix  # noqa: F401,E402
 from metarun.ops.sparse_segment_ops import bincount, unsorted_segment_mean, unsorted_segment_sqrt_n  # noqa: F401,E402
 from metarun.ops.array_ops_3 import angle  # noqa: F401,E402
+from metarun.ops.misc_ops_2 import erfcinv  # noqa: F401,E402
+from metarun.ops.check_ops import is_non_decreasing, is_strictly_increasing  # noqa: F401,E402
+from metarun.ops.array_ops_2 import lbeta  # noqa: F401,E402

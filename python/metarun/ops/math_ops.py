@@ -297,7 +297,13 @@ erfc = _unary("Erfc")
 def erfinv(x, name=None):
     with name_scope(name, "erfinv", [x]):
         return apply_op("Erfinv", x=x)
-ndtri = _unary("Ndtri")
+
+
+def ndtri(x, name=None):
+    with name_scope(name, "ndtri", [x]):
+        return apply_op("Ndtri", x=x)
+
+
 lgamma = _unary("Lgamma")
 digamma = _unary("Digamma")
 softplus = _unary("Softplus", "features")
