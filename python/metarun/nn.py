@@ -31,3 +31,4 @@ from metarun.ops.ctc_ops import (  # noqa: F401,E402
     collapse_repeated, ctc_beam_search_decoder, ctc_beam_search_decoder_v2, ctc_greedy_decoder, ctc_loss, ctc_loss_v2)
 from metarun.ops.fractional_pool_ops import fractional_avg_pool, fractional_max_pool  # noqa: F401,E402
 from metarun.ops.embedding_sparse import embedding_lookup_sparse, safe_embedding_lookup_sparse  # noqa: F401,E402
+from metarun.ops.conv3d_ops import conv3d_backprop_filter, conv3d_backprop_filter_v2  # noqa: F401,E402

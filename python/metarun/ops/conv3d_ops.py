@@ -122,3 +122,14 @@ def _like_filter(op):
 @si.register("MaxPool3DGradGrad")
 def _like_output(op):
     return [op.inputs[1].shape]
+
+
+def conv3d_backprop_filter_v2(input, filter_sizes, out_backprop, strides, padding,  # noqa: A002 -- TF's names
+                              data_format="NDHWC", dilations=(1, 1, 1, 1, 1), name=None):
+    """tf.nn.conv3d_backprop_filter (and _v2): the Conv3DBackpropFilterV2 op itself."""
+    return apply_op("Conv3DBackpropFilterV2", input=input, filter_sizes=filter_sizes, out_backprop=out_backprop,
+                    strides=list(strides), padding=padding, data_format=data_format, dilations=list(dilations),
+                    name=name)
+
+
+conv3d_backprop_filter = conv3d_backprop_filter_v2

@@ -1,5 +1,5 @@
 """tf.layers.conv3d (same and valid padding, strides, dilations), conv3d_transpose, max_pooling3d and
-average_pooling3d (channels_first between transposes), node for node as TF's legacy layers build
+average_pooling3d (channels_first between transposes), tf.nn.conv3d_backprop_filter(_v2), node for node as TF's legacy layers build
 them, with values and gradients. The convolutions' float sums run in another order than Eigen's,
 so values near zero get an absolute tolerance too."""
 import numpy as np
@@ -22,8 +22,11 @@ def main(tf, workdir):
     d = tf.layers.conv3d_transpose(p1, 3, 2, strides=2, padding="same", kernel_initializer=init)
     e = tf.layers.Conv3DTranspose(2, (2, 3, 2), strides=(1, 2, 1), padding="valid", kernel_initializer=init,
                                   activation=tf.tanh, name="up")(a)
-    outs = [a, b, c, p1, p2, p3, d, e]
-    loss = sum(tf.reduce_sum(o * o) for o in outs)
+    f = tf.nn.conv3d_backprop_filter(x, [2, 2, 2, 3, 4], a, strides=[1, 1, 2, 1, 1], padding="SAME")
+    f2 = tf.nn.conv3d_backprop_filter_v2(x, tf.constant([3, 3, 3, 3, 3]), c, [1, 1, 1, 1, 1], "VALID",
+                                         name="filter_grad")
+    outs = [a, b, c, p1, p2, p3, d, e, f, f2]
+    loss = sum(tf.reduce_sum(o * o) for o in outs[:8])
     grads = tf.gradients(loss, tf.trainable_variables() + [x])
     rng = np.random.RandomState(3)
     feed = {x: rng.uniform(-1, 1, (2, 5, 6, 7, 3)).astype(np.float32)}
