@@ -12,9 +12,11 @@ import json
 import numpy as np
 import pytest
 
+import metarun as tf
 from metarun.framework import dtypes
-from op_harness import (Case, assert_covers_registry, check_case, coverage, kernel_fixture, load_npz, np_dtype,
-                        params)
+from metarun.ops import image_resize_ops
+from op_harness import (Case, assert_covers_registry, assert_matches, check_case, coverage, kernel_fixture, load_npz,
+                        node_attrs_json, np_dtype, params, run_op)
 
 OPS = ["ResizeBilinear", "ResizeBilinearGrad", "ResizeNearestNeighbor", "ResizeNearestNeighborGrad", "ResizeBicubic",
        "ResizeBicubicGrad", "ResizeArea", "ScaleAndTranslate", "ScaleAndTranslateGrad", "CropAndResize",
@@ -85,9 +87,6 @@ def test_fixture_covers_the_hard_parts():
 
 
 # -- the Python API (ops/image_resize_ops.py, gradients in ops/image_resize_grad.py) -----------------
-import metarun as tf  # noqa: E402
-from metarun.ops import image_resize_ops  # noqa: E402
-from op_harness import assert_matches, node_attrs_json  # noqa: E402
 
 _FNS = {"resize_images": tf.image.resize_images, "resize_bilinear": tf.image.resize_bilinear,
         "resize_nearest_neighbor": tf.image.resize_nearest_neighbor, "resize_bicubic": tf.image.resize_bicubic,
@@ -146,7 +145,6 @@ def test_resize_area_has_no_gradient_as_in_tf():
 
 
 # -- inputs where TF's kernels index with undefined values: metarun's answer, and no crash ------------
-from op_harness import run_op  # noqa: E402
 
 
 def test_non_finite_boxes_in_the_crop_gradients_add_nothing():
