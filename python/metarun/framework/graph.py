@@ -372,7 +372,7 @@ class Graph(object):
         self._legacy_scalar_shapes = False
         self._name_stack = ""
         self._control_dependencies = []   # _Controller stack (control_dependencies blocks)
-        self._device_stack = []           # device strings, innermost last (merged)
+        self._device_stack = []           # device strings or functions, innermost last (merged)
         self._colocation_stack = []       # Operations (colocate_with), innermost last
         self._gradient_override_map = {}  # op type -> op type whose gradient it uses
         self._cf_context = None           # the v1 cond/while context ops are being built in
@@ -497,9 +497,8 @@ class Graph(object):
 
     @contextlib.contextmanager
     def device(self, device_name):
-        """Records the device on ops created in the block (metarun runs all on the CPU)."""
-        if callable(device_name):
-            raise NotImplementedError("device functions are not supported by metarun")
+        """Records the device on ops created in the block (metarun runs all on the CPU). A
+        device function is called with each new op and returns its device, as in TF."""
         self._device_stack.append(device_name)
         try:
             yield
@@ -507,27 +506,51 @@ class Graph(object):
             self._device_stack.pop()
 
     def _current_device(self):
+        """The device of a new op when the device stack holds only strings (else None: the
+        functions need the op, see _apply_device_functions)."""
         spec = ""
         for d in self._device_stack:
+            if callable(d):
+                return None
             spec = "" if d is None else merge_devices(spec, d)
         return spec
 
+    def _apply_device_functions(self, op):
+        """TF's order: from the innermost block out, a string merges under what the op has (inner
+        fields win), a function gives the device from the op as it stands, None stops."""
+        for d in reversed(self._device_stack):
+            if d is None:
+                break
+            if callable(d):
+                device = d(op)
+                if device is not None and not isinstance(device, str):
+                    device = device.to_string()
+                op._node_def.device = device or ""
+            else:
+                op._node_def.device = merge_devices(d, op._node_def.device)
+
     @contextlib.contextmanager
     def colocate_with(self, op, ignore_existing=False):
-        """Ops created in the block carry `_class: loc:@<op>` (the groups of `op`)."""
-        if op is None:
-            saved = self._colocation_stack
-            self._colocation_stack = []
-            try:
+        """Ops created in the block carry `_class: loc:@<op>` (the groups of `op`) and its device:
+        as in TF, the device blocks around do not apply inside."""
+        saved_devices = self._device_stack
+        self._device_stack = []
+        try:
+            if op is None:
+                saved = self._colocation_stack
+                self._colocation_stack = []
+                try:
+                    yield
+                finally:
+                    self._colocation_stack = saved
+                return
+            if hasattr(op, "_as_graph_element") and not isinstance(op, (Tensor, Operation)):
+                op = op._as_graph_element()
+            op = _as_op(op)
+            with self.colocate_with_groups(op.colocation_groups(), op.device, ignore_existing):
                 yield
-            finally:
-                self._colocation_stack = saved
-            return
-        if hasattr(op, "_as_graph_element") and not isinstance(op, (Tensor, Operation)):
-            op = op._as_graph_element()
-        op = _as_op(op)
-        with self.colocate_with_groups(op.colocation_groups(), op.device, ignore_existing):
-            yield
+        finally:
+            self._device_stack = saved_devices
 
     @contextlib.contextmanager
     def gradient_override_map(self, op_type_map):
@@ -670,7 +693,8 @@ class Graph(object):
         node = protos.NodeDef()
         node.name = name[:-1] if name and name.endswith("/") else self.unique_name(name or op_type)
         node.op = op_type
-        node.device = self._current_device() if device is None else device
+        node.device = (self._current_device() or "") if device is None else device
+        device_functions = device is None and self._current_device() is None
         for key, value in (attrs or {}).items():
             make_attr(value, node.attr[key])
         if any(op_groups for op_groups, _ in self._colocation_stack):
@@ -691,6 +715,11 @@ class Graph(object):
         if output_types is None:
             output_types = op_def_lib.output_types(op_def, node.attr)
         op = Operation(self, node, output_types, op_def)
+        if device_functions:
+            self._apply_device_functions(op)
+            placed = [dev for _, dev in self._colocation_stack if dev]
+            if placed:  # colocation still wins, as in TF
+                node.device = placed[-1]
         inputs = list(inputs)
         if self._outer_graph is not None:  # a traced function reads outer tensors through captures
             inputs = [t if t.graph is self else self._capture(t) for t in inputs]

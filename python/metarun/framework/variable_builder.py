@@ -55,10 +55,11 @@ def _build(g, var, initial_value, trainable, collections, validate_shape, name, 
                                     debug_name=scope, name=scope)
             with g.name_scope("IsInitialized"):
                 apply_op("VarIsInitializedOp", resource=variable)
-            with g.name_scope("Assign") as n, g.colocate_with(None, ignore_existing=True):
+            with g.name_scope("Assign") as n, g.colocate_with(None, ignore_existing=True), \
+                    g.device(variable.device):
                 initializer = apply_op("AssignVariableOp", resource=variable, value=init,
                                        validate_shape=False, name=n)
-            with g.name_scope("Read"):
+            with g.name_scope("Read"), g.device(variable.device):
                 snapshot = apply_op("ReadVariableOp", resource=variable, dtype=init.dtype.base_dtype)
             snapshot._shape = var_shape
         else:

@@ -153,7 +153,8 @@ class Variable(object):
         """The variable's value: its snapshot (ref), a new read (resource, as TF)."""
         if self._is_resource and _builds_in(self._graph):
             from metarun.framework.op_builder import apply_op
-            return apply_op("ReadVariableOp", resource=self._variable, dtype=self.dtype)
+            with graph_lib.get_default_graph().colocate_with(None, ignore_existing=True):
+                return apply_op("ReadVariableOp", resource=self._variable, dtype=self.dtype)
         return self._snapshot
 
     def read_value(self):

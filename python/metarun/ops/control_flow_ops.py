@@ -48,7 +48,7 @@ def group(*inputs, **kwargs):
             by_device.setdefault(op.device, []).append(op)
         if len(by_device) <= 1:
             g = graph_lib.get_default_graph()
-            with g.control_dependencies(ops):
+            with g.control_dependencies(ops), g.device(ops[0].device if ops else ""):
                 return apply_op("NoOp", name=name)
         deps = []
         for dev in sorted(by_device):

@@ -70,3 +70,4 @@ __all__ = [
     "maybe_batch_join", "maybe_shuffle_batch", "maybe_shuffle_batch_join", "range_input_producer", "shuffle_batch",
     "shuffle_batch_join", "slice_input_producer", "string_input_producer",
 ]
+from metarun.train.device_setter import replica_device_setter  # noqa: E402,F401
