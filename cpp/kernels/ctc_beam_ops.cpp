@@ -13,6 +13,7 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <new>
 #include <vector>
 
 #include "framework/registry.h"
@@ -188,6 +189,9 @@ class BeamSearch {
 
  private:
   Entry<T>* add(Entry<T>* parent, int label) {
+    // Each step adds at most width * (classes - 1) entries; a huge beam_width
+    // would grow the tree without bound, so it ends as an OOM error instead.
+    if (entries_.size() >= kMaxEntries) throw std::bad_alloc();
     entries_.push_back(std::make_unique<Entry<T>>(Entry<T>{parent, label, {}, {}, {}}));
     return entries_.back().get();
   }
@@ -198,6 +202,7 @@ class BeamSearch {
     return *it->second;
   }
 
+  static constexpr size_t kMaxEntries = size_t{1} << 24;
   int classes_;
   int width_;
   TopN<Entry<T>*, Greater<T>> leaves_;

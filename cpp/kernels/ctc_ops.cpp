@@ -14,7 +14,9 @@
 // CTCGreedyDecoder: per step the first maximum; its negated logit adds to
 // the score; blanks and (merge_repeated) repeats are dropped.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <new>
 #include <limits>
 #include <vector>
 
@@ -216,18 +218,25 @@ class CtcLossKernel : public OpKernel {
     const T* x = inputs.data<T>();
     const int blank = static_cast<int>(classes) - 1;
     const double cost = static_cast<double>(max_time) * classes * 60;
+    std::atomic<bool> out_of_memory{false};
     ctx.parallel_for(batch, cost, [&](int64_t lo, int64_t hi) {
       special::FlushDenormals flush;
-      for (int64_t b = lo; b < hi; ++b) {
-        const int64_t steps = len[b];
-        if (steps == 0 || (a_.ignore_longer && static_cast<int64_t>(labels[b].size()) > steps)) continue;
-        std::vector<T> y(steps * classes), dy(steps * classes, T(0));
-        for (int64_t t = 0; t < steps; ++t) eigen_softmax(x + (t * batch + b) * classes, classes, &y[t * classes]);
-        loss[b] = entry_loss(primes[b], y, steps, classes, a_.merge, blank, &dy);
-        for (int64_t t = 0; t < steps; ++t)
-          std::copy(&dy[t * classes], &dy[t * classes] + classes, grad + (t * batch + b) * classes);
+      // a worker thread must not throw: memory that cannot be had is reported after the loop
+      try {
+        for (int64_t b = lo; b < hi; ++b) {
+          const int64_t steps = len[b];
+          if (steps == 0 || (a_.ignore_longer && static_cast<int64_t>(labels[b].size()) > steps)) continue;
+          std::vector<T> y(steps * classes), dy(steps * classes, T(0));
+          for (int64_t t = 0; t < steps; ++t) eigen_softmax(x + (t * batch + b) * classes, classes, &y[t * classes]);
+          loss[b] = entry_loss(primes[b], y, steps, classes, a_.merge, blank, &dy);
+          for (int64_t t = 0; t < steps; ++t)
+            std::copy(&dy[t * classes], &dy[t * classes] + classes, grad + (t * batch + b) * classes);
+        }
+      } catch (const std::bad_alloc&) {
+        out_of_memory = true;
       }
     });
+    if (out_of_memory) throw std::bad_alloc();
     return Status();
   }
 
