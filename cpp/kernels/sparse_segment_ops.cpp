@@ -75,7 +75,8 @@ class SparseSegmentKernel : public OpKernel {
     const int64_t limit = tidx_ == DType::kInt32 ? INT32_MAX : INT64_MAX;
     MR_REQUIRE(last < limit, "Last segment id must be < kintmax, got ", last, " limit ", limit);
     const int64_t last_plus_one = n > 0 ? last + 1 : 0;
-    int64_t rows = num;
+    // TF checked num_segments whole; the output takes its low 32 bits.
+    int64_t rows = with_num_ ? static_cast<int32_t>(static_cast<uint32_t>(num)) : num;
     if (with_num_) MR_REQUIRE(rows >= last_plus_one, "segment ids must be < num_segments");
     else rows = last_plus_one;
     MR_REQUIRE(rows >= 0, "segment ids must be >= 0");
