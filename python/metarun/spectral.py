@@ -2,3 +2,4 @@
 
 from metarun.ops.fft_ops import (  # noqa: F401
     fft, fft2d, fft3d, ifft, ifft2d, ifft3d, irfft, irfft2d, irfft3d, rfft, rfft2d, rfft3d)
+from metarun.ops.signal_ops import dct, idct  # noqa: F401

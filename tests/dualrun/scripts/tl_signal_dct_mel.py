@@ -1,6 +1,6 @@
 """tf.signal.dct / idct (types 1-4, norm='ortho', n to cut or pad), mdct / inverse_mdct (vorbis
 window, window_fn=None, norm), linear_to_mel_weight_matrix, mfccs_from_log_mel_spectrograms (a
-log-mel MFCC pipeline from stft), fftshift / ifftshift, and TF's errors for bad arguments; values
+log-mel MFCC pipeline from stft), fftshift / ifftshift, tf.spectral's dct / idct, and TF's errors for bad arguments; values
 (FFT to rounding) and the graph node for node."""
 
 import numpy as np
@@ -32,6 +32,8 @@ def main(tf, workdir):
         if t != 1:
             outs["dct%d_ortho" % t] = tf.signal.dct(x64, type=t, norm="ortho")
             outs["idct%d_ortho" % t] = tf.signal.idct(x, type=t, norm="ortho", name="inv%d" % t)
+    outs["spectral_dct"] = tf.spectral.dct(x, type=3, norm="ortho")
+    outs["spectral_idct"] = tf.spectral.idct(x, type=1)
     outs["dct_cut"] = tf.signal.dct(x, n=5)
     outs["dct_pad"] = tf.signal.dct(x, type=3, n=11)
     outs["dct_fed"] = tf.signal.dct(fed, type=2, norm="ortho")
