@@ -87,6 +87,7 @@ class SequenceParser {
     batch_ = serialized.rank() > 0;
     const int64_t n = serialized.num_elements();
     names_ = names;
+    index_keys();
     std::vector<ParsedSequence> parsed(n);
     for (int64_t e = 0; e < n; ++e) MR_RETURN_IF_ERROR(parse_one(serialized.data<std::string>()[e], e, &parsed[e]));
     MR_RETURN_IF_ERROR(context_outputs(ctx, parsed));
@@ -96,18 +97,24 @@ class SequenceParser {
  private:
   bool batch_ = false;
   std::vector<std::string> names_;
+  std::unordered_map<std::string, int> ckeys_, lkeys_;  // key -> spec index (sparse, then dense)
 
   std::string name(int64_t e) const {
     return e < static_cast<int64_t>(names_.size()) ? names_[e] : std::string("<unknown>");
   }
 
-  Status parse_one(const std::string& ex, int64_t e, ParsedSequence* out) {
-    std::unordered_map<std::string, int> ckeys, lkeys;
+  void index_keys() {
     const size_t ncs = context_sparse.size(), nls = list_sparse.size();
-    for (size_t i = 0; i < ncs; ++i) ckeys[context_sparse[i].key] = static_cast<int>(i);
-    for (size_t i = 0; i < context_dense.size(); ++i) ckeys[context_dense[i].key] = static_cast<int>(ncs + i);
-    for (size_t i = 0; i < nls; ++i) lkeys[list_sparse[i].key] = static_cast<int>(i);
-    for (size_t i = 0; i < list_dense.size(); ++i) lkeys[list_dense[i].key] = static_cast<int>(nls + i);
+    for (size_t i = 0; i < ncs; ++i) ckeys_[context_sparse[i].key] = static_cast<int>(i);
+    for (size_t i = 0; i < context_dense.size(); ++i) ckeys_[context_dense[i].key] = static_cast<int>(ncs + i);
+    for (size_t i = 0; i < nls; ++i) lkeys_[list_sparse[i].key] = static_cast<int>(i);
+    for (size_t i = 0; i < list_dense.size(); ++i) lkeys_[list_dense[i].key] = static_cast<int>(nls + i);
+  }
+
+  Status parse_one(const std::string& ex, int64_t e, ParsedSequence* out) {
+    const auto& ckeys = ckeys_;
+    const auto& lkeys = lkeys_;
+    const size_t ncs = context_sparse.size(), nls = list_sparse.size();
     std::vector<std::pair<const char*, size_t>> cfound(ckeys.size(), {nullptr, 0}), lfound(lkeys.size(), {nullptr, 0});
     auto bad = [&]() {
       if (legacy) return invalid_argument(str_cat("Could not parse example input, value: '", ex, "'"));
@@ -124,7 +131,7 @@ class SequenceParser {
       const char* s;
       size_t len;
       if (!w.bytes(&s, &len)) return bad();
-      auto& keys = field == 1 ? ckeys : lkeys;
+      const auto& keys = field == 1 ? ckeys : lkeys;
       auto& found = field == 1 ? cfound : lfound;
       bool ok = for_each_map_entry(s, len, 1, [&](const std::string& key, const char* v, size_t vn) {
         auto it = keys.find(key);
@@ -255,7 +262,7 @@ class SequenceParser {
         }
         if (static_cast<int64_t>(v.size()) != stride) {
           if (legacy)
-            return invalid_argument(str_cat("Name: ", name(e), ", Key: ", spec.key, ".  Number of ",
+            return invalid_argument(str_cat("Name: ", name(e), ", Key: ", spec.key, ", Index: 0.  Number of ",
                                             feature_kind_name(feature_kind_of(spec.dtype)),
                                             " values != expected.  values size: ", v.size(), " but output shape: ",
                                             shape_str(spec.shape)));
@@ -488,9 +495,8 @@ class ParseSingleSequenceExampleOp : public OpKernel {
     MR_RETURN_IF_ERROR(attrs_.fill(&p, keys(2, ncs), keys(2 + ncs, ncd), keys(2 + ncs + ncd, nls), ld,
                                    assumed_empty,
                                    [&](int i) -> const Tensor& { return ctx.input(first_default + i); }));
-    const std::vector<std::string> name = strings_of(ctx.input(first_default + ncd));
-    return p.parse(ctx, serialized, name.size() == 1 && !name[0].empty() ? name : std::vector<std::string>(),
-                   3 * ncs + ncd, false);
+    // TF names the example by debug_name as it is, empty or not
+    return p.parse(ctx, serialized, strings_of(ctx.input(first_default + ncd)), 3 * ncs + ncd, false);
   }
 
  private:

@@ -141,54 +141,114 @@ bool read_scalar(Wire& w, uint32_t wire, Enc enc, std::vector<uint64_t>* out) {
   return true;
 }
 
-// Reads every field as protobuf does: unknown fields and repeated fields of
-// other types are skipped (but must be well formed); false for bytes that are
-// no message.
+// TensorShapeProto: dim = 2 {size = 1}, unknown_rank = 3.
+bool parse_shape(const char* s, size_t n, ProtoFields* p) {
+  Wire shape(s, n);
+  while (!shape.done()) {
+    uint32_t field, wire;
+    if (!shape.tag(&field, &wire)) return false;
+    uint64_t v;
+    if (field == 2 && wire == 2) {
+      const char* ds;
+      size_t dn;
+      if (!shape.bytes(&ds, &dn)) return false;
+      Wire dim(ds, dn);
+      int64_t size = 0;
+      while (!dim.done()) {
+        uint32_t f2, w2;
+        if (!dim.tag(&f2, &w2)) return false;
+        if (f2 == 1 && w2 == 0) {
+          if (!dim.varint(&v)) return false;
+          size = static_cast<int64_t>(v);
+        } else if (!dim.skip(w2)) {
+          return false;
+        }
+      }
+      p->dims.push_back(size);
+    } else if (field == 3 && wire == 0) {
+      if (!shape.varint(&v)) return false;
+      p->unknown_rank = v != 0;
+    } else if (!shape.skip(wire)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// One occurrence of a typed value field: its wire type and payload (a packed
+// list, or one value's bytes).
+struct TypedField {
+  uint32_t field, wire;
+  std::string payload;
+};
+
+bool read_typed(Wire& w, uint32_t field, uint32_t wire, std::vector<TypedField>* out) {
+  TypedField t{field, wire, {}};
+  const char* s;
+  size_t n;
+  uint64_t v;
+  uint32_t u;
+  if (wire == 2) {
+    if (!w.bytes(&s, &n)) return false;
+    t.payload.assign(s, n);
+  } else if (wire == 0) {
+    if (!w.varint(&v)) return false;
+    put_varint(&t.payload, v);
+  } else if (wire == 5) {
+    if (!w.fixed32(&u)) return false;
+    t.payload.assign(reinterpret_cast<const char*>(&u), 4);
+  } else if (wire == 1) {
+    if (!w.fixed64(&v)) return false;
+    t.payload.assign(reinterpret_cast<const char*>(&v), 8);
+  } else {
+    return false;
+  }
+  out->push_back(std::move(t));
+  return true;
+}
+
+// The values of the dtype's own field into p->words; the other typed fields
+// only need to be well formed, as protobuf asks.
+bool decode_typed(const std::vector<TypedField>& typed, ProtoFields* p) {
+  uint32_t want = 0;
+  Enc enc = Enc::kVarint;
+  const bool known = value_field(static_cast<DType>(p->dtype), &want, &enc);
+  std::vector<uint64_t> ignored;
+  for (const TypedField& t : typed) {
+    const bool mine = known && t.field == want;
+    if (!mine && t.wire != 2) continue;
+    const Enc e = mine ? enc
+                       : (t.field == 5 || t.field == 9) ? Enc::kFixed32
+                       : (t.field == 6 || t.field == 12) ? Enc::kFixed64 : Enc::kVarint;
+    std::vector<uint64_t>* out = mine ? &p->words : &ignored;
+    Wire pw(t.payload.data(), t.payload.size());
+    if (t.wire == 2) {
+      const uint32_t elem_wire = e == Enc::kFixed32 ? 5 : e == Enc::kFixed64 ? 1 : 0;
+      while (!pw.done())
+        if (!read_scalar(pw, elem_wire, e, out)) return false;
+    } else if (!read_scalar(pw, t.wire, e, out)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Reads every field as protobuf does: unknown fields are skipped (but must be
+// well formed); false for bytes that are no message.
 bool parse_proto(const std::string& data, ProtoFields* p) {
   Wire w(data.data(), data.size());
-  // the typed field is only known once dtype is; collect the raw payloads
-  std::vector<std::pair<uint32_t, std::pair<uint32_t, std::string>>> typed;
+  std::vector<TypedField> typed;  // decoded once the dtype is known
   while (!w.done()) {
     uint32_t field, wire;
     if (!w.tag(&field, &wire)) return false;
     const char* s;
     size_t n;
+    uint64_t v;
     if (field == 1 && wire == 0) {
-      uint64_t v;
       if (!w.varint(&v)) return false;
       p->dtype = static_cast<int64_t>(v);
     } else if (field == 2 && wire == 2) {
-      if (!w.bytes(&s, &n)) return false;
-      Wire shape(s, n);
-      while (!shape.done()) {
-        uint32_t f2, w2;
-        if (!shape.tag(&f2, &w2)) return false;
-        if (f2 == 2 && w2 == 2) {
-          const char* ds;
-          size_t dn;
-          if (!shape.bytes(&ds, &dn)) return false;
-          Wire dim(ds, dn);
-          int64_t size = 0;
-          while (!dim.done()) {
-            uint32_t f3, w3;
-            if (!dim.tag(&f3, &w3)) return false;
-            uint64_t v;
-            if (f3 == 1 && w3 == 0) {
-              if (!dim.varint(&v)) return false;
-              size = static_cast<int64_t>(v);
-            } else if (!dim.skip(w3)) {
-              return false;
-            }
-          }
-          p->dims.push_back(size);
-        } else if (f2 == 3 && w2 == 0) {
-          uint64_t v;
-          if (!shape.varint(&v)) return false;
-          p->unknown_rank = v != 0;
-        } else if (!shape.skip(w2)) {
-          return false;
-        }
-      }
+      if (!w.bytes(&s, &n) || !parse_shape(s, n, p)) return false;
     } else if (field == 4 && wire == 2) {
       if (!w.bytes(&s, &n)) return false;
       p->content = s;
@@ -197,56 +257,12 @@ bool parse_proto(const std::string& data, ProtoFields* p) {
       if (!w.bytes(&s, &n)) return false;
       p->strings.emplace_back(s, n);
     } else if (field >= 5 && field <= 17 && field != 8 && field != 14 && field != 15) {
-      std::string payload;
-      if (wire == 2) {
-        if (!w.bytes(&s, &n)) return false;
-        payload.assign(s, n);
-      } else {
-        uint64_t v;
-        uint32_t u;
-        if (wire == 0) {
-          if (!w.varint(&v)) return false;
-          put_varint(&payload, v);
-        } else if (wire == 5) {
-          if (!w.fixed32(&u)) return false;
-          payload.assign(reinterpret_cast<const char*>(&u), 4);
-        } else if (wire == 1) {
-          if (!w.fixed64(&v)) return false;
-          payload.assign(reinterpret_cast<const char*>(&v), 8);
-        } else {
-          return false;
-        }
-      }
-      typed.push_back({field, {wire, std::move(payload)}});
+      if (!read_typed(w, field, wire, &typed)) return false;
     } else if (!w.skip(wire)) {
       return false;
     }
   }
-  uint32_t want;
-  Enc enc;
-  for (auto& [field, rest] : typed) {
-    auto& [wire, payload] = rest;
-    if (!value_field(static_cast<DType>(p->dtype), &want, &enc) || field != want) {
-      // another type's field: well formed is all protobuf asks
-      if (wire != 2) continue;
-      uint32_t other_wire = (field == 5 || field == 9) ? 5 : (field == 6 || field == 12) ? 1 : 0;
-      Wire packed(payload.data(), payload.size());
-      std::vector<uint64_t> ignored;
-      Enc e = other_wire == 5 ? Enc::kFixed32 : other_wire == 1 ? Enc::kFixed64 : Enc::kVarint;
-      while (!packed.done())
-        if (!read_scalar(packed, other_wire, e, &ignored)) return false;
-      continue;
-    }
-    Wire pw(payload.data(), payload.size());
-    if (wire == 2) {
-      const uint32_t elem_wire = enc == Enc::kFixed32 ? 5 : enc == Enc::kFixed64 ? 1 : 0;
-      while (!pw.done())
-        if (!read_scalar(pw, elem_wire, enc, &p->words)) return false;
-    } else if (!read_scalar(pw, wire, enc, &p->words)) {
-      return false;
-    }
-  }
-  return true;
+  return decode_typed(typed, p);
 }
 
 template <class T>
