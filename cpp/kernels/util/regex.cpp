@@ -18,6 +18,7 @@ using regex_internal::kEndText;
 using regex_internal::kWordBoundary;
 
 constexpr size_t kMaxProgram = 200000;
+constexpr size_t kMaxCaptureSlots = size_t{1} << 25;
 
 class Compiler {
  public:
@@ -147,13 +148,24 @@ struct ThreadList {
   uint32_t mark = 1;
   void reset(size_t prog_size, size_t ncap) {
     pcs.clear();
-    caps.resize(prog_size * ncap);
     if (seen.size() != prog_size) seen.assign(prog_size, 0);
     if (++mark == 0) {
       std::fill(seen.begin(), seen.end(), 0);
       mark = 1;
     }
   }
+};
+
+struct Frame {
+  int pc;
+  int slot;  // >= 0: restore work[slot] to `old` instead of visiting pc
+  int64_t old;
+};
+
+struct Scratch {
+  ThreadList lists[2];
+  std::vector<int64_t> work;
+  std::vector<Frame> stack;
 };
 
 }  // namespace
@@ -183,7 +195,10 @@ bool Regex::compile(const std::string& pattern, std::string* error) {
   prog_.emplace_back();
   prog_.back().op = Inst::kSave;
   prog_.back().x = 0;
-  if (!compiler.emit(*root) || prog_.size() > kMaxProgram) {
+  // A search keeps capture slots for up to every instruction at once: bound
+  // that product as RE2 bounds its memory (and with its message).
+  const size_t slots = 2 * static_cast<size_t>(num_groups_ + 1);
+  if (!compiler.emit(*root) || prog_.size() > kMaxProgram || prog_.size() * slots > kMaxCaptureSlots) {
     *error = "pattern too large - compile failed";
     return false;
   }
@@ -196,21 +211,19 @@ bool Regex::compile(const std::string& pattern, std::string* error) {
   return true;
 }
 
-bool Regex::search(const std::string& text, size_t start, bool anchor_start, bool anchor_end,
-                   std::vector<int64_t>* caps) const {
-  const size_t ncap = 2 * static_cast<size_t>(num_groups_ + 1);
-  caps->assign(ncap, -1);
-  ThreadList lists[2];
-  ThreadList* cur = &lists[0];
-  ThreadList* next = &lists[1];
+bool Regex::run(const std::string& text, size_t start, bool anchor_start, bool anchor_end,
+                std::vector<int64_t>* caps) const {
+  const size_t ncap = caps ? 2 * static_cast<size_t>(num_groups_ + 1) : 0;
+  if (caps) caps->assign(ncap, -1);
+  // Per-thread scratch, reused across calls (a kernel searches once per element).
+  thread_local Scratch scratch;
+  ThreadList* cur = &scratch.lists[0];
+  ThreadList* next = &scratch.lists[1];
   cur->reset(prog_.size(), ncap);
-  std::vector<int64_t> work(ncap);
-  struct Frame {
-    int pc;
-    int slot;  // >= 0: restore work[slot] to `old` instead of visiting pc
-    int64_t old;
-  };
-  std::vector<Frame> stack;
+  std::vector<int64_t>& work = scratch.work;
+  work.assign(ncap, -1);
+  std::vector<Frame>& stack = scratch.stack;
+  stack.clear();
   bool matched = false;
 
   // Follows empty transitions from pc at `pos`, adding the threads that wait
@@ -237,8 +250,10 @@ bool Regex::search(const std::string& text, size_t start, bool anchor_start, boo
           stack.push_back({in.x, -1, 0});
           break;
         case Inst::kSave:
-          stack.push_back({0, in.x, work[static_cast<size_t>(in.x)]});
-          work[static_cast<size_t>(in.x)] = static_cast<int64_t>(pos);
+          if (static_cast<size_t>(in.x) < ncap) {
+            stack.push_back({0, in.x, work[static_cast<size_t>(in.x)]});
+            work[static_cast<size_t>(in.x)] = static_cast<int64_t>(pos);
+          }
           stack.push_back({pc + 1, -1, 0});
           break;
         case Inst::kAssert:
@@ -248,6 +263,7 @@ bool Regex::search(const std::string& text, size_t start, bool anchor_start, boo
         case Inst::kMatch: {
           const size_t k = list->pcs.size();
           list->pcs.push_back(pc);
+          if (list->caps.size() < (k + 1) * ncap) list->caps.resize((k + 1) * ncap);
           std::copy(work.begin(), work.end(), list->caps.begin() + static_cast<std::ptrdiff_t>(k * ncap));
           break;
         }
@@ -281,7 +297,7 @@ bool Regex::search(const std::string& text, size_t start, bool anchor_start, boo
       const int64_t* tcaps = cur->caps.data() + k * ncap;
       if (in.op == Inst::kMatch) {
         if (anchor_end && pos != text.size()) continue;
-        std::copy(tcaps, tcaps + ncap, caps->begin());
+        if (caps) std::copy(tcaps, tcaps + ncap, caps->begin());
         matched = true;
         break;  // lower-priority threads lose to this match
       }

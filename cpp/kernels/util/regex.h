@@ -38,16 +38,19 @@ class Regex {
   // did not take part. `anchor_start`: the match must begin at `start`;
   // `anchor_end`: it must end at the end of the text.
   bool search(const std::string& text, size_t start, bool anchor_start, bool anchor_end,
-              std::vector<int64_t>* caps) const;
-
-  bool full_match(const std::string& text) const {
-    std::vector<int64_t> caps;
-    return search(text, 0, true, true, &caps);
+              std::vector<int64_t>* caps) const {
+    return run(text, start, anchor_start, anchor_end, caps);
   }
+
+  bool full_match(const std::string& text) const { return run(text, 0, true, true, nullptr); }
 
   struct Inst;
 
  private:
+  // search(), tracking no groups when `caps` is null.
+  bool run(const std::string& text, size_t start, bool anchor_start, bool anchor_end,
+           std::vector<int64_t>* caps) const;
+
   std::vector<Inst> prog_;
   int start_ = 0;
   int num_groups_ = 0;
