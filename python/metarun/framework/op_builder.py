@@ -208,8 +208,18 @@ def _autopack(values, dtype, name, graph):
         for i, v in enumerate(values):
             if isinstance(v, (list, tuple)) and _contains_tensor(v):
                 elems.append(_autopack(v, dtype, str(i), g))
-            else:  # TF names a Python element after its index: 'packed/0'
+            elif isinstance(v, (list, tuple)):
+                # TF opens the element's scope before it finds no tensor in it, so the
+                # element's constant is named 'packed/0_1'.
+                with g.name_scope(str(i)):
+                    elems.append(v)
+            elif _is_tensor_like(v):
                 elems.append(convert_to_tensor(v, dtype=dtype, name=str(i), graph=g))
+            else:
+                elems.append(v)
+        # TF makes the constants after the nested Packs, each named after its index: 'packed/0'.
+        elems = [e if isinstance(e, Tensor) else convert_to_tensor(e, dtype=dtype, name=str(i), graph=g)
+                 for i, e in enumerate(elems)]
         return apply_op("Pack", values=elems, axis=0, name=scope)
 
 
