@@ -90,6 +90,8 @@ class SparseTensorDenseMatMul : public OpKernel {
     MR_REQUIRE(out_rows >= 0, "Dimension ", out_rows, " must be >= 0");
     Tensor& out = ctx.allocate_output(0, {out_rows, n});
     using Sum = typename SumOf<T>::type;
+    if (static_cast<uint64_t>(out.num_elements()) > max_allocation_bytes() / sizeof(Sum))
+      return oom_status(DType::kFloat, out.shape());
     std::vector<Sum> acc(static_cast<size_t>(out.num_elements()), Sum(0));
     const Indices ind(a_ind);
     const T* av = a_val.data<T>();

@@ -409,6 +409,10 @@ class SparseFillEmptyRows : public OpKernel {
     const std::vector<int64_t> shape = sparse::read_vector(shape_t);
     const int64_t rows = shape[0];
     MR_REQUIRE(rows >= 0, "Dense shape has a negative first dimension: ", rows);
+    // Two int64 counters per row besides the outputs: a row count too large to hold is TF's OOM.
+    if (static_cast<uint64_t>(rows) > max_allocation_bytes() / (2 * sizeof(int64_t)))
+      return oom_status(DType::kInt64, {rows});
+    Tensor& empty = ctx.allocate_output(2, {rows});
     const Indices ind(ind_t);
     std::vector<int64_t> count(static_cast<size_t>(rows), 0);
     for (int64_t i = 0; i < ind.n; ++i) {
@@ -421,7 +425,6 @@ class SparseFillEmptyRows : public OpKernel {
     const int64_t total = offset[rows];
     Tensor& oi = ctx.allocate_output(0, {total, ind.rank});
     Tensor& ov = ctx.allocate_output(1, {total});
-    Tensor& empty = ctx.allocate_output(2, {rows});
     Tensor& rim = ctx.allocate_output(3, {ind.n});
     int64_t* o = oi.data<int64_t>();
     bool* pe = empty.data<bool>();

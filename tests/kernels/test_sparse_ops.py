@@ -26,6 +26,7 @@ OPS = ["SparseTensorDenseMatMul", "SparseTensorDenseAdd", "SparseAdd", "SparseAd
        "SparseFillEmptyRowsGrad", "SparseDenseCwiseMul", "SparseDenseCwiseDiv", "SparseDenseCwiseAdd",
        "SparseSparseMaximum", "SparseSparseMinimum", "SparseSplit", "SparseMatMul"]
 INVALID_ARGUMENT = 3
+RESOURCE_EXHAUSTED = 8
 
 
 def _fixture():
@@ -101,6 +102,10 @@ def _sp(indices, values, shape):
     ("SparseFillEmptyRowsGrad", {}, [np.int64([2 ** 62]), np.float32([1, 2])]),
     ("SparseFillEmptyRows", {}, _sp([[2 ** 62, 0]], np.float32([1]), [2, 2]) + [np.float32(0)]),
     ("SparseReshape", {}, [np.int64([[0, 0]]), np.int64([2 ** 40, 2 ** 40]), np.int64([-1, 7])]),
+    # A dense shape whose rows cannot be held: TF's OOM (ResourceExhausted), not a process killed.
+    ("SparseFillEmptyRows", {}, _sp([[0, 0]], np.float32([1]), [2 ** 40, 2]) + [np.float32(0)]),
+    ("SparseTensorDenseMatMul", {"adjoint_a": False, "adjoint_b": False},
+     _sp([[0, 0]], np.float32([1]), [2 ** 40, 2]) + [np.ones((2, 2 ** 10), np.float32)]),
 ])
 def test_hostile_input_is_an_error(op, attrs, inputs):
     if op != "SparseReshape":
@@ -111,7 +116,8 @@ def test_hostile_input_is_an_error(op, attrs, inputs):
                   "SparseReshape": [dtypes.int64, dtypes.int64]}.get(op, [dtypes.float32] * n_out)
     with pytest.raises(_core.StatusError) as info:
         run_op(op, inputs, attrs, out_dtypes)
-    assert status_code(info.value) == INVALID_ARGUMENT
+    huge = op in ("SparseFillEmptyRows", "SparseTensorDenseMatMul") and inputs[2][0] == 2 ** 40
+    assert status_code(info.value) == (RESOURCE_EXHAUSTED if huge else INVALID_ARGUMENT)
 
 
 @pytest.mark.parametrize("rec", [pytest.param(g, id=g["name"]) for g in GRADS])
