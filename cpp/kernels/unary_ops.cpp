@@ -1,5 +1,5 @@
 // Unary math and predicates.
-#include "kernels/util/eigen_exp.h"
+#include "kernels/util/activations.h"
 #include "kernels/util/elementwise.h"
 
 #include <limits>
@@ -129,9 +129,7 @@ struct IsFiniteFn : CheapFn {
 
 
 // float32 Tanh and Sigmoid through the vectorized exp TF's kernels use
-// (eigen_exp.h) instead of libm per element: LSTM cells spend most of their
-// time here. Tanh uses 1 - 2/(e^{2|x|} + 1), and its odd Taylor polynomial
-// below |x| = 0.3 where that form would cancel; both stay within a few ulp.
+// (kernels/util/activations.h) instead of libm per element.
 template <bool kTanh>
 class FastFloatKernel : public OpKernel {
  public:
@@ -142,32 +140,8 @@ class FastFloatKernel : public OpKernel {
     const float* x = a.data<float>();
     float* z = out.data<float>();
     ctx.parallel_for(a.num_elements(), kCheapCost * 4, [&](int64_t b, int64_t e) {
-      float tmp[256];
-      for (int64_t i = b; i < e; i += 256) {
-        const int64_t n = std::min<int64_t>(256, e - i);
-        for (int64_t j = 0; j < n; ++j) {
-          const float v = x[i + j];
-          tmp[j] = kTanh ? std::min(2.0f * std::fabs(v), 88.0f) : -v;
-        }
-        eigen_exp_n(tmp, tmp, n);
-        for (int64_t j = 0; j < n; ++j) {
-          const float v = x[i + j];
-          if (kTanh) {
-            const float av = std::fabs(v);
-            float t;
-            if (av < 0.3f) {
-              const float v2 = v * v;
-              t = v * (1.0f + v2 * (-1.0f / 3 + v2 * (2.0f / 15 + v2 * (-17.0f / 315 + v2 * (62.0f / 2835 +
-                  v2 * (-1382.0f / 155925 + v2 * (21844.0f / 6081075)))))));
-            } else {
-              t = std::copysign(1.0f - 2.0f / (tmp[j] + 1.0f), v);
-            }
-            z[i + j] = std::isnan(v) ? v : t;
-          } else {
-            z[i + j] = 1.0f / (1.0f + tmp[j]);
-          }
-        }
-      }
+      if (kTanh) tanh_n(x + b, z + b, e - b);
+      else sigmoid_n(x + b, z + b, e - b);
     });
     return Status();
   }
