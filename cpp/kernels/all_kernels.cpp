@@ -38,6 +38,8 @@ void register_all_kernels() {
     register_scatter_ops(r);
     register_array_ops_3(r);
     register_batchnorm_global_ops(r);
+    register_rnn_block_ops(r);
+    register_gru_block_ops(r);
     register_cholesky_grad_ops(r);
     register_gather_ops(r);
     register_select_ops(r);

@@ -38,6 +38,8 @@ void register_training_ops_2(Registry& r);
 void register_scatter_ops(Registry& r);
 void register_array_ops_3(Registry& r);
 void register_batchnorm_global_ops(Registry& r);
+void register_rnn_block_ops(Registry& r);
+void register_gru_block_ops(Registry& r);
 void register_cholesky_grad_ops(Registry& r);
 void register_gather_ops(Registry& r);
 void register_select_ops(Registry& r);

@@ -17,3 +17,4 @@ from metarun.ops import image_grad  # noqa: E402,F401 -- also the image ops' sha
 from metarun.ops import sparse_grad  # noqa: E402,F401 -- also the sparse kernels' shape functions (sparse_ops)
 from metarun.ops import ctc_ops, fractional_pool_ops  # noqa: E402,F401 -- their gradients and shape functions
 from metarun.ops import batchnorm_global_grad  # noqa: E402,F401 -- the gradient of TF 0.x batch norm
+from metarun.ops import rnn_block_grad  # noqa: E402,F401 -- the fused LSTM/GRU cells: shapes, BlockLSTM gradients
