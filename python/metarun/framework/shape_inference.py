@@ -160,6 +160,59 @@ def constant_value(tensor):
     return None
 
 
+
+def python_constant_value(t):
+    """The value of `t` when TF's Python constant_value knows it while building, else None:
+    Const, Shape, Size, Rank, Range, Cast, Concat, Pack, Unpack, Split, Fill, Equal, NotEqual and
+    Identity of known values, no arithmetic (which `constant_value` folds, as TF's C++ shape
+    inference does). Where TF's Python builds one graph or another on a known value, this decides."""
+    if not hasattr(t, "op"):
+        return t
+    op = t.op
+    kind = op.type
+    if kind == "Const":
+        return constant_value(t)
+    if kind == "Shape":
+        s = op.inputs[0].shape
+        return np.array(s.as_list(), op.get_attr("out_type").as_numpy_dtype) if s.is_fully_defined() else None
+    if kind == "Size":
+        n = op.inputs[0].shape.num_elements()
+        return None if n is None else np.array(n, op.get_attr("out_type").as_numpy_dtype)
+    if kind == "Rank":
+        r = op.inputs[0].shape.ndims
+        return None if r is None else np.array(r, np.int32)
+    if kind == "Range":
+        vals = [python_constant_value(x) for x in op.inputs]
+        return None if any(v is None for v in vals) else np.arange(*vals, dtype=t.dtype.as_numpy_dtype)
+    if kind == "Cast":
+        v = python_constant_value(op.inputs[0])
+        return None if v is None else np.asarray(v).astype(op.get_attr("DstT").as_numpy_dtype)
+    if kind in ("Concat", "ConcatV2"):
+        parts = list(op.inputs)
+        axis_t, parts = (parts[0], parts[1:]) if kind == "Concat" else (parts[-1], parts[:-1])
+        axis, vals = python_constant_value(axis_t), [python_constant_value(x) for x in parts]
+        return None if axis is None or any(v is None for v in vals) else np.concatenate(vals, int(axis))
+    if kind == "Pack":
+        vals = [python_constant_value(x) for x in op.inputs]
+        return None if any(v is None for v in vals) else np.stack(vals, op.get_attr("axis"))
+    if kind == "Unpack":
+        v = python_constant_value(op.inputs[0])
+        return None if v is None else np.moveaxis(v, op.get_attr("axis"), 0)[t.value_index]
+    if kind == "Split":
+        axis, v = python_constant_value(op.inputs[0]), python_constant_value(op.inputs[1])
+        return None if axis is None or v is None else np.split(v, op.get_attr("num_split"), int(axis))[t.value_index]
+    if kind == "Fill":
+        dims, v = python_constant_value(op.inputs[0]), python_constant_value(op.inputs[1])
+        return None if dims is None or v is None else np.full(dims, v)
+    if kind in ("Equal", "NotEqual"):
+        a, b = python_constant_value(op.inputs[0]), python_constant_value(op.inputs[1])
+        if a is None or b is None:
+            return None
+        return np.equal(a, b) if kind == "Equal" else np.not_equal(a, b)
+    if kind in ("Identity", "StopGradient"):
+        return python_constant_value(op.inputs[0])
+    return None
+
 # Small integer arithmetic on known values, folded as TF's shape inference folds
 # constant subgraphs (a shape built from tf.shape/tf.rank pieces stays known).
 _FOLDABLE = {

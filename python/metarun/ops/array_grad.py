@@ -6,7 +6,7 @@ import numpy as np
 from metarun.framework import dtypes
 from metarun.framework.indexed_slices import IndexedSlices
 from metarun.framework.op_builder import apply_op, constant
-from metarun.framework.shape_inference import constant_value
+from metarun.framework.shape_inference import constant_value, python_constant_value
 from metarun.ops import array_ops
 from metarun.ops.gradients_impl import NoGradient, RegisterGradient, rank, shape, size
 from metarun.ops.scopes import name_scope
@@ -151,8 +151,8 @@ def _strided_slice_grad(op, grad):
     x, begin, end, strides = op.inputs
     x_shape = shape(x, out_type=begin.dtype.base_dtype)
 
-    def known(t):
-        v = constant_value(t)
+    def known(t):  # TF's Python constant_value: a computed end (frame's pad_end) stays a tensor
+        v = python_constant_value(t)
         return t if v is None else v
     masks = {k: op.get_attr(k) for k in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
                                          "shrink_axis_mask")}

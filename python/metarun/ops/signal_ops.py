@@ -2,9 +2,8 @@
 
 Each is a composite of existing ops built as TF 2.21's tensorflow/python/ops/signal builds it, so
 graphs carry the same nodes under the same name scopes. Where TF decides between two builds on
-a value known while building, `_known` decides here, and it knows only what TF's
-tensor_util.constant_value knows (Const, Shape, Size, Rank, Range, Cast, Concat, Pack, Unpack,
-Split, Fill, Equal, NotEqual, Identity): arithmetic on known values is not folded, as in TF.
+a value known while building, `_known` decides here, and it knows only what TF's Python
+constant_value knows: arithmetic on known values is not folded, as in TF.
 
 kaiser_window and kaiser_bessel_derived_window are left out: they need the BesselI0e kernel."""
 
@@ -21,54 +20,7 @@ from metarun.ops.fft_ops import irfft, rfft
 from metarun.ops.scopes import name_scope
 
 
-def _known(t):
-    """The value of `t` when TF's constant_value would know it while building, else None."""
-    if not isinstance(t, graph_lib.Tensor):
-        return t
-    op = t.op
-    kind = op.type
-    if kind == "Const":
-        return si.constant_value(t)
-    if kind == "Shape":
-        s = op.inputs[0].shape
-        return np.array(s.as_list(), op.get_attr("out_type").as_numpy_dtype) if s.is_fully_defined() else None
-    if kind == "Size":
-        n = op.inputs[0].shape.num_elements()
-        return None if n is None else np.array(n, op.get_attr("out_type").as_numpy_dtype)
-    if kind == "Rank":
-        r = op.inputs[0].shape.ndims
-        return None if r is None else np.array(r, np.int32)
-    if kind == "Range":
-        vals = [_known(x) for x in op.inputs]
-        return None if any(v is None for v in vals) else np.arange(*vals, dtype=t.dtype.as_numpy_dtype)
-    if kind == "Cast":
-        v = _known(op.inputs[0])
-        return None if v is None else np.asarray(v).astype(op.get_attr("DstT").as_numpy_dtype)
-    if kind in ("Concat", "ConcatV2"):
-        parts = list(op.inputs)
-        axis_t, parts = (parts[0], parts[1:]) if kind == "Concat" else (parts[-1], parts[:-1])
-        axis, vals = _known(axis_t), [_known(x) for x in parts]
-        return None if axis is None or any(v is None for v in vals) else np.concatenate(vals, int(axis))
-    if kind == "Pack":
-        vals = [_known(x) for x in op.inputs]
-        return None if any(v is None for v in vals) else np.stack(vals, op.get_attr("axis"))
-    if kind == "Unpack":
-        v = _known(op.inputs[0])
-        return None if v is None else np.moveaxis(v, op.get_attr("axis"), 0)[t.value_index]
-    if kind == "Split":
-        axis, v = _known(op.inputs[0]), _known(op.inputs[1])
-        return None if axis is None or v is None else np.split(v, op.get_attr("num_split"), int(axis))[t.value_index]
-    if kind == "Fill":
-        dims, v = _known(op.inputs[0]), _known(op.inputs[1])
-        return None if dims is None or v is None else np.full(dims, v)
-    if kind in ("Equal", "NotEqual"):
-        a, b = _known(op.inputs[0]), _known(op.inputs[1])
-        if a is None or b is None:
-            return None
-        return np.equal(a, b) if kind == "Equal" else np.not_equal(a, b)
-    if kind in ("Identity", "StopGradient"):
-        return _known(op.inputs[0])
-    return None
+_known = si.python_constant_value
 
 
 def _or_known(t):

@@ -1,10 +1,11 @@
 """Gradients through tf.signal as a speech model trains through it: stft with pad_end (fed and
-static lengths), the log-mel / MFCC pipeline, inverse_stft, overlap_and_add, dct and mdct.
-Values only: TF's StridedSlice gradient keeps a padded frame's end as a tensor where metarun's
-folds it to a constant, so the graphs differ by that node."""
+static lengths), the log-mel / MFCC pipeline, inverse_stft, overlap_and_add, dct and mdct;
+values and the graph node for node (a padded frame's StridedSlice gradient keeps its computed
+end as a tensor, as TF's does)."""
 
 import numpy as np
 
+GRAPH = True
 RTOL = 1e-4
 ATOL = 1e-4
 
@@ -29,4 +30,6 @@ def main(tf, workdir):
         "d_mdct": tf.gradients(tf.reduce_sum(tf.signal.mdct(audio, 16) ** 2), audio)[0],
     }
     with tf.Session() as sess:
-        return sess.run(outs, {fed: rng.uniform(-1, 1, [3, 45])})
+        r = sess.run(outs, {fed: rng.uniform(-1, 1, [3, 45])})
+    r["__graph__"] = tf.get_default_graph().as_graph_def()
+    return r
