@@ -41,6 +41,7 @@ void register_all_kernels() {
     register_rnn_block_ops(r);
     register_gru_block_ops(r);
     register_cholesky_grad_ops(r);
+    register_bessel_ops(r);
     register_gather_ops(r);
     register_select_ops(r);
     register_fill_ops(r);

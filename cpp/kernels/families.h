@@ -41,6 +41,7 @@ void register_batchnorm_global_ops(Registry& r);
 void register_rnn_block_ops(Registry& r);
 void register_gru_block_ops(Registry& r);
 void register_cholesky_grad_ops(Registry& r);
+void register_bessel_ops(Registry& r);
 void register_gather_ops(Registry& r);
 void register_select_ops(Registry& r);
 void register_fill_ops(Registry& r);

@@ -21,3 +21,5 @@ from metarun.ops.array_ops_3 import angle  # noqa: F401,E402
 from metarun.ops.misc_ops_2 import erfcinv  # noqa: F401,E402
 from metarun.ops.check_ops import is_non_decreasing, is_strictly_increasing  # noqa: F401,E402
 from metarun.ops.array_ops_2 import lbeta  # noqa: F401,E402
+from metarun.ops.bessel_ops import bessel_i0, bessel_i0e, bessel_i1, bessel_i1e  # noqa: F401,E402
+from metarun import _math_special as special  # noqa: F401,E402 -- tf.math.special
