@@ -3,9 +3,7 @@
 Each is a composite of existing ops built as TF 2.21's tensorflow/python/ops/signal builds it, so
 graphs carry the same nodes under the same name scopes. Where TF decides between two builds on
 a value known while building, `_known` decides here, and it knows only what TF's Python
-constant_value knows: arithmetic on known values is not folded, as in TF.
-
-kaiser_window and kaiser_bessel_derived_window are left out: they need the BesselI0e kernel."""
+constant_value knows: arithmetic on known values is not folded, as in TF."""
 
 import math
 
@@ -16,7 +14,9 @@ from metarun.framework import graph as graph_lib
 from metarun.framework import shape_inference as si
 from metarun.framework.op_builder import apply_op, convert_to_tensor
 from metarun.ops import array_ops, array_ops_3, control_flow_ops, math_ops
+from metarun.ops.bessel_ops import bessel_i0e
 from metarun.ops.fft_ops import irfft, rfft
+from metarun.ops.nn_ops import relu
 from metarun.ops.scopes import name_scope
 
 
@@ -196,6 +196,40 @@ def vorbis_window(window_length, dtype=dtypes.float32, name=None):
         arg = math_ops.cast(math_ops.range(window_length), dtype=dtype)
         return math_ops.sin(np.pi / 2.0 * math_ops.pow(math_ops.sin(
             np.pi / math_ops.cast(window_length, dtype=dtype) * (arg + 0.5)), 2.0))
+
+
+def kaiser_window(window_length, beta=12., dtype=dtypes.float32, name=None):
+    """The Kaiser window: I0(beta * sqrt(1 - (2n / (N - 1) - 1)^2)) / I0(beta), through BesselI0e."""
+    dtype = dtypes.as_dtype(dtype)
+    with name_scope(name, "kaiser_window"):
+        window_length = _window_length(window_length, dtype)
+        known_length = _known(window_length)
+        if known_length is not None and known_length == 1:
+            return array_ops.ones([1], dtype=dtype)
+        halflen = (math_ops.cast(window_length, dtype=dtypes.float32) - 1.0) / 2.0
+        arg = math_ops.range(-halflen, halflen + 0.1, dtype=dtypes.float32)
+        inferred_length = si.constant_value(window_length)
+        if inferred_length is not None:
+            # TF's shape inference evaluates the Range's float bounds: window_length points.
+            arg.set_shape([int(inferred_length)])
+        arg = math_ops.cast(arg, dtype=dtype)
+        beta = math_ops.cast(beta, dtype=dtype)
+        one = math_ops.cast(1.0, dtype=dtype)
+        halflen = math_ops.cast(halflen, dtype=dtype)
+        num = beta * math_ops.sqrt(relu(one - math_ops.square(arg / halflen)))
+        return math_ops.exp(num - beta) * (bessel_i0e(num) / bessel_i0e(beta))
+
+
+def kaiser_bessel_derived_window(window_length, beta=12., dtype=dtypes.float32, name=None):
+    """The Kaiser-Bessel-derived window: the square root of the Kaiser window's running sum over
+    its total, mirrored."""
+    dtype = dtypes.as_dtype(dtype)
+    with name_scope(name, "kaiser_bessel_derived_window"):
+        window_length = _window_length(window_length, dtype)
+        kaiser = kaiser_window(window_length // 2 + 1, beta, dtype=dtype)
+        csum = math_ops.cumsum(kaiser)
+        half = math_ops.sqrt(csum[:-1] / csum[-1])
+        return array_ops.concat((half, half[::-1]), axis=0)
 
 
 def _raised_cosine(name, default_name, window_length, periodic, dtype, a, b):
