@@ -624,9 +624,11 @@ _GATHER_TYPE_ATTR = {"Gather": "Tparams", "GatherV2": "Tparams", "GatherNd": "Tp
                      "Range": "Tidx", "UnravelIndex": "Tidx", "Empty": "dtype"}
 
 
-def gather_cases(ops):
-    """The cases of gather.npz for `ops` that run (not those TF rejects when building the graph)."""
-    data = load_npz(kernel_fixture("gather.npz"))
+def blob_fixture(name):
+    """A fixture in gen_gather.py's layout: (meta, array), `meta` the JSON index and
+    array(key, dtype_name) the array stored under `key` (bfloat16 from its bits, strings as
+    objects)."""
+    data = load_npz(kernel_fixture(name))
     meta = json.loads(str(data["meta"]))
     blob = data["blob"].tobytes()
 
@@ -638,24 +640,35 @@ def gather_cases(ops):
         if dtype_name == "string":
             return np.array(arr.tolist(), dtype=object).reshape(arr.shape)
         return arr.copy()
+    return meta, array
 
+
+def decode_attrs(attrs_json):
+    """A case's attrs from the generators' JSON ({"type": ...}, {"shape": ...}, {"s": ...}...)."""
+    attrs = {}
+    for name, v in attrs_json.items():
+        (kind, val), = v.items()
+        if kind == "type":
+            attrs[name] = dtypes.as_dtype(val)
+        elif kind == "list_type":
+            attrs[name] = [dtypes.as_dtype(t) for t in val]
+        elif kind == "shape":
+            attrs[name] = Shape(val)
+        elif kind == "s":
+            attrs[name] = val.encode("latin-1")
+        else:
+            attrs[name] = val
+    return attrs
+
+
+def gather_cases(ops):
+    """The cases of gather.npz for `ops` that run (not those TF rejects when building the graph)."""
+    meta, array = blob_fixture("gather.npz")
     cases = []
     for k, c in enumerate(meta["cases"]):
         if c["op"] not in ops or "graph_error" in c:
             continue
-        attrs = {}
-        for name, v in c["attrs"].items():
-            (kind, val), = v.items()
-            if kind == "type":
-                attrs[name] = dtypes.as_dtype(val)
-            elif kind == "list_type":
-                attrs[name] = [dtypes.as_dtype(t) for t in val]
-            elif kind == "shape":
-                attrs[name] = Shape(val)
-            elif kind == "s":
-                attrs[name] = val.encode("latin-1")
-            else:
-                attrs[name] = val
+        attrs = decode_attrs(c["attrs"])
         type_attr = c["attrs"].get(_GATHER_TYPE_ATTR.get(c["op"], "T"), {})
         cases.append(Case(name=c["name"], op=c["op"],
                           inputs=[array("c%d_i%d" % (k, j), d) for j, d in enumerate(c["inputs"])],

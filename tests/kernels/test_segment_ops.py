@@ -6,7 +6,6 @@ Expected values come from TF-made cases (fixtures/kernels/segment.npz, see gen_s
 compared exactly (float sums bit for bit, error messages included); VariableShape, which needs a
 resource variable TF cannot feed, and large inputs are checked against numpy.
 """
-import json
 
 import numpy as np
 import pytest
@@ -15,9 +14,9 @@ import metarun as tf
 from metarun import _core
 from metarun.framework import dtypes
 from metarun.framework.op_builder import apply_op
-from op_harness import (BF16, Case, Shape, add_node, add_placeholder, assert_covers_registry, assert_matches,
-                        check_case, coverage, enum, fixture_module, handle_names, handles, kernel_fixture, load_npz,
-                        params, run_op, status_code)
+from op_harness import (blob_fixture, decode_attrs, Case, Shape, add_node, add_placeholder,
+                        assert_covers_registry, assert_matches, check_case, coverage, enum, fixture_module,
+                        handle_names, handles, params, run_op, status_code)
 
 OPS = ["SegmentSum", "SegmentMean", "SegmentMax", "SegmentMin", "SegmentProd", "UnsortedSegmentMax",
        "UnsortedSegmentMin", "UnsortedSegmentProd", "ScatterNd", "ListDiff", "UniqueWithCounts", "InTopK", "InTopKV2",
@@ -36,26 +35,11 @@ _OVERFLOWS = {"UnsortedSegmentMax_huge", "UnsortedSegmentMin_huge", "UnsortedSeg
 
 def _segment_fixture():
     """segment.npz in gen_gather.py's layout: its op cases, and the gradient records."""
-    data = load_npz(kernel_fixture("segment.npz"))
-    meta = json.loads(str(data["meta"]))
-    blob = data["blob"].tobytes()
-
-    def array(key, dtype_name):
-        a = meta["arrays"][key]
-        arr = np.frombuffer(blob[a["off"]:a["off"] + a["len"]], dtype=np.dtype(a["dtype"])).reshape(a["shape"])
-        if dtype_name == "bfloat16":
-            return arr.view(BF16).copy()
-        if dtype_name == "string":
-            return np.array(arr.tolist(), dtype=object).reshape(arr.shape)
-        return arr.copy()
+    meta, array = blob_fixture("segment.npz")
 
     cases = []
     for k, c in enumerate(meta["cases"]):
-        attrs = {}
-        for name, v in c["attrs"].items():
-            (kind, val), = v.items()
-            attrs[name] = (dtypes.as_dtype(val) if kind == "type" else Shape(val) if kind == "shape"
-                           else val.encode("latin-1") if kind == "s" else val)
+        attrs = decode_attrs(c["attrs"])
         error = tuple(c["error"]) if "error" in c else None
         if error and c["op"] in _NAMES_INPUT:
             error = (error[0], None)

@@ -8,7 +8,6 @@ compared exactly (errors: code and message); the checks TF makes while building 
 shapes of block_shape, paddings, crops), which its kernels never see there, and larger inputs are
 checked against numpy.
 """
-import json
 
 import numpy as np
 import pytest
@@ -16,8 +15,8 @@ import pytest
 import metarun as tf
 from metarun import _core
 from metarun.framework import dtypes
-from op_harness import (BF16, Case, Shape, assert_covers_registry, assert_matches, check_case, coverage,
-                        expect_error, fixture_module, kernel_fixture, load_npz, params, run_op, status_code)
+from op_harness import (blob_fixture, decode_attrs, Case, assert_covers_registry, assert_matches, check_case,
+                        coverage, expect_error, fixture_module, params, run_op, status_code)
 
 OPS = ["SpaceToBatchND", "BatchToSpaceND", "SpaceToBatch", "BatchToSpace", "SpaceToDepth", "DepthToSpace"]
 INVALID_ARGUMENT = 3
@@ -30,26 +29,11 @@ _TOLERANCE = {"float32": 1e-5, "float64": 1e-12, "float16": 1e-3, "bfloat16": 1e
 
 
 def _fixture():
-    data = load_npz(kernel_fixture("space_batch.npz"))
-    meta = json.loads(str(data["meta"]))
-    blob = data["blob"].tobytes()
-
-    def array(key, dtype_name):
-        a = meta["arrays"][key]
-        arr = np.frombuffer(blob[a["off"]:a["off"] + a["len"]], dtype=np.dtype(a["dtype"])).reshape(a["shape"])
-        if dtype_name == "bfloat16":
-            return arr.view(BF16).copy()
-        if dtype_name == "string":
-            return np.array(arr.tolist(), dtype=object).reshape(arr.shape)
-        return arr.copy()
+    meta, array = blob_fixture("space_batch.npz")
 
     cases = []
     for k, c in enumerate(meta["cases"]):
-        attrs = {}
-        for name, v in c["attrs"].items():
-            (kind, val), = v.items()
-            attrs[name] = (dtypes.as_dtype(val) if kind == "type" else Shape(val) if kind == "shape"
-                           else val.encode("latin-1") if kind == "s" else val)
+        attrs = decode_attrs(c["attrs"])
         error = tuple(c["error"]) if "error" in c else None
         if c["name"] in _NO_KERNEL:
             error = (error[0], None)

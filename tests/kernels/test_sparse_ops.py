@@ -9,16 +9,14 @@ exactly (sums bit for bit, error codes and messages included; SparseMatMul's BLA
 SparseFillEmptyRows move resource and variant values too in TF; metarun registers the dtypes a
 graph can feed).
 """
-import json
 
 import numpy as np
 import pytest
 
 from metarun import _core
 from metarun.framework import dtypes
-from op_harness import (BF16, Case, Shape, assert_covers_registry, assert_matches, check_case, coverage, fixture_module,
-                        kernel_fixture, load_npz,
-                        params, run_op, status_code)
+from op_harness import (blob_fixture, decode_attrs, Case, assert_covers_registry, assert_matches, check_case,
+                        coverage, fixture_module, params, run_op, status_code)
 
 OPS = ["SparseTensorDenseMatMul", "SparseTensorDenseAdd", "SparseAdd", "SparseAddGrad", "SparseReorder",
        "SparseReshape", "SparseConcat", "SparseSlice", "SparseSliceGrad", "SparseSoftmax", "SparseReduceSum",
@@ -31,26 +29,11 @@ RESOURCE_EXHAUSTED = 8
 
 def _fixture():
     """sparse.npz in gen_gather.py's layout: its op cases, and the gradient records."""
-    data = load_npz(kernel_fixture("sparse.npz"))
-    meta = json.loads(str(data["meta"]))
-    blob = data["blob"].tobytes()
-
-    def array(key, dtype_name):
-        a = meta["arrays"][key]
-        arr = np.frombuffer(blob[a["off"]:a["off"] + a["len"]], dtype=np.dtype(a["dtype"])).reshape(a["shape"])
-        if dtype_name == "bfloat16":
-            return arr.view(BF16).copy()
-        if dtype_name == "string":
-            return np.array(arr.tolist(), dtype=object).reshape(arr.shape)
-        return arr.copy()
+    meta, array = blob_fixture("sparse.npz")
 
     cases = []
     for k, c in enumerate(meta["cases"]):
-        attrs = {}
-        for name, v in c["attrs"].items():
-            (kind, val), = v.items()
-            attrs[name] = (dtypes.as_dtype(val) if kind == "type" else Shape(val) if kind == "shape"
-                           else val.encode("latin-1") if kind == "s" else val)
+        attrs = decode_attrs(c["attrs"])
         cases.append(Case(name=c["name"], op=c["op"],
                           inputs=[array("c%d_i%d" % (k, j), d) for j, d in enumerate(c["inputs"])],
                           attrs=attrs, out_dtypes=[dtypes.as_dtype(d) for d in c["out_dtypes"]],

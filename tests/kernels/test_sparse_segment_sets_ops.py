@@ -6,7 +6,6 @@ SparseBincount and HistogramFixedWidth (count_ops.cpp), and the gradients of the
 Expected values come from TF-made cases (fixtures/kernels/sparse_segment_sets.npz, see
 gen_sparse_segment_sets.py), compared exactly: float sums bit for bit, error messages included.
 """
-import json
 
 import numpy as np
 import pytest
@@ -14,8 +13,8 @@ import pytest
 import metarun as tf
 from metarun import _core
 from metarun.framework import dtypes
-from op_harness import (BF16, Case, Shape, assert_covers_registry, assert_matches, check_case, coverage, expect_error,
-                        fixture_module, kernel_fixture, load_npz, params, run_op, status_code)
+from op_harness import (blob_fixture, decode_attrs, Case, assert_covers_registry, assert_matches, check_case,
+                        coverage, expect_error, fixture_module, params, run_op, status_code)
 
 SEGMENT_OPS = ["SparseSegment%s%s" % (r, s) for r in ("Sum", "Mean", "SqrtN")
                for s in ("", "WithNumSegments", "Grad", "GradV2")]
@@ -28,26 +27,11 @@ _UNDEFINED = {"SparseSegment%sGrad_empty" % r for r in ("Sum", "Mean", "SqrtN")}
 
 
 def _fixture():
-    data = load_npz(kernel_fixture("sparse_segment_sets.npz"))
-    meta = json.loads(str(data["meta"]))
-    blob = data["blob"].tobytes()
-
-    def array(key, dtype_name):
-        a = meta["arrays"][key]
-        arr = np.frombuffer(blob[a["off"]:a["off"] + a["len"]], dtype=np.dtype(a["dtype"])).reshape(a["shape"])
-        if dtype_name == "bfloat16":
-            return arr.view(BF16).copy()
-        if dtype_name == "string":
-            return np.array(arr.tolist(), dtype=object).reshape(arr.shape)
-        return arr.copy()
+    meta, array = blob_fixture("sparse_segment_sets.npz")
 
     cases = []
     for k, c in enumerate(meta["cases"]):
-        attrs = {}
-        for name, v in c["attrs"].items():
-            (kind, val), = v.items()
-            attrs[name] = (dtypes.as_dtype(val) if kind == "type" else Shape(val) if kind == "shape"
-                           else val.encode("latin-1") if kind == "s" else val)
+        attrs = decode_attrs(c["attrs"])
         cases.append(Case(name=c["name"], op=c["op"],
                           inputs=[array("c%d_i%d" % (k, j), d) for j, d in enumerate(c["inputs"])],
                           attrs=attrs, out_dtypes=[dtypes.as_dtype(d) for d in c["out_dtypes"]],
