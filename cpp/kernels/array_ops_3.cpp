@@ -75,10 +75,10 @@ class TensorScatterKernel : public OpKernel {
     const Shape& shape = input.shape();
     MR_RETURN_IF_ERROR(tensor_scatter_ ? check_tensor_scatter(input, indices, updates)
                                        : check_non_aliasing(input, indices, updates));
-    Tensor& out = ctx.allocate_output(0, shape);
+    Tensor& out = ctx.forward_or_allocate_output(0, 0, shape);  // updated in place when nothing else holds it
     const T* in = input.data<T>();
     T* o = out.data<T>();
-    for (int64_t i = 0, m = out.num_elements(); i < m; ++i) o[i] = in[i];
+    if (o != in) std::copy(in, in + out.num_elements(), o);
     const int64_t k = indices.rank() > 1 ? indices.shape().back() : (indices.rank() == 1 ? indices.dim(0) : 1);
     if (indices.num_elements() == 0) return Status();
     MR_REQUIRE(k >= 1 && k <= 7, "Only indices.shape[-1] values between 1 and 7 are currently supported.  ",
@@ -324,10 +324,10 @@ class InplaceKernel : public OpKernel {
                  " vs. ", shape_str(v.shape()));
     MR_REQUIRE(i.dim(0) == v.dim(0), "i and x shape doesn't match at index 0: ", shape_str(i.shape()), " vs. ",
                shape_str(v.shape()));
-    Tensor& out = ctx.allocate_output(0, x.shape());
+    Tensor& out = ctx.forward_or_allocate_output(0, 0, x.shape());
     const T* xs = x.data<T>();
     T* o = out.data<T>();
-    for (int64_t k = 0, m = x.num_elements(); k < m; ++k) o[k] = xs[k];
+    if (o != xs) std::copy(xs, xs + x.num_elements(), o);
     if (i.num_elements() == 0) return Status();
     const int64_t rows = x.dim(0);
     const int64_t inner = rows > 0 ? x.num_elements() / rows : 0;

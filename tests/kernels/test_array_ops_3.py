@@ -53,3 +53,19 @@ def test_timestamp_is_now_in_seconds():
     after = time.time()
     assert out.dtype == np.float64 and out.shape == ()
     assert before - 1e-3 <= float(out) <= after + 1e-3
+
+
+def test_scatter_into_an_intermediate_updates_in_place_only_when_nothing_else_reads_it():
+    import metarun as tf
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [3])
+        alone = tf.tensor_scatter_nd_add(x + 1.0, [[0]], [10.0])  # x + 1 feeds nothing else
+        shared = x * 2.0
+        both = [tf.tensor_scatter_nd_update(shared, [[2]], [7.0]), shared + 0.0]
+        rows = tf.raw_ops.InplaceAdd(x=x - 1.0, i=[1], v=[5.0])
+        with tf.Session() as sess:
+            got = sess.run([alone, both, rows], {x: np.array([1, 2, 3], np.float32)})
+    np.testing.assert_array_equal(got[0], [12, 3, 4])
+    np.testing.assert_array_equal(got[1][0], [2, 4, 7])
+    np.testing.assert_array_equal(got[1][1], [2, 4, 6])  # the shared input is not overwritten
+    np.testing.assert_array_equal(got[2], [0, 6, 2])

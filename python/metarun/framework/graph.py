@@ -693,8 +693,9 @@ class Graph(object):
         node = protos.NodeDef()
         node.name = name[:-1] if name and name.endswith("/") else self.unique_name(name or op_type)
         node.op = op_type
-        node.device = (self._current_device() or "") if device is None else device
-        device_functions = device is None and self._current_device() is None
+        current = self._current_device() if device is None else device
+        node.device = current or ""
+        device_functions = current is None  # functions on the device stack: applied to the op below
         for key, value in (attrs or {}).items():
             make_attr(value, node.attr[key])
         if any(op_groups for op_groups, _ in self._colocation_stack):
