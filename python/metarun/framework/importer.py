@@ -6,6 +6,8 @@ prefixed and uniquified, devices cleared, input_map applied), rebuild the
 collections, and return a Saver from the saver_def.
 """
 
+import contextlib
+import gc
 import logging
 import os
 
@@ -77,7 +79,8 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     """tf.compat.v1.import_graph_def: the GraphDef's nodes into the default
     graph under the name scope `name` ("import" when None, none when ""); no
     collections, no Saver. All or nothing: a failed import adds no op."""
-    if not isinstance(graph_def, protos.GraphDef):
+    owned = not isinstance(graph_def, protos.GraphDef)
+    if owned:
         if not hasattr(graph_def, "SerializeToString"):
             raise TypeError("graph_def must be a GraphDef proto.")
         graph_def = protos.GraphDef.FromString(graph_def.SerializeToString())
@@ -85,7 +88,8 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     scope = _mark_import_scope(g, "import" if name is None else name)
     op_defs = {op.name: op for op in producer_op_list.op} if producer_op_list is not None else {}
     with g._undo_on_error():
-        return _import_nodes(g, graph_def, scope, False, dict(input_map or {}), op_defs, return_elements)
+        return _import_nodes(g, graph_def, scope, False, dict(input_map or {}), op_defs, return_elements,
+                             owned)
 
 
 def _mark_import_scope(g, name):
@@ -103,6 +107,7 @@ def import_scoped_meta_graph(meta_graph_or_file, clear_devices=False, graph=None
                              restore_collections_predicate=(lambda key: True), return_elements=None,
                              saver_kwargs=None):
     meta = _as_meta_graph_def(meta_graph_or_file)
+    owned = meta is not meta_graph_or_file  # read from a file, or converted: the import's own
     g = graph or graph_lib.get_default_graph()
     input_map = dict(input_map or {})
     if unbound_inputs_col_name and unbound_inputs_col_name in meta.collection_def:
@@ -119,7 +124,7 @@ def import_scoped_meta_graph(meta_graph_or_file, clear_devices=False, graph=None
         for name, op_def in graph_op_defs.items():
             g._op_defs.setdefault(name, op_def)
         returned = _import_nodes(g, meta.graph_def, scope, clear_devices, input_map, graph_op_defs,
-                                 return_elements)
+                                 return_elements, owned)
         tf_version = meta.meta_info_def.tensorflow_version
         old_trainable = bool(tf_version) and _version_tuple(tf_version) < (1, 9)
         _import_collections(g, meta, scope, restore_collections_predicate, unbound_inputs_col_name,
@@ -171,10 +176,34 @@ def _check_not_removed(op_type, producer):
             % (op_type, producer, op_def.deprecation.version, op_def.deprecation.explanation))
 
 
-def _import_nodes(g, graph_def, scope, clear_devices, input_map, graph_op_defs, return_elements):
+@contextlib.contextmanager
+def _gc_paused():
+    """Python's cyclic collector off while an import allocates its objects: they all stay
+    alive, and with its default thresholds the collector would walk the whole growing
+    heap again and again (a third of a 20k-node import's time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _import_nodes(g, graph_def, scope, clear_devices, input_map, graph_op_defs, return_elements,
+                  owned=False):
     """Add the GraphDef's nodes to `g`. Every node is converted, wired and
     checked (attrs, input names and indices, input types) on detached
-    Operations first; the graph gains them only when all are valid."""
+    Operations first; the graph gains them only when all are valid.
+    `owned`: nobody else holds `graph_def` (the import parsed it), so its NodeDefs become the
+    Operations' own instead of being copied."""
+    with _gc_paused():
+        return _import_nodes_unpaused(g, graph_def, scope, clear_devices, input_map,
+                                      graph_op_defs, return_elements, owned)
+
+
+def _import_nodes_unpaused(g, graph_def, scope, clear_devices, input_map, graph_op_defs,
+                           return_elements, owned):
     producer = graph_def.versions.producer if graph_def.HasField("versions") else graph_def.version
     legacy_shapes = producer <= 21
     if g._producer is None:
@@ -189,42 +218,58 @@ def _import_nodes(g, graph_def, scope, clear_devices, input_map, graph_op_defs, 
 
     if graph_def.library.function or graph_def.library.gradient:
         g._function_library().add_library(graph_def.library)
-    _check_output_total(g, graph_def, graph_op_defs)
+    nodes = list(graph_def.node)
+    kinds = _OpKinds(g, graph_op_defs, producer)
+    _check_output_total(nodes, kinds)
     ops = []
+    sigs = []  # each op's _Signature, for the input type check
+    node_inputs = []  # each node's input names, as the GraphDef has them
+    old_names = []
     by_old = {}  # name in the GraphDef -> index in ops
-    for node in graph_def.node:
-        if node.name in by_old:
-            raise ValueError("Node '%s' is not unique" % node.name)
-        by_old[node.name] = len(ops)
-        _check_not_removed(node.op, producer)
-        ops.append(_convert_node(g, node, scope, clear_devices, graph_op_defs, legacy_shapes))
+    for node in nodes:
+        name = node.name
+        if name in by_old:
+            raise ValueError("Node '%s' is not unique" % name)
+        by_old[name] = len(ops)
+        old_names.append(name)
+        kinds.check_not_removed(node.op)
+        op, sig = _convert_node(g, node, name, scope, clear_devices, kinds, legacy_shapes, owned)
+        inputs = op._node_def.input
+        node_inputs.append(list(inputs))
+        del inputs[:]
+        ops.append(op)
+        sigs.append(sig)
 
-    for node, op in zip(graph_def.node, ops):
+    for i, (names, op) in enumerate(zip(node_inputs, ops)):
         inputs, controls = [], []
-        for inp in node.input:
+        for inp in names:
+            if not controls and inp in by_old and inp[:1] != "^" and (not mapped or (inp, 0) not in mapped):
+                outputs = ops[by_old[inp]]._outputs  # the common case: output 0, by the node's name
+                if outputs:
+                    inputs.append(outputs[0])
+                    continue
             op_name, idx = _split_input(inp)
             if idx >= 0 and controls:
                 raise ValueError("Node '%s': Control dependencies must come after regular dependencies"
-                                 % node.name)
+                                 % old_names[i])
             if (op_name, idx) in mapped:
                 used_keys.add((op_name, idx))
                 (controls if idx < 0 else inputs).append(mapped[(op_name, idx)])
                 continue
             if op_name not in by_old:
-                raise ValueError("Node '%s': Unknown input node '%s'" % (node.name, inp))
+                raise ValueError("Node '%s': Unknown input node '%s'" % (old_names[i], inp))
             src = ops[by_old[op_name]]
             if idx < 0:
                 controls.append(src)
             elif idx >= len(src._outputs):
                 raise ValueError("Node '%s': Connecting to invalid output %d of source node %s which "
-                                 "has %d outputs." % (node.name, idx, op_name, len(src._outputs)))
+                                 "has %d outputs." % (old_names[i], idx, op_name, len(src._outputs)))
             else:
                 inputs.append(src._outputs[idx])
         op._inputs = inputs
         op._control_inputs = controls
-        del op._node_def.input[:]
-    for op in ops:
-        _check_input_types(op)
+    for op, sig in zip(ops, sigs):
+        _check_input_types(op, sig)
     unused = [k for k in mapped if k not in used_keys and not (k[0] in by_old)]
     if unused:
         raise ValueError("Attempted to map inputs that were not found in graph_def: [%s]"
@@ -245,23 +290,94 @@ def _lookup_op_def(g, op_type, graph_op_defs):
     return op_def_lib.lookup(op_type, None) or graph_op_defs.get(op_type)
 
 
-def _check_output_total(g, graph_def, graph_op_defs):
+class _OpKind(object):
+    """What one import knows about one op type: its OpDefs, the attrs they declare (all a
+    node's checks and types depend on) and, per distinct set of those attr values, the
+    outcome of the checks (a _Signature), so nodes alike are checked once."""
+
+    __slots__ = ("op_def", "graph_op_def", "key_attrs", "fixed_outputs", "signatures")
+
+    def __init__(self, op_def, graph_op_def):
+        self.op_def = op_def
+        self.graph_op_def = graph_op_def
+        names = {}
+        for d in (op_def, graph_op_def):
+            for attr in (d.attr if d is not None else ()):
+                names.setdefault(attr.name, attr.type in ("tensor", "list(tensor)"))
+        # A tensor attr enters the key by its kind only: its value is never checked here
+        # beyond that (Const's shape is checked per node) and may be large.
+        self.key_attrs = tuple(names.items())
+        variadic = any(arg.number_attr or arg.type_list_attr for arg in op_def.output_arg)
+        self.fixed_outputs = None if variadic else len(op_def.output_arg)
+        self.signatures = {}
+
+    def key(self, attrs):
+        key = []
+        for name, is_tensor in self.key_attrs:
+            value = attrs.get(name)
+            if value is None:
+                key.append(None)
+            elif is_tensor:
+                key.append(value.WhichOneof("value"))
+            else:
+                key.append(value.SerializeToString())
+        return tuple(key)
+
+
+class _Signature(object):
+    """The checked outcome for nodes of one kind with the same declared attrs: the defaults
+    they lack, their output dtypes, and (once first needed) their input dtype enums."""
+
+    __slots__ = ("defaults", "out_dtypes", "in_types")
+
+    def __init__(self, defaults, out_dtypes):
+        self.defaults = defaults
+        self.out_dtypes = out_dtypes
+        self.in_types = None
+
+
+class _OpKinds(object):
+    """The _OpKind of each op type an import meets, looked up once per type."""
+
+    def __init__(self, g, graph_op_defs, producer):
+        self._g = g
+        self._graph_op_defs = graph_op_defs
+        self._producer = producer
+        self._kinds = {}
+        self._allowed = set()  # op types checked against the producer version
+
+    def get(self, op_type):
+        """The op type's _OpKind; None when no OpDef names it."""
+        kind = self._kinds.get(op_type, False)
+        if kind is False:
+            op_def = _lookup_op_def(self._g, op_type, self._graph_op_defs)
+            kind = None if op_def is None else _OpKind(op_def, self._graph_op_defs.get(op_type))
+            self._kinds[op_type] = kind
+        return kind
+
+    def check_not_removed(self, op_type):
+        if op_type not in self._allowed:
+            _check_not_removed(op_type, self._producer)
+            self._allowed.add(op_type)
+
+
+def _check_output_total(nodes, kinds):
     """ValueError naming the node at which the GraphDef's outputs pass
     MAX_IMPORT_OUTPUTS, counted before any node is built. Unknown ops and
     missing attrs are left to _convert_node, which reports them."""
     total = 0
-    for node in graph_def.node:
-        op_def = _lookup_op_def(g, node.op, graph_op_defs)
-        if op_def is None:
+    for node in nodes:
+        kind = kinds.get(node.op)
+        if kind is None:
             continue
-        if not any(arg.number_attr or arg.type_list_attr for arg in op_def.output_arg):
-            total += len(op_def.output_arg)
+        if kind.fixed_outputs is not None:
+            total += kind.fixed_outputs
         else:
             attrs = protos.NodeDef()
             attrs.attr.MergeFrom(node.attr)
-            op_def_lib.fill_default_attrs(attrs.attr, op_def)
+            op_def_lib.fill_default_attrs(attrs.attr, kind.op_def)
             try:
-                total += op_def_lib.output_count(op_def, attrs.attr)
+                total += op_def_lib.output_count(kind.op_def, attrs.attr)
             except op_def_lib.TooManyArgs as e:
                 raise ValueError("Node '%s': %s" % (node.name, e)) from None
             except ValueError:
@@ -271,26 +387,71 @@ def _check_output_total(g, graph_def, graph_op_defs):
                              % (node.name, MAX_IMPORT_OUTPUTS))
 
 
-def _convert_node(g, node, scope, clear_devices, graph_op_defs, legacy_shapes):
-    """A detached Operation for one NodeDef: named in `g`, defaults filled,
-    attrs checked against the op's signature (its inputs come later)."""
-    new = protos.NodeDef()
-    new.CopyFrom(node)
-    full = prepend_name_scope(node.name, scope)
+def _convert_node(g, node, old_name, scope, clear_devices, kinds, legacy_shapes, owned):
+    """A detached Operation for one NodeDef, and its _Signature: named in `g`,
+    defaults filled, attrs checked against the op's signature (its inputs come
+    later). `owned`: the NodeDef is the import's own copy, used as it is."""
+    kind = kinds.get(node.op)
+    key = None if kind is None else kind.key(node.attr)  # before any change to the attrs
+    if owned:
+        new = node
+    else:
+        new = protos.NodeDef()
+        new.CopyFrom(node)
+    full = prepend_name_scope(old_name, scope)
     if full.lower() in g._names_in_use or full in g._by_name:
         full = g.unique_name(full) if not scope else _unique_under(g, full)
     new.name = full
     if clear_devices:
         new.device = ""
-    op_def = _lookup_op_def(g, node.op, graph_op_defs)
-    if op_def is None:
+    if kind is None:
         raise errors.NotFoundError(None, None, "Op type not registered '%s' in binary running on "
                                    "metarun. Make sure the Op and Kernel are registered." % node.op)
+    sig = kind.signatures.get(key)
+    if sig is None:
+        sig = _check_node(new, old_name, kind, scope, legacy_shapes)
+        kind.signatures[key] = sig
+    else:
+        for name, value in sig.defaults:
+            new.attr[name].CopyFrom(value)
+        _rewrite_attrs(new, scope, legacy_shapes)
+        if new.op == "Const" and "value" in new.attr:
+            _check_const_shape(new.attr["value"].tensor.tensor_shape, full)
+    g._mark_name_used(full)
+    return graph_lib.Operation(g, new, sig.out_dtypes, kind.graph_op_def or kind.op_def), sig
+
+
+def _check_node(new, old_name, kind, scope, legacy_shapes):
+    """Fill `new`'s defaults and check its attrs: the _Signature for nodes like it."""
+    op_def, graph_op_def = kind.op_def, kind.graph_op_def
+    missing = [name for name, _ in kind.key_attrs if name not in new.attr]
     op_def_lib.fill_default_attrs(new.attr, op_def)
-    graph_op_def = graph_op_defs.get(node.op)
     if graph_op_def is not None and graph_op_def is not op_def:
         op_def_lib.fill_default_attrs(new.attr, graph_op_def)
-    if legacy_shapes and node.op in _LEGACY_SHAPE_OPS and "shape" in new.attr:
+    defaults = []
+    for name in missing:
+        if name in new.attr:
+            value = protos.AttrValue()
+            value.CopyFrom(new.attr[name])
+            defaults.append((name, value))
+    _rewrite_attrs(new, scope, legacy_shapes)
+    try:
+        op_def_lib.check_attrs(new.attr, op_def)
+    except ValueError as e:
+        raise ValueError("%s; NodeDef: {{node %s}}" % (e, new.name)) from None
+    if new.op == "Const" and "value" in new.attr:
+        _check_const_shape(new.attr["value"].tensor.tensor_shape, new.name)
+    try:
+        out_types = op_def_lib.output_types(graph_op_def or op_def, new.attr)
+    except (ValueError, KeyError) as e:
+        raise ValueError("Node '%s': %s" % (old_name, e)) from None
+    return _Signature(defaults, [dtypes.as_dtype(t) for t in out_types])
+
+
+def _rewrite_attrs(new, scope, legacy_shapes):
+    """The attr changes an import makes: legacy scalar shapes, and `scope` in colocation
+    groups and frame names."""
+    if legacy_shapes and new.op in _LEGACY_SHAPE_OPS and "shape" in new.attr:
         shape = new.attr["shape"].shape
         if not shape.dim and not shape.unknown_rank:
             shape.unknown_rank = True  # producer <= 21: `shape {}` meant "unknown"
@@ -301,21 +462,8 @@ def _convert_node(g, node, scope, clear_devices, graph_op_defs, legacy_shapes):
                       for s in lst.s]
             del lst.s[:]
             lst.s.extend(values)
-        if node.op in ("Enter", "RefEnter") and "frame_name" in new.attr:
+        if new.op in ("Enter", "RefEnter") and "frame_name" in new.attr:
             new.attr["frame_name"].s = prepend_name_scope(new.attr["frame_name"].s.decode(), scope).encode()
-    try:
-        op_def_lib.check_attrs(new.attr, op_def)
-    except ValueError as e:
-        raise ValueError("%s; NodeDef: {{node %s}}" % (e, full)) from None
-    if node.op == "Const" and "value" in new.attr:
-        _check_const_shape(new.attr["value"].tensor.tensor_shape, full)
-    signature = graph_op_def or op_def
-    try:
-        out_types = op_def_lib.output_types(signature, new.attr)
-    except (ValueError, KeyError) as e:
-        raise ValueError("Node '%s': %s" % (node.name, e)) from None
-    g._mark_name_used(full)
-    return graph_lib.Operation(g, new, out_types, signature)
 
 
 def _check_const_shape(shape_proto, name):
@@ -347,15 +495,20 @@ def _return_element(name, ops, by_old):
     return op._outputs[idx]
 
 
-def _check_input_types(op):
+def _check_input_types(op, sig):
     """TF's import-time check that inputs match the op's signature: kernels
     choose their element type from attrs, so a mismatch must never reach them."""
+    expected = sig.in_types
+    if expected is None:
+        try:
+            expected = op_def_lib.input_types(op._op_def, op._node_def.attr)
+        except (ValueError, KeyError) as e:
+            raise ValueError("Node '%s': %s" % (op.name, e)) from None
+        sig.in_types = expected
+    actual = [t._dtype.as_datatype_enum for t in op._inputs]
+    if actual == expected:
+        return
     name = op.name
-    try:
-        expected = op_def_lib.input_types(op._op_def, op._node_def.attr)
-    except (ValueError, KeyError) as e:
-        raise ValueError("Node '%s': %s" % (name, e)) from None
-    actual = [t.dtype.as_datatype_enum for t in op._inputs]
     if len(expected) != len(actual):
         raise ValueError("NodeDef expected inputs '%s' do not match %d inputs specified; NodeDef: {{node %s}}"
                          % (", ".join(_type_name(t) for t in expected), len(actual), name))
