@@ -55,6 +55,19 @@ def dimension_value(dim):
     return getattr(dim, "value", dim)
 
 
+def _dim_value(d):
+    """One dimension as an int or None. Negative sizes read as unknown (protos and shape
+    inference spell unknown as -1); anything that is not an integer is TF's TypeError."""
+    d = getattr(d, "value", d)
+    if d is None:
+        return None
+    if isinstance(d, bool) or not hasattr(d, "__index__"):
+        raise TypeError("Dimension value must be integer or None or have an __index__ method, got value "
+                        "'{0!r}' with type '{1!r}'".format(d, type(d)))
+    d = int(d.__index__())
+    return None if d < 0 else d
+
+
 class TensorShape(object):
     """Dims are ints or None; `dims is None` means the rank is unknown."""
 
@@ -65,12 +78,31 @@ class TensorShape(object):
             self._dims = None
         elif isinstance(dims, TensorShape):
             self._dims = dims._dims
+        elif type(dims).__name__ == "TensorShapeProto":
+            self._dims = None if dims.unknown_rank else tuple(None if d.size < 0 else d.size for d in dims.dim)
         else:
-            if isinstance(dims, int) or hasattr(dims, "__index__") and not hasattr(dims, "__len__"):
-                dims = [dims]  # TF: a lone dimension is a rank-1 shape
-            dims = [getattr(d, "value", d) for d in dims]
-            self._dims = tuple(None if d is None or (isinstance(d, int) and d < 0) else int(d)
-                               for d in dims)
+            try:
+                items = list(dims) if not isinstance(dims, (str, bytes)) else None
+            except TypeError:
+                items = None
+            if items is None:
+                if isinstance(dims, (str, bytes)):
+                    items = list(dims)
+                else:  # TF: a lone dimension is a rank-1 shape
+                    self._dims = (_dim_value(dims),)
+                    return
+            dims_in, converted = dims, []
+            for d in items:
+                try:
+                    converted.append(_dim_value(d))
+                except TypeError:
+                    if isinstance(dims_in, (list, tuple)):
+                        raise
+                    raise TypeError(
+                        "Failed to convert '{0!r}' to a shape: '{1!r}'could not be converted to a dimension. "
+                        "A shape should either be single dimension (e.g. 10), or an iterable of dimensions "
+                        "(e.g. [1, 10, None]).".format(dims_in, d)) from None
+            self._dims = tuple(converted)
 
     @property
     def dims(self):
@@ -125,6 +157,63 @@ class TensorShape(object):
         if self._dims is not None and len(self._dims) != rank:
             raise ValueError("Shape %s must have rank %d" % (self, rank))
         return self if self._dims is not None else TensorShape([None] * rank)
+
+    def with_rank_at_most(self, rank):
+        if self._dims is not None and len(self._dims) > rank:
+            raise ValueError("Shape %s must have rank at most %d" % (self, rank))
+        return self
+
+    def assert_has_rank(self, rank):
+        if self._dims is not None and len(self._dims) != rank:
+            raise ValueError("Shape %s must have rank %d" % (self, rank))
+
+    def assert_same_rank(self, other):
+        other = as_shape(other)
+        if self._dims is not None and other._dims is not None and len(self._dims) != len(other._dims):
+            raise ValueError("Shapes %s and %s must have the same rank" % (self, other))
+
+    def assert_is_compatible_with(self, other):
+        if not self.is_compatible_with(other):
+            raise ValueError("Shapes %s and %s are incompatible" % (self, other))
+
+    def assert_is_fully_defined(self):
+        if not self.is_fully_defined():
+            raise ValueError("Shape %s is not fully defined" % self)
+
+    def most_specific_compatible_shape(self, other):
+        """The most specific shape both this one and `other` are compatible with: the
+        dims they agree on, unknown elsewhere; unknown rank when the ranks differ."""
+        other = as_shape(other)
+        if self._dims is None or other._dims is None or len(self._dims) != len(other._dims):
+            return TensorShape(None)
+        return TensorShape([a if a == b else None for a, b in zip(self._dims, other._dims)])
+
+    def is_subtype_of(self, other):
+        """True when every shape this one allows, `other` allows too."""
+        other = as_shape(other)
+        if other._dims is None:
+            return True
+        if self._dims is None or len(self._dims) != len(other._dims):
+            return False
+        return all(b is None or a == b for a, b in zip(self._dims, other._dims))
+
+    def as_proto(self):
+        from metarun.framework import protos, tensor_util
+        return tensor_util.make_shape_proto(self.dims, protos.TensorShapeProto())
+
+    def __add__(self, other):
+        return self.concatenate(other)
+
+    def __radd__(self, other):
+        return as_shape(other).concatenate(self)
+
+    __concat__ = __add__
+
+    def __bool__(self):
+        return self._dims is not None
+
+    def __reduce__(self):
+        return TensorShape, (self.dims,)
 
     def num_elements(self):
         if not self.is_fully_defined():
