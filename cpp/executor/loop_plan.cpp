@@ -37,7 +37,7 @@ bool control_met_by_feed(const Graph& g, int ctrl, const std::vector<Edge>& feed
 }
 
 Status build_loop_plan(const Graph& g, const std::vector<Edge>& feeds, const std::vector<Edge>& fetches,
-                       const std::vector<char>& needed, std::unique_ptr<LoopPlan>* out) {
+                       const std::vector<char>& needed, const Fusions& fused, std::unique_ptr<LoopPlan>* out) {
   auto plan = std::make_unique<LoopPlan>();
   const int n = g.num_nodes();
   std::vector<int> index(n, -1);
@@ -57,7 +57,7 @@ Status build_loop_plan(const Graph& g, const std::vector<Edge>& feeds, const std
 
   // Edges, kernels.
   for (LoopNode& ln : plan->nodes) {
-    MR_RETURN_IF_ERROR(build_node_item(g, ln.item.id, &ln.item));
+    MR_RETURN_IF_ERROR(build_node_item(g, ln.item.id, &ln.item, &fused.node(g, ln.item.id)));
     const Node& node = *ln.item.node;
     ln.kind = kind_of(node.op);
     ln.outputs.resize(node.output_types.size());

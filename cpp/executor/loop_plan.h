@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "executor/fusion.h"
 #include "executor/node_exec.h"
 
 namespace metarun {
@@ -55,7 +56,8 @@ RunResult run_loop_plan(const LoopPlan& plan, RunState& run, std::vector<Tensor>
 // outgoing control edges start from the fed value instead.
 bool control_met_by_feed(const Graph& g, int ctrl, const std::vector<Edge>& feeds);
 
+// `fused` says which node runs for each needed graph id (fusion.h).
 Status build_loop_plan(const Graph& g, const std::vector<Edge>& feeds, const std::vector<Edge>& fetches,
-                       const std::vector<char>& needed, std::unique_ptr<LoopPlan>* out);
+                       const std::vector<char>& needed, const Fusions& fused, std::unique_ptr<LoopPlan>* out);
 
 }  // namespace metarun

@@ -14,8 +14,8 @@ Status check_edge(const Graph& g, const Edge& e, const std::string& user) {
   return Status();
 }
 
-Status build_node_item(const Graph& g, int id, NodeItem* item) {
-  const Node& node = g.node(id);
+Status build_node_item(const Graph& g, int id, NodeItem* item, const Node* fused) {
+  const Node& node = fused ? *fused : g.node(id);
   item->node = &node;
   item->id = id;
   item->num_inputs = static_cast<int>(node.inputs.size());

@@ -37,8 +37,9 @@ struct NodeItem {
 // Fails unless `e` names an existing output; `user` names the reader.
 Status check_edge(const Graph& g, const Edge& e, const std::string& user);
 
-// Resolves the node's kernel and input handling.
-Status build_node_item(const Graph& g, int id, NodeItem* item);
+// Resolves the node's kernel and input handling. `node` stands in for graph
+// node `id` when given (a fused node, see fusion.h); it must outlive the item.
+Status build_node_item(const Graph& g, int id, NodeItem* item, const Node* node = nullptr);
 
 // One run's state shared by the scheduler and the kernels it calls.
 class RunState : public FunctionCaller {

@@ -65,10 +65,14 @@ Status build_plan(const Graph& g, const std::vector<Edge>& feeds, const std::vec
     }
   }
 
+  Fusions fused;
+  if (fusion_enabled()) fused = find_fusions(g, feeds, fetches, targets, &needed);
+
   if (needs_loop_plan(g, needed)) {
     auto plan = std::make_unique<Plan>();
     plan->num_feeds = static_cast<int>(feeds.size());
-    MR_RETURN_IF_ERROR(build_loop_plan(g, feeds, fetches, needed, &plan->loop));
+    MR_RETURN_IF_ERROR(build_loop_plan(g, feeds, fetches, needed, fused, &plan->loop));
+    plan->fused_nodes = fused.release_nodes();
     *out = std::move(plan);
     return Status();
   }
@@ -78,7 +82,7 @@ Status build_plan(const Graph& g, const std::vector<Edge>& feeds, const std::vec
   std::vector<std::vector<int>> consumers(n);
   for (int id = 0; id < n; ++id) {
     if (!needed[id]) continue;
-    const Node& node = g.node(id);
+    const Node& node = fused.node(g, id);
     for (const Edge& e : node.inputs) {
       if (fed(e)) continue;
       ++indegree[id];
@@ -121,9 +125,9 @@ Status build_plan(const Graph& g, const std::vector<Edge>& feeds, const std::vec
   };
   std::vector<int> step_of(n, -1);
   for (int id : order) {
-    const Node& node = g.node(id);
+    const Node& node = fused.node(g, id);
     PlanStep step;
-    MR_RETURN_IF_ERROR(build_node_item(g, id, &step.item));
+    MR_RETURN_IF_ERROR(build_node_item(g, id, &step.item, &node));
     for (const Edge& e : node.inputs) step.in_slots.push_back(slot_for(e));
     for (int c : node.control_inputs)
       if (!control_met_by_feed(g, c, feeds)) step.control_steps.push_back(step_of[c]);
@@ -144,6 +148,7 @@ Status build_plan(const Graph& g, const std::vector<Edge>& feeds, const std::vec
   }
   plan->num_slots = next_slot;
   plan->num_feeds = static_cast<int>(feeds.size());
+  plan->fused_nodes = fused.release_nodes();
 
   // The last reader of a produced value takes it (moves it) instead of
   // sharing it, so the value is freed right after its last use and a kernel

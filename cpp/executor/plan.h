@@ -27,6 +27,7 @@ struct Plan {
   bool tracks_dead = false;  // a Switch is in the plan: deadness must be followed
   std::vector<int> fetch_slots;
   std::unique_ptr<LoopPlan> loop;  // set instead of steps when the subgraph has while loops
+  std::vector<std::unique_ptr<Node>> fused_nodes;  // what fused steps' items point at (fusion.h)
 };
 
 // Builds the plan for one signature. Feeds occupy slots 0..feeds-1.

@@ -44,12 +44,24 @@ void gemm(const GemmArgs& g, const int16_t* a, const int16_t* b, int16_t* c);
 void gemm(const GemmArgs& g, const int32_t* a, const int32_t* b, int32_t* c);
 void gemm(const GemmArgs& g, const int64_t* a, const int64_t* b, int64_t* c);
 
-// One gemm split into row or column blocks across `pool`.
-template <class T>
-void parallel_gemm(ThreadPool* pool, const GemmArgs& g, const T* a, const T* b, T* c) {
+struct NoEpilogue {
+  void operator()(int64_t, int64_t, int64_t, int64_t) const {}
+};
+
+// One gemm split into row or column blocks across `pool`. After each block
+// of C is computed, `epilogue(row_lo, row_hi, col_lo, col_hi)` runs on it on
+// the same thread, while the block is still in cache (the fused kernels'
+// bias and activation). MatMul and _FusedMatMul share this split, so a fused
+// product has the unfused one's bits.
+template <class T, class Epilogue = NoEpilogue>
+void parallel_gemm(ThreadPool* pool, const GemmArgs& g, const T* a, const T* b, T* c,
+                   const Epilogue& epilogue = Epilogue()) {
   const double flops = 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
   const int parts = pool ? std::min(pool->num_threads(), blas_threads()) : 1;
-  if (parts <= 1 || flops < 4e6) return gemm(g, a, b, c);
+  if (parts <= 1 || flops < 4e6) {
+    gemm(g, a, b, c);
+    return epilogue(int64_t{0}, g.m, int64_t{0}, g.n);
+  }
   // Split the side whose operand is larger, so neither thread packs all of it.
   const bool by_rows = g.m >= g.n;
   const int64_t units = by_rows ? g.m : g.n;
@@ -60,9 +72,11 @@ void parallel_gemm(ThreadPool* pool, const GemmArgs& g, const T* a, const T* b, 
     if (by_rows) {
       p.m = hi - lo;
       gemm(p, g.trans_a ? a + lo : a + lo * g.lda, b, c + lo * g.ldc);
+      epilogue(lo, hi, int64_t{0}, g.n);
     } else {
       p.n = hi - lo;
       gemm(p, a, g.trans_b ? b + lo * g.ldb : b + lo, c + lo);
+      epilogue(int64_t{0}, g.m, lo, hi);
     }
   });
 }
