@@ -38,6 +38,10 @@ def _contains_tensor(value):
     return False
 
 
+_FAILED_ELEMENTS = ("Failed to convert elements of %r to Tensor. Consider casting elements to a supported type. "
+                    "See https://www.tensorflow.org/api_docs/python/tf/dtypes for supported TF dtypes.")
+
+
 def _python_dtype(value):
     """TF's dtype for a Python/numpy value with no dtype asked for."""
     if isinstance(value, (np.ndarray, np.generic)):
@@ -62,13 +66,13 @@ def _python_dtype(value):
         elif isinstance(v, numbers.Complex):
             kinds.add("c")
         else:
-            raise TypeError("Failed to convert elements of %r to Tensor." % (value,))
+            raise TypeError(_FAILED_ELEMENTS % (value,))
     numpy_kinds = [k[1] for k in kinds if isinstance(k, tuple)]
     if numpy_kinds and len(kinds) == 1:
         return numpy_kinds[0]
     if "s" in kinds:
         if kinds != {"s"}:
-            raise TypeError("Failed to convert elements of %r to Tensor." % (value,))
+            raise TypeError(_FAILED_ELEMENTS % (value,))
         return dtypes.string
     if "c" in kinds:
         return dtypes.complex128
@@ -78,7 +82,13 @@ def _python_dtype(value):
         ints = [int(v) for v in flat if not isinstance(v, (bool, np.bool_))]
         if all(-2 ** 31 <= i < 2 ** 31 for i in ints):
             return dtypes.int32
-        return dtypes.int64
+        if all(-2 ** 63 <= i < 2 ** 63 for i in ints):
+            return dtypes.int64
+        if all(0 <= i < 2 ** 64 for i in ints):
+            return dtypes.uint64
+        if all(-2 ** 63 <= i < 2 ** 64 for i in ints):  # numpy takes such a mix as floats
+            return dtypes.float32
+        raise TypeError(_FAILED_ELEMENTS % (value,))
     return dtypes.bool
 
 
@@ -114,11 +124,13 @@ def _check_compatible(value, dtype):
         elif dtype.is_complex:
             ok = isinstance(v, numbers.Number)
         if not ok or isinstance(v, (bytes, str)) and dtype != dtypes.string:
-            raise TypeError("Expected %s, got %r of type '%s' instead." % (dtype.name, v, _type_name(v)))
+            raise TypeError("Expected %s, but got %s of type '%s'." % (dtype.name, v, _type_name(v)))
 
 
 def numpy_value(value, dtype=None):
     """(ndarray, DType) for a Python/numpy value, with TF's inference and checks."""
+    if value is None:
+        raise ValueError("None values not supported.")
     if dtype is not None:
         dtype = dtypes.as_dtype(dtype).base_dtype
         _check_compatible(value, dtype)
@@ -133,12 +145,27 @@ def numpy_value(value, dtype=None):
         if dtype.is_integer and not isinstance(value, np.ndarray):
             ints = np.array(value, dtype=object)
             lo, hi = dtype.min, dtype.max
+            wrap = False
             for v in ints.reshape(-1):
+                if isinstance(v, (list, tuple)):  # a ragged list: numpy's own ValueError, as in TF
+                    np.array(value, dtype=dtype.as_numpy_dtype)
                 if not isinstance(v, np.generic) and not lo <= int(v) <= hi:
-                    raise TypeError("Cannot convert %r to EagerTensor of dtype %s" % (value, dtype.name))
+                    if not -2 ** 63 <= int(v) < 2 ** 64:
+                        raise OverflowError("Python int too large to convert to C long")
+                    wrap = True
+            if wrap:  # graph-mode TF keeps the low bits of a Python int too big for the dtype
+                bits = np.dtype(dtype.as_numpy_dtype).itemsize * 8
+                low = np.vectorize(lambda v: int(v) % (1 << bits), otypes=[object])(ints)
+                return low.astype(np.uint64).astype(np.dtype("u%d" % (bits // 8))).view(dtype.as_numpy_dtype), dtype
         with np.errstate(all="ignore"):
             arr = np.array(value, dtype=dtype.as_numpy_dtype)
-    except (ValueError, OverflowError) as e:
+    except OverflowError as e:
+        if str(e) == "Python int too large to convert to C long":
+            raise
+        raise ValueError("Can't convert %r to a Tensor of dtype %s: %s" % (value, dtype.name, e)) from None
+    except ValueError as e:
+        if str(e).startswith("setting an array element with a sequence"):
+            raise ValueError(str(e)) from None
         raise ValueError("Can't convert %r to a Tensor of dtype %s: %s" % (value, dtype.name, e)) from None
     return arr, dtype
 
@@ -175,6 +202,11 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None, as_ref
         raise TypeError("Can't convert Operation '%s' to Tensor (target dtype=%s, name=%s, as_ref=%s)"
                         % (value.name, dtype, name, as_ref))
     elif isinstance(value, (list, tuple)) and _contains_tensor(value):
+        if dtype is None and preferred_dtype is not None:
+            try:  # a dtype hint casts the list's tensors, as TF's autopacking does
+                return _autopack(value, dtypes.as_dtype(preferred_dtype), name or "packed", graph)
+            except (TypeError, ValueError):
+                pass
         tensor = _autopack(value, dtype, name or "packed", graph)
     else:
         if dtype is None and preferred_dtype is not None:
@@ -185,8 +217,9 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None, as_ref
         return constant(value, dtype, name=name or "Const", graph=graph)
     if dtype is not None and not dtype.is_compatible_with(tensor.dtype.base_dtype) \
             and dtype.base_dtype != tensor.dtype.base_dtype:
-        raise ValueError("Tensor conversion requested dtype %s for Tensor with dtype %s: %r"
-                         % (dtype.name, tensor.dtype.base_dtype.name, tensor))
+        message = "Tensor conversion requested dtype %s for Tensor with dtype %s: %r" % (
+            dtype.name, tensor.dtype.base_dtype.name, tensor)
+        raise ValueError(message if name is None else "%s: %s" % (name, message))
     return tensor
 
 
@@ -303,14 +336,12 @@ def _build(g, op_def, op_type, scope, kwargs):
                 try:
                     tensors = [convert_to_tensor(v, dtype=dtype, preferred_dtype=default, as_ref=arg.is_ref,
                                                  name="%s_%d" % (arg.name, i)) for i, v in enumerate(value)]
-                except (TypeError, ValueError) as e:
-                    raise TypeError("Tensors in list passed to '%s' of '%s' Op have types %s that don't all "
-                                    "match. (%s)" % (arg.name, op_type, _types_of(value), e)) from None
-                types = set(t.dtype.base_dtype for t in tensors)
-                if len(types) > 1:
+                    mixed = len(set(t.dtype.base_dtype for t in tensors)) > 1
+                except (TypeError, ValueError):
+                    mixed = True
+                if mixed:
                     raise TypeError("Tensors in list passed to '%s' of '%s' Op have types [%s] that don't all "
-                                    "match." % (arg.name, op_type,
-                                                ", ".join(t.dtype.base_dtype.name for t in tensors)))
+                                    "match." % (arg.name, op_type, _observed_types(value, arg.is_ref)))
                 attrs[arg.number_attr] = len(tensors)
                 if arg.type_attr and tensors:
                     attrs.setdefault(arg.type_attr, tensors[0].dtype.base_dtype)
@@ -389,8 +420,15 @@ def _build(g, op_def, op_type, scope, kwargs):
     return _outputs(op, op_def)
 
 
-def _types_of(values):
-    return [getattr(v, "dtype", type(v).__name__) for v in values]
+def _observed_types(values, as_ref):
+    """The dtype names the list's values convert to on their own, as TF's message lists them."""
+    names = []
+    for v in values:
+        try:
+            names.append(convert_to_tensor(v, as_ref=as_ref).dtype.base_dtype.name)
+        except (TypeError, ValueError):
+            names.append("<NOT CONVERTIBLE TO TENSOR>")
+    return ", ".join(names)
 
 
 class _colocate(object):

@@ -164,7 +164,13 @@ def stack(values, axis=0, name="stack"):
     """TF's stack: along axis 0 the list is converted as one value (a Const when it
     holds no Tensor, else a Pack whose Python elements are named by index)."""
     if axis == 0:
-        return convert_to_tensor(values if hasattr(values, "op") else list(values), name=name)
+        # As TF: one conversion of the whole list; if that fails (tensors of several
+        # dtypes), Pack reports it.
+        try:
+            return convert_to_tensor(values if hasattr(values, "op") else list(values), name=name)
+        except (TypeError, ValueError):
+            if hasattr(values, "op"):
+                raise
     first = convert_to_tensor(values[0], name=name)
     if first.shape.ndims is not None:
         n = first.shape.ndims + 1

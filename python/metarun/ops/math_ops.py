@@ -30,10 +30,16 @@ def _binary(op_type):
 def add(x, y, name=None):
     with name_scope(name, "Add", [x]) as name:
         x = convert_to_tensor(x, name="x")
-        y = convert_to_tensor(y, dtype=x.dtype.base_dtype, name="y")
-        if x.dtype.base_dtype == dtypes.string:
-            return apply_op("Add", x=x, y=y, name=name)
-        return apply_op("AddV2", x=x, y=y, name=name)
+        return _add_op(x, y, name)
+
+
+def _hinted(y, x):
+    """`y` as a Tensor, a Python value converted with x's dtype as a hint (as TF's add,
+    truediv and matmul do): a value that does not fit becomes its own dtype's constant,
+    and the mismatch is reported by the op."""
+    if isinstance(y, graph_lib.Tensor) or hasattr(y, "dense_shape"):
+        return y
+    return convert_to_tensor(y, preferred_dtype=x.dtype.base_dtype, name="y")
 
 
 def _is_tensor(x):
@@ -99,8 +105,10 @@ floor_div = floordiv
 def truediv(x, y, name=None):
     with name_scope(name, "truediv", [x, y]) as name:
         x = convert_to_tensor(x, name="x")
-        y = convert_to_tensor(y, dtype=x.dtype.base_dtype, name="y")
+        y = convert_to_tensor(y, preferred_dtype=x.dtype.base_dtype, name="y")
         dt = x.dtype.base_dtype
+        if y.dtype.base_dtype != dt:
+            raise TypeError("`x` and `y` must have the same dtype, got %r != %r." % (dt, y.dtype.base_dtype))
         target = {dtypes.int8: dtypes.float32, dtypes.uint8: dtypes.float32, dtypes.int16: dtypes.float32,
                   dtypes.uint16: dtypes.float32, dtypes.int32: dtypes.float64,
                   dtypes.int64: dtypes.float64}.get(dt)
@@ -175,7 +183,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
            a_is_sparse=False, b_is_sparse=False, output_type=None, name=None):
     with name_scope(name, "MatMul", [a, b]) as name:
         a = convert_to_tensor(a, name="a")
-        b = convert_to_tensor(b, dtype=a.dtype.base_dtype, name="b")
+        b = convert_to_tensor(b, preferred_dtype=a.dtype.base_dtype, name="b")
         if transpose_a and adjoint_a:
             raise ValueError("Only one of `transpose_a` and `adjoint_a` can be True. Received `transpose_a`=%s, "
                              "`adjoint_a`=%s." % (transpose_a, adjoint_a))
@@ -844,9 +852,10 @@ def top_k(input, k=1, sorted=True, index_type=dtypes.int32, name=None):  # noqa:
 # -- operators on Tensor and Variable -------------------------------------------------------------
 
 def _operator_binary(x, y, func, op_name):
+    """`x <op> y` with x the Tensor: y goes to the op as it is, as in TF, so a dtype
+    mismatch is the op's TypeError naming both inputs."""
     with name_scope(None, op_name, [x, y]) as name:
         x = convert_to_tensor(x)
-        y = convert_to_tensor(y, dtype=x.dtype.base_dtype, name="y")
         return func(x, y, name=name)
 
 
@@ -859,6 +868,7 @@ def _operator_rbinary(y, x, func, op_name):
 
 
 def _add_op(x, y, name):
+    y = _hinted(y, x)
     if x.dtype.base_dtype == dtypes.string:
         return apply_op("Add", x=x, y=y, name=name)
     return apply_op("AddV2", x=x, y=y, name=name)
