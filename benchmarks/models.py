@@ -24,6 +24,8 @@ LSTM_UNITS = 128
 LSTM_INPUT = 64
 LSTM_STEPS = 50
 LOOP_COUNT = 100000
+CNN_TRAIN_LR = 0.01  # cnn_train: MomentumOptimizer(learning_rate, momentum)
+CNN_TRAIN_MOMENTUM = 0.9
 
 CHAIN_LENGTH = 1000  # nodes in each chain of the `chain` graph
 CHAIN_SHAPES = {0: [], 1: [8], 4: [2, 2, 2, 2]}  # Identity chains by rank of the fed tensor
@@ -75,8 +77,7 @@ def build_mlp(tf):
     tf.nn.softmax(_mlp_logits(tf, x), name="probs")
 
 
-def build_cnn(tf):
-    x = tf.compat.v1.placeholder(tf.float32, [None, 28, 28, 1], name="x")
+def _cnn_logits(tf, x):
     h = x
     for i, (c_in, c_out) in enumerate([(1, 32), (32, 64)]):
         w = tf.compat.v1.get_variable("conv%d/kernel" % i, [3, 3, c_in, c_out], tf.float32)
@@ -85,7 +86,12 @@ def build_cnn(tf):
         h = tf.nn.max_pool2d(h, 2, 2, "VALID")
     h = tf.reshape(h, [-1, 7 * 7 * 64])
     h = tf.nn.relu(_dense(tf, h, 7 * 7 * 64, 128, "fc0"))
-    tf.identity(_dense(tf, h, 128, 10, "fc1"), name="logits")
+    return tf.identity(_dense(tf, h, 128, 10, "fc1"), name="logits")
+
+
+def build_cnn(tf):
+    x = tf.compat.v1.placeholder(tf.float32, [None, 28, 28, 1], name="x")
+    _cnn_logits(tf, x)
 
 
 def build_mlp_train(tf):
@@ -95,6 +101,16 @@ def build_mlp_train(tf):
     xent = tf.compat.v1.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=logits)
     loss = tf.reduce_mean(xent, name="loss")
     opt = tf.compat.v1.train.AdamOptimizer(learning_rate=1e-3)
+    opt.minimize(loss, name="train")
+
+
+def build_cnn_train(tf):
+    """The CNN + softmax cross-entropy + MomentumOptimizer(0.01, 0.9) (ApplyMomentum)."""
+    x = tf.compat.v1.placeholder(tf.float32, [None, 28, 28, 1], name="x")
+    y = tf.compat.v1.placeholder(tf.float32, [None, 10], name="y")
+    xent = tf.compat.v1.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=_cnn_logits(tf, x))
+    loss = tf.reduce_mean(xent, name="loss")
+    opt = tf.compat.v1.train.MomentumOptimizer(learning_rate=CNN_TRAIN_LR, momentum=CNN_TRAIN_MOMENTUM)
     opt.minimize(loss, name="train")
 
 
@@ -201,6 +217,7 @@ BUILDERS = {
     "mlp": build_mlp,
     "cnn": build_cnn,
     "mlp_train": build_mlp_train,
+    "cnn_train": build_cnn_train,
     "lstm": build_lstm,
     "while": build_while,
     "chain": build_chain,

@@ -48,13 +48,18 @@ def make_mlp(w, feeds):
     return (lambda: [step()]), step
 
 
-def _conv3x3_same(x, kernel, bias):
-    """im2col + one GEMM; kernel is TF's [kh, kw, in, out]."""
+def _im2col3x3(x):
+    """[n*h*w, 9*c] patches of a 3x3 SAME window, in the filter's [kh, kw, in] order."""
     n, h, wd, c = x.shape
     xp = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
     patches = np.lib.stride_tricks.sliding_window_view(xp, (3, 3), axis=(1, 2))
-    cols = patches.transpose(0, 1, 2, 4, 5, 3).reshape(n * h * wd, 9 * c)
-    out = cols @ kernel.reshape(9 * c, -1) + bias
+    return patches.transpose(0, 1, 2, 4, 5, 3).reshape(n * h * wd, 9 * c)
+
+
+def _conv3x3_same(x, kernel, bias):
+    """im2col + one GEMM; kernel is TF's [kh, kw, in, out]."""
+    n, h, wd, c = x.shape
+    out = _im2col3x3(x) @ kernel.reshape(9 * c, -1) + bias
     return out.reshape(n, h, wd, -1)
 
 
@@ -74,6 +79,83 @@ def make_cnn(w, feeds):
         h = _relu(h @ w["fc0/kernel"] + w["fc0/bias"])
         return h @ w["fc1/kernel"] + w["fc1/bias"]
     return (lambda: [step()]), step
+
+
+def _col2im3x3(cols, shape):
+    """The transpose of _im2col3x3: each patch entry added back onto its input pixel."""
+    n, h, wd, c = shape
+    taps = cols.reshape(n, h, wd, 3, 3, c)
+    dxp = np.zeros((n, h + 2, wd + 2, c), cols.dtype)
+    for i in range(3):
+        for j in range(3):
+            dxp[:, i:i + h, j:j + wd] += taps[:, :, :, i, j]
+    return dxp[:, 1:-1, 1:-1]
+
+
+def _windows2x2(x):
+    """[n, h/2, w/2, c, 4]: each 2x2 window's values in row-major order."""
+    n, h, wd, c = x.shape
+    return x.reshape(n, h // 2, 2, wd // 2, 2, c).transpose(0, 1, 3, 5, 2, 4).reshape(
+        n, h // 2, wd // 2, c, 4)
+
+
+def _maxpool2_grad(x, grad):
+    """MaxPoolGrad: each window's gradient goes to its first maximum (row-major)."""
+    n, h, wd, c = x.shape
+    first = _windows2x2(x).argmax(axis=-1)[..., None]
+    routed = np.zeros((n, h // 2, wd // 2, c, 4), grad.dtype)
+    np.put_along_axis(routed, first, grad[..., None], axis=-1)
+    return routed.reshape(n, h // 2, wd // 2, c, 2, 2).transpose(0, 1, 4, 2, 5, 3).reshape(x.shape)
+
+
+def _cnn_train_step(w, x, y):
+    """One step of MomentumOptimizer (ApplyMomentum) on the CNN; returns the loss before it."""
+    lr, momentum = models.CNN_TRAIN_LR, models.CNN_TRAIN_MOMENTUM
+    n = x.shape[0]
+    convs, h = [], x  # per conv layer: (input, im2col patches, ReLU output)
+    for i in range(2):
+        cols = _im2col3x3(h)
+        kernel = w["conv%d/kernel" % i]
+        act = _relu((cols @ kernel.reshape(cols.shape[1], -1) + w["conv%d/bias" % i]).reshape(
+            h.shape[:3] + (kernel.shape[3],)))
+        convs.append((h, cols, act))
+        h = _maxpool2(act)
+    flat = h.reshape(n, -1)
+    fc0 = _relu(flat @ w["fc0/kernel"] + w["fc0/bias"])
+    p = _softmax(fc0 @ w["fc1/kernel"] + w["fc1/bias"])
+    loss = np.float32(-np.mean(np.sum(y * np.log(np.maximum(p, 1e-30)), axis=1)))
+    grads = {}
+    grad = (p - y) / np.float32(n)
+    grads["fc1/kernel"], grads["fc1/bias"] = fc0.T @ grad, grad.sum(axis=0)
+    grad = (grad @ w["fc1/kernel"].T) * (fc0 > 0)
+    grads["fc0/kernel"], grads["fc0/bias"] = flat.T @ grad, grad.sum(axis=0)
+    grad = (grad @ w["fc0/kernel"].T).reshape(h.shape)
+    for i in (1, 0):
+        inp, cols, act = convs[i]
+        grad = _maxpool2_grad(act, grad) * (act > 0)
+        dy = grad.reshape(-1, grad.shape[3])
+        kernel = w["conv%d/kernel" % i]
+        grads["conv%d/kernel" % i] = (cols.T @ dy).reshape(kernel.shape)
+        grads["conv%d/bias" % i] = dy.sum(axis=0)
+        if i > 0:
+            grad = _col2im3x3(dy @ kernel.reshape(-1, kernel.shape[3]).T, inp.shape)
+    for name, g in grads.items():
+        accum = w[name + "/Momentum"]
+        accum *= np.float32(momentum)
+        accum += g
+        w[name] -= np.float32(lr) * accum
+    return loss
+
+
+def make_cnn_train(w, feeds):
+    x, y = feeds["x:0"], feeds["y:0"]
+    timed = {k: np.array(v, copy=True) for k, v in w.items()}
+
+    def check():
+        once = {k: np.array(v, copy=True) for k, v in w.items()}
+        loss = _cnn_train_step(once, x, y)
+        return [loss, once["conv0/kernel/Momentum"], once["conv1/kernel"]]
+    return check, lambda: _cnn_train_step(timed, x, y)
 
 
 def _mlp_train_step(w, x, y):
