@@ -6,17 +6,22 @@
 // rejected: TF's own CPU kernels do not implement them.
 //
 // Conv2DBackpropFilter is im2col + GEMM: dW[K, Cout] = cols[P, K]^T dy[P, Cout]
-// with K = kh*kw*Cin and P = N*OH*OW. P is cut into panels; each panel is
-// packed (cols transposed, dy padded to whole vectors) and multiplied by a
-// register-blocked kernel. No BLAS adapter existed when this was written; on
-// x86-64 the kernel is also compiled for AVX2+FMA and picked at run time.
+// with K = kh*kw*Cin and P = N*OH*OW. P is cut into blocks of positions;
+// each block's patches are gathered into `cols` and multiplied through the
+// BLAS adapter (sgemm/dgemm), accumulating into one partial dW per thread; the
+// partials are added in the order of their first block. Rounding: the sum
+// over P runs in the BLAS's order within a block (FMA, its own k-unrolling)
+// and block after block, so it differs from TF's (oneDNN's) order by a few
+// float ulps of the largest partial sums, like any GEMM here.
 #include <algorithm>
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <new>
 #include <type_traits>
 #include <vector>
 
+#include "kernels/util/blas.h"
 #include "kernels/util/elementwise.h"
 #include "kernels/util/grad_window.h"
 
@@ -25,60 +30,12 @@ namespace {
 
 using namespace grad_window;
 
-constexpr int64_t kRows = 4;     // rows of dW per register block
-constexpr int64_t kLanes = 8;    // columns of dW per register block
-constexpr int64_t kPanel = 256;  // positions (rows of P) per packed panel
+// Positions per im2col block: about 128 KB of float patches, so a block
+// stays in L2 while the GEMM packs it (budgets from 128 KB to 8 MB timed
+// within 10 % of each other on the benchmark CNN's layers), but at least 256,
+// so that wide filters still give the GEMM a long inner dimension.
+int64_t filter_grad_block(int64_t K) { return std::clamp<int64_t>(32768 / std::max<int64_t>(K, 1), 256, 8192); }
 
-// c[kp, np] += a[kp, pb] * b[pb, np], with kp % kRows == 0, np % kLanes == 0;
-// a's rows are `lda` apart.
-template <class A>
-inline __attribute__((always_inline)) void panel_kernel(const A* a, int64_t lda, const A* b, int64_t pb,
-                                                         int64_t kp, int64_t np, A* c) {
-  typedef A V __attribute__((vector_size(kLanes * sizeof(A))));
-  for (int64_t k0 = 0; k0 < kp; k0 += kRows) {
-    const A* a0 = a + k0 * lda;
-    const A* a1 = a0 + lda;
-    const A* a2 = a1 + lda;
-    const A* a3 = a2 + lda;
-    for (int64_t j0 = 0; j0 < np; j0 += kLanes) {
-      V acc[kRows];
-      for (int r = 0; r < kRows; ++r) std::memcpy(&acc[r], c + (k0 + r) * np + j0, sizeof(V));
-      for (int64_t p = 0; p < pb; ++p) {
-        V v;
-        std::memcpy(&v, b + p * np + j0, sizeof(V));
-        acc[0] += a0[p] * v;
-        acc[1] += a1[p] * v;
-        acc[2] += a2[p] * v;
-        acc[3] += a3[p] * v;
-      }
-      for (int r = 0; r < kRows; ++r) std::memcpy(c + (k0 + r) * np + j0, &acc[r], sizeof(V));
-    }
-  }
-}
-
-void panel_kernel_generic(const float* a, int64_t lda, const float* b, int64_t pb, int64_t kp, int64_t np,
-                          float* c) {
-  panel_kernel(a, lda, b, pb, kp, np, c);
-}
-#if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx2,fma"))) void panel_kernel_avx2(const float* a, int64_t lda, const float* b,
-                                                          int64_t pb, int64_t kp, int64_t np, float* c) {
-  panel_kernel(a, lda, b, pb, kp, np, c);
-}
-#endif
-
-void panel_gemm(const float* a, int64_t lda, const float* b, int64_t pb, int64_t kp, int64_t np, float* c) {
-#if defined(__x86_64__) && defined(__GNUC__)
-  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (avx2) return panel_kernel_avx2(a, lda, b, pb, kp, np, c);
-#endif
-  panel_kernel_generic(a, lda, b, pb, kp, np, c);
-}
-void panel_gemm(const double* a, int64_t lda, const double* b, int64_t pb, int64_t kp, int64_t np, double* c) {
-  panel_kernel(a, lda, b, pb, kp, np, c);
-}
-
-int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
 // Strides and dilations must leave batch and depth alone.
 Status check_conv_attrs(const Window& win) {
@@ -146,56 +103,87 @@ class Conv2DBackpropFilterKernel : public OpKernel {
     MR_RETURN_IF_ERROR(conv_geometry(op, win_, in, dy, kh, kw, pad));
     Tensor& dw = ctx.allocate_output(0, fs);
     const int64_t K = kh * kw * cin, P = dy.n * dy.h * dy.w;
-    const int64_t kp = round_up(std::max<int64_t>(K, 1), kRows), np = round_up(std::max<int64_t>(cout, 1), kLanes);
-    const int64_t panels = (P + kPanel - 1) / kPanel;
-    std::map<int64_t, std::vector<A>> partial;  // by first panel: a fixed summation order
+    T* out = dw.data<T>();
+    if (K * cout == 0) return Status();
+    if (P == 0) {
+      std::fill(out, out + K * cout, T(0));
+      return Status();
+    }
+    const int64_t block = filter_grad_block(K), blocks = (P + block - 1) / block;
+    // dy's own rows serve as the GEMM's B when they are NHWC rows of A.
+    const bool dy_direct = std::is_same_v<T, A> && !win_.nchw;
+    std::map<int64_t, std::vector<A>> partial;  // by first block: a fixed summation order
     std::mutex mu;
-    ctx.parallel_for(panels, double(kPanel * K * cout), [&](int64_t p0, int64_t p1) {
-      std::vector<A> c(kp * np, A(0)), cols(kp * kPanel, A(0)), dyb(kPanel * np, A(0));
-      for (int64_t panel = p0; panel < p1; ++panel) {
-        const int64_t first = panel * kPanel, pb = std::min(kPanel, P - first);
-        pack_panel(x, dy_t, in, dy, kh, kw, pad, first, pb, cols.data(), dyb.data(), np);
-        panel_gemm(cols.data(), kPanel, dyb.data(), pb, kp, np, c.data());
+    bool out_of_memory = false;  // a pool thread must not throw: reported after the loop
+    ctx.parallel_for(blocks, 0.05 * 2.0 * double(block * K * cout), [&](int64_t b0, int64_t b1) {
+      std::vector<A> c, cols, dyb;
+      try {
+        c.resize(K * cout), cols.resize(block * K), dyb.resize(dy_direct ? 0 : block * cout);
+      } catch (const std::bad_alloc&) {
+        std::lock_guard<std::mutex> lock(mu);
+        out_of_memory = true;
+        return;
+      }
+      for (int64_t bi = b0; bi < b1; ++bi) {
+        const int64_t first = bi * block, pb = std::min(block, P - first);
+        gather_patches(x, in, dy, kh, kw, pad, first, pb, cols.data());
+        const A* rows = dy_direct ? reinterpret_cast<const A*>(dy_t.data<T>()) + first * cout
+                                  : gather_dy(dy_t, dy, first, pb, dyb.data());
+        GemmArgs g;
+        g.trans_a = true;
+        g.m = K, g.n = cout, g.k = pb;
+        g.lda = K, g.ldb = cout, g.ldc = cout;
+        g.accumulate = bi > b0;
+        gemm(g, cols.data(), rows, c.data());
       }
       std::lock_guard<std::mutex> lock(mu);
-      partial[p0] = std::move(c);
+      partial[b0] = std::move(c);
     });
-    T* out = dw.data<T>();
-    for (int64_t k = 0; k < K; ++k)
-      for (int64_t j = 0; j < cout; ++j) {
-        A sum = A(0);
-        for (const auto& c : partial) sum += c.second[k * np + j];
-        out[k * cout + j] = T(sum);
-      }
+    if (out_of_memory) return oom_status(dtype_of<A>, {block, K});
+    auto it = partial.begin();
+    std::vector<A> sum = std::move(it->second);
+    for (++it; it != partial.end(); ++it)
+      for (int64_t k = 0; k < K * cout; ++k) sum[k] += it->second[k];
+    for (int64_t k = 0; k < K * cout; ++k) out[k] = T(sum[k]);
     return Status();
   }
 
  private:
-  // cols[k][p] = x at position first+p under filter tap k (0 in padding);
-  // dyb[p][j] = dy at position first+p, channel j.
-  void pack_panel(const Tensor& x, const Tensor& dy_t, const View4& in, const View4& dy, int64_t kh, int64_t kw,
-                  const int64_t pad[2], int64_t first, int64_t pb, A* cols, A* dyb, int64_t np) const {
+  // cols[p][(i*kw + q)*Cin + c] = x at position first+p under filter tap
+  // (i, q), channel c (0 in padding): the filter's own [kh, kw, Cin] order.
+  void gather_patches(const Tensor& x, const View4& in, const View4& dy, int64_t kh, int64_t kw,
+                      const int64_t pad[2], int64_t first, int64_t pb, A* cols) const {
     const T* px = x.data<T>();
-    const T* pdy = dy_t.data<T>();
     const int64_t sh = win_.stride(0), sw = win_.stride(1), dh = win_.dilation(0), dw = win_.dilation(1);
+    const int64_t oh_n = dy.h, ow_n = dy.w;
     for (int64_t p = 0; p < pb; ++p) {
       const int64_t pos = first + p;
-      const int64_t ow = pos % dy.w, oh = (pos / dy.w) % dy.h, b = pos / (dy.w * dy.h);
-      for (int64_t j = 0; j < dy.c; ++j) dyb[p * np + j] = A(pdy[dy.at(b, oh, ow, j)]);
+      const int64_t ow = pos % ow_n, oh = (pos / ow_n) % oh_n, b = pos / (ow_n * oh_n);
+      A* row = cols + p * kh * kw * in.c;
       for (int64_t i = 0; i < kh; ++i) {
         const int64_t h = oh * sh - pad[0] + i * dh;
-        for (int64_t q = 0; q < kw; ++q) {
+        for (int64_t q = 0; q < kw; ++q, row += in.c) {
           const int64_t w = ow * sw - pad[1] + q * dw;
-          A* col = cols + (i * kw + q) * in.c * kPanel + p;
           if (h < 0 || h >= in.h || w < 0 || w >= in.w) {
-            for (int64_t c = 0; c < in.c; ++c) col[c * kPanel] = A(0);
+            std::fill(row, row + in.c, A(0));
           } else {
             const T* src = px + in.at(b, h, w, 0);
-            for (int64_t c = 0; c < in.c; ++c) col[c * kPanel] = A(src[c * in.sc]);
+            if (std::is_same_v<T, A> && in.sc == 1) std::memcpy(row, src, in.c * sizeof(A));
+            else for (int64_t c = 0; c < in.c; ++c) row[c] = A(src[c * in.sc]);
           }
         }
       }
     }
+  }
+  // dyb[p][j] = dy at position first+p, channel j, as A.
+  const A* gather_dy(const Tensor& dy_t, const View4& dy, int64_t first, int64_t pb, A* dyb) const {
+    const T* pdy = dy_t.data<T>();
+    for (int64_t p = 0; p < pb; ++p) {
+      const int64_t pos = first + p;
+      const int64_t ow = pos % dy.w, oh = (pos / dy.w) % dy.h, b = pos / (dy.w * dy.h);
+      for (int64_t j = 0; j < dy.c; ++j) dyb[p * dy.c + j] = A(pdy[dy.at(b, oh, ow, j)]);
+    }
+    return dyb;
   }
 
   Window win_;
