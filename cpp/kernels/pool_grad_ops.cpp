@@ -44,10 +44,14 @@ Status pool_geometry(const Window& win, const View4& in, const Tensor& grad, int
 }
 
 // MaxPoolGrad routes each output gradient to the first maximum of its window
-// in row-major scan order (ties go to the earliest), recomputed from
-// orig_input as TF's CPU kernel does; orig_output only has to be 4-D.
+// in row-major scan order (ties go to the earliest; a NaN that comes first
+// stays the maximum), recomputed from orig_input as TF's CPU kernel does;
+// orig_output only has to be 4-D. Each gradient is added to a zeroed input
+// gradient, so a -0 arrives as +0 and overlapping windows sum in output order.
 template <class T>
 class MaxPoolGradKernel : public OpKernel {
+  using C = Compute<T>;
+
  public:
   explicit MaxPoolGradKernel(KernelInit& init) : v2_(init.op() == "MaxPoolGradV2") {
     win_.parse(init, !v2_);
@@ -69,43 +73,111 @@ class MaxPoolGradKernel : public OpKernel {
     int64_t out_hw[2], pad[2];
     MR_RETURN_IF_ERROR(pool_geometry(win, in, grad, out_hw, pad));
     Tensor& dx = ctx.allocate_output(0, x.shape());
+    Geometry g;
+    g.kh = win.ksize[1], g.kw = win.ksize[2], g.sh = win.strides[1], g.sw = win.strides[2];
+    g.pad_h = pad[0], g.pad_w = pad[1], g.oh = out_hw[0], g.ow = out_hw[1];
+    // Windows that never overlap let each input gradient be written once;
+    // windows that also tile the input exactly leave nothing to zero first.
+    g.disjoint = g.sh >= g.kh && g.sw >= g.kw;
+    const bool tiles = g.disjoint && g.sh == g.kh && g.sw == g.kw && g.pad_h == 0 && g.pad_w == 0 &&
+                       g.oh * g.kh == in.h && g.ow * g.kw == in.w;
     const T* px = x.data<T>();
     const T* pg = grad.data<T>();
     T* pdx = dx.data<T>();
-    const int64_t kh = win.ksize[1], kw = win.ksize[2], sh = win.strides[1], sw = win.strides[2];
-    const int64_t oh_n = out_hw[0], ow_n = out_hw[1], C = in.c;
-    ctx.parallel_for(in.n, double(oh_n * ow_n * kh * kw * C), [&](int64_t b0, int64_t b1) {
-      std::vector<Compute<T>> best(C);
-      std::vector<int64_t> arg(C);
+    ctx.parallel_for(in.n, double(in.sn), [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) {
-        T* dst = pdx + b * in.sn;
-        std::fill(dst, dst + in.sn, T(0));
-        for (int64_t oh = 0; oh < oh_n; ++oh) {
-          const int64_t h0 = std::max<int64_t>(oh * sh - pad[0], 0);
-          const int64_t h1 = std::min(oh * sh - pad[0] + kh, in.h);
-          for (int64_t ow = 0; ow < ow_n; ++ow) {
-            const int64_t w0 = std::max<int64_t>(ow * sw - pad[1], 0);
-            const int64_t w1 = std::min(ow * sw - pad[1] + kw, in.w);
-            std::fill(arg.begin(), arg.end(), int64_t{-1});
-            for (int64_t h = h0; h < h1; ++h)
-              for (int64_t w = w0; w < w1; ++w) {
-                const int64_t off = in.at(0, h, w, 0);
-                for (int64_t c = 0; c < C; ++c) {
-                  const Compute<T> v = px[b * in.sn + off + c];
-                  if (arg[c] < 0 || best[c] < v) best[c] = v, arg[c] = off + c;
-                }
-              }
-            const T* g = pg + ((b * oh_n + oh) * ow_n + ow) * C;
-            for (int64_t c = 0; c < C; ++c)
-              if (arg[c] >= 0) dst[arg[c]] = T(Compute<T>(dst[arg[c]]) + Compute<T>(g[c]));
-          }
-        }
+        if (!tiles) std::fill(pdx + b * in.sn, pdx + (b + 1) * in.sn, T(0));
+        route_image(g, in, px + b * in.sn, pg + b * g.oh * g.ow * in.c, pdx + b * in.sn);
       }
     });
     return Status();
   }
 
  private:
+  struct Geometry {
+    int64_t kh, kw, sh, sw, pad_h, pad_w, oh, ow;
+    bool disjoint;
+  };
+  // A window's clipped extent and the strides of its rows and columns.
+  struct Span {
+    int64_t rows, cols, row_stride, col_stride;
+  };
+
+  static void route_image(const Geometry& g, const View4& in, const T* x, const T* grad, T* dx) {
+    for (int64_t oh = 0; oh < g.oh; ++oh) {
+      const int64_t h0 = std::max<int64_t>(oh * g.sh - g.pad_h, 0);
+      const int64_t h1 = std::min(oh * g.sh - g.pad_h + g.kh, in.h);
+      for (int64_t ow = 0; ow < g.ow; ++ow) {
+        const int64_t w0 = std::max<int64_t>(ow * g.sw - g.pad_w, 0);
+        const int64_t w1 = std::min(ow * g.sw - g.pad_w + g.kw, in.w);
+        if (h0 >= h1 || w0 >= w1) continue;
+        const Span s{h1 - h0, w1 - w0, in.sh, in.sw};
+        const int64_t off = h0 * in.sh + w0 * in.sw;
+        const T* gw = grad + (oh * g.ow + ow) * in.c;
+        int64_t c = 0;
+        if constexpr (std::is_same_v<T, float>) {
+          for (; c + kLanes <= in.c; c += kLanes) route_lanes(s, x + off + c, gw + c, dx + off + c, g.disjoint);
+        }
+        for (; c < in.c; ++c) route_channel(s, x + off + c, gw[c], dx + off + c, g.disjoint);
+      }
+    }
+  }
+
+  // One channel of one window: the scan index of its first maximum, then
+  // the gradient to that position (int32 indices: a window of 2^31 input
+  // pixels would not fit in memory).
+  static void route_channel(const Span& s, const T* x, T grad, T* dx, bool disjoint) {
+    C best = C(x[0]);
+    int32_t first = 0, t = 0;
+    for (int64_t h = 0; h < s.rows; ++h)
+      for (int64_t w = 0; w < s.cols; ++w, ++t) {
+        const C v = C(x[h * s.row_stride + w * s.col_stride]);
+        const bool above = best < v;
+        best = above ? v : best;
+        first = above ? t : first;
+      }
+    t = 0;
+    for (int64_t h = 0; h < s.rows; ++h)
+      for (int64_t w = 0; w < s.cols; ++w, ++t) {
+        T& d = dx[h * s.row_stride + w * s.col_stride];
+        if (disjoint) d = first == t ? T(C(0) + C(grad)) : T(0);
+        else if (first == t) d = T(C(d) + C(grad));
+      }
+  }
+
+  // The same for kLanes float channels at once, branch-free: a scan index
+  // per lane, and adding +0 where a window does not route (exact: the
+  // zeroed input gradient never holds -0).
+  static constexpr int kLanes = 4;  // one SSE register, the x86-64 baseline
+  typedef float VF __attribute__((vector_size(kLanes * sizeof(float))));
+  typedef int32_t VI __attribute__((vector_size(kLanes * sizeof(int32_t))));
+  static void route_lanes(const Span& s, const float* x, const float* grad, float* dx, bool disjoint) {
+    VF best = load(x);
+    VI first = {}, t = {};
+    for (int64_t h = 0; h < s.rows; ++h)
+      for (int64_t w = 0; w < s.cols; ++w, t += 1) {
+        const VF v = load(x + h * s.row_stride + w * s.col_stride);
+        const VI above = best < v;
+        best = VF((VI(v) & above) | (VI(best) & ~above));
+        first = (t & above) | (first & ~above);
+      }
+    const VF zero = {};
+    const VI g = VI(load(grad) + zero);
+    t = VI{};
+    for (int64_t h = 0; h < s.rows; ++h)
+      for (int64_t w = 0; w < s.cols; ++w, t += 1) {
+        float* d = dx + h * s.row_stride + w * s.col_stride;
+        const VF routed = VF(g & (first == t));
+        store(d, disjoint ? routed : load(d) + routed);
+      }
+  }
+  static VF load(const float* p) {
+    VF v;
+    std::memcpy(&v, p, sizeof(v));
+    return v;
+  }
+  static void store(float* p, VF v) { std::memcpy(p, &v, sizeof(v)); }
+
   bool v2_;
   Window win_;
 };
