@@ -13,6 +13,7 @@
 #include "executor/executor.h"
 #include "executor/plan.h"
 #include "kernels/util/blas.h"
+#include "framework/adoptable.h"
 #include "framework/registry.h"
 #include "kernels/families.h"
 
@@ -273,6 +274,36 @@ std::shared_ptr<void> prepare_host_op(const Node& node) {
   });
 }
 
+// A host kernel's output that nothing else can reach (the result list held
+// only here holds the only reference, and the array owns its writable,
+// aligned memory): wrapped as a buffer a variable may take over instead of
+// copying (framework/adoptable.h). Anything else goes through to_tensor.
+Tensor host_output_tensor(const py::list& outs, size_t i, DType dtype, bool list_is_ours) {
+  PyObject* item = PyList_GET_ITEM(outs.ptr(), static_cast<Py_ssize_t>(i));
+  dtype = base_type(dtype);
+  if (!list_is_ours || Py_REFCNT(item) != 1 ||
+      Py_TYPE(item) != reinterpret_cast<PyTypeObject*>(py::detail::npy_api::get().PyArray_Type_) ||
+      is_object_type(dtype))
+    return to_tensor(item, dtype);
+  auto arr = py::reinterpret_borrow<py::array>(item);
+  const size_t align = std::min<size_t>(dtype_size(dtype), 16);
+  if (!arr.owndata() || !arr.writeable() || !(arr.flags() & py::array::c_style) ||
+      static_cast<size_t>(arr.itemsize()) != dtype_size(dtype) ||
+      reinterpret_cast<uintptr_t>(arr.data()) % align != 0)
+    return to_tensor(item, dtype);
+  std::vector<int64_t> shape(arr.shape(), arr.shape() + arr.ndim());
+  auto* holder = new py::object(arr);
+  auto self = std::make_shared<const Buffer*>(nullptr);
+  auto buf = std::make_shared<Buffer>(arr.mutable_data(), arr.nbytes(), [holder, self](void*) {
+    unmark_adoptable(*self);
+    py::gil_scoped_acquire gil;
+    delete holder;
+  });
+  *self = buf.get();
+  mark_adoptable(buf.get());
+  return Tensor(dtype, shape, std::move(buf));
+}
+
 Status run_host_op(OpContext& ctx, void* prepared) {
   const auto& h = *static_cast<PreparedHostOp*>(prepared);
   py::gil_scoped_acquire gil;
@@ -282,11 +313,12 @@ Status run_host_op(OpContext& ctx, void* prepared) {
     for (int i = 0; i < ctx.num_inputs(); ++i) inputs.append(to_numpy(ctx.input(i)));
     py::object result = (*g_host_fn)(h.op, h.name, *h.attrs, inputs);
     if (!result.is_none()) {
+      const bool list_is_ours = PyList_CheckExact(result.ptr()) && Py_REFCNT(result.ptr()) == 1;
       auto outs = result.cast<py::list>();
       if (static_cast<int>(outs.size()) != ctx.num_outputs())
         return internal_error(str_cat(h.op, " returned ", outs.size(), " outputs, expected ", ctx.num_outputs()));
       for (int i = 0; i < ctx.num_outputs(); ++i)
-        ctx.set_output(i, to_tensor(outs[i], base_type(ctx.node().output_types[i])));
+        ctx.set_output(i, host_output_tensor(outs, i, ctx.node().output_types[i], list_is_ours));
     }
   } catch (py::error_already_set& e) {
     if (e.matches(PyExc_KeyboardInterrupt)) {

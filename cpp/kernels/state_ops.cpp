@@ -5,6 +5,7 @@
 // buffer, which Assign* update in place. Resource variables live in the
 // session under "container/shared_name"; updates copy the buffer first when a
 // reader still holds it, so a value already read never changes.
+#include "framework/adoptable.h"
 #include "framework/registry.h"
 #include "kernels/util/var_update.h"
 #include "kernels/util/variable_util.h"
@@ -130,6 +131,8 @@ class AssignKernel : public OpKernel {
         // value. (Strings get a new buffer: a concurrent reader of a string
         // being rewritten could crash, where a float is merely racy.)
         if (var->value.raw() != rhs.raw()) var->value.copy_from(rhs);
+      } else if (!is_object_type(rhs.dtype()) && take_adoptable(rhs)) {
+        var->value = rhs;  // a restored value nothing else holds: TF forwards it too
       } else {
         var->value = rhs.deep_copy();
       }

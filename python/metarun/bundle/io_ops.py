@@ -107,7 +107,61 @@ def restore_v2(prefix, tensor_names, shape_and_slices, dtypes):
                        "and dtypes (%d)" % (len(names), len(specs), len(dtypes)))
     reader = open_reader(prefix)
     is_v1 = isinstance(reader, v1.V1Reader)
-    return [_restore_one(reader, n, s, d, is_v1) for n, s, d in zip(names, specs, dtypes)]
+    if len(names) < 2 or _threads() < 2:
+        return [_restore_one(reader, n, s, d, is_v1) for n, s, d in zip(names, specs, dtypes)]
+    # Reading and checksumming a tensor release the GIL: tensors are read side by side. The
+    # results are taken in order, so the error raised is the first name's, as when serial.
+    # Each result is held by the returned list alone (not by a future), so the executor may
+    # hand a fresh array to its variable instead of copying it.
+    import concurrent.futures  # noqa: PLC0415 -- only for reads in threads
+    out = [None] * len(names)
+
+    def read(i):
+        out[i] = _restore_one(reader, names[i], specs[i], dtypes[i], is_v1)
+
+    futures = [_pool().submit(read, i) for i in range(len(names))]
+    try:
+        for f in futures:
+            f.result()
+    finally:
+        # After an error, no read may still be running once the op has failed: the caller
+        # may rewrite the files next.
+        for f in futures:
+            f.cancel()
+        concurrent.futures.wait(futures)
+    result = list(out)
+    out.clear()
+    return result
+
+
+_pool_lock = threading.Lock()
+_pool_instance = None
+
+
+def _threads():
+    """Restore threads: METARUN_RESTORE_THREADS (read once; 1 reads serially), else the cores
+    this process may use, at most 4."""
+    global _thread_count
+    if _thread_count is None:
+        value = os.environ.get("METARUN_RESTORE_THREADS", "")
+        try:
+            _thread_count = max(1, int(value)) if value else min(4, len(os.sched_getaffinity(0)))
+        except (ValueError, AttributeError):
+            _thread_count = 1
+    return _thread_count
+
+
+_thread_count = None
+
+
+def _pool():
+    global _pool_instance
+    with _pool_lock:
+        if _pool_instance is None:
+            import concurrent.futures  # noqa: PLC0415
+            _pool_instance = concurrent.futures.ThreadPoolExecutor(
+                _threads(), thread_name_prefix="metarun-restore")
+        return _pool_instance
 
 
 def restore_slice(file_pattern, tensor_name, shape_and_slice, dtype, preferred_shard=-1):

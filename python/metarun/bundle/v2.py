@@ -90,6 +90,41 @@ def _map_file(path):
         os.close(fd)
 
 
+# A tensor of at least this many bytes is read with pread into a new array of its own instead
+# of being viewed in the mapped data file: the executor hands that array to the variable
+# that restores it, which keeps it (no copy), and no page of the data file stays resident.
+# METARUN_RESTORE_DIRECT=0 (read once) turns this off: every tensor is then a view of the map.
+DIRECT_READ_BYTES = 1 << 16
+_direct = None
+
+
+def _direct_reads():
+    global _direct
+    if _direct is None:
+        _direct = os.environ.get("METARUN_RESTORE_DIRECT", "1") != "0"
+    return _direct
+
+
+def _pread_into(path, offset, array):
+    """Fill `array` with the bytes at `offset` of `path` (checked to lie inside the file)."""
+    target = memoryview(array.reshape(-1).view(np.uint8))
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as e:
+        raise errors.UnknownError(None, None, "%s; %s" % (path, e.strerror)) from None
+    try:
+        done = 0
+        while done < len(target):
+            got = os.preadv(fd, [target[done:]], offset + done)
+            if got <= 0:
+                raise data_loss("%s: file ended at offset %d, inside a tensor" % (path, offset + done))
+            done += got
+    except OSError as e:
+        raise errors.UnknownError(None, None, "%s; %s" % (path, e.strerror or e)) from None
+    finally:
+        os.close(fd)
+
+
 def parse_proto(cls, raw):
     """cls.FromString(raw), or None when the bytes are not a valid message.
 
@@ -261,6 +296,11 @@ class BundleReader(object):
         if size != expected:
             raise data_loss("Invalid size in bundle entry: key %s; stored size %d; expected "
                             "size %d" % (_key_text(key), size, expected))
+        if size >= DIRECT_READ_BYTES and not self._swap and _direct_reads():
+            array = np.empty(dims, dtype=np_type)
+            _pread_into(path, offset, array)
+            self._check_crc(entry, crc32c.value(array.reshape(-1).view(np.uint8)), path, offset)
+            return array
         view = memoryview(data)[offset:offset + size]
         self._check_crc(entry, crc32c.value(view), path, offset)
         if n == 0:
