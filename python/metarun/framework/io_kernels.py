@@ -10,11 +10,11 @@ kernel) and its inputs as numpy arrays, and takes back its outputs.
 
 import numpy as np
 
+import importlib
+import threading
+
 from metarun import errors
 from metarun.framework import dtypes
-from metarun.framework import image_codec_kernels as _image_codec_kernels
-from metarun.framework import parsing_kernels as _parsing_kernels
-from metarun.framework import summary_kernels as _summary_kernels
 
 
 def _text(value):
@@ -96,14 +96,31 @@ _HOST_OPS = {
     "Save": lambda name, attrs, inputs: _save_slices(name, attrs, inputs, sliced=False),
 }
 
-_HOST_OPS.update(_summary_kernels.HOST_OPS)
-_HOST_OPS.update(_parsing_kernels.HOST_OPS)
-_HOST_OPS.update(_image_codec_kernels.HOST_OPS)
+# The other host kernels' tables, imported when an op not in _HOST_OPS first runs: most
+# programs never decode an image or write a summary, and these modules cost a tenth of
+# `import metarun`.
+_MORE_HOST_OPS = ("summary_kernels", "parsing_kernels", "image_codec_kernels")
+_more_lock = threading.Lock()
+_more_loaded = False
+
+
+def _load_more_host_ops():
+    global _more_loaded
+    with _more_lock:
+        if not _more_loaded:
+            for name in _MORE_HOST_OPS:
+                table = importlib.import_module("metarun.framework." + name).HOST_OPS
+                for op, fn in table.items():
+                    _HOST_OPS.setdefault(op, fn)
+            _more_loaded = True
 
 
 def run_host_op(op, node_name, attrs, inputs):
     """Runs host op `op` of node `node_name`: a list of output arrays, or None."""
     fn = _HOST_OPS.get(op)
+    if fn is None and not _more_loaded:
+        _load_more_host_ops()
+        fn = _HOST_OPS.get(op)
     if fn is None:
         raise errors.UnimplementedError(None, None, "metarun has no host kernel for op %s (node %s)"
                                         % (op, node_name))
