@@ -232,8 +232,9 @@ def _import_nodes_unpaused(g, graph_def, scope, clear_devices, input_map, graph_
             raise ValueError("Node '%s' is not unique" % name)
         by_old[name] = len(ops)
         old_names.append(name)
-        kinds.check_not_removed(node.op)
-        op, sig = _convert_node(g, node, name, scope, clear_devices, kinds, legacy_shapes, owned)
+        op_type = node.op
+        kinds.check_not_removed(op_type)
+        op, sig = _convert_node(g, node, name, op_type, scope, clear_devices, kinds, legacy_shapes, owned)
         inputs = op._node_def.input
         node_inputs.append(list(inputs))
         del inputs[:]
@@ -295,11 +296,13 @@ class _OpKind(object):
     node's checks and types depend on) and, per distinct set of those attr values, the
     outcome of the checks (a _Signature), so nodes alike are checked once."""
 
-    __slots__ = ("op_def", "graph_op_def", "key_attrs", "fixed_outputs", "signatures")
+    __slots__ = ("op_def", "graph_op_def", "signature_def", "key_attrs", "fixed_outputs",
+                 "signatures")
 
     def __init__(self, op_def, graph_op_def):
         self.op_def = op_def
         self.graph_op_def = graph_op_def
+        self.signature_def = graph_op_def or op_def  # what the Operation reports as its op_def
         names = {}
         for d in (op_def, graph_op_def):
             for attr in (d.attr if d is not None else ()):
@@ -387,38 +390,45 @@ def _check_output_total(nodes, kinds):
                              % (node.name, MAX_IMPORT_OUTPUTS))
 
 
-def _convert_node(g, node, old_name, scope, clear_devices, kinds, legacy_shapes, owned):
+def _convert_node(g, node, old_name, op_type, scope, clear_devices, kinds, legacy_shapes, owned):
     """A detached Operation for one NodeDef, and its _Signature: named in `g`,
     defaults filled, attrs checked against the op's signature (its inputs come
     later). `owned`: the NodeDef is the import's own copy, used as it is."""
-    kind = kinds.get(node.op)
+    kind = kinds.get(op_type)
     key = None if kind is None else kind.key(node.attr)  # before any change to the attrs
     if owned:
         new = node
     else:
         new = protos.NodeDef()
         new.CopyFrom(node)
-    full = prepend_name_scope(old_name, scope)
-    if full.lower() in g._names_in_use or full in g._by_name:
+    full = prepend_name_scope(old_name, scope) if scope else old_name
+    names_in_use = g._names_in_use
+    lower = full.lower()
+    if lower in names_in_use or full in g._by_name:
         full = g.unique_name(full) if not scope else _unique_under(g, full)
+        lower = full.lower()
     new.name = full
     if clear_devices:
         new.device = ""
     if kind is None:
         raise errors.NotFoundError(None, None, "Op type not registered '%s' in binary running on "
-                                   "metarun. Make sure the Op and Kernel are registered." % node.op)
+                                   "metarun. Make sure the Op and Kernel are registered." % op_type)
     sig = kind.signatures.get(key)
     if sig is None:
         sig = _check_node(new, old_name, kind, scope, legacy_shapes)
         kind.signatures[key] = sig
     else:
-        for name, value in sig.defaults:
-            new.attr[name].CopyFrom(value)
-        _rewrite_attrs(new, scope, legacy_shapes)
-        if new.op == "Const" and "value" in new.attr:
+        if sig.defaults:
+            attrs = new.attr
+            for name, value in sig.defaults:
+                attrs[name].CopyFrom(value)
+        if scope or legacy_shapes:
+            _rewrite_attrs(new, scope, legacy_shapes)
+        if op_type == "Const" and "value" in new.attr:
             _check_const_shape(new.attr["value"].tensor.tensor_shape, full)
-    g._mark_name_used(full)
-    return graph_lib.Operation(g, new, sig.out_dtypes, kind.graph_op_def or kind.op_def), sig
+    if lower not in names_in_use:  # Graph._mark_name_used, inlined
+        names_in_use[lower] = 1
+    return graph_lib.Operation(g, new, sig.out_dtypes, kind.signature_def), sig
 
 
 def _check_node(new, old_name, kind, scope, legacy_shapes):
