@@ -168,8 +168,9 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
     return op_builder.constant(value, dtype, shape, name, verify_shape)
 
 
-# tf.app/tf.flags, tf.logging, tf.gfile, tf.io.gfile, tf.initializers, tf.nest, tf.version, tf.resource_loader
-from metarun import app, flags, gfile, initializers, io, nest, resource_loader, version  # noqa: F401,E402
+# tf.logging, tf.gfile, tf.io.gfile, tf.initializers, tf.nest, tf.version, tf.resource_loader
+# (tf.app and tf.flags are imported on first use: see __getattr__)
+from metarun import gfile, initializers, io, nest, resource_loader, version  # noqa: F401,E402
 from metarun import lookup  # noqa: F401,E402 -- tf.lookup
 from metarun import queue  # noqa: F401,E402 -- tf.queue
 from metarun import quantization  # noqa: F401,E402 -- tf.quantization
@@ -210,6 +211,9 @@ def __getattr__(name):
     if name == "data":  # tf.data, imported on first use (it is most of a script's import time otherwise)
         import importlib
         return importlib.import_module("metarun.data")
+    if name in ("app", "flags"):  # tf.app, tf.flags: only scripts that parse flags need them
+        import importlib
+        return importlib.import_module("metarun." + name)
     if name in _PROTO_NAMES:
         from metarun.framework import protos
         return getattr(protos, name)
