@@ -85,6 +85,7 @@ void register_all_kernels() {
     register_argmax_dilation_ops(r);
     register_conv3d_ops(r);
     register_sparse_segment_ops(r);
+    register_sparse_serialize_ops(r);
     register_set_ops(r);
     register_count_ops(r);
     register_ctc_ops(r);

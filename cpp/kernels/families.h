@@ -85,6 +85,7 @@ void register_fft_ops(Registry& r);
 void register_argmax_dilation_ops(Registry& r);
 void register_conv3d_ops(Registry& r);
 void register_sparse_segment_ops(Registry& r);
+void register_sparse_serialize_ops(Registry& r);
 void register_set_ops(Registry& r);
 void register_count_ops(Registry& r);
 void register_ctc_ops(Registry& r);

@@ -25,3 +25,5 @@ from metarun.ops.image_codec_ops import (  # noqa: E402,F401 -- tf.io's image de
     decode_and_crop_jpeg, decode_bmp, decode_gif, decode_image, decode_jpeg, decode_png, encode_jpeg, encode_png,
     extract_jpeg_shape, is_jpeg)
 from metarun.ops.string_ops import decode_base64, encode_base64  # noqa: E402,F401 -- tf.io's base64
+from metarun.ops.sparse_serialize_ops import (  # noqa: E402,F401 -- tf.io's SparseTensor serialization
+    deserialize_many_sparse, serialize_many_sparse, serialize_sparse)
