@@ -141,6 +141,8 @@ from metarun.ops.parsing_ops import VarLenFeature, decode_compressed, decode_csv
 from metarun.ops.parsing_ops import decode_json_example, parse_single_sequence_example  # noqa: F401,E402 -- tf.decode_csv & co.
 from metarun.ops.parsing_ops import parse_tensor, serialize_tensor  # noqa: F401,E402 -- tf.decode_csv & co.
 from metarun.ops.parsing_ops import SparseFeature  # noqa: F401,E402 -- tf.decode_csv & co.
+from metarun.ops.sparse_serialize_ops import (  # noqa: F401,E402 -- tf.serialize_sparse & co.
+    deserialize_many_sparse, serialize_many_sparse, serialize_sparse)
 from metarun.ops.tensor_array_ops import TensorArray  # noqa: F401,E402
 from metarun.train.moving_averages import moving_average_variables  # noqa: F401,E402
 
