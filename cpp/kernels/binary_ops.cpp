@@ -22,17 +22,22 @@ Status IntDivFn::check(const Tensor&, const Tensor& b) {
 
 namespace {
 
-
 struct AddFn : CheapFn {
+  static constexpr bool kLanes = true;
+  template <class V> static void lanes(const V& a, const V& b, V& out) { out = a + b; }
   template <class T> T operator()(const T& a, const T& b) const {
     if constexpr (std::is_same_v<T, std::string>) return a + b;  // Add concatenates strings
     else return T(Compute<T>(a) + Compute<T>(b));
   }
 };
 struct SubFn : CheapFn {
+  static constexpr bool kLanes = true;
+  template <class V> static void lanes(const V& a, const V& b, V& out) { out = a - b; }
   template <class T> T operator()(T a, T b) const { return T(Compute<T>(a) - Compute<T>(b)); }
 };
 struct MulFn : CheapFn {
+  static constexpr bool kLanes = true;
+  template <class V> static void lanes(const V& a, const V& b, V& out) { out = a * b; }
   template <class T> T operator()(T a, T b) const {
     if constexpr (std::is_same_v<T, bool>) return a && b;
     else return T(Compute<T>(a) * Compute<T>(b));
@@ -41,6 +46,8 @@ struct MulFn : CheapFn {
 // Div: C-style truncation for integers (TF 1.x's `Div` on int32 in gradient
 // code relies on this), true division for floats.
 struct DivFn : IntDivFn {
+  static constexpr bool kLanes = true;  // float lanes: true division
+  template <class V> static void lanes(const V& a, const V& b, V& out) { out = a / b; }
   template <class T> T operator()(T a, T b) const {
     if constexpr (std::is_integral_v<T> && std::is_signed_v<T>)
       return (b == T(-1)) ? T(0 - a) : T(a / b);  // avoids INT_MIN / -1 trapping
@@ -55,6 +62,8 @@ struct TruncateDivFn : IntDivFn {
   }
 };
 struct RealDivFn : CheapFn {
+  static constexpr bool kLanes = true;
+  template <class V> static void lanes(const V& a, const V& b, V& out) { out = a / b; }
   template <class T> T operator()(T a, T b) const { return T(Compute<T>(a) / Compute<T>(b)); }
 };
 struct DivNoNanFn : CheapFn {

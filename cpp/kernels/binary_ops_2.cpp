@@ -54,6 +54,12 @@ struct TruncateModFn : IntDivFn {
   }
 };
 struct MaximumFn : CheapFn {
+  static constexpr bool kLanes = true;  // a NaN on either side wins, the first one first
+  template <class V> static void lanes(const V& a, const V& b, V& out) {
+    out = a < b ? b : a;
+    out = b != b ? b : out;
+    out = a != a ? a : out;
+  }
   template <class T> T operator()(T a, T b) const {
     if (is_nan(a)) return a;
     if (is_nan(b)) return b;
@@ -61,6 +67,12 @@ struct MaximumFn : CheapFn {
   }
 };
 struct MinimumFn : CheapFn {
+  static constexpr bool kLanes = true;
+  template <class V> static void lanes(const V& a, const V& b, V& out) {
+    out = b < a ? b : a;
+    out = b != b ? b : out;
+    out = a != a ? a : out;
+  }
   template <class T> T operator()(T a, T b) const {
     if (is_nan(a)) return a;
     if (is_nan(b)) return b;

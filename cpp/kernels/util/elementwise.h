@@ -4,9 +4,11 @@
 #pragma once
 
 #include <cmath>
+#include <cstring>
 #include <type_traits>
 
 #include "core/bcast.h"
+#include "core/cpu_features.h"
 #include "framework/registry.h"
 
 namespace metarun {
@@ -14,6 +16,63 @@ namespace metarun {
 // Rough per-element cost (ns) that decides when to split work across threads.
 constexpr double kCheapCost = 1.0;
 constexpr double kTranscendentalCost = 10.0;
+
+// float32 rows on SIMD lanes, for functors with kLanes and a
+// `lanes(a, b, out)` on GCC vectors of float (by reference: GCC warns of ABI
+// changes for vectors passed by value): one IEEE operation per element, the
+// scalar operator()'s, so the SSE2,
+// AVX2 and AVX-512 paths give the scalar loop's bits. GCC at -O2 leaves the
+// scalar loop unvectorised because the output may alias an input. An input
+// that does not step is one value repeated.
+typedef float LaneF4 __attribute__((vector_size(16)));
+typedef float LaneF8 __attribute__((vector_size(32)));
+typedef float LaneF16 __attribute__((vector_size(64)));
+
+template <class V, class Fn>
+__attribute__((always_inline)) inline void lane_row(const float* x, bool x_steps, const float* y, bool y_steps,
+                                                    float* z, int64_t n) {
+  constexpr int N = sizeof(V) / sizeof(float);
+  const Fn fn;
+  int64_t i = 0;
+  V a = V{} + *x, b = V{} + *y, c;
+  for (; i + N <= n; i += N) {
+    if (x_steps) std::memcpy(&a, x + i, sizeof(V));
+    if (y_steps) std::memcpy(&b, y + i, sizeof(V));
+    Fn::lanes(a, b, c);
+    std::memcpy(z + i, &c, sizeof(V));
+  }
+  for (; i < n; ++i) z[i] = fn(x[x_steps ? i : 0], y[y_steps ? i : 0]);
+}
+
+template <class Fn>
+void lane_row_sse(const float* x, bool xs, const float* y, bool ys, float* z, int64_t n) {
+  lane_row<LaneF4, Fn>(x, xs, y, ys, z, n);
+}
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+template <class Fn>
+__attribute__((target("avx2"))) void lane_row_avx2(const float* x, bool xs, const float* y, bool ys, float* z,
+                                                   int64_t n) {
+  lane_row<LaneF8, Fn>(x, xs, y, ys, z, n);
+}
+template <class Fn>
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"))) void lane_row_avx512(
+    const float* x, bool xs, const float* y, bool ys, float* z, int64_t n) {
+  lane_row<LaneF16, Fn>(x, xs, y, ys, z, n);
+}
+#endif
+
+template <class Fn>
+void float_lane_row(const float* x, bool xs, const float* y, bool ys, float* z, int64_t n) {
+  using RowFn = void (*)(const float*, bool, const float*, bool, float*, int64_t);
+  static const RowFn row = [] {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (cpu_has_avx512()) return static_cast<RowFn>(lane_row_avx512<Fn>);
+    if (cpu_has_avx2_fma()) return static_cast<RowFn>(lane_row_avx2<Fn>);
+#endif
+    return static_cast<RowFn>(lane_row_sse<Fn>);
+  }();
+  row(x, xs, y, ys, z, n);
+}
 
 template <class T, class Out, class Fn>
 class BinaryKernel : public OpKernel {
@@ -41,6 +100,9 @@ class BinaryKernel : public OpKernel {
   // z[i] = fn(x[i], y[i]) for i < n, where an input that does not step is
   // one value repeated.
   static void row(const Fn& fn, const T* x, bool x_steps, const T* y, bool y_steps, Out* z, int64_t n) {
+    if constexpr (std::is_same_v<T, float> && std::is_same_v<Out, float> && Fn::kLanes) {
+      if (n >= 16) return float_lane_row<Fn>(x, x_steps, y, y_steps, z, n);
+    }
     if (x_steps && y_steps) {
       for (int64_t i = 0; i < n; ++i) z[i] = fn(x[i], y[i]);
     } else if (x_steps) {
@@ -93,9 +155,10 @@ class UnaryKernel : public OpKernel {
   }
 };
 
-// Functor base: cheap by default, no input validation.
+// Functor base: cheap by default, no input validation, scalar only.
 struct CheapFn {
   static constexpr double kCost = kCheapCost;
+  static constexpr bool kLanes = false;
   static Status check(const Tensor&, const Tensor&) { return Status(); }
 };
 struct CostlyFn : CheapFn {
