@@ -103,6 +103,7 @@ void register_all_kernels() {
     register_parse_sequence_example_ops(r);
     register_tensor_proto_ops(r);
     register_decode_csv_ops(r);
+    register_sparse_tensors_map_ops(r);
   });
 }
 

@@ -103,6 +103,7 @@ void register_image_codec_ops(Registry& r);
 void register_parse_sequence_example_ops(Registry& r);
 void register_tensor_proto_ops(Registry& r);
 void register_decode_csv_ops(Registry& r);
+void register_sparse_tensors_map_ops(Registry& r);
 
 
 }  // namespace metarun

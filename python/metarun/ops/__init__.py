@@ -15,6 +15,7 @@ from metarun.ops import conv3d_grad  # noqa: E402,F401 -- also the Conv3D and 3-
 from metarun.ops import image_resize_grad  # noqa: E402,F401 -- also the resize, scale and crop shape functions
 from metarun.ops import image_grad  # noqa: E402,F401 -- also the image ops' shape functions (image_ops)
 from metarun.ops import sparse_grad  # noqa: E402,F401 -- also the sparse kernels' shape functions (sparse_ops)
+from metarun.ops import sparse_tensors_map_ops  # noqa: E402,F401 -- the SparseTensorsMap ops' shape functions
 from metarun.ops import ctc_ops, fractional_pool_ops  # noqa: E402,F401 -- their gradients and shape functions
 from metarun.ops import batchnorm_global_grad  # noqa: E402,F401 -- the gradient of TF 0.x batch norm
 from metarun.ops import rnn_block_grad  # noqa: E402,F401 -- the fused LSTM/GRU cells: shapes, BlockLSTM gradients
