@@ -1,7 +1,8 @@
 """TF1's queue-based input functions (tf.train.batch, shuffle_batch, *_input_producer, ...), building
 the graph TF builds: the same ops, names, attrs and summaries, a QueueRunner for each queue in the
 `queue_runners` collection. The producers cycle through their input (shuffled per epoch unless
-shuffle=False) and stop with OutOfRange after `num_epochs`, through a local `epochs` counter."""
+shuffle=False) and stop with OutOfRange after `num_epochs`, through a local `epochs` counter.
+SparseTensors go through the queues as handles into a SparseTensorsMap (input_sparse.py)."""
 
 from metarun.framework import dtypes
 from metarun.framework import graph as graph_lib
@@ -13,6 +14,7 @@ from metarun.ops import array_ops, control_flow_ops, data_flow_ops, math_ops, ra
 from metarun.ops.scopes import name_scope
 from metarun.summary import scalar as _scalar_summary
 from metarun.train import queue_runner_impl
+from metarun.train.input_sparse import _restore_sparse_tensors, _store_sparse_tensors, _store_sparse_tensors_join
 
 _LOCAL = graph_lib.GraphKeys.LOCAL_VARIABLES
 
@@ -102,7 +104,10 @@ def slice_input_producer(tensor_list, num_epochs=None, shuffle=True, seed=None, 
 def _convert_all(tensors):
     out = []
     for t in tensors:
-        if type(t).__name__ in ("SparseTensor", "SparseTensorValue", "IndexedSlices"):
+        if type(t).__name__ == "SparseTensor":  # stored in a SparseTensorsMap before the enqueue
+            out.append(t)
+            continue
+        if type(t).__name__ in ("SparseTensorValue", "IndexedSlices"):
             raise NotImplementedError("queue-based batching of %s is not supported" % type(t).__name__)
         out.append(convert_to_tensor(t))
     return out
@@ -244,13 +249,15 @@ def _batch(tensors, batch_size, keep_input, num_threads=1, capacity=32, enqueue_
     with name_scope(name, "batch", list(tensor_list) + [keep_input]) as name:
         tensor_list = _validate(tensor_list)
         keep_input = _validate_keep_input(keep_input, enqueue_many)
+        tensor_list, sparse_info = _store_sparse_tensors(tensor_list, enqueue_many, keep_input, smart_cond=_smart_cond)
         types = _dtypes([tensor_list])
         shapes = _shapes([tensor_list], shapes, enqueue_many)
         queue_class = data_flow_ops.PaddingFIFOQueue if dynamic_pad else data_flow_ops.FIFOQueue
         queue = queue_class(capacity=capacity, dtypes=types, shapes=shapes, shared_name=shared_name)
         _enqueue(queue, tensor_list, num_threads, enqueue_many, keep_input)
         _fraction_full(queue, capacity)
-        return _as_original_type(tensors, _dequeue(queue, batch_size, allow_smaller_final_batch, name))
+        dequeued = _dequeue(queue, batch_size, allow_smaller_final_batch, name)
+        return _as_original_type(tensors, _restore_sparse_tensors(dequeued, sparse_info))
 
 
 def _batch_join(tensors_list, batch_size, keep_input, capacity=32, enqueue_many=False, shapes=None,
@@ -260,13 +267,16 @@ def _batch_join(tensors_list, batch_size, keep_input, capacity=32, enqueue_many=
     with name_scope(name, "batch_join", flat + [keep_input]) as name:
         tensor_list_list = _validate_join(tensor_list_list)
         keep_input = _validate_keep_input(keep_input, enqueue_many)
+        tensor_list_list, sparse_info = _store_sparse_tensors_join(tensor_list_list, enqueue_many, keep_input,
+                                                                   _smart_cond)
         types = _dtypes(tensor_list_list)
         shapes = _shapes(tensor_list_list, shapes, enqueue_many)
         queue_class = data_flow_ops.PaddingFIFOQueue if dynamic_pad else data_flow_ops.FIFOQueue
         queue = queue_class(capacity=capacity, dtypes=types, shapes=shapes, shared_name=shared_name)
         _enqueue_join(queue, tensor_list_list, enqueue_many, keep_input)
         _fraction_full(queue, capacity)
-        return _as_original_type(tensors_list[0], _dequeue(queue, batch_size, allow_smaller_final_batch, name))
+        dequeued = _dequeue(queue, batch_size, allow_smaller_final_batch, name)
+        return _as_original_type(tensors_list[0], _restore_sparse_tensors(dequeued, sparse_info))
 
 
 def _shuffle_batch(tensors, batch_size, capacity, min_after_dequeue, keep_input, num_threads=1, seed=None,
@@ -277,13 +287,15 @@ def _shuffle_batch(tensors, batch_size, capacity, min_after_dequeue, keep_input,
             raise ValueError("capacity %d must be bigger than min_after_dequeue %d." % (capacity, min_after_dequeue))
         tensor_list = _validate(tensor_list)
         keep_input = _validate_keep_input(keep_input, enqueue_many)
+        tensor_list, sparse_info = _store_sparse_tensors(tensor_list, enqueue_many, keep_input, smart_cond=_smart_cond)
         types = _dtypes([tensor_list])
         shapes = _shapes([tensor_list], shapes, enqueue_many)
         queue = data_flow_ops.RandomShuffleQueue(capacity=capacity, min_after_dequeue=min_after_dequeue, seed=seed,
                                                  dtypes=types, shapes=shapes, shared_name=shared_name)
         _enqueue(queue, tensor_list, num_threads, enqueue_many, keep_input)
         _fraction_over(queue, capacity, min_after_dequeue)
-        return _as_original_type(tensors, _dequeue(queue, batch_size, allow_smaller_final_batch, name))
+        dequeued = _dequeue(queue, batch_size, allow_smaller_final_batch, name)
+        return _as_original_type(tensors, _restore_sparse_tensors(dequeued, sparse_info))
 
 
 def _shuffle_batch_join(tensors_list, batch_size, capacity, min_after_dequeue, keep_input, seed=None,
@@ -293,13 +305,16 @@ def _shuffle_batch_join(tensors_list, batch_size, capacity, min_after_dequeue, k
     with name_scope(name, "shuffle_batch_join", flat + [keep_input]) as name:
         tensor_list_list = _validate_join(tensor_list_list)
         keep_input = _validate_keep_input(keep_input, enqueue_many)
+        tensor_list_list, sparse_info = _store_sparse_tensors_join(tensor_list_list, enqueue_many, keep_input,
+                                                                   _smart_cond)
         types = _dtypes(tensor_list_list)
         shapes = _shapes(tensor_list_list, shapes, enqueue_many)
         queue = data_flow_ops.RandomShuffleQueue(capacity=capacity, min_after_dequeue=min_after_dequeue, seed=seed,
                                                  dtypes=types, shapes=shapes, shared_name=shared_name)
         _enqueue_join(queue, tensor_list_list, enqueue_many, keep_input)
         _fraction_over(queue, capacity, min_after_dequeue)
-        return _as_original_type(tensors_list[0], _dequeue(queue, batch_size, allow_smaller_final_batch, name))
+        dequeued = _dequeue(queue, batch_size, allow_smaller_final_batch, name)
+        return _as_original_type(tensors_list[0], _restore_sparse_tensors(dequeued, sparse_info))
 
 
 # -- the public batching functions ----------------------------------------------------------------
