@@ -2,7 +2,9 @@
 // ResourceSparseApply*. Each optimizer is one step functor over the compute
 // type C (see var_update.h), written in TensorFlow's operation order so float
 // results match TF's CPU kernels bit for bit (rsqrt, exp and pow may differ in
-// the last bit: Eigen vectorizes them with its own approximations).
+// the last bit: Eigen vectorizes them with its own approximations). Complex
+// steps (complex_optimizers.h) also learn, per element, whether TF's Eigen
+// expression computes it in a SIMD packet or one at a time.
 //
 // An op's inputs are described by their TF names; the first kVars are the
 // variables (var and its slots), "grad" ("delta" for gradient descent) and
@@ -13,17 +15,14 @@
 #include <type_traits>
 #include <utility>
 
+#include "kernels/util/complex_optimizers.h"
 #include "kernels/util/element_copier.h"
 #include "kernels/util/var_update.h"
 
 namespace metarun {
 namespace {
 
-struct Flags {
-  bool nesterov = false;
-  bool update_slots = true;
-  bool multiply_linear_by_lr = false;
-};
+using Flags = OptimizerFlags;
 
 template <class C>
 struct GradientDescent {
@@ -297,6 +296,33 @@ struct PowerSign {
   }
 };
 
+// Complex steps (TF registers these optimizers for complex64 and complex128
+// too) follow Eigen's evaluation of each statement: complex_optimizers.h.
+template <class R> struct Adagrad<std::complex<R>> : complex_opt::Adagrad<R> {
+  using complex_opt::Adagrad<R>::Adagrad;
+};
+template <class R> struct AdagradV2<std::complex<R>> : complex_opt::AdagradV2<R> {
+  using complex_opt::AdagradV2<R>::AdagradV2;
+};
+template <class R> struct Adadelta<std::complex<R>> : complex_opt::Adadelta<R> {
+  using complex_opt::Adadelta<R>::Adadelta;
+};
+template <class R> struct Adam<std::complex<R>> : complex_opt::Adam<R> {
+  using complex_opt::Adam<R>::Adam;
+};
+template <class R> struct RMSProp<std::complex<R>> : complex_opt::RMSProp<R> {
+  using complex_opt::RMSProp<R>::RMSProp;
+};
+template <class R> struct CenteredRMSProp<std::complex<R>> : complex_opt::CenteredRMSProp<R> {
+  using complex_opt::CenteredRMSProp<R>::CenteredRMSProp;
+};
+template <class R> struct SparseRMSProp<std::complex<R>> : complex_opt::SparseRMSProp<R> {
+  using complex_opt::SparseRMSProp<R>::SparseRMSProp;
+};
+template <class R> struct SparseCenteredRMSProp<std::complex<R>> : complex_opt::SparseCenteredRMSProp<R> {
+  using complex_opt::SparseCenteredRMSProp<R>::SparseCenteredRMSProp;
+};
+
 // ---- the kernels ----
 
 template <class Fn, class = void>
@@ -304,11 +330,31 @@ struct StopsAtBadIndex : std::false_type {};
 template <class Fn>
 struct StopsAtBadIndex<Fn, std::void_t<decltype(Fn::kStopAtBadIndex)>> : std::true_type {};
 
+template <class Fn, class = void>
+struct UsesLanes : std::false_type {};
+template <class Fn>
+struct UsesLanes<Fn, std::void_t<decltype(Fn::kPacketSize)>> : std::true_type {};
+
+// Steps elements [begin, end) of one statement's range; a functor that uses
+// lanes learns which of them TF computes through packets (those before
+// `packet_end`), with denormals flushed as in TF.
 template <class Fn, class C, size_t... I>
-void apply_range(const Fn& fn, C* const* p, const C* g, int64_t begin, int64_t end,
-                 std::index_sequence<I...>) {
+void apply_range(const Fn& fn, C* const* p, const C* g, int64_t begin, int64_t end, int64_t packet_end,
+                 bool lone, std::index_sequence<I...>) {
   C* q[] = {p[I]...};
-  for (int64_t i = begin; i < end; ++i) fn(q[I][i]..., g[i]);
+  if constexpr (UsesLanes<Fn>::value) {
+    eigen_complex::FlushDenormals flush;
+    for (int64_t i = begin; i < end; ++i) fn(Lane{i < packet_end, lone}, q[I][i]..., g[i]);
+  } else {
+    for (int64_t i = begin; i < end; ++i) fn(q[I][i]..., g[i]);
+  }
+}
+
+// The end of the packet-covered part of a statement over n elements.
+template <class Fn>
+int64_t packet_end(int64_t n) {
+  if constexpr (UsesLanes<Fn>::value) return n - n % Fn::kPacketSize;
+  return 0;
 }
 
 // One Apply op (dense or sparse, ref or resource) for optimizer Opt over T.
@@ -361,8 +407,9 @@ class ApplyKernel : public OpKernel {
       MR_REQUIRE(grad.shape() == shape, "var and ", names_[grad_], " do not have the same shape", shape_str(shape), " ",
                  shape_str(grad.shape()));
       const C* g = grad.data<C>();
-      ctx.parallel_for(grad.num_elements(), 8.0, [&](int64_t b, int64_t e) {
-        apply_range(fn, p, g, b, e, std::make_index_sequence<kVars>());
+      const int64_t n = grad.num_elements();
+      ctx.parallel_for(n, 8.0, [&](int64_t b, int64_t e) {
+        apply_range(fn, p, g, b, e, packet_end<Fn>(n), false, std::make_index_sequence<kVars>());
       });
     }
     if (!resource_) ctx.set_output_ref(0, vars.var(0));
@@ -373,6 +420,7 @@ class ApplyKernel : public OpKernel {
   bool use_locking_ = false;
   // Rows of var (its first dimension) picked by `indices` take one step each,
   // in order, so repeated indices update the same row repeatedly as in TF.
+  // TF evaluates each row as a statement of its own.
   Status sparse_update(const Fn& fn, C* const* p, const Shape& shape, const Tensor& grad,
                        const Tensor& indices) const {
     MR_REQUIRE(!shape.empty(), "var must be at least 1 dimensional");
@@ -398,7 +446,8 @@ class ApplyKernel : public OpKernel {
         MR_REQUIRE(idx[i] >= 0 && idx[i] < shape[0], "indices", index_str(indices.shape(), i), " = ", idx[i],
                    " is not in [0, ", shape[0], ")");
       for (int k = 0; k < kVars; ++k) rows[k] = p[k] + idx[i] * inner;
-      apply_range(fn, rows, g + i * inner, 0, inner, std::make_index_sequence<kVars>());
+      apply_range(fn, rows, g + i * inner, 0, inner, packet_end<Fn>(inner), inner == 1,
+                  std::make_index_sequence<kVars>());
     }
     return Status();
   }
@@ -425,6 +474,7 @@ auto apply(const char* spec) {
 using HalfFloatTypes = TypeList<float, double, Half>;
 using FloatDoubleTypes = TypeList<float, double>;
 using FloatComplexTypes = TypeList<float, double, Half, BFloat16, complex64, complex128>;
+using HalfComplexTypes = TypeList<float, double, Half, complex64, complex128>;
 
 // Registers the ref op and its Resource twin.
 template <class List, class Make>
@@ -436,14 +486,12 @@ void add_pair(Registry& r, const std::string& op, Make make) {
 }  // namespace
 
 void register_training_ops(Registry& r) {
-  // TF also registers complex for Adagrad(V2), Adadelta, Adam and (Centered)RMSProp; their
-  // complex sqrt and division (Eigen's own algorithms) are not reproduced here yet.
   add_pair<FloatComplexTypes>(r, "ApplyGradientDescent", apply<GradientDescent>("var alpha delta"));
   add_pair<FloatDoubleTypes>(r, "ApplyProximalGradientDescent",
                              apply<ProximalGradientDescent>("var alpha l1 l2 delta"));
   add_pair<FloatComplexTypes>(r, "ApplyMomentum", apply<Momentum>("var accum lr grad momentum"));
-  add_pair<FloatTypes>(r, "ApplyAdam",
-                       apply<Adam>("var m v beta1_power beta2_power lr beta1 beta2 epsilon grad"));
+  add_pair<FloatComplexTypes>(r, "ApplyAdam",
+                              apply<Adam>("var m v beta1_power beta2_power lr beta1 beta2 epsilon grad"));
   // Only resource forms exist in TF (Keras' optimizers), complex included for momentum.
   r.add<FloatTypes>("ResourceApplyAdamWithAmsgrad",
                     apply<AdamWithAmsgrad>("var m v vhat beta1_power beta2_power lr beta1 beta2 epsilon grad"));
@@ -451,31 +499,31 @@ void register_training_ops(Registry& r) {
   r.add<FloatComplexTypes>("ResourceSparseApplyKerasMomentum",
                            apply<KerasMomentum>("var accum lr grad indices momentum"));
   add_pair<HalfFloatTypes>(r, "ApplyAdaMax", apply<AdaMax>("var m v beta1_power lr beta1 beta2 epsilon grad"));
-  add_pair<FloatTypes>(r, "ApplyAdagrad", apply<Adagrad>("var accum lr grad"));
-  add_pair<FloatTypes>(r, "ApplyAdagradV2", apply<AdagradV2>("var accum lr epsilon grad"));
+  add_pair<FloatComplexTypes>(r, "ApplyAdagrad", apply<Adagrad>("var accum lr grad"));
+  add_pair<FloatComplexTypes>(r, "ApplyAdagradV2", apply<AdagradV2>("var accum lr epsilon grad"));
   add_pair<FloatDoubleTypes>(r, "ApplyProximalAdagrad", apply<ProximalAdagrad>("var accum lr l1 l2 grad"));
-  add_pair<FloatTypes>(r, "ApplyAdadelta", apply<Adadelta>("var accum accum_update lr rho epsilon grad"));
-  add_pair<FloatTypes>(r, "ApplyRMSProp", apply<RMSProp>("var ms mom lr rho momentum epsilon grad"));
-  add_pair<FloatTypes>(r, "ApplyCenteredRMSProp",
-                       apply<CenteredRMSProp>("var mg ms mom lr rho momentum epsilon grad"));
+  add_pair<FloatComplexTypes>(r, "ApplyAdadelta", apply<Adadelta>("var accum accum_update lr rho epsilon grad"));
+  add_pair<FloatComplexTypes>(r, "ApplyRMSProp", apply<RMSProp>("var ms mom lr rho momentum epsilon grad"));
+  add_pair<FloatComplexTypes>(r, "ApplyCenteredRMSProp",
+                              apply<CenteredRMSProp>("var mg ms mom lr rho momentum epsilon grad"));
   add_pair<FloatTypes>(r, "ApplyFtrl", apply<Ftrl>("var accum linear grad lr l1 l2 lr_power"));
   add_pair<FloatTypes>(r, "ApplyFtrlV2", apply<FtrlV2>("var accum linear grad lr l1 l2 l2_shrinkage lr_power"));
   add_pair<FloatTypes>(r, "ApplyAddSign", apply<AddSign>("var m lr alpha sign_decay beta grad"));
   add_pair<FloatTypes>(r, "ApplyPowerSign", apply<PowerSign>("var m lr logbase sign_decay beta grad"));
 
   add_pair<FloatComplexTypes>(r, "SparseApplyMomentum", apply<Momentum>("var accum lr grad indices momentum"));
-  add_pair<FloatTypes>(r, "SparseApplyAdagrad", apply<Adagrad>("var accum lr grad indices"));
-  add_pair<FloatTypes>(r, "SparseApplyAdagradV2", apply<AdagradV2>("var accum lr epsilon grad indices"));
+  add_pair<FloatComplexTypes>(r, "SparseApplyAdagrad", apply<Adagrad>("var accum lr grad indices"));
+  add_pair<FloatComplexTypes>(r, "SparseApplyAdagradV2", apply<AdagradV2>("var accum lr epsilon grad indices"));
   add_pair<FloatDoubleTypes>(r, "SparseApplyProximalAdagrad",
                              apply<ProximalAdagrad>("var accum lr l1 l2 grad indices"));
   add_pair<FloatDoubleTypes>(r, "SparseApplyProximalGradientDescent",
                              apply<ProximalGradientDescent>("var alpha l1 l2 grad indices"));
-  add_pair<FloatTypes>(r, "SparseApplyAdadelta",
-                       apply<Adadelta>("var accum accum_update lr rho epsilon grad indices"));
-  add_pair<HalfFloatTypes>(r, "SparseApplyRMSProp",
-                           apply<SparseRMSProp>("var ms mom lr rho momentum epsilon grad indices"));
-  add_pair<HalfFloatTypes>(r, "SparseApplyCenteredRMSProp",
-                           apply<SparseCenteredRMSProp>("var mg ms mom lr rho momentum epsilon grad indices"));
+  add_pair<FloatComplexTypes>(r, "SparseApplyAdadelta",
+                              apply<Adadelta>("var accum accum_update lr rho epsilon grad indices"));
+  add_pair<HalfComplexTypes>(r, "SparseApplyRMSProp",
+                             apply<SparseRMSProp>("var ms mom lr rho momentum epsilon grad indices"));
+  add_pair<HalfComplexTypes>(r, "SparseApplyCenteredRMSProp",
+                             apply<SparseCenteredRMSProp>("var mg ms mom lr rho momentum epsilon grad indices"));
   add_pair<FloatTypes>(r, "SparseApplyFtrl", apply<Ftrl>("var accum linear grad indices lr l1 l2 lr_power"));
   add_pair<FloatTypes>(r, "SparseApplyFtrlV2",
                        apply<FtrlV2>("var accum linear grad indices lr l1 l2 l2_shrinkage lr_power"));

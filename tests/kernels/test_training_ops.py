@@ -3,7 +3,9 @@
 Expected values are TF's (tests/fixtures/kernels/training.npz, written by
 gen_training.py): each case runs a few steps on persistent variables in one
 Session and compares every variable (var and slots) after each step. The ref
-and resource forms of an op share the fixture.
+and resource forms of an op share the fixture. Complex cases (lengths and row
+widths on both sides of Eigen's packet boundaries) are compared bit for bit,
+signed zeros included.
 """
 import json
 
@@ -55,14 +57,33 @@ def _feeds(case, meta, step):
         elif n == "indices":
             vals.append(_DATA[case + "/indices"])
         else:
-            vals.append(np.float32(meta["scalars"][n]) if meta["dtype"] == "bfloat16" else meta["scalars"][n])
+            vals.append(_scalar(meta["scalars"][n], meta["dtype"]))
     return vals
+
+
+def _scalar(value, dtype):
+    if isinstance(value, list):  # a complex hyperparameter: [real, imag]
+        return np.array(complex(*value), dtype=dtype)
+    return np.float32(value) if dtype == "bfloat16" else value
 
 
 def _check(what, got, want):
     # Bit-exact, 16-bit types included (they round after every operation, as
     # Eigen does); NaN equals NaN.
     np.testing.assert_array_equal(got, want, err_msg=what)
+    if np.iscomplexobj(want):
+        assert got.dtype == want.dtype, what
+        _check_bits(what, got.real, want.real)
+        _check_bits(what, got.imag, want.imag)
+
+
+def _check_bits(what, got, want):
+    # Same bits (the sign of a zero too) or both NaN.
+    uint = np.uint32 if want.dtype == np.float32 else np.uint64
+    same = (np.ascontiguousarray(got).view(uint) == np.ascontiguousarray(want).view(uint)) | \
+        (np.isnan(got) & np.isnan(want))
+    assert same.all(), "%s: bits differ at %s: %r vs %r" % (what, np.argwhere(~same)[:4].tolist(), got[~same][:4],
+                                                            want[~same][:4])
 
 
 @pytest.mark.parametrize("resource", [False, True], ids=["ref", "resource"])
