@@ -139,11 +139,16 @@ class AdamOptimizer(Optimizer):
         m, v = self.get_slot(var, "m"), self.get_slot(var, "v")
         b1, b2 = self._get_beta_accumulators()
         op = "ResourceApplyAdam" if var._is_resource else "ApplyAdam"
-        with name_scope(op) as scope:  # the op's inputs are read in its own scope, as TF's wrapper does
-            p1, p2 = self._cast(read_value(b1), var), self._cast(read_value(b2), var)
+        # TF casts in the update's scope, reading an accumulator inside its Cast; where the types
+        # already match there is no Cast and the op's wrapper reads it in the op's own scope.
+        same = b1.dtype.base_dtype == var.dtype.base_dtype
+        p1, p2 = (None, None) if same else (self._cast(b1, var), self._cast(b2, var))
+        hyper = [self._cast(t, var) for t in (self._lr_t, self._beta1_t, self._beta2_t, self._epsilon_t)]
+        with name_scope(op) as scope:
+            if same:
+                p1, p2 = read_value(b1), read_value(b2)
             out = apply_op(op, var=_handle(var), m=_handle(m), v=_handle(v), beta1_power=p1, beta2_power=p2,
-                           lr=self._cast(self._lr_t, var), beta1=self._cast(self._beta1_t, var),
-                           beta2=self._cast(self._beta2_t, var), epsilon=self._cast(self._epsilon_t, var),
+                           lr=hyper[0], beta1=hyper[1], beta2=hyper[2], epsilon=hyper[3],
                            grad=grad, use_locking=self._use_locking, use_nesterov=False, name=scope)
         return out if var._is_resource else out.op
 
