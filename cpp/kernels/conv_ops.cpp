@@ -2,24 +2,28 @@
 // NHWC on GemmType<T> (float for the 16-bit floats): im2col over blocks of
 // output pixels, each block one GEMM against the [KH*KW*C, O] filter, which
 // is the filter's own memory layout, so the filter is never repacked.
+//
+// Float32 takes the direct loop or Winograd where they suit the shape
+// (kernels/util/conv_fast.h); METARUN_CONV=im2col (read once) keeps every
+// convolution on im2col + GEMM, for timing one against the other or ruling
+// the faster paths out when debugging. _FusedConv2D (float32) is Conv2D plus
+// a bias and activation applied to each output block while it is in cache,
+// with the same float operations in the same order as the separate BiasAdd
+// (or AddV2) and activation kernels, so a graph rewritten to it gives the
+// same bits.
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 
+#include "kernels/util/activations.h"
 #include "kernels/util/blas.h"
+#include "kernels/util/conv_fast.h"
+#include "kernels/util/eigen_exp.h"
 #include "framework/registry.h"
 #include "kernels/util/window.h"
 
 namespace metarun {
 namespace {
-
-// A 2-D convolution's geometry, NHWC.
-struct ConvGeom {
-  int64_t n = 0, h = 0, w = 0, c = 0;  // input
-  int64_t kh = 0, kw = 0, o = 0;       // filter window and output channels
-  int64_t oh = 0, ow = 0;              // output
-  int64_t pad_t = 0, pad_l = 0, sh = 1, sw = 1, dh = 1, dw = 1;
-  int64_t patch() const { return kh * kw * c; }
-  int64_t out_pixels() const { return n * oh * ow; }
-};
 
 // Fills in the output size from the input size, filter window and attrs.
 Status solve_geometry(const Window2D& win, ConvGeom* g) {
@@ -88,8 +92,30 @@ int64_t block_pixels(const ConvGeom& g) {
   return std::max<int64_t>(8, (64 * 1024) / std::max<int64_t>(1, g.patch()));
 }
 
+bool fast_conv_paths() {
+  static const bool on = [] {
+    const char* v = std::getenv("METARUN_CONV");
+    return !(v && std::strcmp(v, "im2col") == 0);
+  }();
+  return on;
+}
+
+// `epilogue` is only ever given for float.
 template <class A>
-void conv_forward(OpContext& ctx, const ConvGeom& g, const A* in, const A* filter, A* out) {
+void conv_forward(OpContext& ctx, const ConvGeom& g, const A* in, const A* filter, A* out,
+                  WinogradFilterCache* cache, const ConvEpilogue* epilogue) {
+  if constexpr (std::is_same_v<A, float>) {
+    if (fast_conv_paths() && direct_conv_suits(g)) return direct_conv(ctx.pool(), g, in, filter, out, epilogue);
+    if (fast_conv_paths() && winograd_suits(g)) {
+      auto u = cache->get(filter, g.c, g.o);
+      return winograd_conv(ctx.pool(), g, in, u->data(), out, epilogue);
+    }
+  }
+  auto finish = [&](A* rows, int64_t pixels) {
+    if constexpr (std::is_same_v<A, float>) {
+      if (epilogue) (*epilogue)(rows, pixels);
+    }
+  };
   const int64_t pixels = g.out_pixels();
   GemmArgs ga;
   ga.k = g.patch();
@@ -101,6 +127,8 @@ void conv_forward(OpContext& ctx, const ConvGeom& g, const A* in, const A* filte
   if (pointwise) {  // a 1x1 convolution is one GEMM on the input itself
     ga.m = pixels;
     parallel_gemm(ctx.pool(), ga, in, filter, out);
+    if (epilogue)
+      ctx.parallel_for(pixels, 2.0 * g.o, [&](int64_t lo, int64_t hi) { finish(out + lo * g.o, hi - lo); });
     return;
   }
   const int64_t block = block_pixels(g);
@@ -114,6 +142,7 @@ void conv_forward(OpContext& ctx, const ConvGeom& g, const A* in, const A* filte
       GemmArgs gb = ga;
       gb.m = last - first;
       gemm(gb, cols.data(), filter, out + first * g.o);
+      finish(out + first * g.o, last - first);
     }
   });
 }
@@ -155,7 +184,13 @@ class ConvKernel : public OpKernel {
                                       win_.dilation[0], " ", win_.dilation[1], " 1]")));
   }
 
-  Status compute(OpContext& ctx) override {
+  Status compute(OpContext& ctx) override { return run(ctx, nullptr); }
+
+ protected:
+  // The convolution, `make_epilogue` (float only) called with the output
+  // channel count once the shapes are checked.
+  using EpilogueMaker = std::function<Status(int64_t channels, ConvEpilogue* epilogue)>;
+  Status run(OpContext& ctx, const EpilogueMaker* make_epilogue) {
     const Tensor& input = ctx.input(0);
     const Tensor& filter = ctx.input(1);
     MR_RETURN_IF_ERROR(check_rank4(input, "input"));
@@ -179,13 +214,15 @@ class ConvKernel : public OpKernel {
     }
     MR_RETURN_IF_ERROR(solve_geometry(win_, &g));
     Shape out_shape = win_.nchw ? Shape{g.n, g.o, g.oh, g.ow} : Shape{g.n, g.oh, g.ow, g.o};
+    ConvEpilogue epilogue;
+    if (make_epilogue) MR_RETURN_IF_ERROR((*make_epilogue)(g.o, &epilogue));
     Tensor& out = ctx.allocate_output(0, out_shape);
     if (out.num_elements() == 0) return Status();
     std::vector<A> in_buf, f_buf, out_buf;
     const A* in = nhwc_view<T, A>(input, win_.nchw, &in_buf);
     const A* f = filter_view<T, A>(filter, &f_buf);
     A* o = nhwc_target<T, A>(out, win_.nchw, &out_buf);
-    if (kind_ == ConvKind::kConv) conv_forward(ctx, g, in, f, o);
+    if (kind_ == ConvKind::kConv) conv_forward(ctx, g, in, f, o, &winograd_, make_epilogue ? &epilogue : nullptr);
     else depthwise(ctx, g, filter.dim(3), in, f, o);
     finish_nhwc<T>(out_buf, win_.nchw, out);
     return Status();
@@ -225,6 +262,112 @@ class ConvKernel : public OpKernel {
 
   ConvKind kind_;
   Window2D win_;
+  WinogradFilterCache winograd_;
+};
+
+enum class FusedActivation { kNone, kRelu, kRelu6, kElu, kLeakyRelu, kTanh, kSigmoid };
+
+// out[p, k] += bias[k], then the activation: each the float expression of
+// the kernel it replaces (AddV2/BiasAdd, Relu, Relu6, Elu, LeakyRelu; Tanh
+// and Sigmoid through the same array functions).
+void bias_activation(float* out, int64_t pixels, const float* bias, int64_t channels, FusedActivation act,
+                     float alpha) {
+  for (int64_t p = 0; p < pixels; ++p) {
+    float* __restrict row = out + p * channels;
+    for (int64_t k = 0; k < channels; ++k) row[k] = row[k] + bias[k];
+  }
+  float* __restrict x = out;
+  const int64_t n = pixels * channels;
+  switch (act) {
+    case FusedActivation::kNone: break;
+    case FusedActivation::kRelu:
+      for (int64_t i = 0; i < n; ++i) x[i] = x[i] < 0.0f ? 0.0f : x[i];
+      break;
+    case FusedActivation::kRelu6:
+      for (int64_t i = 0; i < n; ++i) {
+        const float v = x[i] < 0.0f ? 0.0f : x[i];
+        x[i] = v > 6.0f ? 6.0f : v;
+      }
+      break;
+    case FusedActivation::kElu:
+      for (int64_t i = 0; i < n; ++i) x[i] = x[i] < 0.0f ? eigen_exp(x[i]) - 1.0f : x[i];
+      break;
+    case FusedActivation::kLeakyRelu:
+      for (int64_t i = 0; i < n; ++i) x[i] = x[i] > 0.0f ? x[i] : x[i] * alpha;
+      break;
+    case FusedActivation::kTanh: tanh_n(x, x, n); break;
+    case FusedActivation::kSigmoid: sigmoid_n(x, x, n); break;
+  }
+}
+
+// _FusedConv2D, the op TF's graph optimizer makes of Conv2D -> BiasAdd ->
+// activation: inputs (input, filter, args..., host_args...). Float32 only;
+// the FusedBatchNorm variants are not implemented.
+class FusedConvKernel : public ConvKernel<float> {
+ public:
+  explicit FusedConvKernel(KernelInit& init) : ConvKernel<float>(init, ConvKind::kConv) {
+    if (!init.status().ok()) return;
+    Status s = parse_fusion(init);
+    if (!s.ok()) init.fail(s);
+  }
+
+  Status compute(OpContext& ctx) override {
+    const Tensor& bias = ctx.input(2);
+    const FusedActivation act = act_;
+    const float alpha = alpha_;
+    EpilogueMaker make = [&](int64_t channels, ConvEpilogue* epilogue) -> Status {
+      MR_REQUIRE(bias.rank() == 1, "bias must be 1-dimensional", shape_str(bias.shape()));
+      MR_REQUIRE(bias.dim(0) == channels, "Must provide as many biases as the last dimension of the input "
+                 "tensor: ", shape_str(bias.shape()), " vs. ", channels);
+      const float* b = bias.data<float>();
+      *epilogue = [=](float* out, int64_t pixels) { bias_activation(out, pixels, b, channels, act, alpha); };
+      return Status();
+    };
+    return run(ctx, &make);
+  }
+
+ private:
+  // TF's checks of the fusion attrs, in its order.
+  Status parse_fusion(KernelInit& init) {
+    std::vector<std::string> ops;
+    int num_args = 0, num_host_args = 0;
+    init.get("fused_ops", &ops);
+    init.get("num_args", &num_args);
+    if (init.has_attr("num_host_args")) init.get("num_host_args", &num_host_args);
+    if (!init.status().ok()) return Status();
+    MR_REQUIRE(!ops.empty(), "Fused Conv2D must have at least one fused op.");
+    MR_REQUIRE(init.num_inputs() == 2 + num_args + num_host_args,
+               "Fused Conv2D must have the number of inputs equal to 2 + num_args + num_host_args but in fact "
+               "the number of inputs is ", init.num_inputs(), " and num_args is ", num_args,
+               " and num_host_args is ", num_host_args);
+    static const std::pair<const char*, FusedActivation> kPatterns[] = {
+        {"", FusedActivation::kNone}, {"Relu", FusedActivation::kRelu}, {"Relu6", FusedActivation::kRelu6},
+        {"Elu", FusedActivation::kElu}, {"LeakyRelu", FusedActivation::kLeakyRelu},
+        {"Tanh", FusedActivation::kTanh}, {"Sigmoid", FusedActivation::kSigmoid}};
+    bool known = false;
+    for (const auto& [name, act] : kPatterns) {
+      std::vector<std::string> pattern{"BiasAdd"};
+      if (*name) pattern.push_back(name);
+      if (ops == pattern) {
+        known = true;
+        act_ = act;
+      }
+    }
+    if (!known) {
+      std::string joined;
+      for (size_t i = 0; i < ops.size(); ++i) joined += (i ? "," : "") + ops[i];
+      return unimplemented(str_cat("Fusion is not implemented: [", joined, "]"));
+    }
+    MR_REQUIRE(num_args == 1,
+               "Fused Conv2D with BiasAdd must have one extra argument: bias or 4 extra arguments: bias, "
+               "side_input, conv_input_scale and side_input_scale");
+    MR_REQUIRE(init.input_type(2) == DType::kFloat, "Fused Conv2D bias must be float32");
+    if (act_ == FusedActivation::kLeakyRelu && init.has_attr("leakyrelu_alpha")) init.get("leakyrelu_alpha", &alpha_);
+    return Status();
+  }
+
+  FusedActivation act_ = FusedActivation::kNone;
+  float alpha_ = 0.2f;
 };
 
 // The gradient of Conv2D with respect to its input, which inference graphs
@@ -329,6 +472,9 @@ template <ConvKind K>
 auto conv = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
   return std::make_unique<ConvKernel<decltype(tag)>>(init, K);
 };
+auto fused_conv = [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> {
+  return std::make_unique<FusedConvKernel>(init);
+};
 auto conv_backprop_input = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
   return std::make_unique<ConvBackpropInputKernel<decltype(tag)>>(init);
 };
@@ -340,6 +486,7 @@ using ConvTypes = TypeList<float, double, Half, BFloat16, int32_t>;
 void register_conv_ops(Registry& r) {
   r.add<ConvTypes>("Conv2D", conv<ConvKind::kConv>);
   r.add<FloatTypes>("DepthwiseConv2dNative", conv<ConvKind::kDepthwise>);
+  r.add<TypeList<float>>("_FusedConv2D", fused_conv);
   r.add<ConvTypes>("Conv2DBackpropInput", conv_backprop_input);
 }
 
