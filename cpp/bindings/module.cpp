@@ -115,6 +115,7 @@ Tensor to_tensor(const py::handle& value, DType dtype) {
     py::gil_scoped_acquire gil;
     delete holder;
   });
+  buf->set_borrowed();  // the caller may keep the array, or it may be read-only
   return Tensor(dtype, shape, std::move(buf));
 }
 

@@ -60,11 +60,16 @@ class Buffer {
 
   void* data() const { return data_; }
   size_t nbytes() const { return nbytes_; }
+  // Memory someone outside the executor may still see or that may be read-only
+  // (a numpy array the caller keeps, a mapped file): kernels never write into it.
+  bool borrowed() const { return borrowed_; }
+  void set_borrowed() { borrowed_ = true; }
 
  private:
   void* data_;
   size_t nbytes_;
   Deleter deleter_;
+  bool borrowed_ = false;
 };
 
 class Tensor {

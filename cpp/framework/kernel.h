@@ -128,11 +128,13 @@ class OpContext {
   // Output i with `shape`, reusing the buffer of input `in` when nothing else
   // holds it and it has the same dtype and size (TF's forward_input); else a
   // new buffer. Never reuses a variable's, a constant's or a fed buffer:
-  // those always have another holder.
+  // those always have another holder; nor memory borrowed from the host
+  // (a host kernel's array its caller may keep, a read-only mapped view).
   Tensor& forward_or_allocate_output(int in, int i, const Shape& shape) {
     Entry& e = inputs_[in];
     DType dt = base_type(node_.output_types[i]);
     if (!e.ref && e.tensor.dtype() == dt && !is_object_type(dt) && e.tensor.buffer().use_count() == 1 &&
+        !e.tensor.buffer()->borrowed() &&
         e.tensor.num_elements() == num_elements(shape)) {
       outputs_[i].tensor = Tensor(dt, shape, e.tensor.buffer());
       return outputs_[i].tensor;
