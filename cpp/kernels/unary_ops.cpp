@@ -136,7 +136,7 @@ class FastFloatKernel : public OpKernel {
   explicit FastFloatKernel(KernelInit&) {}
   Status compute(OpContext& ctx) override {
     const Tensor& a = ctx.input(0);
-    Tensor& out = ctx.allocate_output(0, a.shape());
+    Tensor& out = ctx.forward_or_allocate_output(0, 0, a.shape());  // in place when nothing else holds it
     const float* x = a.data<float>();
     float* z = out.data<float>();
     // About 0.5 ns per element on AVX-512 lanes, 1 on AVX2 (4096 floats in the

@@ -96,3 +96,26 @@ def test_within_tfs_ulp_bound(fixture, by_level, level, op):
 def test_softmax_rows_sum_to_one_on_every_path(by_level):
     for level in LEVELS:
         np.testing.assert_allclose(by_level[level]["Softmax"].sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_unary_kernels_write_over_an_input_only_when_nothing_else_holds_it(fixture):
+    # Tanh/Sigmoid/Neg take over their input's buffer when they are its last holder; an input
+    # that another op or a fetch still needs keeps its values.
+    import metarun as tf
+    x = fixture["x"][:100]
+    with tf.Graph().as_default():
+        p = tf.placeholder(tf.float32, [100])
+        a = p * 2.0
+        ops = [tf.tanh(a), tf.sigmoid(a), tf.negative(a)]
+        chain = tf.negative(tf.sigmoid(tf.tanh(p * 2.0)))  # each input has one consumer
+        shared = tf.negative(tf.sigmoid(ops[0]))  # ops[0] is fetched too: a new buffer
+        with tf.Session() as sess:
+            fed = x.copy()
+            got_a, t, s, n, c, ref = sess.run([a, *ops, chain, shared], {p: fed})
+    np.testing.assert_array_equal(fed.view(np.uint32), x.view(np.uint32))
+    a_ref = x * np.float32(2)
+    np.testing.assert_array_equal(got_a.view(np.uint32), a_ref.view(np.uint32))
+    np.testing.assert_array_equal(n.view(np.uint32), (-a_ref).view(np.uint32))
+    np.testing.assert_array_equal(c.view(np.uint32), ref.view(np.uint32))
+    assert np.abs(t - np.tanh(a_ref.astype(np.float64))).max() < 1e-6
+    assert np.abs(s - 1 / (1 + np.exp(-a_ref.astype(np.float64)))).max() < 1e-6

@@ -143,7 +143,10 @@ class UnaryKernel : public OpKernel {
   explicit UnaryKernel(KernelInit&) {}
   Status compute(OpContext& ctx) override {
     const Tensor& a = ctx.input(0);
-    Tensor& out = ctx.allocate_output(0, a.shape());
+    // The output may take over the input's buffer when nothing else holds it
+    // (TF forwards it too): no allocation, and the values stay in cache.
+    Tensor& out = std::is_same_v<T, Out> ? ctx.forward_or_allocate_output(0, 0, a.shape())
+                                         : ctx.allocate_output(0, a.shape());
     const T* x = a.data<T>();
     Out* z = out.data<Out>();
     Fn fn;
