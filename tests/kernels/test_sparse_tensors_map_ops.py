@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 import metarun as tf
-from metarun.framework import protos
 from metarun.ops.sparse_tensors_map_ops import (_add_many_sparse_to_tensors_map, _add_sparse_to_tensors_map,
                                                 _take_many_sparse_from_tensors_map)
 from op_harness import kernel_fixture, load_npz
+from step_replay import assert_same, fixture_graph, run_step
 
 _TYPES = ["float32", "float64", "float16", "bfloat16", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
           "uint64", "complex64", "complex128", "bool", "string", "resource", "variant"]
@@ -28,55 +28,18 @@ DATA = load_npz(kernel_fixture("sparse_tensors_map.npz"))
 CASES = sorted(k[:-len("/graph")] for k in DATA.files if k.endswith("/graph"))
 
 
-def _graph(case):
-    gd = protos.GraphDef()
-    gd.ParseFromString(DATA[case + "/graph"].tobytes())
-    g = tf.Graph()
-    with g.as_default():
-        tf.import_graph_def(gd, name="")
-    return g
-
-
-def _feed(key):
-    v = DATA[key]
-    return v.astype(object) if v.dtype.kind == "S" else v
-
-
-def _same(got, want, where):
-    got = np.asarray(got)
-    if want.dtype.kind == "S":
-        assert got.shape == want.shape, (where, got.shape, want.shape)
-        assert [bytes(v) for v in got.ravel()] == [bytes(v) for v in want.ravel()], where
-        return
-    assert got.dtype == want.dtype, (where, got.dtype, want.dtype)
-    assert got.shape == want.shape, (where, got.shape, want.shape)
-    np.testing.assert_array_equal(got, want, err_msg=where)
-
-
 def _unnumbered(message):
     """A message without the process-wide number TF and metarun put in a private map's name."""
     return re.sub(r"map: _\d+_", "map: _N_", message)
 
 
 def _run_step(sess, g, step, where):
-    feeds = {g.get_tensor_by_name(t): _feed(k) for t, k in step["feeds"].items()}
-    fetches = [g.get_tensor_by_name(t) for t in step["fetches"]]
-    targets = [g.get_operation_by_name(t[:-2] if t.endswith(":0") else t) for t in step["targets"]]
-    if "error" in step:
-        with pytest.raises(tf.errors.OpError) as info:
-            sess.run(fetches + targets, feeds)
-        assert type(info.value).__name__ == step["error"], (where, info.value)
-        assert _unnumbered(step["message"]) in _unnumbered(info.value.message), (where, info.value.message)
-        return
-    out = sess.run(fetches + targets, feeds)[:len(fetches)]
-    assert len(out) == len(step["expect"]), where
-    for got, key in zip(out, step["expect"]):
-        _same(got, DATA[key], where)
+    run_step(sess, g, step, where, DATA, _unnumbered)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_replays_tf_steps(case):
-    g = _graph(case)
+    g = fixture_graph(DATA, case)
     steps = json.loads(str(DATA[case + "/steps"]))
     sessions = {}
     try:
@@ -128,7 +91,7 @@ def test_take_helper_sets_the_rank_and_colocates():
             got, want = sess.run([out, st])
         # Taking every row of a batch back gives the batch again.
         for a, b in zip(got, want):
-            _same(a, b, "round trip")
+            assert_same(a, b, "round trip")
 
 
 def test_a_huge_batch_is_refused_before_anything_is_stored():
