@@ -4,9 +4,11 @@
 // is the filter's own memory layout, so the filter is never repacked.
 //
 // Float32 takes the direct loop or Winograd where they suit the shape
-// (kernels/util/conv_fast.h); METARUN_CONV=im2col (read once) keeps every
-// convolution on im2col + GEMM, for timing one against the other or ruling
-// the faster paths out when debugging. _FusedConv2D (float32) is Conv2D plus
+// (kernels/util/conv_fast.h), and a stride-1 input gradient runs as a
+// forward convolution on Winograd or the narrow direct loop (flipped_conv).
+// METARUN_CONV=im2col (read once) keeps every convolution on im2col + GEMM,
+// for timing one against the other or ruling the faster paths out when
+// debugging. _FusedConv2D (float32) is Conv2D plus
 // a bias and activation applied to each output block while it is in cache,
 // with the same float operations in the same order as the separate BiasAdd
 // (or AddV2) and activation kernels, so a graph rewritten to it gives the
@@ -384,7 +386,8 @@ class FusedConvKernel : public ConvKernel<float> {
 };
 
 // The gradient of Conv2D with respect to its input, which inference graphs
-// use as a transposed convolution: dy . filter^T, scattered back by col2im.
+// use as a transposed convolution: dy . filter^T, scattered back by col2im,
+// or for float32 at stride 1 a forward convolution (flipped_conv).
 template <class T>
 class ConvBackpropInputKernel : public OpKernel {
   using A = GemmType<T>;
@@ -442,12 +445,58 @@ class ConvBackpropInputKernel : public OpKernel {
     const A* grad = nhwc_view<T, A>(dy, win_.nchw, &dy_buf);
     const A* f = filter_view<T, A>(filter, &f_buf);
     A* o = nhwc_target<T, A>(out, win_.nchw, &out_buf);
-    backprop(ctx, g, grad, f, o);
+    bool done = false;
+    if constexpr (std::is_same_v<A, float>) done = fast_conv_paths() && flipped_conv(ctx, g, grad, f, o);
+    if (!done) backprop(ctx, g, grad, f, o);
     finish_nhwc<T>(out_buf, win_.nchw, out);
     return Status();
   }
 
  private:
+  // A stride-1 undilated input gradient is the forward convolution of dy
+  // with the filter rotated 180 degrees and its in and out channels swapped,
+  // padded by k-1-pad (padding up to k-1, the usual case). Winograd (its own
+  // cached transform of the flipped filter) or the narrow direct loop take
+  // it when they suit the shape, with no GEMM into patches and no col2im.
+  // Rounding: Winograd's as in the forward conv; the narrow loop sums each
+  // output in 16 partial sums instead of the GEMM's order.
+  bool flipped_conv(OpContext& ctx, const ConvGeom& g, const float* dy, const float* f, float* out) {
+    if (g.sh != 1 || g.sw != 1 || g.dh != 1 || g.dw != 1) return false;
+    ConvGeom t;
+    t.n = g.n;
+    t.h = g.oh;
+    t.w = g.ow;
+    t.c = g.o;
+    t.kh = g.kh;
+    t.kw = g.kw;
+    t.o = g.c;
+    t.oh = g.h;
+    t.ow = g.w;
+    t.pad_t = g.kh - 1 - g.pad_t;
+    t.pad_l = g.kw - 1 - g.pad_l;
+    if (t.pad_t < 0 || t.pad_l < 0) return false;
+    const bool winograd = winograd_suits(t);
+    if (!winograd && !narrow_conv_suits(t)) return false;
+    // Winograd takes the flipped filter as HWIO [i, j, o, c]; the narrow
+    // loop as [c, i, j, o].
+    std::vector<float> flipped(g.kh * g.kw * g.c * g.o);
+    for (int64_t i = 0; i < g.kh; ++i)
+      for (int64_t j = 0; j < g.kw; ++j) {
+        const float* src = f + ((g.kh - 1 - i) * g.kw + (g.kw - 1 - j)) * g.c * g.o;
+        for (int64_t c = 0; c < g.c; ++c)
+          for (int64_t o = 0; o < g.o; ++o)
+            flipped[winograd ? ((i * g.kw + j) * g.o + o) * g.c + c : ((c * g.kh + i) * g.kw + j) * g.o + o] =
+                src[c * g.o + o];
+      }
+    if (!winograd) {
+      narrow_conv(ctx.pool(), t, dy, flipped.data(), out);
+      return true;
+    }
+    auto u = winograd_.get(flipped.data(), t.c, t.o);
+    winograd_conv(ctx.pool(), t, dy, u->data(), out, nullptr);
+    return true;
+  }
+
   // Images are independent (their col2im scatters never overlap), so the
   // pool splits over the batch; within an image, blocks run in order.
   static void backprop(OpContext& ctx, const ConvGeom& g, const A* dy, const A* f, A* out) {
@@ -479,6 +528,7 @@ class ConvBackpropInputKernel : public OpKernel {
   }
 
   Window2D win_;
+  WinogradFilterCache winograd_;
 };
 
 template <ConvKind K>

@@ -12,8 +12,13 @@
 //   halves (computed in double, rounded once), and the input and output
 //   transforms add and subtract up to 9 terms in float, so errors vs float64
 //   grow about 2-4x over the GEMM's own (measured in the tests).
-// Both call `epilogue` (when given) on each finished run of output pixels
-// while it is in cache: _FusedConv2D's bias and activation.
+// - narrow_conv for one or two output channels over many input channels
+//   (the input gradient of a first layer on images): each output is a dot
+//   product over the window and input channels, in 16-wide partial sums
+//   without FMA, so every SIMD level gives the same bits; no im2col and no
+//   GEMM with N = 1. Its filter is laid out [O, KH, KW, C].
+// Direct and Winograd call `epilogue` (when given) on each finished run of
+// output pixels while it is in cache: _FusedConv2D's bias and activation.
 #pragma once
 
 #include <cstdint>
@@ -50,6 +55,9 @@ void parallel_units(ThreadPool* pool, int64_t units, double cost_per_unit,
 bool direct_conv_suits(const ConvGeom& g);
 void direct_conv(ThreadPool* pool, const ConvGeom& g, const float* in, const float* filter, float* out,
                  const ConvEpilogue* epilogue);
+
+bool narrow_conv_suits(const ConvGeom& g);
+void narrow_conv(ThreadPool* pool, const ConvGeom& g, const float* in, const float* filter_ohwi, float* out);
 
 bool winograd_suits(const ConvGeom& g);
 // The filter [3, 3, C, O] transformed to [16, C, O].
