@@ -15,6 +15,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "kernels/util/adam_f32.h"
 #include "kernels/util/complex_optimizers.h"
 #include "kernels/util/element_copier.h"
 #include "kernels/util/var_update.h"
@@ -408,9 +409,17 @@ class ApplyKernel : public OpKernel {
                  shape_str(grad.shape()));
       const C* g = grad.data<C>();
       const int64_t n = grad.num_elements();
-      ctx.parallel_for(n, 8.0, [&](int64_t b, int64_t e) {
-        apply_range(fn, p, g, b, e, packet_end<Fn>(n), false, std::make_index_sequence<kVars>());
-      });
+      if constexpr (std::is_same_v<Fn, Adam<float>>) {
+        // The SIMD step runs at ~1 ns per element (four arrays in, three out).
+        const AdamF32 a{fn.alpha, fn.beta1, fn.one_minus_beta1, fn.one_minus_beta2, fn.epsilon, fn.nesterov};
+        ctx.parallel_for(n, 1.0, [&](int64_t b, int64_t e) {
+          adam_f32(a, p[0] + b, p[1] + b, p[2] + b, g + b, e - b);
+        });
+      } else {
+        ctx.parallel_for(n, 8.0, [&](int64_t b, int64_t e) {
+          apply_range(fn, p, g, b, e, packet_end<Fn>(n), false, std::make_index_sequence<kVars>());
+        });
+      }
     }
     if (!resource_) ctx.set_output_ref(0, vars.var(0));
     return Status();
