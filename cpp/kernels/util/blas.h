@@ -46,8 +46,9 @@ void gemm(const GemmArgs& g, const int16_t* a, const int16_t* b, int16_t* c);
 void gemm(const GemmArgs& g, const int32_t* a, const int32_t* b, int32_t* c);
 void gemm(const GemmArgs& g, const int64_t* a, const int64_t* b, int64_t* c);
 
-// Dense-layer float products on metarun's own AVX-512 kernel, B packed once
-// for all threads (sgemm_packed.cpp); parallel_gemm takes it where
+// Dense-layer float products (either operand may be transposed) on
+// metarun's own AVX-512 kernel, op(B) packed once for all threads
+// (sgemm_packed.cpp); parallel_gemm takes it where
 // `use_packed_sgemm` says so. `epilogue` as for parallel_gemm.
 bool use_packed_sgemm(const GemmArgs& g);
 void packed_sgemm(ThreadPool* pool, int parts, const GemmArgs& g, const float* a, const float* b, float* c,
