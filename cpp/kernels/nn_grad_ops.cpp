@@ -112,7 +112,19 @@ void grad_loop(const void* a, const void* b, void* out, int64_t begin, int64_t e
   const T* x = static_cast<const T*>(a);
   const T* y = static_cast<const T*>(b);
   T* z = static_cast<T*>(out);
-  for (int64_t i = begin; i < end; ++i) z[i] = fn(x[i], y[i]);
+  int64_t i = begin;
+  if constexpr (std::is_same_v<T, float>) {
+    // Fixed blocks of 16 on restrict pointers, which GCC's -O2 vectorizer
+    // takes (branch-free selects for ReluGrad); a runtime trip count over
+    // possibly aliased pointers stays scalar. Same expression, same bits.
+    for (; i + 16 <= end; i += 16) {
+      const float* __restrict xs = x + i;
+      const float* __restrict ys = y + i;
+      float* __restrict zs = z + i;
+      for (int j = 0; j < 16; ++j) zs[j] = fn(xs[j], ys[j]);
+    }
+  }
+  for (; i < end; ++i) z[i] = fn(x[i], y[i]);
 }
 
 // same_shape: the relu family's ValidateSameShape; otherwise TF's cwise
