@@ -7,7 +7,6 @@ node's name (as TF's remapper names it), so a product of mismatched shapes fails
 activation when fused and the MatMul when not. The unfused reference is the same plan with the
 MatMul pinned as a target (a value a target produces is never fused away), which computes the
 same ops."""
-import os
 import subprocess
 import sys
 
@@ -17,9 +16,9 @@ import pytest
 from metarun import _core
 from metarun.framework import dtypes
 from op_harness import add_const, add_node, add_placeholder
+from subproc import metarun_env
 
 F32 = dtypes.float32
-HERE = os.path.dirname(os.path.abspath(__file__))
 ACTIVATIONS = [None, "Relu", "Relu6", "Elu", "LeakyRelu", "Tanh", "Sigmoid"]
 
 
@@ -177,7 +176,7 @@ except tf.errors.InvalidArgumentError as e:
 
 
 def run_script(env):
-    env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(HERE), "python"), METARUN_PROFILE="1", **env)
+    env = metarun_env(METARUN_PROFILE="1", **env)
     p = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, timeout=120)
     assert p.returncode == 0, p.stderr.decode()
     return p.stdout, p.stderr.decode()

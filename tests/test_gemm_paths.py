@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 import pytest
+from subproc import metarun_env
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -59,7 +60,7 @@ print(json.dumps(out))
 
 @pytest.fixture(scope="module", params=["generic", "avx2", "avx512"])
 def path_results(request):
-    env = dict(os.environ, METARUN_CPU=request.param, PYTHONPATH=os.path.join(os.path.dirname(HERE), "python"))
+    env = metarun_env(METARUN_CPU=request.param)
     p = subprocess.run([sys.executable, "-c", SCRIPT % {"tests": HERE}, json.dumps([s + t for s in SHAPES for t in TRANSPOSES])], env=env,
                        capture_output=True, timeout=600)
     assert p.returncode == 0, p.stderr.decode()

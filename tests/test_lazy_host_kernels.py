@@ -5,8 +5,7 @@ namespace, imports them, in a fresh process as in any."""
 import os
 import subprocess
 import sys
-
-PYTHON_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python")
+from subproc import metarun_env
 
 SCRIPT = """
 import sys
@@ -24,8 +23,7 @@ print(back.reshape(-1).tolist() == list(range(12)), "metarun.framework.image_cod
 
 
 def test_host_kernel_tables_load_when_first_needed():
-    env = dict(os.environ)
-    env["PYTHONPATH"] = PYTHON_DIR + os.pathsep + env.get("PYTHONPATH", "")
+    env = metarun_env()
     out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env,
                          timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -15,6 +15,7 @@ import sys
 import pytest
 
 from op_harness import kernel_fixture
+from subproc import metarun_env
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TESTS = os.path.dirname(HERE)
@@ -79,7 +80,7 @@ print(json.dumps(res))
 
 @pytest.fixture(scope="module", params=["generic", "avx2", "avx512"])
 def path_results(request):
-    env = dict(os.environ, METARUN_CPU=request.param, PYTHONPATH=os.path.join(os.path.dirname(TESTS), "python"))
+    env = metarun_env(METARUN_CPU=request.param)
     p = subprocess.run([sys.executable, "-c", SCRIPT % {"tests": TESTS, "fixtures": os.path.dirname(
         kernel_fixture("adam_large.json"))}], env=env, capture_output=True, timeout=300)
     assert p.returncode == 0, p.stderr.decode()

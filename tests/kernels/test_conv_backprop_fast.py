@@ -21,6 +21,7 @@ import pytest
 
 from metarun.framework import dtypes
 from op_harness import OpSession, run_op
+from subproc import metarun_env
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -173,7 +174,7 @@ def env_runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("conv_backprop_env")
     procs = {}
     for name, extra in settings.items():
-        env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"), **extra)
+        env = metarun_env(**extra)
         path = str(tmp / (name + ".npz"))
         args = [sys.executable, "-c", _SCRIPT % {"tests": os.path.dirname(HERE)}, json.dumps(cases), path]
         procs[name] = (subprocess.Popen(args, env=env, cwd=ROOT), path)

@@ -22,6 +22,7 @@ import pytest
 from metarun import _core
 from metarun.framework import dtypes
 from op_harness import OpSession, run_op, status_code
+from subproc import metarun_env
 
 COVERAGE = {"_FusedConv2D": {"float32"}}
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -177,7 +178,7 @@ def env_runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("conv_env")
     procs = {}
     for name, extra in settings.items():
-        env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"), **extra)
+        env = metarun_env(**extra)
         path = str(tmp / (name + ".npz"))
         args = [sys.executable, "-c", _SCRIPT % {"tests": os.path.dirname(HERE)}, json.dumps(cases), path]
         procs[name] = (subprocess.Popen(args, env=env, cwd=ROOT), path)
