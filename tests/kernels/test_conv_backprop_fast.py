@@ -13,7 +13,6 @@ convolution of dy with the filter rotated 180 degrees (Winograd F(2x2, 3x3) for 
 """
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -21,7 +20,7 @@ import pytest
 
 from metarun.framework import dtypes
 from op_harness import OpSession, run_op
-from subproc import metarun_env
+from subproc import SIMD_SETTINGS, outputs_per_setting
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -169,21 +168,9 @@ def env_runs(tmp_path_factory):
     for xs, fs, padding, explicit in CASES:
         _, (oh, ow) = _pads(xs, fs, padding, explicit)
         cases.append([xs, fs, [xs[0], oh, ow, fs[3]], padding, explicit])
-    settings = {"generic": {"METARUN_CPU": "generic"}, "avx2": {"METARUN_CPU": "avx2"},
-                "avx512": {"METARUN_CPU": "avx512"}, "im2col": {"METARUN_CONV": "im2col"}}
-    tmp = tmp_path_factory.mktemp("conv_backprop_env")
-    procs = {}
-    for name, extra in settings.items():
-        env = metarun_env(**extra)
-        path = str(tmp / (name + ".npz"))
-        args = [sys.executable, "-c", _SCRIPT % {"tests": os.path.dirname(HERE)}, json.dumps(cases), path]
-        procs[name] = (subprocess.Popen(args, env=env, cwd=ROOT), path)
-    out = {}
-    for name, (proc, path) in procs.items():
-        assert proc.wait(timeout=300) == 0, name
-        with np.load(path) as z:
-            out[name] = [z["c%d" % k] for k in range(len(cases))]
-    return out
+    settings = dict(SIMD_SETTINGS, im2col={"METARUN_CONV": "im2col"})
+    return outputs_per_setting(settings, _SCRIPT % {"tests": os.path.dirname(HERE)}, cases,
+                               tmp_path_factory.mktemp("conv_backprop_env"), cwd=ROOT)
 
 
 def test_every_simd_level_gives_the_same_bits(env_runs):

@@ -13,7 +13,6 @@ _FusedConv2D.
 """
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -22,7 +21,7 @@ import pytest
 from metarun import _core
 from metarun.framework import dtypes
 from op_harness import OpSession, run_op, status_code
-from subproc import metarun_env
+from subproc import SIMD_SETTINGS, outputs_per_setting
 
 COVERAGE = {"_FusedConv2D": {"float32"}}
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -173,21 +172,9 @@ def env_runs(tmp_path_factory):
     """Conv2D's outputs on every case, per setting: the three SIMD levels and im2col only. The
     processes run side by side."""
     cases = [list(c) for c in DIRECT] + [[xs, fs, 1, p, 1, None] for xs, fs, p in WINOGRAD]
-    settings = {"generic": {"METARUN_CPU": "generic"}, "avx2": {"METARUN_CPU": "avx2"},
-                "avx512": {"METARUN_CPU": "avx512"}, "im2col": {"METARUN_CONV": "im2col"}}
-    tmp = tmp_path_factory.mktemp("conv_env")
-    procs = {}
-    for name, extra in settings.items():
-        env = metarun_env(**extra)
-        path = str(tmp / (name + ".npz"))
-        args = [sys.executable, "-c", _SCRIPT % {"tests": os.path.dirname(HERE)}, json.dumps(cases), path]
-        procs[name] = (subprocess.Popen(args, env=env, cwd=ROOT), path)
-    out = {}
-    for name, (proc, path) in procs.items():
-        assert proc.wait(timeout=300) == 0, name
-        with np.load(path) as z:
-            out[name] = [z["c%d" % k] for k in range(len(cases))]
-    return out
+    settings = dict(SIMD_SETTINGS, im2col={"METARUN_CONV": "im2col"})
+    return outputs_per_setting(settings, _SCRIPT % {"tests": os.path.dirname(HERE)}, cases,
+                               tmp_path_factory.mktemp("conv_env"), cwd=ROOT)
 
 
 def test_every_simd_level_gives_the_same_bits(env_runs):
