@@ -39,3 +39,10 @@ def outputs_per_setting(settings, script, cases, tmp, cwd=None):
         with np.load(path) as z:
             out[name] = [z["c%d" % k] for k in range(len(cases))]
     return out
+
+
+def assert_simd_levels_agree(runs):
+    """Every case's output is the same bits on the generic, AVX2 and AVX-512 paths."""
+    for a, b, c in zip(runs["generic"], runs["avx2"], runs["avx512"]):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)

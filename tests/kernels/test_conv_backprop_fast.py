@@ -20,7 +20,7 @@ import pytest
 
 from metarun.framework import dtypes
 from op_harness import OpSession, run_op
-from subproc import SIMD_SETTINGS, outputs_per_setting
+from subproc import SIMD_SETTINGS, assert_simd_levels_agree, outputs_per_setting
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -174,9 +174,7 @@ def env_runs(tmp_path_factory):
 
 
 def test_every_simd_level_gives_the_same_bits(env_runs):
-    for a, b, c in zip(env_runs["generic"], env_runs["avx2"], env_runs["avx512"]):
-        np.testing.assert_array_equal(a, b)
-        np.testing.assert_array_equal(a, c)
+    assert_simd_levels_agree(env_runs)
 
 
 def test_im2col_switch_agrees(env_runs):
