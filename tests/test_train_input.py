@@ -4,6 +4,8 @@ batch comes back as a dict."""
 import glob
 import os
 
+import pytest
+
 import metarun as tf
 
 
@@ -32,5 +34,24 @@ def test_one_key_dict_batch():
             coord = tf.train.Coordinator()
             threads = tf.train.start_queue_runners(sess, coord)
             assert sess.run(out)["only"].tolist() == [0, 1, 2]
+            coord.request_stop()
+            coord.join(threads, stop_grace_period_secs=5)
+
+
+def test_batch_of_values_that_are_not_tensors_converts_them_as_tf_does():
+    # TF 2.21: a SparseTensorValue fails tensor conversion (ValueError), an IndexedSlices
+    # with a dense_shape is batched as its dense value, one without is a ValueError.
+    with tf.Graph().as_default():
+        with pytest.raises(ValueError):
+            tf.train.batch([tf.SparseTensorValue([[0]], [1.0], [3])], batch_size=2)
+        with pytest.raises(ValueError):
+            tf.train.batch([tf.IndexedSlices(tf.constant([[1.0]]), tf.constant([0]))], batch_size=2)
+        slices = tf.IndexedSlices(tf.constant([[5.0]]), tf.constant([1]), tf.constant([2, 1]))
+        out = tf.train.batch([slices], batch_size=2)
+        assert out.shape.as_list() == [2, 2, 1]
+        with tf.Session() as sess:
+            coord = tf.train.Coordinator()
+            threads = tf.train.start_queue_runners(sess, coord)
+            assert sess.run(out).tolist() == [[[0.0], [5.0]], [[0.0], [5.0]]]
             coord.request_stop()
             coord.join(threads, stop_grace_period_secs=5)

@@ -107,8 +107,6 @@ def _convert_all(tensors):
         if type(t).__name__ == "SparseTensor":  # stored in a SparseTensorsMap before the enqueue
             out.append(t)
             continue
-        if type(t).__name__ in ("SparseTensorValue", "IndexedSlices"):
-            raise NotImplementedError("queue-based batching of %s is not supported" % type(t).__name__)
         out.append(convert_to_tensor(t))
     return out
 
