@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from metarun import errors
+from metarun import errors, tf_logging
 from metarun.framework import dtypes, protos
 from metarun.framework import graph as graph_lib
 from metarun.framework.tensor_shape import TensorShape
@@ -69,6 +69,7 @@ class Saver(object):
         save_path = os.fspath(save_path)
         if not checkpoint_management.checkpoint_exists(save_path):
             raise ValueError("The passed save_path is not a valid checkpoint: " + save_path)
+        tf_logging.info("Restoring parameters from %s", save_path)  # INFO: silent by default, as in TF
         try:
             sess.run(self.saver_def.restore_op_name, {self.saver_def.filename_tensor_name: save_path})
         except errors.NotFoundError as err:
