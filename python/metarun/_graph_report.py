@@ -76,12 +76,21 @@ class _GraphInfo(object):
             return []
 
     def output_shape(self, node, index=0):
-        if node.op in _VARIABLE_OPS and "shape" in node.attr:
-            return _shape_from_proto(node.attr["shape"].shape)  # not the handle's scalar shape
-        if "_output_shapes" in node.attr and index < len(node.attr["_output_shapes"].list.shape):
-            return _shape_from_proto(node.attr["_output_shapes"].list.shape[index])
+        recorded = node.attr["_output_shapes"].list.shape if "_output_shapes" in node.attr else ()
         if node.op in _PLACEHOLDER_OPS + _VARIABLE_OPS and "shape" in node.attr:
-            return _shape_from_proto(node.attr["shape"].shape)
+            # The shape the API gives the tensor (a VarHandleOp's: its variable's, not the
+            # handle's scalar shape).
+            from metarun.framework import graph as graph_lib, tensor_util
+            legacy = self.meta.graph_def.versions.producer <= 21 and node.op in ("Placeholder", "PlaceholderV2")
+            shape = graph_lib.shape_attr_value(node.attr["shape"].shape, legacy)
+            if recorded and node.op != "VarHandleOp":
+                try:
+                    shape = shape.merge_with(graph_lib.TensorShape(tensor_util.shape_from_proto(recorded[0])))
+                except ValueError:
+                    pass  # the import reports the conflict
+            return shape.as_list() if shape.ndims is not None else None
+        if index < len(recorded):
+            return _shape_from_proto(recorded[index])
         return None
 
     def depends_on_inputs(self, name):

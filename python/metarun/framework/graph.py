@@ -233,11 +233,15 @@ class Operation(object):
         if self._shapes is not None and index < len(self._shapes):
             return self._shapes[index]
         attrs = self._node_def.attr
-        if index == 0 and self.type in _SHAPE_ATTR_OPS and "shape" in attrs:
-            dims = tensor_util.shape_from_proto(attrs["shape"].shape)
-            if dims == [] and self._graph._legacy_scalar_shapes and not attrs["shape"].shape.dim:
-                return TensorShape(None)  # producer <= 21: `shape {}` meant unknown
-            return TensorShape(dims)
+        if index == 0 and self.type in SHAPE_ATTR_OPS and "shape" in attrs:
+            legacy = self._graph._legacy_scalar_shapes and self.type in ("Placeholder", "PlaceholderV2")
+            shape = shape_attr_value(attrs["shape"].shape, legacy)
+            if self.type != "VarHandleOp" and "_output_shapes" in attrs and attrs["_output_shapes"].list.shape:
+                # TF merges the declared shape with the one the writer recorded (checked
+                # compatible at import).
+                recorded = attrs["_output_shapes"].list.shape[0]
+                shape = shape.merge_with(TensorShape(tensor_util.shape_from_proto(recorded)))
+            return shape
         if "_output_shapes" in attrs and index < len(attrs["_output_shapes"].list.shape):
             return TensorShape(tensor_util.shape_from_proto(attrs["_output_shapes"].list.shape[index]))
         if self.type == "Const" and "value" in attrs:
@@ -264,8 +268,17 @@ class Operation(object):
 
 
 # Ops whose `shape` attr is their output's static shape.
-_SHAPE_ATTR_OPS = frozenset(["Placeholder", "PlaceholderV2", "PlaceholderWithDefault", "VariableV2",
-                             "Variable", "VarHandleOp"])
+SHAPE_ATTR_OPS = frozenset(["Placeholder", "PlaceholderV2", "PlaceholderWithDefault", "VariableV2",
+                            "Variable", "VarHandleOp"])
+
+
+def shape_attr_value(shape_proto, legacy_scalar_shapes):
+    """The static shape a `shape` attr declares; `legacy_scalar_shapes` (producer <= 21):
+    `shape {}` meant unknown."""
+    dims = tensor_util.shape_from_proto(shape_proto)
+    if dims == [] and legacy_scalar_shapes and not shape_proto.dim:
+        return TensorShape(None)
+    return TensorShape(dims)
 
 
 def _input_name(tensor):

@@ -12,7 +12,7 @@ import logging
 import os
 
 from metarun import errors
-from metarun.framework import dtypes, op_def as op_def_lib, protos
+from metarun.framework import dtypes, op_def as op_def_lib, protos, tensor_util
 from metarun.framework import graph as graph_lib
 from metarun.framework import variables as variables_lib
 from metarun.framework.variables import prepend_name_scope
@@ -21,7 +21,7 @@ _log = logging.getLogger("metarun")
 
 _VARIABLE_KEYS = ("variables", "trainable_variables", "local_variables", "model_variables",
                   "moving_average_variables", "metric_variables")
-_LEGACY_SHAPE_OPS = ("Placeholder", "PlaceholderV2", "Variable", "VariableV2")
+_LEGACY_SHAPE_OPS = ("Placeholder", "PlaceholderV2")
 # Many nodes each just under op_def.MAX_ARGS_PER_NODE would still exhaust memory;
 # an import asking for more outputs than this in all is refused up front.
 MAX_IMPORT_OUTPUTS = 1 << 22
@@ -426,9 +426,40 @@ def _convert_node(g, node, old_name, op_type, scope, clear_devices, kinds, legac
             _rewrite_attrs(new, scope, legacy_shapes)
         if op_type == "Const" and "value" in new.attr:
             _check_const_shape(new.attr["value"].tensor.tensor_shape, full)
+    if op_type in graph_lib.SHAPE_ATTR_OPS and op_type != "VarHandleOp" and "_output_shapes" in new.attr:
+        _check_recorded_shape(new)
     if lower not in names_in_use:  # Graph._mark_name_used, inlined
         names_in_use[lower] = 1
     return graph_lib.Operation(g, new, sig.out_dtypes, kind.signature_def), sig
+
+
+def _check_recorded_shape(node):
+    """A node whose `shape` attr is its output's static shape (not a VarHandleOp: its output is
+    a scalar handle) must agree with the shape the writer recorded in `_output_shapes` (TF merges the two; a placeholder of a producer <= 21
+    graph, whose `shape {}` means unknown, takes the recorded one)."""
+    recorded = node.attr["_output_shapes"].list.shape
+    if not recorded or "shape" not in node.attr:
+        return
+    declared = graph_lib.shape_attr_value(node.attr["shape"].shape, False)
+    got = graph_lib.TensorShape(tensor_util.shape_from_proto(recorded[0]))
+    problem = _merge_problem(declared, got)
+    if problem:
+        raise ValueError("Node '%s' has an _output_shapes attribute inconsistent with the GraphDef "
+                         "for output #0: %s" % (node.name, problem))
+
+
+def _merge_problem(a, b):
+    """TF's message for two shapes that do not merge, or None when they do."""
+    if a.ndims is None or b.ndims is None:
+        return None
+    if a.ndims != b.ndims:
+        return "Shapes must be equal rank, but are %d and %d" % (a.ndims, b.ndims)
+    for i, (x, y) in enumerate(zip(a.as_list(), b.as_list())):
+        if x is not None and y is not None and x != y:
+            text = lambda s: "[%s]" % ",".join("?" if d is None else str(d) for d in s.as_list())
+            return ("Dimension %d in both shapes must be equal, but are %d and %d. Shapes are %s and %s."
+                    % (i, x, y, text(a), text(b)))
+    return None
 
 
 def _check_node(new, old_name, kind, scope, legacy_shapes):
