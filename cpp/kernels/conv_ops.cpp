@@ -115,7 +115,7 @@ void conv_forward(OpContext& ctx, const ConvGeom& g, const A* in, const A* filte
   }
   auto finish = [&](A* rows, int64_t pixels) {
     if constexpr (std::is_same_v<A, float>) {
-      if (epilogue) (*epilogue)(rows, pixels);
+      if (epilogue) epilogue->rows(rows, pixels);
     }
   };
   const int64_t pixels = g.out_pixels();
@@ -335,7 +335,13 @@ class FusedConvKernel : public ConvKernel<float> {
       MR_REQUIRE(bias.dim(0) == channels, "Must provide as many biases as the last dimension of the input "
                  "tensor: ", shape_str(bias.shape()), " vs. ", channels);
       const float* b = bias.data<float>();
-      *epilogue = [=](float* out, int64_t pixels) { bias_activation(out, pixels, b, channels, act, alpha); };
+      epilogue->rows = [=](float* out, int64_t pixels) { bias_activation(out, pixels, b, channels, act, alpha); };
+      if (act == FusedActivation::kNone || act == FusedActivation::kRelu || act == FusedActivation::kRelu6) {
+        epilogue->bias = b;
+        epilogue->act = act == FusedActivation::kRelu    ? ConvAct::kRelu
+                        : act == FusedActivation::kRelu6 ? ConvAct::kRelu6
+                                                         : ConvAct::kNone;
+      }
       return Status();
     };
     return run(ctx, &make);

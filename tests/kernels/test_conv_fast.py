@@ -255,3 +255,41 @@ def test_fused_bias_of_the_wrong_size_is_invalid_argument_and_the_session_still_
         assert status_code(e.value) == 3
     got = sess.run([x, f, np.ones([8], np.float32)])[0]
     np.testing.assert_array_equal(got, np.maximum(_ordered_f32(x, f) + np.float32(1), 0))
+
+
+# _FusedConv2D's bias and Relu/Relu6 are applied in registers before the store on the direct and
+# Winograd paths (the separate kernels' expressions): at every SIMD level the fused result must
+# equal Conv2D -> BiasAdd -> activation run there, NaN and infinities included.
+_FUSED_SCRIPT = r"""
+import json, sys
+import numpy as np
+sys.path.insert(0, %(tests)r)
+sys.path.insert(0, %(here)r)
+from op_harness import run_op
+from metarun.framework import dtypes
+from test_conv_fast import _attrs, _fused_attrs
+out = {}
+for k, (xs, fs, act) in enumerate(json.loads(sys.argv[1])):
+    rng = np.random.RandomState(k)
+    x, f = rng.randn(*xs).astype(np.float32), rng.randn(*fs).astype(np.float32)
+    x.reshape(-1)[rng.randint(0, x.size, 3)] = [np.nan, np.inf, -np.inf]
+    bias = rng.randn(fs[3]).astype(np.float32)
+    ops = ["BiasAdd"] + ([act] if act else [])
+    got = run_op("_FusedConv2D", [x, f, bias], _fused_attrs(ops), num_threads=2)[0]
+    t = {"T": dtypes.float32}
+    want = run_op("BiasAdd", [run_op("Conv2D", [x, f], _attrs(), num_threads=2)[0], bias], t)[0]
+    if act:
+        want = run_op(act, [want], t)[0]
+    assert np.array_equal(got.view(np.uint32), want.view(np.uint32)), (k, xs, fs, act)
+    out["c%%d" %% k] = got
+np.savez(sys.argv[2], **out)
+"""
+
+
+def test_fused_in_registers_at_every_simd_level(tmp_path):
+    shapes = [((2, 9, 9, 1), (3, 3, 1, 24)), ((1, 7, 6, 3), (3, 3, 3, 40)),     # direct, channel tails
+              ((2, 6, 7, 16), (3, 3, 16, 20)), ((1, 14, 14, 32), (3, 3, 32, 64))]  # Winograd
+    cases = [[xs, fs, act] for xs, fs in shapes for act in (None, "Relu", "Relu6")]
+    runs = outputs_per_setting(SIMD_SETTINGS, _FUSED_SCRIPT % {"tests": os.path.dirname(HERE), "here": HERE},
+                               cases, tmp_path, cwd=ROOT)
+    assert_simd_levels_agree({k: [a.view(np.uint32) for a in v] for k, v in runs.items()})

@@ -36,7 +36,7 @@ constexpr int kPixels = 8;
 #pragma GCC pop_options
 #endif
 
-using RowFn = void (*)(const ConvGeom&, const float*, const float*, int64_t, float*);
+using RowFn = void (*)(const ConvGeom&, const float*, const float*, int64_t, float*, const ConvEpilogue*);
 
 RowFn row_function() {
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -80,10 +80,11 @@ void direct_conv(ThreadPool* pool, const ConvGeom& g, const float* in, const flo
   const double row_cost = 0.5 * static_cast<double>(row_len * g.kh * g.kw * g.c);
   const int64_t per_unit = std::max<int64_t>(1, static_cast<int64_t>(20000.0 / std::max(1.0, row_cost)));
   const int64_t units = (rows + per_unit - 1) / per_unit;
+  const ConvEpilogue* in_registers = epilogue && epilogue->bias ? epilogue : nullptr;
   parallel_units(pool, units, row_cost * static_cast<double>(per_unit), [&](int64_t, int64_t u) {
     for (int64_t r = u * per_unit; r < std::min(rows, (u + 1) * per_unit); ++r) {
-      row_fn(g, in, filter, r, out + r * row_len);
-      if (epilogue) (*epilogue)(out + r * row_len, g.ow);
+      row_fn(g, in, filter, r, out + r * row_len, in_registers);
+      if (epilogue && !in_registers) epilogue->rows(out + r * row_len, g.ow);
     }
   });
 }

@@ -17,7 +17,7 @@
 //   product over the window and input channels, in 16-wide partial sums
 //   without FMA, so every SIMD level gives the same bits; no im2col and no
 //   GEMM with N = 1. Its filter is laid out [O, KH, KW, C].
-// Direct and Winograd call `epilogue` (when given) on each finished run of
+// Direct and Winograd apply `epilogue` (when given) to each finished run of
 // output pixels while it is in cache: _FusedConv2D's bias and activation.
 #pragma once
 
@@ -41,8 +41,18 @@ struct ConvGeom {
   int64_t out_pixels() const { return n * oh * ow; }
 };
 
-// Runs over `pixels` consecutive output pixels (rows of g.o floats) in place.
-using ConvEpilogue = std::function<void(float* out, int64_t pixels)>;
+// What runs on finished output pixels (rows of g.o floats) in place.
+// `rows` may do anything; when `bias` is set, the direct and Winograd
+// kernels instead add it and apply `act` to each vector before storing it
+// (other paths call `rows`, which must then compute the same). Both give
+// the separate BiasAdd and Relu/Relu6 kernels' bits: the same float
+// expressions on the same float32 sums.
+enum class ConvAct { kNone, kRelu, kRelu6 };
+struct ConvEpilogue {
+  std::function<void(float* out, int64_t pixels)> rows;
+  const float* bias = nullptr;  // [g.o]
+  ConvAct act = ConvAct::kNone;
+};
 
 // Runs fn(worker, unit) for every unit in [0, units), the pool's threads
 // claiming units one at a time from a shared counter: when another process
