@@ -99,6 +99,8 @@ DIRECT = [
     ((1, 3, 3, 1), (5, 5, 1, 8), 1, "SAME", 1, None),        # every pixel on the border
     ((1, 1, 20, 1), (1, 3, 1, 48), 3, "VALID", 1, None),
     ((0, 5, 5, 1), (3, 3, 1, 8), 1, "SAME", 1, None),        # empty batch
+    ((2, 8, 10, 3), (3, 3, 3, 20), 1, "SAME", 1, None),      # depth 3 at stride 1: constant offsets
+    ((1, 9, 11, 1), (3, 3, 1, 16), 1, "VALID", 2, None),     # depth 1 at stride 1, dilated
 ]
 WINOGRAD = [
     ((2, 14, 14, 32), (3, 3, 32, 64), "SAME"),
