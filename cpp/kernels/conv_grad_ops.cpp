@@ -5,15 +5,22 @@
 // Conv2DBackpropFilter also takes dilations. Depthwise dilations > 1 are
 // rejected: TF's own CPU kernels do not implement them.
 //
-// Conv2DBackpropFilter is im2col + GEMM: dW[K, Cout] = cols[P, K]^T dy[P, Cout]
-// with K = kh*kw*Cin and P = N*OH*OW. P is cut into blocks of positions;
-// each block's patches are gathered into `cols` and multiplied through the
-// BLAS adapter (sgemm/dgemm), accumulating into one partial dW per thread; the
-// partials are added in the order of their first block. Rounding: the sum
-// over P runs in the BLAS's order within a block (FMA, its own k-unrolling)
-// and block after block, so it differs from TF's (oneDNN's) order by a few
-// float ulps of the largest partial sums, like any GEMM here.
+// Conv2DBackpropFilter on float32 NHWC takes the direct loop (input depth
+// <= 4) or Winograd F(2x2, 3x3) (3x3 stride 1, >= 16 channels each way) of
+// kernels/util/conv_backfilter.h where they suit the shape; METARUN_CONV=
+// im2col (read once, as for the forward convolutions) keeps it on the GEMM.
+// Otherwise it is im2col + GEMM: dW[K, Cout] = cols[P, K]^T dy[P, Cout] with
+// K = kh*kw*Cin and P = N*OH*OW. P is cut into blocks of positions; each
+// block's patches are gathered into `cols` and multiplied through the BLAS
+// adapter (sgemm/dgemm), accumulating into one partial dW per group of
+// consecutive blocks; the partials are added in group order. The groups are
+// fixed by the shape, not the thread count, so one and two threads give the
+// same bits. Rounding: the sum over P runs in the BLAS's order within a block
+// (FMA, its own k-unrolling) and block after block, so it differs from TF's
+// (oneDNN's) order by a few float ulps of the largest partial sums, like any
+// GEMM here.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -22,6 +29,7 @@
 #include <vector>
 
 #include "kernels/util/blas.h"
+#include "kernels/util/conv_backfilter.h"
 #include "kernels/util/elementwise.h"
 #include "kernels/util/grad_window.h"
 
@@ -36,6 +44,13 @@ using namespace grad_window;
 // so that wide filters still give the GEMM a long inner dimension.
 int64_t filter_grad_block(int64_t K) { return std::clamp<int64_t>(32768 / std::max<int64_t>(K, 1), 256, 8192); }
 
+bool fast_filter_grad_paths() {
+  static const bool on = [] {
+    const char* v = std::getenv("METARUN_CONV");
+    return !(v && std::strcmp(v, "im2col") == 0);
+  }();
+  return on;
+}
 
 // Strides and dilations must leave batch and depth alone.
 Status check_conv_attrs(const Window& win) {
@@ -109,21 +124,48 @@ class Conv2DBackpropFilterKernel : public OpKernel {
       std::fill(out, out + K * cout, T(0));
       return Status();
     }
+    if constexpr (std::is_same_v<T, float>) {
+      if (!win_.nchw && fast_filter_grad_paths()) {
+        ConvGeom g;
+        g.n = in.n, g.h = in.h, g.w = in.w, g.c = cin, g.kh = kh, g.kw = kw, g.o = cout, g.oh = dy.h, g.ow = dy.w;
+        g.pad_t = pad[0], g.pad_l = pad[1], g.sh = win_.stride(0), g.sw = win_.stride(1);
+        g.dh = win_.dilation(0), g.dw = win_.dilation(1);
+        const float* px = x.data<float>();
+        const float* pdy = dy_t.data<float>();
+        if (backfilter_winograd_suits(g)) {
+          if (!backfilter_winograd(ctx.pool(), g, px, pdy, out)) return oom_status(dtype_of<float>, {16, K, cout});
+          return Status();
+        }
+        if (backfilter_direct_suits(g)) {
+          if (!backfilter_direct(ctx.pool(), g, px, pdy, out)) return oom_status(dtype_of<float>, {K, cout});
+          return Status();
+        }
+      }
+    }
     const int64_t block = filter_grad_block(K), blocks = (P + block - 1) / block;
     // dy's own rows serve as the GEMM's B when they are NHWC rows of A.
     const bool dy_direct = std::is_same_v<T, A> && !win_.nchw;
-    std::map<int64_t, std::vector<A>> partial;  // by first block: a fixed summation order
+    // Groups of consecutive blocks, fixed by the shape (see the top).
+    const int64_t groups = std::min<int64_t>(blocks, 8);
+    std::vector<std::vector<A>> partial;
+    try {
+      partial.assign(groups, std::vector<A>(K * cout));
+    } catch (const std::bad_alloc&) {
+      return oom_status(dtype_of<A>, {groups, K, cout});
+    }
     std::mutex mu;
     bool out_of_memory = false;  // a pool thread must not throw: reported after the loop
-    ctx.parallel_for(blocks, 0.05 * 2.0 * double(block * K * cout), [&](int64_t b0, int64_t b1) {
-      std::vector<A> c, cols, dyb;
+    parallel_units(ctx.pool(), groups, 0.05 * 2.0 * double(block * K * cout) * double(blocks) / double(groups),
+                   [&](int64_t, int64_t grp) {
+      std::vector<A> cols, dyb;
       try {
-        c.resize(K * cout), cols.resize(block * K), dyb.resize(dy_direct ? 0 : block * cout);
+        cols.resize(block * K), dyb.resize(dy_direct ? 0 : block * cout);
       } catch (const std::bad_alloc&) {
         std::lock_guard<std::mutex> lock(mu);
         out_of_memory = true;
         return;
       }
+      const int64_t b0 = blocks * grp / groups, b1 = blocks * (grp + 1) / groups;
       for (int64_t bi = b0; bi < b1; ++bi) {
         const int64_t first = bi * block, pb = std::min(block, P - first);
         gather_patches(x, in, dy, kh, kw, pad, first, pb, cols.data());
@@ -134,16 +176,13 @@ class Conv2DBackpropFilterKernel : public OpKernel {
         g.m = K, g.n = cout, g.k = pb;
         g.lda = K, g.ldb = cout, g.ldc = cout;
         g.accumulate = bi > b0;
-        gemm(g, cols.data(), rows, c.data());
+        gemm(g, cols.data(), rows, partial[grp].data());
       }
-      std::lock_guard<std::mutex> lock(mu);
-      partial[b0] = std::move(c);
     });
     if (out_of_memory) return oom_status(dtype_of<A>, {block, K});
-    auto it = partial.begin();
-    std::vector<A> sum = std::move(it->second);
-    for (++it; it != partial.end(); ++it)
-      for (int64_t k = 0; k < K * cout; ++k) sum[k] += it->second[k];
+    std::vector<A>& sum = partial[0];
+    for (int64_t grp = 1; grp < groups; ++grp)
+      for (int64_t k = 0; k < K * cout; ++k) sum[k] += partial[grp][k];
     for (int64_t k = 0; k < K * cout; ++k) out[k] = T(sum[k]);
     return Status();
   }
