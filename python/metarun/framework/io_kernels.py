@@ -115,9 +115,16 @@ def _load_more_host_ops():
             _more_loaded = True
 
 
+# Host kernels their op module installs (py_func's function registry lives there).
+_HOST_OP_MODULES = {"PyFunc": "metarun.ops.script_ops", "PyFuncStateless": "metarun.ops.script_ops"}
+
+
 def run_host_op(op, node_name, attrs, inputs):
     """Runs host op `op` of node `node_name`: a list of output arrays, or None."""
     fn = _HOST_OPS.get(op)
+    if fn is None and op in _HOST_OP_MODULES:
+        importlib.import_module(_HOST_OP_MODULES[op])
+        fn = _HOST_OPS.get(op)
     if fn is None and not _more_loaded:
         _load_more_host_ops()
         fn = _HOST_OPS.get(op)

@@ -14,6 +14,7 @@ given as a 1-D tensor, partly known).
 
 import numpy as np
 
+from metarun import _lazy
 from metarun.framework import tensor_util
 from metarun.framework.tensor_shape import TensorShape
 
@@ -31,7 +32,9 @@ def register(*op_types):
 def infer(op):
     fn = _FNS.get(op.type)
     if fn is None:
-        return
+        fn = _lookup_after_loading(op.type)
+        if fn is None:
+            return
     shapes = fn(op)
     if shapes is None:
         return
@@ -41,7 +44,14 @@ def infer(op):
 
 
 def has_shape_fn(op_type):
-    return op_type in _FNS
+    return op_type in _FNS or _lookup_after_loading(op_type) is not None
+
+
+def _lookup_after_loading(op_type):
+    """A miss: the shape function may be registered by a module not imported yet (metarun
+    imports most modules on first use), so they all are before answering."""
+    _lazy.load_all()
+    return _FNS.get(op_type)
 
 
 # -- helpers ---------------------------------------------------------------------------------

@@ -1,10 +1,21 @@
 """The tf.compat.v1 op functions, built on framework.op_builder.apply_op:
-one module per family, as in TF (array_ops, math_ops, nn_ops, state_ops...)."""
+one module per family, as in TF (array_ops, math_ops, nn_ops, state_ops...).
+
+Importing the package registers the shape functions, and the gradient functions of the
+modules that register shape functions too: later modules wrap or replace some of these
+(shapes_array_math, nn_grad_2, array_ops_3), so they come first whichever op module is
+imported first. The modules that only register gradient functions are imported by the first
+gradient lookup (metarun._lazy.load_all())."""
+
+from metarun import _lazy
+
+_lazy.load_before_others(
+    "metarun.ops.math_grad", "metarun.ops.array_grad", "metarun.ops.nn_grad", "metarun.ops.special_math_grad",
+    "metarun.ops.bitwise_scan_grad", "metarun.ops.segment_grad", "metarun.ops.second_order_grad",
+    "metarun.ops.einsum_grad", "metarun.ops.functional_grad", "metarun.ops.list_grad",
+    "metarun.ops.batchnorm_global_grad")
 
 from metarun.ops import shapes_state  # noqa: E402,F401 -- registers shape functions
-from metarun.ops import math_grad, array_grad, nn_grad  # noqa: E402,F401 -- register gradient functions
-from metarun.ops import special_math_grad, bitwise_scan_grad, segment_grad  # noqa: E402,F401
-from metarun.ops import second_order_grad, einsum_grad, functional_grad, list_grad  # noqa: E402,F401
 from metarun.ops import space_batch_grad  # noqa: E402,F401 -- also the space/batch/depth shape functions
 from metarun.ops import fake_quant_grad  # noqa: E402,F401 -- also registers the fake-quant shape functions
 from metarun.ops import shapes_core  # noqa: E402,F401 -- registers shape functions
@@ -17,5 +28,6 @@ from metarun.ops import image_grad  # noqa: E402,F401 -- also the image ops' sha
 from metarun.ops import sparse_grad  # noqa: E402,F401 -- also the sparse kernels' shape functions (sparse_ops)
 from metarun.ops import sparse_tensors_map_ops  # noqa: E402,F401 -- the SparseTensorsMap ops' shape functions
 from metarun.ops import ctc_ops, fractional_pool_ops  # noqa: E402,F401 -- their gradients and shape functions
-from metarun.ops import batchnorm_global_grad  # noqa: E402,F401 -- the gradient of TF 0.x batch norm
 from metarun.ops import rnn_block_grad  # noqa: E402,F401 -- the fused LSTM/GRU cells: shapes, BlockLSTM gradients
+
+__getattr__, __dir__ = _lazy.exports(__name__, {})  # the other op modules, as attributes on first use

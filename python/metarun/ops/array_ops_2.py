@@ -360,10 +360,7 @@ def _register_gradients():
         def _print_grad(op, *grad):
             return list(grad) + [None] * (len(op.inputs) - 1)
 
-    if "EnsureShape" not in _GRADIENTS:
-        @RegisterGradient("EnsureShape")
-        def _ensure_shape_grad(op, grad):
-            return grad
+    # EnsureShape's gradient (the incoming one) is array_grad's.
 
     for op_type in ("ListDiff", "StringFormat", "PrintV2"):
         if op_type not in _GRADIENTS:

@@ -18,9 +18,11 @@ body), and a loop's Exits are processed together once all of them are ready.
 """
 
 import collections
+import sys
 
 import numpy as np
 
+from metarun import _lazy
 from metarun.framework import dtypes
 from metarun.framework import graph as graph_lib
 from metarun.framework.indexed_slices import IndexedSlices, to_dense as indexed_slices_to_tensor
@@ -39,6 +41,7 @@ class RegisterGradient(object):
         self._op_type = op_type
 
     def __call__(self, fn):
+        _load_unless_internal(sys._getframe(1))
         if self._op_type in _GRADIENTS:
             raise KeyError("Registering two gradient with name '%s'! (Previous registration was in %s)"
                            % (self._op_type, getattr(_GRADIENTS[self._op_type], "__module__", "?")))
@@ -50,6 +53,7 @@ def NoGradient(op_type):  # noqa: N802 -- TF's name
     """Marks `op_type` as having no gradient: its inputs get None."""
     if not isinstance(op_type, str):
         raise TypeError("op_type must be a string")
+    _load_unless_internal(sys._getframe(1))
     if _GRADIENTS.get(op_type) is not None:
         raise KeyError("Registering two gradient with name '%s'!" % op_type)
     _GRADIENTS[op_type] = None
@@ -58,10 +62,19 @@ def NoGradient(op_type):  # noqa: N802 -- TF's name
 NotDifferentiable = NoGradient
 
 
+def _load_unless_internal(caller):
+    """A user's registration meets metarun's own ones as it did when `import metarun` imported
+    them all (a second registration of an op type raises KeyError): they are imported first.
+    metarun's modules register theirs while they are imported."""
+    if not caller.f_globals.get("__name__", "").startswith("metarun."):
+        _lazy.load_all()
+
+
 def get_gradient_function(op):
     """The registered gradient function of `op` (None: not differentiable)."""
     if not op.inputs:
         return None
+    _lazy.load_all()  # the gradient functions are registered by modules imported on first use
     attrs = op._node_def.attr  # gradient_override_map recorded it when the op was built
     op_type = attrs["_gradient_op_type"].s.decode() if "_gradient_op_type" in attrs else op.type
     if op_type not in _GRADIENTS and _is_function_call(op):
