@@ -105,8 +105,10 @@ def after_load_all(hook):
 def defer_methods(cls, names, load):
     """Gives `cls` the methods `names`, each of which first calls `load()` (which installs the
     real methods on `cls`) and then calls the real one: operators a module installs on a class
-    it does not own work before that module is imported."""
+    it does not own work before that module is imported. Methods `cls` already has are kept."""
     for name in names:
+        if name in vars(cls):
+            continue
         def method(self, *args, _name=name):
             load()
             real = getattr(type(self), _name)
