@@ -81,8 +81,8 @@ class _GraphInfo(object):
             # The shape the API gives the tensor (a VarHandleOp's: its variable's, not the
             # handle's scalar shape).
             from metarun.framework import graph as graph_lib, tensor_util
-            legacy = self.meta.graph_def.versions.producer <= 21 and node.op in ("Placeholder", "PlaceholderV2")
-            shape = graph_lib.shape_attr_value(node.attr["shape"].shape, legacy)
+            legacy = self.meta.graph_def.versions.producer <= 21
+            shape = graph_lib.declared_shape(node.op, node.attr["shape"].shape, legacy)
             if recorded and node.op != "VarHandleOp":
                 try:
                     shape = shape.merge_with(graph_lib.TensorShape(tensor_util.shape_from_proto(recorded[0])))

@@ -156,6 +156,8 @@ class Tensor(object):
 class Operation(object):
     """A node of the graph, built from (and keeping) its NodeDef."""
 
+    _infer_on_demand = False  # an imported op: shapes inferred when first asked for
+
     def __init__(self, graph, node_def, output_types, op_def=None):
         self._graph = graph
         self._node_def = node_def
@@ -234,18 +236,23 @@ class Operation(object):
             return self._shapes[index]
         attrs = self._node_def.attr
         if index == 0 and self.type in SHAPE_ATTR_OPS and "shape" in attrs:
-            legacy = self._graph._legacy_scalar_shapes and self.type in ("Placeholder", "PlaceholderV2")
-            shape = shape_attr_value(attrs["shape"].shape, legacy)
-            if self.type != "VarHandleOp" and "_output_shapes" in attrs and attrs["_output_shapes"].list.shape:
+            shape = declared_shape(self.type, attrs["shape"].shape, self._graph._legacy_scalar_shapes)
+            if "_output_shapes" in attrs and attrs["_output_shapes"].list.shape:
                 # TF merges the declared shape with the one the writer recorded (checked
                 # compatible at import).
                 recorded = attrs["_output_shapes"].list.shape[0]
                 shape = shape.merge_with(TensorShape(tensor_util.shape_from_proto(recorded)))
             return shape
-        if "_output_shapes" in attrs and index < len(attrs["_output_shapes"].list.shape):
-            return TensorShape(tensor_util.shape_from_proto(attrs["_output_shapes"].list.shape[index]))
         if self.type == "Const" and "value" in attrs:
             return TensorShape([d.size for d in attrs["value"].tensor.tensor_shape.dim])
+        if "_output_shapes" in attrs:
+            if index < len(attrs["_output_shapes"].list.shape):
+                return TensorShape(tensor_util.shape_from_proto(attrs["_output_shapes"].list.shape[index]))
+        elif self._infer_on_demand:
+            from metarun.framework import imported_shapes  # noqa: PLC0415 -- imports shape functions
+            imported_shapes.infer(self)
+            if self._shapes is not None and index < len(self._shapes):
+                return self._shapes[index]
         return TensorShape(None)
 
     def _as_graph_element(self):
@@ -267,18 +274,21 @@ class Operation(object):
         return self is not other
 
 
-# Ops whose `shape` attr is their output's static shape.
+# Ops whose `shape` attr is their output's static shape (a VarHandleOp's is its variable's; its
+# output is a scalar handle).
 SHAPE_ATTR_OPS = frozenset(["Placeholder", "PlaceholderV2", "PlaceholderWithDefault", "VariableV2",
-                            "Variable", "VarHandleOp"])
+                            "Variable"])
 
 
-def shape_attr_value(shape_proto, legacy_scalar_shapes):
-    """The static shape a `shape` attr declares; `legacy_scalar_shapes` (producer <= 21):
-    `shape {}` meant unknown."""
-    dims = tensor_util.shape_from_proto(shape_proto)
-    if dims == [] and legacy_scalar_shapes and not shape_proto.dim:
+def declared_shape(op_type, shape_proto, legacy_scalar_shapes):
+    """The static shape the `shape` attr of a SHAPE_ATTR_OPS node declares. A placeholder's
+    `shape {}` meant unknown in graphs of producer <= 21 (`legacy_scalar_shapes`); the old
+    Variable op's scalar shape always means unknown."""
+    shape = TensorShape(tensor_util.shape_from_proto(shape_proto))
+    if shape.ndims == 0 and not shape_proto.dim and (
+            op_type == "Variable" or legacy_scalar_shapes and op_type in ("Placeholder", "PlaceholderV2")):
         return TensorShape(None)
-    return TensorShape(dims)
+    return shape
 
 
 def _input_name(tensor):

@@ -279,6 +279,7 @@ def _import_nodes_unpaused(g, graph_def, scope, clear_devices, input_map, graph_
     if return_elements:
         result = [_return_element(name, ops, by_old) for name in return_elements]
     for op in ops:
+        op._infer_on_demand = True
         g._add_op(op)
     return result
 
@@ -426,7 +427,7 @@ def _convert_node(g, node, old_name, op_type, scope, clear_devices, kinds, legac
             _rewrite_attrs(new, scope, legacy_shapes)
         if op_type == "Const" and "value" in new.attr:
             _check_const_shape(new.attr["value"].tensor.tensor_shape, full)
-    if op_type in graph_lib.SHAPE_ATTR_OPS and op_type != "VarHandleOp" and "_output_shapes" in new.attr:
+    if op_type in graph_lib.SHAPE_ATTR_OPS and "_output_shapes" in new.attr:
         _check_recorded_shape(new)
     if lower not in names_in_use:  # Graph._mark_name_used, inlined
         names_in_use[lower] = 1
@@ -434,13 +435,13 @@ def _convert_node(g, node, old_name, op_type, scope, clear_devices, kinds, legac
 
 
 def _check_recorded_shape(node):
-    """A node whose `shape` attr is its output's static shape (not a VarHandleOp: its output is
-    a scalar handle) must agree with the shape the writer recorded in `_output_shapes` (TF merges the two; a placeholder of a producer <= 21
+    """A node whose `shape` attr is its output's static shape must agree with the shape the
+    writer recorded in `_output_shapes` (TF merges the two; a placeholder of a producer <= 21
     graph, whose `shape {}` means unknown, takes the recorded one)."""
     recorded = node.attr["_output_shapes"].list.shape
     if not recorded or "shape" not in node.attr:
         return
-    declared = graph_lib.shape_attr_value(node.attr["shape"].shape, False)
+    declared = graph_lib.declared_shape(node.op, node.attr["shape"].shape, False)  # legacy: rewritten
     got = graph_lib.TensorShape(tensor_util.shape_from_proto(recorded[0]))
     problem = _merge_problem(declared, got)
     if problem:

@@ -317,13 +317,6 @@ def constant_shape(tensor):
             b = None if op.get_attr("begin_mask") & 1 else int(begin[0])
             e = None if op.get_attr("end_mask") & 1 else int(end[0])
             return TensorShape(src.dims[slice(b, e, int(strides[0]))])
-    if op.type == "Slice" and op.inputs[0].op.type == "Shape":
-        src = op.inputs[0].op.inputs[0].shape
-        begin, size = constant_value(op.inputs[1]), constant_value(op.inputs[2])
-        if src.ndims is not None and begin is not None and size is not None and len(begin) == 1:
-            b = int(begin[0])
-            e = src.ndims if int(size[0]) == -1 else b + int(size[0])
-            return TensorShape(src.dims[b:e])
     return _length_only(tensor)
 
 

@@ -530,3 +530,5 @@ def _range(op):
     if a is None or b is None or c is None:
         return [TensorShape([None])]
     return [TensorShape([len(np.arange(a, b, c))])]
+
+from metarun.ops import shapes_extra  # noqa: E402,F401 -- registers the remaining shape functions

@@ -52,9 +52,15 @@ def _resource_gather_nd(op):
     return [TensorShape(indices.dims[:-1] + var.dims[indices.dims[-1]:])]
 
 
+# Ops that hand a resource handle on unchanged: TF keeps the variable's shape with it.
+_FORWARDS_HANDLE = frozenset(["Identity", "Switch", "RefSwitch", "Enter", "RefEnter", "Exit"])
+
+
 @si.register("ReadVariableOp")
 def _read(op):
     handle = op.inputs[0]
+    while handle.op.type in _FORWARDS_HANDLE and handle.op.inputs:
+        handle = handle.op.inputs[0]
     if handle.op.type == "VarHandleOp":
         return [TensorShape(handle.op.get_attr("shape"))]
     return [TensorShape(None)]
