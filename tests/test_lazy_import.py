@@ -141,7 +141,7 @@ print(json.dumps(dict(
     submodule=tf.ops.math_ops.__name__, train_sub=tf.train.optimizers.__name__,
     summary_proto=tf.Summary.__name__, proto=tf.GraphDef.__name__,
     star=sorted(k for k in ("nn", "add", "Session", "gradients", "image") if k in star),
-    in_dir=all(n in dir(tf) for n in ("nn", "add", "Summary", "train")),
+    in_dir=all(n in dir(tf) for n in ("nn", "add", "Summary", "train") + tf.summary._PROTO_NAMES),
     data_before="metarun.data" in sys.modules, data=tf.data.__name__)))
 """)
     assert got == dict(nn="metarun.nn", image="metarun.image", linalg=True, math="metarun.math",
