@@ -117,8 +117,10 @@ int64_t group_count(int64_t units, int64_t partial_floats) {
 
 }  // namespace
 
+// A group's partial (KH*KW*C x padded O) stays under 4 MB: each thread
+// keeps its buffers between calls.
 bool backfilter_direct_suits(const ConvGeom& g) {
-  return g.c <= 4 && g.o >= 8 && g.kh * g.kw * g.c <= kMaxCombos && g.pad_t >= 0 && g.pad_l >= 0;
+  return g.c <= 4 && g.o >= 8 && g.kh * g.kw * g.c <= kMaxCombos && g.o <= 4096 && g.pad_t >= 0 && g.pad_l >= 0;
 }
 
 bool backfilter_direct(ThreadPool* pool, const ConvGeom& g, const float* in, const float* dy, float* dw) {

@@ -16,7 +16,8 @@
 // Both are deterministic: positions (rows or tiles) are cut into a fixed
 // number of groups that does not depend on the thread count; each group sums
 // its positions in order into its own partial, and the partials are added in
-// group order. The AVX2/AVX-512 levels multiply-add with FMA and the generic
+// group order. Partials and scratch are kept per thread between calls (a few
+// MB at most: the suits functions bound them). The AVX2/AVX-512 levels multiply-add with FMA and the generic
 // level without, so levels differ by float rounding only. Rounding vs
 // im2col + GEMM: the direct loop adds each product to a running per-group
 // sum (one chain per group rather than the GEMM's blocks); Winograd adds up
