@@ -91,6 +91,14 @@ def test_top_level_help_lists_commands_and_exit_codes(capsys):
         assert command in out
 
 
+def test_version_names_metarun_and_the_tf_release_it_follows(capsys):
+    code, out, _ = _run(capsys, "--version")
+    assert code == cli.EXIT_OK
+    from metarun import version
+    assert out.strip() == "metarun %s (tf.compat.v1 of TensorFlow %s)" % (
+        version.METARUN_VERSION, version.VERSION)
+
+
 @pytest.mark.parametrize("argv", [[], ["bogus"], ["inspect"], ["diff", SEED_META],
                                   ["ckpt", SEED_CKPT, "--nope"]])
 def test_usage_errors_exit_2(capsys, argv):

@@ -41,6 +41,12 @@ def test_version():
     want = expected()["version"]
     for key in ("VERSION", "GRAPH_DEF_VERSION", "GRAPH_DEF_VERSION_MIN_CONSUMER", "GRAPH_DEF_VERSION_MIN_PRODUCER"):
         assert getattr(tf.version, key) == getattr(tf, key) == want[key], key
+    # tf.compat.v1.__version__ is TensorFlow's release; metarun's own stays available
+    assert tf.__version__ == tf.compat.v1.__version__ == want["__version__"]
+    import metarun
+    with open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pyproject.toml")) as f:
+        declared = [line.split("=")[1].strip().strip('"') for line in f if line.startswith("version")]
+    assert metarun.__metarun_version__ == tf.version.METARUN_VERSION == declared[0]
     with tf.Graph().as_default() as g:
         tf.constant(1.0)
         assert g.as_graph_def().versions.producer == tf.GRAPH_DEF_VERSION

@@ -30,7 +30,8 @@ from metarun.framework.variables import (
     variables_initializer)
 from metarun import train
 
-__version__ = "0.1.0"
+from metarun.version import METARUN_VERSION as __metarun_version__  # noqa: E402
+from metarun.version import VERSION as __version__  # noqa: E402 -- TF's, see version.py
 
 
 def _install_tensor_operators():

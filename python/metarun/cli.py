@@ -657,6 +657,9 @@ def _parser():
         prog="metarun", description="Run TensorFlow 1.x .meta graphs and checkpoints without "
         "TensorFlow, and find out what is inside them.",
         epilog="exit codes: 0 ok, 1 problems found, 2 usage or input error, 3 runtime error")
+    from metarun import version
+    p.add_argument("--version", action="version", version="metarun %s (tf.compat.v1 of TensorFlow %s)"
+                   % (version.METARUN_VERSION, version.VERSION))
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     s = sub.add_parser("inspect", help="inputs, likely outputs, variables, unsupported ops",
