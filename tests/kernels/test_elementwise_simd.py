@@ -5,7 +5,8 @@ subprocess by METARUN_CPU since the path is chosen once per process.
 Each element is one IEEE operation, so every path must give numpy's float32 result bit for bit
 (Maximum/Minimum: the first NaN operand, else the larger/smaller, the first on ties as TF's
 kernel picks: max(-0, +0) is -0). Shapes cover rows shorter than a vector, tails of every
-length, row-vector and column broadcasts (a bias add), scalars on either side and empty.
+length, row-vector and column broadcasts (a bias add), scalars on either side (-0.0 too) and
+empty.
 """
 import os
 import subprocess
@@ -56,6 +57,10 @@ def _cases():
             if a.size > 20:  # max/min of +0 and -0 picks by position
                 a.flat[11], b.flat[11] = 0.0, -0.0
         cases.append((a, b))
+    # A scalar -0.0 on either side: lanes once splatted it as 0 + v, which is +0.0.
+    x = rng.uniform(-3, 3, 131).astype(np.float32)
+    x[:4] = [0.0, -0.0, np.nan, np.inf]
+    cases += [(x, np.array(-0.0, np.float32)), (np.array(-0.0, np.float32), x[:67])]
     return cases
 
 

@@ -34,7 +34,14 @@ __attribute__((always_inline)) inline void lane_row(const float* x, bool x_steps
   constexpr int N = sizeof(V) / sizeof(float);
   const Fn fn;
   int64_t i = 0;
-  V a = V{} + *x, b = V{} + *y, c;
+  // A non-stepping operand is splatted lane by lane: `V{} + v` would turn a
+  // -0.0 into +0.0 (0 + -0 = +0), and Mul/Minimum/Add by a scalar -0.0 would
+  // lose TF's sign.
+  V a, b, c;
+  for (int l = 0; l < N; ++l) {
+    a[l] = *x;
+    b[l] = *y;
+  }
   for (; i + N <= n; i += N) {
     if (x_steps) std::memcpy(&a, x + i, sizeof(V));
     if (y_steps) std::memcpy(&b, y + i, sizeof(V));
