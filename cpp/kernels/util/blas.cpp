@@ -17,6 +17,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "core/cpu_features.h"
 #include "core/threadpool.h"
 
 namespace metarun {
@@ -183,8 +184,6 @@ __attribute__((target("avx2,fma"))) void vecmat_avx2(const float* x, int64_t inc
   }
 }
 
-const bool kHasAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-
 }  // namespace
 
 void set_blas_library(const std::string& path) { library_path() = path; }
@@ -201,7 +200,7 @@ int blas_threads() {
 void gemm(const GemmArgs& g, const float* a, const float* b, float* c) {
   if (trivial(g, c)) return;
   if (!fits_blas(g)) return loop_gemm(g, a, b, c);
-  if (g.m == 1 && !g.trans_b && kHasAvx2)
+  if (g.m == 1 && !g.trans_b && cpu_has_avx2_fma())
     return vecmat_avx2(a, g.trans_a ? g.lda : 1, b, g.ldb, g.k, g.n, c, g.accumulate);
   const BlasFns& f = blas();
   if (!f.ok) return loop_gemm(g, a, b, c);

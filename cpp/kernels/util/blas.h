@@ -46,13 +46,13 @@ void gemm(const GemmArgs& g, const int16_t* a, const int16_t* b, int16_t* c);
 void gemm(const GemmArgs& g, const int32_t* a, const int32_t* b, int32_t* c);
 void gemm(const GemmArgs& g, const int64_t* a, const int64_t* b, int64_t* c);
 
-// Dense-layer float products (either operand may be transposed) on
-// metarun's own AVX-512 kernel, op(B) packed once for all threads
-// (sgemm_packed.cpp); parallel_gemm takes it where
-// `use_packed_sgemm` says so. `epilogue` as for parallel_gemm.
-bool use_packed_sgemm(const GemmArgs& g);
-void packed_sgemm(ThreadPool* pool, int parts, const GemmArgs& g, const float* a, const float* b, float* c,
-                  const std::function<void(int64_t, int64_t, int64_t, int64_t)>& epilogue);
+// Float products on metarun's own AVX-512 kernels (sgemm_packed.cpp), for
+// every transpose; false, having done nothing, for products they do not
+// take (no AVX-512, conjugates, shapes OpenBLAS runs as fast). `parts` caps
+// how many of the pool's threads it uses; the kernels choose how many the
+// size is worth. `epilogue` as for parallel_gemm.
+bool own_sgemm(ThreadPool* pool, int parts, const GemmArgs& g, const float* a, const float* b, float* c,
+               const std::function<void(int64_t, int64_t, int64_t, int64_t)>& epilogue);
 
 struct NoEpilogue {
   void operator()(int64_t, int64_t, int64_t, int64_t) const {}
@@ -69,8 +69,7 @@ void parallel_gemm(ThreadPool* pool, const GemmArgs& g, const T* a, const T* b, 
   const double flops = 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
   const int parts = pool ? std::min(pool->num_threads(), blas_threads()) : 1;
   if constexpr (std::is_same_v<T, float>) {
-    if (g.m > 0 && g.n > 0 && g.k > 0 && use_packed_sgemm(g))
-      return packed_sgemm(pool, flops < 4e6 ? 1 : parts, g, a, b, c, epilogue);
+    if (g.m > 0 && g.n > 0 && g.k > 0 && own_sgemm(pool, parts, g, a, b, c, epilogue)) return;
   }
   if (parts <= 1 || flops < 4e6) {
     gemm(g, a, b, c);
