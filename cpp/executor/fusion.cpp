@@ -16,6 +16,14 @@ bool fusion_enabled() {
   return on;
 }
 
+bool elementwise_fusion_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("METARUN_FUSION");
+    return fusion_enabled() && !(v && std::strcmp(v, "matmul") == 0);
+  }();
+  return on;
+}
+
 std::vector<std::unique_ptr<Node>> Fusions::release_nodes() {
   std::vector<std::unique_ptr<Node>> out;
   for (FusedGroup& grp : groups_) out.push_back(std::move(grp.node));
@@ -277,6 +285,7 @@ Fusions find_fusions(const Graph& g, const std::vector<Edge>& feeds, const std::
     grp.members = std::move(chain.members);
     out.groups_.push_back(std::move(grp));
   }
+  if (elementwise_fusion_enabled()) add_elementwise_groups(g, feeds, fetches, targets, needed, &out);
   return out;
 }
 

@@ -16,21 +16,33 @@
 // replaces: errors and METARUN_PROFILE rows name it as TF's do (TF names the
 // fused node after the last node too).
 //
-// METARUN_FUSION=0 (read once) turns the pass off.
+// Then groups of float32 elementwise nodes (fusion_elementwise.cpp) become
+// one `_FusedElementwise` node each: a sink and the nodes whose values only
+// the group reads (neither fetched nor fed, no control edge out), on the
+// sink's device; the fused node carries the sink's name and id, takes every
+// member's control inputs, and runs the members' own kernels when a run's
+// shapes do not fit its program (NodeItem::unfused), so errors name the
+// member TF's would.
+//
+// METARUN_FUSION=0 (read once) turns the pass off; METARUN_FUSION=matmul
+// keeps the MatMul/Conv2D chains and leaves elementwise nodes apart.
 #pragma once
 
 #include <memory>
 #include <vector>
 
+#include "executor/node_exec.h"
 #include "framework/graph.h"
 
 namespace metarun {
 
 bool fusion_enabled();
+bool elementwise_fusion_enabled();
 
 struct FusedGroup {
   std::unique_ptr<Node> node;  // the synthetic node; plans own it
   std::vector<int> members;    // graph ids in chain order; the last keeps its id in the plan
+  bool elementwise = false;    // a _FusedElementwise group: members in an order that can run
 };
 
 class Fusions {
@@ -43,10 +55,15 @@ class Fusions {
   // Hands the synthetic nodes over to the plan that runs them.
   std::vector<std::unique_ptr<Node>> release_nodes();
   size_t size() const { return groups_.size(); }
+  // Gives a fused elementwise node's item its members' own items, for runs
+  // whose shapes its kernel turns down. Call before release_nodes().
+  Status attach_unfused(const Graph& g, NodeItem* item) const;
 
  private:
   friend Fusions find_fusions(const Graph&, const std::vector<Edge>&, const std::vector<Edge>&,
                               const std::vector<int>&, std::vector<char>*);
+  friend void add_elementwise_groups(const Graph&, const std::vector<Edge>&, const std::vector<Edge>&,
+                                     const std::vector<int>&, std::vector<char>*, Fusions*);
   std::vector<FusedGroup> groups_;
   std::vector<int> fused_at_;  // per graph id: its group when it is a chain's last member, else -1
 };
@@ -56,5 +73,10 @@ class Fusions {
 // replaces (all but each chain's last).
 Fusions find_fusions(const Graph& g, const std::vector<Edge>& feeds, const std::vector<Edge>& fetches,
                      const std::vector<int>& targets, std::vector<char>* needed);
+
+// The elementwise half of find_fusions: runs after the MatMul/Conv2D chains
+// are in `fusions`, on the nodes they leave.
+void add_elementwise_groups(const Graph& g, const std::vector<Edge>& feeds, const std::vector<Edge>& fetches,
+                            const std::vector<int>& targets, std::vector<char>* needed, Fusions* fusions);
 
 }  // namespace metarun

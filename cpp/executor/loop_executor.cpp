@@ -84,7 +84,7 @@ class LoopRun {
       Status st = fire(t);
       if (!st.ok()) {
         result.status = st;
-        result.failed_node = plan_.nodes[t.node].item.node->name;
+        result.failed_node = run_.failed_node(plan_.nodes[t.node].item);
         return result;
       }
     }

@@ -58,6 +58,7 @@ Status build_loop_plan(const Graph& g, const std::vector<Edge>& feeds, const std
   // Edges, kernels.
   for (LoopNode& ln : plan->nodes) {
     MR_RETURN_IF_ERROR(build_node_item(g, ln.item.id, &ln.item, &fused.node(g, ln.item.id)));
+    MR_RETURN_IF_ERROR(fused.attach_unfused(g, &ln.item));
     const Node& node = *ln.item.node;
     ln.kind = kind_of(node.op);
     ln.outputs.resize(node.output_types.size());

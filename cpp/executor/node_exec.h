@@ -21,6 +21,8 @@ struct RunResult {
   std::vector<Tensor> outputs;
 };
 
+struct UnfusedGroup;
+
 // A node as a plan runs it: everything derivable from the graph is decided
 // here, when the plan is built.
 struct NodeItem {
@@ -32,7 +34,20 @@ struct NodeItem {
   std::vector<char> takes_ref;  // per input: hand the variable over, not its value
   bool any_takes_ref = false;
   bool accepts_dead = false;  // runs with dead inputs (Merge, ControlTrigger)
+  // A fused elementwise node: its own nodes, run when its kernel turns the
+  // run's shapes down (fusion.h).
+  std::shared_ptr<const UnfusedGroup> unfused;
 };
+
+// The nodes a _FusedElementwise node stands for, in an order that runs each
+// after its operands; the last one's output is the fused node's.
+struct UnfusedGroup {
+  std::vector<NodeItem> members;
+  std::vector<std::vector<int>> args;  // per member, per input: fused input k as k, member j as ~j
+};
+
+// Whether `st` is a fused kernel's request to run its group's own nodes.
+bool is_unfuse_request(const Status& st);
 
 // Fails unless `e` names an existing output; `user` names the reader.
 Status check_edge(const Graph& g, const Edge& e, const std::string& user);
@@ -119,6 +134,14 @@ class RunState : public FunctionCaller {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
   }
 
+  // The node a failure of `item` is reported at: a member of a fused group
+  // that failed while run on its own, else the item's node.
+  std::string failed_node(const NodeItem& item) {
+    std::string name = failed_member_.empty() ? item.node->name : std::move(failed_member_);
+    failed_member_.clear();
+    return name;
+  }
+
   // FunctionCaller: runs `f`'s body as a nested run.
   Status call(const Function& f, std::vector<Tensor> args, std::vector<Tensor>* rets) override;
 
@@ -133,6 +156,10 @@ class RunState : public FunctionCaller {
   std::atomic<uint32_t> polls_{0};
   int64_t deadline_ns_ = 0;  // 0: none
   std::atomic<bool> timed_out_{false};
+  std::string failed_member_;
+
+  Status compute(const NodeItem& item, Entry* in, Entry* out);
+  Status run_unfused(const UnfusedGroup& group, Entry* in, Entry* out);
 };
 
 // Reads a ref entry's variable into a tensor that aliases its buffer.

@@ -128,6 +128,7 @@ Status build_plan(const Graph& g, const std::vector<Edge>& feeds, const std::vec
     const Node& node = fused.node(g, id);
     PlanStep step;
     MR_RETURN_IF_ERROR(build_node_item(g, id, &step.item, &node));
+    MR_RETURN_IF_ERROR(fused.attach_unfused(g, &step.item));
     for (const Edge& e : node.inputs) step.in_slots.push_back(slot_for(e));
     for (int c : node.control_inputs)
       if (!control_met_by_feed(g, c, feeds)) step.control_steps.push_back(step_of[c]);
@@ -205,7 +206,7 @@ RunResult run_plain(const Plan& plan, RunState& run, std::vector<Tensor> feed_va
     Status st = run.process(item, in, out, dead);
     if (!st.ok()) {
       result.status = std::move(st);
-      result.failed_node = item.node->name;
+      result.failed_node = run.failed_node(item);
       return result;
     }
     for (int i = 0; i < item.num_inputs; ++i) in[i].clear();

@@ -48,6 +48,7 @@ void register_all_kernels() {
     register_debug_ops(r);
     register_matmul_ops(r);
     register_fused_matmul_ops(r);
+    register_fused_elementwise_ops(r);
     register_einsum_ops(r);
     register_conv_ops(r);
     register_pooling_ops(r);

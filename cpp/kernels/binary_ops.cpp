@@ -3,6 +3,7 @@
 // modulo, Maximum, Minimum, SquaredDifference, Pow and Atan2: two files so
 // the template instantiations compile in parallel.
 #include "kernels/util/elementwise.h"
+#include "kernels/util/elementwise_fns.h"
 #include "kernels/tensor_list.h"
 
 #include <limits>
@@ -22,27 +23,6 @@ Status IntDivFn::check(const Tensor&, const Tensor& b) {
 
 namespace {
 
-struct AddFn : CheapFn {
-  static constexpr bool kLanes = true;
-  template <class V> static void lanes(const V& a, const V& b, V& out) { out = a + b; }
-  template <class T> T operator()(const T& a, const T& b) const {
-    if constexpr (std::is_same_v<T, std::string>) return a + b;  // Add concatenates strings
-    else return T(Compute<T>(a) + Compute<T>(b));
-  }
-};
-struct SubFn : CheapFn {
-  static constexpr bool kLanes = true;
-  template <class V> static void lanes(const V& a, const V& b, V& out) { out = a - b; }
-  template <class T> T operator()(T a, T b) const { return T(Compute<T>(a) - Compute<T>(b)); }
-};
-struct MulFn : CheapFn {
-  static constexpr bool kLanes = true;
-  template <class V> static void lanes(const V& a, const V& b, V& out) { out = a * b; }
-  template <class T> T operator()(T a, T b) const {
-    if constexpr (std::is_same_v<T, bool>) return a && b;
-    else return T(Compute<T>(a) * Compute<T>(b));
-  }
-};
 // Div: C-style truncation for integers (TF 1.x's `Div` on int32 in gradient
 // code relies on this), true division for floats.
 struct DivFn : IntDivFn {
@@ -60,11 +40,6 @@ struct TruncateDivFn : IntDivFn {
     if constexpr (std::is_integral_v<T>) return DivFn()(a, b);
     else return T(std::trunc(Compute<T>(a) / Compute<T>(b)));
   }
-};
-struct RealDivFn : CheapFn {
-  static constexpr bool kLanes = true;
-  template <class V> static void lanes(const V& a, const V& b, V& out) { out = a / b; }
-  template <class T> T operator()(T a, T b) const { return T(Compute<T>(a) / Compute<T>(b)); }
 };
 struct DivNoNanFn : CheapFn {
   template <class T> T operator()(T a, T b) const {

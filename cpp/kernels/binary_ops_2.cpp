@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include "kernels/util/elementwise.h"
+#include "kernels/util/elementwise_fns.h"
 
 namespace metarun {
 namespace {
@@ -51,39 +52,6 @@ struct TruncateModFn : IntDivFn {
     } else {
       return T(std::fmod(Compute<T>(a), Compute<T>(b)));
     }
-  }
-};
-struct MaximumFn : CheapFn {
-  static constexpr bool kLanes = true;  // a NaN on either side wins, the first one first
-  template <class V> static void lanes(const V& a, const V& b, V& out) {
-    out = a < b ? b : a;
-    out = b != b ? b : out;
-    out = a != a ? a : out;
-  }
-  template <class T> T operator()(T a, T b) const {
-    if (is_nan(a)) return a;
-    if (is_nan(b)) return b;
-    return Compute<T>(a) < Compute<T>(b) ? b : a;
-  }
-};
-struct MinimumFn : CheapFn {
-  static constexpr bool kLanes = true;
-  template <class V> static void lanes(const V& a, const V& b, V& out) {
-    out = b < a ? b : a;
-    out = b != b ? b : out;
-    out = a != a ? a : out;
-  }
-  template <class T> T operator()(T a, T b) const {
-    if (is_nan(a)) return a;
-    if (is_nan(b)) return b;
-    return Compute<T>(b) < Compute<T>(a) ? b : a;
-  }
-};
-struct SquaredDifferenceFn : CheapFn {
-  template <class T> T operator()(T a, T b) const {
-    auto d = Compute<T>(a) - Compute<T>(b);
-    if constexpr (is_complex_v<T>) return d * std::conj(d);
-    else return T(d * d);
   }
 };
 struct PowFn : CostlyFn {

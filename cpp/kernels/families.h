@@ -48,6 +48,7 @@ void register_fill_ops(Registry& r);
 void register_debug_ops(Registry& r);
 void register_matmul_ops(Registry& r);
 void register_fused_matmul_ops(Registry& r);
+void register_fused_elementwise_ops(Registry& r);
 void register_einsum_ops(Registry& r);
 void register_conv_ops(Registry& r);
 void register_pooling_ops(Registry& r);

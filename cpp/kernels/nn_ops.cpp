@@ -6,6 +6,7 @@
 
 #include "kernels/util/eigen_exp.h"
 #include "kernels/util/elementwise.h"
+#include "kernels/util/elementwise_fns.h"
 
 namespace metarun {
 namespace {
@@ -47,20 +48,6 @@ auto activation = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
 template <class T> T sub1(T e) { return T(Compute<T>(e) - Compute<T>(T(1))); }
 template <class T> T texp(T v) { return T(eigen_exp(Compute<T>(v))); }
 
-// NaN passes through both, as with TF's cwiseMax/cwiseMin.
-struct ReluFn : CheapFn {
-  template <class T> T operator()(T v) const {
-    const auto x = Compute<T>(v);
-    return T(x < Compute<T>(0) ? Compute<T>(0) : x);
-  }
-};
-struct Relu6Fn : CheapFn {
-  template <class T> T operator()(T v) const {
-    auto x = Compute<T>(v);
-    x = x < Compute<T>(0) ? Compute<T>(0) : x;
-    return T(x > Compute<T>(6) ? Compute<T>(6) : x);
-  }
-};
 struct EluFn : CostlyFn {
   template <class T> T operator()(T v) const { return Compute<T>(v) < 0 ? sub1(texp(v)) : v; }
 };

@@ -1,6 +1,7 @@
 // Unary math and predicates.
 #include "kernels/util/activations.h"
 #include "kernels/util/elementwise.h"
+#include "kernels/util/elementwise_fns.h"
 
 #include <limits>
 #include <type_traits>
@@ -18,11 +19,6 @@ namespace {
       return T(EXPR);                                       \
     }                                                       \
   };
-MR_UNARY(NegFn, CheapFn, -x)
-MR_UNARY(ReciprocalFn, CheapFn, decltype(x)(1) / x)
-MR_UNARY(SqrtFn, CostlyFn, std::sqrt(x))
-MR_UNARY(RsqrtFn, CostlyFn, decltype(x)(1) / std::sqrt(x))
-MR_UNARY(ExpFn, CostlyFn, std::exp(x))
 MR_UNARY(SinFn, CostlyFn, std::sin(x))
 MR_UNARY(CosFn, CostlyFn, std::cos(x))
 MR_UNARY(TanFn, CostlyFn, std::tan(x))
@@ -41,25 +37,8 @@ MR_UNARY(RintFn, CheapFn, std::nearbyint(x))  // round half to even (default FP 
 MR_UNARY(LgammaFn, CostlyFn, std::lgamma(x))
 #undef MR_UNARY
 
-// Unsigned squares wrap; widen first so 16-bit ones do not overflow a promoted int.
-struct SquareFn : CheapFn {
-  template <class T> T operator()(T v) const {
-    if constexpr (std::is_unsigned_v<T>) return T(static_cast<uint64_t>(v) * static_cast<uint64_t>(v));
-    else return T(Compute<T>(v) * Compute<T>(v));
-  }
-};
-
-// Eigen's complex log: log|z| (from std::abs) and the angle, not the C library's clog.
-template <class T> T eigen_complex_log(const T& z) { return T(std::log(std::abs(z)), std::atan2(z.imag(), z.real())); }
-
 // expm1 and log1p of complex numbers as Eigen (TF's kernels) computes them: expm1 from the real
 // part's expm1 and a half-angle sine, log1p as x * log(1 + x) / ((1 + x) - 1).
-struct LogFn : CostlyFn {
-  template <class T> T operator()(T v) const {
-    if constexpr (is_complex_v<T>) return eigen_complex_log(v);
-    else return T(std::log(Compute<T>(v)));
-  }
-};
 struct Expm1Fn : CostlyFn {
   template <class T> T operator()(T v) const {
     if constexpr (is_complex_v<T>) {
@@ -87,13 +66,6 @@ struct Log1pFn : CostlyFn {
   }
 };
 
-struct AbsFn : CheapFn {
-  template <class T> T operator()(T v) const {
-    if constexpr (std::is_unsigned_v<T>) return v;
-    else if constexpr (std::is_integral_v<T>) return v < 0 ? T(0 - v) : v;
-    else return T(std::fabs(Compute<T>(v)));
-  }
-};
 struct ComplexAbsFn : CheapFn {
   template <class T> auto operator()(T v) const { return std::abs(v); }
 };
