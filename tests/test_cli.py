@@ -203,10 +203,43 @@ def test_inspect_seed_text(capsys):
     meta = importer.read_meta_graph_file(SEED_META)
     assert "written by TensorFlow %s" % meta.meta_info_def.tensorflow_version in out
     assert "metarun can run all of them" in out
-    for header in ("Inputs", "Likely outputs", "Variables", "Collections", "Saver", "Op types"):
+    for header in ("Inputs", "Likely outputs", "Variables", "Collections", "Saver"):
         assert "\n" + header in out
     assert "v4:0  AddV2" in out
     assert meta.saver_def.restore_op_name in out
+    # Every op is supported: the op table waits for --ops; its /device:CPU:0 nodes run where
+    # they say, so no device is reported.
+    op_types = len(set(n.op for n in meta.graph_def.node))
+    assert "\nOp types" not in out and "(--ops lists the %d op types)" % op_types in out
+    assert "\nDevices" not in out
+    code, with_ops, _ = _run(capsys, "inspect", SEED_META, "--ops")
+    assert code == cli.EXIT_OK
+    table = with_ops.split("\nOp types\n")[1].splitlines()
+    assert table[0].split() == ["OP", "COUNT", "METARUN"] and len(table) == 1 + op_types
+    assert with_ops.split("\n\nOp types\n")[0] == out.split("\n\n(--ops lists")[0]
+
+
+def test_inspect_reports_the_devices_it_ignores(capsys):
+    """A graph TF wrote under tf.device scopes (a ps job's GPU, a worker task's CPU): metarun runs
+    every node on its own CPU and says so, with the node counts the graph records."""
+    path = os.path.join(CASES, "scope_devices", "model.meta")
+    meta = importer.read_meta_graph_file(path)
+    counts = {}
+    for node in meta.graph_def.node:
+        if node.device:
+            counts[node.device] = counts.get(node.device, 0) + 1
+    assert len(counts) >= 2
+    code, r, _ = _json(capsys, "inspect", path, "--json")
+    assert code == cli.EXIT_OK
+    assert {d["device"]: d["nodes"] for d in r["devices"]} == counts
+    assert {d["device"] for d in r["devices"] if not d["ignored"]} == \
+        {d for d in counts if d in ("/device:CPU:0", "/cpu:0")}
+    assert len(r["op_types"]) == len(set(n.op for n in meta.graph_def.node))  # JSON keeps all
+    code, out, _ = _run(capsys, "inspect", path)
+    for device, n in counts.items():
+        line = "  %s on %d node%s: ignored, runs on CPU" % (device, n, "" if n == 1 else "s")
+        assert (line in out) == ("GPU" in device or "/job:" in device)
+    assert "/job:ps/task:0/device:GPU:0" in counts
 
 
 def test_inspect_seed_json_matches_the_graph(capsys):
@@ -261,7 +294,8 @@ def test_inspect_flags_unsupported_ops_and_strict_exits_1(capsys, tmp_path):
     meta = _graph_with_unknown_op(tmp_path)
     code, out, _ = _run(capsys, "inspect", meta)
     assert code == cli.EXIT_OK
-    assert "FancyOp" in out and "NOT SUPPORTED" in out
+    assert "FancyOp" in out and "NOT SUPPORTED" in out  # the op table, without --ops
+    assert "\nOp types\n" in out and "--ops lists" not in out
     code, r, _ = _json(capsys, "inspect", meta, "--json", "--strict")
     assert code == cli.EXIT_PROBLEMS
     assert r["unsupported_ops"] == ["FancyOp"]

@@ -183,7 +183,31 @@ def _inspect_report(path, meta):
         "functions": len(library.function),
         "placeholders": _placeholders(info), "likely_outputs": outputs,
         "collections": _collections(meta), "variables": variables, "saver_def": saver,
+        "devices": _devices(meta),
     }
+
+
+def _devices(meta):
+    """The device strings the graph's nodes (and function bodies) name, with node counts.
+    metarun runs every node on the CPU of this process: any other placement (a GPU, another
+    CPU, a job or task of a cluster) is ignored."""
+    from metarun.framework import graph as graph_lib
+    counts = {}
+    nodes = list(meta.graph_def.node) + [n for f in meta.graph_def.library.function
+                                         for n in f.node_def]
+    for node in nodes:
+        if node.device:
+            counts[node.device] = counts.get(node.device, 0) + 1
+    rows = []
+    for device, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        try:
+            spec = graph_lib._parse_device(device)
+        except ValueError:
+            spec = None
+        on_cpu = spec is not None and set(spec) <= {"device"} and \
+            spec.get("device", "CPU:0") in ("CPU:0", "CPU:*")
+        rows.append({"device": device, "nodes": n, "ignored": not on_cpu})
+    return rows
 
 
 def _print_inspect_header(r):
@@ -207,7 +231,7 @@ def _print_inspect_header(r):
             print("  missing, %s: %s" % (label, ", ".join(ops)))
 
 
-def _print_inspect(r, show_all):
+def _print_inspect(r, show_all, show_ops=False):
     _print_inspect_header(r)
     _section("Inputs (placeholders): feed these")
     rows = [[p["name"], p["dtype"], "any" if p["shape"] is None else _shape_text(p["shape"]),
@@ -238,6 +262,16 @@ def _print_inspect(r, show_all):
                  "" if s["restore_keys"] is None else " (%d key(s))" % s["restore_keys"],
                  s["save_tensor_name"], s["max_to_keep"]))
 
+    ignored = [d for d in r["devices"] if d["ignored"]]
+    if ignored:
+        _section("Devices the graph names (metarun runs every node on this process's CPU)")
+        for d in ignored:
+            print("  %s on %d node%s: ignored, runs on CPU"
+                  % (d["device"], d["nodes"], "" if d["nodes"] == 1 else "s"))
+
+    if not (show_ops or r["unsupported_ops"]):
+        print("\n(--ops lists the %d op types)" % len(r["op_types"]))
+        return
     _section("Op types")
     rows = []
     for e in r["op_types"]:
@@ -267,7 +301,7 @@ def _cmd_inspect(args):
     if args.json:
         _print_json(report)
     else:
-        _print_inspect(report, args.all)
+        _print_inspect(report, args.all, args.ops)
     return EXIT_PROBLEMS if args.strict and report["unsupported_ops"] else EXIT_OK
 
 
@@ -669,6 +703,8 @@ def _parser():
     s.add_argument("meta", help="the .meta file (binary or text MetaGraphDef)")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.add_argument("--all", action="store_true", help="list every likely output")
+    s.add_argument("--ops", action="store_true", help="show the op-type table even when "
+                   "metarun can run every op (it is shown anyway when some op is unsupported)")
     s.add_argument("--strict", action="store_true",
                    help="exit 1 when the graph has op types metarun cannot run")
     s.set_defaults(func=_cmd_inspect)
