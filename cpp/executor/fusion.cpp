@@ -236,6 +236,35 @@ bool kernel_accepts(const Graph& g, const Node& node) {
   return create_kernel(init, &kernel).ok();
 }
 
+// The ReluGrad that is the only reader of MaxPoolGrad `id`'s gradient and
+// takes the pooled input as its features, or -1.
+int relu_grad_of_pool_grad(const Graph& g, int id, const Uses& uses) {
+  const Node& pool = g.node(id);
+  if (pool.op != "MaxPoolGrad" || pool.inputs.size() != 3 || type_attr(pool, "T") != DType::kFloat) return -1;
+  const int r = sole_reader(g, id, uses);
+  if (r < 0) return -1;
+  const Node& n = g.node(r);
+  if (n.op != "ReluGrad" || n.inputs.size() != 2 || type_attr(n, "T") != DType::kFloat ||
+      !n.control_inputs.empty() || n.device != pool.device)
+    return -1;
+  if (!(n.inputs[0] == Edge{id, 0}) || !(n.inputs[1] == pool.inputs[0])) return -1;
+  return r;
+}
+
+std::unique_ptr<Node> pool_relu_grad_node(const Graph& g, int pool_id, int relu_id) {
+  const Node& pool = g.node(pool_id);
+  const Node& relu = g.node(relu_id);
+  auto node = std::make_unique<Node>();
+  node->name = relu.name;
+  node->op = "_MaxPoolGradWithReluGrad";
+  node->device = relu.device;
+  node->inputs = pool.inputs;
+  node->control_inputs = pool.control_inputs;
+  node->output_types = relu.output_types;
+  node->attrs = pool.attrs;
+  return node;
+}
+
 }  // namespace
 
 Fusions find_fusions(const Graph& g, const std::vector<Edge>& feeds, const std::vector<Edge>& fetches,
@@ -283,6 +312,22 @@ Fusions find_fusions(const Graph& g, const std::vector<Edge>& feeds, const std::
     FusedGroup grp;
     grp.node = std::move(node);
     grp.members = std::move(chain.members);
+    out.groups_.push_back(std::move(grp));
+  }
+  for (int id = 0; id < n; ++id) {
+    if (!(*needed)[id] || taken[id]) continue;
+    const int r = relu_grad_of_pool_grad(g, id, uses);
+    if (r < 0 || taken[r]) continue;
+    std::unique_ptr<Node> node = pool_relu_grad_node(g, id, r);
+    if (!kernel_accepts(g, *node)) continue;
+    if (out.fused_at_.empty()) out.fused_at_.assign(n, -1);
+    taken[id] = taken[r] = 1;
+    (*needed)[id] = 0;
+    out.fused_at_[r] = static_cast<int>(out.groups_.size());
+    FusedGroup grp;
+    grp.node = std::move(node);
+    grp.members = {id, r};
+    grp.declines = true;
     out.groups_.push_back(std::move(grp));
   }
   if (elementwise_fusion_enabled()) add_elementwise_groups(g, feeds, fetches, targets, needed, &out);

@@ -16,6 +16,12 @@
 // replaces: errors and METARUN_PROFILE rows name it as TF's do (TF names the
 // fused node after the last node too).
 //
+// MaxPoolGrad whose gradient only a ReluGrad reads, with the pooled input as
+// its features (conv -> relu -> max_pool in a training graph), becomes
+// `_MaxPoolGradWithReluGrad`: the ReluGrad is applied to each image's input
+// gradient while it is in cache, by ReluGrad's own element function; inputs
+// MaxPoolGrad would reject make the kernel decline, and the two nodes run.
+//
 // Then groups of float32 elementwise nodes (fusion_elementwise.cpp) become
 // one `_FusedElementwise` node each: a sink and the nodes whose values only
 // the group reads (neither fetched nor fed, no control edge out), on the
@@ -42,7 +48,9 @@ bool elementwise_fusion_enabled();
 struct FusedGroup {
   std::unique_ptr<Node> node;  // the synthetic node; plans own it
   std::vector<int> members;    // graph ids in chain order; the last keeps its id in the plan
-  bool elementwise = false;    // a _FusedElementwise group: members in an order that can run
+  // The fused kernel may decline a run (decline_fusion); the members, in an
+  // order that can run, then run one by one.
+  bool declines = false;
 };
 
 class Fusions {

@@ -228,7 +228,7 @@ void add_elementwise_groups(const Graph& g, const std::vector<Edge>& feeds, cons
     FusedGroup grp;
     grp.node = std::move(node);
     grp.members = std::move(members);
-    grp.elementwise = true;
+    grp.declines = true;
     fusions->groups_.push_back(std::move(grp));
   }
 }
@@ -237,7 +237,7 @@ Status Fusions::attach_unfused(const Graph& g, NodeItem* item) const {
   const int id = item->id;
   if (id >= static_cast<int>(fused_at_.size()) || fused_at_[id] < 0) return Status();
   const FusedGroup& grp = groups_[fused_at_[id]];
-  if (!grp.elementwise) return Status();
+  if (!grp.declines) return Status();
   auto group = std::make_shared<UnfusedGroup>();
   group->members.resize(grp.members.size());
   for (size_t j = 0; j < grp.members.size(); ++j) {

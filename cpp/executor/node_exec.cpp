@@ -1,5 +1,6 @@
 #include "executor/node_exec.h"
 
+#include "framework/fusion_decline.h"
 #include "framework/registry.h"
 
 namespace metarun {
@@ -55,7 +56,7 @@ Status RunState::process(const NodeItem& item, Entry* in, Entry* out, bool dead)
   for (int i = 0; i < item.num_inputs; ++i)
     if (in[i].ref && !in[i].dead && !item.takes_ref[i]) MR_RETURN_IF_ERROR(deref(&in[i]));
   Status st = compute(item, in, out);
-  if (item.unfused && is_unfuse_request(st)) return run_unfused(*item.unfused, in, out);
+  if (item.unfused && is_fusion_declined(st)) return run_unfused(*item.unfused, in, out);
   return st;
 }
 
@@ -77,11 +78,6 @@ Status RunState::compute(const NodeItem& item, Entry* in, Entry* out) {
   }
 }
 
-bool is_unfuse_request(const Status& st) {
-  // fused_elementwise_ops.cpp's kUnfuseMessage
-  return st.code() == Code::kUnimplemented && st.message() == "_FusedElementwise: shapes outside the fused program";
-}
-
 // The group's nodes one by one, as an unfused plan runs them: their kernels,
 // their broadcasting, their errors under their own names. The inputs are
 // live (the fused node ran) and already dereferenced.
@@ -89,12 +85,13 @@ Status RunState::run_unfused(const UnfusedGroup& group, Entry* in, Entry* out) {
   std::vector<Entry> values(group.members.size());
   for (size_t m = 0; m < group.members.size(); ++m) {
     const NodeItem& item = group.members[m];
-    Entry args[2], result[1];
+    std::vector<Entry> args(item.num_inputs);
+    Entry result[1];
     for (int k = 0; k < item.num_inputs; ++k) {
       const int a = group.args[m][k];
       args[k] = a >= 0 ? in[a] : values[~a];
     }
-    Status st = process(item, args, result, false);
+    Status st = process(item, args.data(), result, false);
     if (!st.ok()) {
       failed_member_ = item.node->name;
       return st;

@@ -34,8 +34,8 @@ struct NodeItem {
   std::vector<char> takes_ref;  // per input: hand the variable over, not its value
   bool any_takes_ref = false;
   bool accepts_dead = false;  // runs with dead inputs (Merge, ControlTrigger)
-  // A fused elementwise node: its own nodes, run when its kernel turns the
-  // run's shapes down (fusion.h).
+  // A fused node whose kernel may decline a run (decline_fusion): its own
+  // nodes, run instead (fusion.h).
   std::shared_ptr<const UnfusedGroup> unfused;
 };
 
@@ -45,9 +45,6 @@ struct UnfusedGroup {
   std::vector<NodeItem> members;
   std::vector<std::vector<int>> args;  // per member, per input: fused input k as k, member j as ~j
 };
-
-// Whether `st` is a fused kernel's request to run its group's own nodes.
-bool is_unfuse_request(const Status& st);
 
 // Fails unless `e` names an existing output; `user` names the reader.
 Status check_edge(const Graph& g, const Edge& e, const std::string& user);

@@ -13,12 +13,13 @@
 //
 // Shapes are a run-time matter: when the inputs are not one shape S plus
 // scalars and rows broadcast to S, or the output would not be S, the kernel
-// computes nothing and answers kUnimplemented with kUnfuseMessage; the
+// computes nothing and returns decline_fusion() (framework/fusion_decline.h); the
 // executor then runs the group's own nodes (their errors, their node names).
 #include <algorithm>
 #include <cstring>
 #include <map>
 
+#include "framework/fusion_decline.h"
 #include "framework/registry.h"
 #include "kernels/util/activations.h"
 #include "kernels/util/elementwise.h"
@@ -26,8 +27,6 @@
 
 namespace metarun {
 namespace {
-
-constexpr char kUnfuseMessage[] = "_FusedElementwise: shapes outside the fused program";
 
 enum class Op { kNeg, kSquare, kAbs, kSqrt, kRsqrt, kExp, kLog, kReciprocal, kRelu, kRelu6, kTanh, kSigmoid,
                 kAdd, kSub, kMul, kRealDiv, kMaximum, kMinimum, kSquaredDifference };
@@ -189,7 +188,7 @@ class FusedElementwiseKernel : public OpKernel {
       else if (t.rank() <= rank && t.rank() >= 1 && t.shape()[t.rank() - 1] == width && t.num_elements() == width &&
                width <= kMaxRow)
         kind[i] = kRow;
-      else return unimplemented(kUnfuseMessage);
+      else return decline_fusion();
       any_row |= kind[i] == kRow;
     }
     for (int s = 0; s < ns; ++s) {
@@ -197,7 +196,7 @@ class FusedElementwiseKernel : public OpKernel {
       kind[ni + s] = std::max(kind[st.a], st.b >= 0 ? kind[st.b] : int8_t{0});
       any_small_step |= kind[ni + s] != kFull;
     }
-    if (kind[ni + ns - 1] != kFull) return unimplemented(kUnfuseMessage);
+    if (kind[ni + ns - 1] != kFull) return decline_fusion();
 
     // Where each value's elements are: a full input at its offset in the
     // tensor, a full step in its block buffer, a scalar or row value (input,

@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "kernels/util/elementwise.h"
+#include "kernels/util/elementwise_fns.h"
 
 namespace metarun {
 namespace {
@@ -24,7 +25,7 @@ struct GradFn {
   float alpha = 0;  // LeakyReluGrad's attr
 };
 struct ReluGradFn : GradFn {
-  template <class T> T operator()(T g, T f) const { return Compute<T>(f) > 0 ? g : T(0); }
+  template <class T> T operator()(T g, T f) const { return relu_grad_of(g, f); }
 };
 struct Relu6GradFn : GradFn {
   template <class T> T operator()(T g, T f) const {

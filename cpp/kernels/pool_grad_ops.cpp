@@ -1,4 +1,10 @@
-// Pooling gradients: MaxPoolGrad(V2) and AvgPoolGrad.
+// Pooling gradients: MaxPoolGrad(V2) and AvgPoolGrad, and the plan-time
+// fusion _MaxPoolGradWithReluGrad (executor/fusion.h): MaxPoolGrad's attrs
+// and inputs, then ReluGrad with the pooled input as features, applied to
+// each image's input gradient right after it is routed (still in cache)
+// instead of in a second pass over the whole tensor. Same element function
+// on the same values, so the two nodes' bits; inputs MaxPoolGrad would
+// reject make it decline (decline_fusion), and the two nodes run instead.
 //
 // MaxPoolGrad is NHWC-only, as on TF's CPU; AvgPoolGrad also takes NCHW, as
 // TF's default (oneDNN) CPU build does.
@@ -7,7 +13,9 @@
 #include <cstring>
 #include <vector>
 
+#include "framework/fusion_decline.h"
 #include "kernels/util/elementwise.h"
+#include "kernels/util/elementwise_fns.h"
 #include "kernels/util/grad_window.h"
 
 namespace metarun {
@@ -53,25 +61,19 @@ class MaxPoolGradKernel : public OpKernel {
   using C = Compute<T>;
 
  public:
-  explicit MaxPoolGradKernel(KernelInit& init) : v2_(init.op() == "MaxPoolGradV2") {
+  explicit MaxPoolGradKernel(KernelInit& init)
+      : v2_(init.op() == "MaxPoolGradV2"), relu_(init.op() == "_MaxPoolGradWithReluGrad") {
     win_.parse(init, !v2_);
     if (win_.nchw) init.fail(invalid_argument("Default MaxPoolingGradOp only supports NHWC on device type CPU"));
   }
   Status compute(OpContext& ctx) override {
+    Window win = win_;
+    int64_t out_hw[2], pad[2];
+    Status st = check(ctx, &win, out_hw, pad);
+    if (!st.ok()) return relu_ ? decline_fusion() : st;
     const Tensor& x = ctx.input(0);
     const Tensor& grad = ctx.input(2);
-    Window win = win_;
-    if (v2_) {
-      MR_RETURN_IF_ERROR(tensor_to_vector(ctx.input(3), &win.ksize, "ksize"));
-      MR_RETURN_IF_ERROR(tensor_to_vector(ctx.input(4), &win.strides, "strides"));
-    }
-    MR_RETURN_IF_ERROR(check_pool_attrs(win.ksize, win.strides, false));
-    MR_RETURN_IF_ERROR(require_rank4(x, "tensor_in"));
-    MR_RETURN_IF_ERROR(require_rank4(ctx.input(1), "tensor_out"));
-    MR_RETURN_IF_ERROR(require_rank4(grad, "out_backprop"));
     const View4 in = view4(x.shape(), false);
-    int64_t out_hw[2], pad[2];
-    MR_RETURN_IF_ERROR(pool_geometry(win, in, grad, out_hw, pad));
     Tensor& dx = ctx.allocate_output(0, x.shape());
     Geometry g;
     g.kh = win.ksize[1], g.kw = win.ksize[2], g.sh = win.strides[1], g.sw = win.strides[2];
@@ -88,12 +90,39 @@ class MaxPoolGradKernel : public OpKernel {
       for (int64_t b = b0; b < b1; ++b) {
         if (!tiles) std::fill(pdx + b * in.sn, pdx + (b + 1) * in.sn, T(0));
         route_image(g, in, px + b * in.sn, pg + b * g.oh * g.ow * in.c, pdx + b * in.sn);
+        if (relu_) relu_grad_image(pdx + b * in.sn, px + b * in.sn, in.sn);
       }
     });
     return Status();
   }
 
  private:
+  // MaxPoolGrad's checks of its attrs and inputs, in TF's order.
+  Status check(OpContext& ctx, Window* win_out, int64_t out_hw[2], int64_t pad[2]) {
+    const Tensor& x = ctx.input(0);
+    const Tensor& grad = ctx.input(2);
+    Window& win = *win_out;
+    if (v2_) {
+      MR_RETURN_IF_ERROR(tensor_to_vector(ctx.input(3), &win.ksize, "ksize"));
+      MR_RETURN_IF_ERROR(tensor_to_vector(ctx.input(4), &win.strides, "strides"));
+    }
+    MR_RETURN_IF_ERROR(check_pool_attrs(win.ksize, win.strides, false));
+    MR_RETURN_IF_ERROR(require_rank4(x, "tensor_in"));
+    MR_RETURN_IF_ERROR(require_rank4(ctx.input(1), "tensor_out"));
+    MR_RETURN_IF_ERROR(require_rank4(grad, "out_backprop"));
+    const View4 in = view4(x.shape(), false);
+    return pool_geometry(win, in, grad, out_hw, pad);
+  }
+
+  // ReluGrad(dx, x) in place over one image, in fixed blocks of 16 that
+  // GCC's -O2 vectorizer takes (a select per element).
+  static void relu_grad_image(T* __restrict dx, const T* __restrict x, int64_t n) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+      for (int j = 0; j < 16; ++j) dx[i + j] = relu_grad_of(dx[i + j], x[i + j]);
+    for (; i < n; ++i) dx[i] = relu_grad_of(dx[i], x[i]);
+  }
+
   struct Geometry {
     int64_t kh, kw, sh, sw, pad_h, pad_w, oh, ow;
     bool disjoint;
@@ -178,7 +207,7 @@ class MaxPoolGradKernel : public OpKernel {
   }
   static void store(float* p, VF v) { std::memcpy(p, &v, sizeof(v)); }
 
-  bool v2_;
+  bool v2_, relu_;
   Window win_;
 };
 
@@ -264,6 +293,7 @@ auto avg_pool_grad = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel>
 void register_pool_grad_ops(Registry& r) {
   r.add<RealTypes>("MaxPoolGrad", max_pool_grad);
   r.add<RealTypes>("MaxPoolGradV2", max_pool_grad);
+  r.add<TypeList<float>>("_MaxPoolGradWithReluGrad", max_pool_grad);
   r.add<FloatTypes>("AvgPoolGrad", avg_pool_grad);
 }
 }  // namespace metarun

@@ -1,6 +1,6 @@
 // Per-element functors of the elementwise ops that both their own kernels
-// (unary_ops.cpp, binary_ops*.cpp, nn_ops.cpp) and the fused elementwise
-// kernel (fused_elementwise_ops.cpp) apply: one definition per op, so a
+// (unary_ops.cpp, binary_ops*.cpp, nn_ops.cpp, nn_grad_ops.cpp) and the
+// fused kernels (fused_elementwise_ops.cpp, pool_grad_ops.cpp) apply: one definition per op, so a
 // fused group computes each element exactly as the separate kernels do.
 // Formulas are TF's CPU functors, with 16-bit floats rounded after every
 // operation (Compute<T>).
@@ -139,5 +139,11 @@ struct SquaredDifferenceFn : CheapFn {
     else return T(d * d);
   }
 };
+
+// ---- gradients ----
+// ReluGrad's element function, (gradient, feature): the gradient where the
+// feature is positive, else 0. Also applied by _MaxPoolGradWithReluGrad
+// (pool_grad_ops.cpp) to the input gradient it routes.
+template <class T> T relu_grad_of(T g, T f) { return Compute<T>(f) > 0 ? g : T(0); }
 
 }  // namespace metarun
