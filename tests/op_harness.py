@@ -120,7 +120,7 @@ def feed_array(x, dtype=None):
     arr = np.asarray(x)
     if dtype == dtypes.bfloat16 and arr.dtype != BF16:
         arr = arr.view(BF16) if arr.dtype == np.uint16 else arr.astype(BF16)
-    return np.array(arr, order="C", copy=None)
+    return np.asarray(arr, order="C")  # a copy only when arr is not C-contiguous
 
 
 def as_output(arr, dtype):

@@ -239,12 +239,20 @@ def _wire_value(field, kind, value):
     return value
 
 
+def _is_repeated(field):
+    """FieldDescriptor.is_repeated (protobuf >= 6.31), from its label on older releases."""
+    repeated = getattr(field, "is_repeated", None)
+    if repeated is None:
+        repeated = field.label == field.LABEL_REPEATED
+    return bool(repeated)
+
+
 def _field_default(field, kind):
     if kind in ("message", "group"):
         return b""
     if kind == "enum":
         return field.default_value if field.has_default_value else field.enum_type.values[0].number
-    if field.is_repeated:  # no default of its own: the type's zero
+    if _is_repeated(field):  # no default of its own: the type's zero
         return b"" if kind in ("string", "bytes") else False if kind == "bool" else 0
     return _wire_value(field, kind, field.default_value)
 
@@ -283,8 +291,8 @@ def _decode_proto(node_name, attrs, inputs):
             elif kind in ("message", "group") and raw_messages is not None:
                 # the bytes as they are on the wire (re-serializing could pack or reorder them)
                 values = raw_messages.get(field.number, [])
-                values = values if field.is_repeated else values[-1:]
-            elif field.is_repeated:
+                values = values if _is_repeated(field) else values[-1:]
+            elif _is_repeated(field):
                 values = [_wire_value(field, kind, v) for v in value]
             else:
                 values = [_wire_value(field, kind, value)]
@@ -294,7 +302,7 @@ def _decode_proto(node_name, attrs, inputs):
     outputs = [counts.reshape(data.shape + (len(fields),))]
     for i, ((field, kind), dtype) in enumerate(zip(fields, types)):
         # TF makes every field at least one value wide
-        width = 1 if not field.is_repeated else max(1, int(counts[:, i].max(initial=0)))
+        width = 1 if not _is_repeated(field) else max(1, int(counts[:, i].max(initial=0)))
         np_type = object if int(dtype) == _STRING else dtypes.as_dtype(dtype).as_numpy_dtype
         values = np.empty((data.size, width), dtype=object)
         values.fill(_field_default(field, kind))
@@ -341,7 +349,7 @@ def _encode_proto(node_name, attrs, inputs):
                     None, None, "Size to write must not be larger than value tensor; but saw: %d > %d at message %d "
                     "field %d" % (count, flat_values[i].shape[1], b, i))
             items = [_python_value(kind, v) for v in flat_values[i][b, :max(count, 0)]]
-            if field.is_repeated:
+            if _is_repeated(field):
                 target = getattr(msg, field.name)
                 for item in items:
                     if kind in ("message", "group"):
