@@ -10,7 +10,19 @@ where it is first used (see _lazy.py). `METARUN_EAGER_IMPORT=1` imports everythi
 
 import os as _os
 
-from metarun import _core, _lazy, errors
+try:
+    from metarun import _core
+except ImportError as _core_error:  # a source tree without the compiled core
+    import glob as _glob
+    if _glob.glob(_os.path.join(_os.path.dirname(__file__), "_core*")):
+        raise
+    raise ImportError(
+        "metarun's compiled core (_core) is not in %s: that is a source checkout that was not "
+        "built. Install metarun (`pip install -v .` in the checkout) and run without "
+        "PYTHONPATH=python, so that the installed package is imported; or build the core into "
+        "that directory (README.md, 'Set up on a fresh machine')." % _os.path.dirname(__file__)
+    ) from _core_error
+from metarun import _lazy, errors
 from metarun.framework.dtypes import (  # noqa: F401 -- TF's public dtype names
     DType, as_dtype, bfloat16, bool, complex64, complex128, double, float16, float32, float64, half,
     int8, int16, int32, int64, qint8, qint16, qint32, quint8, quint16, resource, string, uint8, uint16,

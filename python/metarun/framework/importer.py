@@ -10,6 +10,7 @@ import contextlib
 import gc
 import logging
 import os
+from typing import Any, Mapping, Optional
 
 from metarun import errors
 from metarun.framework import dtypes, op_def as op_def_lib, protos, tensor_util
@@ -65,9 +66,24 @@ def _version_tuple(version):
     return tuple(parts)
 
 
-def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None, input_map=None,
-                      return_elements=None, **kwargs):
-    """tf.compat.v1.train.import_meta_graph: returns a Saver, or None."""
+def import_meta_graph(meta_graph_or_file: Any, clear_devices: bool = False,
+                      import_scope: Optional[str] = None, input_map: Optional[Mapping[str, Any]] = None,
+                      return_elements: Optional[list] = None, **kwargs: Any) -> Any:
+    """tf.compat.v1.train.import_meta_graph: a MetaGraphDef's graph into the default graph.
+
+    `meta_graph_or_file` is a MetaGraphDef proto or the path of one, binary or text format
+    (as `Saver.save` and TF's `export_meta_graph` write them). The graph's nodes are added
+    to the default graph (under `import_scope` when given), with their devices dropped when
+    `clear_devices`; `input_map` maps names of tensors in the imported graph to tensors that
+    replace them. The collections are rebuilt: variables become Variable objects again,
+    node lists Tensors or Operations, and `tf.get_collection` returns them.
+
+    Returns a `Saver` built on the graph's own save/restore ops from the MetaGraphDef's
+    SaverDef, or a new Saver for the imported variables when there is no SaverDef, so that
+    `saver.restore(sess, prefix)` loads a checkpoint; None when the graph has no variables.
+    With `return_elements` (names of tensors or operations), the imported elements are
+    looked up but only the Saver is returned, as in TF.
+    """
     saver, _ = import_scoped_meta_graph(meta_graph_or_file, clear_devices=clear_devices,
                                         import_scope=import_scope, input_map=input_map,
                                         return_elements=return_elements, **kwargs)

@@ -9,6 +9,7 @@ requested structure from the results.
 import collections.abc
 import contextlib
 import threading
+from typing import Any, Callable, Mapping, Optional
 
 import numpy as np
 
@@ -181,7 +182,8 @@ class _FetchPlan(object):
 
 class BaseSession(object):
 
-    def __init__(self, target="", graph=None, config=None):
+    def __init__(self, target: str = "", graph: Optional["graph_lib.Graph"] = None,
+                 config: Optional[ConfigProto] = None) -> None:
         self._graph = graph if graph is not None else graph_lib.get_default_graph()
         self._config = config
         self._closed = False
@@ -209,7 +211,7 @@ class BaseSession(object):
                 self._core = _core.Session(self._graph._core_graph(), int(threads))
             return self._core
 
-    def close(self):
+    def close(self) -> None:
         """Closes the session: runs still in progress (a dequeue waiting on
         an empty queue) are cancelled, as in TF."""
         self._closed = True
@@ -238,7 +240,32 @@ class BaseSession(object):
         self.close()
 
     # -- run ---------------------------------------------------------------------
-    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+    def run(self, fetches: Any, feed_dict: Optional[Mapping[Any, Any]] = None,
+            options: Optional[RunOptions] = None, run_metadata: Optional[RunMetadata] = None) -> Any:
+        """Runs the graph once and returns the values of `fetches`.
+
+        `fetches` is one graph element or any nesting of them in lists, tuples, namedtuples,
+        dicts and attrs classes; the result has the same structure with each element
+        replaced by its value. An element is a `Tensor` (its value, a numpy array, or a numpy
+        scalar for rank 0), an `Operation` (the op runs; its value is None), a `SparseTensor`
+        or `IndexedSlices` (a `SparseTensorValue` / `IndexedSlicesValue`), or a string naming
+        a tensor (`"v4:0"`) or an operation (`"train_op"`). Only the nodes the fetches need
+        run, each at most once, and every element fetched twice gets the same value.
+
+        `feed_dict` maps tensors (or their names, or `SparseTensor`s / placeholders' tuples)
+        to values that replace them for this run: Python numbers, nested lists, numpy
+        arrays, or anything numpy converts; each value is converted to the tensor's dtype
+        and must fit its static shape, or `ValueError` / `TypeError` is raised as TF does.
+
+        `options` is honoured for its `timeout_in_ms` (and the session config's
+        `operation_timeout_in_ms`): a run past its deadline raises `DeadlineExceededError`.
+        `run_metadata` is accepted and left empty.
+
+        Errors while running raise the `metarun.errors` class TF raises (e.g.
+        `InvalidArgumentError` for a placeholder that was not fed, `FailedPreconditionError`
+        for an uninitialized variable), naming the failing node. A closed session raises
+        `RuntimeError`.
+        """
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
         feed_dict = sparse_tensor.expand_feeds(feed_dict)
@@ -301,7 +328,8 @@ class BaseSession(object):
             message = "%s\n\t [[{{node %s}}]]" % (message, node_name)
         return errors._error_from_code(code, message, node_def=op.node_def if op else None, op=op)
 
-    def make_callable(self, fetches, feed_list=None, accept_options=False):
+    def make_callable(self, fetches: Any, feed_list: Optional[list] = None,
+                      accept_options: bool = False) -> Callable[..., Any]:
         """A function running `fetches`, its arguments feeding `feed_list`.
 
         As in TF: with a feed_list, a call means run(fetches, dict(zip(feed_list,
@@ -540,9 +568,14 @@ def _default_session_context(session):
 
 
 class Session(BaseSession):
-    """tf.compat.v1.Session."""
+    """tf.compat.v1.Session: runs `graph` (the default graph when None) in this process.
 
-    def __init__(self, target="", graph=None, config=None):
+    `target` is accepted and ignored (there is no distributed runtime); from `config` the
+    intra-op thread count and `operation_timeout_in_ms` are read. Usable as a context
+    manager, which makes it (and its graph) the default and closes it on exit."""
+
+    def __init__(self, target: str = "", graph: Optional["graph_lib.Graph"] = None,
+                 config: Optional[ConfigProto] = None) -> None:
         super().__init__(target, graph, config)
 
     @staticmethod

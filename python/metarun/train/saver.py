@@ -7,6 +7,7 @@ as the writer intended. A Saver built here emits TF's non-sharded V2 ops.
 
 import os
 import time
+from typing import Any, List, Optional, Union
 
 import numpy as np
 
@@ -26,13 +27,26 @@ _MISMATCH_HINT = ("Restoring from checkpoint failed. This is most likely due to 
 
 
 class Saver(object):
-    """Saves and restores variables through the graph's save/restore ops."""
+    """Saves and restores variables through the graph's save/restore ops.
 
-    def __init__(self, var_list=None, reshape=False, sharded=False, max_to_keep=5,
-                 keep_checkpoint_every_n_hours=10000.0, name=None, restore_sequentially=False,
-                 saver_def=None, builder=None, defer_build=False, allow_empty=False,
-                 write_version=2, pad_step_number=False, save_relative_paths=False, filename=None,
-                 graph=None):
+    Constructing a Saver adds TF's save and restore subgraph for `var_list` (all global
+    saveable variables when None; a list, or a dict from checkpoint key to variable,
+    partitioned variables included) to the graph, under the name scope `name` ("save"),
+    in one shard or per device with `sharded`. With `saver_def` (as `import_meta_graph`
+    does) no ops are added: the Saver drives the ones the SaverDef names. `max_to_keep`
+    and `keep_checkpoint_every_n_hours` decide which older checkpoints `save` deletes;
+    `write_version` 2 writes TensorBundle V2 files (`.index` + `.data-*`), 1 the V1
+    format. `reshape`, `restore_sequentially`, `builder` and `defer_build` are accepted
+    for TF's signature and have no effect. With no variables, `allow_empty=True` makes a
+    Saver whose `save` and `restore` do nothing; otherwise ValueError is raised."""
+
+    def __init__(self, var_list: Any = None, reshape: bool = False, sharded: bool = False,
+                 max_to_keep: Optional[int] = 5, keep_checkpoint_every_n_hours: float = 10000.0,
+                 name: Optional[str] = None, restore_sequentially: bool = False,
+                 saver_def: Any = None, builder: Any = None, defer_build: bool = False,
+                 allow_empty: bool = False, write_version: int = 2, pad_step_number: bool = False,
+                 save_relative_paths: bool = False, filename: Optional[str] = None,
+                 graph: Optional[graph_lib.Graph] = None) -> None:
         self._graph = graph or graph_lib.get_default_graph()
         self._pad_step_number = pad_step_number
         self._save_relative_paths = save_relative_paths
@@ -61,7 +75,17 @@ class Saver(object):
         self._next_keep_time = time.time() + self.saver_def.keep_checkpoint_every_n_hours * 3600
 
     # -- restore ------------------------------------------------------------------
-    def restore(self, sess, save_path):
+    def restore(self, sess: Any, save_path: Union[str, "os.PathLike[str]"]) -> None:
+        """Restores the Saver's variables in `sess` from the checkpoint prefix `save_path`.
+
+        Runs the graph's restore op with the prefix fed to its filename tensor, so the
+        variables get the checkpoint's values whatever their initial state (no initializer
+        is needed first). V1 and V2 checkpoints are both read. A prefix with no checkpoint
+        files raises ValueError; a variable missing from the checkpoint raises
+        `NotFoundError`, and a dtype or shape that differs from the checkpoint's raises
+        `InvalidArgumentError`, each with a hint on what to check. `save_path=None` raises
+        ValueError.
+        """
         if self._is_empty:
             return
         if save_path is None:
@@ -78,8 +102,22 @@ class Saver(object):
             raise errors.InvalidArgumentError(err.node_def, err.op, _MISMATCH_HINT + err.message) from None
 
     # -- save ---------------------------------------------------------------------
-    def save(self, sess, save_path, global_step=None, latest_filename=None, meta_graph_suffix="meta",
-             write_meta_graph=True, write_state=True, strip_default_attrs=False, save_debug_info=False):
+    def save(self, sess: Any, save_path: Union[str, "os.PathLike[str]"], global_step: Any = None,
+             latest_filename: Optional[str] = None, meta_graph_suffix: str = "meta",
+             write_meta_graph: bool = True, write_state: bool = True,
+             strip_default_attrs: bool = False, save_debug_info: bool = False) -> Optional[str]:
+        """Saves the Saver's variables' values in `sess` and returns the checkpoint prefix.
+
+        The prefix is `save_path`, or `save_path-<step>` with `global_step` (an int, or a
+        tensor or variable whose value is read in `sess`; zero-padded to 8 digits with
+        `pad_step_number`). The files are written by the graph's save op, each to a temporary
+        name and then renamed, so a reader never sees half a checkpoint. With `write_state`
+        the `checkpoint` state file (`latest_filename`) in the prefix's directory is
+        updated and checkpoints beyond `max_to_keep` are deleted (those kept by
+        `keep_checkpoint_every_n_hours` excepted); with `write_meta_graph` the graph is
+        exported next to it as `<prefix>.<meta_graph_suffix>`. A Saver with no variables
+        saves nothing and returns None. A missing parent directory raises ValueError.
+        """
         save_path = os.fspath(save_path)
         if latest_filename is None:
             latest_filename = "checkpoint"
@@ -117,17 +155,20 @@ class Saver(object):
         return model_checkpoint_path
 
     @property
-    def last_checkpoints(self):
+    def last_checkpoints(self) -> List[str]:
+        """The prefixes this Saver saved (or was told of) and has not deleted, oldest first."""
         return [p for p, _ in self._last_checkpoints]
 
-    def set_last_checkpoints(self, last_checkpoints):
+    def set_last_checkpoints(self, last_checkpoints: List[str]) -> None:
+        """Replaces the list of checkpoints this Saver tracks for `max_to_keep`."""
         # No save times known: TF keeps these rather than delete them.
         self._last_checkpoints = [(p, np.inf) for p in last_checkpoints]
 
-    def set_last_checkpoints_with_time(self, last_checkpoints_with_time):
+    def set_last_checkpoints_with_time(self, last_checkpoints_with_time: list) -> None:
+        """Replaces the tracked checkpoints with (prefix, time saved) pairs, oldest first."""
         self._last_checkpoints = list(last_checkpoints_with_time)
 
-    def recover_last_checkpoints(self, checkpoint_paths):
+    def recover_last_checkpoints(self, checkpoint_paths: List[str]) -> None:
         """Track checkpoints a previous process saved, each with its own file's mtime;
         paths whose files are gone are dropped (they can no longer count against
         max_to_keep)."""
@@ -160,6 +201,7 @@ class Saver(object):
             checkpoint_management.remove_checkpoint(path, self.saver_def.version or 2, meta_graph_suffix)
 
     def as_saver_def(self):
+        """The SaverDef proto naming this Saver's filename tensor and save/restore ops."""
         return self.saver_def
 
     def to_proto(self, export_scope=None):
