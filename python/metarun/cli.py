@@ -3,7 +3,8 @@
     metarun inspect MODEL.meta      inputs, likely outputs, variables, op types metarun lacks
     metarun ckpt PREFIX|DIR         the tensors a checkpoint holds
     metarun diff MODEL.meta PREFIX  will restore work? missing keys, shape and dtype mismatches
-    metarun run [META ...]          feed, restore, fetch; with no arguments, the bundled example
+    metarun run [META ...]          feed, restore, fetch; with no arguments, the bundled example;
+                                    --inputs DIR|.npz|.parquet|.csv runs many rows in batches
     metarun ops [--markdown]        the op types metarun can run
 
 Exit codes, for scripts: 0 ok; 1 problems found (a diff that would fail to
@@ -31,6 +32,7 @@ _SEED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "examples",
 _SEED_META = os.path.join(_SEED_DIR, "model_ex1.meta")
 _SEED_FEEDS = ["v1:0=12.0", "v2:0=3.3"]
 _SEED_FETCHES = ["v4:0"]
+BATCH_SIZE_DEFAULT = 256  # rows per run of `metarun run --inputs`
 
 class UsageError(Exception):
     """A bad argument or unreadable input file: exit code 2."""
@@ -564,8 +566,11 @@ def _restore(sess, saver, meta_path, ckpt):
 def _cmd_run(args):
     import metarun
     from metarun import errors
+    if args.inputs is None and (args.feed_map or args.batch_size is not None
+                                or args.progress is not None):
+        raise UsageError("--feed-map, --batch-size and --progress go with --inputs PATH")
     if args.meta is None:
-        if args.feed or args.fetch or args.ckpt:
+        if args.feed or args.fetch or args.ckpt or args.inputs:
             raise UsageError("give the graph: metarun run MODEL.meta --fetch NAME ...")
         args.meta, args.feed, args.fetch = _SEED_META, list(_SEED_FEEDS), list(_SEED_FETCHES)
         print("metarun example: the seed graph v4 = v1*v2 + vx, vx = 20.0 restored from its "
@@ -582,6 +587,10 @@ def _cmd_run(args):
         saver = metarun.train.import_meta_graph(meta)
     feed_dict = _feed_dict(graph, args.feed or [], candidates)
     fetches = [_resolve_tensor(graph, f, "--fetch", candidates) for f in args.fetch]
+    batch = None
+    if args.inputs is not None:
+        from metarun.cli_batch import BatchRun
+        batch = BatchRun(args, graph, candidates, feed_dict, fetches)
     with metarun.Session(graph=graph) as sess:
         try:
             prefix = _restore(sess, saver, args.meta, args.ckpt)
@@ -592,6 +601,8 @@ def _cmd_run(args):
             return EXIT_RUNTIME
         if prefix:
             print("restored %s" % prefix)
+        if batch is not None:
+            return batch.run(sess, info, args.meta, prefix)
         try:
             values = sess.run(fetches, feed_dict)
         except errors.OpError as e:
@@ -740,6 +751,21 @@ def _parser():
                    help="tensor (x:0, or an op name for its first output) to compute; repeatable")
     s.add_argument("--out", metavar="DIR", help="also save each fetch to DIR/<name>.npy")
     s.add_argument("--full", action="store_true", help="print every value, not a summary")
+    b = s.add_argument_group(
+        "many inputs, in batches", "Feed rows from PATH in batches along dimension 0 and write "
+        "the fetches, concatenated, next to PATH (or into --out DIR) in PATH's kind: "
+        "DIR.outputs/<fetch>.npy, FILE.outputs.npz, .parquet or .csv.")
+    b.add_argument("--inputs", metavar="PATH", help="a directory with one .npy file per input "
+                   "tensor (x.npy feeds x:0), an .npz (key -> tensor), a .parquet or a .csv "
+                   "file (column -> tensor)")
+    b.add_argument("--feed-map", action="append", metavar="KEY=TENSOR",
+                   help="feed the column, .npy file stem or .npz key KEY to TENSOR (only the "
+                   "mapped ones are fed; a,b,c=x stacks columns into [rows, 3]); repeatable")
+    b.add_argument("--batch-size", type=int, metavar="N",
+                   help="rows per run (default %d; the last batch may be smaller)"
+                   % BATCH_SIZE_DEFAULT)
+    b.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="a progress bar on stderr (default: when stderr is a terminal)")
     s.set_defaults(func=_cmd_run)
 
     s = sub.add_parser("ops", help="the op types metarun can run",
