@@ -10,31 +10,8 @@
 namespace metarun {
 namespace {
 
-namespace generic {
-constexpr int kW = 4;
-constexpr int kPixels = 4;
-#include "kernels/util/conv_direct_body.inc"
-}  // namespace generic
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-namespace avx2 {
-constexpr int kW = 8;
-constexpr int kPixels = 4;
-#include "kernels/util/conv_direct_body.inc"
-}  // namespace avx2
-#pragma GCC pop_options
-
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl,fma")
-namespace avx512 {
-constexpr int kW = 16;
-constexpr int kPixels = 8;
-#include "kernels/util/conv_direct_body.inc"
-}  // namespace avx512
-#pragma GCC pop_options
-#endif
+#define METARUN_SIMD_BODY "kernels/util/conv_direct_body.inc"
+#include "kernels/util/simd_levels.inc"
 
 using RowFn = void (*)(const ConvGeom&, const float*, const float*, int64_t, float*, const ConvEpilogue*);
 
