@@ -255,6 +255,21 @@ class ReleaseGil {
   PyThreadState* state_;
 };
 
+// What a host op under an IoPolicy asks before it touches a file (its own
+// copy of the policy: Python may keep the object past the run).
+struct FileGuard {
+  IoPolicy policy;
+  std::string node, op;
+  // None when allowed, else the PermissionDenied message.
+  py::object check(const std::string& path, bool write) const {
+    RunEnv env;
+    env.io = &policy;
+    Status st = check_file_access(env, node, op, write ? FileAccess::kWrite : FileAccess::kRead, path);
+    if (st.ok()) return py::none();
+    return py::str(st.message());
+  }
+};
+
 struct PreparedHostOp {
   std::string op, name;
   py::object* attrs;  // never freed after interpreter shutdown; see throw_status
@@ -312,7 +327,9 @@ Status run_host_op(OpContext& ctx, void* prepared) {
     if (g_host_fn->is_none()) return unimplemented(str_cat("No host function for op ", h.op));
     py::list inputs;
     for (int i = 0; i < ctx.num_inputs(); ++i) inputs.append(to_numpy(ctx.input(i)));
-    py::object result = (*g_host_fn)(h.op, h.name, *h.attrs, inputs);
+    py::object guard = py::none();
+    if (ctx.env().io) guard = py::cast(FileGuard{*ctx.env().io, h.name, h.op});
+    py::object result = (*g_host_fn)(h.op, h.name, *h.attrs, inputs, guard);
     if (!result.is_none()) {
       const bool list_is_ours = PyList_CheckExact(result.ptr()) && Py_REFCNT(result.ptr()) == 1;
       auto outs = result.cast<py::list>();
@@ -430,7 +447,7 @@ PYBIND11_MODULE(_core, m) {
            py::arg("graph"), py::arg("num_threads") = 0)
       .def("run",
            [](Session& s, const py::list& feeds, const py::list& feed_values, const py::list& fetches,
-              const std::vector<int>& targets) {
+              const std::vector<int>& targets, std::shared_ptr<const IoPolicy> io) {
              std::vector<Edge> feed_edges, fetch_edges;
              std::vector<Tensor> values;
              for (auto f : feeds) feed_edges.push_back(to_edge(f));
@@ -442,11 +459,13 @@ PYBIND11_MODULE(_core, m) {
              RunResult r;
              {
                ReleaseGil release;
-               r = s.run(feed_edges, values, fetch_edges, targets);
+               r = s.run(feed_edges, values, fetch_edges, targets, io.get());
              }
              values.clear();
              return outputs_to_list(r);
-           })
+           },
+           py::arg("feeds"), py::arg("feed_values"), py::arg("fetches"), py::arg("targets"),
+           py::arg("policy") = nullptr)
       .def("prepare",
            [](Session& s, const py::list& feeds, const std::vector<int>& feed_types, const py::list& fetches,
               const std::vector<int>& targets) {
@@ -468,7 +487,8 @@ PYBIND11_MODULE(_core, m) {
       .def("num_cached_plans", &Session::num_cached_plans);
 
   py::class_<Callable>(m, "Callable")
-      .def("__call__", [](const Callable& c, const py::list& feed_values, int64_t timeout_ms) {
+      .def("__call__", [](const Callable& c, const py::list& feed_values, int64_t timeout_ms,
+                          std::shared_ptr<const IoPolicy> io) {
         std::vector<Tensor> values;
         values.reserve(feed_values.size());
         size_t i = 0;
@@ -479,11 +499,43 @@ PYBIND11_MODULE(_core, m) {
         RunResult r;
         {
           ReleaseGil release;
-          r = c.session->execute(*c.plan, values, timeout_ms);
+          r = c.session->execute(*c.plan, values, timeout_ms, io.get());
         }
         values.clear();
         return outputs_to_list(r);
-      }, py::arg("feed_values"), py::arg("timeout_ms") = 0);
+      }, py::arg("feed_values"), py::arg("timeout_ms") = 0, py::arg("policy") = nullptr);
+
+  py::class_<IoPolicy, std::shared_ptr<IoPolicy>>(m, "IoPolicy",
+                                                  "Where a run may read and write files, and its tensor memory budget")
+      .def(py::init([](const std::vector<std::string>& read, const std::vector<std::string>& write,
+                       int64_t max_bytes, const std::string& allow_read_hint, const std::string& allow_write_hint) {
+             auto p = std::make_shared<IoPolicy>();
+             for (const auto& d : read) p->read.push_back(normalize_path(d));
+             for (const auto& d : write) p->write.push_back(normalize_path(d));
+             if (max_bytes > 0) p->memory = std::make_shared<MemoryBudget>(max_bytes);
+             if (!allow_read_hint.empty()) p->allow_read_hint = allow_read_hint;
+             if (!allow_write_hint.empty()) p->allow_write_hint = allow_write_hint;
+             return p;
+           }),
+           py::arg("read"), py::arg("write"), py::arg("max_bytes") = 0, py::arg("allow_read_hint") = "",
+           py::arg("allow_write_hint") = "")
+      .def_property_readonly("read", [](const IoPolicy& p) { return p.read; })
+      .def_property_readonly("write", [](const IoPolicy& p) { return p.write; })
+      .def_property_readonly("max_bytes", [](const IoPolicy& p) { return p.memory ? p.memory->limit : 0; })
+      .def_property_readonly("memory_live", [](const IoPolicy& p) { return p.memory ? p.memory->live.load() : 0; })
+      .def_property_readonly("memory_peak", [](const IoPolicy& p) { return p.memory ? p.memory->peak.load() : 0; })
+      .def("allows", [](const IoPolicy& p, const std::string& path, bool write) {
+             return p.allows(write ? FileAccess::kWrite : FileAccess::kRead, normalize_path(path));
+           }, py::arg("path"), py::arg("write") = false);
+
+  py::class_<FileGuard>(m, "FileGuard")
+      .def("check", &FileGuard::check, py::arg("path"), py::arg("write") = false,
+           "None when the run's policy allows it, else the PermissionDenied message")
+      .def_property_readonly("node", [](const FileGuard& g) { return g.node; })
+      .def_property_readonly("op", [](const FileGuard& g) { return g.op; });
+  m.def("glob_base", &glob_base, "The folder a glob pattern lists: the part before its first wildcard's component");
+  m.def("normalize_path", &normalize_path,
+        "The path made absolute, '.' and '..' resolved and symbolic links followed (as far as it exists)");
 
   m.def("registered_kernels", [] {
     py::dict out;
@@ -501,7 +553,8 @@ PYBIND11_MODULE(_core, m) {
     return out;
   }, "Op types whose kernels run in the host (Python) layer");
   m.def("set_host_function", [](py::object fn) { *g_host_fn = std::move(fn); },
-        "The Python function that runs host ops: fn(op, node_name, attrs, inputs) -> outputs or None");
+        "The Python function that runs host ops: fn(op, node_name, attrs, inputs, guard) -> outputs or None; "
+        "guard is a FileGuard when the run has an IoPolicy, else None");
   m.def("default_num_threads", &default_num_threads);
   m.def("set_blas_library", &set_blas_library, "Path of the BLAS shared library, opened on first use");
   m.def("blas_available", &blas_available);

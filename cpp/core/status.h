@@ -15,6 +15,7 @@ enum class Code : int {
   kDeadlineExceeded = 4,
   kNotFound = 5,
   kAlreadyExists = 6,
+  kPermissionDenied = 7,
   kResourceExhausted = 8,
   kFailedPrecondition = 9,
   kAborted = 10,
@@ -45,6 +46,7 @@ inline Status failed_precondition(std::string m) { return Status(Code::kFailedPr
 inline Status unimplemented(std::string m) { return Status(Code::kUnimplemented, std::move(m)); }
 inline Status internal_error(std::string m) { return Status(Code::kInternal, std::move(m)); }
 inline Status out_of_range(std::string m) { return Status(Code::kOutOfRange, std::move(m)); }
+inline Status permission_denied(std::string m) { return Status(Code::kPermissionDenied, std::move(m)); }
 inline Status cancelled(std::string m) { return Status(Code::kCancelled, std::move(m)); }
 
 // Concatenates streamable pieces into one message.

@@ -172,8 +172,80 @@ Tensor::Tensor(DType dtype, Shape shape, std::shared_ptr<Buffer> buffer)
                                              " does not fit its buffer of ", buf_->nbytes(), " bytes")));
 }
 
+namespace {
+thread_local const std::shared_ptr<MemoryBudget>* t_budget = nullptr;
+thread_local const std::string* t_node = nullptr;
+
+// Charges `bytes` to the scope's budget, or throws when they do not fit.
+void charge(DType dtype, const Shape& shape, int64_t bytes) {
+  MemoryBudget& b = **t_budget;
+  int64_t live = b.live.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  if (live > b.limit) {
+    b.live.fetch_sub(bytes, std::memory_order_relaxed);
+    throw StatusError(Status(Code::kResourceExhausted,
+                             str_cat("OOM when allocating tensor with shape", shape_str(shape), " and type ",
+                                     dtype_name(dtype), " for node '", t_node ? *t_node : std::string("?"), "': ",
+                                     bytes, " bytes more would hold ", live, " bytes of tensors, past the budget of ",
+                                     b.limit, " bytes")));
+  }
+  int64_t peak = b.peak.load(std::memory_order_relaxed);
+  while (live > peak && !b.peak.compare_exchange_weak(peak, live, std::memory_order_relaxed)) {
+  }
+}
+
+// `inner`, with its bytes given back to the budget when it is freed.
+std::shared_ptr<Buffer> charged(std::shared_ptr<Buffer> inner, int64_t bytes) {
+  void* data = inner->data();
+  size_t nbytes = inner->nbytes();
+  return std::make_shared<Buffer>(data, nbytes, [inner = std::move(inner), budget = *t_budget, bytes](void*) mutable {
+    inner.reset();
+    budget->live.fetch_sub(bytes, std::memory_order_relaxed);
+  });
+}
+}  // namespace
+
+ChargeScope::ChargeScope(const std::shared_ptr<MemoryBudget>* budget, const std::string* node)
+    : saved_budget_(t_budget), saved_node_(t_node) {
+  t_budget = budget && *budget ? budget : nullptr;
+  t_node = node;
+}
+
+ChargeScope::~ChargeScope() {
+  t_budget = saved_budget_;
+  t_node = saved_node_;
+}
+
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(base_type(dtype)), shape_(std::move(shape)) {
   int64_t n = allocatable_count(dtype_, shape_);
+  if (t_budget) {
+    const int64_t bytes = n * static_cast<int64_t>(element_size(dtype_));
+    charge(dtype_, shape_, bytes);
+    try {
+      Tensor plain = uncharged(dtype_, shape_);
+      buf_ = charged(plain.buf_, bytes);
+    } catch (...) {
+      (*t_budget)->live.fetch_sub(bytes, std::memory_order_relaxed);
+      throw;
+    }
+    return;
+  }
+  allocate(n);
+}
+
+Tensor Tensor::uncharged(DType dtype, const Shape& shape) {
+  const std::shared_ptr<MemoryBudget>* saved = t_budget;
+  t_budget = nullptr;
+  try {
+    Tensor t(dtype, shape);
+    t_budget = saved;
+    return t;
+  } catch (...) {
+    t_budget = saved;
+    throw;
+  }
+}
+
+void Tensor::allocate(int64_t n) {
   try {
     switch (dtype_) {
       case DType::kString: buf_ = object_buffer<std::string>(n); return;

@@ -3,6 +3,7 @@
 // elsewhere (a numpy array, an mmapped file): the deleter releases the owner.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -45,6 +46,32 @@ class StatusError : public std::exception {
 
  private:
   Status status_;
+};
+
+// A cap on the tensor bytes kernels may hold: buffers allocated while a
+// ChargeScope names it are charged to it until they are freed (a variable's
+// value stays charged while the variable holds it). An allocation that would
+// take `live` past `limit` throws ResourceExhausted naming the node instead.
+struct MemoryBudget {
+  explicit MemoryBudget(int64_t limit_bytes) : limit(limit_bytes) {}
+  const int64_t limit;
+  std::atomic<int64_t> live{0};
+  std::atomic<int64_t> peak{0};
+};
+
+// While alive, Tensor allocations on this thread are charged to `budget`
+// and blamed on `node` (the executor opens one around each kernel it runs
+// under a budget). Nests; a null budget charges nothing.
+class ChargeScope {
+ public:
+  ChargeScope(const std::shared_ptr<MemoryBudget>* budget, const std::string* node);
+  ~ChargeScope();
+  ChargeScope(const ChargeScope&) = delete;
+  ChargeScope& operator=(const ChargeScope&) = delete;
+
+ private:
+  const std::shared_ptr<MemoryBudget>* saved_budget_;
+  const std::string* saved_node_;
 };
 
 class Buffer {
@@ -112,6 +139,9 @@ class Tensor {
   void copy_from(const Tensor& src);
 
  private:
+  static Tensor uncharged(DType dtype, const Shape& shape);
+  void allocate(int64_t n);
+
   DType dtype_ = DType::kInvalid;
   Shape shape_;
   std::shared_ptr<Buffer> buf_;

@@ -56,7 +56,7 @@ Status Session::prepare(const std::vector<Edge>& feeds, const std::vector<Edge>&
 }
 
 RunResult Session::run(const std::vector<Edge>& feeds, const std::vector<Tensor>& feed_values,
-                       const std::vector<Edge>& fetches, const std::vector<int>& targets) {
+                       const std::vector<Edge>& fetches, const std::vector<int>& targets, const IoPolicy* io) {
   std::shared_ptr<const Plan> plan;
   Status st = get_plan(feeds, fetches, targets, &plan);
   if (!st.ok()) {
@@ -64,7 +64,7 @@ RunResult Session::run(const std::vector<Edge>& feeds, const std::vector<Tensor>
     result.status = st;
     return result;
   }
-  return execute(*plan, feed_values);
+  return execute(*plan, feed_values, 0, io);
 }
 
 namespace {
@@ -103,7 +103,8 @@ void Session::cancel() {
   for (RunState* run : runs_) run->cancel();
 }
 
-RunResult Session::execute(const Plan& plan, const std::vector<Tensor>& feed_values, int64_t timeout_ms) {
+RunResult Session::execute(const Plan& plan, const std::vector<Tensor>& feed_values, int64_t timeout_ms,
+                           const IoPolicy* io) {
   if (static_cast<int>(feed_values.size()) != plan.num_feeds) {
     RunResult result;
     result.status = invalid_argument(str_cat("Expected ", plan.num_feeds, " feed values, got ", feed_values.size()));
@@ -112,6 +113,7 @@ RunResult Session::execute(const Plan& plan, const std::vector<Tensor>& feed_val
   const int64_t step_id = next_step_id_.fetch_add(1);
   RunState run(&resources_, pool_.get(), step_id, &profile_, interrupt_check_ ? &interrupt_check_ : nullptr);
   if (timeout_ms > 0) run.set_deadline(RunState::now_ns() + timeout_ms * 1'000'000);
+  run.set_io_policy(io);
   ActiveRun active(&runs_mu_, &runs_, &run, &resources_, step_id);
   if (plan.loop) return run_loop_plan(*plan.loop, run, feed_values);
   return run_plain(plan, run, feed_values);

@@ -38,13 +38,16 @@ class Session {
   ~Session();
 
   RunResult run(const std::vector<Edge>& feeds, const std::vector<Tensor>& feed_values,
-                const std::vector<Edge>& fetches, const std::vector<int>& targets);
+                const std::vector<Edge>& fetches, const std::vector<int>& targets, const IoPolicy* io = nullptr);
   // The plan for a signature, built (and cached) now, for repeated `execute`.
   Status prepare(const std::vector<Edge>& feeds, const std::vector<Edge>& fetches,
                  const std::vector<int>& targets, std::shared_ptr<const Plan>* plan);
   // Runs a prepared plan; feed_values follow the plan's feed order. A run
-  // lasting over `timeout_ms` (> 0) stops with DeadlineExceeded.
-  RunResult execute(const Plan& plan, const std::vector<Tensor>& feed_values, int64_t timeout_ms = 0);
+  // lasting over `timeout_ms` (> 0) stops with DeadlineExceeded. Under `io`
+  // (which must outlive the run) file access and tensor memory follow that
+  // policy; null: TF's behaviour.
+  RunResult execute(const Plan& plan, const std::vector<Tensor>& feed_values, int64_t timeout_ms = 0,
+                    const IoPolicy* io = nullptr);
   // Asks every run in progress to stop at its next node boundary. Runs that
   // start later are not affected.
   void cancel();

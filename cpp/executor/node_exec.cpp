@@ -66,6 +66,10 @@ Status RunState::compute(const NodeItem& item, Entry* in, Entry* out) {
   // refused by the Tensor constructor, memory that cannot be had) is thrown
   // and becomes this node's error here.
   try {
+    if (env_.io && env_.io->memory) {
+      ChargeScope charge(&env_.io->memory, &item.node->name);
+      return item.kernel->compute(ctx);
+    }
     if (!profile_) return item.kernel->compute(ctx);
     ProfileScope timing(profile_, item.node->op);
     return item.kernel->compute(ctx);

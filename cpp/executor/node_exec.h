@@ -108,6 +108,7 @@ class RunState : public FunctionCaller {
   Status stopped_status() const { return stop_status(cancelled("Run cancelled")); }
   // Runs past `deadline_ns` (steady clock) stop with DeadlineExceeded.
   void set_deadline(int64_t deadline_ns) { root_->deadline_ns_ = deadline_ns; }
+  void set_io_policy(const IoPolicy* io) { env_.io = io; }
 
   bool poll_stop() {
     RunState* r = root_;

@@ -16,6 +16,7 @@
 #include "framework/attrs.h"
 #include "framework/function.h"
 #include "framework/graph.h"
+#include "framework/io_policy.h"
 #include "framework/resources.h"
 
 namespace metarun {
@@ -100,6 +101,7 @@ struct RunEnv {
   const std::atomic<bool>* cancelled = nullptr;
   int64_t step_id = 0;  // identifies the run: per-run resources are keyed by it
   FunctionCaller* caller = nullptr;  // runs functions as part of this run
+  const IoPolicy* io = nullptr;      // null: every path allowed, no memory budget
 };
 
 class OpContext {
@@ -152,6 +154,14 @@ class OpContext {
   Status call_function(const Function& f, std::vector<Tensor> args, std::vector<Tensor>* rets) const {
     if (!env_.caller) return internal_error(str_cat("Node '", node_.name, "' cannot call functions here"));
     return env_.caller->call(f, std::move(args), rets);
+  }
+  // Before touching a file: OK unless the run's IoPolicy forbids it (see
+  // framework/io_policy.h); the error names this node.
+  Status check_read(const std::string& path) const {
+    return env_.io ? check_file_access(env_, node_.name, node_.op, FileAccess::kRead, path) : Status();
+  }
+  Status check_write(const std::string& path) const {
+    return env_.io ? check_file_access(env_, node_.name, node_.op, FileAccess::kWrite, path) : Status();
   }
   bool cancelled() const { return env_.cancelled && env_.cancelled->load(std::memory_order_relaxed); }
   // For a kernel that blocks: asked between short timed waits; true once the

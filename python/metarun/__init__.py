@@ -31,6 +31,7 @@ from metarun.framework.graph import (
     Graph, GraphKeys, Operation, Tensor, get_default_graph, reset_default_graph)
 from metarun.framework.importer import import_graph_def
 from metarun.framework.io_kernels import run_host_op as _run_host_op
+from metarun.framework.io_policy import IoPolicy, io_policy  # noqa: F401 -- metarun's own, not TF's
 from metarun.framework.session import (
     ConfigProto, InteractiveSession, RunMetadata, RunOptions, Session, get_default_session)
 from metarun.framework.sparse_tensor import (  # noqa: F401 -- tf.SparseTensor & co.

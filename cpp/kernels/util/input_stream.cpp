@@ -35,7 +35,7 @@ Status file_error(const std::string& path, int err) {
   Code code = Code::kUnknown;
   switch (err) {
     case ENOENT: case ENODEV: case ENXIO: code = Code::kNotFound; break;
-    case EACCES: case EPERM: case EROFS: code = static_cast<Code>(7); break;  // PermissionDenied
+    case EACCES: case EPERM: case EROFS: code = Code::kPermissionDenied; break;
     case EINVAL: case ENAMETOOLONG: case ESPIPE: code = Code::kInvalidArgument; break;
     case EISDIR: case ENOTDIR: case ELOOP: code = Code::kFailedPrecondition; break;
     case EMFILE: case ENFILE: case ENOMEM: case ENOSPC: code = Code::kResourceExhausted; break;

@@ -10,10 +10,12 @@ kernel) and its inputs as numpy arrays, and takes back its outputs.
 
 import numpy as np
 
+import glob
 import importlib
+import os
 import threading
 
-from metarun import errors
+from metarun import _core, errors
 from metarun.framework import dtypes
 
 
@@ -26,6 +28,35 @@ def _texts(array):
     return [_text(v) for v in np.asarray(array, dtype=object).reshape(-1)]
 
 
+# -- the checkpoint files an op would touch, checked before it touches any -------------
+
+def _shards(prefix):
+    """The data files of V2 checkpoint `prefix` that exist (at least the one-shard name)."""
+    found = glob.glob(glob.escape(prefix) + ".data-[0-9][0-9][0-9][0-9][0-9]-of-[0-9][0-9][0-9][0-9][0-9]")
+    return found or [prefix + ".data-00000-of-00001"]
+
+
+def _check_pattern_read(pattern):
+    """A V2 prefix or a V1 file pattern: its index and data files, or the glob's
+    folder and every file it matches."""
+    if not guarded():
+        return
+    check_read(pattern + ".index")
+    for shard in _shards(pattern):
+        check_read(shard)
+    base = _core.glob_base(pattern)
+    check_read(base)
+    for path in glob.glob(pattern):
+        check_read(path)
+
+
+def _check_prefix_write(prefix):
+    if guarded():
+        check_write(prefix + ".index")
+        check_write(prefix + ".data-00000-of-00001")
+        check_write(prefix)  # the temporary files, named after it
+
+
 def _restore_v2(node_name, attrs, inputs):
     from metarun import bundle
     prefix, names, specs = inputs
@@ -34,6 +65,7 @@ def _restore_v2(node_name, attrs, inputs):
     if not (len(names) == len(specs) == len(types)):
         raise errors.InvalidArgumentError(None, None, "Number of tensor names (%d), shape_and_slices (%d) "
                                           "and dtypes (%d) differ" % (len(names), len(specs), len(types)))
+    _check_pattern_read(_text(prefix))
     return bundle.restore_v2(_text(prefix), names, specs, types)
 
 
@@ -41,12 +73,21 @@ def _save_v2(node_name, attrs, inputs):
     from metarun import bundle
     prefix, names, specs = inputs[:3]
     types = attrs.get("dtypes", [])
+    _check_prefix_write(_text(prefix))
     bundle.save_v2(_text(prefix), _texts(names), _texts(specs), _bfloat16_views(inputs[3:], types), types)
 
 
 def _merge_v2(node_name, attrs, inputs):
     from metarun import bundle
     prefixes, dest = inputs
+    if guarded():
+        for source in _texts(prefixes):
+            check_write(source + ".index")
+            for shard in _shards(source):
+                check_write(shard)
+            if attrs.get("delete_old_dirs", True):
+                check_write(os.path.dirname(os.path.abspath(source)))
+        _check_prefix_write(_text(dest))
     bundle.merge_v2_checkpoints(_texts(prefixes), _text(dest), bool(attrs.get("delete_old_dirs", True)),
                                 bool(attrs.get("allow_missing_files", False)))
 
@@ -55,6 +96,7 @@ def _restore_slice(node_name, attrs, inputs, sliced=True):
     from metarun import bundle
     pattern, name = _text(inputs[0]), _text(inputs[1])
     spec = _text(inputs[2]) if sliced else ""
+    _check_pattern_read(pattern)
     return [bundle.restore_slice(pattern, name, spec, attrs["dt"], attrs.get("preferred_shard", -1))]
 
 
@@ -78,6 +120,8 @@ def _save_slices(node_name, attrs, inputs, sliced=True):
             None, None, "Expected totally %d inputs as input #1 (which is a string tensor of saved names) "
             "contains %d names, but received %d inputs" % (len(names) + fixed, len(names), len(inputs)))
     types = [int(t) for t in attrs.get("T", [])]
+    if guarded():
+        check_write(_text(filename.reshape(-1)[0]))
     io_ops.save_slices(_text(filename.reshape(-1)[0]), names, specs, _bfloat16_views(data, types), types)
 
 
@@ -119,8 +163,47 @@ def _load_more_host_ops():
 _HOST_OP_MODULES = {"PyFunc": "metarun.ops.script_ops", "PyFuncStateless": "metarun.ops.script_ops"}
 
 
-def run_host_op(op, node_name, attrs, inputs):
-    """Runs host op `op` of node `node_name`: a list of output arrays, or None."""
+_guard = threading.local()
+
+
+def check_read(path):
+    """Raises PermissionDeniedError unless the running host op's policy lets it read `path`."""
+    guard = getattr(_guard, "current", None)
+    if guard is not None:
+        message = guard.check(os.fsdecode(path), False)
+        if message is not None:
+            raise errors.PermissionDeniedError(None, None, message)
+
+
+def check_write(path):
+    """Raises PermissionDeniedError unless the running host op's policy lets it write `path`."""
+    guard = getattr(_guard, "current", None)
+    if guard is not None:
+        message = guard.check(os.fsdecode(path), True)
+        if message is not None:
+            raise errors.PermissionDeniedError(None, None, message)
+
+
+def guarded():
+    """Whether the running host op is under an IoPolicy."""
+    return getattr(_guard, "current", None) is not None
+
+
+def run_host_op(op, node_name, attrs, inputs, guard=None):
+    """Runs host op `op` of node `node_name`: a list of output arrays, or None.
+    `guard` (a _core.FileGuard) is the run's IoPolicy, which the file-touching
+    ops ask before they act; None: no policy."""
+    if guard is not None:
+        outer = getattr(_guard, "current", None)
+        _guard.current = guard
+        try:
+            return _run_host_op(op, node_name, attrs, inputs)
+        finally:
+            _guard.current = outer
+    return _run_host_op(op, node_name, attrs, inputs)
+
+
+def _run_host_op(op, node_name, attrs, inputs):
     fn = _HOST_OPS.get(op)
     if fn is None and op in _HOST_OP_MODULES:
         importlib.import_module(_HOST_OP_MODULES[op])

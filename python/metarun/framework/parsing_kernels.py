@@ -23,6 +23,7 @@ import zlib
 import numpy as np
 
 from metarun import errors
+from metarun.framework import io_kernels
 from metarun.framework import protos
 
 
@@ -162,6 +163,7 @@ def _message_class(source, message_type):
     if source.startswith(b"bytes://"):
         data = source[len(b"bytes://"):]
     else:
+        io_kernels.check_read(source.decode())
         try:
             with open(source.decode(), "rb") as f:
                 data = f.read()

@@ -17,6 +17,7 @@ from metarun import _core, errors
 from metarun.framework import dtypes
 from metarun.framework import graph as graph_lib
 from metarun.framework import indexed_slices
+from metarun.framework import io_policy as io_policy_lib
 from metarun.framework import sparse_tensor
 
 
@@ -183,9 +184,12 @@ class _FetchPlan(object):
 class BaseSession(object):
 
     def __init__(self, target: str = "", graph: Optional["graph_lib.Graph"] = None,
-                 config: Optional[ConfigProto] = None) -> None:
+                 config: Optional[ConfigProto] = None, io_policy: Optional["io_policy_lib.IoPolicy"] = None) -> None:
+        if io_policy is not None and not isinstance(io_policy, io_policy_lib.IoPolicy):
+            raise TypeError("io_policy must be a metarun.io_policy(...), got %r" % (io_policy,))
         self._graph = graph if graph is not None else graph_lib.get_default_graph()
         self._config = config
+        self._io_policy = io_policy
         self._closed = False
         self._core = None
         self._lock = threading.Lock()
@@ -472,7 +476,11 @@ class _Prepared(object):
         outs = ()
         if self._callable is not None:
             try:
-                outs = self._callable(feeds, timeout_ms) if timeout_ms else self._callable(feeds)
+                policy = io_policy_lib.current(self._session._io_policy)
+                if policy is not None:
+                    outs = self._callable(feeds, timeout_ms, policy)
+                else:
+                    outs = self._callable(feeds, timeout_ms) if timeout_ms else self._callable(feeds)
             except _core.StatusError as e:
                 raise self._session._op_error(*e.args, needed=self._needed()) from None
         if self._single:
@@ -571,12 +579,14 @@ class Session(BaseSession):
     """tf.compat.v1.Session: runs `graph` (the default graph when None) in this process.
 
     `target` is accepted and ignored (there is no distributed runtime); from `config` the
-    intra-op thread count and `operation_timeout_in_ms` are read. Usable as a context
-    manager, which makes it (and its graph) the default and closes it on exit."""
+    intra-op thread count and `operation_timeout_in_ms` are read. `io_policy` (a
+    `metarun.io_policy(...)`, not in TF) confines every run's file access and tensor
+    memory; a `with metarun.io_policy(...)` block overrides it for the runs inside. Usable
+    as a context manager, which makes it (and its graph) the default and closes it on exit."""
 
     def __init__(self, target: str = "", graph: Optional["graph_lib.Graph"] = None,
-                 config: Optional[ConfigProto] = None) -> None:
-        super().__init__(target, graph, config)
+                 config: Optional[ConfigProto] = None, io_policy: Optional["io_policy_lib.IoPolicy"] = None) -> None:
+        super().__init__(target, graph, config, io_policy)
 
     @staticmethod
     def reset(target, containers=None, config=None):
@@ -586,8 +596,8 @@ class Session(BaseSession):
 class InteractiveSession(BaseSession):
     """A Session that installs itself as the default on construction."""
 
-    def __init__(self, target="", graph=None, config=None):
-        super().__init__(target, graph, config)
+    def __init__(self, target="", graph=None, config=None, io_policy=None):
+        super().__init__(target, graph, config, io_policy)
         self._graph_cm = self._graph.as_default()
         self._graph_cm.__enter__()
         self._session_cm = _default_session_context(self)
