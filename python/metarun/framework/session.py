@@ -476,9 +476,8 @@ class _Prepared(object):
         outs = ()
         if self._callable is not None:
             try:
-                policy = io_policy_lib.current(self._session._io_policy)
-                if policy is not None:
-                    outs = self._callable(feeds, timeout_ms, policy)
+                if io_policy_lib._entered or self._session._io_policy is not None:
+                    outs = self._callable(feeds, timeout_ms, io_policy_lib.current(self._session._io_policy))
                 else:
                     outs = self._callable(feeds, timeout_ms) if timeout_ms else self._callable(feeds)
             except _core.StatusError as e:
