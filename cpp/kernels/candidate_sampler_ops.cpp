@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -22,6 +21,7 @@
 #include <unordered_set>
 
 #include "framework/registry.h"
+#include "kernels/util/file_access.h"
 #include "kernels/util/philox.h"
 
 namespace metarun {
@@ -168,12 +168,15 @@ class FixedUnigramSampler : public RangeSampler {
   }
 
   // A csv-like file whose last field on each line is the weight.
-  Status load_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return not_found(str_cat(path, "; No such file or directory"));
+  Status load_file(const FileUser& user, const std::string& path) {
+    std::string content;
+    MR_RETURN_IF_ERROR(read_file(user, path, &content));
     int64_t id = static_cast<int64_t>(weights_.size());
-    std::string line;
-    while (std::getline(in, line)) {
+    for (size_t pos = 0; pos < content.size();) {
+      // Lines as std::getline splits them: a last line without '\n' counts.
+      const size_t nl = std::min(content.find('\n', pos), content.size());
+      std::string line = content.substr(pos, nl - pos);
+      pos = nl + 1;
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (id % num_shards_ == shard_) {
         const size_t comma = line.rfind(',');
@@ -306,12 +309,16 @@ class CandidateSamplerKernel : public OpKernel {
   }
 
   Status compute(OpContext& ctx) override {
+    // The vocab file is TF's kernel-construction step: before the inputs are
+    // looked at. Every run under an IoPolicy must be allowed to read it, also
+    // after an earlier run loaded it.
+    if (!vocab_file_.empty()) MR_RETURN_IF_ERROR(ctx.check_read(vocab_file_));
+    std::shared_ptr<SamplerState> state;
+    MR_RETURN_IF_ERROR(get_state(ctx, &state));
     const Tensor& classes = ctx.input(0);
     MR_REQUIRE(classes.rank() == 2, "true_classes must be a matrix");
     MR_REQUIRE(classes.dim(1) == num_true_, "true_classes must have num_true columns, expected: ", classes.dim(1),
                " was: ", num_true_);
-    std::shared_ptr<SamplerState> state;
-    MR_RETURN_IF_ERROR(get_state(ctx, &state));
     std::lock_guard<std::mutex> lock(state->mu);
     RangeSampler& sampler = *state->sampler;
     if (unique_) MR_REQUIRE(num_sampled_ <= sampler.range(), "Sampler's range is too small.");
@@ -382,13 +389,17 @@ class CandidateSamplerKernel : public OpKernel {
                                                 " of ", num_shards_)));
     vocab_file_ = vocab_file;
     unigrams_ = unigrams;
-    // Built here once to report a bad file or size when the kernel is made, as TF does.
+    // Built here once to report bad unigrams when the kernel is made, as TF
+    // does. A vocab file is read at the first run instead, where the run's
+    // IoPolicy is known (a kernel is made before any run, outside it).
+    if (!vocab_file_.empty()) return;
     std::unique_ptr<RangeSampler> probe;
-    Status s = make_sampler(&probe);
+    Status s = make_sampler(nullptr, &probe);
     if (!s.ok()) init.fail(s);
   }
 
-  Status make_sampler(std::unique_ptr<RangeSampler>* out) const {
+  // `user` reads the vocab file (null only when there is none).
+  Status make_sampler(const FileUser* user, std::unique_ptr<RangeSampler>* out) const {
     switch (kind_) {
       case Kind::kUniform: *out = std::make_unique<UniformSampler>(range_); break;
       case Kind::kLogUniform: *out = std::make_unique<LogUniformSampler>(range_); break;
@@ -396,7 +407,7 @@ class CandidateSamplerKernel : public OpKernel {
       case Kind::kAll: *out = std::make_unique<UniformSampler>(range_); break;
       case Kind::kFixedUnigram: {
         auto s = std::make_unique<FixedUnigramSampler>(range_, distortion_, num_reserved_ids_, num_shards_, shard_);
-        MR_RETURN_IF_ERROR(vocab_file_.empty() ? s->load_unigrams(unigrams_) : s->load_file(vocab_file_));
+        MR_RETURN_IF_ERROR(vocab_file_.empty() ? s->load_unigrams(unigrams_) : s->load_file(*user, vocab_file_));
         *out = std::move(s);
         break;
       }
@@ -406,6 +417,7 @@ class CandidateSamplerKernel : public OpKernel {
 
   // The node's generator and sampler for this session, made on first use.
   Status get_state(OpContext& ctx, std::shared_ptr<SamplerState>* out) {
+    const FileUser user(ctx);
     static std::mutex create_mu;
     std::lock_guard<std::mutex> lock(create_mu);
     auto state = std::dynamic_pointer_cast<SamplerState>(ctx.resources().lookup(key_));
@@ -415,7 +427,7 @@ class CandidateSamplerKernel : public OpKernel {
       if (s == 0 && s2 == 0) s = fresh_seed(), s2 = fresh_seed();
       state->gen = Philox(s, s2);
       try {
-        MR_RETURN_IF_ERROR(make_sampler(&state->sampler));
+        MR_RETURN_IF_ERROR(make_sampler(&user, &state->sampler));
       } catch (const std::bad_alloc&) {
         return Status(Code::kResourceExhausted, str_cat("OOM making a sampler of range ", range_));
       }

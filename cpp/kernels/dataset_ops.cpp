@@ -20,6 +20,7 @@
 
 #include "framework/registry.h"
 #include "kernels/dataset_util.h"
+#include "kernels/util/file_access.h"
 
 namespace metarun {
 namespace {
@@ -1144,11 +1145,29 @@ class ConcatenateDatasetOp : public DatasetOpKernel {
 // The first iterator that runs to the end fills the cache; later iterators
 // replay it. An iterator dropped before the end leaves nothing behind, and
 // iterators made while one is filling read the input themselves.
+//
+// Given a filename, TF writes the cache to "<filename>.index",
+// "<filename>.data-*" and temporary files named after it, and later reads
+// it back. The elements stay in memory here, but a run's IoPolicy is asked
+// as if they were not: an iterator that would write needs those paths
+// writable, one that would replay needs the index readable.
 class CacheDatasetImpl : public UnaryDataset {
  public:
-  using UnaryDataset::UnaryDataset;
+  CacheDatasetImpl(const OpContext& ctx, std::string filename, DatasetPtr input, std::vector<DType> dtypes,
+                   std::vector<PartialShape> shapes)
+      : UnaryDataset(std::move(input), std::move(dtypes), std::move(shapes)),
+        filename_(std::move(filename)),
+        node_(ctx.name()),
+        op_(ctx.node().op) {}
+
   Status make_iterator(IterCtx& ctx, std::unique_ptr<IteratorBase>* out) const override {
     auto self = std::static_pointer_cast<const CacheDatasetImpl>(this->self());
+    bool complete;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      complete = complete_;
+    }
+    MR_RETURN_IF_ERROR(check_files(ctx, complete));
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (complete_) {
@@ -1222,6 +1241,16 @@ class CacheDatasetImpl : public UnaryDataset {
     GatherBudget budget_;  // what the cache holds so far
   };
 
+  Status check_files(IterCtx& ctx, bool replay) const {
+    if (filename_.empty() || !ctx.env().io) return Status();
+    const FileUser user(ctx.env(), node_, op_);
+    if (replay) return user.check(FileAccess::kRead, filename_ + ".index");
+    for (const char* suffix : {"", ".index", ".data-00000-of-00001", ".lockfile"})
+      MR_RETURN_IF_ERROR(user.check(FileAccess::kWrite, filename_ + suffix));
+    return Status();
+  }
+
+  const std::string filename_, node_, op_;
   mutable std::mutex mu_;
   mutable bool complete_ = false;
   mutable bool writing_ = false;
@@ -1237,7 +1266,8 @@ class CacheDatasetOp : public DatasetOpKernel {
     const Tensor& fname = ctx.input(1);
     MR_REQUIRE(fname.dtype() == DType::kString && fname.num_elements() == 1, "filename must be a scalar");
     // A file cache keeps its elements in memory here (same values, no file).
-    *out = std::make_shared<CacheDatasetImpl>(std::move(in), output_types_, output_shapes_);
+    *out = std::make_shared<CacheDatasetImpl>(ctx, *fname.data<std::string>(), std::move(in), output_types_,
+                                              output_shapes_);
     return Status();
   }
 };

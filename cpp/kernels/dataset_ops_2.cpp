@@ -9,15 +9,14 @@
 //
 // As everywhere in tf.data here, stages stream and call their functions
 // through the IterCtx of the get_next that asks for an element.
-#include <dirent.h>
 #include <fnmatch.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstring>
 
 #include "framework/registry.h"
 #include "kernels/dataset_util.h"
+#include "kernels/util/file_access.h"
 
 namespace metarun {
 namespace {
@@ -393,34 +392,16 @@ const char kGlobChars[] = "*?[\\";
 
 bool is_glob(const std::string& s) { return s.find_first_of(kGlobChars) != std::string::npos; }
 
-bool path_exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
-
-bool is_directory(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-std::vector<std::string> children(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return out;
-  while (struct dirent* e = ::readdir(d)) {
-    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
-    out.emplace_back(e->d_name);
-  }
-  ::closedir(d);
-  return out;
-}
-
 // TF's GetMatchingPaths on the local file system: the pattern's path
 // prefixes are matched level by level (fnmatch with FNM_PATHNAME) from the
 // last prefix without glob characters; a pattern without any names the path
 // itself when it exists. Unreadable or missing directories match nothing.
-void matching_paths(const std::string& pattern, std::vector<std::string>* out) {
-  if (pattern.empty()) return;
+// Under an IoPolicy the pattern's base directory, each directory listed and
+// each path stat'ed or matched must be readable: a link in an allowed
+// directory to a file or directory outside it is denied, not followed.
+Status matching_paths(const FileUser& user, const std::string& pattern, std::vector<std::string>* out) {
+  if (pattern.empty()) return Status();
+  MR_RETURN_IF_ERROR(user.check(FileAccess::kRead, glob_base(pattern)));
   std::string patched = pattern;
   if (dirname(pattern.substr(0, pattern.find_first_of(kGlobChars))).empty()) patched = join_path(".", pattern);
   std::string dir = patched;
@@ -436,23 +417,34 @@ void matching_paths(const std::string& pattern, std::vector<std::string>* out) {
   size_t first_glob = 0;
   while (first_glob < dirs.size() && !is_glob(dirs[first_glob])) ++first_glob;
   if (first_glob == dirs.size()) {
-    if (path_exists(pattern)) out->push_back(pattern);
-    return;
+    bool exists = false;
+    MR_RETURN_IF_ERROR(path_exists(user, pattern, &exists));
+    if (exists) out->push_back(pattern);
+    return Status();
   }
   std::vector<std::pair<std::string, size_t>> level{{dirs[first_glob - 1], first_glob - 1}};
   while (!level.empty()) {
     std::vector<std::pair<std::string, size_t>> next_level;
     for (const auto& [parent, at] : level) {
       const size_t index = at + 1;
-      for (const std::string& child : children(parent)) {
+      std::vector<std::string> children;
+      MR_RETURN_IF_ERROR(list_directory(user, parent, &children));
+      for (const std::string& child : children) {
         const std::string path = join_path(parent, child);
         if (::fnmatch(dirs[index].c_str(), path.c_str(), FNM_PATHNAME) != 0) continue;
-        if (index == dirs.size() - 1) out->push_back(path);
-        else if (is_directory(path)) next_level.emplace_back(path, index);
+        if (index == dirs.size() - 1) {
+          MR_RETURN_IF_ERROR(user.check(FileAccess::kRead, path));
+          out->push_back(path);
+        } else {
+          bool dir = false;
+          MR_RETURN_IF_ERROR(is_directory(user, path, &dir));
+          if (dir) next_level.emplace_back(path, index);
+        }
       }
     }
     level = std::move(next_level);
   }
+  return Status();
 }
 
 class MatchingFilesOp : public OpKernel {
@@ -462,7 +454,9 @@ class MatchingFilesOp : public OpKernel {
     const Tensor& p = ctx.input(0);
     MR_REQUIRE(p.rank() <= 1, "Input patterns tensor must be scalar or vector, but had shape: ", shape_str(p.shape()));
     std::vector<std::string> files;
-    for (int64_t i = 0; i < p.num_elements(); ++i) matching_paths(p.data<std::string>()[i], &files);
+    const FileUser user(ctx);
+    for (int64_t i = 0; i < p.num_elements(); ++i)
+      MR_RETURN_IF_ERROR(matching_paths(user, p.data<std::string>()[i], &files));
     std::sort(files.begin(), files.end());
     Tensor& out = ctx.allocate_output(0, {static_cast<int64_t>(files.size())});
     std::move(files.begin(), files.end(), out.data<std::string>());

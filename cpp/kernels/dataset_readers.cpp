@@ -46,26 +46,32 @@ Tensor string_scalar(std::string s) {
 class RecordSource {
  public:
   virtual ~RecordSource() = default;
-  // Opens the file (and checks what can be checked before reading).
-  virtual Status open(const std::string& path) = 0;
+  // Opens the file for `user` (and checks what can be checked before reading).
+  virtual Status open(const FileUser& user, const std::string& path) = 0;
   // The next record into *out; *got = false at the end of the file.
   virtual Status next(std::string* out, bool* got) = 0;
+};
+
+// The files a dataset reads, and the node that made it: the one a run's
+// IoPolicy names when it denies a file.
+struct FileList {
+  std::vector<std::string> files;
+  std::string node, op;
 };
 
 // A reader over the files of a dataset in order. `advance_on_error`: TF's
 // TFRecord reader moves past a file whose record is corrupt; the others stay.
 class FilesIterator : public IteratorBase {
  public:
-  FilesIterator(DatasetPtr ds, const std::vector<std::string>* files,
-                std::unique_ptr<RecordSource> source, bool advance_on_error)
+  FilesIterator(DatasetPtr ds, const FileList* files, std::unique_ptr<RecordSource> source, bool advance_on_error)
       : ds_(std::move(ds)), files_(files), source_(std::move(source)), advance_on_error_(advance_on_error) {}
 
   Status get_next(IterCtx& ctx, std::vector<Tensor>* out, bool* end) override {
     std::string record;
-    while (index_ < files_->size()) {
+    while (index_ < files_->files.size()) {
       if (ctx.cancelled()) return cancelled("Iterator was cancelled");
       if (!open_) {
-        MR_RETURN_IF_ERROR(source_->open((*files_)[index_]));
+        MR_RETURN_IF_ERROR(source_->open(FileUser(ctx.env(), files_->node, files_->op), files_->files[index_]));
         open_ = true;
       }
       bool got = false;
@@ -88,7 +94,7 @@ class FilesIterator : public IteratorBase {
 
  private:
   DatasetPtr ds_;  // keeps files_ alive
-  const std::vector<std::string>* files_;
+  const FileList* files_;
   std::unique_ptr<RecordSource> source_;
   bool advance_on_error_;
   size_t index_ = 0;
@@ -99,8 +105,8 @@ class FilesIterator : public IteratorBase {
 class StreamSource : public RecordSource {
  public:
   StreamSource(Compression c, size_t buffer_size) : compression_(c), buffer_size_(buffer_size) {}
-  Status open(const std::string& path) override {
-    return InputStream::open(path, compression_, buffer_size_, &stream_);
+  Status open(const FileUser& user, const std::string& path) override {
+    return InputStream::open(user, path, compression_, buffer_size_, &stream_);
   }
 
  protected:
@@ -122,9 +128,10 @@ using SourceFactory = std::function<std::unique_ptr<RecordSource>()>;
 
 class FilesDataset : public DatasetBase {
  public:
-  FilesDataset(std::vector<std::string> files, SourceFactory make_source, bool advance_on_error)
+  FilesDataset(const OpContext& ctx, std::vector<std::string> files, SourceFactory make_source,
+               bool advance_on_error)
       : DatasetBase({DType::kString}, {PartialShape{false, {}}}),
-        files_(std::move(files)),
+        files_{std::move(files), ctx.name(), ctx.node().op},
         make_source_(std::move(make_source)),
         advance_on_error_(advance_on_error) {}
 
@@ -134,7 +141,7 @@ class FilesDataset : public DatasetBase {
   }
 
  private:
-  std::vector<std::string> files_;
+  FileList files_;
   SourceFactory make_source_;
   bool advance_on_error_;
 };
@@ -162,7 +169,7 @@ class TextLineDatasetOp : public DatasetOpKernel {
     MR_REQUIRE(buffer_size >= 0, "`buffer_size` must be >= 0 (0 == default)");
     size_t buf = static_cast<size_t>(buffer_size);
     *out = std::make_shared<FilesDataset>(
-        std::move(files), [c, buf] { return std::make_unique<LineSource>(c, buf); }, false);
+        ctx, std::move(files), [c, buf] { return std::make_unique<LineSource>(c, buf); }, false);
     return Status();
   }
 };
@@ -191,7 +198,7 @@ class TFRecordDatasetOp : public DatasetOpKernel {
     parse_compression(compression_name, &c);
     size_t buf = buffer_size > 0 ? static_cast<size_t>(buffer_size) : 0;
     *out = std::make_shared<FilesDataset>(
-        std::move(files), [c, buf] { return std::make_unique<TFRecordSource>(c, buf); }, true);
+        ctx, std::move(files), [c, buf] { return std::make_unique<TFRecordSource>(c, buf); }, true);
     return Status();
   }
 };
@@ -214,20 +221,20 @@ class FixedLengthSource : public RecordSource {
  public:
   explicit FixedLengthSource(FixedLengthSpec spec) : spec_(spec) {}
 
-  Status open(const std::string& path) override {
+  Status open(const FileUser& user, const std::string& path) override {
     path_ = path;
     stream_.reset();
     if (spec_.compression == Compression::kNone) {
       // Uncompressed, the body is checked up front from the file size
       // (unsigned arithmetic, as TF's message shows for short files).
       uint64_t size = 0;
-      MR_RETURN_IF_ERROR(file_size(path, &size));
+      MR_RETURN_IF_ERROR(file_size(user, path, &size));
       uint64_t body = size - (spec_.header + spec_.footer);
       if (body % spec_.record != 0) return invalid_argument(body_length_message(spec_, path, body));
       remaining_ = size >= spec_.header + spec_.footer ? body / spec_.record : 0;
     }
-    MR_RETURN_IF_ERROR(InputStream::open(path, spec_.compression, std::max<size_t>(spec_.buffer_size, spec_.record),
-                                         &stream_));
+    MR_RETURN_IF_ERROR(InputStream::open(user, path, spec_.compression,
+                                         std::max<size_t>(spec_.buffer_size, spec_.record), &stream_));
     uint64_t skipped = 0;
     MR_RETURN_IF_ERROR(stream_->skip(spec_.header, &skipped));
     if (spec_.compression != Compression::kNone) {
@@ -299,7 +306,7 @@ class FixedLengthRecordDatasetOp : public DatasetOpKernel {
     spec.footer = static_cast<uint64_t>(footer);
     spec.buffer_size = static_cast<size_t>(buffer_size);
     *out = std::make_shared<FilesDataset>(
-        std::move(files), [spec] { return std::make_unique<FixedLengthSource>(spec); }, false);
+        ctx, std::move(files), [spec] { return std::make_unique<FixedLengthSource>(spec); }, false);
     return Status();
   }
 

@@ -7,11 +7,11 @@
 // does not round-trip), doubles with 15 (else 17).
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <mutex>
 
 #include "kernels/util/elementwise.h"
+#include "kernels/util/file_access.h"
 
 namespace metarun {
 namespace {
@@ -267,9 +267,7 @@ class PrintV2Kernel : public OpKernel {
     if (stream_ == "stdout") {
       std::cout << msg << std::flush;
     } else if (stream_.rfind("file://", 0) == 0) {
-      std::ofstream f(stream_.substr(7), std::ios::app);
-      if (!f) return invalid_argument(str_cat("Unable to open ", stream_.substr(7)));
-      f << msg;
+      return append_file(FileUser(ctx), stream_.substr(7), msg);
     } else {
       std::cerr << msg << std::flush;
     }

@@ -16,10 +16,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <unordered_map>
 
 #include "framework/registry.h"
+#include "kernels/util/file_access.h"
 
 namespace metarun {
 namespace {
@@ -927,9 +927,8 @@ class InitializeFromTextFileKernel : public OpKernel {
       return invalid_argument(str_cat(
           "Value index for whole line requires table value dtype of integer or string, got ", dtype_name(vd)));
 
-    std::ifstream in(filename, std::ios::binary);
-    if (!in) return not_found(str_cat(filename, "; No such file or directory"));
-    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string content;
+    MR_RETURN_IF_ERROR(read_file(FileUser(ctx), filename, &content));
 
     // Lines as TF's InputBuffer::ReadLine gives them: '\n'-terminated, a
     // trailing '\r' dropped, a last line without newline included.

@@ -122,11 +122,12 @@ std::string debug_string(const BaseState& st) {
 }  // namespace
 
 Status Reader::read(OpContext& ctx, std::string* key, std::string* value) {
+  const FileUser user(ctx);
   std::lock_guard<std::mutex> l(mu_);
   for (;;) {
     if (!in_progress()) MR_RETURN_IF_ERROR(start_work(ctx));
     bool produced = false, at_end = false;
-    Status s = read_locked(key, value, &produced, &at_end);
+    Status s = read_locked(user, key, value, &produced, &at_end);
     if (s.ok() && !at_end && !produced)
       s = internal_error(str_cat("ReadLocked() for ", name_, " must set *at_end=true, *produced=true, or return an error."));
     if (s.ok() && at_end) finish_work();
@@ -140,13 +141,14 @@ Status Reader::read(OpContext& ctx, std::string* key, std::string* value) {
 
 Status Reader::read_up_to(OpContext& ctx, int64_t n, std::vector<std::string>* keys,
                           std::vector<std::string>* values) {
+  const FileUser user(ctx);
   std::lock_guard<std::mutex> l(mu_);
   int64_t done = 0;
   while (done < n) {
     if (!in_progress()) MR_RETURN_IF_ERROR(start_work(ctx));
     bool produced = false, at_end = false;
     std::string key, value;
-    Status s = read_locked(&key, &value, &produced, &at_end);
+    Status s = read_locked(user, &key, &value, &produced, &at_end);
     if (produced) {
       keys->push_back(std::move(key));
       values->push_back(std::move(value));
@@ -203,7 +205,7 @@ Status Reader::start_work(OpContext& ctx) {
   if (tuple[0].dtype() != DType::kString) return invalid_argument("Expected queue with single string component");
   if (tuple[0].num_elements() != 1) return invalid_argument("Expected to dequeue a one-element string tensor");
   work_ = *tuple[0].data<std::string>();
-  MR_RETURN_IF_ERROR(on_work_started());
+  MR_RETURN_IF_ERROR(on_work_started(FileUser(ctx)));
   ++work_started_;
   return Status();
 }

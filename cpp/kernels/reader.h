@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "framework/kernel.h"
+#include "kernels/util/file_access.h"
 
 namespace metarun {
 
@@ -33,12 +34,14 @@ class Reader : public Resource {
   Status restore(const std::string& state);
 
  protected:
-  // Opens the work unit's file.
-  virtual Status on_work_started() { return Status(); }
+  // Opens the work unit's file, for `user` (the Reader* node reading: its
+  // run's IoPolicy decides).
+  virtual Status on_work_started(const FileUser&) { return Status(); }
   // The next record of the current unit: *produced when a record was made,
   // *at_end when the unit has no more (both may be set), else an error; a
   // failed call leaves the unit in progress, to be read again.
-  virtual Status read_locked(std::string* key, std::string* value, bool* produced, bool* at_end) = 0;
+  virtual Status read_locked(const FileUser& user, std::string* key, std::string* value, bool* produced,
+                             bool* at_end) = 0;
   // Drops what was kept for the current file.
   virtual void close_file() {}
   // WholeFileReader and IdentityReader: no state beyond ReaderBase's.

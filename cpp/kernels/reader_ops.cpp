@@ -8,10 +8,6 @@
 // TF's: "<file>:<line number>" (counting header lines), "<file>:<byte offset>"
 // for TFRecords, "<file>:<record index>" for fixed-length records, the file
 // name for whole files and the work itself for IdentityReader.
-#include <sys/stat.h>
-
-#include <cerrno>
-#include <cstdio>
 #include <functional>
 #include <memory>
 #include <string>
@@ -32,9 +28,9 @@ class TextLineReader : public Reader {
   TextLineReader(std::string name, int64_t skip) : Reader(std::move(name)), skip_(skip) {}
 
  protected:
-  Status on_work_started() override {
+  Status on_work_started(const FileUser& user) override {
     line_ = 0;
-    MR_RETURN_IF_ERROR(InputStream::open(work(), Compression::kNone, 0, &stream_));
+    MR_RETURN_IF_ERROR(InputStream::open(user, work(), Compression::kNone, 0, &stream_));
     // A file shorter than its header has no records.
     std::string header;
     for (bool got = true; got && line_ < skip_;) {
@@ -43,7 +39,7 @@ class TextLineReader : public Reader {
     }
     return Status();
   }
-  Status read_locked(std::string* key, std::string* value, bool* produced, bool* at_end) override {
+  Status read_locked(const FileUser&, std::string* key, std::string* value, bool* produced, bool* at_end) override {
     bool got = false;
     MR_RETURN_IF_ERROR(stream_->read_line(value, &got, InputStream::CarriageReturns::kDropLast));
     ++line_;
@@ -71,13 +67,13 @@ class TFRecordReader : public Reader {
   TFRecordReader(std::string name, Compression c) : Reader(std::move(name)), compression_(c) {}
 
  protected:
-  Status on_work_started() override {
+  Status on_work_started(const FileUser& user) override {
     error_ = Status();
-    return InputStream::open(work(), compression_, 0, &stream_);
+    return InputStream::open(user, work(), compression_, 0, &stream_);
   }
   // TF re-reads a record that failed from its offset, failing the same way:
   // the error sticks until the reader moves on.
-  Status read_locked(std::string* key, std::string* value, bool* produced, bool* at_end) override {
+  Status read_locked(const FileUser&, std::string* key, std::string* value, bool* produced, bool* at_end) override {
     MR_RETURN_IF_ERROR(error_);
     const uint64_t offset = stream_->position();
     bool got = false;
@@ -102,23 +98,15 @@ class TFRecordReader : public Reader {
   Status error_;
 };
 
-Status read_whole_file(const std::string& path, std::string* out) {
-  std::unique_ptr<InputStream> in;
-  MR_RETURN_IF_ERROR(InputStream::open(path, Compression::kNone, 1 << 20, &in));
-  out->clear();
-  constexpr size_t kChunk = 1 << 20;
-  for (size_t before = 0; out->size() == before; before += kChunk) MR_RETURN_IF_ERROR(in->read(kChunk, out));
-  return Status();
-}
-
 class WholeFileReader : public Reader {
  public:
   using Reader::Reader;
 
  protected:
-  Status read_locked(std::string* key, std::string* value, bool* produced, bool* at_end) override {
+  Status read_locked(const FileUser& user, std::string* key, std::string* value, bool* produced,
+                     bool* at_end) override {
     *key = work();
-    MR_RETURN_IF_ERROR(read_whole_file(*key, value));
+    MR_RETURN_IF_ERROR(read_file(user, *key, value));
     *produced = *at_end = true;
     return Status();
   }
@@ -130,7 +118,7 @@ class IdentityReader : public Reader {
   using Reader::Reader;
 
  protected:
-  Status read_locked(std::string* key, std::string* value, bool* produced, bool* at_end) override {
+  Status read_locked(const FileUser&, std::string* key, std::string* value, bool* produced, bool* at_end) override {
     *key = *value = work();
     *produced = *at_end = true;
     return Status();
@@ -150,16 +138,16 @@ class FixedLengthRecordReader : public Reader {
   FixedLengthRecordReader(std::string name, FixedLengthSpec spec) : Reader(std::move(name)), spec_(spec) {}
 
  protected:
-  Status on_work_started() override {
+  Status on_work_started(const FileUser& user) override {
     record_ = 0;
     ahead_.clear();
-    MR_RETURN_IF_ERROR(InputStream::open(work(), spec_.compression, 0, &stream_));
+    MR_RETURN_IF_ERROR(InputStream::open(user, work(), spec_.compression, 0, &stream_));
     uint64_t skipped = 0;
     MR_RETURN_IF_ERROR(stream_->skip(spec_.header, &skipped));
     if (skipped < spec_.header) return out_of_range("reached end of file");
     return Status();
   }
-  Status read_locked(std::string* key, std::string* value, bool* produced, bool* at_end) override {
+  Status read_locked(const FileUser&, std::string* key, std::string* value, bool* produced, bool* at_end) override {
     // ahead_ holds the bytes read past the previous record's start.
     if (record_ > 0) {
       const uint64_t step = spec_.hop > 0 ? spec_.hop : spec_.record;
@@ -437,22 +425,11 @@ class ReadFileKernel : public OpKernel {
     const Tensor& name = ctx.input(0);
     MR_REQUIRE(name.rank() == 0, "Input filename tensor must be scalar, but had shape: ", shape_str(name.shape()));
     std::string contents;
-    MR_RETURN_IF_ERROR(read_whole_file(*name.data<std::string>(), &contents));
+    MR_RETURN_IF_ERROR(read_file(FileUser(ctx), *name.data<std::string>(), &contents));
     *ctx.allocate_output(0, {}).data<std::string>() = std::move(contents);
     return Status();
   }
 };
-
-// mkdir -p, as TF's RecursivelyCreateDir.
-Status make_dirs(const std::string& dir) {
-  if (dir.empty()) return Status();
-  struct stat st;
-  if (::stat(dir.c_str(), &st) == 0) return Status();
-  const size_t slash = dir.find_last_of('/');
-  if (slash != std::string::npos && slash > 0) MR_RETURN_IF_ERROR(make_dirs(dir.substr(0, slash)));
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return file_error(dir, errno);
-  return Status();
-}
 
 class WriteFileKernel : public OpKernel {
  public:
@@ -462,16 +439,7 @@ class WriteFileKernel : public OpKernel {
     const Tensor& contents = ctx.input(1);
     MR_REQUIRE(name.rank() == 0, "Input filename tensor must be scalar, but had shape: ", shape_str(name.shape()));
     MR_REQUIRE(contents.rank() == 0, "Contents tensor must be scalar, but had shape: ", shape_str(contents.shape()));
-    const std::string& path = *name.data<std::string>();
-    const size_t slash = path.find_last_of('/');
-    if (slash != std::string::npos) MR_RETURN_IF_ERROR(make_dirs(path.substr(0, slash)));
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    if (!f) return file_error(path, errno);
-    const std::string& data = *contents.data<std::string>();
-    const bool wrote = std::fwrite(data.data(), 1, data.size(), f) == data.size();
-    const int err = errno;
-    if (std::fclose(f) != 0 || !wrote) return file_error(path, wrote ? errno : err);
-    return Status();
+    return write_file(FileUser(ctx), *name.data<std::string>(), *contents.data<std::string>());
   }
 };
 

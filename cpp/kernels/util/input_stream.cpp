@@ -1,7 +1,6 @@
 #include "kernels/util/input_stream.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,30 +28,6 @@ bool parse_compression(const std::string& name, Compression* out) {
   return true;
 }
 
-// The codes TF's file system gives errnos (ErrnoToCode), for those a file
-// read can meet.
-Status file_error(const std::string& path, int err) {
-  Code code = Code::kUnknown;
-  switch (err) {
-    case ENOENT: case ENODEV: case ENXIO: code = Code::kNotFound; break;
-    case EACCES: case EPERM: case EROFS: code = Code::kPermissionDenied; break;
-    case EINVAL: case ENAMETOOLONG: case ESPIPE: code = Code::kInvalidArgument; break;
-    case EISDIR: case ENOTDIR: case ELOOP: code = Code::kFailedPrecondition; break;
-    case EMFILE: case ENFILE: case ENOMEM: case ENOSPC: code = Code::kResourceExhausted; break;
-    case EFBIG: case EOVERFLOW: code = Code::kOutOfRange; break;
-    case EAGAIN: case EINTR: code = static_cast<Code>(14); break;  // Unavailable
-    default: break;
-  }
-  return Status(code, str_cat(path, "; ", std::strerror(err)));
-}
-
-Status file_size(const std::string& path, uint64_t* out) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return file_error(path, errno);
-  *out = static_cast<uint64_t>(st.st_size);
-  return Status();
-}
-
 #ifdef METARUN_HAVE_ZLIB
 struct InputStream::Inflater {
   z_stream z{};
@@ -73,8 +48,9 @@ InputStream::~InputStream() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Status InputStream::open(const std::string& path, Compression compression, size_t buffer_size,
-                         std::unique_ptr<InputStream>* out) {
+Status InputStream::open(const FileUser& user, const std::string& path, Compression compression,
+                         size_t buffer_size, std::unique_ptr<InputStream>* out) {
+  MR_RETURN_IF_ERROR(user.check(FileAccess::kRead, path));
   if (buffer_size == 0) buffer_size = kDefaultBufferSize;
   buffer_size = std::min(buffer_size, kMaxBufferSize);
 #ifndef METARUN_HAVE_ZLIB

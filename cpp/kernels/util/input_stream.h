@@ -3,10 +3,12 @@
 // (TextLineDataset, TFRecordDataset, FixedLengthRecordDataset) stand on.
 // Memory stays at the buffer size (plus zlib's window) whatever the file size.
 //
-// Errors follow TF's file system: a file that cannot be opened or read gives
-// "<path>; <strerror>" with the errno's code (NotFound for ENOENT); corrupt
-// compressed data is DataLoss with zlib's message. Compression needs zlib at
-// build time; without it opening a compressed stream is Unimplemented.
+// A stream opens only what the run's IoPolicy lets its FileUser read
+// (util/file_access.h). Errors follow TF's file system: a file that cannot
+// be opened or read gives "<path>; <strerror>" with the errno's code
+// (NotFound for ENOENT); corrupt compressed data is DataLoss with zlib's
+// message. Compression needs zlib at build time; without it opening a
+// compressed stream is Unimplemented.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "kernels/util/file_access.h"
 
 namespace metarun {
 
@@ -23,16 +26,11 @@ enum class Compression { kNone, kZlib, kGzip };
 // "" / "ZLIB" / "GZIP"; false for anything else.
 bool parse_compression(const std::string& name, Compression* out);
 
-// TF's mapping of an errno from a file operation on `path` to a Status.
-Status file_error(const std::string& path, int err);
-
-// The size in bytes of the file at `path`.
-Status file_size(const std::string& path, uint64_t* out);
-
 class InputStream {
  public:
-  // Opens `path`; `buffer_size` bytes of buffer (0: 256 KiB).
-  static Status open(const std::string& path, Compression compression, size_t buffer_size,
+  // Opens `path` for `user`, once its policy allows the read; `buffer_size`
+  // bytes of buffer (0: 256 KiB).
+  static Status open(const FileUser& user, const std::string& path, Compression compression, size_t buffer_size,
                      std::unique_ptr<InputStream>* out);
   ~InputStream();
   InputStream(const InputStream&) = delete;
