@@ -2,7 +2,9 @@
 
 A Saver restored from a MetaGraphDef reuses the graph's own save and restore
 ops (`saver_def`), so renamed keys, var_list dicts and sharded savers behave
-as the writer intended. A Saver built here emits TF's non-sharded V2 ops.
+as the writer intended. A Saver built here emits the ops TF builds for the
+same arguments: V2 (SaveV2, MergeV2Checkpoints when sharded) or V1 (SaveSlices
+to one file, or one file per device named by ShardedFilename).
 """
 
 import os
@@ -26,6 +28,15 @@ _MISMATCH_HINT = ("Restoring from checkpoint failed. This is most likely due to 
                   "the graph expected based on the checkpoint. Original error:\n\n")
 
 
+# What TF logs (at WARNING) on every save in a format other than V2.
+_V1_DEPRECATED = ("*******************************************************",
+                  "TensorFlow's V1 checkpoint format has been deprecated.",
+                  "Consider switching to the more efficient V2 format:",
+                  "   `tf.train.Saver(write_version=tf.train.SaverDef.V2)`",
+                  "now on by default.",
+                  "*******************************************************")
+
+
 class Saver(object):
     """Saves and restores variables through the graph's save/restore ops.
 
@@ -35,8 +46,10 @@ class Saver(object):
     in one shard or per device with `sharded`. With `saver_def` (as `import_meta_graph`
     does) no ops are added: the Saver drives the ones the SaverDef names. `max_to_keep`
     and `keep_checkpoint_every_n_hours` decide which older checkpoints `save` deletes;
-    `write_version` 2 writes TensorBundle V2 files (`.index` + `.data-*`), 1 the V1
-    format. `reshape`, `restore_sequentially`, `builder` and `defer_build` are accepted
+    `write_version` 2 (SaverDef.V2) writes TensorBundle V2 files (`.index` + `.data-*`),
+    1 (SaverDef.V1) one V1 file named by the prefix itself (sharded: `prefix-0000i-of-0000n`
+    per device, and `save` returns `prefix-?????-of-0000n`); other values raise TypeError.
+    `reshape`, `restore_sequentially`, `builder` and `defer_build` are accepted
     for TF's signature and have no effect. With no variables, `allow_empty=True` makes a
     Saver whose `save` and `restore` do nothing; otherwise ValueError is raised."""
 
@@ -49,6 +62,7 @@ class Saver(object):
                  graph: Optional[graph_lib.Graph] = None) -> None:
         self._graph = graph or graph_lib.get_default_graph()
         self._pad_step_number = pad_step_number
+        self._sharded = sharded
         self._save_relative_paths = save_relative_paths
         self._last_checkpoints = []  # (path, time saved), oldest first, at most max_to_keep
         self._checkpoints_to_be_deleted = []
@@ -67,8 +81,11 @@ class Saver(object):
                 self._is_empty = True
                 self.saver_def = protos.SaverDef()
             else:
+                if write_version not in (1, 2):  # TF fails here too (a TypeError building its message)
+                    raise TypeError("Unexpected write_version: %r (SaverDef.V1 is 1, SaverDef.V2 is 2)"
+                                    % (write_version,))
                 self.saver_def = _build_saver_ops(self._graph, variables, filename or "model", sharded,
-                                                  name or "save")
+                                                  name or "save", write_version)
             self.saver_def.max_to_keep = max_to_keep if max_to_keep is not None else 0
             self.saver_def.keep_checkpoint_every_n_hours = keep_checkpoint_every_n_hours
             self.saver_def.version = write_version
@@ -121,6 +138,9 @@ class Saver(object):
         save_path = os.fspath(save_path)
         if latest_filename is None:
             latest_filename = "checkpoint"
+        if self.saver_def.version != 2:
+            for line in _V1_DEPRECATED:
+                tf_logging.warning(line)
         if os.path.split(latest_filename)[0]:
             raise ValueError("'latest_filename' must not contain path components")
         if global_step is not None:
@@ -130,6 +150,11 @@ class Saver(object):
             checkpoint_file = fmt % (save_path, global_step)
         else:
             checkpoint_file = save_path
+            # As TF: refused for every version (a V1 data file would overwrite the state file);
+            # TF looks at the constructor's `sharded`, False for a Saver over an imported saver_def.
+            if os.path.basename(save_path) == latest_filename and not self._sharded:
+                raise ValueError("'latest_filename' collides with 'save_path': '%s' and '%s'"
+                                 % (latest_filename, save_path))
         save_path_parent = os.path.dirname(save_path)
         if self._is_empty:
             return None
@@ -198,7 +223,8 @@ class Saver(object):
             if stamp > self._next_keep_time:  # keep_checkpoint_every_n_hours keeps this one
                 self._next_keep_time += self.saver_def.keep_checkpoint_every_n_hours * 3600
                 continue
-            checkpoint_management.remove_checkpoint(path, self.saver_def.version or 2, meta_graph_suffix)
+            # Any version but V2 (V1, or LEGACY 0 from graphs of old TF) names one data file.
+            checkpoint_management.remove_checkpoint(path, self.saver_def.version, meta_graph_suffix)
 
     def as_saver_def(self):
         """The SaverDef proto naming this Saver's filename tensor and save/restore ops."""
@@ -299,19 +325,27 @@ def _restore_ops(g, prefix, saveables, types, device):
     return assigns
 
 
-def _save_op(g, prefix, saveables):
-    """SaveV2 of `saveables` to `prefix` and the prefix again once it has run."""
+def _save_op(g, prefix, saveables, version=2):
+    """The save op of `saveables` (SaveV2 to the prefix `prefix`; V1: SaveSlices to the
+    file `prefix`) and `prefix` again once it has run."""
     from metarun.framework.op_builder import apply_op, constant
     keys = np.array([k.encode() for k, _, _ in saveables], dtype=object)
     specs = np.array([s.encode() for _, s, _ in saveables], dtype=object)
     # A slice of a partitioned variable is saved through its snapshot (TF converts the Variable),
     # a whole ref variable through the variable itself.
     tensors = [v._snapshot if v._is_resource or spec else v._variable for _, spec, v in saveables]
-    with g.name_scope("SaveV2") as scope:
-        names_op = constant(keys, dtype=dtypes.string, name="tensor_names")
-        specs_op = constant(specs, dtype=dtypes.string, name="shape_and_slices")
-        save = apply_op("SaveV2", prefix=prefix, tensor_names=names_op, shape_and_slices=specs_op,
-                        tensors=tensors, name=scope)
+    if version == 1:
+        with g.name_scope("save") as scope:
+            names_op = constant(keys, dtype=dtypes.string, name="tensor_names")
+            specs_op = constant(specs, dtype=dtypes.string, name="shapes_and_slices")
+            save = apply_op("SaveSlices", filename=prefix, tensor_names=names_op, shapes_and_slices=specs_op,
+                            data=tensors, name=scope)
+    else:
+        with g.name_scope("SaveV2") as scope:
+            names_op = constant(keys, dtype=dtypes.string, name="tensor_names")
+            specs_op = constant(specs, dtype=dtypes.string, name="shape_and_slices")
+            save = apply_op("SaveV2", prefix=prefix, tensor_names=names_op, shape_and_slices=specs_op,
+                            tensors=tensors, name=scope)
     with g.name_scope("control_dependency") as scope, g.colocate_with(prefix.op), \
             g.control_dependencies([save]):
         return apply_op("Identity", input=prefix, name=scope)
@@ -322,9 +356,58 @@ def _cpu0(device):
     return graph_lib.merge_devices(device, "/device:CPU:0")
 
 
-def _build_saver_ops(g, saveables, filename, sharded=False, name="save"):
-    """Emit TF's V2 save/restore ops (one shard per device when `sharded`);
-    return the SaverDef."""
+def _shard_filename(g, basename, index, num_shards):
+    from metarun.framework.op_builder import apply_op, constant
+    with g.name_scope("ShardedFilename") as scope:
+        shard = constant(index, dtype=dtypes.int32, name="shard")
+        return apply_op("ShardedFilename", basename=basename, shard=shard, num_shards=num_shards, name=scope)
+
+
+def _sharded_save_v2(g, prefix, shards):
+    """Each device's shard written as a V2 checkpoint under a temporary prefix, merged
+    into `prefix`; returns `prefix` once merged (TF's V2 layout: IO on each device's
+    CPU:0, the merge on the last shard's)."""
+    from metarun.framework.op_builder import apply_op, constant
+    with g.device("CPU"):
+        is_s3 = apply_op("StaticRegexFullMatch", input=prefix, pattern="^s3://.*")
+        suffix = apply_op("Select", condition=is_s3, t=constant(".part", dtype=dtypes.string),
+                          e=constant("_temp/part", dtype=dtypes.string))
+        tmp_prefix = apply_op("StringJoin", inputs=[prefix, suffix], separator="")
+    num_shards = constant(len(shards), dtype=dtypes.int32, name="num_shards")
+    shard_prefixes, shard_saves = [], []
+    for i, (device, items) in enumerate(shards):
+        with g.device(_cpu0(device)):
+            shard_prefix = _shard_filename(g, tmp_prefix, i, num_shards)
+            shard_prefixes.append(shard_prefix)
+            shard_saves.append(_save_op(g, shard_prefix, items))
+    with g.control_dependencies([t.op for t in shard_saves]):
+        with g.device(_cpu0(shards[-1][0])):
+            with g.name_scope("MergeV2Checkpoints") as scope:
+                packed = apply_op("Pack", values=shard_prefixes, axis=0, name="checkpoint_prefixes")
+                merge = apply_op("MergeV2Checkpoints", checkpoint_prefixes=packed,
+                                 destination_prefix=prefix, delete_old_dirs=True, name=scope)
+            with g.control_dependencies([merge]):
+                return apply_op("Identity", input=prefix)
+
+
+def _sharded_save_v1(g, prefix, shards):
+    """Each device's shard written by SaveSlices to its own file `prefix-0000i-of-0000n`;
+    returns the pattern `prefix-?????-of-0000n` naming them all. TF places a V1 shard's
+    ops on the variables' device itself, not its CPU:0, and merges nothing."""
+    from metarun.framework.op_builder import apply_op, constant
+    num_shards = constant(len(shards), dtype=dtypes.int32, name="num_shards")
+    shard_saves = []
+    for i, (device, items) in enumerate(shards):
+        with g.device(device):
+            shard_saves.append(_save_op(g, _shard_filename(g, prefix, i, num_shards), items, version=1))
+    with g.control_dependencies([t.op for t in shard_saves]):
+        return apply_op("ShardedFilespec", basename=prefix, num_shards=num_shards)
+
+
+def _build_saver_ops(g, saveables, filename, sharded=False, name="save", version=2):
+    """Emit TF's save/restore ops (one shard per device when `sharded`) for checkpoint
+    format `version` (1 or 2); return the SaverDef. The two formats differ on the save
+    side only: both restore through RestoreV2, which reads either."""
     from metarun.framework.op_builder import apply_op, constant
     from metarun.ops.control_flow_ops import group
     types = [v.dtype.base_dtype for _, _, v in saveables]
@@ -334,36 +417,17 @@ def _build_saver_ops(g, saveables, filename, sharded=False, name="save"):
             fname = apply_op("PlaceholderWithDefault", input=name_input, shape=TensorShape([]), name=scope)
         prefix = apply_op("PlaceholderWithDefault", input=fname, shape=TensorShape([]), name="Const")
         if not sharded:
-            save_tensor = _save_op(g, prefix, saveables)
+            save_tensor = _save_op(g, prefix, saveables, version)
             restore_all = group(*_restore_ops(g, prefix, saveables, types, "/device:CPU:0"), name="restore_all")
         else:
             shards = {}
             for item in saveables:
                 shards.setdefault(item[2].device, []).append(item)
             shards = sorted(shards.items())
-            with g.device("CPU"):
-                is_s3 = apply_op("StaticRegexFullMatch", input=prefix, pattern="^s3://.*")
-                suffix = apply_op("Select", condition=is_s3, t=constant(".part", dtype=dtypes.string),
-                                  e=constant("_temp/part", dtype=dtypes.string))
-                tmp_prefix = apply_op("StringJoin", inputs=[prefix, suffix], separator="")
-            num_shards = constant(len(shards), dtype=dtypes.int32, name="num_shards")
-            shard_prefixes, shard_saves = [], []
-            for i, (device, items) in enumerate(shards):
-                with g.device(_cpu0(device)):
-                    with g.name_scope("ShardedFilename") as scope:
-                        shard = constant(i, dtype=dtypes.int32, name="shard")
-                        shard_prefix = apply_op("ShardedFilename", basename=tmp_prefix, shard=shard,
-                                                num_shards=num_shards, name=scope)
-                    shard_prefixes.append(shard_prefix)
-                    shard_saves.append(_save_op(g, shard_prefix, items))
-            with g.control_dependencies([t.op for t in shard_saves]):
-                with g.device(_cpu0(shards[-1][0])):
-                    with g.name_scope("MergeV2Checkpoints") as scope:
-                        packed = apply_op("Pack", values=shard_prefixes, axis=0, name="checkpoint_prefixes")
-                        merge = apply_op("MergeV2Checkpoints", checkpoint_prefixes=packed,
-                                         destination_prefix=prefix, delete_old_dirs=True, name=scope)
-                    with g.control_dependencies([merge]):
-                        save_tensor = apply_op("Identity", input=prefix)
+            if version == 1:
+                save_tensor = _sharded_save_v1(g, prefix, shards)
+            else:
+                save_tensor = _sharded_save_v2(g, prefix, shards)
             restores = []
             for device, items in shards:
                 with g.device(device):
