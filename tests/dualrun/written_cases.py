@@ -149,7 +149,52 @@ def read_functions_data(tf, d):
     return {"batches": batches, "before": before, "after": after}
 
 
-CASES = ["seed_ex1", "adam_mlp", "rnn_train", "functions_data"]
+def write_v1_linear(tf, d):
+    """A linear model trained 3 steps by plain SGD beside a partitioned variable (saved as
+    slices), saved by a Saver with write_version=V1: one V1 data file `lin-3` and a .meta whose
+    SaverDef and save subgraph are V1's."""
+    x = tf.placeholder(tf.float32, [None, 3], name="x")
+    y = tf.placeholder(tf.float32, [None, 2], name="y")
+    w = tf.Variable(np.linspace(-0.4, 0.4, 6, dtype=np.float32).reshape(3, 2), name="w")
+    b = tf.Variable(np.array([0.1, -0.1], np.float32), name="b", use_resource=True)
+    with tf.variable_scope("s", partitioner=tf.fixed_size_partitioner(2)):
+        tf.get_variable("emb", [3, 2], initializer=tf.constant_initializer(0.75))
+    loss = tf.reduce_mean(tf.square(tf.matmul(x, w) + b - y), name="loss")
+    step = tf.train.get_or_create_global_step()
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=step, name="train")
+    tf.add_to_collection("train_op", train)
+    saver = tf.train.Saver(write_version=tf.train.SaverDef.V1)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for _ in range(3):
+            sess.run(train, {x: XS, y: YS})
+        saver.save(sess, os.path.join(d, "lin"), global_step=step)
+
+
+def read_v1_linear(tf, d):
+    import tempfile
+    saver = tf.train.import_meta_graph(os.path.join(d, "lin-3.meta"))
+    feed = {"x:0": XS, "y:0": YS}
+    names = ["b/Read/ReadVariableOp:0", "global_step:0", "s/emb/part_0:0", "s/emb/part_1:0", "w:0"]
+    with tf.Session() as sess:
+        saver.restore(sess, os.path.join(d, "lin-3"))
+        restored = sess.run(names)
+        before = sess.run("loss:0", feed)
+        for _ in range(3):
+            sess.run(tf.get_collection("train_op")[0], feed)
+        after = sess.run("loss:0", feed)
+        with tempfile.TemporaryDirectory() as tmp:  # the graph's own V1 save ops, run again
+            path = saver.save(sess, os.path.join(tmp, "again"), global_step=6, write_meta_graph=False)
+            files = sorted(os.listdir(tmp))
+            reader = tf.train.NewCheckpointReader(path)
+            keys = sorted(reader.get_variable_to_shape_map())
+            saved = [reader.get_tensor(k) for k in keys if k != "s/emb"]  # TF can't join V1 slices
+    return {"restored": restored, "before": before, "after": after, "path": os.path.basename(path),
+            "files": files, "keys": keys, "saved": saved,
+            "saver_def": [saver.saver_def.save_tensor_name, str(saver.saver_def.version)]}
+
+
+CASES = ["seed_ex1", "adam_mlp", "rnn_train", "functions_data", "v1_linear"]
 # Reading back runs TF's kernels in TF and metarun's here: the LSTM's tanh/sigmoid differ from
 # Eigen's in the last bit, so its training agrees to rounding, not bit for bit.
 TOLERANCE = {"rnn_train": (1e-5, 1e-7)}
