@@ -322,6 +322,36 @@ def test_dataset_made_without_policy_is_checked_when_iterated_under_one(tree):
             assert s.run(nxt) == b"x"
 
 
+def test_ops_in_dataset_functions_and_loops_follow_the_run_policy(tree):
+    (tree.root / "data" / "a").write_bytes(b"AAA")
+    (tree.root / "secret" / "t").write_bytes(b"l1\nl2\n")
+    with tf.Graph().as_default():
+        files = tf.placeholder(tf.string, [None])
+        ds = tf.data.Dataset.from_tensor_slices(files).map(tf.read_file, num_parallel_calls=2).prefetch(2)
+        it = tf.data.make_initializable_iterator(ds)
+        nxt = it.get_next()
+        with tf.Session() as s:
+            s.run(it.initializer, {files: [tree.path("data", "a"), tree.path("secret", "s.txt")]})
+            assert run(nxt, tree.policy, session=s) == b"AAA"
+            with pytest.raises(Denied) as info:
+                run(nxt, tree.policy, session=s)
+            assert "(ReadFile) may not read '%s'" % tree.path("secret", "s.txt") in str(info.value)
+    with tf.Graph().as_default():
+        ds = tf.data.Dataset.from_tensor_slices([tree.path("secret", "t")]).interleave(
+            tf.data.TextLineDataset, cycle_length=1)
+        assert iterate(ds, None) == [b"l1", b"l2"]
+        with pytest.raises(Denied) as info:
+            iterate(ds, tree.policy)
+        assert "(TextLineDataset) may not read '%s'" % tree.path("secret", "t") in str(info.value)
+    with tf.Graph().as_default():
+        path = tf.placeholder(tf.string, [])
+        _, acc = tf.while_loop(lambda i, acc: i < 2, lambda i, acc: (i + 1, acc + tf.read_file(path)),
+                               [tf.constant(0), tf.constant("")])
+        assert run(acc, tree.policy, {path: tree.path("data", "a")}) == b"AAAAAA"
+        denied(tree, acc, "while/ReadFile", "ReadFile", tree.path("secret", "s.txt"),
+               feed_dict={path: tree.path("secret", "s.txt")})
+
+
 def test_cache_dataset_with_a_filename(tree):
     values = [3, 1, 4, 1, 5]
     for filename, policy, ok in [(tree.path("out", "cache"), tree.policy, True),
