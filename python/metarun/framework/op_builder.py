@@ -18,6 +18,7 @@ import numpy as np
 
 from metarun.framework import dtypes, op_def as op_def_lib
 from metarun.framework import graph as graph_lib
+from metarun.framework import tensor_shape
 from metarun.framework.tensor_shape import TensorShape
 
 Tensor = graph_lib.Tensor
@@ -201,6 +202,8 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None, as_ref
     elif isinstance(value, graph_lib.Operation):
         raise TypeError("Can't convert Operation '%s' to Tensor (target dtype=%s, name=%s, as_ref=%s)"
                         % (value.name, dtype, name, as_ref))
+    elif isinstance(value, (tensor_shape.TensorShape, tensor_shape.Dimension, tensor_shape.KnownDimension)):
+        return _shape_as_tensor(value, dtype, name, graph)
     elif isinstance(value, (list, tuple)) and _contains_tensor(value):
         if dtype is None and preferred_dtype is not None:
             try:  # a dtype hint casts the list's tensors, as TF's autopacking does
@@ -221,6 +224,30 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None, as_ref
             dtype.name, tensor.dtype.base_dtype.name, tensor)
         raise ValueError(message if name is None else "%s: %s" % (name, message))
     return tensor
+
+
+def _shape_as_tensor(value, dtype, name, graph):
+    """TF's conversion of a fully known TensorShape (a vector) or a known Dimension (a
+    scalar): int32, or int64 when a size needs it; a Const named 'shape_as_tensor'."""
+    if not isinstance(value, tensor_shape.TensorShape):
+        if value.value is None:
+            raise ValueError("Cannot convert unknown Dimension %s to a Tensor." % value)
+        dims, what = value.value, "Dimension %s" % value
+    else:
+        if not value.is_fully_defined():
+            raise ValueError("Cannot convert a partially known TensorShape %s to a Tensor." % value)
+        dims, what = value.as_list(), "TensorShape %s" % value
+    big = any(d >= 2 ** 31 for d in np.ravel(np.asarray(dims, dtype=np.int64)))
+    if dtype is None:
+        dtype = dtypes.int64 if big else dtypes.int32
+    elif dtype.base_dtype not in (dtypes.int32, dtypes.int64):
+        raise TypeError("Cannot convert %s to dtype %s. Allowed dtypes are tf.int32 and tf.int64."
+                        % (what, dtype))
+    elif dtype.base_dtype == dtypes.int32 and big:
+        raise ValueError("Cannot convert %s to dtype int32; a dimension is too large. Consider using "
+                         "tf.int64." % what)
+    arr = np.asarray(dims, dtype=dtype.base_dtype.as_numpy_dtype)
+    return constant(arr, dtype.base_dtype, name=name or "shape_as_tensor", graph=graph)
 
 
 def _autopack(values, dtype, name, graph):
