@@ -43,3 +43,4 @@ def test_unknown_sizes_and_other_dtypes_are_refused_with_tfs_messages():
             tf.convert_to_tensor(tf.TensorShape(None))
         with pytest.raises(ValueError, match="partially known"):
             tf.fill(p.shape, 1.0)
+

@@ -124,8 +124,11 @@ Status check_file_access(const RunEnv& env, const std::string& node, const std::
   const std::string resolved = normalize_path(path);
   if (!resolved.empty() && policy->allows(access, resolved)) return Status();
   const bool reading = access == FileAccess::kRead;
-  std::vector<std::string> dirs = policy->write;
-  if (reading) dirs.insert(dirs.begin(), policy->read.begin(), policy->read.end());
+  std::vector<std::string> dirs;  // the readable ones first, each once
+  for (const auto* list : {&policy->read, &policy->write})
+    if (reading || list == &policy->write)
+      for (const auto& d : *list)
+        if (std::find(dirs.begin(), dirs.end(), d) == dirs.end()) dirs.push_back(d);
   std::string shown = path == resolved ? str_cat("'", path, "'") : str_cat("'", path, "' (", resolved, ")");
   return permission_denied(str_cat("Node '", node, "' (", op, ") may not ", reading ? "read " : "write ", shown,
                                    ": this run may ", reading ? "read" : "write",

@@ -215,7 +215,7 @@ __getattr__, __dir__ = _lazy.exports(__name__, {
     "metarun.lookup": "string_to_hash_bucket_fast",
     "metarun.ops.io_ops": (
         "FixedLengthRecordReader IdentityReader ReaderBase TextLineReader TFRecordReader WholeFileReader "
-        "read_file write_file"),
+        "matching_files read_file write_file"),
     "metarun.tf_logging": "get_logger=_get_logger",
     "metarun.version": (
         "COMPILER_VERSION GIT_VERSION GRAPH_DEF_VERSION GRAPH_DEF_VERSION_MIN_CONSUMER "

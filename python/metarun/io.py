@@ -17,7 +17,7 @@ from metarun.ops.parsing_ops import (  # noqa: E402,F401 -- tf.io's Example pars
 from metarun.ops.parsing_ops import (  # noqa: E402,F401 -- tf.io's SequenceExample parsing and decoders
     SparseFeature, VarLenFeature, decode_compressed, decode_csv, decode_json_example, decode_proto, encode_proto,
     parse_sequence_example, parse_single_sequence_example, parse_tensor, serialize_tensor)
-from metarun.ops.io_ops import read_file, write_file  # noqa: E402,F401 -- tf.io.read_file, tf.io.write_file
+from metarun.ops.io_ops import matching_files, read_file, write_file  # noqa: E402,F401 -- tf.io.*
 from metarun.train.input import match_filenames_once  # noqa: E402,F401 -- tf.io.match_filenames_once
 from metarun.ops.data_flow_ops import (  # noqa: E402,F401 -- tf.io's queues (TF exports no tf.io.FIFOQueue)
     PaddingFIFOQueue, PriorityQueue, QueueBase, RandomShuffleQueue)

@@ -135,6 +135,11 @@ def read_file(filename, name=None):
     return apply_op("ReadFile", name=name, filename=filename)
 
 
+def matching_files(pattern, name=None):
+    """The files matching glob `pattern` (a string or a vector of them), sorted: a 1-D string Tensor."""
+    return apply_op("MatchingFiles", name=name, pattern=pattern)
+
+
 def write_file(filename, contents, name=None):
     """Writes `contents` to the file `filename`, creating its directory when missing."""
     return apply_op("WriteFile", name=name, filename=filename, contents=contents)
@@ -185,6 +190,14 @@ def _restore_state(op):
 def _read_file(op):
     _scalar_input(op, 0)
     return [TensorShape([])]
+
+
+@si.register("MatchingFiles")
+def _matching_files(op):
+    shape = op.inputs[0].shape
+    if shape.ndims is not None and shape.ndims > 1:
+        raise ValueError("Shape must be at most rank 1 but is rank %d for '{{node %s}}'" % (shape.ndims, op.name))
+    return [TensorShape([None])]
 
 
 @si.register("WriteFile")
