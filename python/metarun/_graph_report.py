@@ -379,3 +379,191 @@ def _assigned_variable(info, restore_node, index):
                 nxt.append((user, user))
         frontier = nxt
     return None
+
+
+# --- the files a fetch touches ---------------------------------------------------------
+# What `metarun inspect` shows before anything runs: the ops on a fetch's path that read, list,
+# write or delete files, with their paths when the graph holds them as constants.
+
+# op type -> ((how it touches the path, where the path is), ...): an input index, or an attr
+# name for ops whose file is an attribute.
+_FILE_OPS = {
+    "SaveV2": (("writes", 0),), "Save": (("writes", 0),), "SaveSlices": (("writes", 0),),
+    "RestoreV2": (("reads", 0),), "Restore": (("reads", 0),), "RestoreSlice": (("reads", 0),),
+    "MergeV2Checkpoints": (("reads and deletes", 0), ("writes", 1)),
+    "ReadFile": (("reads", 0),), "WriteFile": (("writes", 0),), "MatchingFiles": (("lists", 0),),
+    "InitializeTableFromTextFile": (("reads", 1),), "InitializeTableFromTextFileV2": (("reads", 1),),
+    "CacheDataset": (("reads and writes", 1),), "CacheDatasetV2": (("reads and writes", 1),),
+    "FixedUnigramCandidateSampler": (("reads", "vocab_file"),),
+    "PrintV2": (("appends to", "output_stream"),),
+    "DecodeProtoV2": (("reads", "descriptor_source"),),
+}
+for _op in ("TFRecordDataset", "TFRecordDatasetV2", "TextLineDataset", "FixedLengthRecordDataset",
+            "FixedLengthRecordDatasetV2", "CSVDataset", "CSVDatasetV2", "ExperimentalCSVDataset",
+            "LMDBDataset", "ExperimentalLMDBDataset"):
+    _FILE_OPS[_op] = (("reads", 0),)
+# A reader reads the files its queue names: ReaderRead*'s inputs are (reader, queue).
+_READER_READ_OPS = ("ReaderRead", "ReaderReadV2", "ReaderReadUpTo", "ReaderReadUpToV2")
+COMPUTED, FED = "(computed at run time)", "(fed)"
+
+
+def _attr_path(node, attr):
+    """The file an attr names, or None when the attr names none (its default, memory, stderr)."""
+    if attr not in node.attr:
+        return None
+    value = node.attr[attr].s.decode("utf-8", "replace")
+    if attr == "output_stream":
+        return value[len("file://"):] if value.startswith("file://") else None
+    if attr == "descriptor_source":
+        return None if value in ("", "local://") or value.startswith("bytes://") else value
+    return value or None
+
+
+class _Nodes(object):
+    """Name lookup over the top-level graph or one function body (whose inputs read
+    "node:output:0"; names without a colon there are the function's arguments)."""
+
+    def __init__(self, nodes, body=False):
+        self.nodes, self.body = nodes, body
+
+    def source(self, name):
+        name = name.lstrip("^")
+        return self.nodes.get(name.split(":")[0])
+
+
+def _path_of(nodes, input_name, saver_filename):
+    """(paths or None, how the path is given): a Const's strings (through Identity), "(fed)" for
+    a placeholder (with its default, if it has a constant one), else "(computed at run time)"."""
+    node = _forwarded(nodes, nodes.source(input_name), ("Identity", "Snapshot"))
+    if node is None:
+        return None, COMPUTED
+    fed_by_saver = not nodes.body and saver_filename and node.name == saver_filename
+    if node.op in ("Placeholder", "PlaceholderV2", "PlaceholderWithDefault") or fed_by_saver:
+        default = _const_values(_forwarded(nodes, node, ("Identity", "Snapshot",
+                                                         "PlaceholderWithDefault")))
+        default = "; default %s" % ", ".join(default) if default else ""
+        return None, "(fed by Saver.save/restore%s)" % default if fed_by_saver else \
+            "(fed%s)" % default
+    values = _const_values(node)
+    return (values, "") if values is not None else (None, COMPUTED)
+
+
+def _forwarded(nodes, node, ops):
+    """The node a chain of `ops` (each forwarding its first input) starts from."""
+    for _ in range(1000):
+        if node is None or node.op not in ops or not node.input:
+            break
+        node = nodes.source(node.input[0])
+    return node
+
+
+def _const_values(node):
+    from metarun.framework import tensor_util
+    if node is None or node.op != "Const" or "value" not in node.attr:
+        return None
+    try:
+        values = tensor_util.to_numpy(node.attr["value"].tensor).reshape(-1)
+    except (ValueError, TypeError):
+        return None
+    return [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in values]
+
+
+def _queue_files(info, queue_input):
+    """The file names a queue is filled with, when a graph enqueues a constant list."""
+    queue = info.nodes.get(_node_name(queue_input))
+    if queue is None:
+        return None, COMPUTED
+    names = []
+    for user in info.consumers.get(queue.name, ()):
+        node = info.nodes[user]
+        if not node.op.startswith("QueueEnqueue") or len(node.input) < 2:
+            continue
+        paths, how = _path_of(_Nodes(info.nodes), node.input[1], None)
+        if paths is None:
+            return None, "(file names from queue %s, %s)" % (queue.name, (how or COMPUTED).strip("()"))
+        names.extend(paths)
+    if not names:
+        return None, "(file names from queue %s, %s)" % (queue.name, COMPUTED.strip("()"))
+    return names, "(file names from queue %s)" % queue.name
+
+
+def _node_file_rows(info, nodes, node, saver_filename, function=None):
+    rows = []
+    if node.op in _READER_READ_OPS and len(node.input) >= 2:
+        reader = nodes.source(node.input[0])
+        paths, how = (_queue_files(info, node.input[1]) if not nodes.body
+                      else (None, COMPUTED))
+        rows.append(("reads", paths, how, "%s via %s" % (node.op, reader.op if reader else "a reader")))
+    for access, where in _FILE_OPS.get(node.op, ()):
+        if isinstance(where, str):
+            path = _attr_path(node, where)
+            if path is None:
+                continue
+            paths, how = [path], "(attr %s)" % where
+        else:
+            inputs = [i for i in node.input if not i.startswith("^")]
+            if where >= len(inputs):
+                continue
+            paths, how = _path_of(nodes, inputs[where], saver_filename)
+            if node.op.startswith("CacheDataset") and paths == [""]:
+                continue  # an empty filename caches in memory
+        rows.append((access, paths, how, node.op))
+    return [{"node": node.name, "op": op_text, "access": access, "paths": paths,
+             "how": how, "function": function} for access, paths, how, op_text in rows]
+
+
+def _functions_called(node, library):
+    """Names of library functions the node calls: by op type or through func attrs."""
+    names = [node.op] if node.op in library else []
+    for value in node.attr.values():
+        if value.HasField("func"):
+            names.append(value.func.name)
+        elif value.HasField("list"):
+            names.extend(f.name for f in value.list.func)
+    return [n for n in names if n in library]
+
+
+def _file_ops_of(info, names):
+    """The file rows of the nodes `names` and of the function bodies they call, transitively."""
+    library = {f.signature.name: f for f in info.meta.graph_def.library.function}
+    saver = _node_name(info.meta.saver_def.filename_tensor_name) \
+        if info.meta.HasField("saver_def") else None
+    top = _Nodes(info.nodes)
+    rows, todo, done = [], [], set()
+    for name in sorted(names):
+        node = info.nodes[name]
+        rows.extend(_node_file_rows(info, top, node, saver))
+        todo.extend(_functions_called(node, library))
+    while todo:
+        fname = todo.pop()
+        if fname in done:
+            continue
+        done.add(fname)
+        body = library[fname]
+        nodes = _Nodes({n.name: n for n in body.node_def}, body=True)
+        for node in body.node_def:
+            rows.extend(_node_file_rows(info, nodes, node, None, function=fname))
+            todo.extend(_functions_called(node, library))
+    return rows
+
+
+def _file_access(info, fetches=None):
+    """Rows {fetch, node, op, access, paths, how, function}: for each fetch (a tensor or op
+    name) the file-touching ops its run would execute; with no fetches, every one in the graph
+    (fetch None). `paths` is None when the graph does not hold the path as a constant."""
+    if not fetches:
+        return [dict(row, fetch=None) for row in _file_ops_of(info, list(info.nodes))]
+    out = []
+    for fetch in fetches:
+        needed = info.ancestors([_node_name(fetch)])
+        out.extend(dict(row, fetch=fetch) for row in _file_ops_of(info, needed))
+    return out
+
+
+def _file_access_line(row):
+    where = "" if not row["paths"] else ", ".join(row["paths"])
+    text = " ".join(p for p in (row["access"], where, row["how"]) if p)
+    inside = ", in function %s" % row["function"] if row["function"] else ""
+    if row["fetch"] is None:
+        return "%s (%s%s) %s" % (row["node"], row["op"], inside, text)
+    return "fetching %s %s  [%s, %s%s]" % (row["fetch"], text, row["node"], row["op"], inside)

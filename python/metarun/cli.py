@@ -1,10 +1,12 @@
 """The `metarun` command: look inside TF1 graphs and checkpoints, compare them, run a graph.
 
-    metarun inspect MODEL.meta      inputs, likely outputs, variables, op types metarun lacks
+    metarun inspect MODEL.meta      inputs, likely outputs, variables, op types metarun lacks,
+                                    the files a fetch would read and write (--fetch NAME)
     metarun ckpt PREFIX|DIR         the tensors a checkpoint holds
     metarun diff MODEL.meta PREFIX  will restore work? missing keys, shape and dtype mismatches
     metarun run [META ...]          feed, restore, fetch; with no arguments, the bundled example;
-                                    --inputs DIR|.npz|.parquet|.csv runs many rows in batches
+                                    --inputs DIR|.npz|.parquet|.csv runs many rows in batches;
+                                    the graph runs confined (--allow-read/--allow-write DIR, --trust)
     metarun ops [--markdown]        the op types metarun can run
 
 Exit codes, for scripts: 0 ok; 1 problems found (a diff that would fail to
@@ -24,7 +26,8 @@ import sys
 import numpy as np
 
 from metarun._graph_report import (  # noqa: F401 -- the analysis the commands print
-    _GraphInfo, _MAX_OUTPUT_ROWS, _collections, _dtype_name, _is_plumbing, _likely_outputs, _node_name, _placeholders, _restore_keys, _supported_ops, _variables)
+    _GraphInfo, _MAX_OUTPUT_ROWS, _collections, _dtype_name, _file_access, _file_access_line, _is_plumbing,
+    _likely_outputs, _node_name, _placeholders, _restore_keys, _supported_ops, _variables)
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2, 3
 
@@ -33,6 +36,10 @@ _SEED_META = os.path.join(_SEED_DIR, "model_ex1.meta")
 _SEED_FEEDS = ["v1:0=12.0", "v2:0=3.3"]
 _SEED_FETCHES = ["v4:0"]
 BATCH_SIZE_DEFAULT = 256  # rows per run of `metarun run --inputs`
+# `run`'s default tensor memory budget: this share of the memory the process can have, so a
+# graph that allocates without bound stops with ResourceExhaustedError before the kernel's OOM
+# killer ends the process; the rest is left for Python, the graph and the system.
+MEMORY_SHARE = 0.75
 
 class UsageError(Exception):
     """A bad argument or unreadable input file: exit code 2."""
@@ -144,8 +151,13 @@ def _open_checkpoint(path):
 
 # --- inspect ---------------------------------------------------------------------------
 
-def _inspect_report(path, meta):
+def _inspect_report(path, meta, fetches=None):
     info = _GraphInfo(meta)
+    for fetch in fetches or ():
+        if _node_name(fetch) not in info.nodes:
+            near = difflib.get_close_matches(_node_name(fetch), list(info.nodes), n=3, cutoff=0.5)
+            raise UsageError("--fetch %r: no such node in the graph.%s" % (
+                fetch, " Did you mean %s?" % " or ".join(near) if near else ""))
     library = meta.graph_def.library
     # Calls of library functions (by op type, SymbolicGradient) run their bodies.
     supported = set(_supported_ops()) | {f.signature.name for f in library.function} | {"SymbolicGradient"}
@@ -186,6 +198,8 @@ def _inspect_report(path, meta):
         "placeholders": _placeholders(info), "likely_outputs": outputs,
         "collections": _collections(meta), "variables": variables, "saver_def": saver,
         "devices": _devices(meta),
+        "fetches": list(fetches) if fetches else None,
+        "files": _file_access(info, fetches),
     }
 
 
@@ -264,6 +278,8 @@ def _print_inspect(r, show_all, show_ops=False):
                  "" if s["restore_keys"] is None else " (%d key(s))" % s["restore_keys"],
                  s["save_tensor_name"], s["max_to_keep"]))
 
+    _print_files(r)
+
     ignored = [d for d in r["devices"] if d["ignored"]]
     if ignored:
         _section("Devices the graph names (metarun runs every node on this process's CPU)")
@@ -283,6 +299,21 @@ def _print_inspect(r, show_all, show_ops=False):
     print(_table(["op", "count", "metarun"], rows))
 
 
+def _print_files(r):
+    if r["fetches"]:
+        _section("Files: what fetching %s reads and writes (constant paths as the graph "
+                 "holds them; relative ones are under the working directory)" % ", ".join(r["fetches"]))
+        for fetch in r["fetches"]:
+            if not any(row["fetch"] == fetch for row in r["files"]):
+                print("  fetching %s touches no files" % fetch)
+    else:
+        _section("Files: every op that reads or writes files (--fetch NAME: only those a fetch runs)")
+        if not r["files"]:
+            print("  (none)")
+    for row in r["files"]:
+        print("  " + _file_access_line(row))
+
+
 def _print_variables(r, show_all):
     _section("Variables (%d, %d trainable, %s)" % (
         len(r["variables"]), sum(v["trainable"] for v in r["variables"]),
@@ -299,7 +330,7 @@ def _print_variables(r, show_all):
 
 def _cmd_inspect(args):
     meta = _load_meta(args.meta)
-    report = _inspect_report(args.meta, meta)
+    report = _inspect_report(args.meta, meta, args.fetch)
     if args.json:
         _print_json(report)
     else:
@@ -563,6 +594,59 @@ def _restore(sess, saver, meta_path, ckpt):
     return prefix
 
 
+def _available_memory():
+    """Physical memory, or the cgroup's limit when a container sets a lower one."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path) as f:
+                text = f.read().strip()
+        except OSError:
+            continue
+        if text.isdigit() and 0 < int(text) < total:
+            total = int(text)
+    return total
+
+
+def _memory_budget(text):
+    from metarun.framework.io_policy import parse_size
+    if text is None:
+        return int(_available_memory() * MEMORY_SHARE)
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return parse_size(text)
+    except ValueError as e:
+        raise UsageError("--max-memory: %s" % e) from None
+
+
+def _run_policy(args, meta_path):
+    """The IoPolicy `run` gives the session: the graph may read its .meta's folder and the
+    checkpoint files --ckpt names (not the rest of their folder), write nothing, plus what
+    --allow-read/--allow-write add; with --trust every path. The memory budget applies either way."""
+    from metarun.framework.io_policy import IoPolicy
+    budget = _memory_budget(args.max_memory)
+    if args.trust:
+        if budget is None:
+            return None
+        return IoPolicy(write=["/"], max_memory=budget)
+    read = [os.path.dirname(os.path.abspath(meta_path))] + list(args.allow_read)
+    if args.ckpt:
+        prefix = _resolve_checkpoint(args.ckpt)
+        version = "V2" if os.path.exists(prefix + ".index") else "V1"
+        read += [prefix] + _checkpoint_files(prefix, version)
+    for d in args.allow_read + args.allow_write:
+        if not d:
+            raise UsageError("--allow-read/--allow-write need a directory")
+    return IoPolicy(read=read, write=args.allow_write, max_memory=budget,
+                    allow_read_hint="--allow-read {}", allow_write_hint="--allow-write {}")
+
+
+_CONFINED_NOTE = ("\n(the graph runs confined, as untrusted: it may read its own folder and "
+                  "checkpoint and write nothing; --allow-read/--allow-write DIR widen that, "
+                  "--trust lifts it)")
+
+
 def _cmd_run(args):
     import metarun
     from metarun import errors
@@ -591,9 +675,15 @@ def _cmd_run(args):
     if args.inputs is not None:
         from metarun.cli_batch import BatchRun
         batch = BatchRun(args, graph, candidates, feed_dict, fetches)
-    with metarun.Session(graph=graph) as sess:
+    policy = _run_policy(args, args.meta)
+    with metarun.Session(graph=graph, io_policy=policy) as sess:
         try:
             prefix = _restore(sess, saver, args.meta, args.ckpt)
+        except (errors.PermissionDeniedError, errors.ResourceExhaustedError) as e:
+            print("error: restore failed: %s: %s%s" % (type(e).__name__, str(e).strip(),
+                                                        _run_error_hint(e, info, args.meta, None)),
+                  file=sys.stderr)
+            return EXIT_RUNTIME
         except (errors.OpError, ValueError) as e:
             print("error: restore failed: %s\n(`metarun diff %s %s` shows which keys differ)"
                   % (str(e).strip(), args.meta, args.ckpt or os.path.dirname(args.meta) or "."),
@@ -622,6 +712,10 @@ def _cmd_run(args):
 
 def _run_error_hint(error, info, meta_path, restored):
     from metarun import errors
+    if isinstance(error, errors.PermissionDeniedError):
+        return _CONFINED_NOTE
+    if isinstance(error, errors.ResourceExhaustedError):
+        return "\n(--max-memory SIZE sets the tensor memory a run may hold)"
     if "must feed a value" in str(error):
         inputs = ", ".join("%s %s %s" % (p["name"], p["dtype"], _shape_text(p["shape"]))
                            for p in _placeholders(info) if not p["optional"])
@@ -718,6 +812,9 @@ def _parser():
                    "metarun can run every op (it is shown anyway when some op is unsupported)")
     s.add_argument("--strict", action="store_true",
                    help="exit 1 when the graph has op types metarun cannot run")
+    s.add_argument("--fetch", action="append", metavar="NAME",
+                   help="list the files that fetching NAME would read and write (default: every "
+                   "file-touching op in the graph); repeatable")
     s.set_defaults(func=_cmd_inspect)
 
     s = sub.add_parser("ckpt", help="list the tensors in a checkpoint",
@@ -751,6 +848,21 @@ def _parser():
                    help="tensor (x:0, or an op name for its first output) to compute; repeatable")
     s.add_argument("--out", metavar="DIR", help="also save each fetch to DIR/<name>.npy")
     s.add_argument("--full", action="store_true", help="print every value, not a summary")
+    c = s.add_argument_group(
+        "confinement", "A graph is a program: by default it runs as untrusted, reading only its "
+        "own files (the .meta's folder and the --ckpt checkpoint) and writing none; an op that "
+        "would touch any other file fails with PermissionDeniedError before it acts.")
+    c.add_argument("--allow-read", action="append", metavar="DIR", default=[],
+                   help="also let the graph read files under DIR; repeatable")
+    c.add_argument("--allow-write", action="append", metavar="DIR", default=[],
+                   help="let the graph create, overwrite and delete files under DIR (and read "
+                   "them); repeatable")
+    c.add_argument("--trust", action="store_true",
+                   help="run the graph with TensorFlow's unrestricted file access")
+    c.add_argument("--max-memory", metavar="SIZE",
+                   help="the tensor memory a run may hold, e.g. 512M or 4G; past it the run "
+                   "stops with ResourceExhaustedError (default: %d%%%% of the machine's memory, "
+                   "or of the container's limit; 'none' for no limit)" % (MEMORY_SHARE * 100))
     b = s.add_argument_group(
         "many inputs, in batches", "Feed rows from PATH in batches along dimension 0 and write "
         "the fetches, concatenated, next to PATH (or into --out DIR) in PATH's kind: "
@@ -793,6 +905,10 @@ def main(argv=None):
     except UsageError as e:
         print("metarun %s: error: %s" % (args.command, e), file=sys.stderr)
         return EXIT_USAGE
+    except MemoryError:  # Python's own allocations; tensors past the budget are ResourceExhausted
+        print("metarun %s: error: out of memory%s" % (args.command, " (--max-memory SIZE bounds "
+              "the tensors a run may hold)" if args.command == "run" else ""), file=sys.stderr)
+        return EXIT_RUNTIME
     except BrokenPipeError:  # `metarun ... | head`
         sys.stderr.close()
         return EXIT_OK

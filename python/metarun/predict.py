@@ -12,12 +12,18 @@ modification time, so a copy made after the model was rewritten in place loads i
     predictor({"x": rows})                     # {"probs": array}, one row per input row
     predictor(pandas_frame)                    # a DataFrame with the frame's index
 
+A graph is a program, so a predictor runs it confined, as untrusted: its ops may read the
+graph's folder and the checkpoint given as `checkpoint=`, and write no file (an op that tries
+raises PermissionDeniedError); `allow_read=` / `allow_write=` widen that, `trust=True` lifts it,
+`max_memory=` bounds the tensor memory a run may hold (see `metarun.io_policy`).
+
 `ray_map_batches`, `dask_map_partitions` and `dask_map_blocks` hand it to the engines; Ray
 and Dask are optional (`pip install metarun[ray]`, `metarun[dask]`) and imported by nobody
 but the caller. `import metarun` does not import this module; `metarun.predict` does.
 """
 
 import functools
+import glob
 import os
 import pickle
 import threading
@@ -94,12 +100,15 @@ class _Loaded(object):
             self.feeds = [(c, self.graph.get_tensor_by_name(t)) for c, t in predictor.inputs]
             self.fetches = [(c, self.graph.get_tensor_by_name(t)) for c, t in predictor.outputs]
             has_variables = bool(metarun.global_variables())
-        self.session = metarun.Session(graph=self.graph, config=predictor.session_config)
+        prefix = None
+        if saver is not None or has_variables:
+            prefix = _checkpoint_prefix(predictor.meta, predictor.checkpoint)
+        self.session = metarun.Session(graph=self.graph, config=predictor.session_config,
+                                       io_policy=predictor._io_policy(prefix))
         if predictor.checkpoint is not None and saver is None:
             raise ValueError("checkpoint %s given, but the graph %s has no saver (no "
                              "variables to restore)" % (predictor.checkpoint, predictor.meta))
         if saver is not None or has_variables:
-            prefix = _checkpoint_prefix(predictor.meta, predictor.checkpoint)
             if prefix is None or saver is None:
                 raise ValueError("the graph %s has variables but no checkpoint was found beside "
                                  "it: give checkpoint=" % predictor.meta)
@@ -131,6 +140,12 @@ def _checkpoint_prefix(meta, checkpoint):
     return None
 
 
+def _checkpoint_files(prefix):
+    """The files of checkpoint `prefix` a restore reads: V2's index and data files, or V1's."""
+    return [prefix, prefix + ".index"] + glob.glob(glob.escape(prefix) + ".data-*-of-*") + \
+        glob.glob(prefix)
+
+
 class Predictor(object):
     """Runs a saved TF1 graph over batches of rows; see the module's documentation.
 
@@ -140,17 +155,33 @@ class Predictor(object):
     tensor names whose columns are their op names ("x:0" or "x" -> column "x").
     batch_size: rows per Session run (None: the whole batch at once). session_config: a
     ConfigProto for the session. passthrough: columns copied unchanged from the batch to the
-    result (an id column, say).
+    result (an id column, say). The graph runs confined: it may read its own folder and the
+    `checkpoint` given, and write nothing; allow_read / allow_write: more directories it may
+    read / write; trust=True: no file restrictions. max_memory: the tensor bytes a run may hold
+    (an int or "4G"; None: no limit).
     """
 
     def __init__(self, meta, checkpoint=None, inputs=None, outputs=None, batch_size=None,
-                 session_config=None, passthrough=()):
+                 session_config=None, passthrough=(), allow_read=(), allow_write=(), trust=False,
+                 max_memory=None):
         self.meta = os.path.abspath(os.fspath(meta))
         self.checkpoint = None if checkpoint is None else os.path.abspath(os.fspath(checkpoint))
         # absolute paths: a worker's working directory need not be the caller's
+        for what, dirs in (("allow_read", allow_read), ("allow_write", allow_write)):
+            if isinstance(dirs, (str, bytes, os.PathLike)):
+                raise TypeError("Predictor %s= takes a list of directories" % what)
+        self.allow_read = tuple(os.path.abspath(os.fspath(d)) for d in allow_read)
+        self.allow_write = tuple(os.path.abspath(os.fspath(d)) for d in allow_write)
+        self.trust = bool(trust)
+        if max_memory is not None:
+            from metarun.framework.io_policy import parse_size
+            max_memory = parse_size(max_memory)
+        self.max_memory = max_memory
         self._arguments = dict(meta=self.meta, checkpoint=self.checkpoint, inputs=inputs,
                                outputs=outputs, batch_size=batch_size,
-                               session_config=session_config, passthrough=passthrough)
+                               session_config=session_config, passthrough=passthrough,
+                               allow_read=self.allow_read, allow_write=self.allow_write,
+                               trust=self.trust, max_memory=self.max_memory)
         self.inputs = _column_pairs(inputs, "inputs")
         self.outputs = _column_pairs(outputs, "outputs")
         if batch_size is not None and (not isinstance(batch_size, (int, np.integer))
@@ -174,7 +205,8 @@ class Predictor(object):
 
     def __dask_tokenize__(self):
         return ("metarun.predict.Predictor", self.meta, self.checkpoint, self.inputs,
-                self.outputs, self.batch_size, self._config_bytes, self.passthrough)
+                self.outputs, self.batch_size, self._config_bytes, self.passthrough,
+                self._confinement())
 
     def __repr__(self):
         return "Predictor(%r, checkpoint=%r, inputs=%r, outputs=%r)" % (
@@ -187,7 +219,24 @@ class Predictor(object):
             stamp = (st.st_size, st.st_mtime_ns)
         except OSError:
             stamp = None
-        return (self.meta, stamp, self.checkpoint, self.inputs, self.outputs, self._config_bytes)
+        return (self.meta, stamp, self.checkpoint, self.inputs, self.outputs, self._config_bytes,
+                self._confinement())
+
+    def _confinement(self):
+        return (self.allow_read, self.allow_write, self.trust, self.max_memory)
+
+    def _io_policy(self, prefix):
+        """The session's IoPolicy: read the graph's folder (and the files of the checkpoint the
+        caller named), write only allow_write; None when trusted without a memory budget."""
+        from metarun.framework.io_policy import IoPolicy
+        if self.trust:
+            return None if self.max_memory is None else IoPolicy(write=["/"], max_memory=self.max_memory)
+        read = [os.path.dirname(self.meta)] + list(self.allow_read)
+        if self.checkpoint is not None and prefix is not None:
+            read += _checkpoint_files(prefix)
+        return IoPolicy(read=read, write=self.allow_write, max_memory=self.max_memory,
+                        allow_read_hint='Predictor(allow_read=["{}"])',
+                        allow_write_hint='Predictor(allow_write=["{}"])')
 
     def _session(self):
         loaded = self._loaded
