@@ -264,7 +264,8 @@ def test_a_fill_larger_than_memory_is_resource_exhausted_with_or_without_budget(
         with tf.Session() as s:
             with pytest.raises(tf.errors.ResourceExhaustedError, match="OOM when allocating"):
                 s.run(big)
-            with tf.io_policy(max_memory="1G"), pytest.raises(tf.errors.ResourceExhaustedError):
+            with tf.io_policy(max_memory="1G"), pytest.raises(tf.errors.ResourceExhaustedError,
+                                                              match="past the budget of 1073741824 bytes"):
                 s.run(big)
 
 

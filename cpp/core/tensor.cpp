@@ -216,9 +216,12 @@ ChargeScope::~ChargeScope() {
 }
 
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(base_type(dtype)), shape_(std::move(shape)) {
-  int64_t n = allocatable_count(dtype_, shape_);
   if (t_budget) {
-    const int64_t bytes = n * static_cast<int64_t>(element_size(dtype_));
+    // The budget speaks first: its message has the figures the user set.
+    int64_t n = checked_count(shape_);
+    if (n < 0) throw StatusError(check_shape(shape_));
+    int64_t bytes;
+    if (__builtin_mul_overflow(n, static_cast<int64_t>(element_size(dtype_)), &bytes)) throw_oom(dtype_, shape_);
     charge(dtype_, shape_, bytes);
     try {
       Tensor plain = uncharged(dtype_, shape_);
@@ -229,7 +232,7 @@ Tensor::Tensor(DType dtype, Shape shape) : dtype_(base_type(dtype)), shape_(std:
     }
     return;
   }
-  allocate(n);
+  allocate(allocatable_count(dtype_, shape_));
 }
 
 Tensor Tensor::uncharged(DType dtype, const Shape& shape) {
