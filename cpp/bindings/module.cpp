@@ -447,7 +447,9 @@ PYBIND11_MODULE(_core, m) {
            py::arg("graph"), py::arg("num_threads") = 0)
       .def("run",
            [](Session& s, const py::list& feeds, const py::list& feed_values, const py::list& fetches,
-              const std::vector<int>& targets, std::shared_ptr<const IoPolicy> io) {
+              const std::vector<int>& targets, const py::object& policy) {
+             std::shared_ptr<const IoPolicy> io;
+             if (!policy.is_none()) io = policy.cast<std::shared_ptr<const IoPolicy>>();
              std::vector<Edge> feed_edges, fetch_edges;
              std::vector<Tensor> values;
              for (auto f : feeds) feed_edges.push_back(to_edge(f));
@@ -465,7 +467,7 @@ PYBIND11_MODULE(_core, m) {
              return outputs_to_list(r);
            },
            py::arg("feeds"), py::arg("feed_values"), py::arg("fetches"), py::arg("targets"),
-           py::arg("policy") = nullptr)
+           py::arg("policy") = py::none())
       .def("prepare",
            [](Session& s, const py::list& feeds, const std::vector<int>& feed_types, const py::list& fetches,
               const std::vector<int>& targets) {
@@ -488,7 +490,11 @@ PYBIND11_MODULE(_core, m) {
 
   py::class_<Callable>(m, "Callable")
       .def("__call__", [](const Callable& c, const py::list& feed_values, int64_t timeout_ms,
-                          std::shared_ptr<const IoPolicy> io) {
+                          const py::object& policy) {
+        // py::object, not the holder type: converting the default None costs
+        // a type lookup on every call of the hot path.
+        std::shared_ptr<const IoPolicy> io;
+        if (!policy.is_none()) io = policy.cast<std::shared_ptr<const IoPolicy>>();
         std::vector<Tensor> values;
         values.reserve(feed_values.size());
         size_t i = 0;
@@ -503,7 +509,7 @@ PYBIND11_MODULE(_core, m) {
         }
         values.clear();
         return outputs_to_list(r);
-      }, py::arg("feed_values"), py::arg("timeout_ms") = 0, py::arg("policy") = nullptr);
+      }, py::arg("feed_values"), py::arg("timeout_ms") = 0, py::arg("policy") = py::none());
 
   py::class_<IoPolicy, std::shared_ptr<IoPolicy>>(m, "IoPolicy",
                                                   "Where a run may read and write files, and its tensor memory budget")

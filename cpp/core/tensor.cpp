@@ -175,6 +175,11 @@ Tensor::Tensor(DType dtype, Shape shape, std::shared_ptr<Buffer> buffer)
 namespace {
 thread_local const std::shared_ptr<MemoryBudget>* t_budget = nullptr;
 thread_local const std::string* t_node = nullptr;
+// ChargeScopes open with a budget in any thread: while 0, allocations skip the
+// thread-local lookup (a call into the TLS resolver in a shared library).
+std::atomic<int> g_charging{0};
+
+bool charging() { return g_charging.load(std::memory_order_relaxed) != 0 && t_budget != nullptr; }
 
 // Charges `bytes` to the scope's budget, or throws when they do not fit.
 void charge(DType dtype, const Shape& shape, int64_t bytes) {
@@ -208,15 +213,17 @@ ChargeScope::ChargeScope(const std::shared_ptr<MemoryBudget>* budget, const std:
     : saved_budget_(t_budget), saved_node_(t_node) {
   t_budget = budget && *budget ? budget : nullptr;
   t_node = node;
+  g_charging.fetch_add(1, std::memory_order_relaxed);
 }
 
 ChargeScope::~ChargeScope() {
   t_budget = saved_budget_;
   t_node = saved_node_;
+  g_charging.fetch_sub(1, std::memory_order_relaxed);
 }
 
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(base_type(dtype)), shape_(std::move(shape)) {
-  if (t_budget) {
+  if (charging()) {
     // The budget speaks first: its message has the figures the user set.
     int64_t n = checked_count(shape_);
     if (n < 0) throw StatusError(check_shape(shape_));
