@@ -270,6 +270,7 @@ __getattr__, __dir__ = _lazy.exports(__name__, {
     "metarun.summary": (
         "Summary SummaryDescription SummaryMetadata HistogramProto Event SessionLog LogMessage TaggedRunMetadata"),
 }, submodules=(
+    "graph_util "
     "dtypes debugging bitwise linalg random math nn layers losses metrics summary gfile initializers io nest "
     "resource_loader version lookup queue quantization python_io logging=tf_logging signal spectral audio image "
     "sparse sets manip strings framework ops tf_record"), lazy_submodules="data app flags")
