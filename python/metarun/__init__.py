@@ -273,7 +273,7 @@ __getattr__, __dir__ = _lazy.exports(__name__, {
     "graph_util "
     "dtypes debugging bitwise linalg random math nn layers losses metrics summary gfile initializers io nest "
     "resource_loader version lookup queue quantization python_io logging=tf_logging signal spectral audio image "
-    "sparse sets manip strings framework ops tf_record"), lazy_submodules="data app flags")
+    "sparse sets manip strings framework ops tf_record saved_model"), lazy_submodules="data app flags")
 
 if _os.environ.get("METARUN_EAGER_IMPORT", "") not in ("", "0"):
     _lazy.load_all()
