@@ -230,8 +230,11 @@ class _Freezer(object):
         function.signature.input_arg[arg].type = value.dtype
         if "_input_shapes" in function.attr:
             _clear_shape(function.attr["_input_shapes"].list.shape[arg])
-        if arg in function.arg_attr and "_output_shapes" in function.arg_attr[arg].attr:
-            _clear_shape(function.arg_attr[arg].attr["_output_shapes"].list.shape[0])
+        arg_attrs = function.arg_attr[arg].attr  # TF's lookup adds an empty entry: so do we
+        if "_output_shapes" in arg_attrs:
+            shapes = arg_attrs["_output_shapes"].list.shape
+            if len(shapes):  # metarun's own function libraries may record none
+                _clear_shape(shapes[0])
 
     def _into_call(self, scope, name, index, value):
         node = self.nodes[scope][name]
