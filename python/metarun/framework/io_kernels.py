@@ -166,22 +166,22 @@ _HOST_OP_MODULES = {"PyFunc": "metarun.ops.script_ops", "PyFuncStateless": "meta
 _guard = threading.local()
 
 
-def check_read(path):
-    """Raises PermissionDeniedError unless the running host op's policy lets it read `path`."""
+def _check(path, write):
     guard = getattr(_guard, "current", None)
     if guard is not None:
-        message = guard.check(os.fsdecode(path), False)
+        message = guard.check(os.fsdecode(path), write)
         if message is not None:
             raise errors.PermissionDeniedError(None, None, message)
+
+
+def check_read(path):
+    """Raises PermissionDeniedError unless the running host op's policy lets it read `path`."""
+    _check(path, False)
 
 
 def check_write(path):
     """Raises PermissionDeniedError unless the running host op's policy lets it write `path`."""
-    guard = getattr(_guard, "current", None)
-    if guard is not None:
-        message = guard.check(os.fsdecode(path), True)
-        if message is not None:
-            raise errors.PermissionDeniedError(None, None, message)
+    _check(path, True)
 
 
 def guarded():
