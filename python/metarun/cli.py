@@ -8,6 +8,8 @@
                                     --inputs DIR|.npz|.parquet|.csv runs many rows in batches;
                                     the graph runs confined (--allow-read/--allow-write DIR, --trust)
     metarun ops [--markdown]        the op types metarun can run
+    metarun inspect DIR             a SavedModel's tag sets and signatures (as saved_model_cli show --all)
+    metarun run DIR --signature KEY --feed IN=VALUE --fetch OUT   run a SavedModel's signature, confined
 
 Exit codes, for scripts: 0 ok; 1 problems found (a diff that would fail to
 restore, unsupported ops under `inspect --strict`); 2 usage or input errors
@@ -329,6 +331,9 @@ def _print_variables(r, show_all):
 
 
 def _cmd_inspect(args):
+    from metarun import cli_saved_model
+    if os.path.isdir(args.meta):  # a SavedModel directory
+        return cli_saved_model.inspect(args)
     meta = _load_meta(args.meta)
     report = _inspect_report(args.meta, meta, args.fetch)
     if args.json:
@@ -653,6 +658,11 @@ def _cmd_run(args):
     if args.inputs is None and (args.feed_map or args.batch_size is not None
                                 or args.progress is not None):
         raise UsageError("--feed-map, --batch-size and --progress go with --inputs PATH")
+    from metarun import cli_saved_model
+    if args.meta is not None and os.path.isdir(args.meta):  # a SavedModel directory
+        return cli_saved_model.run(args)
+    if args.signature or args.tag_set:
+        raise UsageError("--signature and --tag-set go with a SavedModel directory")
     if args.meta is None:
         if args.feed or args.fetch or args.ckpt or args.inputs:
             raise UsageError("give the graph: metarun run MODEL.meta --fetch NAME ...")
@@ -848,6 +858,10 @@ def _parser():
                    help="tensor (x:0, or an op name for its first output) to compute; repeatable")
     s.add_argument("--out", metavar="DIR", help="also save each fetch to DIR/<name>.npy")
     s.add_argument("--full", action="store_true", help="print every value, not a summary")
+    s.add_argument("--signature", metavar="KEY", help="SavedModel DIR: the signature to run (default "
+                   "serving_default); --feed and --fetch then name its input and output keys")
+    s.add_argument("--tag-set", metavar="TAGS", help="SavedModel DIR: the MetaGraphDef's tags, comma-separated "
+                   "(default: the only one, or serve)")
     c = s.add_argument_group(
         "confinement", "A graph is a program: by default it runs as untrusted, reading only its "
         "own files (the .meta's folder and the --ckpt checkpoint) and writing none; an op that "
