@@ -104,11 +104,16 @@ class SavedModelBuilder(object):
         from metarun.train.saver import Saver
         return Saver(sharded=True, write_version=2, allow_empty=True)
 
-    def _meta_graph(self, saver, clear_devices):
+    def _meta_graph(self, saver, clear_devices, strip_default_attrs):
         from metarun.train import meta_graph
         saver_def = None if getattr(saver, "_is_empty", False) else saver.saver_def
-        return meta_graph.create_meta_graph_def(saver._graph if hasattr(saver, "_graph") else None,
+        meta = meta_graph.create_meta_graph_def(saver._graph if hasattr(saver, "_graph") else None,
                                                 saver_def=saver_def, clear_devices=clear_devices)
+        if strip_default_attrs:
+            # TF 2.21's builder marks the MetaGraphDef stripped but its export path (the Saver's
+            # export_meta_graph) keeps every attr: both are what TF writes, so both are kept here
+            meta.meta_info_def.stripped_default_attrs = True
+        return meta
 
     def _tag_and_add(self, meta, tags, signature_def_map):
         meta.meta_info_def.tags.extend(tags)
@@ -123,7 +128,8 @@ class SavedModelBuilder(object):
         """Saves the variables' values in `sess` and adds the graph as the first MetaGraphDef,
         tagged `tags`. `assets_collection`: scalar string Const tensors naming files to copy
         into assets/; `main_op` (or `legacy_init_op`): the op the loader runs after restoring.
-        `strip_default_attrs` is accepted and has no effect (attrs are written in full)."""
+        `strip_default_attrs` marks the MetaGraphDef stripped and keeps every attr, as TF 2.21's
+        builder writes it."""
         if self._has_saved_variables:
             raise AssertionError("Graph state including variables and assets has already been saved. "
                                  "Please invoke `add_meta_graph()` instead.")
@@ -134,7 +140,7 @@ class SavedModelBuilder(object):
         os.makedirs(os.path.join(self._export_dir, constants.VARIABLES_DIRECTORY), exist_ok=True)
         saver = self._saver(saver)
         saver.save(sess, loader.variables_path(self._export_dir), write_meta_graph=False, write_state=False)
-        self._tag_and_add(self._meta_graph(saver, clear_devices), tags, signature_def_map)
+        self._tag_and_add(self._meta_graph(saver, clear_devices, strip_default_attrs), tags, signature_def_map)
         self._has_saved_variables = True
 
     def add_meta_graph(self, tags, signature_def_map=None, assets_collection=None, legacy_init_op=None,
@@ -149,7 +155,7 @@ class SavedModelBuilder(object):
         self._add_assets(assets_collection)
         self._add_main_op(main_op if main_op is not None else legacy_init_op)
         saver = self._saver(saver)
-        self._tag_and_add(self._meta_graph(saver, clear_devices), tags, signature_def_map)
+        self._tag_and_add(self._meta_graph(saver, clear_devices, strip_default_attrs), tags, signature_def_map)
 
     def save(self, as_text=False):
         """Writes saved_model.pb (text format: saved_model.pbtxt) and returns its path, as
