@@ -166,3 +166,23 @@ def test_run_reads_only_its_own_folder(capsys, tmp_path):
     code, out, err = _main(capsys, "run", d, "--tag-set", "serve", "--signature", "lookup",
                            "--feed", 'words=["dog"]')
     assert code == 0 and "[3]" in out, err
+
+
+def test_sparse_signature_outputs_print_their_parts_and_sparse_inputs_are_refused(capsys, tmp_path):
+    d = str(tmp_path / "sparse")
+    with tf.Graph().as_default(), tf.Session() as sess:
+        x = tf.placeholder(tf.float32, [2, 3], name="x")
+        sp = tf.sparse.from_dense(x)
+        feed_sp = tf.sparse_placeholder(tf.float32, [None, 3], name="sp")
+        tf.saved_model.simple_save(sess, d, {"x": x}, {"nonzero": sp})
+        b = tf.saved_model.Builder(str(tmp_path / "sparse_in"))
+        b.add_meta_graph_and_variables(sess, ["serve"], {"serving_default": tf.saved_model.predict_signature_def(
+            {"sp": feed_sp}, {"v": feed_sp.values})})
+        b.save()
+    code, out, err = _main(capsys, "run", d, "--feed", "x=[[0,2,0],[3,0,0]]", "--out", str(tmp_path / "o"))
+    assert code == 0, err
+    assert "nonzero.indices (int64, shape [2, 2]) =\n[[0, 1],\n [1, 0]]" in out
+    assert "nonzero.values (float32, shape [2]) =\n[2., 3.]" in out
+    np.testing.assert_array_equal(np.load(str(tmp_path / "o" / "nonzero.dense_shape.npy")), [2, 3])
+    code, _, err = _main(capsys, "run", str(tmp_path / "sparse_in"), "--feed", "sp=[1]")
+    assert code == cli.EXIT_USAGE and "sparse input" in err

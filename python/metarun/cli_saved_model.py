@@ -167,6 +167,9 @@ def run(args):
             raise cli.UsageError("--feed %r: signature %s takes %s (as KEY=VALUE)" % (
                 item, key, ", ".join(sorted(sig.inputs))))
         info = sig.inputs[name]
+        if info.WhichOneof("encoding") != "name":
+            raise cli.UsageError("--feed %s: a sparse input (coo_sparse) cannot be fed from the command line"
+                                 % name)
         value = cli._parse_value(text, name)
         dtype = metarun.as_dtype(info.dtype) if info.dtype else None
         if dtype is not None and dtype.name != "string":
@@ -207,9 +210,18 @@ def run(args):
             return cli.EXIT_RUNTIME
         except (TypeError, ValueError) as e:
             raise cli.UsageError(str(e)) from None
+    names, flat = [], []  # a sparse output prints (and saves) as its three parts
     for k, fetch, value in zip(fetch_keys, fetches, values):
-        dtype = fetch.dtype.base_dtype.name if hasattr(fetch, "dtype") else None
-        cli._print_fetch(k, value, dtype, args.full)
+        if hasattr(value, "dense_shape"):
+            for part, tensor in (("indices", fetch.indices), ("values", fetch.values),
+                                 ("dense_shape", fetch.dense_shape)):
+                names.append("%s.%s" % (k, part))
+                flat.append(getattr(value, part))
+                cli._print_fetch(names[-1], flat[-1], tensor.dtype.base_dtype.name, args.full)
+            continue
+        names.append(k)
+        flat.append(value)
+        cli._print_fetch(k, value, fetch.dtype.base_dtype.name if hasattr(fetch, "dtype") else None, args.full)
     if args.out:
-        cli._write_fetches(args.out, fetch_keys, values)
+        cli._write_fetches(args.out, names, flat)
     return cli.EXIT_OK
