@@ -8,6 +8,8 @@
                                     --inputs DIR|.npz|.parquet|.csv runs many rows in batches;
                                     the graph runs confined (--allow-read/--allow-write DIR, --trust)
     metarun ops [--markdown]        the op types metarun can run
+    metarun freeze MODEL -o OUT.pb  a GraphDef with the variables as constants (MODEL: a .meta
+                                    and its checkpoint, or a SavedModel directory)
     metarun inspect DIR             a SavedModel's tag sets and signatures (as saved_model_cli show --all)
     metarun run DIR --signature KEY --feed IN=VALUE --fetch OUT   run a SavedModel's signature, confined
 
@@ -801,6 +803,121 @@ def _cmd_ops(args):
 
 # --- the command line ------------------------------------------------------------------
 
+# --- freeze ----------------------------------------------------------------------------
+
+def _freeze_meta_graph(args):
+    """(MetaGraphDef, SavedModel tags or None, the file whose folder the graph may read)."""
+    if not os.path.isdir(args.model):
+        if args.tag:
+            raise UsageError("--tag-set goes with a SavedModel directory")
+        return _load_meta(args.model), None, args.model
+    from metarun.saved_model import loader
+    if args.ckpt:
+        raise UsageError("a SavedModel restores its own variables/; --checkpoint goes with a .meta")
+    if not loader.maybe_saved_model_directory(args.model):
+        raise UsageError("%s is a directory without saved_model.pb or saved_model.pbtxt" % args.model)
+    try:
+        saved = loader.parse_saved_model(args.model)
+    except OSError as e:
+        raise UsageError(str(e)) from None
+    tag_sets = [list(m.meta_info_def.tags) for m in saved.meta_graphs]
+    if args.tag is not None:
+        wanted = sorted(t for t in args.tag.split(",") if t)
+        chosen = [m for m in saved.meta_graphs if sorted(m.meta_info_def.tags) == wanted]
+    else:
+        chosen = [m for m in saved.meta_graphs if "serve" in m.meta_info_def.tags] or \
+            list(saved.meta_graphs[:1])
+    if not chosen:
+        raise UsageError("no MetaGraphDef tagged %s; the SavedModel has %s (--tag-set a,b)" % (
+            args.tag, "; ".join(",".join(t) for t in tag_sets) or "none"))
+    meta = chosen[0]
+    return meta, list(meta.meta_info_def.tags), os.path.join(args.model, "saved_model.pb")
+
+
+def _freeze_outputs(args, meta, info):
+    """The output node names and where they came from."""
+    if args.outputs:
+        names = [n.strip() for arg in args.outputs for n in arg.split(",") if n.strip()]
+        nodes = [_node_name(n) for n in names]
+        for name, node in zip(names, nodes):
+            if node not in info.nodes:
+                near = difflib.get_close_matches(node, list(info.nodes), n=3, cutoff=0.5)
+                raise UsageError("--outputs %r: no such node in the graph.%s" % (
+                    name, " Did you mean %s?" % " or ".join(near) if near else ""))
+        return list(dict.fromkeys(nodes)), "--outputs"
+    signature_outputs = [_node_name(t.name) for key, sig in sorted(meta.signature_def.items())
+                         if not key.startswith("__") for _, t in sorted(sig.outputs.items()) if t.name]
+    if signature_outputs:
+        return list(dict.fromkeys(signature_outputs)), "the SavedModel's signatures"
+    likely = _likely_outputs(info)
+    chosen = [o for o in likely if o["role"] != "loss"] or likely
+    if not chosen:
+        raise UsageError("no likely outputs found; name them with --outputs NAME[,NAME...]")
+    return list(dict.fromkeys(_node_name(o["name"]) for o in chosen)), \
+        "inspect's likely outputs; --outputs NAME,... to choose"
+
+
+def _cmd_freeze(args):
+    import metarun
+    from metarun import errors
+    from metarun.tools import freeze
+    meta, tags, model_file = _freeze_meta_graph(args)
+    info = _GraphInfo(meta)
+    outputs, source = _freeze_outputs(args, meta, info)
+    print("outputs: %s (%s)" % (", ".join(outputs), source))
+    policy = _run_policy(args, model_file)
+    graph = metarun.Graph()
+    with metarun.Session(graph=graph, io_policy=policy) as sess:
+        try:
+            if tags is not None:
+                from metarun.saved_model import loader
+                loader.load(sess, tags, args.model)
+                print("loaded %s (tags %s)" % (args.model, ",".join(tags)))
+            else:
+                with graph.as_default():
+                    saver = metarun.train.import_meta_graph(meta)
+                prefix = _restore(sess, saver, args.model, args.ckpt)
+                if prefix:
+                    print("restored %s" % prefix)
+                elif saver is not None:
+                    raise UsageError("the graph has variables and no checkpoint was found beside "
+                                     "%s; give --checkpoint PREFIX" % args.model)
+            graph_def = graph.as_graph_def()
+            chosen = freeze.variables_to_freeze(
+                metarun.graph_util.extract_sub_graph(graph_def, outputs))
+            frozen = freeze.convert_variables_to_constants(sess, graph_def, outputs)
+        except (errors.PermissionDeniedError, errors.ResourceExhaustedError) as e:
+            print("error: %s: %s%s" % (type(e).__name__, str(e).strip(),
+                                       _run_error_hint(e, info, args.model, None)), file=sys.stderr)
+            return EXIT_RUNTIME
+        except (errors.OpError, RuntimeError, ValueError) as e:
+            print("error: freezing failed: %s: %s" % (type(e).__name__, str(e).strip()),
+                  file=sys.stderr)
+            return EXIT_RUNTIME
+    names = [name for name, _ in chosen]
+    print("froze %d variable%s%s" % (len(names), "" if len(names) == 1 else "s",
+                                    ": " + ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+                                    if names else ""))
+    left = sorted(n.name for n in frozen.node if n.op in ("Variable", "VariableV2", "VarHandleOp"))
+    if left:
+        print("note: %d variable op%s could not be frozen: %s" % (
+            len(left), "" if len(left) == 1 else "s", ", ".join(left)), file=sys.stderr)
+    if args.output.endswith(".pbtxt"):
+        from metarun.framework import protos
+        data = protos.to_text(frozen).encode()
+    else:
+        data = frozen.SerializeToString()
+    out_dir = os.path.dirname(os.path.abspath(args.output))
+    if not os.path.isdir(out_dir):
+        raise UsageError("-o %s: no directory %s" % (args.output, out_dir))
+    tmp = args.output + ".tmp%d" % os.getpid()
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, args.output)
+    print("wrote %s: %d nodes, %s" % (args.output, len(frozen.node), _size_text(len(data))))
+    return EXIT_OK
+
+
 def _parser():
     p = argparse.ArgumentParser(
         prog="metarun", description="Run TensorFlow 1.x .meta graphs and checkpoints without "
@@ -893,6 +1010,37 @@ def _parser():
     b.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="a progress bar on stderr (default: when stderr is a terminal)")
     s.set_defaults(func=_cmd_run)
+
+    s = sub.add_parser("freeze", help="write a GraphDef with the variables as constants",
+                       description="Import a graph, restore its variables and write the part "
+                       "the outputs need as one GraphDef whose variables are Consts holding "
+                       "their values, as tf.compat.v1.graph_util.convert_variables_to_constants "
+                       "writes it (TensorFlow and metarun import it with tf.import_graph_def). "
+                       "The graph runs confined, as with `metarun run`.")
+    s.add_argument("model", help="a .meta file (binary or text MetaGraphDef) or a SavedModel "
+                   "directory")
+    s.add_argument("-o", "--output", required=True, metavar="OUT.pb",
+                   help="the frozen GraphDef (binary; text when the name ends in .pbtxt)")
+    s.add_argument("--checkpoint", "--ckpt", dest="ckpt", metavar="PREFIX",
+                   help="checkpoint prefix or directory (default: the `checkpoint` file next "
+                   "to the .meta)")
+    s.add_argument("--outputs", action="append", metavar="NAMES",
+                   help="output node names, comma-separated (default: a SavedModel's signature "
+                   "outputs, else the likely outputs `inspect` lists); repeatable")
+    s.add_argument("--tag-set", "--tag", dest="tag", metavar="TAGS",
+                   help="a SavedModel's tag set, comma-separated (default: the one tagged serve, "
+                   "else the first)")
+    c = s.add_argument_group("confinement", "As for `run`: the graph may read its own folder "
+                             "and the --checkpoint files and write nothing.")
+    c.add_argument("--allow-read", action="append", metavar="DIR", default=[],
+                   help="also let the graph read files under DIR; repeatable")
+    c.add_argument("--allow-write", action="append", metavar="DIR", default=[],
+                   help="let the graph write files under DIR; repeatable")
+    c.add_argument("--trust", action="store_true",
+                   help="run the graph with TensorFlow's unrestricted file access")
+    c.add_argument("--max-memory", metavar="SIZE",
+                   help="the tensor memory a run may hold (default as for `run`)")
+    s.set_defaults(func=_cmd_freeze)
 
     s = sub.add_parser("ops", help="the op types metarun can run",
                        description="The supported op types and their dtypes, from the kernel "

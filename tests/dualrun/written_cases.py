@@ -194,7 +194,59 @@ def read_v1_linear(tf, d):
             "saver_def": [saver.saver_def.save_tensor_name, str(saver.saver_def.version)]}
 
 
-CASES = ["seed_ex1", "adam_mlp", "rnn_train", "functions_data", "v1_linear"]
+FROZEN_IDS = np.array([4, 0, 2], np.int32)
+
+
+def write_frozen(tf, d):
+    """A model with a ref dense layer, a resource dense layer, an embedding lookup of a resource
+    variable (ResourceGather) and a v1 while loop reading a variable, saved; then frozen by
+    tf.graph_util.convert_variables_to_constants (frozen.pb) and by `metarun freeze` with its
+    default outputs (frozen_cli.pb)."""
+    from metarun import cli
+    x = tf.placeholder(tf.float32, [None, 3], name="x")
+    ids = tf.placeholder(tf.int32, [None], name="ids")
+    w1 = tf.Variable(np.linspace(-0.5, 0.5, 12, dtype=np.float32).reshape(3, 4), name="w1")
+    w2 = tf.get_variable("w2", initializer=np.linspace(0.3, -0.3, 8, dtype=np.float32).reshape(4, 2),
+                         use_resource=True)
+    emb = tf.get_variable("emb", initializer=np.arange(10, dtype=np.float32).reshape(5, 2) / 10.0,
+                          use_resource=True)
+    loop_w = tf.Variable(np.array([[0.9, -0.2], [0.1, 0.7]], np.float32), name="loop_w")
+    h = tf.matmul(tf.nn.relu(tf.matmul(x, w1)), w2)
+    _, h = tf.while_loop(lambda i, h: i < 3, lambda i, h: (i + 1, tf.tanh(tf.matmul(h, loop_w))),
+                         [tf.constant(0), h])
+    tf.identity(h + tf.reduce_sum(tf.nn.embedding_lookup(emb, ids)), name="scores")
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        saver.save(sess, os.path.join(d, "model"))
+        frozen = tf.graph_util.convert_variables_to_constants(sess, sess.graph_def, ["scores"])
+    with open(os.path.join(d, "frozen.pb"), "wb") as f:
+        f.write(frozen.SerializeToString(deterministic=True))
+    assert cli.main(["freeze", os.path.join(d, "model.meta"), "--checkpoint", os.path.join(d, "model"),
+                     "-o", os.path.join(d, "frozen_cli.pb")]) == 0
+
+
+def read_frozen(tf, d):
+    feed = {"x:0": XS[:4], "ids:0": FROZEN_IDS}
+    results = {}
+    for name in ("frozen", "frozen_cli"):
+        graph_def = tf.GraphDef()
+        with open(os.path.join(d, name + ".pb"), "rb") as f:
+            graph_def.ParseFromString(f.read())
+        with tf.Graph().as_default() as graph:
+            tf.import_graph_def(graph_def, name="")
+            with tf.Session(graph=graph) as sess:
+                results[name] = sess.run("scores:0", feed)
+        results[name + "_ops"] = sorted({n.op for n in graph_def.node})
+    with tf.Graph().as_default() as graph:
+        saver = tf.train.import_meta_graph(os.path.join(d, "model.meta"))
+        with tf.Session(graph=graph) as sess:
+            saver.restore(sess, os.path.join(d, "model"))
+            results["model"] = sess.run("scores:0", feed)
+    return results
+
+
+CASES = ["seed_ex1", "adam_mlp", "rnn_train", "functions_data", "v1_linear", "frozen"]
 # Reading back runs TF's kernels in TF and metarun's here: the LSTM's tanh/sigmoid differ from
-# Eigen's in the last bit, so its training agrees to rounding, not bit for bit.
-TOLERANCE = {"rnn_train": (1e-5, 1e-7)}
+# Eigen's in the last bit, so its training (and the frozen loop of tanh) agrees to rounding, not bit for bit.
+TOLERANCE = {"rnn_train": (1e-5, 1e-7), "frozen": (1e-6, 1e-7)}
