@@ -186,3 +186,26 @@ def test_sparse_signature_outputs_print_their_parts_and_sparse_inputs_are_refuse
     np.testing.assert_array_equal(np.load(str(tmp_path / "o" / "nonzero.dense_shape.npy")), [2, 3])
     code, _, err = _main(capsys, "run", str(tmp_path / "sparse_in"), "--feed", "sp=[1]")
     assert code == cli.EXIT_USAGE and "sparse input" in err
+
+
+def test_an_asset_named_outside_the_folder_is_denied(capsys, tmp_path):
+    """An edited saved_model.pb whose asset file name climbs out of assets/ and DIR: the loader
+    feeds that path as TF would, and the table initializer's read of it is denied."""
+    from metarun.framework import protos
+    from metarun.saved_model import loader
+    d = str(tmp_path / "model")
+    shutil.copytree(os.path.join(TF_MADE, "two_sigs"), d)
+    (tmp_path / "secret.txt").write_text("dog\n")
+    sm = loader.parse_saved_model(d)
+    for packed in sm.meta_graphs[0].collection_def["saved_model_assets"].any_list.value:
+        asset = protos.AssetFileDef.FromString(packed.value)
+        asset.filename = "../../secret.txt"
+        packed.value = asset.SerializeToString()
+    with open(os.path.join(d, "saved_model.pb"), "wb") as f:
+        f.write(sm.SerializeToString())
+    argv = ["run", d, "--tag-set", "serve", "--signature", "lookup", "--feed", 'words=["dog", "cat"]']
+    code, out, err = _main(capsys, *argv)
+    assert code == cli.EXIT_RUNTIME and "PermissionDeniedError" in err and "secret.txt" in err
+    assert "dog" not in out + err.replace("words", "")
+    code, out, err = _main(capsys, *(argv + ["--trust"]))
+    assert code == 0 and "[ 0, -1]" in out  # the table was read from the secret's one line
