@@ -6,7 +6,7 @@ from metarun.framework import dtypes
 from metarun.framework import protos
 from metarun.saved_model import signature_constants as sc
 from metarun.saved_model import utils
-from metarun.saved_model.method_name_updater import MethodNameUpdater  # noqa: F401 -- TF exports it here
+from metarun.saved_model._method_name_updater import MethodNameUpdater  # noqa: F401 -- TF exports it here
 
 _STRING = dtypes.string.as_datatype_enum
 _FLOAT = dtypes.float32.as_datatype_enum
