@@ -100,7 +100,8 @@ def test_run_fetches_only_the_keys_asked_for(capsys):
     ([], "signature serving_default needs --feed for x (DT_FLOAT (-1, 3))"),
     (["--feed", "x=[[1,2,3]]", "--fetch", "probs"], "--fetch probs: signature serving_default gives logits"),
     (["--tag-set", "train", "--feed", "x=[[1,2,3]]"], "--tag-set train: "),
-    (["--ckpt", "x", "--feed", "x=[[1,2,3]]"], "--ckpt and --inputs are for .meta graphs"),
+    (["--ckpt", "x", "--feed", "x=[[1,2,3]]"], "--ckpt is for .meta graphs"),
+    (["--batch-size", "2", "--feed", "x=[[1,2,3]]"], "go with --inputs PATH"),
 ])
 def test_run_usage_errors(argv, message, capsys):
     code, _, err = _main(capsys, "run", os.path.join(TF_MADE, "two_sigs"), "--tag-set", "serve", *argv) \
@@ -209,3 +210,41 @@ def test_an_asset_named_outside_the_folder_is_denied(capsys, tmp_path):
     assert "dog" not in out + err.replace("words", "")
     code, out, err = _main(capsys, *(argv + ["--trust"]))
     assert code == 0 and "[ 0, -1]" in out  # the table was read from the secret's one line
+
+
+def test_run_inputs_in_batches_by_signature_keys(capsys, tmp_path):
+    """--inputs rows fed by input key, outputs written by output key: TF's values for the fixture's
+    rows, and the same as one run over all rows for more rows in batches of 2."""
+    entry = EXPECTED["two_sigs"]
+    x = _array(entry["feeds"]["serve"]["x"])
+    want = _array(entry["signatures"]["serve"]["scores"]["values"]["probs"])
+    np.savez(str(tmp_path / "rows.npz"), x=x)
+    code, out, err = _main(capsys, "run", os.path.join(TF_MADE, "two_sigs"), "--tag-set", "serve",
+                           "--signature", "scores", "--inputs", str(tmp_path / "rows.npz"), "--batch-size", "1")
+    assert code == 0, err
+    assert "ran 2 rows in 2 batches" in out
+    with np.load(str(tmp_path / "rows.outputs.npz")) as f:
+        np.testing.assert_allclose(f["probs"], want, rtol=1e-6, atol=1e-7)
+    many = np.random.RandomState(0).randn(7, 3).astype(np.float32)
+    lines = ["a,b,c"] + [",".join(repr(float(v)) for v in row) for row in many]
+    (tmp_path / "rows.csv").write_text("\n".join(lines) + "\n")
+    code, out, err = _main(capsys, "run", os.path.join(TF_MADE, "two_sigs"), "--inputs", str(tmp_path / "rows.csv"),
+                           "--feed-map", "a,b,c=x", "--batch-size", "2", "--out", str(tmp_path / "o"))
+    assert code == 0, err
+    assert "ran 7 rows in 4 batches" in out
+    with tf.Graph().as_default(), tf.Session() as sess:
+        tf.saved_model.loader.load(sess, ["serve"], os.path.join(TF_MADE, "two_sigs"))
+        whole = sess.run("logits:0", {"x:0": many})
+    got = np.loadtxt(str(tmp_path / "o" / "rows.outputs.csv"), delimiter=",", skiprows=1, dtype=np.float32)
+    np.testing.assert_array_equal(got, whole)
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--feed-map", "x=nope"], "expects COLUMNS=KEY with KEY an input of signature serving_default: x"),
+    ([], "'y' is not an input of signature serving_default (x)"),
+])
+def test_run_inputs_usage_errors(argv, message, capsys, tmp_path):
+    np.savez(str(tmp_path / "rows.npz"), y=np.zeros((2, 3), np.float32))
+    code, _, err = _main(capsys, "run", os.path.join(TF_MADE, "two_sigs"), "--inputs", str(tmp_path / "rows.npz"),
+                         *argv)
+    assert code == cli.EXIT_USAGE and message in err

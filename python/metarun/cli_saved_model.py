@@ -4,8 +4,10 @@ inspect prints what `saved_model_cli show --dir DIR --all` prints for a TF1 Save
 set (sorted by its tags) with its signatures, their inputs and outputs (dtype, shape, tensor
 name) and method, and the op types of its graph; then the op types metarun cannot run, if any.
 run loads one tag set with tf.saved_model.loader.load (variables restored, main op run) and feeds
-and fetches by the signature's keys: --feed KEY=VALUE, --fetch KEY (default: every output).
-Like `run META`, the graph runs confined: it may read DIR and write nothing unless widened."""
+and fetches by the signature's keys: --feed KEY=VALUE, --fetch KEY (default: every output);
+with --inputs PATH, rows of PATH in batches (files, arrays or columns named by input key, or
+--feed-map COLUMNS=KEY), the outputs written by output key. Like `run META`, the graph runs
+confined: it may read DIR and write nothing unless widened."""
 
 import os
 import sys
@@ -149,8 +151,10 @@ def run(args):
     import metarun
     from metarun import errors
     from metarun.saved_model import loader
-    if args.ckpt or args.inputs is not None:
-        raise cli.UsageError("a SavedModel restores its own variables/: --ckpt and --inputs are for .meta graphs")
+    if args.ckpt:
+        raise cli.UsageError("a SavedModel restores its own variables/: --ckpt is for .meta graphs")
+    if args.inputs is None and (args.feed_map or args.batch_size is not None or args.progress is not None):
+        raise cli.UsageError("--feed-map, --batch-size and --progress go with --inputs PATH")
     path = args.meta
     saved_model = _read(path)
     tags = _choose_tags(saved_model, args.tag_set, path)
@@ -179,7 +183,8 @@ def run(args):
                 raise cli.UsageError("--feed %s: %r is not a %s value or list (%s)" % (name, text, dtype.name, e)) \
                     from None
         feeds[name] = value
-    missing = sorted(set(sig.inputs) - set(feeds))
+    batch_map = _batch_feed_map(args, sig, key) if args.inputs is not None else {}
+    missing = sorted(set(sig.inputs) - set(feeds) - set(batch_map))
     if missing:
         raise cli.UsageError("signature %s needs --feed for %s" % (key, ", ".join(
             "%s (%s %s)" % (k, _dtype_enum_name(sig.inputs[k].dtype), _shape(sig.inputs[k])) for k in missing)))
@@ -187,6 +192,10 @@ def run(args):
     for k in fetch_keys:
         if k not in sig.outputs:
             raise cli.UsageError("--fetch %s: signature %s gives %s" % (k, key, ", ".join(sorted(sig.outputs))))
+    if batch_map:
+        for k in fetch_keys:
+            if sig.outputs[k].WhichOneof("encoding") != "name":
+                raise cli.UsageError("--fetch %s: a sparse output cannot be written by a batch run" % k)
     graph = metarun.Graph()
     with metarun.Session(graph=graph, io_policy=_policy(args, path)) as sess:
         try:
@@ -202,6 +211,8 @@ def run(args):
             fetches = [utils.get_tensor_from_tensor_info(sig.outputs[k], graph) for k in fetch_keys]
         except (KeyError, ValueError) as e:
             raise cli.UsageError("signature %s names a tensor the graph lacks: %s" % (key, e)) from None
+        if batch_map:
+            return _run_batches(args, sess, graph, meta, path, sig, batch_map, fetch_keys, feed_dict, fetches)
         try:
             values = sess.run(fetches, feed_dict)
         except errors.OpError as e:
@@ -225,3 +236,43 @@ def run(args):
     if args.out:
         cli._write_fetches(args.out, names, flat)
     return cli.EXIT_OK
+
+
+def _batch_feed_map(args, sig, key):
+    """{input key: source keys} for `run DIR --inputs PATH`: --feed-map COLUMNS=INPUT_KEY pairs,
+    else every file, array or column of PATH named by the input key it feeds."""
+    from metarun import cli_batch
+    out = {}
+    if args.feed_map:
+        for item in args.feed_map:
+            cols, sep, name = item.rpartition("=")
+            if not sep or not cols or name not in sig.inputs:
+                raise cli.UsageError("--feed-map %r: expects COLUMNS=KEY with KEY an input of signature %s: %s"
+                                     % (item, key, ", ".join(sorted(sig.inputs))))
+            out[name] = cols
+    else:
+        source = cli_batch._open_source(args.inputs)
+        for name in source.keys:
+            if name not in sig.inputs:
+                raise cli.UsageError("--inputs %s: %r is not an input of signature %s (%s); map columns to "
+                                     "inputs with --feed-map COLUMN=KEY" % (args.inputs, name, key,
+                                                                           ", ".join(sorted(sig.inputs))))
+            out[name] = name
+    for name in out:
+        if sig.inputs[name].WhichOneof("encoding") != "name":
+            raise cli.UsageError("--inputs: %s is a sparse input (coo_sparse), which a batch run cannot feed" % name)
+    return out
+
+
+def _run_batches(args, sess, graph, meta, path, sig, batch_map, fetch_keys, feed_dict, fetches):
+    """The batch runner of `run META --inputs`, its feeds named by the signature's tensors and its
+    outputs by the signature's output keys."""
+    import copy
+
+    from metarun._graph_report import _GraphInfo
+    from metarun.cli_batch import BatchRun
+    batch_args = copy.copy(args)
+    batch_args.feed_map = ["%s=%s" % (cols, sig.inputs[name].name) for name, cols in batch_map.items()]
+    batch_args.fetch = list(fetch_keys)
+    batch = BatchRun(batch_args, graph, [], feed_dict, fetches)
+    return batch.run(sess, _GraphInfo(meta), path, path)
