@@ -16,7 +16,7 @@ from metarun.framework import protos
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FROZEN = os.path.join(HERE, "fixtures", "frozen")
-CASES = sorted(d for d in os.listdir(FROZEN) if os.path.isdir(os.path.join(FROZEN, d)))
+CASES = sorted(d for d in os.listdir(FROZEN) if os.path.exists(os.path.join(FROZEN, d, "case.json")))
 VARIABLE_OPS = {"Variable", "VariableV2", "VarHandleOp", "ReadVariableOp", "ResourceGather",
                 "ResourceGatherNd", "Assign", "AssignVariableOp"}
 # Loops of tanh/sigmoid steps: metarun's and TF's transcendental kernels may differ in the last bit.
@@ -171,6 +171,36 @@ def test_graph_without_variables_is_returned_cut():
         with tf.Session() as sess:
             frozen = tf.graph_util.convert_variables_to_constants(sess, sess.graph_def, ["y"])
     assert [n.name for n in frozen.node] == ["x", "mul/y", "mul", "y"]
+
+
+def _session_of(input_pb, init_op):
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.import_graph_def(_graph_def(input_pb), name="")
+    sess = tf.Session(graph=graph)
+    sess.run(init_op)
+    return sess
+
+
+def test_legacy_variable_op_is_read_but_left_a_variable():
+    """The pre-1.0 `Variable` op: TF's converter fetches it and leaves the node as it was."""
+    d = os.path.join(FROZEN, "legacy_variable")
+    with _session_of(os.path.join(d, "input.pb"), "v/Assign") as sess:
+        np.testing.assert_array_equal(sess.run("v:0"), np.load(os.path.join(d, "arrays.npz"))["v"])
+        frozen = tf.graph_util.convert_variables_to_constants(sess, _graph_def(os.path.join(d, "input.pb")), ["out"])
+    expected = _graph_def(os.path.join(d, "frozen.pb"))
+    assert frozen.SerializeToString(deterministic=True) == expected.SerializeToString(deterministic=True)
+    assert [n.op for n in frozen.node if n.name == "v"] == ["Variable"]
+
+
+def test_resource_gather_with_batch_dims_is_tfs_value_error():
+    d = os.path.join(FROZEN, "gather_batch_dims")
+    expected = TF_ANSWERS["resource_gather_batch_dims"]
+    with _session_of(os.path.join(d, "input.pb"), "v/Assign") as sess:
+        with pytest.raises(ValueError) as info:
+            tf.graph_util.convert_variables_to_constants(sess, _graph_def(os.path.join(d, "input.pb")), ["out"])
+        assert sess.run("out:0").shape == (2, 2)  # the session still runs
+    assert type(info.value).__name__ == expected["error"] and str(info.value) == expected["message"]
 
 
 # --- extract_sub_graph ---------------------------------------------------------------------
