@@ -918,6 +918,53 @@ def _cmd_freeze(args):
     return EXIT_OK
 
 
+# --- export ----------------------------------------------------------------------------
+
+def _cmd_export(args):
+    from metarun import errors
+    try:
+        import importlib
+        import metarun.onnx as metarun_onnx
+        importlib.import_module("metarun.onnx.export")._require_onnx()
+    except ImportError as e:
+        raise UsageError(str(e)) from None
+    meta, tags, model_file = _freeze_meta_graph(args)
+    info = _GraphInfo(meta)
+    outputs, source = _freeze_outputs(args, meta, info)
+    print("outputs: %s (%s)" % (", ".join(outputs), source))
+    tensors = [n.strip() for arg in args.outputs for n in arg.split(",") if n.strip()] \
+        if args.outputs else outputs
+    out_dir = os.path.dirname(os.path.abspath(args.onnx))
+    if not os.path.isdir(out_dir):
+        raise UsageError("--onnx %s: no directory %s" % (args.onnx, out_dir))
+    inputs = [n.strip() for arg in args.inputs or () for n in arg.split(",") if n.strip()]
+    for name in inputs:
+        if _node_name(name) not in info.nodes:
+            raise UsageError("--inputs %r: no such node in the graph" % name)
+    policy = _run_policy(args, model_file)
+    ckpt = _resolve_checkpoint(args.ckpt) if args.ckpt else None
+    try:
+        model = metarun_onnx.export(args.model, checkpoint=ckpt, inputs=inputs or None,
+                                    outputs=tensors, opset=args.opset, io_policy=policy,
+                                    tags=tags, path=args.onnx)
+    except metarun_onnx.UnsupportedOpsError as e:
+        print("error: %s" % e, file=sys.stderr)
+        return EXIT_RUNTIME
+    except (errors.PermissionDeniedError, errors.ResourceExhaustedError) as e:
+        print("error: %s: %s%s" % (type(e).__name__, str(e).strip(),
+                                   _run_error_hint(e, info, args.model, None)), file=sys.stderr)
+        return EXIT_RUNTIME
+    except (errors.OpError, ValueError, OSError) as e:
+        print("error: export failed: %s: %s" % (type(e).__name__, str(e).strip()),
+              file=sys.stderr)
+        return EXIT_RUNTIME
+    print("wrote %s: opset %d, %d ONNX nodes, inputs %s, outputs %s" % (
+        args.onnx, args.opset, len(model.graph.node),
+        ", ".join(i.name for i in model.graph.input),
+        ", ".join(o.name for o in model.graph.output)))
+    return EXIT_OK
+
+
 def _parser():
     p = argparse.ArgumentParser(
         prog="metarun", description="Run TensorFlow 1.x .meta graphs and checkpoints without "
@@ -1041,6 +1088,40 @@ def _parser():
     c.add_argument("--max-memory", metavar="SIZE",
                    help="the tensor memory a run may hold (default as for `run`)")
     s.set_defaults(func=_cmd_freeze)
+
+    s = sub.add_parser("export", help="write an ONNX model of an inference graph",
+                       description="Freeze a graph (as `freeze` does), fold its constants and "
+                       "write it as an ONNX model whose input and output names are the TF "
+                       "tensor names (x:0). Needs the onnx package (pip install "
+                       "\"metarun[onnx]\"). Control flow (while loops, cond) is not exported "
+                       "yet: such graphs fail naming the op types. The graph runs confined, as "
+                       "with `metarun run`.")
+    s.add_argument("model", help="a .meta file or a SavedModel directory")
+    s.add_argument("--onnx", required=True, metavar="OUT.onnx", help="the ONNX file to write")
+    s.add_argument("--checkpoint", "--ckpt", dest="ckpt", metavar="PREFIX",
+                   help="checkpoint prefix or directory (default: the `checkpoint` file next "
+                   "to the .meta)")
+    s.add_argument("--inputs", action="append", metavar="NAMES",
+                   help="input tensors, comma-separated (default: the placeholders the outputs "
+                   "need); an internal tensor cuts the graph there; repeatable")
+    s.add_argument("--outputs", action="append", metavar="NAMES",
+                   help="output node or tensor names, comma-separated (default: a SavedModel's "
+                   "signature outputs, else the likely outputs `inspect` lists); repeatable")
+    s.add_argument("--opset", type=int, default=17, metavar="N",
+                   help="the ONNX opset (13 to 21, default 17)")
+    s.add_argument("--tag-set", "--tag", dest="tag", metavar="TAGS",
+                   help="a SavedModel's tag set, comma-separated (default: the one tagged serve)")
+    c = s.add_argument_group("confinement", "As for `run`: the graph may read its own folder "
+                             "and the --checkpoint files and write nothing.")
+    c.add_argument("--allow-read", action="append", metavar="DIR", default=[],
+                   help="also let the graph read files under DIR; repeatable")
+    c.add_argument("--allow-write", action="append", metavar="DIR", default=[],
+                   help="let the graph write files under DIR; repeatable")
+    c.add_argument("--trust", action="store_true",
+                   help="run the graph with TensorFlow's unrestricted file access")
+    c.add_argument("--max-memory", metavar="SIZE",
+                   help="the tensor memory a run may hold (default as for `run`)")
+    s.set_defaults(func=_cmd_export)
 
     s = sub.add_parser("ops", help="the op types metarun can run",
                        description="The supported op types and their dtypes, from the kernel "

@@ -1,0 +1,535 @@
+"""TF op -> ONNX op handlers, one function per op family, registered in HANDLERS by TF op type.
+
+Each handler reads one TF node and emits ONNX nodes whose outputs carry the TF tensor names
+(`name:0`), so the next handler finds them. NHWC convolutions and pools are wrapped in a
+Transpose pair; the optimizer cancels the pairs between layers.
+"""
+
+import numpy as np
+
+from metarun.onnx.export import NotMappable
+
+HANDLERS = {}
+INT64_MAX = np.iinfo(np.int64).max
+INT64_MIN = np.iinfo(np.int64).min
+_NHWC_TO_NCHW = [0, 3, 1, 2]
+_NCHW_TO_NHWC = [0, 2, 3, 1]
+
+
+def handles(*op_types):
+    def register(fn):
+        for op in op_types:
+            HANDLERS[op] = fn
+        return fn
+    return register
+
+
+def _attr(node, name, default=None):
+    if name not in node.attr:
+        return default
+    a = node.attr[name]
+    kind = a.WhichOneof("value")
+    if kind == "list":
+        return list(a.list.i) or [x.decode() for x in a.list.s] or list(a.list.f)
+    if kind == "s":
+        return a.s.decode()
+    return getattr(a, kind) if kind else default
+
+
+def _ins(ctx, node):
+    return [ctx.input(t) for t in ctx.g.data_inputs(node)]
+
+
+def _out(node, k=0):
+    return "%s:%d" % (node.name, k)
+
+
+def _i64(ctx, values, hint="i64"):
+    return ctx.const(np.asarray(values, dtype=np.int64).reshape(-1), hint)
+
+
+def _axis(axis, rank, node):
+    axis = int(axis)
+    if axis < 0:
+        if rank is None:
+            raise NotMappable("%s %s: a negative axis needs the input's rank, which is unknown"
+                              % (node.op, node.name))
+        axis += rank
+    return axis
+
+
+# --- pass-through, feeds ------------------------------------------------------------------
+
+@handles("Identity", "StopGradient", "Snapshot", "PreventGradient", "PlaceholderWithDefault")
+def _identity(ctx, node):
+    ctx.node("Identity", _ins(ctx, node)[:1], _out(node))
+
+
+@handles("Placeholder", "PlaceholderV2")
+def _placeholder(ctx, node):
+    raise NotMappable("Placeholder %s is needed by the outputs but is not an input" % node.name)
+
+
+# --- element-wise -------------------------------------------------------------------------
+
+_UNARY = {"Relu": "Relu", "Tanh": "Tanh", "Sigmoid": "Sigmoid", "Softsign": "Softsign",
+          "Sqrt": "Sqrt", "Exp": "Exp", "Log": "Log", "Neg": "Neg", "Abs": "Abs",
+          "Elu": "Elu", "Selu": "Selu", "Reciprocal": "Reciprocal", "Floor": "Floor",
+          "Ceil": "Ceil", "Sign": "Sign", "Erf": "Erf", "Inv": "Reciprocal"}
+_BINARY = {"Add": "Add", "AddV2": "Add", "Sub": "Sub", "Mul": "Mul", "RealDiv": "Div",
+           "Maximum": "Max", "Minimum": "Min", "Pow": "Pow", "Greater": "Greater",
+           "Less": "Less", "Equal": "Equal", "GreaterEqual": "GreaterOrEqual",
+           "LessEqual": "LessOrEqual"}
+
+
+@handles(*_UNARY)
+def _unary(ctx, node):
+    ctx.node(_UNARY[node.op], _ins(ctx, node), _out(node))
+
+
+@handles(*_BINARY)
+def _binary(ctx, node):
+    ctx.node(_BINARY[node.op], _ins(ctx, node), _out(node))
+
+
+@handles("SquaredDifference")
+def _squared_difference(ctx, node):
+    d = ctx.node("Sub", _ins(ctx, node))
+    ctx.node("Mul", [d, d], _out(node))
+
+
+@handles("Range")
+def _range(ctx, node):
+    ctx.node("Range", _ins(ctx, node), _out(node))
+
+
+@handles("Softplus")
+def _softplus(ctx, node):
+    ctx.node("Softplus", _ins(ctx, node), _out(node))
+
+
+@handles("Relu6")
+def _relu6(ctx, node):
+    x, = _ins(ctx, node)
+    dt = np.float32 if ctx.dtype(ctx.g.data_inputs(node)[0]) == 1 else np.float64
+    ctx.node("Clip", [x, ctx.const(np.array(0, dt), "zero"), ctx.const(np.array(6, dt), "six")],
+             _out(node))
+
+
+@handles("LeakyRelu")
+def _leaky_relu(ctx, node):
+    ctx.node("LeakyRelu", _ins(ctx, node), _out(node), alpha=float(_attr(node, "alpha", 0.2)))
+
+
+@handles("Square")
+def _square(ctx, node):
+    x, = _ins(ctx, node)
+    ctx.node("Mul", [x, x], _out(node))
+
+
+@handles("Rsqrt")
+def _rsqrt(ctx, node):
+    x, = _ins(ctx, node)
+    ctx.node("Reciprocal", [ctx.node("Sqrt", [x])], _out(node))
+
+
+@handles("Softmax", "LogSoftmax")
+def _softmax(ctx, node):
+    ctx.node(node.op, _ins(ctx, node), _out(node), axis=-1)
+
+
+@handles("BiasAdd", "BiasAddV1")
+def _bias_add(ctx, node):
+    x, b = _ins(ctx, node)
+    fmt = _attr(node, "data_format", "NHWC")
+    if fmt.startswith("NC"):
+        rank = ctx.rank(ctx.g.data_inputs(node)[0])
+        if rank is None:
+            raise NotMappable("BiasAdd %s: NCHW needs the input's rank" % node.name)
+        if rank > 2:
+            b = ctx.node("Reshape", [b, _i64(ctx, [-1] + [1] * (rank - 2), "bias_shape")])
+    ctx.node("Add", [x, b], _out(node))
+
+
+@handles("Cast")
+def _cast(ctx, node):
+    from metarun.onnx.export import onnx_dtype
+    ctx.node("Cast", _ins(ctx, node), _out(node), to=onnx_dtype(_attr(node, "DstT")))
+
+
+# --- matrices ----------------------------------------------------------------------------
+
+@handles("MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3")
+def _matmul(ctx, node):
+    names = ctx.g.data_inputs(node)
+    a, b = _ins(ctx, node)
+    ta = _attr(node, "transpose_a", False) or _attr(node, "adj_x", False)
+    tb = _attr(node, "transpose_b", False) or _attr(node, "adj_y", False)
+    for flag, idx in ((ta, 0), (tb, 1)):
+        if not flag:
+            continue
+        rank = ctx.rank(names[idx])
+        if rank is None:
+            raise NotMappable("%s %s: a transposed operand needs its rank" % (node.op, node.name))
+        perm = list(range(rank - 2)) + [rank - 1, rank - 2]
+        v = ctx.value(names[idx])
+        t = ctx.const(np.ascontiguousarray(np.transpose(v, perm)), "transposed") \
+            if v is not None else ctx.node("Transpose", [[a, b][idx]], perm=perm)
+        if idx == 0:
+            a = t
+        else:
+            b = t
+    ctx.node("MatMul", [a, b], _out(node))
+
+
+# --- convolution and pooling -------------------------------------------------------------
+
+def _spatial_pads(node, in_spatial, kernel, strides, dilations, padding, explicit, fmt):
+    """ONNX pads [b0, b1, e0, e1] for TF's padding, or None when SAME needs unknown sizes."""
+    if padding == "VALID":
+        return [0] * (2 * len(kernel))
+    if padding == "EXPLICIT":
+        pairs = [explicit[2 * i:2 * i + 2] for i in range(len(explicit) // 2)]
+        sp = pairs[1:-1] if fmt.endswith("C") else pairs[2:]
+        return [p[0] for p in sp] + [p[1] for p in sp]
+    if padding != "SAME":
+        raise NotMappable("%s %s: padding %s" % (node.op, node.name, padding))
+    if any(d is None for d in in_spatial):
+        return None
+    begin, end = [], []
+    for n, k, s, d in zip(in_spatial, kernel, strides, dilations):
+        out = -(-n // s)
+        total = max((out - 1) * s + (k - 1) * d + 1 - n, 0)
+        begin.append(total // 2)
+        end.append(total - total // 2)
+    return begin + end
+
+
+def _spatial(values, fmt):
+    return list(values[1:3]) if fmt == "NHWC" else list(values[2:4])
+
+
+def _to_nchw(ctx, x, fmt):
+    return ctx.node("Transpose", [x], perm=_NHWC_TO_NCHW) if fmt == "NHWC" else x
+
+
+def _from_nchw(ctx, y, node, fmt):
+    if fmt == "NHWC":
+        ctx.node("Transpose", [y], _out(node), perm=_NCHW_TO_NHWC)
+    else:
+        ctx.node("Identity", [y], _out(node))
+
+
+@handles("Conv2D", "DepthwiseConv2dNative")
+def _conv2d(ctx, node):
+    names = ctx.g.data_inputs(node)
+    fmt = _attr(node, "data_format", "NHWC")
+    if fmt not in ("NHWC", "NCHW"):
+        raise NotMappable("%s %s: data_format %s" % (node.op, node.name, fmt))
+    strides = _spatial(_attr(node, "strides", [1, 1, 1, 1]), fmt)
+    dilations = _spatial(_attr(node, "dilations", [1, 1, 1, 1]), fmt)
+    w = ctx.value(names[1])
+    if w is None:
+        raise NotMappable("%s %s: the filter must be a constant" % (node.op, node.name))
+    kh, kw, cin, cout = w.shape
+    if node.op == "Conv2D":
+        weights = np.transpose(w, (3, 2, 0, 1))
+        shape = ctx.shape(names[0])
+        in_c = None if shape is None else shape[3 if fmt == "NHWC" else 1]
+        group = 1 if in_c is None else in_c // cin
+        if in_c is not None and in_c != cin:
+            raise NotMappable("Conv2D %s: grouped convolution" % node.name)
+    else:
+        weights = np.transpose(w, (2, 3, 0, 1)).reshape(cin * cout, 1, kh, kw)
+        group = cin
+    shape = ctx.shape(names[0])
+    in_spatial = [None, None] if shape is None else _spatial(shape, fmt)
+    pads = _spatial_pads(node, in_spatial, [kh, kw], strides, dilations,
+                         _attr(node, "padding"), _attr(node, "explicit_paddings", []), fmt)
+    attrs = dict(kernel_shape=[kh, kw], strides=strides, dilations=dilations, group=group)
+    if pads is None:
+        attrs["auto_pad"] = "SAME_UPPER"
+    else:
+        attrs["pads"] = pads
+    x = _to_nchw(ctx, ctx.input(names[0]), fmt)
+    y = ctx.node("Conv", [x, ctx.const(np.ascontiguousarray(weights), node.name + "/W")], **attrs)
+    _from_nchw(ctx, y, node, fmt)
+
+
+@handles("MaxPool", "AvgPool")
+def _pool(ctx, node):
+    names = ctx.g.data_inputs(node)
+    fmt = _attr(node, "data_format", "NHWC")
+    if fmt not in ("NHWC", "NCHW"):
+        raise NotMappable("%s %s: data_format %s" % (node.op, node.name, fmt))
+    ksize = _attr(node, "ksize")
+    full_strides = _attr(node, "strides")
+    if ksize[0] != 1 or full_strides[0] != 1 or \
+            (ksize[3] if fmt == "NHWC" else ksize[1]) != 1:
+        raise NotMappable("%s %s: pooling over the batch or channel dimension" % (node.op,
+                                                                                  node.name))
+    kernel, strides = _spatial(ksize, fmt), _spatial(full_strides, fmt)
+    shape = ctx.shape(names[0])
+    in_spatial = [None, None] if shape is None else _spatial(shape, fmt)
+    pads = _spatial_pads(node, in_spatial, kernel, strides, [1, 1], _attr(node, "padding"),
+                         _attr(node, "explicit_paddings", []), fmt)
+    attrs = dict(kernel_shape=kernel, strides=strides)
+    if pads is None:
+        attrs["auto_pad"] = "SAME_UPPER"
+    else:
+        attrs["pads"] = pads
+    if node.op == "AvgPool":
+        attrs["count_include_pad"] = 0  # TF averages over the window's inside part only
+    x = _to_nchw(ctx, ctx.input(names[0]), fmt)
+    _from_nchw(ctx, ctx.node("MaxPool" if node.op == "MaxPool" else "AveragePool", [x], **attrs),
+               node, fmt)
+
+
+@handles("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3")
+def _fused_batch_norm(ctx, node):
+    if _attr(node, "is_training", True):
+        raise NotMappable("%s %s: is_training=True (batch statistics) is not an inference op"
+                          % (node.op, node.name))
+    names = ctx.g.data_inputs(node)
+    scale, offset, mean, var = (ctx.const_input(node, i, what) for i, what in
+                                ((1, "scale"), (2, "offset"), (3, "mean"), (4, "variance")))
+    eps = float(_attr(node, "epsilon", 1e-3))
+    dt = scale.dtype
+    a = (scale.astype(np.float64) / np.sqrt(var.astype(np.float64) + eps))
+    b = offset.astype(np.float64) - mean.astype(np.float64) * a
+    a, b = a.astype(dt), b.astype(dt)
+    fmt = _attr(node, "data_format", "NHWC")
+    if fmt.startswith("NC"):
+        rank = ctx.rank(names[0]) or 4
+        a = a.reshape([-1] + [1] * (rank - 2))
+        b = b.reshape([-1] + [1] * (rank - 2))
+    x = ctx.input(names[0])
+    y = ctx.node("Mul", [x, ctx.const(a, node.name + "/scale")])
+    ctx.node("Add", [y, ctx.const(b, node.name + "/offset")], _out(node))
+
+
+# --- shapes --------------------------------------------------------------------------------
+
+@handles("Reshape")
+def _reshape(ctx, node):
+    x, _ = _ins(ctx, node)
+    shape = ctx.value(ctx.g.data_inputs(node)[1])
+    if shape is not None:
+        shape = np.asarray(shape, np.int64).reshape(-1)
+        attrs = {}
+        if (shape == 0).any():
+            if ctx.opset < 14:
+                raise NotMappable("Reshape %s: a 0 in the shape needs opset 14 (allowzero)"
+                                  % node.name)
+            attrs["allowzero"] = 1
+        ctx.node("Reshape", [x, _i64(ctx, shape, "shape")], _out(node), **attrs)
+        return
+    if ctx.opset < 14:
+        raise NotMappable("Reshape %s: a computed shape needs opset 14 (allowzero)" % node.name)
+    s = ctx.node("Cast", [ctx.input(ctx.g.data_inputs(node)[1])], to=7)
+    ctx.node("Reshape", [x, s], _out(node), allowzero=1)
+
+
+@handles("Squeeze")
+def _squeeze(ctx, node):
+    x, = _ins(ctx, node)
+    axes = _attr(node, "squeeze_dims", []) or _attr(node, "axis", [])
+    if not axes:
+        shape = ctx.shape(ctx.g.data_inputs(node)[0])
+        if shape is None or None in shape:
+            raise NotMappable("Squeeze %s without axes needs every dimension known" % node.name)
+        axes = [i for i, d in enumerate(shape) if d == 1]
+    ctx.node("Squeeze", [x, _i64(ctx, axes, "axes")], _out(node))
+
+
+@handles("ExpandDims")
+def _expand_dims(ctx, node):
+    x, _ = _ins(ctx, node)
+    axis = int(np.asarray(ctx.const_input(node, 1, "axis")).reshape(-1)[0])
+    ctx.node("Unsqueeze", [x, _i64(ctx, [axis], "axes")], _out(node))
+
+
+@handles("Transpose")
+def _transpose(ctx, node):
+    x, _ = _ins(ctx, node)
+    perm = np.asarray(ctx.const_input(node, 1, "permutation")).reshape(-1).tolist()
+    ctx.node("Transpose", [x], _out(node), perm=[int(p) for p in perm])
+
+
+@handles("ConcatV2")
+def _concat(ctx, node):
+    names = ctx.g.data_inputs(node)
+    axis = int(np.asarray(ctx.const_input(node, len(names) - 1, "axis")))
+    ctx.node("Concat", [ctx.input(n) for n in names[:-1]], _out(node),
+             axis=_axis(axis, ctx.rank(names[0]), node))
+
+
+@handles("Pack")
+def _pack(ctx, node):
+    names = ctx.g.data_inputs(node)
+    rank = ctx.rank(names[0])
+    axis = _axis(_attr(node, "axis", 0), None if rank is None else rank + 1, node)
+    parts = [ctx.node("Unsqueeze", [ctx.input(n), _i64(ctx, [axis], "axes")]) for n in names]
+    ctx.node("Concat", parts, _out(node), axis=axis)
+
+
+@handles("Shape")
+def _shape(ctx, node):
+    s = ctx.node("Shape", _ins(ctx, node))
+    if _attr(node, "out_type", 3) == 3:
+        ctx.node("Cast", [s], _out(node), to=6)
+    else:
+        ctx.node("Identity", [s], _out(node))
+
+
+@handles("Tile")
+def _tile(ctx, node):
+    x, m = _ins(ctx, node)
+    ctx.node("Tile", [x, ctx.node("Cast", [m], to=7)], _out(node))
+
+
+@handles("Pad", "PadV2", "MirrorPad")
+def _pad(ctx, node):
+    names = ctx.g.data_inputs(node)
+    p = np.asarray(ctx.const_input(node, 1, "paddings"), np.int64)
+    inputs = [ctx.input(names[0]), _i64(ctx, np.concatenate([p[:, 0], p[:, 1]]), "pads")]
+    attrs = {}
+    if node.op == "PadV2":
+        inputs.append(ctx.input(names[2]))
+    elif node.op == "MirrorPad":
+        mode = _attr(node, "mode")
+        if mode != "REFLECT":
+            raise NotMappable("MirrorPad %s: mode %s (ONNX reflects only)" % (node.name, mode))
+        attrs["mode"] = "reflect"
+    ctx.node("Pad", inputs, _out(node), **attrs)
+
+
+@handles("Slice")
+def _slice(ctx, node):
+    x = ctx.input(ctx.g.data_inputs(node)[0])
+    begin = np.asarray(ctx.const_input(node, 1, "begin"), np.int64).reshape(-1)
+    size = np.asarray(ctx.const_input(node, 2, "size"), np.int64).reshape(-1)
+    end = np.where(size < 0, INT64_MAX, begin + size)
+    ctx.node("Slice", [x, _i64(ctx, begin, "starts"), _i64(ctx, end, "ends"),
+                       _i64(ctx, np.arange(len(begin)), "axes")], _out(node))
+
+
+@handles("StridedSlice")
+def _strided_slice(ctx, node):
+    names = ctx.g.data_inputs(node)
+    begin, end, strides = (np.asarray(ctx.const_input(node, i, w), np.int64).reshape(-1)
+                           for i, w in ((1, "begin"), (2, "end"), (3, "strides")))
+    masks = {m: int(_attr(node, m, 0)) for m in
+             ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")}
+    if masks["new_axis_mask"]:
+        raise NotMappable("StridedSlice %s: new_axis_mask (tf.newaxis in a slice) is not "
+                          "exported" % node.name)
+    rank = ctx.rank(names[0])
+    n = len(begin)
+    if masks["ellipsis_mask"] and rank is None:
+        raise NotMappable("StridedSlice %s: an ellipsis needs the input's rank" % node.name)
+    starts, ends, axes, steps, squeeze = [], [], [], [], []
+    dim = 0
+    for i in range(n):
+        if masks["ellipsis_mask"] >> i & 1:
+            dim += rank - (n - 1)
+            continue
+        stride = int(strides[i])
+        if stride == 0:
+            raise NotMappable("StridedSlice %s: stride 0" % node.name)
+        if masks["shrink_axis_mask"] >> i & 1:
+            b = int(begin[i])
+            starts.append(b)
+            ends.append(INT64_MAX if b == -1 else b + 1)
+            steps.append(1)
+            axes.append(dim)
+            squeeze.append(dim)
+        else:
+            starts.append((0 if stride > 0 else INT64_MAX) if masks["begin_mask"] >> i & 1
+                          else int(begin[i]))
+            ends.append((INT64_MAX if stride > 0 else INT64_MIN) if masks["end_mask"] >> i & 1
+                        else int(end[i]))
+            steps.append(stride)
+            axes.append(dim)
+        dim += 1
+    x = ctx.input(names[0])
+    y = ctx.node("Slice", [x, _i64(ctx, starts, "starts"), _i64(ctx, ends, "ends"),
+                           _i64(ctx, axes, "axes"), _i64(ctx, steps, "steps")])
+    if squeeze:
+        ctx.node("Squeeze", [y, _i64(ctx, squeeze, "axes")], _out(node))
+    else:
+        ctx.node("Identity", [y], _out(node))
+
+
+@handles("Gather", "GatherV2")
+def _gather(ctx, node):
+    names = ctx.g.data_inputs(node)
+    axis = 0
+    if node.op == "GatherV2":
+        axis = int(np.asarray(ctx.const_input(node, 2, "axis")))
+        if _attr(node, "batch_dims", 0):
+            raise NotMappable("GatherV2 %s: batch_dims != 0" % node.name)
+    ctx.node("Gather", [ctx.input(names[0]), ctx.input(names[1])], _out(node),
+             axis=_axis(axis, ctx.rank(names[0]), node))
+
+
+@handles("Split", "SplitV")
+def _split(ctx, node):
+    names = ctx.g.data_inputs(node)
+    if node.op == "Split":
+        axis_i, x_name = 0, names[1]
+    else:
+        axis_i, x_name = 2, names[0]
+    axis = _axis(int(np.asarray(ctx.const_input(node, axis_i, "axis"))), ctx.rank(x_name), node)
+    num = int(_attr(node, "num_split"))
+    shape = ctx.shape(x_name)
+    dim = None if shape is None else shape[axis]
+    if node.op == "Split":
+        if dim is None:  # ONNX splits equally when no sizes are given, as TF's Split does
+            attrs = {"num_outputs": num} if ctx.opset >= 18 else {}
+            ctx.node("Split", [ctx.input(x_name)], [_out(node, k) for k in range(num)],
+                     axis=axis, **attrs)
+            return
+        sizes = [dim // num] * num
+    else:
+        sizes = np.asarray(ctx.const_input(node, 1, "size_splits"), np.int64).reshape(-1)
+        if (sizes < 0).any():
+            if dim is None:
+                raise NotMappable("SplitV %s: a -1 size needs the dimension known" % node.name)
+            sizes[sizes < 0] = dim - sizes[sizes >= 0].sum()
+    ctx.node("Split", [ctx.input(x_name), _i64(ctx, sizes, "split")],
+             [_out(node, k) for k in range(num)], axis=axis)
+
+
+# --- reductions ---------------------------------------------------------------------------
+
+_REDUCE = {"Mean": "ReduceMean", "Sum": "ReduceSum", "Max": "ReduceMax", "Min": "ReduceMin",
+           "Prod": "ReduceProd"}
+
+
+@handles(*_REDUCE)
+def _reduce(ctx, node):
+    names = ctx.g.data_inputs(node)
+    axes = np.asarray(ctx.const_input(node, 1, "reduction axes"), np.int64).reshape(-1)
+    keep = int(bool(_attr(node, "keep_dims", False)))
+    x = ctx.input(names[0])
+    if axes.size == 0:  # TF reduces over no axis: the input itself
+        ctx.node("Identity", [x], _out(node))
+        return
+    op = _REDUCE[node.op]
+    if op == "ReduceSum" or ctx.opset >= 18:
+        ctx.node(op, [x, _i64(ctx, axes, "axes")], _out(node), keepdims=keep)
+    else:
+        ctx.node(op, [x], _out(node), axes=[int(a) for a in axes], keepdims=keep)
+
+
+@handles("ArgMax", "ArgMin")
+def _argmax(ctx, node):
+    names = ctx.g.data_inputs(node)
+    axis = int(np.asarray(ctx.const_input(node, 1, "dimension")))
+    y = ctx.node(node.op, [ctx.input(names[0])], axis=_axis(axis, ctx.rank(names[0]), node),
+                 keepdims=0, select_last_index=0)
+    if _attr(node, "output_type", 9) == 3:
+        ctx.node("Cast", [y], _out(node), to=6)
+    else:
+        ctx.node("Identity", [y], _out(node))

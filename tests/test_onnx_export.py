@@ -1,0 +1,202 @@
+"""metarun.onnx.export and `metarun export`: TF-made graphs (tests/fixtures/onnx, written by
+gen_onnx.py with TensorFlow) exported by metarun and run by onnxruntime must give TensorFlow's
+values; graphs with control flow must fail naming the op types."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+import metarun  # noqa: E402
+import metarun.onnx  # noqa: E402
+from metarun import cli  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIX = os.path.join(HERE, "fixtures", "onnx")
+with open(os.path.join(FIX, "cases.json")) as _f:
+    CASES = json.load(_f)
+ARRAYS = dict(np.load(os.path.join(FIX, "arrays.npz")))
+EXPORTABLE = sorted(k for k, v in CASES.items() if "error_ops" not in v)
+REALWORLD = os.path.join(HERE, "..", "..", "shared", "realworld")
+
+
+def _session(model):
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    return ort.InferenceSession(model.SerializeToString(), opts,
+                                providers=["CPUExecutionProvider"])
+
+
+def _check(name, session, fetches=None):
+    case = CASES[name]
+    fetches = fetches or case["fetches"]
+    for k in range(case["sets"]):
+        feeds = {t: ARRAYS["%s/%s@%d" % (name, t, k)] for t in case["feeds"]
+                 if t in {i.name for i in session.get_inputs()}}
+        got = session.run(fetches, feeds)
+        for t, v in zip(fetches, got):
+            want = ARRAYS["%s/%s@%d" % (name, t, k)]
+            assert v.shape == want.shape, (t, v.shape, want.shape)
+            if want.dtype.kind == "f":
+                assert v.dtype == want.dtype, t
+                np.testing.assert_allclose(v, want, rtol=1e-5, atol=1e-5, err_msg=t)
+            else:
+                assert v.dtype == want.dtype, (t, v.dtype, want.dtype)
+                np.testing.assert_array_equal(v, want, err_msg=t)
+
+
+@pytest.mark.parametrize("name", EXPORTABLE)
+def test_export_matches_tf(name):
+    case = CASES[name]
+    model = metarun.onnx.export(os.path.join(FIX, name, "model.meta"), outputs=case["fetches"])
+    assert [o.name for o in model.graph.output] == case["fetches"]
+    assert sorted(i.name for i in model.graph.input) == sorted(
+        t for t in case["feeds"] if t != "d:0")
+    _check(name, _session(model))
+
+
+def test_names_and_symbolic_batch():
+    model = metarun.onnx.export(os.path.join(FIX, "mlp", "model.meta"), outputs=["probs"])
+    inp, = model.graph.input
+    out, = model.graph.output
+    assert inp.name == "x:0" and out.name == "probs:0"
+    dims = inp.type.tensor_type.shape.dim
+    assert dims[0].dim_param and not dims[0].HasField("dim_value") and dims[1].dim_value == 20
+    assert CASES["mlp"]["sets"] == 2  # batch 3 and batch 5 through one model
+    _check("mlp", _session(model))
+
+
+def test_fusions():
+    ops = [n.op_type for n in metarun.onnx.export(
+        os.path.join(FIX, "mlp", "model.meta"), outputs=["probs"]).graph.node]
+    assert ops == ["Gemm", "Relu", "Gemm", "Softmax"]
+    ops = [n.op_type for n in metarun.onnx.export(
+        os.path.join(FIX, "cnn", "model.meta"), outputs=["logits"]).graph.node]
+    # bias add and batch norm folded into the convs; the NHWC layers run as one NCHW block
+    assert ops.count("Conv") == 2 and ops.count("Transpose") == 2, ops
+    assert "Mul" not in ops and "Add" not in ops and ops[-1] == "Gemm", ops
+
+
+def test_cut_at_internal_input():
+    name = "mlp"
+    hidden = "Relu:0"
+    model = metarun.onnx.export(os.path.join(FIX, name, "model.meta"), inputs=[hidden],
+                                outputs=["probs:0"])
+    assert [i.name for i in model.graph.input] == [hidden]
+    full = metarun.onnx.export(os.path.join(FIX, name, "model.meta"),
+                               outputs=["probs:0", hidden])
+    x = ARRAYS["mlp/x:0@0"]
+    probs, h = _session(full).run(None, {"x:0": x})
+    got, = _session(model).run(None, {hidden: h})
+    np.testing.assert_allclose(got, ARRAYS["mlp/probs:0@0"], rtol=1e-5, atol=1e-6)
+
+
+def test_control_flow_is_refused_naming_op_types(tmp_path):
+    case = CASES["while_loop"]
+    with pytest.raises(metarun.onnx.UnsupportedOpsError) as info:
+        metarun.onnx.export(os.path.join(FIX, "while_loop", "model.meta"),
+                            outputs=case["fetches"], path=str(tmp_path / "out.onnx"))
+    assert info.value.op_types == case["error_ops"]
+    for op in case["error_ops"]:
+        assert op in str(info.value)
+    assert "control flow" in str(info.value)
+    assert not os.path.exists(tmp_path / "out.onnx")
+
+
+def test_refuses_what_it_cannot_map_exactly():
+    g = metarun.Graph()
+    with g.as_default():
+        x = metarun.placeholder(metarun.float32, [None, 4, 5], name="x")
+        metarun.identity(x[:, metarun.newaxis, 1:], name="y")
+    with pytest.raises(ValueError, match="new_axis_mask"):
+        metarun.onnx.export(g.as_graph_def(), outputs=["y:0"])
+    with pytest.raises(ValueError, match="opset"):
+        metarun.onnx.export(g.as_graph_def(), outputs=["y:0"], opset=9)
+
+
+def test_writes_file_and_cli(tmp_path):
+    out = tmp_path / "cnn.onnx"
+    code = cli.main(["export", os.path.join(FIX, "cnn", "model.meta"), "--onnx", str(out),
+                     "--outputs", "logits"])
+    assert code == 0
+    _check("cnn", _session(onnx.load(str(out))))
+    # default outputs are inspect's likely outputs, as for freeze
+    out2 = tmp_path / "mlp.onnx"
+    assert cli.main(["export", os.path.join(FIX, "mlp", "model.meta"), "--onnx", str(out2),
+                     "--opset", "13"]) == 0
+    model = onnx.load(str(out2))
+    assert [o.name for o in model.graph.output] == ["probs:0"]
+    assert model.opset_import[0].version == 13
+    _check("mlp", _session(model))
+
+
+def test_cli_refusal_and_usage(tmp_path, capsys):
+    out = tmp_path / "w.onnx"
+    code = cli.main(["export", os.path.join(FIX, "while_loop", "model.meta"), "--onnx",
+                     str(out), "--outputs", "out"])
+    assert code == 3
+    err = capsys.readouterr().err
+    assert "LoopCond" in err and "Traceback" not in err
+    assert not out.exists()
+    assert cli.main(["export", os.path.join(FIX, "mlp", "model.meta"), "--onnx", str(out),
+                     "--outputs", "nope"]) == 2
+    assert cli.main(["export", str(tmp_path / "missing.meta"), "--onnx", str(out)]) == 2
+
+
+def test_missing_onnx_message():
+    code = ("import sys; sys.modules['onnx'] = None\n"
+            "import metarun.onnx\n"
+            "try:\n    metarun.onnx.export('x.meta')\n"
+            "except ImportError as e:\n    print(e)\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert 'pip install "metarun[onnx]"' in out.stdout, out.stderr
+    # importing metarun does not import onnx
+    out = subprocess.run([sys.executable, "-c", "import sys, metarun; print('onnx' in sys.modules)"],
+                         capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def _realworld_cases():
+    if not os.path.isdir(REALWORLD):
+        return []
+    return sorted(d for d in os.listdir(REALWORLD) if os.path.isfile(
+        os.path.join(REALWORLD, d, "case.json")))
+
+
+EXPECTED_REALWORLD = {"banknotes_mlp_adam", "cartpole_dqn_rmsprop", "lenet_mnist_contrib",
+                      "lstm_static_rnnrepo", "nxt_mlp_v1", "traffic_sign_lenet",
+                      "vocal_autoencoder_v1", "xor_mlp_sgd"}
+
+
+@pytest.mark.parametrize("name", _realworld_cases() or ["(no shared/realworld)"])
+def test_realworld(name):
+    if name.startswith("("):
+        pytest.skip("shared/realworld is not beside the checkout")
+    folder = os.path.join(REALWORLD, name)
+    with open(os.path.join(folder, "case.json")) as f:
+        case = json.load(f)
+    arrays = np.load(os.path.join(folder, "arrays.npz"))
+    step = [s for s in case["steps"] if "run" in s and None not in s["expect"]][0]
+    try:
+        model = metarun.onnx.export(os.path.join(folder, case["import"]["meta"]),
+                                    inputs=sorted(step["feeds"]), outputs=step["run"])
+    except metarun.onnx.UnsupportedOpsError:
+        assert name not in EXPECTED_REALWORLD
+        return
+    assert name in EXPECTED_REALWORLD
+    sess = _session(model)
+    got = sess.run(step["run"], {t: arrays[k] for t, k in step["feeds"].items()})
+    for v, key in zip(got, step["expect"]):
+        want = arrays[key]
+        if want.dtype.kind == "f":
+            np.testing.assert_allclose(v, want, rtol=step.get("rtol", 1e-5),
+                                       atol=step.get("atol", 1e-5))
+        else:
+            np.testing.assert_array_equal(v, want)
