@@ -81,6 +81,10 @@ def test_fusions():
     # bias add and batch norm folded into the convs; the NHWC layers run as one NCHW block
     assert ops.count("Conv") == 2 and ops.count("Transpose") == 2, ops
     assert "Mul" not in ops and "Add" not in ops and ops[-1] == "Gemm", ops
+    ops = [n.op_type for n in metarun.onnx.export(
+        os.path.join(FIX, "gray_cnn", "model.meta"), outputs=["logits"]).graph.node]
+    # one channel: NHWC -> NCHW moves a dimension of size 1 only, a Reshape
+    assert ops[:2] == ["Reshape", "Conv"] and ops.count("Transpose") == 1, ops
 
 
 def test_cut_at_internal_input():

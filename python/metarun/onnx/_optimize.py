@@ -25,6 +25,12 @@ class _Graph(object):
         self.inits = ctx.initializers
         self.inputs = set(inputs)
         self.outputs = set(outputs)
+        self.shapes = {}
+        for name in inputs:
+            try:
+                self.shapes[name] = ctx.shape(name)
+            except (KeyError, ValueError):
+                pass
 
     def consumers(self, name):
         return [n for n in self.nodes if name in n.input]
@@ -166,6 +172,28 @@ def _merge_transposes(g):
     return changed
 
 
+def _transposes_to_reshapes(g):
+    """A Transpose that moves only dimensions of size 1 (NHWC -> NCHW of one channel) keeps the
+    element order: a Reshape, which copies nothing."""
+    import onnx
+    for t in list(g.nodes):
+        if t.op_type != "Transpose":
+            continue
+        shape = g.shapes.get(t.input[0])
+        perm = list(_attr(t, "perm"))
+        if shape is None or len(shape) != len(perm):
+            continue
+        moved = [shape[p] for p in perm]
+        kept = [i for i in perm if shape[i] != 1]
+        if kept != sorted(kept) or sum(d is None for d in moved) > 1:
+            continue
+        target = np.array([-1 if d is None else d for d in moved], np.int64)
+        name = g.ctx.unique("shape")
+        g.inits[name] = target
+        g.nodes[g.nodes.index(t)] = onnx.helper.make_node(
+            "Reshape", [t.input[0], name], [t.output[0]], name=t.name)
+
+
 def _fold_into_conv(g):
     """Conv -> Mul(c) / Add(c) with c per output channel: folded into the Conv."""
     changed = False
@@ -266,6 +294,7 @@ def optimize(ctx, inputs, outputs):
         if not changed:
             break
     _gemm(g)
+    _transposes_to_reshapes(g)
 
 
 def topological(nodes, inputs, initializers):
