@@ -204,3 +204,44 @@ def test_realworld(name):
                                        atol=step.get("atol", 1e-5))
         else:
             np.testing.assert_array_equal(v, want)
+
+
+def test_frozen_graph_def_file():
+    # TF's own frozen GraphDef (tests/fixtures/frozen, written by gen_frozen.py)
+    folder = os.path.join(HERE, "fixtures", "frozen", "ref_mlp")
+    arrays = np.load(os.path.join(folder, "arrays.npz"))
+    model = metarun.onnx.export(os.path.join(folder, "frozen.pb"), outputs=["out:0"])
+    got, = _session(model).run(None, {"x:0": arrays["feed/x:0"]})
+    np.testing.assert_allclose(got, arrays["frozen/out:0"], rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="outputs"):
+        metarun.onnx.export(os.path.join(folder, "frozen.pb"))
+
+
+@pytest.mark.parametrize("name", ["simple", "resource"])
+def test_saved_model_signature_outputs(name, tmp_path):
+    # TF-made SavedModels (gen_saved_model.py): the outputs default to the signature's
+    folder = os.path.join(HERE, "fixtures", "saved_model", "tf_made")
+    with open(os.path.join(folder, "expected.json")) as f:
+        expected = json.load(f)[name]
+    sig = expected["signatures"]["serve"]["serving_default"]
+    feeds = {sig["inputs"][k]["name"]: np.asarray(v["value"], v["dtype"]).reshape(v["shape"])
+             for k, v in expected["feeds"]["serve"].items()}
+    out = tmp_path / "m.onnx"
+    assert cli.main(["export", os.path.join(folder, name), "--onnx", str(out)]) == 0
+    model = onnx.load(str(out))
+    keys = sorted(sig["outputs"])
+    assert [o.name for o in model.graph.output] == [sig["outputs"][k]["name"] for k in keys]
+    got = _session(model).run(None, feeds)
+    for k, v in zip(keys, got):
+        want = sig["values"][k]
+        np.testing.assert_allclose(v, np.asarray(want["value"], want["dtype"]).reshape(
+            want["shape"]), rtol=1e-5, atol=1e-6)
+
+
+def test_cli_inputs_cut(tmp_path):
+    out = tmp_path / "tail.onnx"
+    assert cli.main(["export", os.path.join(FIX, "mlp", "model.meta"), "--onnx", str(out),
+                     "--inputs", "Relu:0", "--outputs", "probs:0"]) == 0
+    model = onnx.load(str(out))
+    assert [i.name for i in model.graph.input] == ["Relu:0"]
+    assert [n.op_type for n in model.graph.node] == ["Gemm", "Softmax"]

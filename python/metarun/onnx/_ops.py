@@ -44,6 +44,11 @@ def _out(node, k=0):
     return "%s:%d" % (node.name, k)
 
 
+def _numpy_dtype(tf_enum):
+    from metarun.framework import dtypes
+    return dtypes.as_dtype(int(tf_enum) % 100).as_numpy_dtype
+
+
 def _i64(ctx, values, hint="i64"):
     return ctx.const(np.asarray(values, dtype=np.int64).reshape(-1), hint)
 
@@ -111,7 +116,7 @@ def _softplus(ctx, node):
 @handles("Relu6")
 def _relu6(ctx, node):
     x, = _ins(ctx, node)
-    dt = np.float32 if ctx.dtype(ctx.g.data_inputs(node)[0]) == 1 else np.float64
+    dt = _numpy_dtype(ctx.dtype(ctx.g.data_inputs(node)[0]))
     ctx.node("Clip", [x, ctx.const(np.array(0, dt), "zero"), ctx.const(np.array(6, dt), "six")],
              _out(node))
 
