@@ -245,3 +245,18 @@ def test_cli_inputs_cut(tmp_path):
     model = onnx.load(str(out))
     assert [i.name for i in model.graph.input] == ["Relu:0"]
     assert [n.op_type for n in model.graph.node] == ["Gemm", "Softmax"]
+
+
+# Mapped op types no TF 2.21 graph builder writes any more (kept for older graphs).
+NOT_IN_FIXTURES = {"BiasAddV1", "PlaceholderV2", "PreventGradient"}
+
+
+def test_every_mapped_op_type_is_in_a_fixture():
+    from metarun.framework import importer
+    from metarun.onnx import _ops
+    seen = set()
+    for name in EXPORTABLE:
+        meta = importer.read_meta_graph_file(os.path.join(FIX, name, "model.meta"))
+        seen |= {n.op for n in meta.graph_def.node}
+    assert set(_ops.HANDLERS) - seen == NOT_IN_FIXTURES
+    assert metarun.onnx.supported_op_types() == sorted(_ops.HANDLERS)

@@ -82,6 +82,7 @@ _UNARY = {"Relu": "Relu", "Tanh": "Tanh", "Sigmoid": "Sigmoid", "Softsign": "Sof
           "Elu": "Elu", "Selu": "Selu", "Reciprocal": "Reciprocal", "Floor": "Floor",
           "Ceil": "Ceil", "Sign": "Sign", "Erf": "Erf", "Inv": "Reciprocal"}
 _BINARY = {"Add": "Add", "AddV2": "Add", "Sub": "Sub", "Mul": "Mul", "RealDiv": "Div",
+           "Div": "Div",
            "Maximum": "Max", "Minimum": "Min", "Pow": "Pow", "Greater": "Greater",
            "Less": "Less", "Equal": "Equal", "GreaterEqual": "GreaterOrEqual",
            "LessEqual": "LessOrEqual"}
@@ -94,6 +95,9 @@ def _unary(ctx, node):
 
 @handles(*_BINARY)
 def _binary(ctx, node):
+    dtype = np.dtype(_numpy_dtype(ctx.dtype(ctx.g.data_inputs(node)[0])))
+    if node.op == "Div" and dtype.kind != "f":
+        raise NotMappable("Div %s: integer Div (TF rounds toward zero) is not exported" % node.name)
     ctx.node(_BINARY[node.op], _ins(ctx, node), _out(node))
 
 
