@@ -25,6 +25,7 @@ class _Graph(object):
         self.inits = ctx.initializers
         self.inputs = set(inputs)
         self.outputs = set(outputs)
+        self._index = None
         self.shapes = {}
         for name in inputs:
             try:
@@ -32,26 +33,40 @@ class _Graph(object):
             except (KeyError, ValueError):
                 pass
 
+    def _built(self):
+        # producer and consumers of each value, rebuilt after a rewrite changed the graph
+        if self._index is None:
+            producers, consumers = {}, {}
+            for n in self.nodes:
+                for o in n.output:
+                    producers[o] = n
+                for i in set(n.input):
+                    consumers.setdefault(i, []).append(n)
+            self._index = producers, consumers
+        return self._index
+
+    def changed(self):
+        self._index = None
+
     def consumers(self, name):
-        return [n for n in self.nodes if name in n.input]
+        return list(self._built()[1].get(name, ()))
 
     def producer(self, name):
-        for n in self.nodes:
-            if name in n.output:
-                return n
-        return None
+        return self._built()[0].get(name)
 
     def rename_uses(self, old, new):
-        for n in self.nodes:
+        for n in self._built()[1].get(old, ()):
             for i, x in enumerate(n.input):
                 if x == old:
                     n.input[i] = new
+        self.changed()
 
     def const(self, name):
         return self.inits.get(name)
 
     def remove(self, node):
         self.nodes.remove(node)
+        self.changed()
 
 
 def _attr(node, name, default=None):
@@ -80,6 +95,7 @@ def _remove_identities(g):
             g.remove(n)
             g.rename_uses(dst, src)
             changed = True
+            g.changed()
             continue
         producer = g.producer(src)
         if producer is None or src in g.outputs:
@@ -89,6 +105,7 @@ def _remove_identities(g):
         producer.output[list(producer.output).index(src)] = dst
         g.rename_uses(src, dst)
         changed = True
+        g.changed()
     return changed
 
 
@@ -101,6 +118,7 @@ def _fold_const_transposes(g):
             g.inits[n.output[0]] = np.ascontiguousarray(v)
             g.remove(n)
             changed = True
+            g.changed()
     return changed
 
 
@@ -146,6 +164,7 @@ def _push_transposes(g):
         g.nodes.remove(t)
         g.nodes.insert(g.nodes.index(u) + 1, t)
         changed = True
+        g.changed()
     return changed
 
 
@@ -169,6 +188,7 @@ def _merge_transposes(g):
         else:
             _set_attr(t2, "perm", perm)
         changed = True
+        g.changed()
     return changed
 
 
@@ -236,6 +256,7 @@ def _fold_into_conv(g):
         conv.output[0] = u.output[0]
         g.remove(u)
         changed = True
+        g.changed()
     return changed
 
 
@@ -264,6 +285,7 @@ def _gemm(g):
         g.nodes[g.nodes.index(mm)] = gemm
         g.remove(add)
         changed = True
+        g.changed()
     return changed
 
 
