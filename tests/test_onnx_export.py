@@ -270,3 +270,20 @@ def test_every_mapped_op_type_is_in_a_fixture():
         seen |= {n.op for n in meta.graph_def.node}
     assert set(_ops.HANDLERS) - seen == NOT_IN_FIXTURES
     assert metarun.onnx.supported_op_types() == sorted(_ops.HANDLERS)
+
+
+@pytest.mark.parametrize("opset", [13, 18, 21])
+@pytest.mark.parametrize("name", ["reductions", "slicing", "cnn", "shapes"])
+def test_other_opsets(name, opset):
+    # opset 18 moved the reductions' axes to an input; opset 13 has no Reshape allowzero
+    fetches = CASES[name]["fetches"]
+    if opset < 14:
+        fetches = [f for f in fetches if f not in ("reshape_dynamic:0", "reshape_zero:0")]
+    model = metarun.onnx.export(os.path.join(FIX, name, "model.meta"), outputs=fetches,
+                                opset=opset)
+    assert model.opset_import[0].version == opset
+    _check(name, _session(model), fetches)
+    if name == "shapes" and opset < 14:
+        with pytest.raises(ValueError, match="opset 14"):
+            metarun.onnx.export(os.path.join(FIX, name, "model.meta"),
+                                outputs=["reshape_dynamic:0"], opset=opset)
