@@ -335,10 +335,12 @@ class V1Writer(object):
             ssm.type = dtype_enum
         slices.to_proto(extents, ssm.slice.add())
 
-        saved = protos.SavedSlice()
-        saved.name = key_name
-        saved.slice.SetInParent()
-        slices.to_proto(extents, saved.slice)
+        # SavedSlice fields 1 (name; proto3 omits it when empty) and 2 (slice, always present),
+        # encoded here: the slice is built as a message of its own, since reifying the unset
+        # sub-message of a fresh SavedSlice (saved.slice.SetInParent()) crashed the upb runtime
+        # intermittently in long test runs.
+        slice_proto = slices.to_proto(extents, protos.TensorSliceProto())
+        head = (_field(1, key_name) if key_name else b"") + _field(2, slice_proto.SerializeToString())
         try:
             shape = slices.slice_shape(full_shape, extents)
         except errors.InvalidArgumentError as e:
@@ -352,7 +354,6 @@ class V1Writer(object):
                 None, None, "Tensor %s: data of shape %s given for slice %s of shape %s"
                 % (text, slices.shape_string(array.shape), slices.slice_string(extents),
                    slices.shape_string(shape)))
-        head = saved.SerializeToString()  # fields 1 (name) and 2 (slice)
         n = array.size
         per_element = _WRITE_FIELDS[dtype_enum][2]
         bound = len(head) + TENSOR_PROTO_HEADER_BYTES + n * per_element
