@@ -965,6 +965,28 @@ def _cmd_export(args):
     return EXIT_OK
 
 
+CONFINEMENT_RUN = ("A graph is a program: by default it runs as untrusted, reading only its own files "
+                   "(the .meta's folder and the --ckpt checkpoint) and writing none; an op that would "
+                   "touch any other file fails with PermissionDeniedError before it acts.")
+
+
+def _add_confinement(s, description):
+    """The options of `run`, `freeze` and `export` that widen or lift the IO policy and set the
+    memory budget (read by _run_policy)."""
+    c = s.add_argument_group("confinement", description)
+    c.add_argument("--allow-read", action="append", metavar="DIR", default=[],
+                   help="also let the graph read files under DIR; repeatable")
+    c.add_argument("--allow-write", action="append", metavar="DIR", default=[],
+                   help="let the graph create, overwrite and delete files under DIR (and read "
+                   "them); repeatable")
+    c.add_argument("--trust", action="store_true",
+                   help="run the graph with TensorFlow's unrestricted file access")
+    c.add_argument("--max-memory", metavar="SIZE",
+                   help="the tensor memory a run may hold, e.g. 512M or 4G; past it the run "
+                   "stops with ResourceExhaustedError (default: %d%%%% of the machine's memory, "
+                   "or of the container's limit; 'none' for no limit)" % (MEMORY_SHARE * 100))
+
+
 def _parser():
     p = argparse.ArgumentParser(
         prog="metarun", description="Run TensorFlow 1.x .meta graphs and checkpoints without "
@@ -1026,21 +1048,7 @@ def _parser():
                    "serving_default); --feed and --fetch then name its input and output keys")
     s.add_argument("--tag-set", metavar="TAGS", help="SavedModel DIR: the MetaGraphDef's tags, comma-separated "
                    "(default: the only one, or serve)")
-    c = s.add_argument_group(
-        "confinement", "A graph is a program: by default it runs as untrusted, reading only its "
-        "own files (the .meta's folder and the --ckpt checkpoint) and writing none; an op that "
-        "would touch any other file fails with PermissionDeniedError before it acts.")
-    c.add_argument("--allow-read", action="append", metavar="DIR", default=[],
-                   help="also let the graph read files under DIR; repeatable")
-    c.add_argument("--allow-write", action="append", metavar="DIR", default=[],
-                   help="let the graph create, overwrite and delete files under DIR (and read "
-                   "them); repeatable")
-    c.add_argument("--trust", action="store_true",
-                   help="run the graph with TensorFlow's unrestricted file access")
-    c.add_argument("--max-memory", metavar="SIZE",
-                   help="the tensor memory a run may hold, e.g. 512M or 4G; past it the run "
-                   "stops with ResourceExhaustedError (default: %d%%%% of the machine's memory, "
-                   "or of the container's limit; 'none' for no limit)" % (MEMORY_SHARE * 100))
+    _add_confinement(s, CONFINEMENT_RUN)
     b = s.add_argument_group(
         "many inputs, in batches", "Feed rows from PATH in batches along dimension 0 and write "
         "the fetches, concatenated, next to PATH (or into --out DIR) in PATH's kind: "
@@ -1077,16 +1085,8 @@ def _parser():
     s.add_argument("--tag-set", "--tag", dest="tag", metavar="TAGS",
                    help="a SavedModel's tag set, comma-separated (default: the one tagged serve, "
                    "else the first)")
-    c = s.add_argument_group("confinement", "As for `run`: the graph may read its own folder "
-                             "and the --checkpoint files and write nothing.")
-    c.add_argument("--allow-read", action="append", metavar="DIR", default=[],
-                   help="also let the graph read files under DIR; repeatable")
-    c.add_argument("--allow-write", action="append", metavar="DIR", default=[],
-                   help="let the graph write files under DIR; repeatable")
-    c.add_argument("--trust", action="store_true",
-                   help="run the graph with TensorFlow's unrestricted file access")
-    c.add_argument("--max-memory", metavar="SIZE",
-                   help="the tensor memory a run may hold (default as for `run`)")
+    _add_confinement(s, "As for `run`: the graph may read its own folder and the --checkpoint files "
+                        "and write nothing.")
     s.set_defaults(func=_cmd_freeze)
 
     s = sub.add_parser("export", help="write an ONNX model of an inference graph",
@@ -1111,16 +1111,8 @@ def _parser():
                    help="the ONNX opset (13 to 21, default 17)")
     s.add_argument("--tag-set", "--tag", dest="tag", metavar="TAGS",
                    help="a SavedModel's tag set, comma-separated (default: the one tagged serve)")
-    c = s.add_argument_group("confinement", "As for `run`: the graph may read its own folder "
-                             "and the --checkpoint files and write nothing.")
-    c.add_argument("--allow-read", action="append", metavar="DIR", default=[],
-                   help="also let the graph read files under DIR; repeatable")
-    c.add_argument("--allow-write", action="append", metavar="DIR", default=[],
-                   help="let the graph write files under DIR; repeatable")
-    c.add_argument("--trust", action="store_true",
-                   help="run the graph with TensorFlow's unrestricted file access")
-    c.add_argument("--max-memory", metavar="SIZE",
-                   help="the tensor memory a run may hold (default as for `run`)")
+    _add_confinement(s, "As for `run`: the graph may read its own folder and the --checkpoint files "
+                        "and write nothing.")
     s.set_defaults(func=_cmd_export)
 
     s = sub.add_parser("ops", help="the op types metarun can run",
