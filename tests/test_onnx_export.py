@@ -32,7 +32,7 @@ FIX = os.path.join(HERE, "fixtures", "onnx")
 with open(os.path.join(FIX, "cases.json")) as _f:
     CASES = json.load(_f)
 ARRAYS = {}  # TF's feeds and outputs, read when the tests run
-EXPORTABLE = sorted(k for k, v in CASES.items() if "error_ops" not in v)
+EXPORTABLE = sorted(k for k, v in CASES.items() if "error_ops" not in v and "random" not in v)
 REALWORLD = os.path.join(HERE, "..", "..", "shared", "realworld")
 
 
@@ -185,8 +185,8 @@ def _realworld_cases():
 
 
 EXPECTED_REALWORLD = {"banknotes_mlp_adam", "cartpole_dqn_rmsprop", "lenet_mnist_contrib",
-                      "lstm_static_rnnrepo", "nxt_mlp_v1", "traffic_sign_lenet",
-                      "vocal_autoencoder_v1", "xor_mlp_sgd"}
+                      "lstm_static_rnnrepo", "nxt_mlp_v1", "pos_simplernn_resource",
+                      "traffic_sign_lenet", "vocal_autoencoder_v1", "xor_mlp_sgd"}
 
 
 @pytest.mark.parametrize("name", _realworld_cases() or ["(no shared/realworld)"])
@@ -265,7 +265,7 @@ def test_every_mapped_op_type_is_in_a_fixture():
     from metarun.framework import importer
     from metarun.onnx import _ops
     seen = set()
-    for name in EXPORTABLE:
+    for name in (k for k, v in CASES.items() if "error_ops" not in v):
         meta = importer.read_meta_graph_file(os.path.join(FIX, name, "model.meta"))
         seen |= {n.op for n in meta.graph_def.node}
     assert set(_ops.HANDLERS) - seen == NOT_IN_FIXTURES
@@ -287,3 +287,100 @@ def test_other_opsets(name, opset):
         with pytest.raises(ValueError, match="opset 14"):
             metarun.onnx.export(os.path.join(FIX, name, "model.meta"),
                                 outputs=["reshape_dynamic:0"], opset=opset)
+
+
+def test_softmax_xent_outputs():
+    # the loss alone is exported without the backprop's nodes, and with it without the loss's
+    meta = os.path.join(FIX, "xent", "model.meta")
+    loss = metarun.onnx.export(meta, outputs=["sparse_loss:0"])
+    ops = [n.op_type for n in loss.graph.node]
+    assert "LogSoftmax" in ops and "Softmax" not in ops, ops
+    grad = metarun.onnx.export(meta, outputs=["sparse_backprop:0"])
+    ops = [n.op_type for n in grad.graph.node]
+    assert "Softmax" in ops and "LogSoftmax" not in ops, ops
+    _check("xent", _session(loss), ["sparse_loss:0"])
+    _check("xent", _session(grad), ["sparse_backprop:0"])
+    # the large logits overflow exp unless shifted: TF's values are finite and so are ours
+    assert np.isfinite(ARRAYS["xent/sparse64_loss:0@0"]).all()
+
+
+def _ops_of(model):
+    return [n.op_type for n in model.graph.node]
+
+
+def test_dilated_convs_become_one_conv():
+    meta = os.path.join(FIX, "dilated", "model.meta")
+    for out, dilations in (("atrous_same:0", [2, 2]), ("atrous_valid:0", [2, 2]),
+                           ("depthwise_same:0", [2, 2]), ("depthwise_rate23:0", [2, 3])):
+        model = metarun.onnx.export(meta, outputs=[out])
+        assert _ops_of(model) == ["Transpose", "Conv", "Transpose"], (out, _ops_of(model))
+        conv = model.graph.node[1]
+        assert onnx.helper.get_attribute_value(
+            [a for a in conv.attribute if a.name == "dilations"][0]) == dilations
+        _check("dilated", _session(model), [out])
+    # with the bias and relu after it, the block stays one NCHW conv with its bias folded
+    model = metarun.onnx.export(meta, outputs=["atrous_rate3:0"])
+    assert _ops_of(model) == ["Transpose", "Conv", "Relu", "Transpose"], _ops_of(model)
+    # SpaceToBatchND and BatchToSpaceND on their own: reshapes and transposes
+    model = metarun.onnx.export(meta, outputs=["space_to_batch:0", "batch_to_space_crops:0"])
+    assert "SpaceToDepth" not in _ops_of(model) and "Conv" not in _ops_of(model)
+    _check("dilated", _session(model), ["space_to_batch:0", "batch_to_space_crops:0"])
+
+
+def test_random_ops_draw_tf_distributions():
+    case = CASES["random"]
+    model = metarun.onnx.export(os.path.join(FIX, "random", "model.meta"),
+                                outputs=case["fetches"])
+    feeds = {"x:0": ARRAYS["random/x:0@0"]}
+    got = dict(zip(case["fetches"], _session(model).run(case["fetches"], feeds)))
+    for t, v in got.items():
+        shape, dtype = case["random"][t]  # of TF's draws
+        assert list(v.shape) == shape and v.dtype == dtype, (t, v.shape, shape)
+    for t in ("uniform:0", "uniform64:0"):
+        u = got[t]
+        assert u.min() >= 0 and u.max() < 1, t
+        assert abs(u.mean() - 0.5) < 0.01 and abs(u.std() - 12 ** -0.5) < 0.01, t
+    for t in ("normal:0", "normal64:0"):
+        z = got[t]
+        assert abs(z.mean()) < 0.02 and abs(z.std() - 1) < 0.02, t
+    k = got["uniform_int:0"]
+    assert sorted(np.unique(k)) == list(range(-3, 7))  # TF's [minval, maxval), every value
+    assert abs(np.mean(k == 6) - 0.1) < 0.01
+    assert sorted(np.unique(got["uniform_int64:0"])) == [2, 3, 4]
+    # each run draws anew; an op seeded in TF repeats its draws from one session to the next
+    sess = _session(model)
+    first = dict(zip(case["fetches"], sess.run(case["fetches"], feeds)))
+    second = dict(zip(case["fetches"], sess.run(case["fetches"], feeds)))
+    for t in case["fetches"]:
+        assert not np.array_equal(first[t], second[t]), t
+    np.testing.assert_array_equal(first["uniform:0"], got["uniform:0"])
+    np.testing.assert_array_equal(first["normal:0"], got["normal:0"])
+    seeds = [a.f for n in model.graph.node for a in n.attribute if a.name == "seed"]
+    assert len(seeds) == 2 and seeds[0] != seeds[1]
+
+
+def test_dropout_keeps_and_scales():
+    case = CASES["dropout"]
+    model = metarun.onnx.export(os.path.join(FIX, "dropout", "model.meta"),
+                                outputs=case["fetches"])
+    sess = _session(model)
+    _check("dropout", sess)  # keep_prob 1.0: TF's values exactly
+    x = ARRAYS["dropout/x:0@0"]
+    for t, v in zip(case["fetches"], sess.run(case["fetches"], {
+            "x:0": x, "keep_prob:0": np.array(0.5, np.float32)})):
+        kept = v != 0
+        assert abs(kept.mean() - 0.5) < 0.02, t
+        np.testing.assert_array_equal(v[kept], x[kept] * 2, err_msg=t)
+
+
+def test_unmapped_random_ops_are_refused():
+    g = metarun.Graph()
+    with g.as_default():
+        x = metarun.placeholder(metarun.float32, [None, 3], name="x")
+        metarun.identity(x + metarun.truncated_normal([3]), name="y")
+        metarun.identity(metarun.cast(x, metarun.float16) +
+                         metarun.random_uniform([3], dtype=metarun.float16), name="h")
+    with pytest.raises(metarun.onnx.UnsupportedOpsError, match="TruncatedNormal"):
+        metarun.onnx.export(g.as_graph_def(), outputs=["y:0"])
+    with pytest.raises(ValueError, match="float16"):
+        metarun.onnx.export(g.as_graph_def(), outputs=["h:0"])

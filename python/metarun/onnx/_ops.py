@@ -260,9 +260,18 @@ def _conv2d(ctx, node):
         attrs["auto_pad"] = "SAME_UPPER"
     else:
         attrs["pads"] = pads
-    x = _to_nchw(ctx, ctx.input(names[0]), fmt)
+    x_name, out = names[0], _out(node)
+    fused = _fused_convs(ctx).get(node.name)
+    if fused is not None:  # SpaceToBatchND -> this conv -> BatchToSpaceND: one dilated Conv
+        x_name, dilations, pads, out = fused
+        attrs.update(dilations=dilations, pads=pads)
+        attrs.pop("auto_pad", None)
+    x = _to_nchw(ctx, ctx.input(x_name), fmt)
     y = ctx.node("Conv", [x, ctx.const(np.ascontiguousarray(weights), node.name + "/W")], **attrs)
-    _from_nchw(ctx, y, node, fmt)
+    if fmt == "NHWC":
+        ctx.node("Transpose", [y], out, perm=_NCHW_TO_NHWC)
+    else:
+        ctx.node("Identity", [y], out)
 
 
 @handles("MaxPool", "AvgPool")
@@ -542,3 +551,286 @@ def _argmax(ctx, node):
         ctx.node("Cast", [y], _out(node), to=6)
     else:
         ctx.node("Identity", [y], _out(node))
+
+
+# --- what reads a TF tensor ---------------------------------------------------------------
+
+def _consumers(ctx, tensor):
+    """The mapped TF nodes reading `tensor` (a cached index over the graph being exported)."""
+    index = getattr(ctx, "_tf_consumers", None)
+    if index is None:
+        index = {}
+        for n in ctx.g.order:
+            for i in ctx.g.data_inputs(n):
+                index.setdefault(i, []).append(n)
+        ctx._tf_consumers = index
+    return index.get(tensor, [])
+
+
+def _used(ctx, tensor):
+    return bool(_consumers(ctx, tensor)) or tensor in ctx.g.outputs
+
+
+# --- losses -------------------------------------------------------------------------------
+
+@handles("SparseSoftmaxCrossEntropyWithLogits", "SoftmaxCrossEntropyWithLogits")
+def _softmax_xent(ctx, node):
+    """Output 0, the loss per row: -log_softmax(logits)[label] (TF: log(sum(exp(z - max))) -
+    (z[label] - max), the same shifted form LogSoftmax computes); output 1, the backprop:
+    softmax(logits) - onehot(label) (or - labels)."""
+    names = ctx.g.data_inputs(node)
+    logits, labels = ctx.input(names[0]), ctx.input(names[1])
+    rank = ctx.rank(names[0])
+    if rank is not None and rank != 2:
+        raise NotMappable("%s %s: logits must be a matrix" % (node.op, node.name))
+    sparse = node.op.startswith("Sparse")
+    dt = _numpy_dtype(ctx.dtype(names[0]))
+    if _used(ctx, _out(node, 0)):
+        log_probs = ctx.node("LogSoftmax", [logits], axis=1)
+        if sparse:
+            picked = ctx.node("GatherElements",
+                              [log_probs, ctx.node("Unsqueeze", [labels, _i64(ctx, [1], "axes")])],
+                              axis=1)
+            picked = ctx.node("Squeeze", [picked, _i64(ctx, [1], "axes")])
+        else:
+            picked = ctx.node("ReduceSum", [ctx.node("Mul", [labels, log_probs]),
+                                            _i64(ctx, [1], "axes")], keepdims=0)
+        ctx.node("Neg", [picked], _out(node, 0))
+    if _used(ctx, _out(node, 1)):
+        probs = ctx.node("Softmax", [logits], axis=1)
+        if sparse:
+            label_dt = _numpy_dtype(ctx.dtype(names[1]))
+            shape = ctx.shape(names[0])
+            if shape is not None and shape[1] is not None:
+                classes = ctx.const(np.arange(shape[1], dtype=label_dt), "classes")
+            else:
+                depth = ctx.node("Gather", [ctx.node("Shape", [logits]),
+                                            ctx.const(np.array(1, np.int64), "one")], axis=0)
+                depth = ctx.node("Cast", [depth], to=_onnx_dtype_of(label_dt))
+                classes = ctx.node("Range", [ctx.const(np.array(0, label_dt), "zero"), depth,
+                                             ctx.const(np.array(1, label_dt), "one")])
+            hot = ctx.node("Equal", [ctx.node("Unsqueeze", [labels, _i64(ctx, [1], "axes")]),
+                                     classes])
+            labels = ctx.node("Cast", [hot], to=_onnx_dtype_of(dt))
+        ctx.node("Sub", [probs, labels], _out(node, 1))
+
+
+def _onnx_dtype_of(np_dtype):
+    from metarun.framework import dtypes
+    from metarun.onnx.export import onnx_dtype
+    return onnx_dtype(dtypes.as_dtype(np.dtype(np_dtype)).as_datatype_enum)
+
+
+# --- random ops ---------------------------------------------------------------------------
+# onnxruntime draws the values: the same distribution as TF's, not TF's stream. A TF op with a
+# seed (graph or op level) gets an ONNX seed derived from (seed, seed2), so its draws repeat
+# from one onnxruntime session to the next as the TF graph's repeat from one TF session to the
+# next; an unseeded op stays unseeded.
+
+def _random_attrs(node):
+    seed, seed2 = int(_attr(node, "seed", 0)), int(_attr(node, "seed2", 0))
+    if not seed and not seed2:
+        return {}
+    # a float attribute: kept below 2**24 so that it is exact
+    return {"seed": float((seed * 1000003 + seed2) % (1 << 24))}
+
+
+def _random_like(ctx, node, shape_name, dtype_enum):
+    """ConstantOfShape(shape), the template RandomUniformLike/RandomNormalLike fill."""
+    dt = np.dtype(_numpy_dtype(dtype_enum))
+    if dt not in (np.float32, np.float64):
+        raise NotMappable("%s %s: dtype %s (onnxruntime draws float and double only)"
+                          % (node.op, node.name, dt.name))
+    shape = ctx.value(shape_name)
+    if shape is not None:
+        shape = _i64(ctx, np.asarray(shape, np.int64), "shape")
+    else:
+        shape = ctx.node("Cast", [ctx.input(shape_name)], to=7)
+    return ctx.node("ConstantOfShape", [shape]), dt
+
+
+def _uniform(ctx, node, template, dt):
+    from metarun.onnx.export import onnx_dtype
+    enum = 1 if dt == np.float32 else 2
+    u = ctx.node("RandomUniformLike", [template], dtype=onnx_dtype(enum), low=0.0, high=1.0,
+                 **_random_attrs(node))
+    # TF draws from [0, 1); keep 1.0 out whatever the runtime's generator rounds to
+    return ctx.node("Min", [u, ctx.const(np.array(np.nextafter(dt.type(1), dt.type(0)), dt),
+                                         "below_one")])
+
+
+@handles("RandomUniform")
+def _random_uniform(ctx, node):
+    names = ctx.g.data_inputs(node)
+    template, dt = _random_like(ctx, node, names[0], _attr(node, "dtype"))
+    ctx.node("Identity", [_uniform(ctx, node, template, dt)], _out(node))
+
+
+@handles("RandomStandardNormal")
+def _random_normal(ctx, node):
+    from metarun.onnx.export import onnx_dtype
+    names = ctx.g.data_inputs(node)
+    template, dt = _random_like(ctx, node, names[0], _attr(node, "dtype"))
+    ctx.node("RandomNormalLike", [template], _out(node), dtype=onnx_dtype(_attr(node, "dtype")),
+             mean=0.0, scale=1.0, **_random_attrs(node))
+
+
+@handles("RandomUniformInt")
+def _random_uniform_int(ctx, node):
+    """minval + floor(u * (maxval - minval)) with u a double in [0, 1), clamped below maxval:
+    exact in range and dtype while the range fits a double's 53 bits."""
+    from metarun.onnx.export import onnx_dtype
+    names = ctx.g.data_inputs(node)
+    lo = int(np.asarray(ctx.const_input(node, 1, "minval")))
+    hi = int(np.asarray(ctx.const_input(node, 2, "maxval")))
+    if not lo < hi:
+        raise NotMappable("RandomUniformInt %s: minval %d >= maxval %d (TF fails)"
+                          % (node.name, lo, hi))
+    if hi - lo > 1 << 53:
+        raise NotMappable("RandomUniformInt %s: a range over 2**53 is not exact in a double"
+                          % node.name)
+    template, dt = _random_like(ctx, node, names[0], 2)
+    u = _uniform(ctx, node, template, dt)
+    k = ctx.node("Floor", [ctx.node("Mul", [u, ctx.const(np.array(hi - lo, np.float64),
+                                                          "range")])])
+    k = ctx.node("Min", [k, ctx.const(np.array(hi - lo - 1, np.float64), "top")])
+    out_t = _attr(node, "Tout")
+    k = ctx.node("Cast", [k], to=onnx_dtype(out_t))
+    ctx.node("Add", [k, ctx.const(np.array(lo, _numpy_dtype(out_t)), "minval")], _out(node))
+
+
+# --- selection ------------------------------------------------------------------------------
+
+@handles("Select", "SelectV2")
+def _select(ctx, node):
+    names = ctx.g.data_inputs(node)
+    cond, x, y = _ins(ctx, node)
+    if node.op == "Select":  # same shapes, or a vector condition choosing rows
+        rc, rx = ctx.rank(names[0]), ctx.rank(names[1])
+        if rc is None or rx is None:
+            raise NotMappable("Select %s: needs the ranks of the condition and values"
+                              % node.name)
+        if rc != rx:
+            if rc != 1:
+                raise NotMappable("Select %s: condition of rank %d for values of rank %d"
+                                  % (node.name, rc, rx))
+            cond = ctx.node("Unsqueeze", [cond, _i64(ctx, range(1, rx), "axes")])
+    ctx.node("Where", [cond, x, y], _out(node))
+
+
+# --- space to batch (TF1's dilated convolutions) -------------------------------------------
+
+def _fused_convs(ctx):
+    if not hasattr(ctx, "_fused_convs"):
+        ctx._fused_convs, ctx._fused_b2s = {}, set()
+    return ctx._fused_convs
+
+
+def _dilated_conv(ctx, node):
+    """For SpaceToBatchND -> VALID stride-1 Conv2D/DepthwiseConv2dNative (NHWC) ->
+    BatchToSpaceND with one block shape and constant paddings and crops (what TF1 builds for
+    atrous_conv2d and depthwise_conv2d(rate=...)): (conv, b2s, dilations, ONNX pads). The
+    blocks' phases are interleaved back, so output j is sum_i padded[j + r*i] * w[i]: a conv
+    with dilation r over the input padded by paddings - crops."""
+    s2b_out = _out(node)
+    readers = _consumers(ctx, s2b_out)
+    if len(readers) != 1 or s2b_out in ctx.g.outputs:
+        return None
+    conv = readers[0]
+    if conv.op not in ("Conv2D", "DepthwiseConv2dNative") or \
+            ctx.g.data_inputs(conv)[0] != s2b_out or \
+            _attr(conv, "data_format", "NHWC") != "NHWC" or _attr(conv, "padding") != "VALID" or \
+            list(_attr(conv, "strides", [1] * 4)) != [1] * 4 or \
+            list(_attr(conv, "dilations", [1] * 4)) != [1] * 4:
+        return None
+    readers = _consumers(ctx, _out(conv))
+    if len(readers) != 1 or _out(conv) in ctx.g.outputs:
+        return None
+    b2s = readers[0]
+    if b2s.op != "BatchToSpaceND" or ctx.g.data_inputs(b2s)[0] != _out(conv):
+        return None
+    values = [ctx.value(ctx.g.data_inputs(n)[i]) for n, i in
+              ((node, 1), (node, 2), (b2s, 1), (b2s, 2))]
+    if any(v is None for v in values):
+        return None
+    block, paddings, block2, crops = (np.asarray(v, np.int64) for v in values)
+    if block.shape != (2,) or block.tolist() != block2.reshape(-1).tolist() or \
+            paddings.shape != (2, 2) or crops.shape != (2, 2):
+        return None
+    pads = paddings - crops
+    if (pads < 0).any():
+        return None
+    shape = ctx.shape(ctx.g.data_inputs(node)[0])
+    if shape is None or None in shape[1:3] or \
+            any((n + p.sum()) % b for n, p, b in zip(shape[1:3], paddings, block)):
+        return None  # TF fails on a padded size that the block does not divide
+    return conv, b2s, [int(b) for b in block], [int(p) for p in pads[:, 0]] + \
+        [int(p) for p in pads[:, 1]]
+
+
+def _known_tail(ctx, node, tensor):
+    shape = ctx.shape(tensor)
+    if shape is None or None in shape[1:]:
+        raise NotMappable("%s %s: needs every dimension but the batch known" % (node.op,
+                                                                               node.name))
+    return shape
+
+
+@handles("SpaceToBatchND")
+def _space_to_batch(ctx, node):
+    fused = _dilated_conv(ctx, node)
+    if fused is not None:
+        conv, b2s, dilations, pads = fused
+        _fused_convs(ctx)[conv.name] = (ctx.g.data_inputs(node)[0], dilations, pads, _out(b2s))
+        ctx._fused_b2s.add(b2s.name)
+        return
+    names = ctx.g.data_inputs(node)
+    shape = _known_tail(ctx, node, names[0])
+    block = np.asarray(ctx.const_input(node, 1, "block_shape"), np.int64).reshape(-1)
+    paddings = np.asarray(ctx.const_input(node, 2, "paddings"), np.int64).reshape(-1, 2)
+    m, rest = len(block), list(shape[1 + len(block):])
+    padded = [n + int(p.sum()) for n, p in zip(shape[1:1 + m], paddings)]
+    if any(n % b for n, b in zip(padded, block)):
+        raise NotMappable("SpaceToBatchND %s: padded size %s not divisible by the block %s "
+                          "(TF fails)" % (node.name, padded, block.tolist()))
+    x = ctx.input(names[0])
+    if paddings.any():
+        zeros = [0] * len(rest)
+        x = ctx.node("Pad", [x, _i64(ctx, [0] + list(paddings[:, 0]) + zeros +
+                                     [0] + list(paddings[:, 1]) + zeros, "pads")])
+    split = [-1]
+    for n, b in zip(padded, block):
+        split += [n // b, int(b)]
+    x = ctx.node("Reshape", [x, _i64(ctx, split + rest, "shape")])
+    perm = [2 + 2 * i for i in range(m)] + [0] + [1 + 2 * i for i in range(m)] + \
+        [1 + 2 * m + j for j in range(len(rest))]
+    x = ctx.node("Transpose", [x], perm=perm)
+    ctx.node("Reshape", [x, _i64(ctx, [-1] + [n // b for n, b in zip(padded, block)] + rest,
+                                 "shape")], _out(node))
+
+
+@handles("BatchToSpaceND")
+def _batch_to_space(ctx, node):
+    if node.name in getattr(ctx, "_fused_b2s", ()):
+        return  # its dilated conv writes this node's output
+    names = ctx.g.data_inputs(node)
+    shape = _known_tail(ctx, node, names[0])
+    block = np.asarray(ctx.const_input(node, 1, "block_shape"), np.int64).reshape(-1)
+    crops = np.asarray(ctx.const_input(node, 2, "crops"), np.int64).reshape(-1, 2)
+    m, spatial, rest = len(block), list(shape[1:1 + len(block)]), list(shape[1 + len(block):])
+    x = ctx.node("Reshape", [ctx.input(names[0]), _i64(ctx, list(block) + [-1] + spatial + rest,
+                                                       "shape")])
+    perm = [m]
+    for i in range(m):
+        perm += [m + 1 + i, i]
+    x = ctx.node("Transpose", [x], perm=perm + [2 * m + 1 + j for j in range(len(rest))])
+    full = [n * int(b) for n, b in zip(spatial, block)]
+    x = ctx.node("Reshape", [x, _i64(ctx, [-1] + full + rest, "shape")])
+    if (crops < 0).any() or any(c.sum() > n for c, n in zip(crops, full)):
+        raise NotMappable("BatchToSpaceND %s: crops %s do not fit (TF fails)"
+                          % (node.name, crops.tolist()))
+    if crops.any():
+        x = ctx.node("Slice", [x, _i64(ctx, crops[:, 0], "starts"),
+                               _i64(ctx, [n - int(c[1]) for n, c in zip(full, crops)], "ends"),
+                               _i64(ctx, range(1, m + 1), "axes")])
+    ctx.node("Identity", [x], _out(node))
