@@ -84,8 +84,9 @@ def test_tf_made_saved_model_computes_tf_values(case, tags):
 
 def test_every_signature_with_inputs_was_compared():
     computed = [(c, t, k) for c, t in TAG_CASES for k, s in EXPECTED[c]["signatures"][t].items() if "values" in s]
-    # two_sigs: serving_default, scores, lookup (the asset table) and doubled; one per other case
-    assert len(computed) == 7, computed
+    # two_sigs: serving_default, scores, lookup (the asset table) and doubled; tf2_text:
+    # serving_default and scaled; one per other case
+    assert len(computed) == 9, computed
 
 
 @pytest.mark.parametrize("case", ["two_sigs", "simple"])
@@ -232,3 +233,29 @@ def test_text_saved_model_is_text():
     with open(os.path.join(METARUN_MADE, "text", "model", "saved_model.pbtxt")) as f:
         text = f.read()
     assert text.startswith("saved_model_schema_version: 1\nmeta_graphs {")
+
+
+def test_tf2_text_saved_model_object_graph():
+    # TF 2.x writes a SavedObjectGraph beside the graph (MetaGraphDef field 7); its text form
+    # parses field by field and prints back as TF's text, byte for byte
+    from metarun.framework import protos
+    from metarun.saved_model import loader
+    d = os.path.join(TF_MADE, "tf2_text")
+    with open(os.path.join(d, "saved_model.pbtxt")) as f:
+        text = f.read()
+    saved = loader.parse_saved_model(d)
+    assert protos.to_text(saved) == text
+    graph = saved.meta_graphs[0].object_graph_def
+    root = graph.nodes[0]
+    assert [c.local_name for c in root.children] == ["dense", "scale", "__call__", "scaled",
+                                                      "signatures"]
+    dense = graph.nodes[[c.node_id for c in root.children if c.local_name == "dense"][0]]
+    variables = {c.local_name: graph.nodes[c.node_id].variable for c in dense.children}
+    assert list(variables["w"].shape.dim[i].size for i in range(2)) == [3, 2]
+    assert variables["w"].trainable and not variables["b"].trainable
+    assert variables["b"].dtype == tf.float32.as_datatype_enum
+    call = graph.nodes[[c.node_id for c in root.children if c.local_name == "__call__"][0]]
+    fn, = call.function.concrete_functions
+    assert fn in graph.concrete_functions
+    spec = call.function.function_spec.input_signature.tuple_value.values[0].tensor_spec_value
+    assert spec.name == "x" and [d.size for d in spec.shape.dim] == [-1, 3]
