@@ -928,7 +928,24 @@ def _cmd_export(args):
         importlib.import_module("metarun.onnx.export")._require_onnx()
     except ImportError as e:
         raise UsageError(str(e)) from None
-    meta, tags, model_file = _freeze_meta_graph(args)
+    if args.model.endswith((".pb", ".pbtxt")) and not os.path.isdir(args.model) and \
+            os.path.basename(args.model) not in ("saved_model.pb", "saved_model.pbtxt"):
+        # a frozen GraphDef: its nodes are the whole model
+        from metarun.framework import protos
+        if not os.path.isfile(args.model):
+            raise UsageError("no such file: %s" % args.model)
+        try:
+            graph_def = importlib.import_module("metarun.onnx.export")._read_graph_def(
+                args.model)
+        except Exception as e:  # a file that does not parse is a usage error, not a crash
+            raise UsageError("cannot parse %s as a GraphDef: %s" % (args.model, e)) from None
+        meta, tags, model_file = protos.MetaGraphDef(), None, args.model
+        meta.graph_def.CopyFrom(graph_def)
+        if args.ckpt:
+            raise UsageError("a frozen GraphDef holds its own values; --checkpoint goes with "
+                             "a .meta")
+    else:
+        meta, tags, model_file = _freeze_meta_graph(args)
     info = _GraphInfo(meta)
     outputs, source = _freeze_outputs(args, meta, info)
     print("outputs: %s (%s)" % (", ".join(outputs), source))

@@ -355,7 +355,9 @@ def _squeeze(ctx, node):
     if not axes:
         shape = ctx.shape(ctx.g.data_inputs(node)[0])
         if shape is None or None in shape:
-            raise NotMappable("Squeeze %s without axes needs every dimension known" % node.name)
+            # both drop every dimension that is 1 when the graph runs
+            ctx.node("Squeeze", [x], _out(node))
+            return
         axes = [i for i, d in enumerate(shape) if d == 1]
     ctx.node("Squeeze", [x, _i64(ctx, axes, "axes")], _out(node))
 

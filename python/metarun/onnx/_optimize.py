@@ -18,6 +18,47 @@ _ELEMENTWISE_UNARY = {"Relu", "Tanh", "Sigmoid", "Elu", "Selu", "LeakyRelu", "So
 _ELEMENTWISE_BINARY = {"Add", "Sub", "Mul", "Div", "Max", "Min", "Pow"}
 
 
+def _subgraphs(node):
+    for a in node.attribute:
+        if a.HasField("g"):
+            yield a.g
+        for graph in a.graphs:
+            yield graph
+
+
+def implicit_inputs(node):
+    """The outer values a Loop's or an If's subgraphs read by name (recursively)."""
+    names = set()
+    for graph in _subgraphs(node):
+        defined = {i.name for i in graph.input} | {i.name for i in graph.initializer}
+        for n in graph.node:
+            defined.update(n.output)
+        for n in graph.node:
+            names.update(i for i in n.input if i and i not in defined)
+            names.update(x for x in implicit_inputs(n) if x not in defined)
+        names.update(o.name for o in graph.output if o.name not in defined)
+    return names
+
+
+def all_inputs(node):
+    """A node's explicit inputs and, for a Loop or an If, what its subgraphs read."""
+    if node.op_type in ("Loop", "If", "Scan"):
+        return list(node.input) + sorted(implicit_inputs(node))
+    return list(node.input)
+
+
+def _rename_inside(node, old, new):
+    for graph in _subgraphs(node):
+        for n in graph.node:
+            for i, x in enumerate(n.input):
+                if x == old:
+                    n.input[i] = new
+            _rename_inside(n, old, new)
+        for o in graph.output:
+            if o.name == old:
+                raise ValueError("subgraph output %s names an outer value" % old)
+
+
 class _Graph(object):
     def __init__(self, ctx, inputs, outputs):
         self.ctx = ctx
@@ -40,7 +81,7 @@ class _Graph(object):
             for n in self.nodes:
                 for o in n.output:
                     producers[o] = n
-                for i in set(n.input):
+                for i in set(all_inputs(n)):
                     consumers.setdefault(i, []).append(n)
             self._index = producers, consumers
         return self._index
@@ -59,6 +100,7 @@ class _Graph(object):
             for i, x in enumerate(n.input):
                 if x == old:
                     n.input[i] = new
+            _rename_inside(n, old, new)
         self.changed()
 
     def const(self, name):
@@ -338,7 +380,7 @@ def topological(nodes, inputs, initializers):
             if id(n) in seen:
                 continue
             stack.append((n, True))
-            for i in n.input:
+            for i in all_inputs(n):
                 p = produced.get(i)
                 if p is not None and id(p) not in seen:
                     stack.append((p, False))

@@ -1,5 +1,6 @@
 """The exporter's driver: load and freeze, cut, fold constants, map ops, optimize, write."""
 
+import collections
 import os
 
 import numpy as np
@@ -18,6 +19,9 @@ _NOT_FOLDABLE = {
     "LoopCond", "If", "StatelessIf", "While", "StatelessWhile", "PartitionedCall",
     "StatefulPartitionedCall", "Case", "RandomUniform", "RandomStandardNormal",
     "TruncatedNormal", "RandomUniformInt", "RandomShuffle", "Multinomial", "NoOp",
+    "TensorArrayV3", "TensorArrayWriteV3", "TensorArrayScatterV3", "TensorArraySplitV3",
+    "TensorArrayReadV3", "TensorArrayGatherV3", "TensorArraySizeV3", "TensorArrayConcatV3",
+    "TensorArrayCloseV3", "Assert",
 }
 _ONNX_IMPORT_HINT = ('metarun.onnx needs the onnx package: pip install "metarun[onnx]" '
                      '(or pip install onnx)')
@@ -34,13 +38,13 @@ class UnsupportedOpsError(ValueError):
         super().__init__(
             "cannot export to ONNX: no mapping for op type%s %s (e.g. %s)%s" % (
                 "" if len(self.op_types) == 1 else "s", ", ".join(self.op_types), examples,
-                "; control flow (while loops, cond, functions) is not exported yet"
-                if set(self.op_types) & _CONTROL_FLOW else ""))
+                "; TF2 control flow and functions (If/While/Case/PartitionedCall, as "
+                "graphs built with control flow v2 hold) are not exported: TF1's cond and "
+                "while_loop are" if set(self.op_types) & _CONTROL_FLOW_V2 else ""))
 
 
-_CONTROL_FLOW = {"Enter", "Exit", "Merge", "Switch", "NextIteration", "LoopCond", "If",
-                 "StatelessIf", "While", "StatelessWhile", "PartitionedCall",
-                 "StatefulPartitionedCall", "Case"}
+_CONTROL_FLOW_V2 = {"If", "StatelessIf", "While", "StatelessWhile", "PartitionedCall",
+                    "StatefulPartitionedCall", "Case", "StatelessCase"}
 
 
 def _require_onnx():
@@ -184,9 +188,6 @@ class _Graph(object):
         for o in self.outputs:
             if _node_name(o) not in self.nodes:
                 raise ValueError("output %r: no such node in the graph" % o)
-        self.graph = metarun.Graph()
-        with self.graph.as_default():
-            metarun.import_graph_def(graph_def, name="")
         cut = set()
         if inputs:
             self.inputs = [_tensor_name(i) for i in inputs]
@@ -197,16 +198,22 @@ class _Graph(object):
         else:
             self.inputs = None
         self.order = self._prune(cut)
+        self.graph = metarun.Graph()
+        with self.graph.as_default():
+            metarun.import_graph_def(self._needed_graph_def(graph_def, cut), name="")
         if self.inputs is None:
             self.inputs = [n.name + ":0" for n in self.order
                            if n.op in ("Placeholder", "PlaceholderV2")]
         self.cut = set(self.inputs)
 
     def _prune(self, cut):
-        """Nodes the outputs need, in topological order, stopping at the cut tensors."""
+        """Nodes the outputs need, in topological order, stopping at the cut tensors. A loop's
+        back edge (NextIteration -> Merge) is not an ordering edge: the NextIteration and what
+        it reads are visited as further roots, after the Merge."""
         order, state = [], {}
-        for out in self.outputs:
-            stack = [(_node_name(out), False)]
+        roots = [_node_name(out) for out in self.outputs]
+        while roots:
+            stack = [(roots.pop(0), False)]
             while stack:
                 name, done = stack.pop()
                 if done:
@@ -220,7 +227,7 @@ class _Graph(object):
                 stack.append((name, True))
                 node = self.nodes[name]
                 for inp in node.input:
-                    if inp.startswith("^"):
+                    if inp.startswith("^") and not self._is_pivot(inp[1:]):
                         continue
                     if _tensor_name(inp) in cut:
                         continue
@@ -228,9 +235,50 @@ class _Graph(object):
                     if dep not in self.nodes:
                         raise ValueError("node %s reads %s, which is not in the graph"
                                          % (name, inp))
-                    if not state.get(dep):
+                    if node.op == "Merge" and self.nodes[dep].op == "NextIteration":
+                        if not state.get(dep):
+                            roots.append(dep)
+                    elif not state.get(dep):
                         stack.append((dep, False))
         return order
+
+    def _needed_graph_def(self, graph_def, cut):
+        """The nodes the outputs compute from, and what the cut tensors' producers need (their
+        static shapes are the inputs' shapes). Control edges to anything else are dropped: a
+        variable update or an Assert run for its effect computes nothing the export keeps,
+        and a frozen graph's variables are constants it cannot update."""
+        keep = {n.name for n in self.order}
+        stack = [_node_name(t) for t in cut]
+        while stack:
+            name = stack.pop()
+            if name in keep or name not in self.nodes:
+                continue
+            keep.add(name)
+            stack.extend(_node_name(i) for i in self.nodes[name].input)
+        out = protos.GraphDef()
+        out.versions.CopyFrom(graph_def.versions)
+        out.library.CopyFrom(graph_def.library)
+        for node in graph_def.node:
+            if node.name not in keep:
+                continue
+            copy = out.node.add()
+            copy.CopyFrom(node)
+            if any(i.startswith("^") and i[1:] not in keep for i in node.input):
+                del copy.input[:]
+                copy.input.extend(i for i in node.input
+                                  if not i.startswith("^") or i[1:] in keep)
+        self.nodes = {n.name: n for n in out.node}
+        self.order = [self.nodes[n.name] for n in self.order]
+        return out
+
+    def _is_pivot(self, name):
+        """A cond's pivot (an Identity of a Switch output): constants built in a branch hang
+        on it by a control edge, and through it on the predicate the branch is chosen by."""
+        node = self.nodes.get(name)
+        if node is None or node.op != "Identity" or not node.input:
+            return False
+        src = self.nodes.get(_node_name(node.input[0]))
+        return src is not None and src.op == "Switch"
 
     def tensor(self, name):
         return self.graph.get_tensor_by_name(name)
@@ -255,6 +303,12 @@ def _static(g, node, tensor):
     return np.array(int(np.prod(dims)), dtype)
 
 
+def _plain_outputs(g, node):
+    """No resource or variant output (a handle, a TensorList): those are not values."""
+    return all(t.dtype.as_datatype_enum % 100 not in (20, 21)
+               for t in g.graph.get_operation_by_name(node.name).outputs)
+
+
 def _fold_constants(g):
     """{tensor name: ndarray} for every tensor computable without a feed, computed by metarun."""
     import metarun
@@ -271,7 +325,8 @@ def _fold_constants(g):
             static.add(node.name + ":0")
         elif (node.op not in _NOT_FOLDABLE and ins and
               all(_node_name(i) in foldable and i not in g.cut for i in ins) and
-              all(_node_name(c) in foldable for c in node.input if c.startswith("^"))):
+              all(_node_name(c) in foldable for c in node.input if c.startswith("^")) and
+              _plain_outputs(g, node)):
             foldable.add(node.name)
     # fetch the foldable tensors something non-foldable (or the graph's outputs) reads
     wanted = set()
@@ -312,20 +367,38 @@ def onnx_dtype(tf_enum):
 
 
 class Context(object):
-    """What an op handler sees: the TF graph's facts and the ONNX graph being built."""
+    """What an op handler sees: the TF graph's facts and the ONNX graph being built.
 
-    def __init__(self, g, values, opset):
+    A loop body or a cond branch is built in a child context: its own node list and aliases,
+    the root's initializers, constants and name counter (ONNX subgraphs read outer values by
+    name, so constants stay initializers of the main graph).
+    """
+
+    def __init__(self, g, values, opset, parent=None):
         self.g = g
         self.values = values
         self.opset = opset
         self.nodes = []
-        self.initializers = {}
-        self.ranks = {}
-        self._uid = 0
+        if parent is None:
+            self.initializers = {}
+            self.ranks = {}
+            self._counter = [0]
+            self.aliases = {}
+            self.scopes = None
+        else:
+            self.initializers = parent.initializers
+            self.ranks = parent.ranks
+            self._counter = parent._counter
+            self.aliases = collections.ChainMap({}, parent.aliases)
+
+    def child(self):
+        sub = Context(self.g, self.values, self.opset, parent=self)
+        sub.scopes = self.scopes
+        return sub
 
     def unique(self, hint):
-        self._uid += 1
-        return "%s__%d" % (hint, self._uid)
+        self._counter[0] += 1
+        return "%s__%d" % (hint, self._counter[0])
 
     def value(self, tensor):
         """The constant value of a TF tensor, or None when it depends on a feed."""
@@ -359,8 +432,14 @@ class Context(object):
         self.initializers[name] = np.asarray(array)
         return name
 
+    def alias(self, tensor, onnx_name):
+        """Later reads of `tensor` in this context (and its children) read `onnx_name`."""
+        self.aliases[tensor] = onnx_name
+
     def input(self, tensor):
         """The ONNX name of a TF tensor's value: an initializer for constants."""
+        while tensor in self.aliases:
+            tensor = self.aliases[tensor]
         if tensor in self.values and tensor not in self.initializers and tensor not in self.g.cut:
             self.initializers[tensor] = np.asarray(self.values[tensor])
         return tensor
@@ -375,6 +454,16 @@ class Context(object):
                                      name=name or self.unique(op_type), **attrs)
         self.nodes.append(node)
         return outputs[0] if len(outputs) == 1 else outputs
+
+    def handle(self, node):
+        """Map one TF node with its op type's handler."""
+        from metarun.onnx import _ops
+        try:
+            _ops.HANDLERS[node.op](self, node)
+        except NotMappable:
+            raise
+        except (KeyError, IndexError, TypeError) as e:
+            raise NotMappable("%s %s: %s" % (node.op, node.name, e)) from None
 
 
 class NotMappable(ValueError):
@@ -422,7 +511,7 @@ def export(model, checkpoint=None, inputs=None, outputs=None, opset=DEFAULT_OPSE
     have no mapping.
     """
     onnx = _require_onnx()
-    from metarun.onnx import _ops, _optimize
+    from metarun.onnx import _control_flow, _ops, _optimize
     if not MIN_OPSET <= int(opset) <= MAX_OPSET:
         raise ValueError("opset %d: metarun exports opsets %d to %d" % (opset, MIN_OPSET, MAX_OPSET))
     if isinstance(inputs, str):
@@ -434,7 +523,8 @@ def export(model, checkpoint=None, inputs=None, outputs=None, opset=DEFAULT_OPSE
     values, foldable = _fold_constants(g)
     # what is left to map: not folded, and not a fed tensor's producer (an internal input)
     todo = [n for n in g.order if n.name not in foldable and n.name + ":0" not in g.cut]
-    missing = [(n.name, n.op) for n in todo if n.op not in _ops.HANDLERS]
+    missing = [(n.name, n.op) for n in todo
+               if n.op not in _ops.HANDLERS and n.op not in _control_flow.PRIMITIVES]
     if missing:
         raise UnsupportedOpsError({op for _, op in missing}, missing)
     ctx = Context(g, values, int(opset))
@@ -443,13 +533,7 @@ def export(model, checkpoint=None, inputs=None, outputs=None, opset=DEFAULT_OPSE
     for t in g.inputs:
         graph_inputs.append(_value_info(t, g.tensor(t).dtype.as_datatype_enum,
                                         ctx.shape(t), sym))
-    for node in todo:
-        try:
-            _ops.HANDLERS[node.op](ctx, node)
-        except NotMappable:
-            raise
-        except (KeyError, IndexError, TypeError) as e:
-            raise NotMappable("%s %s: %s" % (node.op, node.name, e)) from None
+    _control_flow.emit(ctx, todo)
     graph_outputs = []
     for t in g.outputs:
         if t in values and t not in ctx.initializers:
@@ -463,7 +547,7 @@ def export(model, checkpoint=None, inputs=None, outputs=None, opset=DEFAULT_OPSE
     if optimize:
         _optimize.optimize(ctx, [i.name for i in graph_inputs], [o.name for o in graph_outputs])
     nodes = _optimize.topological(ctx.nodes, [i.name for i in graph_inputs], ctx.initializers)
-    used = {i for n in nodes for i in n.input}
+    used = {i for n in nodes for i in _optimize.all_inputs(n)}
     initializers = [onnx.numpy_helper.from_array(np.array(v, order="C"), name)
                     for name, v in ctx.initializers.items() if name in used]
     graph = onnx.helper.make_graph(nodes, "metarun", graph_inputs, graph_outputs, initializers)

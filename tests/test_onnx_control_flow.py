@@ -1,0 +1,221 @@
+"""metarun.onnx.export of TF1 control flow: tf.cond to If, tf.while_loop to Loop, TensorArrays to
+ONNX sequences. Every graph here was built and run by TensorFlow (tests/fixtures/
+gen_onnx_control_flow.py, gen_onnx.py's while_loop case, and the control-flow replay cases of
+gen_control_flow.py); metarun exports it and onnxruntime must give TensorFlow's values."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import metarun
+import metarun.onnx
+
+onnx = ort = None
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIX = os.path.join(HERE, "fixtures", "onnx_control_flow")
+REPLAY = os.path.join(HERE, "fixtures", "cases")
+with open(os.path.join(FIX, "cases.json")) as _f:
+    CASES = json.load(_f)
+ARRAYS = {}
+# replay cases (tests/fixtures/cases) with v1 control flow, exported step by step
+REPLAY_CASES = ["cond_branches", "while_loops", "dynamic_rnn", "dynamic_rnn_short_seqs",
+                "tensor_arrays"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _onnx_modules():
+    global onnx, ort
+    onnx = pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    with np.load(os.path.join(FIX, "arrays.npz")) as arrays:
+        ARRAYS.update(arrays)
+
+
+def _session(model):
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    return ort.InferenceSession(model.SerializeToString(), opts,
+                                providers=["CPUExecutionProvider"])
+
+
+def _compare(got, want, name):
+    assert got.shape == want.shape, (name, got.shape, want.shape)
+    assert got.dtype == want.dtype, (name, got.dtype, want.dtype)
+    if want.dtype.kind == "f":
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, err_msg=name)
+    else:
+        np.testing.assert_array_equal(got, want, err_msg=name)
+
+
+def _ops(graph, into=None):
+    """Op types of a graph and of every subgraph in it."""
+    into = [] if into is None else into
+    for n in graph.node:
+        into.append(n.op_type)
+        for a in n.attribute:
+            if a.HasField("g"):
+                _ops(a.g, into)
+    return into
+
+
+# reduce_any over every axis of a tensor of unknown rank: its axes are computed when the graph
+# runs, which ONNX reductions take as an input from opset 18 on
+OPSET = {"loop_ops": 18}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_export_matches_tf(name):
+    case = CASES[name]
+    model = metarun.onnx.export(os.path.join(FIX, name, "model.meta"), outputs=case["fetches"],
+                                opset=OPSET.get(name, 17))
+    assert [o.name for o in model.graph.output] == case["fetches"]
+    sess = _session(model)
+    for k in range(case["sets"]):
+        feeds = {t: ARRAYS["%s/%s@%d" % (name, t, k)] for t in case["feeds"]}
+        for t, v in zip(case["fetches"], sess.run(case["fetches"], feeds)):
+            _compare(v, ARRAYS["%s/%s@%d" % (name, t, k)], "%s@%d" % (t, k))
+    ops = _ops(model.graph)
+    # no v1 primitive is left: the loops and conds are ONNX's
+    assert not {"Switch", "Merge", "Enter", "Exit"} & set(ops)
+
+
+def _inference_steps(case):
+    """The run steps before the first one that updates state (a fetched op), with values."""
+    for step in case["steps"]:
+        if "run" not in step:
+            continue
+        if not step.get("expect") or None in step["expect"]:
+            return
+        yield step
+
+
+@pytest.mark.parametrize("name", REPLAY_CASES)
+def test_replay_cases(name):
+    folder = os.path.join(REPLAY, name)
+    with open(os.path.join(folder, "case.json")) as f:
+        case = json.load(f)
+    steps = list(_inference_steps(case))
+    assert steps
+    with np.load(os.path.join(folder, "arrays.npz")) as arrays:
+        for step in steps:
+            model = metarun.onnx.export(os.path.join(folder, case["import"]["meta"]),
+                                        inputs=sorted(step["feeds"]), outputs=step["run"])
+            sess = _session(model)
+            names = {i.name for i in sess.get_inputs()}
+            feeds = {t: arrays[k] for t, k in step["feeds"].items() if t in names}
+            for v, key, t in zip(sess.run(step["run"], feeds), step["expect"], step["run"]):
+                _compare(v, arrays[key], t)
+
+
+def test_structure_of_nested_loops_and_conds():
+    folder = os.path.join(REPLAY, "while_loops")
+    model = metarun.onnx.export(os.path.join(folder, "model.meta"),
+                                inputs=["n:0", "use_loop:0"], outputs=["nested:0", "gated:0"])
+    top = [n.op_type for n in model.graph.node]
+    # the outer loop (its condition's first test, n > 0, before it) and the cond
+    assert sorted(top) == ["If", "Less", "Loop"], top
+    loop = [n for n in model.graph.node if n.op_type == "Loop" and
+            any(a.name == "body" and "Loop" in _ops(a.g) for a in n.attribute)]
+    assert len(loop) == 1  # the inner loop lives in the outer one's body
+    gate = [n for n in model.graph.node if n.op_type == "If"][0]
+    then = [a.g for a in gate.attribute if a.name == "then_branch"][0]
+    assert "Loop" in _ops(then)  # the loop in the taken branch only
+
+
+def test_while_loop_fixture_of_gen_onnx():
+    # gen_onnx.py's while_loop case: a loop then a cond on a reduction of the input
+    fix = os.path.join(HERE, "fixtures", "onnx")
+    with open(os.path.join(fix, "cases.json")) as f:
+        case = json.load(f)["while_loop"]
+    model = metarun.onnx.export(os.path.join(fix, "while_loop", "model.meta"),
+                                outputs=case["fetches"])
+    with np.load(os.path.join(fix, "arrays.npz")) as arrays:
+        feeds = {t: arrays["while_loop/%s@0" % t] for t in case["feeds"]}
+        got, = _session(model).run(case["fetches"], feeds)
+        _compare(got, arrays["while_loop/%s@0" % case["fetches"][0]], "out")
+
+
+def test_tensor_arrays_need_opset_14():
+    with pytest.raises(ValueError, match="opset >= 14"):
+        metarun.onnx.export(os.path.join(FIX, "map_fn", "model.meta"), outputs=["y:0"],
+                            opset=13)
+    # a loop without TensorArrays exports at opset 13
+    model = metarun.onnx.export(os.path.join(FIX, "cond_in_while", "model.meta"),
+                                outputs=["out:0"], opset=13)
+    assert model.opset_import[0].version == 13
+
+
+def test_fetch_inside_a_loop_is_refused():
+    with pytest.raises(ValueError, match="inside a while loop"):
+        metarun.onnx.export(os.path.join(FIX, "cond_in_while", "model.meta"),
+                            outputs=["while/Identity_1:0"])
+
+
+def test_squeeze_without_axes_on_unknown_dims():
+    # TF and ONNX both drop every dimension that is 1 when the graph runs
+    g = metarun.Graph()
+    with g.as_default():
+        x = metarun.placeholder(metarun.float32, [None, None, 3], name="x")
+        metarun.squeeze(x * 2.0, name="y")
+    model = metarun.onnx.export(g.as_graph_def(), outputs=["y:0"])
+    sess = _session(model)
+    v = np.arange(6, dtype=np.float32).reshape(1, 2, 3)
+    got, = sess.run(None, {"x:0": v})
+    np.testing.assert_array_equal(got, np.squeeze(v * 2.0))
+    v = np.arange(3, dtype=np.float32).reshape(1, 1, 3)
+    got, = sess.run(None, {"x:0": v})
+    assert got.shape == (3,)
+
+
+def test_reduction_over_run_time_axes_needs_opset_18():
+    meta = os.path.join(FIX, "loop_ops", "model.meta")
+    with pytest.raises(ValueError, match="axes must be a constant below opset 18"):
+        metarun.onnx.export(meta, outputs=["out_any_flag:0"], opset=17)
+    model = metarun.onnx.export(meta, outputs=["out_all_last:0"], opset=17)
+    x = ARRAYS["loop_ops/x:0@0"]
+    got, = _session(model).run(None, {"x:0": x})
+    _compare(got, ARRAYS["loop_ops/out_all_last:0@0"], "all")
+
+
+def test_every_op_type_mapped_here_is_in_a_fixture():
+    from metarun.framework import importer
+    from metarun.onnx import _control_flow, _ops
+    mine = {op for op, fn in _ops.HANDLERS.items() if fn.__module__ == _control_flow.__name__}
+    seen = set()
+    metas = [os.path.join(FIX, name, "model.meta") for name in CASES] + \
+        [os.path.join(REPLAY, name, "model.meta") for name in REPLAY_CASES]
+    for path in metas:
+        seen |= {n.op for n in importer.read_meta_graph_file(path).graph_def.node}
+    assert mine - seen == set()
+
+
+def test_cli_export_of_a_frozen_rnn(tmp_path):
+    # freeze to a GraphDef, then export that file: the loops survive both steps
+    from metarun import cli
+    frozen = tmp_path / "lstm.pb"
+    meta = os.path.join(FIX, "lstm_cell", "model.meta")
+    assert cli.main(["freeze", meta, "--outputs", "outputs,h", "-o", str(frozen)]) == 0
+    out = tmp_path / "lstm.onnx"
+    assert cli.main(["export", str(frozen), "--onnx", str(out), "--outputs", "outputs,h"]) == 0
+    sess = _session(onnx.load(str(out)))
+    for k in range(CASES["lstm_cell"]["sets"]):
+        x = ARRAYS["lstm_cell/x:0@%d" % k]
+        outputs, h = sess.run(["outputs:0", "h:0"], {"x:0": x})
+        _compare(outputs, ARRAYS["lstm_cell/outputs:0@%d" % k], "outputs")
+        _compare(h, ARRAYS["lstm_cell/h:0@%d" % k], "h")
+
+
+def test_control_flow_v2_is_refused_naming_it():
+    # a graph built with control flow v2 (tests/fixtures/cases/v2_while_cond_train, TF-made)
+    folder = os.path.join(REPLAY, "v2_while_cond_train")
+    with open(os.path.join(folder, "case.json")) as f:
+        case = json.load(f)
+    step = next(_inference_steps(case))
+    with pytest.raises(metarun.onnx.UnsupportedOpsError) as info:
+        metarun.onnx.export(os.path.join(folder, case["import"]["meta"]),
+                            inputs=sorted(step["feeds"]), outputs=step["run"])
+    assert {"StatelessWhile", "StatelessIf"} & set(info.value.op_types), info.value.op_types
+    assert "TF2 control flow" in str(info.value)
