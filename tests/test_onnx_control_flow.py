@@ -219,3 +219,23 @@ def test_control_flow_v2_is_refused_naming_it():
                             inputs=sorted(step["feeds"]), outputs=step["run"])
     assert {"StatelessWhile", "StatelessIf"} & set(info.value.op_types), info.value.op_types
     assert "TF2 control flow" in str(info.value)
+
+
+def test_text_meta_graph_saved_as_pbtxt(tmp_path):
+    # tests/fixtures/cases/text_meta: TF's export_meta_graph(as_text=True) as model.pbtxt
+    from metarun import cli
+    folder = os.path.join(REPLAY, "text_meta")
+    with open(os.path.join(folder, "case.json")) as f:
+        case = json.load(f)
+    step = next(_inference_steps(case))
+    out = tmp_path / "m.onnx"
+    args = ["export", os.path.join(folder, "model.pbtxt"), "--onnx", str(out),
+            "--outputs", ",".join(step["run"])]
+    if step["feeds"]:
+        args += ["--inputs", ",".join(sorted(step["feeds"]))]
+    assert cli.main(args) == 0
+    sess = _session(onnx.load(str(out)))
+    with np.load(os.path.join(folder, "arrays.npz")) as arrays:
+        feeds = {t: arrays[k] for t, k in step["feeds"].items()}
+        for v, key, t in zip(sess.run(step["run"], feeds), step["expect"], step["run"]):
+            _compare(v, arrays[key], t)

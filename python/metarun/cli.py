@@ -928,15 +928,14 @@ def _cmd_export(args):
         importlib.import_module("metarun.onnx.export")._require_onnx()
     except ImportError as e:
         raise UsageError(str(e)) from None
-    if args.model.endswith((".pb", ".pbtxt")) and not os.path.isdir(args.model) and \
-            os.path.basename(args.model) not in ("saved_model.pb", "saved_model.pbtxt"):
+    exporter = importlib.import_module("metarun.onnx.export")
+    if args.model.endswith((".pb", ".pbtxt")) and os.path.isfile(args.model) and \
+            os.path.basename(args.model) not in ("saved_model.pb", "saved_model.pbtxt") and \
+            not exporter._is_meta_graph_text(args.model):
         # a frozen GraphDef: its nodes are the whole model
         from metarun.framework import protos
-        if not os.path.isfile(args.model):
-            raise UsageError("no such file: %s" % args.model)
         try:
-            graph_def = importlib.import_module("metarun.onnx.export")._read_graph_def(
-                args.model)
+            graph_def = exporter._read_graph_def(args.model)
         except Exception as e:  # a file that does not parse is a usage error, not a crash
             raise UsageError("cannot parse %s as a GraphDef: %s" % (args.model, e)) from None
         meta, tags, model_file = protos.MetaGraphDef(), None, args.model

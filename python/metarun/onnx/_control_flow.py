@@ -539,10 +539,15 @@ def _write(ctx, seq, index, value, ta):
 
 
 def _grow(ctx, seq, index, dtype):
-    import onnx
     length = ctx.node("SequenceLength", [seq])
     end = ctx.node("Add", [index, ctx.const(np.array(1, np.int64))])
     need = ctx.node("Max", [ctx.node("Sub", [end, length]), ctx.const(np.array(0, np.int64))])
+    return _append_unwritten(ctx, seq, need, dtype)
+
+
+def _append_unwritten(ctx, seq, count, dtype):
+    """seq with `count` (ONNX int64 scalar) unwritten elements appended."""
+    import onnx
     sub = ctx.child()
     it = ctx.unique("iter")
     cin = ctx.unique("cond")
@@ -557,7 +562,7 @@ def _grow(ctx, seq, index, dtype):
          onnx.helper.make_tensor_sequence_value_info(sin, elem, None)],
         [onnx.helper.make_tensor_value_info(cout, onnx.TensorProto.BOOL, []),
          onnx.helper.make_tensor_sequence_value_info(sout, elem, None)])
-    return ctx.node("Loop", [need, ctx.const(np.array(True)), seq], name=ctx.unique("Loop"),
+    return ctx.node("Loop", [count, ctx.const(np.array(True)), seq], name=ctx.unique("Loop"),
                     body=body)
 
 
@@ -584,13 +589,16 @@ def _ta_size(ctx, node):
 
 def _loop_over(ctx, count, carried, build, scans=(), hint="loop"):
     """A Loop of `count` iterations; build(sub, iter_name, carried_names) returns
-    (new carried names, scan output names) built in the child context `sub`."""
+    (new carried names, scan output names[, whether to go on]) built in the child context
+    `sub`."""
     import onnx
     sub = ctx.child()
     it, cin = ctx.unique("iter"), ctx.unique("cond")
     names = [ctx.unique("carried") for _ in carried]
-    new, scan_outs = build(sub, it, names)
-    outs = [sub.node("Identity", [cin])] + [sub.node("Identity", [x]) for x in new] + \
+    built = build(sub, it, names)
+    new, scan_outs = built[:2]
+    cond_out = built[2] if len(built) > 2 else cin
+    outs = [sub.node("Identity", [cond_out])] + [sub.node("Identity", [x]) for x in new] + \
         [sub.node("Identity", [x]) for x in scan_outs]
     ins = [onnx.helper.make_tensor_value_info(it, onnx.TensorProto.INT64, []),
            onnx.helper.make_tensor_value_info(cin, onnx.TensorProto.BOOL, [])]
@@ -619,10 +627,19 @@ def _vi(name, kind):
 
 @handles("TensorArrayScatterV3")
 def _ta_scatter(ctx, node):
+    names = ctx.g.data_inputs(node)
     _, indices, value, flow = _ops._ins(ctx, node)
     ta = _ta(ctx, node)
     elem = onnx_dtype(_attr(ta, "dtype"))
-    import onnx
+    if _is_fresh(ctx, names[3]) and _is_arange(ctx, names[1]):
+        # unstack: elements 0..k-1 are value's rows, the rest of the array stays unwritten
+        rows = ctx.node("SplitToSequence", [value], axis=0, keepdims=0)
+        size = _i64(ctx, ctx.input(_tensor_name(ta.input[0])))
+        missing = ctx.node("Max", [ctx.node("Sub", [size, ctx.node("SequenceLength", [rows])]),
+                                   ctx.const(np.array(0, np.int64))])
+        ctx.node("Identity", [_append_unwritten(ctx, rows, missing, _attr(ta, "dtype"))],
+                 _out(node))
+        return
 
     def body(sub, it, carried):
         index = _i64(sub, sub.node("Gather", [indices, it], axis=0))
@@ -632,7 +649,22 @@ def _ta_scatter(ctx, node):
     count = ctx.node("Size", [indices])
     out, = _loop_over(ctx, count, [(flow, (True, elem))], body, hint="scatter")
     ctx.node("Identity", [out], _out(node))
-    del onnx
+
+
+def _is_fresh(ctx, flow):
+    """The flow of a TensorArray nothing was written to yet."""
+    node = ctx.g.nodes.get(_node_name(flow))
+    return node is not None and node.op == "TensorArrayV3" and flow.endswith(":1")
+
+
+def _is_arange(ctx, indices):
+    """indices = range(0, k) (tf.range(0, k, 1), as TensorArray.unstack writes)."""
+    node = ctx.g.nodes.get(_node_name(indices))
+    if node is None or node.op != "Range":
+        return False
+    start, _, delta = ctx.g.data_inputs(node)
+    return (ctx.value(start) is not None and ctx.value(delta) is not None and
+            int(ctx.value(start)) == 0 and int(ctx.value(delta)) == 1)
 
 
 @handles("TensorArraySplitV3")
@@ -660,25 +692,14 @@ def _element_shape(ctx, node, seq, elem):
         return ctx.const(np.array(static, np.int64), "element_shape")
 
     def body(sub, it, carried):
-        found, shape = carried
+        # stops at the first written element: its shape is the last one taken
         element = sub.node("SequenceAt", [seq, it])
-        use = sub.node("And", [sub.node("Not", [found]),
-                               sub.node("Not", [_is_unwritten(sub, element)])])
-        then = ctx.child()
-        t_out = then.node("Shape", [element])
-        els = ctx.child()
-        e_out = els.node("Identity", [shape])
-        new_shape = sub.node("If", [use], name=sub.unique("If"), then_branch=_graph(
-            ctx, then, ctx.unique("then"), [], [_vi(t_out, (False, onnx.TensorProto.INT64))]),
-            else_branch=_graph(ctx, els, ctx.unique("else"), [],
-                               [_vi(e_out, (False, onnx.TensorProto.INT64))]))
-        return [sub.node("Or", [found, use]), new_shape], []
+        return [sub.node("Shape", [element])], [], _is_unwritten(sub, element)
 
     length = ctx.node("SequenceLength", [seq])
-    _, shape = _loop_over(ctx, length, [(ctx.const(np.array(False)), (False, onnx.TensorProto.BOOL)),
-                                        (ctx.const(np.zeros([0], np.int64)),
-                                         (False, onnx.TensorProto.INT64))],
-                          body, hint="element_shape")
+    shape, = _loop_over(ctx, length, [(ctx.const(np.zeros([0], np.int64)),
+                                       (False, onnx.TensorProto.INT64))],
+                        body, hint="element_shape")
     del elem
     return shape
 
@@ -699,18 +720,17 @@ def _ta_gather(ctx, node):
     elem = onnx_dtype(dtype)
     shape = _element_shape(ctx, node, flow, elem)
 
+    # an unwritten element ([0]) is padded with zeros to the element's size: no branch
+    size = ctx.node("ReduceProd", [shape], keepdims=1)
+    zero = ctx.const(np.zeros([1], np.int64))
+
     def body(sub, it, carried):
         element = sub.node("SequenceAt", [flow, sub.node("Gather", [indices, it], axis=0)])
-        then = ctx.child()
-        t_out = then.node("ConstantOfShape", [shape], value=_zero_tensor(dtype))
-        els = ctx.child()
-        e_out = els.node("Identity", [element])
-        filled = sub.node("If", [_is_unwritten(sub, element)], name=sub.unique("If"),
-                          then_branch=_graph(ctx, then, ctx.unique("then"), [],
-                                             [_vi(t_out, (False, elem))]),
-                          else_branch=_graph(ctx, els, ctx.unique("else"), [],
-                                             [_vi(e_out, (False, elem))]))
-        return [], [filled]
+        flat = sub.node("Reshape", [element, sub.const(np.array([-1], np.int64))])
+        missing = sub.node("Sub", [size, sub.node("Reshape", [
+            sub.node("Size", [element]), sub.const(np.array([1], np.int64))])])
+        padded = sub.node("Pad", [flat, sub.node("Concat", [zero, missing], axis=0)])
+        return [], [sub.node("Reshape", [padded, shape])]
 
     out, = _loop_over(ctx, ctx.node("Size", [indices]), [], body, scans=[(False, elem)],
                       hint="gather")

@@ -85,6 +85,18 @@ def _read_graph_def(path):
     return graph_def
 
 
+def _is_meta_graph_text(path):
+    """A text MetaGraphDef saved as .pbtxt (export_meta_graph(as_text=True)): its top-level
+    fields are meta_info_def, graph_def, saver_def, collection_def, signature_def."""
+    if not path.endswith(".pbtxt"):
+        return False
+    with open(path, "rb") as f:
+        head = f.read(1 << 16)
+    return any(head.lstrip().startswith(field) for field in (
+        b"meta_info_def", b"graph_def", b"saver_def", b"collection_def", b"signature_def",
+        b"asset_file_def", b"object_graph_def"))
+
+
 def _freeze_session(sess, graph, outputs):
     from metarun.tools import freeze
     return freeze.convert_variables_to_constants(sess, graph.as_graph_def(), outputs)
@@ -120,7 +132,8 @@ def _frozen_graph_def(model, checkpoint, outputs, io_policy, tags):
         model = os.fspath(model)
         if os.path.isdir(model):
             saved_model_dir = model
-        elif model.endswith((".pb", ".pbtxt")) and not model.endswith("saved_model.pb"):
+        elif model.endswith((".pb", ".pbtxt")) and not model.endswith("saved_model.pb") \
+                and not _is_meta_graph_text(model):
             if not outputs:
                 raise ValueError("exporting a GraphDef needs outputs=[...]")
             return _read_graph_def(model), outputs
