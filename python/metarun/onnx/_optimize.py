@@ -305,8 +305,9 @@ def _fold_into_conv(g):
 def _gemm(g):
     """MatMul(a rank 2, W constant 2-D) -> Add(b constant of N) becomes Gemm."""
     import onnx
-    changed = False
-    for mm in list(g.nodes):
+    # the rewrites are collected and applied at once: one index, one pass over the list
+    fused, dropped = {}, set()
+    for mm in g.nodes:
         if mm.op_type != "MatMul" or mm.output[0] in g.outputs:
             continue
         w = g.const(mm.input[1])
@@ -322,13 +323,14 @@ def _gemm(g):
         b = g.const(other[0])
         if b.ndim > 2 or b.size != w.shape[1] or (b.ndim == 2 and b.shape[0] != 1):
             continue
-        gemm = onnx.helper.make_node("Gemm", [mm.input[0], mm.input[1], other[0]],
-                                     [add.output[0]], name=mm.name)
-        g.nodes[g.nodes.index(mm)] = gemm
-        g.remove(add)
-        changed = True
-        g.changed()
-    return changed
+        fused[id(mm)] = onnx.helper.make_node("Gemm", [mm.input[0], mm.input[1], other[0]],
+                                              [add.output[0]], name=mm.name)
+        dropped.add(id(add))
+    if not fused:
+        return False
+    g.nodes[:] = [fused.get(id(n), n) for n in g.nodes if id(n) not in dropped]
+    g.changed()
+    return True
 
 
 def _rank2_inputs(ctx, inputs):
