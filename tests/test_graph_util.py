@@ -289,3 +289,30 @@ def test_graph_util_names_are_tfs():
                  "must_run_on_cpu", "remove_training_nodes", "tensor_shape_from_node_def_name"):
         assert callable(getattr(tf.graph_util, name))
     assert tf.graph_util.import_graph_def is tf.import_graph_def
+
+
+def test_function_called_twice_reads_its_variable_once_frozen():
+    # tests/fixtures/cases/nested_functions (TF-made): `outer` calls `scaled`, which reads a
+    # captured resource variable, more than once; the read in the function body becomes an
+    # Identity of type float (once, not again on the second call) and the frozen graph computes
+    # TF's values
+    folder = os.path.join(HERE, "fixtures", "cases", "nested_functions")
+    with open(os.path.join(folder, "case.json")) as f:
+        case = json.load(f)
+    step = [s for s in case["steps"] if "run" in s][0]
+    g = tf.Graph()
+    with g.as_default():
+        saver = tf.train.import_meta_graph(os.path.join(folder, "model.meta"))
+        with tf.Session() as sess:
+            saver.restore(sess, os.path.join(folder, "model"))
+            frozen = tf.graph_util.convert_variables_to_constants(
+                sess, g.as_graph_def(), [t.split(":")[0] for t in step["run"]])
+    reads = [n for f in frozen.library.function for n in f.node_def
+             if n.name.endswith("ReadVariableOp") and n.op == "Identity"]
+    assert reads and all(n.attr["T"].type == tf.float32.as_datatype_enum for n in reads)
+    with tf.Graph().as_default() as g2:
+        tf.import_graph_def(frozen, name="")
+        with tf.Session() as sess, np.load(os.path.join(folder, "arrays.npz")) as arrays:
+            got = sess.run(step["run"], {k: arrays[v] for k, v in step["feeds"].items()})
+            for v, key in zip(got, step["expect"]):
+                np.testing.assert_allclose(v, arrays[key], rtol=1e-6)

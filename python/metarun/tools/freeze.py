@@ -190,7 +190,8 @@ class _Freezer(object):
 
     def _read_to_identity(self, scope, name):
         node = self._node(scope, name)
-        _rewrite(node, "Identity", [node.input[0]], {"T": node.attr["dtype"]})
+        if node.op == "ReadVariableOp":  # a function called twice: its read arrives twice
+            _rewrite(node, "Identity", [node.input[0]], {"T": node.attr["dtype"]})
         if scope is None:
             return
         # In a function body the readers named the read's output `name:value:i`; an
