@@ -836,3 +836,4 @@ def _batch_to_space(ctx, node):
                                _i64(ctx, [n - int(c[1]) for n, c in zip(full, crops)], "ends"),
                                _i64(ctx, range(1, m + 1), "axes")])
     ctx.node("Identity", [x], _out(node))
+from metarun.onnx import _ops_more  # noqa: E402,F401

@@ -1,0 +1,350 @@
+"""More TF op -> ONNX op handlers: the element-wise math, shape and image ops TF1 models use
+beyond the core set in _ops.py. Registered in the same HANDLERS table; imported by _ops.
+
+Where ONNX has no op with TF's exact semantics the handler builds it from exact parts (floor
+division of integers from a division of either rounding, log1p and expm1 by Goldberg's and
+Kahan's formulas, atan2 from atan of a ratio at most 1); what cannot be built exactly is a
+NotMappable error naming the node and why.
+"""
+
+import numpy as np
+
+from metarun.onnx._ops import INT64_MIN, _attr, _axis, _i64, _ins, _numpy_dtype, \
+    _out, handles
+from metarun.onnx.export import NotMappable
+
+_NHWC_TO_NCHW = [0, 3, 1, 2]
+_NCHW_TO_NHWC = [0, 2, 3, 1]
+
+
+def _dt(ctx, tensor):
+    return np.dtype(_numpy_dtype(ctx.dtype(tensor)))
+
+
+def _scalar(ctx, value, dt, hint="c"):
+    return ctx.const(np.array(value, dt), hint)
+
+
+def _float_only(ctx, node, tensor):
+    dt = _dt(ctx, tensor)
+    if dt.kind != "f":
+        raise NotMappable("%s %s: dtype %s (ONNX's op is for floating point)"
+                          % (node.op, node.name, dt.name))
+    return dt
+
+
+def _is_negative(ctx, x, dt):
+    """x < 0, with -0.0 counted as negative for floats (atan2 reads the sign of a zero)."""
+    zero = _scalar(ctx, 0, dt, "zero")
+    neg = ctx.node("Less", [x, zero])
+    if dt.kind != "f":
+        return neg
+    return ctx.node("Or", [neg, ctx.node("Less", [ctx.node("Div", [_scalar(ctx, 1, dt, "one"),
+                                                                     x]), zero])])
+
+
+def _where(ctx, cond, a, b, dt, name=None):
+    """ONNX Where; onnxruntime has no bool kernel for it, so bools go through uint8."""
+    if dt != np.bool_:
+        return ctx.node("Where", [cond, a, b], name)
+    a, b = (ctx.node("Cast", [v], to=2) for v in (a, b))
+    return ctx.node("Cast", [ctx.node("Where", [cond, a, b])], name, to=9)
+
+
+# --- element-wise arithmetic ----------------------------------------------------------------
+
+_UNARY_MORE = {"Sin": "Sin", "Cos": "Cos", "Tan": "Tan", "Asin": "Asin", "Acos": "Acos",
+               "Atan": "Atan", "Sinh": "Sinh", "Cosh": "Cosh", "Asinh": "Asinh",
+               "Acosh": "Acosh", "Atanh": "Atanh", "IsNan": "IsNaN", "Rint": "Round"}
+
+
+@handles(*_UNARY_MORE)
+def _unary_float(ctx, node):
+    _float_only(ctx, node, ctx.g.data_inputs(node)[0])
+    ctx.node(_UNARY_MORE[node.op], _ins(ctx, node), _out(node))
+
+
+@handles("Round")
+def _round(ctx, node):
+    # ONNX Round rounds half to even as TF does; an integer is its own rounding
+    op = "Round" if _dt(ctx, ctx.g.data_inputs(node)[0]).kind == "f" else "Identity"
+    ctx.node(op, _ins(ctx, node), _out(node))
+
+
+@handles("IsInf")
+def _is_inf(ctx, node):
+    _float_only(ctx, node, ctx.g.data_inputs(node)[0])
+    ctx.node("IsInf", _ins(ctx, node), _out(node))
+
+
+@handles("IsFinite")
+def _is_finite(ctx, node):
+    _float_only(ctx, node, ctx.g.data_inputs(node)[0])
+    x, = _ins(ctx, node)
+    bad = ctx.node("Or", [ctx.node("IsNaN", [x]), ctx.node("IsInf", [x])])
+    ctx.node("Not", [bad], _out(node))
+
+
+@handles("NotEqual")
+def _not_equal(ctx, node):
+    ctx.node("Not", [ctx.node("Equal", _ins(ctx, node))], _out(node))
+
+
+@handles("AddN")
+def _add_n(ctx, node):
+    xs = _ins(ctx, node)
+    if len(xs) == 1:
+        ctx.node("Identity", xs, _out(node))
+    elif _dt(ctx, ctx.g.data_inputs(node)[0]).kind == "f":
+        ctx.node("Sum", xs, _out(node))
+    else:  # ONNX Sum is for floating point; integer sums are exact in any order
+        acc = xs[0]
+        for k, x in enumerate(xs[1:]):
+            acc = ctx.node("Add", [acc, x], _out(node) if k == len(xs) - 2 else None)
+
+
+@handles("ClipByValue")
+def _clip_by_value(ctx, node):
+    x, lo, hi = _ins(ctx, node)
+    # TF takes the min with the upper bound first: a lower bound above the upper one wins
+    ctx.node("Max", [ctx.node("Min", [x, hi]), lo], _out(node))
+
+
+@handles("L2Loss")
+def _l2_loss(ctx, node):
+    dt = _float_only(ctx, node, ctx.g.data_inputs(node)[0])
+    s = ctx.node("ReduceSumSquare", _ins(ctx, node), keepdims=0)
+    ctx.node("Mul", [s, _scalar(ctx, 0.5, dt, "half")], _out(node))
+
+
+def _int_division(ctx, a, b, dt, toward):
+    """Integer a / b rounded toward "floor" or "zero", exact whichever way the runtime's
+    integer Div rounds: the remainder a - q*b tells which rounding it took."""
+    q = ctx.node("Div", [a, b])
+    if dt.kind == "u":
+        return q
+    r = ctx.node("Sub", [a, ctx.node("Mul", [q, b])])
+    zero = _scalar(ctx, 0, dt, "zero")
+    nonzero = ctx.node("Not", [ctx.node("Equal", [r, zero])])
+    ref = b if toward == "floor" else a  # the remainder's sign under the wanted rounding
+    wrong = ctx.node("Xor", [ctx.node("Less", [r, zero]), ctx.node("Less", [ref, zero])])
+    fix = ctx.node("Cast", [ctx.node("And", [nonzero, wrong])], to=_onnx_type(dt))
+    return ctx.node("Sub" if toward == "floor" else "Add", [q, fix])
+
+
+def _onnx_type(dt):
+    from metarun.framework import dtypes
+    from metarun.onnx.export import onnx_dtype
+    return onnx_dtype(dtypes.as_dtype(np.dtype(dt)).as_datatype_enum)
+
+
+@handles("FloorDiv", "TruncateDiv")
+def _floor_trunc_div(ctx, node):
+    a, b = _ins(ctx, node)
+    dt = _dt(ctx, ctx.g.data_inputs(node)[0])
+    if dt.kind == "f":
+        q = ctx.node("Div", [a, b])
+        q = ctx.node("Floor", [q]) if node.op == "FloorDiv" else _trunc(ctx, q, dt)
+        ctx.node("Identity", [q], _out(node))
+        return
+    q = _int_division(ctx, a, b, dt, "floor" if node.op == "FloorDiv" else "zero")
+    ctx.node("Identity", [q], _out(node))
+
+
+def _trunc(ctx, x, dt):
+    """Rounding toward zero of a float: floor of the magnitude, the sign put back."""
+    mag = ctx.node("Floor", [ctx.node("Abs", [x])])
+    return ctx.node("Where", [ctx.node("Less", [x, _scalar(ctx, 0, dt, "zero")]),
+                              ctx.node("Neg", [mag]), mag])
+
+
+@handles("FloorMod")
+def _floor_mod(ctx, node):
+    a, b = _ins(ctx, node)
+    dt = _dt(ctx, ctx.g.data_inputs(node)[0])
+    if dt.kind != "f":  # ONNX Mod with fmod=0 is integer modulo with the divisor's sign
+        ctx.node("Mod", [a, b], _out(node), fmod=0)
+        return
+    # TF: r = fmod(a, b), plus b when r is nonzero and its sign differs from b's
+    r = ctx.node("Mod", [a, b], fmod=1)
+    zero = _scalar(ctx, 0, dt, "zero")
+    shift = ctx.node("And", [ctx.node("Not", [ctx.node("Equal", [r, zero])]),
+                             ctx.node("Xor", [ctx.node("Less", [r, zero]),
+                                              ctx.node("Less", [b, zero])])])
+    ctx.node("Where", [shift, ctx.node("Add", [r, b]), r], _out(node))
+
+
+@handles("TruncateMod", "Mod")
+def _trunc_mod(ctx, node):
+    # TF's Mod and TruncateMod are C's: the remainder has the dividend's sign (fmod)
+    ctx.node("Mod", _ins(ctx, node), _out(node), fmod=1)
+
+
+def _where_zero(ctx, test, value, dt, name):
+    """0 where test == 0, else value (TF's *NoNan and x*-ops ignore the other operand there)."""
+    zero = _scalar(ctx, 0, dt, "zero")
+    return ctx.node("Where", [ctx.node("Equal", [test, zero]), zero, value], name)
+
+
+@handles("DivNoNan", "MulNoNan", "Xdivy", "Xlogy", "Xlog1py")
+def _no_nan(ctx, node):
+    x, y = _ins(ctx, node)
+    dt = _float_only(ctx, node, ctx.g.data_inputs(node)[0])
+    if node.op == "DivNoNan":
+        _where_zero(ctx, y, ctx.node("Div", [x, y]), dt, _out(node))
+    elif node.op == "MulNoNan":
+        _where_zero(ctx, y, ctx.node("Mul", [x, y]), dt, _out(node))
+    elif node.op == "Xdivy":
+        _where_zero(ctx, x, ctx.node("Div", [x, y]), dt, _out(node))
+    elif node.op == "Xlogy":
+        _where_zero(ctx, x, ctx.node("Mul", [x, ctx.node("Log", [y])]), dt, _out(node))
+    else:
+        _where_zero(ctx, x, ctx.node("Mul", [x, _log1p(ctx, y, dt)]), dt, _out(node))
+
+
+def _log1p(ctx, x, dt, name=None):
+    """log(1 + x) to a few ulps for tiny x too (Goldberg): with u = 1 + x rounded,
+    log(u) * x / (u - 1), and x itself where u rounds to 1."""
+    one = _scalar(ctx, 1, dt, "one")
+    u = ctx.node("Add", [x, one])
+    d = ctx.node("Sub", [u, one])
+    r = ctx.node("Mul", [ctx.node("Log", [u]), ctx.node("Div", [x, d])])
+    r = ctx.node("Where", [ctx.node("Equal", [d, _scalar(ctx, 0, dt, "zero")]), x, r])
+    # log1p(inf) = inf, where the formula has inf / inf
+    return ctx.node("Where", [ctx.node("IsInf", [x], detect_negative=0), x, r], name)
+
+
+@handles("Log1p")
+def _log1p_op(ctx, node):
+    dt = _float_only(ctx, node, ctx.g.data_inputs(node)[0])
+    x, = _ins(ctx, node)
+    _log1p(ctx, x, dt, _out(node))
+
+
+@handles("Expm1")
+def _expm1(ctx, node):
+    """exp(x) - 1 to a few ulps for tiny x too (Kahan): with u = exp(x) rounded,
+    (u - 1) * x / log(u); x where u rounds to 1, -1 where u - 1 is -1, inf where u is."""
+    dt = _float_only(ctx, node, ctx.g.data_inputs(node)[0])
+    x, = _ins(ctx, node)
+    one = _scalar(ctx, 1, dt, "one")
+    u = ctx.node("Exp", [x])
+    um1 = ctx.node("Sub", [u, one])
+    r = ctx.node("Div", [ctx.node("Mul", [um1, x]), ctx.node("Log", [u])])
+    r = ctx.node("Where", [ctx.node("Equal", [um1, _scalar(ctx, -1, dt, "minus_one")]), um1, r])
+    r = ctx.node("Where", [ctx.node("IsInf", [u]), u, r])
+    ctx.node("Where", [ctx.node("Equal", [u, one]), x, r], _out(node))
+
+
+@handles("Atan2")
+def _atan2(ctx, node):
+    """atan2(y, x): atan(min(|x|,|y|) / max(|x|,|y|)) (a ratio in [0, 1], so no quadrant is
+    lost), reflected by pi/2 - a when |y| > |x|, by pi - a when x < 0 (or -0), negated when
+    y < 0 (or -0); NaN where either is, pi/4 where both are infinite."""
+    y, x = _ins(ctx, node)
+    dt = _float_only(ctx, node, ctx.g.data_inputs(node)[0])
+    ax, ay = ctx.node("Abs", [x]), ctx.node("Abs", [y])
+    hi, lo = ctx.node("Max", [ax, ay]), ctx.node("Min", [ax, ay])
+    zero, one = _scalar(ctx, 0, dt, "zero"), _scalar(ctx, 1, dt, "one")
+    ratio = ctx.node("Where", [ctx.node("Equal", [hi, zero]), zero, ctx.node("Div", [lo, hi])])
+    both_inf = ctx.node("And", [ctx.node("IsInf", [ax]), ctx.node("IsInf", [ay])])
+    ratio = ctx.node("Where", [both_inf, one, ratio])
+    a = ctx.node("Atan", [ratio])
+    a = ctx.node("Where", [ctx.node("Greater", [ay, ax]),
+                           ctx.node("Sub", [_scalar(ctx, np.pi / 2, dt, "half_pi"), a]), a])
+    a = ctx.node("Where", [_is_negative(ctx, x, dt),
+                           ctx.node("Sub", [_scalar(ctx, np.pi, dt, "pi"), a]), a])
+    a = ctx.node("Where", [_is_negative(ctx, y, dt), ctx.node("Neg", [a]), a])
+    nan = ctx.node("Or", [ctx.node("IsNaN", [x]), ctx.node("IsNaN", [y])])
+    ctx.node("Where", [nan, _scalar(ctx, np.nan, dt, "nan"), a], _out(node))
+
+
+# --- shapes and indexing --------------------------------------------------------------------
+
+@handles("Unpack")
+def _unpack(ctx, node):
+    names = ctx.g.data_inputs(node)
+    num = int(_attr(node, "num"))
+    axis = _axis(_attr(node, "axis", 0), ctx.rank(names[0]), node)
+    parts = ctx.node("Split", [ctx.input(names[0]), _i64(ctx, [1] * num, "split")],
+                     [ctx.unique("part") for _ in range(num)], axis=axis)
+    if num == 1:
+        parts = [parts]
+    for k, p in enumerate(parts):
+        ctx.node("Squeeze", [p, _i64(ctx, [axis], "axes")], _out(node, k))
+
+
+@handles("OneHot")
+def _one_hot(ctx, node):
+    """on where index == class, else off: an index outside [0, depth) (TF's -1) is all off,
+    where ONNX OneHot would count a negative index from the end."""
+    names = ctx.g.data_inputs(node)
+    depth = int(np.asarray(ctx.const_input(node, 1, "depth")))
+    if depth < 0:
+        raise NotMappable("OneHot %s: depth %d < 0 (TF fails)" % (node.name, depth))
+    idx, _, on, off = _ins(ctx, node)
+    axis = int(_attr(node, "axis", -1))
+    classes = np.arange(depth, dtype=np.int64)
+    if axis != -1:
+        rank = ctx.rank(names[0])
+        if rank is None:
+            raise NotMappable("OneHot %s: axis %d needs the indices' rank" % (node.name, axis))
+        classes = classes.reshape([depth] + [1] * (rank - axis))
+    idx = ctx.node("Unsqueeze", [ctx.node("Cast", [idx], to=7), _i64(ctx, [axis], "axes")])
+    hot = ctx.node("Equal", [idx, ctx.const(classes, "classes")])
+    _where(ctx, hot, on, off, _dt(ctx, names[2]), _out(node))
+
+
+@handles("ReverseV2")
+def _reverse(ctx, node):
+    x, _ = _ins(ctx, node)
+    axes = np.asarray(ctx.const_input(node, 1, "axis"), np.int64).reshape(-1)
+    if axes.size == 0:
+        ctx.node("Identity", [x], _out(node))
+        return
+    n = len(axes)
+    ctx.node("Slice", [x, _i64(ctx, [-1] * n, "starts"), _i64(ctx, [INT64_MIN] * n, "ends"),
+                       _i64(ctx, axes, "axes"), _i64(ctx, [-1] * n, "steps")], _out(node))
+
+
+@handles("Where")
+def _where_coords(ctx, node):
+    names = ctx.g.data_inputs(node)
+    x, = _ins(ctx, node)
+    if _dt(ctx, names[0]) not in (np.bool_, np.float32, np.int32, np.int64, np.uint8):
+        x = ctx.node("Cast", [x], to=9)  # nonzero is true
+    # NonZero: [rank, n] coordinates in row-major order; TF's Where: [n, rank]
+    ctx.node("Transpose", [ctx.node("NonZero", [x])], _out(node), perm=[1, 0])
+
+
+@handles("Cumsum")
+def _cumsum(ctx, node):
+    x, _ = _ins(ctx, node)
+    axis = int(np.asarray(ctx.const_input(node, 1, "axis")))
+    ctx.node("CumSum", [x, ctx.const(np.array(axis, np.int64), "axis")], _out(node),
+             exclusive=int(bool(_attr(node, "exclusive", False))),
+             reverse=int(bool(_attr(node, "reverse", False))))
+
+
+@handles("TopKV2")
+def _top_k(ctx, node):
+    """Largest k along the last axis, ties to the lower index (TF's and ONNX's rule); TF's
+    sorted=False leaves the order open, and the sorted order is one it allows."""
+    x, k = _ins(ctx, node)
+    k = ctx.node("Reshape", [ctx.node("Cast", [k], to=7), _i64(ctx, [1], "shape")])
+    values, indices = ctx.node("TopK", [x, k], [_out(node, 0), ctx.unique("indices")],
+                               axis=-1, largest=1, sorted=1)
+    from metarun.onnx.export import onnx_dtype
+    ctx.node("Cast", [indices], _out(node, 1), to=onnx_dtype(_attr(node, "index_type", 3)))
+
+
+@handles("BroadcastTo")
+def _broadcast_to(ctx, node):
+    x, shape = _ins(ctx, node)
+    ctx.node("Expand", [x, ctx.node("Cast", [shape], to=7)], _out(node))
+
+
+@handles("GatherNd")
+def _gather_nd(ctx, node):
+    params, indices = _ins(ctx, node)
+    ctx.node("GatherND", [params, ctx.node("Cast", [indices], to=7)], _out(node), batch_dims=0)

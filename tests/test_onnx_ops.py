@@ -1,0 +1,95 @@
+"""metarun.onnx.export's op families beyond the core set: TF-made graphs (tests/fixtures/onnx_ops,
+written by gen_onnx_ops.py with TensorFlow) exported by metarun and run by onnxruntime must give
+TensorFlow's values, edge values included (rounding halves, floor division and modulo of mixed
+signs for ints and floats, tiny arguments of log1p/expm1, infinities, NaNs, signed zeros)."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import metarun
+import metarun.onnx
+
+onnx = ort = None
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIX = os.path.join(HERE, "fixtures", "onnx_ops")
+with open(os.path.join(FIX, "cases.json")) as _f:
+    CASES = json.load(_f)
+ARRAYS = {}  # TF's feeds and outputs, read when the tests run
+# Cases whose outputs are sums of products (convolutions, interpolations): their rounding error
+# is relative to the terms, so a near-zero sum gets an absolute tolerance of 1e-6 times the
+# output's largest magnitude. The element-wise cases compare with rtol alone (log1p(1e-10) is
+# 1e-10, not 0).
+SUMS = set()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _onnx_modules():
+    # imported when these tests run, not at collection, as in test_onnx_export.py
+    global onnx, ort
+    onnx = pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    with np.load(os.path.join(FIX, "arrays.npz")) as arrays:
+        ARRAYS.update(arrays)
+
+
+def _session(model):
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    return ort.InferenceSession(model.SerializeToString(), opts,
+                                providers=["CPUExecutionProvider"])
+
+
+def _export(name, fetches=None, **kw):
+    return metarun.onnx.export(os.path.join(FIX, name, "model.meta"),
+                               outputs=fetches or CASES[name]["fetches"], **kw)
+
+
+def _check(name, session, fetches=None):
+    case = CASES[name]
+    fetches = fetches or case["fetches"]
+    for k in range(case["sets"]):
+        inputs = {i.name for i in session.get_inputs()}
+        feeds = {t: ARRAYS["%s/%s@%d" % (name, t, k)] for t in case["feeds"] if t in inputs}
+        for t, v in zip(fetches, session.run(fetches, feeds)):
+            want = ARRAYS["%s/%s@%d" % (name, t, k)]
+            assert v.shape == want.shape, (t, k, v.shape, want.shape)
+            assert v.dtype == want.dtype, (t, k, v.dtype, want.dtype)
+            if t in case.get("unordered", ()):  # TF leaves the order open
+                v, want = np.sort(v, axis=-1), np.sort(want, axis=-1)
+            if want.dtype.kind == "f":
+                finite = np.abs(want[np.isfinite(want)])
+                atol = 1e-6 * finite.max() if name in SUMS and finite.size else 0
+                np.testing.assert_allclose(v, want, rtol=1e-5, atol=atol,
+                                           err_msg="%s @%d" % (t, k))
+            else:
+                np.testing.assert_array_equal(v, want, err_msg="%s @%d" % (t, k))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_export_matches_tf(name):
+    model = _export(name)
+    assert [o.name for o in model.graph.output] == CASES[name]["fetches"]
+    _check(name, _session(model))
+
+
+@pytest.mark.parametrize("opset", [13, 21])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_other_opsets(name, opset):
+    model = _export(name, opset=opset)
+    assert model.opset_import[0].version == opset
+    _check(name, _session(model))
+
+
+def test_every_op_type_of_this_module_is_in_a_fixture():
+    from metarun.framework import importer
+    from metarun.onnx import _ops, _ops_more
+    seen = set()
+    for name in CASES:
+        meta = importer.read_meta_graph_file(os.path.join(FIX, name, "model.meta"))
+        seen |= {n.op for n in meta.graph_def.node}
+    mine = {op for op, fn in _ops.HANDLERS.items() if fn.__module__ == _ops_more.__name__}
+    assert mine and mine - seen == set()
