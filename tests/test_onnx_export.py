@@ -134,9 +134,11 @@ def test_refuses_what_it_cannot_map_exactly():
     g = metarun.Graph()
     with g.as_default():
         x = metarun.placeholder(metarun.float32, [None, 4, 5], name="x")
+        idx = metarun.placeholder(metarun.int32, [None, 2], name="idx")
         metarun.identity(x[:, metarun.newaxis, 1:], name="y")
-    with pytest.raises(ValueError, match="new_axis_mask"):
-        metarun.onnx.export(g.as_graph_def(), outputs=["y:0"])
+        metarun.gather(x, idx, axis=1, batch_dims=1, name="g")
+    with pytest.raises(ValueError, match="batch_dims"):
+        metarun.onnx.export(g.as_graph_def(), outputs=["g:0"])
     with pytest.raises(ValueError, match="opset"):
         metarun.onnx.export(g.as_graph_def(), outputs=["y:0"], opset=9)
 

@@ -40,9 +40,13 @@ _LOOP_PARTS = {"Enter", "Exit", "NextIteration", "LoopCond"}
 PRIMITIVES = _LOOP_PARTS | {"Merge", "Switch"}
 _TA_FLOW_OUT = {"TensorArrayV3": 1, "TensorArrayWriteV3": 0, "TensorArrayScatterV3": 0,
                 "TensorArraySplitV3": 0}
-_TA_OPS = set(_TA_FLOW_OUT) | {"TensorArrayReadV3", "TensorArrayGatherV3", "TensorArraySizeV3",
-                               "TensorArrayConcatV3"}
-_PASS_FLOW = {"Identity", "Enter", "Exit", "NextIteration", "Merge", "Switch"}
+# TF2's TensorLists (variant tensors) are sequences as well: the ops whose output 0 is a list
+_TL_OUT = {"EmptyTensorList", "TensorListReserve", "TensorListFromTensor", "TensorListSetItem",
+           "TensorListPushBack", "TensorListPopBack", "TensorListScatterIntoExistingList"}
+_TA_OPS = set(_TA_FLOW_OUT) | _TL_OUT | {
+    "TensorArrayReadV3", "TensorArrayGatherV3", "TensorArraySizeV3", "TensorArrayConcatV3",
+    "TensorListGetItem", "TensorListStack", "TensorListLength", "TensorListGather"}
+_PASS_FLOW = {"Identity", "Enter", "Exit", "NextIteration", "Merge", "Switch", "IdentityN"}
 
 
 def _is_prefix(short, long):
@@ -60,7 +64,7 @@ class _Scopes(object):
         self.node_keys = {}     # node name -> key of its outputs
         self.switch_keys = {}   # cond Switch name -> (key of output 0, key of output 1)
         self.bad = {}           # node name -> why its inputs' scopes do not nest
-        self.flows = {}         # tensor name -> the TensorArray node whose flow it carries
+        self.flows = {}         # tensor name -> element dtype of the sequence it carries
         self._consumers = {}
         for node in self.nodes.values():
             for i in node.input:
@@ -169,7 +173,15 @@ class _Scopes(object):
             if key is not None:
                 self.node_keys[name] = key
             if op in _TA_FLOW_OUT:
-                self.flows["%s:%d" % (name, _TA_FLOW_OUT[op])] = self._ta_node(node)
+                ta = self._ta_node(node)
+                if ta is not None:
+                    self.flows["%s:%d" % (name, _TA_FLOW_OUT[op])] = _attr(ta, "dtype")
+            elif op in _TL_OUT:
+                self.flows[name + ":0"] = _attr(node, "element_dtype")
+            elif op == "IdentityN":
+                for k, t in enumerate(data):
+                    if t in self.flows:
+                        self.flows["%s:%d" % (name, k)] = self.flows[t]
             elif op in _PASS_FLOW and flow is not None:
                 for k in range(2 if op == "Switch" else 1):
                     self.flows["%s:%d" % (name, k)] = flow
@@ -284,10 +296,9 @@ def _members(s, key, nodes):
 def _value_info(ctx, name, tensor):
     """A subgraph input/output: TF's dtype, shape left open; a TensorArray flow: a sequence."""
     import onnx
-    ta = ctx.scopes.flows.get(tensor)
-    if ta is not None:
-        return onnx.helper.make_tensor_sequence_value_info(
-            name, onnx_dtype(_attr(ta, "dtype")), None)
+    elem = ctx.scopes.flows.get(tensor)
+    if elem is not None:
+        return onnx.helper.make_tensor_sequence_value_info(name, onnx_dtype(elem), None)
     return onnx.helper.make_tensor_value_info(name, onnx_dtype(ctx.dtype(tensor)), None)
 
 
@@ -683,11 +694,10 @@ def _is_unwritten(sub, element):
     return sub.node("And", [rank1, empty])
 
 
-def _element_shape(ctx, node, seq, elem):
+def _element_shape(ctx, static, seq):
     """The shape of an element of the array: static when TF's element_shape says it all,
     else the first written element's (TF's fill for unwritten elements)."""
     import onnx
-    static = _static_element_shape(ctx, node)
     if static is not None:
         return ctx.const(np.array(static, np.int64), "element_shape")
 
@@ -700,11 +710,11 @@ def _element_shape(ctx, node, seq, elem):
     shape, = _loop_over(ctx, length, [(ctx.const(np.zeros([0], np.int64)),
                                        (False, onnx.TensorProto.INT64))],
                         body, hint="element_shape")
-    del elem
     return shape
 
 
 def _static_element_shape(ctx, node):
+    """TF's element_shape attr of the op or its TensorArray, when it gives every dimension."""
     for n in (node, _ta(ctx, node)):
         shape = n.attr["element_shape"].shape if "element_shape" in n.attr else None
         if shape is not None and not shape.unknown_rank and all(d.size >= 0 for d in shape.dim):
@@ -712,29 +722,35 @@ def _static_element_shape(ctx, node):
     return None
 
 
-@handles("TensorArrayGatherV3")
-def _ta_gather(ctx, node):
-    import onnx
-    _, indices, flow = _ops._ins(ctx, node)
-    dtype = _attr(node, "dtype")
+def _gather(ctx, seq, indices, dtype, static):
+    """The elements at `indices` stacked; an unwritten element ([0]) is padded with zeros to
+    the element's size (no branch)."""
     elem = onnx_dtype(dtype)
-    shape = _element_shape(ctx, node, flow, elem)
-
-    # an unwritten element ([0]) is padded with zeros to the element's size: no branch
+    shape = _element_shape(ctx, static, seq)
     size = ctx.node("ReduceProd", [shape], keepdims=1)
     zero = ctx.const(np.zeros([1], np.int64))
 
     def body(sub, it, carried):
-        element = sub.node("SequenceAt", [flow, sub.node("Gather", [indices, it], axis=0)])
-        flat = sub.node("Reshape", [element, sub.const(np.array([-1], np.int64))])
-        missing = sub.node("Sub", [size, sub.node("Reshape", [
-            sub.node("Size", [element]), sub.const(np.array([1], np.int64))])])
-        padded = sub.node("Pad", [flat, sub.node("Concat", [zero, missing], axis=0)])
-        return [], [sub.node("Reshape", [padded, shape])]
+        element = sub.node("SequenceAt", [seq, sub.node("Gather", [indices, it], axis=0)])
+        return [], [_filled(sub, element, size, shape, zero)]
 
     out, = _loop_over(ctx, ctx.node("Size", [indices]), [], body, scans=[(False, elem)],
                       hint="gather")
-    del onnx
+    return out
+
+
+def _filled(ctx, element, size, shape, zero):
+    flat = ctx.node("Reshape", [element, ctx.const(np.array([-1], np.int64))])
+    missing = ctx.node("Sub", [size, ctx.node("Reshape", [
+        ctx.node("Size", [element]), ctx.const(np.array([1], np.int64))])])
+    padded = ctx.node("Pad", [flat, ctx.node("Concat", [zero, missing], axis=0)])
+    return ctx.node("Reshape", [padded, shape])
+
+
+@handles("TensorArrayGatherV3")
+def _ta_gather(ctx, node):
+    _, indices, flow = _ops._ins(ctx, node)
+    out = _gather(ctx, flow, indices, _attr(node, "dtype"), _static_element_shape(ctx, node))
     ctx.node("Identity", [out], _out(node))
 
 
@@ -825,3 +841,109 @@ def _reverse_sequence(ctx, node):
                           "0 and 1 (seq_dim %d, batch_dim %d)" % (node.name, seq_dim, batch_dim))
     ctx.node("ReverseSequence", [x, _i64(ctx, lengths)], _out(node), batch_axis=batch_dim,
              time_axis=seq_dim)
+
+
+@handles("IdentityN")
+def _identity_n(ctx, node):
+    for k, x in enumerate(_ops._ins(ctx, node)):
+        ctx.node("Identity", [x], _out(node, k))
+
+
+# --- TF2's TensorLists (control flow v2), sequences as TensorArrays are -------------------
+
+def _list_element_shape(ctx, tensor):
+    """A TensorList op's element_shape input when it is a constant giving every dimension."""
+    v = ctx.value(tensor)
+    if v is None:
+        return None
+    v = np.asarray(v).reshape(-1)
+    if v.size == 1 and np.asarray(ctx.value(tensor)).ndim == 0:
+        return None  # -1 as a scalar: unknown rank
+    return None if (v < 0).any() else [int(d) for d in v]
+
+
+@handles("EmptyTensorList")
+def _empty_list(ctx, node):
+    ctx.node("SequenceEmpty", [], _out(node), dtype=onnx_dtype(_attr(node, "element_dtype")))
+
+
+@handles("TensorListReserve")
+def _list_reserve(ctx, node):
+    dtype = _attr(node, "element_dtype")
+    _, count = _ops._ins(ctx, node)
+    empty = ctx.node("SequenceEmpty", [], dtype=onnx_dtype(dtype))
+    ctx.node("Identity", [_append_unwritten(ctx, empty, _i64(ctx, count), dtype)], _out(node))
+
+
+@handles("TensorListFromTensor")
+def _list_from_tensor(ctx, node):
+    tensor, _ = _ops._ins(ctx, node)
+    ctx.node("SplitToSequence", [tensor], _out(node), axis=0, keepdims=0)
+
+
+@handles("TensorListGetItem")
+def _list_get_item(ctx, node):
+    names = ctx.g.data_inputs(node)
+    seq, index, _ = _ops._ins(ctx, node)
+    element = ctx.node("SequenceAt", [seq, index])
+    static = _list_element_shape(ctx, names[2])
+    if static is None:
+        ctx.node("Identity", [element], _out(node))
+        return
+    # an element never set reads as zeros of the element shape
+    shape = ctx.const(np.array(static, np.int64), "element_shape")
+    size = ctx.const(np.array([int(np.prod(static))], np.int64))
+    ctx.node("Identity", [_filled(ctx, element, size, shape, ctx.const(np.zeros([1], np.int64)))],
+             _out(node))
+
+
+@handles("TensorListSetItem")
+def _list_set_item(ctx, node):
+    seq, index, item = _ops._ins(ctx, node)
+    index = _i64(ctx, index)
+    if _attr(node, "resize_if_index_out_of_bounds", False):
+        seq = _grow(ctx, seq, index, _attr(node, "element_dtype"))
+    erased = ctx.node("SequenceErase", [seq, index])
+    ctx.node("SequenceInsert", [erased, item, index], _out(node))
+
+
+@handles("TensorListPushBack")
+def _list_push_back(ctx, node):
+    seq, item = _ops._ins(ctx, node)
+    ctx.node("SequenceInsert", [seq, item], _out(node))
+
+
+@handles("TensorListPopBack")
+def _list_pop_back(ctx, node):
+    seq, _ = _ops._ins(ctx, node)
+    last = ctx.const(np.array(-1, np.int64))
+    ctx.node("SequenceAt", [seq, last], _out(node, 1))
+    ctx.node("SequenceErase", [seq, last], _out(node, 0))
+
+
+@handles("TensorListLength")
+def _list_length(ctx, node):
+    import onnx
+    seq, = _ops._ins(ctx, node)
+    ctx.node("Cast", [ctx.node("SequenceLength", [seq])], _out(node), to=onnx.TensorProto.INT32)
+
+
+@handles("TensorListStack")
+def _list_stack(ctx, node):
+    names = ctx.g.data_inputs(node)
+    seq, _ = _ops._ins(ctx, node)
+    indices = ctx.node("Range", [ctx.const(np.array(0, np.int64)),
+                                 ctx.node("SequenceLength", [seq]),
+                                 ctx.const(np.array(1, np.int64))])
+    out = _gather(ctx, seq, indices, _attr(node, "element_dtype"),
+                  _list_element_shape(ctx, names[1]))
+    ctx.node("Identity", [out], _out(node))
+
+
+@handles("TensorListGather")
+def _list_gather(ctx, node):
+    names = ctx.g.data_inputs(node)
+    seq, indices, _ = _ops._ins(ctx, node)
+    out = _gather(ctx, seq, indices, _attr(node, "element_dtype"),
+                  _list_element_shape(ctx, names[2]))
+    ctx.node("Identity", [out], _out(node))

@@ -441,18 +441,25 @@ def _strided_slice(ctx, node):
                            for i, w in ((1, "begin"), (2, "end"), (3, "strides")))
     masks = {m: int(_attr(node, m, 0)) for m in
              ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")}
-    if masks["new_axis_mask"]:
-        raise NotMappable("StridedSlice %s: new_axis_mask (tf.newaxis in a slice) is not "
-                          "exported" % node.name)
+    new_axis = masks["new_axis_mask"]
+    if new_axis & masks["shrink_axis_mask"]:
+        raise NotMappable("StridedSlice %s: an axis both new and shrunk" % node.name)
     rank = ctx.rank(names[0])
     n = len(begin)
     if masks["ellipsis_mask"] and rank is None:
         raise NotMappable("StridedSlice %s: an ellipsis needs the input's rank" % node.name)
-    starts, ends, axes, steps, squeeze = [], [], [], [], []
-    dim = 0
+    # input dims the spec names one by one; the ellipsis stands for the rest
+    named = sum(1 for i in range(n) if not (masks["ellipsis_mask"] | new_axis) >> i & 1)
+    starts, ends, axes, steps, squeeze, unsqueeze = [], [], [], [], [], []
+    dim = out = 0  # the input dim the spec entry reads, the output dim it writes
     for i in range(n):
         if masks["ellipsis_mask"] >> i & 1:
-            dim += rank - (n - 1)
+            dim += rank - named
+            out += rank - named
+            continue
+        if new_axis >> i & 1:  # tf.newaxis: a dim of 1 in the output, begin/end ignored
+            unsqueeze.append(out)
+            out += 1
             continue
         stride = int(strides[i])
         if stride == 0:
@@ -471,14 +478,17 @@ def _strided_slice(ctx, node):
                         else int(end[i]))
             steps.append(stride)
             axes.append(dim)
+            out += 1
         dim += 1
-    x = ctx.input(names[0])
-    y = ctx.node("Slice", [x, _i64(ctx, starts, "starts"), _i64(ctx, ends, "ends"),
-                           _i64(ctx, axes, "axes"), _i64(ctx, steps, "steps")])
+    y = ctx.input(names[0])
+    if axes:
+        y = ctx.node("Slice", [y, _i64(ctx, starts, "starts"), _i64(ctx, ends, "ends"),
+                               _i64(ctx, axes, "axes"), _i64(ctx, steps, "steps")])
     if squeeze:
-        ctx.node("Squeeze", [y, _i64(ctx, squeeze, "axes")], _out(node))
-    else:
-        ctx.node("Identity", [y], _out(node))
+        y = ctx.node("Squeeze", [y, _i64(ctx, squeeze, "axes")])
+    if unsqueeze:
+        y = ctx.node("Unsqueeze", [y, _i64(ctx, unsqueeze, "axes")])
+    ctx.node("Identity", [y], _out(node))
 
 
 @handles("Gather", "GatherV2")

@@ -38,13 +38,11 @@ class UnsupportedOpsError(ValueError):
         super().__init__(
             "cannot export to ONNX: no mapping for op type%s %s (e.g. %s)%s" % (
                 "" if len(self.op_types) == 1 else "s", ", ".join(self.op_types), examples,
-                "; TF2 control flow and functions (If/While/Case/PartitionedCall, as "
-                "graphs built with control flow v2 hold) are not exported: TF1's cond and "
-                "while_loop are" if set(self.op_types) & _CONTROL_FLOW_V2 else ""))
+                "; tf.switch_case's Case is not exported yet (If, While and function "
+                "calls are)" if set(self.op_types) & _CONTROL_FLOW_V2 else ""))
 
 
-_CONTROL_FLOW_V2 = {"If", "StatelessIf", "While", "StatelessWhile", "PartitionedCall",
-                    "StatefulPartitionedCall", "Case", "StatelessCase"}
+_CONTROL_FLOW_V2 = {"Case", "StatelessCase"}
 
 
 def _require_onnx():
@@ -524,7 +522,7 @@ def export(model, checkpoint=None, inputs=None, outputs=None, opset=DEFAULT_OPSE
     have no mapping.
     """
     onnx = _require_onnx()
-    from metarun.onnx import _control_flow, _ops, _optimize
+    from metarun.onnx import _control_flow, _lower, _ops, _optimize
     if not MIN_OPSET <= int(opset) <= MAX_OPSET:
         raise ValueError("opset %d: metarun exports opsets %d to %d" % (opset, MIN_OPSET, MAX_OPSET))
     if isinstance(inputs, str):
@@ -532,6 +530,13 @@ def export(model, checkpoint=None, inputs=None, outputs=None, opset=DEFAULT_OPSE
     if isinstance(outputs, str):
         outputs = [outputs]
     graph_def, outputs = _frozen_graph_def(model, checkpoint, outputs, io_policy, tags)
+    lowered = {}
+    if _lower.needs_lowering(graph_def):
+        graph_def, lowered = _lower.lower(graph_def)
+    names = [_tensor_name(o) for o in outputs]  # the ONNX outputs keep the names asked for
+    outputs = [lowered.get(o, o) for o in names]
+    if inputs:
+        inputs = [lowered.get(_tensor_name(i), _tensor_name(i)) for i in inputs]
     g = _Graph(graph_def, inputs, outputs)
     values, foldable = _fold_constants(g)
     # what is left to map: not folded, and not a fed tensor's producer (an internal input)
@@ -548,14 +553,13 @@ def export(model, checkpoint=None, inputs=None, outputs=None, opset=DEFAULT_OPSE
                                         ctx.shape(t), sym))
     _control_flow.emit(ctx, todo)
     graph_outputs = []
-    for t in g.outputs:
+    for name, t in zip(names, g.outputs):
         if t in values and t not in ctx.initializers:
-            ctx.node("Identity", [ctx.input(t)], [t + "__const"])
-            ctx.nodes[-1].output[0] = t
-            del ctx.initializers[t]
             ctx.initializers[t + "__value"] = np.asarray(values[t])
-            ctx.nodes[-1].input[0] = t + "__value"
-        graph_outputs.append(_value_info(t, g.tensor(t).dtype.as_datatype_enum,
+            ctx.node("Identity", [t + "__value"], [name])
+        elif name != t or t in ctx.aliases:
+            ctx.node("Identity", [ctx.input(t)], [name])
+        graph_outputs.append(_value_info(name, g.tensor(t).dtype.as_datatype_enum,
                                          ctx.shape(t), sym))
     if optimize:
         _optimize.optimize(ctx, [i.name for i in graph_inputs], [o.name for o in graph_outputs])
