@@ -53,6 +53,11 @@ def _i64(ctx, values, hint="i64"):
     return ctx.const(np.asarray(values, dtype=np.int64).reshape(-1), hint)
 
 
+def _np_tensor(array):
+    import onnx
+    return onnx.numpy_helper.from_array(np.asarray(array))
+
+
 def _axis(axis, rank, node):
     axis = int(axis)
     if axis < 0:
@@ -720,8 +725,15 @@ def _select(ctx, node):
     if node.op == "Select":  # same shapes, or a vector condition choosing rows
         rc, rx = ctx.rank(names[0]), ctx.rank(names[1])
         if rc is None or rx is None:
-            raise NotMappable("Select %s: needs the ranks of the condition and values"
-                              % node.name)
+            # ranks known only when the graph runs (a loop body): the condition's shape
+            # followed by rank(x) - rank(cond) ones broadcasts as TF's Select does
+            ones = ctx.node("ConstantOfShape", [ctx.node("Sub", [
+                ctx.node("Shape", [ctx.node("Shape", [x])]),
+                ctx.node("Shape", [ctx.node("Shape", [cond])])])],
+                value=_np_tensor(np.ones([1], np.int64)))
+            cond = ctx.node("Reshape", [cond, ctx.node("Concat", [
+                ctx.node("Shape", [cond]), ones], axis=0)])
+            rc = rx
         if rc != rx:
             if rc != 1:
                 raise NotMappable("Select %s: condition of rank %d for values of rank %d"
