@@ -671,9 +671,14 @@ def _uniform(ctx, node, template, dt):
     enum = 1 if dt == np.float32 else 2
     u = ctx.node("RandomUniformLike", [template], dtype=onnx_dtype(enum), low=0.0, high=1.0,
                  **_random_attrs(node))
-    # TF draws from [0, 1); keep 1.0 out whatever the runtime's generator rounds to
-    return ctx.node("Min", [u, ctx.const(np.array(np.nextafter(dt.type(1), dt.type(0)), dt),
-                                         "below_one")])
+    # TF's draws are k * 2**-m, 0 <= k < 2**m, m the mantissa's bits (23, 52): put onnxruntime's
+    # on that lattice, below 1.0 whatever its generator rounds to. Finer draws would change
+    # results: 1.0 + (1 - 2**-24) rounds to 2.0 in float32, so TF 1.x's dropout,
+    # floor(keep_prob + u), would keep an element twice at keep_prob 1.0.
+    scale = float(2 ** (np.finfo(dt).nmant))
+    k = ctx.node("Floor", [ctx.node("Mul", [u, ctx.const(np.array(scale, dt), "two_pow_m")])])
+    k = ctx.node("Min", [k, ctx.const(np.array(scale - 1, dt), "top")])
+    return ctx.node("Mul", [k, ctx.const(np.array(1 / scale, dt), "two_pow_minus_m")])
 
 
 @handles("RandomUniform")
