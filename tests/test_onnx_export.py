@@ -348,9 +348,11 @@ def test_random_ops_draw_tf_distributions():
     for t, v in got.items():
         shape, dtype = case["random"][t]  # of TF's draws
         assert list(v.shape) == shape and v.dtype == dtype, (t, v.shape, shape)
-    for t in ("uniform:0", "uniform64:0"):
+    for t, bits in (("uniform:0", 23), ("uniform64:0", 52)):
         u = got[t]
         assert u.min() >= 0 and u.max() < 1, t
+        # TF's draws are multiples of 2**-bits (its mantissa), and so are these
+        np.testing.assert_array_equal(np.floor(u * 2.0 ** bits), u * 2.0 ** bits)
         assert abs(u.mean() - 0.5) < 0.01 and abs(u.std() - 12 ** -0.5) < 0.01, t
     for t in ("normal:0", "normal64:0"):
         z = got[t]
