@@ -291,15 +291,17 @@ def test_graph_util_names_are_tfs():
     assert tf.graph_util.import_graph_def is tf.import_graph_def
 
 
-def test_function_called_twice_reads_its_variable_once_frozen():
+@pytest.mark.parametrize("step_index", [1, 5])
+def test_function_called_twice_reads_its_variable_once_frozen(step_index):
     # tests/fixtures/cases/nested_functions (TF-made): `outer` calls `scaled`, which reads a
     # captured resource variable, more than once; the read in the function body becomes an
-    # Identity of type float (once, not again on the second call) and the frozen graph computes
-    # TF's values
+    # Identity of type float (once, not again on the second call), and a forward function
+    # that returns the read itself (step 5's gradients) names the Identity's output in its
+    # results; the frozen graph computes TF's values
     folder = os.path.join(HERE, "fixtures", "cases", "nested_functions")
     with open(os.path.join(folder, "case.json")) as f:
         case = json.load(f)
-    step = [s for s in case["steps"] if "run" in s][0]
+    step = case["steps"][step_index]
     g = tf.Graph()
     with g.as_default():
         saver = tf.train.import_meta_graph(os.path.join(folder, "model.meta"))
@@ -310,7 +312,9 @@ def test_function_called_twice_reads_its_variable_once_frozen():
     reads = [n for f in frozen.library.function for n in f.node_def
              if n.name.endswith("ReadVariableOp") and n.op == "Identity"]
     assert reads and all(n.attr["T"].type == tf.float32.as_datatype_enum for n in reads)
-    with tf.Graph().as_default() as g2:
+    assert not any(":value:" in r for f in frozen.library.function for r in f.ret.values()
+                   if r.split(":")[0] in {n.name for n in f.node_def if n.op == "Identity"})
+    with tf.Graph().as_default():
         tf.import_graph_def(frozen, name="")
         with tf.Session() as sess, np.load(os.path.join(folder, "arrays.npz")) as arrays:
             got = sess.run(step["run"], {k: arrays[v] for k, v in step["feeds"].items()})

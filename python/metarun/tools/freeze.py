@@ -196,6 +196,12 @@ class _Freezer(object):
             return
         # In a function body the readers named the read's output `name:value:i`; an
         # Identity's is `name:output:i`.
+        function = self._function(scope)
+        for key, ref in list(function.ret.items()):  # a result read straight from the read
+            parts = ref.split(":")
+            if parts[0] == name and len(parts) > 1 and parts[1] == "value":
+                parts[1] = "output"
+                function.ret[key] = ":".join(parts)
         for (reader_scope, reader_name), index in self.readers.get((scope, name), ()):
             reader = self._node(reader_scope, reader_name)
             if reader.op in _CALLERS:
