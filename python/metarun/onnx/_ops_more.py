@@ -348,3 +348,135 @@ def _broadcast_to(ctx, node):
 def _gather_nd(ctx, node):
     params, indices = _ins(ctx, node)
     ctx.node("GatherND", [params, ctx.node("Cast", [indices], to=7)], _out(node), batch_dims=0)
+
+
+
+# --- images (NHWC runs as NCHW between a Transpose pair the optimizer cancels) --------------
+
+def _nhwc_only(node):
+    fmt = _attr(node, "data_format", "NHWC")
+    if fmt != "NHWC":
+        raise NotMappable("%s %s: data_format %s (TF runs it on GPUs only)"
+                          % (node.op, node.name, fmt))
+
+
+def _nchw(ctx, x):
+    return ctx.node("Transpose", [x], perm=_NHWC_TO_NCHW)
+
+
+def _back_to_nhwc(ctx, y, node):
+    ctx.node("Transpose", [y], _out(node), perm=_NCHW_TO_NHWC)
+
+
+@handles("DepthToSpace", "SpaceToDepth")
+def _depth_to_space(ctx, node):
+    # TF's channel order, (row in block, column in block, channel), is ONNX's DCR mode
+    _nhwc_only(node)
+    x, = _ins(ctx, node)
+    attrs = dict(blocksize=int(_attr(node, "block_size")))
+    if node.op == "DepthToSpace":
+        attrs["mode"] = "DCR"
+    _back_to_nhwc(ctx, ctx.node(node.op, [_nchw(ctx, x)], **attrs), node)
+
+
+@handles("LRN")
+def _lrn(ctx, node):
+    """TF: x / (bias + alpha * sum of squares over channels c-r..c+r)^beta; ONNX's LRN divides
+    alpha by its window size 2r+1."""
+    _float_only(ctx, node, ctx.g.data_inputs(node)[0])
+    x, = _ins(ctx, node)
+    r = int(_attr(node, "depth_radius", 5))
+    size = 2 * r + 1
+    y = ctx.node("LRN", [_nchw(ctx, x)], size=size, alpha=float(_attr(node, "alpha", 1.0)) * size,
+                 beta=float(_attr(node, "beta", 0.5)), bias=float(_attr(node, "bias", 1.0)))
+    _back_to_nhwc(ctx, y, node)
+
+
+@handles("ResizeBilinear", "ResizeNearestNeighbor")
+def _resize(ctx, node):
+    """TF's pixel mappings as ONNX Resize coordinate transformations: align_corners ->
+    align_corners, half_pixel_centers -> half_pixel (for nearest, floor((x + 0.5) * scale) is
+    round-half-up of the half_pixel coordinate), neither -> asymmetric with floor."""
+    names = ctx.g.data_inputs(node)
+    align, half = bool(_attr(node, "align_corners", False)), \
+        bool(_attr(node, "half_pixel_centers", False))
+    if align and half:
+        raise NotMappable("%s %s: align_corners with half_pixel_centers (TF fails)"
+                          % (node.op, node.name))
+    x, size = _ins(ctx, node)
+    dt = _dt(ctx, names[0])
+    if node.op == "ResizeBilinear":
+        attrs = dict(mode="linear")
+        if dt != np.float32:
+            x = ctx.node("Cast", [x], to=1)  # TF interpolates in float and returns float
+    else:
+        if dt not in (np.float32, np.float64, np.int32, np.int8, np.uint8):
+            raise NotMappable("%s %s: dtype %s (no onnxruntime Resize kernel)"
+                              % (node.op, node.name, dt.name))
+        attrs = dict(mode="nearest",
+                     nearest_mode="round_prefer_ceil" if align or half else "floor")
+    attrs["coordinate_transformation_mode"] = \
+        "align_corners" if align else "half_pixel" if half else "asymmetric"
+    x = _nchw(ctx, x)
+    shape, new = ctx.shape(names[0]), ctx.value(names[1])
+    if shape is not None and None not in (shape[0], shape[3]) and new is not None:
+        sizes = _i64(ctx, [shape[0], shape[3]] + list(np.asarray(new).reshape(-1)), "sizes")
+    else:
+        batch_channels = ctx.node("Slice", [ctx.node("Shape", [x]), _i64(ctx, [0], "starts"),
+                                            _i64(ctx, [2], "ends")])
+        sizes = ctx.node("Concat", [batch_channels, ctx.node("Cast", [size], to=7)], axis=0)
+    _back_to_nhwc(ctx, ctx.node("Resize", [x, "", "", sizes], **attrs), node)
+
+
+@handles("Conv2DBackpropInput")
+def _conv_transpose(ctx, node):
+    """The gradient of a Conv2D for its input (conv2d_transpose) as ConvTranspose: TF's
+    forward pads (SAME, VALID or explicit) crop the full transposed output, and the rows a
+    strided forward conv never read (input size beyond the windows) are output_padding."""
+    names = ctx.g.data_inputs(node)
+    _nhwc_only(node)
+    w = ctx.value(names[1])
+    if w is None:
+        raise NotMappable("Conv2DBackpropInput %s: the filter must be a constant" % node.name)
+    kh, kw, cin, cout = w.shape
+    strides = list(_attr(node, "strides", [1, 1, 1, 1]))[1:3]
+    dilations = list(_attr(node, "dilations", [1, 1, 1, 1]))[1:3]
+    dy_shape = ctx.shape(names[2])
+    out_hw = None if dy_shape is None else dy_shape[1:3]
+    sizes = ctx.value(names[0])
+    if sizes is not None:
+        sizes = np.asarray(sizes).reshape(-1).tolist()
+        in_hw = sizes[1:3] if len(sizes) == 4 else sizes
+    else:
+        out_shape = ctx.shape(_out(node))
+        in_hw = None if out_shape is None else out_shape[1:3]
+    if out_hw is None or in_hw is None or None in out_hw or None in in_hw:
+        raise NotMappable("Conv2DBackpropInput %s: needs the spatial sizes of its gradient "
+                          "input and output" % node.name)
+    padding = _attr(node, "padding")
+    explicit = list(_attr(node, "explicit_paddings", []))
+    begin, end, extra = [], [], []
+    for i, (n, o, k, s, d) in enumerate(zip(in_hw, out_hw, [kh, kw], strides, dilations)):
+        dk = (k - 1) * d + 1
+        if padding == "SAME":
+            total = max((o - 1) * s + dk - n, 0)
+            b, e = total // 2, total - total // 2
+        elif padding == "VALID":
+            b = e = 0
+        elif padding == "EXPLICIT":
+            b, e = explicit[2 + 2 * i:4 + 2 * i]
+        else:
+            raise NotMappable("Conv2DBackpropInput %s: padding %s" % (node.name, padding))
+        pad_out = n - ((o - 1) * s + dk - b - e)
+        if (n + b + e - dk) // s + 1 != o or not 0 <= pad_out < max(s, d):
+            raise NotMappable("Conv2DBackpropInput %s: input size %d does not give output "
+                              "size %d (TF fails)" % (node.name, n, o))
+        begin.append(b)
+        end.append(e)
+        extra.append(pad_out)
+    weights = np.ascontiguousarray(np.transpose(w, (3, 2, 0, 1)))
+    y = ctx.node("ConvTranspose", [_nchw(ctx, ctx.input(names[2])),
+                                   ctx.const(weights, node.name + "/W")],
+                 kernel_shape=[kh, kw], strides=strides, dilations=dilations,
+                 pads=begin + end, output_padding=extra)
+    _back_to_nhwc(ctx, y, node)
