@@ -9,6 +9,8 @@ then maps the result as any v1 graph (loops to ONNX Loop, conds to If):
     call       the body's nodes under the call's name, its arguments read the call's inputs
     If         Switch every input on the predicate, each branch's body reads its side's
                outputs, a Merge per result
+    Case       a chain of such conds: branch k when the index is k, the last branch in the
+               innermost else (an index out of range takes it, as in TF)
     While      Enter -> Merge -> (cond body) -> LoopCond -> Switch -> Exit, the body reads the
                Switch's true side through an Identity and feeds NextIteration
 
@@ -22,11 +24,13 @@ from metarun.framework import function_library, protos
 _CALLS = {"PartitionedCall", "StatefulPartitionedCall"}
 _IFS = {"If", "StatelessIf"}
 _WHILES = {"While", "StatelessWhile"}
+_CASES = {"Case", "StatelessCase"}
 
 
 def needs_lowering(graph_def):
     names = {f.signature.name for f in graph_def.library.function}
-    return any(n.op in _CALLS | _IFS | _WHILES or n.op in names for n in graph_def.node)
+    return any(n.op in _CALLS | _IFS | _WHILES | _CASES or n.op in names
+               for n in graph_def.node)
 
 
 def lower(graph_def):
@@ -46,6 +50,8 @@ def lower(graph_def):
                 body, rets = _if(lib, node, taken)
             elif node.op in _WHILES:
                 body, rets = _while(lib, node, taken)
+            elif node.op in _CASES:
+                body, rets = _case(lib, node, taken)
             else:
                 out.append(node)
                 continue
@@ -272,3 +278,54 @@ def _while(lib, node, taken):
     for k, (ret, dtype) in enumerate(zip(rets, types)):
         nodes.append(_node(set(), nexts[k], "NextIteration", [ret], T=_type_attr(dtype)))
     return nodes, [e.name + ":0" for e in exits]
+
+
+def _case(lib, node, taken):
+    index, *inputs = _data_inputs(node)
+    branches = list(node.attr["branches"].list.func)
+    tin = list(node.attr["Tin"].list.type)
+    tout = list(node.attr["Tout"].list.type)
+    nodes = []
+
+    def level(k, index, ins, anchor):
+        prefix = "%s/branch_%d" % (node.name, k)
+        if k == len(branches) - 1:
+            body, rets = _body(lib, branches[k].name, dict(branches[k].attr), prefix, ins,
+                               anchor, taken)
+            nodes.extend(body)
+            return rets
+        const = _node(taken, prefix + "/index", "Const", ["^" + anchor] if anchor else [],
+                      dtype=_type_attr(3), value=_int_tensor(k))
+        pred = _node(taken, prefix + "/is_index", "Equal", [index, const.name + ":0"],
+                     T=_type_attr(3))
+        pred_t = pred.name + ":0"
+        pivot = _node(taken, prefix + "/pivot", "Switch", [pred_t, pred_t], T=_type_attr(10))
+        sides = [_node(taken, prefix + "/switch_f", "Identity", [pivot.name + ":0"],
+                       T=_type_attr(10)),
+                 _node(taken, prefix + "/switch_t", "Identity", [pivot.name + ":1"],
+                       T=_type_attr(10))]
+        switches = [_node(taken, "%s/Switch_%d" % (prefix, j), "Switch", [t, pred_t],
+                          T=_type_attr(dtype)) for j, (t, dtype) in enumerate(zip(ins, tin))]
+        index_switch = _node(taken, prefix + "/index_switch", "Switch", [index, pred_t],
+                             T=_type_attr(3))
+        nodes.extend([const, pred, pivot] + sides + switches + [index_switch])
+        body, then = _body(lib, branches[k].name, dict(branches[k].attr), prefix,
+                           ["%s:1" % sw.name for sw in switches], sides[1].name, taken)
+        nodes.extend(body)
+        other = level(k + 1, index_switch.name + ":0", ["%s:0" % sw.name for sw in switches],
+                      sides[0].name)
+        merges = [_node(taken, "%s/Merge_%d" % (prefix, j), "Merge", [other[j], then[j]],
+                        T=_type_attr(dtype), N=_int_attr(2)) for j, dtype in enumerate(tout)]
+        nodes.extend(merges)
+        return [m.name + ":0" for m in merges]
+
+    rets = level(0, index, inputs, None)
+    return nodes, rets
+
+
+def _int_tensor(value):
+    v = protos.AttrValue()
+    v.tensor.dtype = 3
+    v.tensor.tensor_shape.SetInParent()
+    v.tensor.int_val.append(value)
+    return v

@@ -36,13 +36,8 @@ class UnsupportedOpsError(ValueError):
         examples = ", ".join("%s (%s)" % (n, op) for op, n in sorted(
             {op: name for name, op in reversed(nodes)}.items()))
         super().__init__(
-            "cannot export to ONNX: no mapping for op type%s %s (e.g. %s)%s" % (
-                "" if len(self.op_types) == 1 else "s", ", ".join(self.op_types), examples,
-                "; tf.switch_case's Case is not exported yet (If, While and function "
-                "calls are)" if set(self.op_types) & _CONTROL_FLOW_V2 else ""))
-
-
-_CONTROL_FLOW_V2 = {"Case", "StatelessCase"}
+            "cannot export to ONNX: no mapping for op type%s %s (e.g. %s)" % (
+                "" if len(self.op_types) == 1 else "s", ", ".join(self.op_types), examples))
 
 
 def _require_onnx():
