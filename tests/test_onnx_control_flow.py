@@ -248,3 +248,25 @@ def test_text_meta_graph_saved_as_pbtxt(tmp_path):
         feeds = {t: arrays[k] for t, k in step["feeds"].items()}
         for v, key, t in zip(sess.run(step["run"], feeds), step["expect"], step["run"]):
             _compare(v, arrays[key], t)
+
+
+@pytest.mark.parametrize("name", ["tf2_module", "tf2_text"])
+def test_tf2_saved_models_export(name):
+    # SavedModels written by TF 2.x's tf.saved_model.save (tests/fixtures/saved_model/tf_made,
+    # gen_saved_model.py): their signatures call the module's functions through
+    # StatefulPartitionedCall; each signature exports and computes TF's recorded values
+    folder = os.path.join(HERE, "fixtures", "saved_model", "tf_made")
+    with open(os.path.join(folder, "expected.json")) as f:
+        expected = json.load(f)[name]
+    signatures = {k: v for k, v in expected["signatures"]["serve"].items() if "values" in v}
+    assert len(signatures) == (2 if name == "tf2_text" else 1)
+    for key, sig in sorted(signatures.items()):
+        inputs = {sig["inputs"][k]["name"]: np.asarray(v["value"], v["dtype"]).reshape(v["shape"])
+                  for k, v in expected["feeds"]["serve"].items()}
+        keys = sorted(sig["outputs"])
+        model = metarun.onnx.export(os.path.join(folder, name), inputs=sorted(inputs),
+                                    outputs=[sig["outputs"][k]["name"] for k in keys])
+        got = _session(model).run(None, inputs)
+        for k, v in zip(keys, got):
+            want = sig["values"][k]
+            _compare(v, np.asarray(want["value"], want["dtype"]).reshape(want["shape"]), k)
