@@ -358,18 +358,15 @@ int64_t packet_end(int64_t n) {
   return 0;
 }
 
-// One Apply op (dense or sparse, ref or resource) for optimizer Opt over T.
-template <class T, template <class> class Opt>
-class ApplyKernel : public OpKernel {
-  using C = ComputeType<T>;
-  using Fn = Opt<C>;
-  static constexpr int kVars = Fn::kVars;
-
- public:
-  ApplyKernel(KernelInit& init, const std::vector<std::string>& names)
-      : names_(names), resource_(init.op().rfind("Resource", 0) == 0) {
+// The part of an Apply kernel that is the same for every dtype and
+// optimizer: the op's inputs by name, and the checks of shapes and indices.
+// Compiled once rather than per (dtype, optimizer) class.
+class ApplyBase : public OpKernel {
+ protected:
+  ApplyBase(KernelInit& init, const std::vector<std::string>& names, int vars)
+      : names_(names), vars_(vars), resource_(init.op().rfind("Resource", 0) == 0) {
     for (int i = 0; i < static_cast<int>(names.size()); ++i) {
-      if (i < kVars) continue;
+      if (i < vars) continue;
       if (names[i] == "grad" || names[i] == "delta") grad_ = i;
       else if (names[i] == "indices") indices_ = i;
       else {
@@ -378,36 +375,123 @@ class ApplyKernel : public OpKernel {
       }
     }
     if (!resource_)
-      for (int i = 0; i < kVars; ++i) init.take_ref_input(i);
+      for (int i = 0; i < vars; ++i) init.take_ref_input(i);
     if (init.has_attr("use_locking")) init.get("use_locking", &use_locking_);
     if (init.has_attr("use_nesterov")) init.get("use_nesterov", &flags_.nesterov);
     if (init.has_attr("update_slots")) init.get("update_slots", &flags_.update_slots);
     if (init.has_attr("multiply_linear_by_lr")) init.get("multiply_linear_by_lr", &flags_.multiply_linear_by_lr);
   }
 
+  Status lock(OpContext& ctx, DType dtype, LockedVars* vars) const {
+    return vars->acquire(ctx, resource_, vars_, dtype, use_locking_);
+  }
+
+  // The slots must have var's shape.
+  Status check_slots(LockedVars& vars) const {
+    const Shape& shape = vars.value(0).shape();
+    for (int i = 1; i < vars_; ++i)
+      MR_REQUIRE(vars.value(i).shape() == shape, "var and ", names_[i], " do not have the same shape",
+                 shape_str(shape), " ", shape_str(vars.value(i).shape()));
+    return Status();
+  }
+
+  Status check_dense_grad(const Shape& shape, const Tensor& grad) const {
+    MR_REQUIRE(grad.shape() == shape, "var and ", names_[grad_], " do not have the same shape", shape_str(shape), " ",
+               shape_str(grad.shape()));
+    return Status();
+  }
+
+  // A sparse update steps the rows of var (its first dimension) that `idx`
+  // picks, `inner` elements each, in order, so repeated indices update the
+  // same row repeatedly as in TF. An optimizer that stops at a bad index
+  // (as TF's do) updates the rows before it and then fails with `late`.
+  struct SparsePlan {
+    std::vector<int64_t> idx;
+    int64_t inner = 0;
+    Status late;
+  };
+
+  Status plan_sparse(const Shape& shape, const Tensor& grad, const Tensor& indices, bool stop_at_bad,
+                     SparsePlan* plan) const {
+    MR_REQUIRE(!shape.empty(), "var must be at least 1 dimensional");
+    MR_REQUIRE(indices.rank() == 1, "indices must be one-dimensional");
+    MR_REQUIRE(grad.rank() == static_cast<int>(shape.size()), "var and grad must have the same rank: ",
+               shape_str(shape), " vs. ", shape_str(grad.shape()));
+    for (size_t d = 1; d < shape.size(); ++d)
+      MR_REQUIRE(grad.dim(d) == shape[d], "var and grad must match in dimension ", d);
+    const int64_t n = indices.dim(0);
+    MR_REQUIRE(grad.dim(0) == n, "grad must be the same size as indices in the first dimension.");
+    std::vector<int64_t>& idx = plan->idx;
+    MR_RETURN_IF_ERROR(read_indices(indices, &idx));
+    for (int64_t i = 0; i < n; ++i) {
+      if (idx[i] >= 0 && idx[i] < shape[0]) continue;
+      if (!stop_at_bad)
+        return invalid_argument(str_cat("Index ", idx[i], " at offset ", i, " in indices is out of range"));
+      plan->late = invalid_argument(str_cat("indices", index_str(indices.shape(), i), " = ", idx[i],
+                                            " is not in [0, ", shape[0], ")"));
+      idx.resize(i);
+      break;
+    }
+    plan->inner = n > 0 ? grad.num_elements() / n : 0;
+    return Status();
+  }
+
+  void finish(OpContext& ctx, const LockedVars& vars) const {
+    if (!resource_) ctx.set_output_ref(0, vars.var(0));
+  }
+
+  int grad_ = -1, indices_ = -1;
+  std::vector<int> scalars_;
+  std::vector<std::string> scalar_errors_;  // TF's message for each, "{}" standing for the shape
+  Flags flags_;
+
+ private:
+  std::vector<std::string> names_;
+  int vars_;
+  bool resource_;
+  bool use_locking_ = false;
+};
+
+// One Apply op (dense or sparse, ref or resource) for optimizer Opt over T.
+template <class T, template <class> class Opt>
+class ApplyKernel : public ApplyBase {
+  using C = ComputeType<T>;
+  using Fn = Opt<C>;
+  static constexpr int kVars = Fn::kVars;
+
+ public:
+  ApplyKernel(KernelInit& init, const std::vector<std::string>& names) : ApplyBase(init, names, kVars) {}
+
   Status compute(OpContext& ctx) override {
     LockedVars vars;
-    MR_RETURN_IF_ERROR(vars.acquire(ctx, resource_, kVars, dtype_of<T>, use_locking_));
+    MR_RETURN_IF_ERROR(lock(ctx, dtype_of<T>, &vars));
     std::array<C, 8> s;
     for (size_t k = 0; k < scalars_.size(); ++k) {
       T v{};
       MR_RETURN_IF_ERROR(scalar_input(ctx, scalars_[k], scalar_errors_[k].c_str(), &v));
       s[k] = C(v);
     }
+    MR_RETURN_IF_ERROR(check_slots(vars));
     const Shape& shape = vars.value(0).shape();
-    for (int i = 1; i < kVars; ++i)
-      MR_REQUIRE(vars.value(i).shape() == shape, "var and ", names_[i], " do not have the same shape",
-                 shape_str(shape), " ", shape_str(vars.value(i).shape()));
     const Tensor& grad = ctx.input(grad_);
     C* p[kVars];
     for (int i = 0; i < kVars; ++i) p[i] = vars.value(i).data<C>();
     const Fn fn(s.data(), flags_);
+    const C* g = grad.data<C>();
     if (indices_ >= 0) {
-      MR_RETURN_IF_ERROR(sparse_update(fn, p, shape, grad, ctx.input(indices_)));
+      SparsePlan plan;
+      MR_RETURN_IF_ERROR(plan_sparse(shape, grad, ctx.input(indices_), StopsAtBadIndex<Fn>::value, &plan));
+      // TF evaluates each row as a statement of its own.
+      const int64_t inner = plan.inner;
+      C* rows[kVars];
+      for (size_t i = 0; i < plan.idx.size(); ++i) {
+        for (int k = 0; k < kVars; ++k) rows[k] = p[k] + plan.idx[i] * inner;
+        apply_range(fn, rows, g + i * inner, 0, inner, packet_end<Fn>(inner), inner == 1,
+                    std::make_index_sequence<kVars>());
+      }
+      MR_RETURN_IF_ERROR(plan.late);
     } else {
-      MR_REQUIRE(grad.shape() == shape, "var and ", names_[grad_], " do not have the same shape", shape_str(shape), " ",
-                 shape_str(grad.shape()));
-      const C* g = grad.data<C>();
+      MR_RETURN_IF_ERROR(check_dense_grad(shape, grad));
       const int64_t n = grad.num_elements();
       if constexpr (std::is_same_v<Fn, Adam<float>>) {
         // The SIMD step runs at ~1 ns per element (four arrays in, three out).
@@ -421,52 +505,9 @@ class ApplyKernel : public OpKernel {
         });
       }
     }
-    if (!resource_) ctx.set_output_ref(0, vars.var(0));
+    finish(ctx, vars);
     return Status();
   }
-
- private:
-  bool use_locking_ = false;
-  // Rows of var (its first dimension) picked by `indices` take one step each,
-  // in order, so repeated indices update the same row repeatedly as in TF.
-  // TF evaluates each row as a statement of its own.
-  Status sparse_update(const Fn& fn, C* const* p, const Shape& shape, const Tensor& grad,
-                       const Tensor& indices) const {
-    MR_REQUIRE(!shape.empty(), "var must be at least 1 dimensional");
-    MR_REQUIRE(indices.rank() == 1, "indices must be one-dimensional");
-    MR_REQUIRE(grad.rank() == static_cast<int>(shape.size()), "var and grad must have the same rank: ",
-               shape_str(shape), " vs. ", shape_str(grad.shape()));
-    for (size_t d = 1; d < shape.size(); ++d)
-      MR_REQUIRE(grad.dim(d) == shape[d], "var and grad must match in dimension ", d);
-    const int64_t n = indices.dim(0);
-    MR_REQUIRE(grad.dim(0) == n, "grad must be the same size as indices in the first dimension.");
-    std::vector<int64_t> idx;
-    MR_RETURN_IF_ERROR(read_indices(indices, &idx));
-    constexpr bool kStopAtBad = StopsAtBadIndex<Fn>::value;
-    if (!kStopAtBad)
-      for (int64_t i = 0; i < n; ++i)
-        MR_REQUIRE(idx[i] >= 0 && idx[i] < shape[0], "Index ", idx[i], " at offset ", i,
-                   " in indices is out of range");
-    const int64_t inner = n > 0 ? grad.num_elements() / n : 0;
-    const C* g = grad.data<C>();
-    C* rows[kVars];
-    for (int64_t i = 0; i < n; ++i) {
-      if (kStopAtBad)
-        MR_REQUIRE(idx[i] >= 0 && idx[i] < shape[0], "indices", index_str(indices.shape(), i), " = ", idx[i],
-                   " is not in [0, ", shape[0], ")");
-      for (int k = 0; k < kVars; ++k) rows[k] = p[k] + idx[i] * inner;
-      apply_range(fn, rows, g + i * inner, 0, inner, packet_end<Fn>(inner), inner == 1,
-                  std::make_index_sequence<kVars>());
-    }
-    return Status();
-  }
-
-  std::vector<std::string> names_;
-  bool resource_;
-  int grad_ = -1, indices_ = -1;
-  std::vector<int> scalars_;
-  std::vector<std::string> scalar_errors_;  // TF's message for each, "{}" standing for the shape
-  Flags flags_;
 };
 
 // A registry factory for optimizer Opt whose inputs are named by `spec`.
