@@ -19,6 +19,50 @@ int64_t last_plus_one(int64_t last, DType ids) {
   return static_cast<int64_t>(static_cast<uint64_t>(last) + 1u);
 }
 
+// The runs of equal sorted ids, found and checked the same way for every
+// dtype: data rows [start, end) go to output row id.
+struct SegmentRun {
+  int64_t start, end, id;
+};
+struct SegmentPlan {
+  Shape shape;  // the output's
+  int64_t rows = 0, cols = 0;
+  std::vector<SegmentRun> runs;
+  // TF reduces the segments before a bad id and then fails: this is that
+  // failure, after `runs`.
+  Status late;
+};
+
+Status plan_segments(const Tensor& data, const Tensor& ids, SegmentPlan* p) {
+  MR_REQUIRE(data.rank() >= 1, "input must be at least rank 1");
+  MR_REQUIRE(ids.rank() == 1, "segment_ids should be a vector.");
+  const int64_t n = ids.num_elements();
+  MR_REQUIRE(n == data.dim(0), "segment_ids should be the same size as dimension 0 of input.");
+  const int64_t rows = n > 0 ? last_plus_one(index_at(ids, n - 1), ids.dtype()) : 0;
+  MR_REQUIRE(rows >= 0, "segment ids must be >= 0");
+  p->shape = data.shape();
+  p->shape[0] = rows;
+  p->rows = rows;
+  p->cols = dims_product(p->shape, 1, p->shape.size());
+  for (int64_t start = 0; start < n;) {
+    const int64_t id = index_at(ids, start);
+    int64_t end = start + 1;
+    while (end < n && index_at(ids, end) == id) ++end;
+    if (end < n && !(id < index_at(ids, end))) {
+      p->late = invalid_argument("segment ids are not increasing");
+      break;
+    }
+    if (!(id >= 0 && id < rows)) {
+      p->late = invalid_argument(str_cat("Segment id ", id, " out of range [0, ", rows,
+                                         "), possibly because 'segment_ids' input is not sorted."));
+      break;
+    }
+    p->runs.push_back({start, end, id});
+    start = end;
+  }
+  return Status();
+}
+
 // Segment*: sorted ids; output row s reduces the data rows with id s. Rows
 // between used ids get `gap` (TF's default value: 1 for Prod, else 0).
 template <class T, class Op>
@@ -28,38 +72,25 @@ class SegmentKernel : public OpKernel {
 
   Status compute(OpContext& ctx) override {
     const Tensor& data = ctx.input(0);
-    const Tensor& ids = ctx.input(1);
-    MR_REQUIRE(data.rank() >= 1, "input must be at least rank 1");
-    MR_REQUIRE(ids.rank() == 1, "segment_ids should be a vector.");
-    const int64_t n = ids.num_elements();
-    MR_REQUIRE(n == data.dim(0), "segment_ids should be the same size as dimension 0 of input.");
-    const int64_t rows = n > 0 ? last_plus_one(index_at(ids, n - 1), ids.dtype()) : 0;
-    MR_REQUIRE(rows >= 0, "segment ids must be >= 0");
-    Shape shape = data.shape();
-    shape[0] = rows;
-    Tensor& out = ctx.allocate_output(0, shape);
-    if (n == 0) return Status();
-    MR_REQUIRE(rows > 0, "segment ids must be >= 0");
-    const int64_t cols = dims_product(shape, 1, shape.size());
+    SegmentPlan p;
+    MR_RETURN_IF_ERROR(plan_segments(data, ctx.input(1), &p));
+    Tensor& out = ctx.allocate_output(0, p.shape);
+    if (data.dim(0) == 0) return Status();
+    MR_REQUIRE(p.rows > 0, "segment ids must be >= 0");
+    const int64_t cols = p.cols;
     const T* x = data.data<T>();
     T* o = out.data<T>();
     int64_t filled = 0;  // output rows before this are written
-    for (int64_t start = 0; start < n;) {
-      const int64_t id = index_at(ids, start);
-      int64_t end = start + 1;
-      while (end < n && index_at(ids, end) == id) ++end;
-      if (end < n) MR_REQUIRE(id < index_at(ids, end), "segment ids are not increasing");
-      MR_REQUIRE(id >= 0 && id < rows, "Segment id ", id, " out of range [0, ", rows,
-                 "), possibly because 'segment_ids' input is not sorted.");
+    for (const SegmentRun& run : p.runs) {
+      const int64_t start = run.start, end = run.end, id = run.id;
       if constexpr (std::is_same_v<Op, SegMean> && std::is_integral_v<T>)  // TF's kernel would trap
         MR_REQUIRE(static_cast<T>(end - start) != 0, "Integer division by zero: segment ", id, " has ", end - start,
                    " rows, 0 as ", dtype_name(dtype_of<T>));
       for (int64_t i = filled * cols; i < id * cols; ++i) o[i] = gap_;
       reduce_rows(x + start * cols, end - start, cols, o + id * cols);
       filled = id + 1;
-      start = end;
     }
-    return Status();
+    return p.late;
   }
 
  private:
@@ -115,6 +146,79 @@ auto unsorted = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
   return std::make_unique<UnsortedSegmentKernel<T, Op>>(init, init_value);
 };
 
+Status read_shape(const Tensor& t, Shape* shape) {
+  for (int64_t i = 0, n = t.num_elements(); i < n; ++i) {
+    const int64_t d = index_at(t, i);
+    MR_REQUIRE(d >= 0, "Dimension ", d, " must be >= 0");
+    shape->push_back(d);
+  }
+  if (num_elements(*shape) < 0)
+    return invalid_argument(str_cat("Shape ", shape_str(*shape), " would have more than 2**63 - 1 elements"));
+  return Status();
+}
+
+Status bad_scatter_index(const Tensor& indices, int64_t i, int64_t k, const Shape& shape) {
+  std::string joined;
+  for (int64_t d = 0; d < k; ++d) joined += (d ? ", " : "") + std::to_string(index_at(indices, i * k + d));
+  const Shape outer(indices.shape().begin(), indices.shape().end() - 1);
+  return invalid_argument(str_cat("indices", index_str(outer, i), " = [", joined, "] does not index into shape ",
+                                  shape_str(shape)));
+}
+
+// ScatterNd's output shape, and the checks before it is allocated; the same
+// for every dtype.
+Status plan_scatter_nd_shape(const Tensor& indices, const Tensor& updates, const Tensor& shape_in, Shape* shape) {
+  MR_REQUIRE(indices.rank() >= 1, "Indices shape must have rank at least one. Found:", shape_str(indices.shape()));
+  MR_REQUIRE(updates.rank() >= 1, "Updates shape must have rank at least one. Found:", shape_str(updates.shape()));
+  MR_RETURN_IF_ERROR(read_shape(shape_in, shape));
+  const int64_t n_idx = indices.num_elements(), n_upd = updates.num_elements();
+  MR_REQUIRE((n_idx == 0 && n_upd == 0) || (shape_in.num_elements() != 0 && n_idx != 0 && n_upd != 0),
+             "Indices and updates specified for empty output shape");
+  const int outer = indices.rank() - 1;
+  const Shape& is = indices.shape();
+  const Shape& us = updates.shape();
+  for (int i = 0; i < outer; ++i)
+    MR_REQUIRE(i < updates.rank() && is[i] == us[i], "Dimensions [0,", outer, ") of indices[shape=", shape_str(is),
+               "] must match dimensions [0,", outer, ") of updates[shape=", shape_str(us), "]");
+  const int64_t k = is[outer];
+  const auto slice_mismatch = [&] {
+    return invalid_argument(str_cat("Dimensions [", k, ",", shape->size(), ") of input[shape=", shape_str(*shape),
+                                    "] must match dimensions [", outer, ",", updates.rank(), ") of updates[shape=",
+                                    shape_str(us), "]"));
+  };
+  if (updates.rank() - outer != static_cast<int64_t>(shape->size()) - k) return slice_mismatch();
+  for (int i = 0; i + outer < updates.rank(); ++i)
+    if (us[i + outer] != (*shape)[k + i]) return slice_mismatch();
+  MR_REQUIRE(shape_in.rank() == 1, "Shape must be a vector");
+  return Status();
+}
+
+// Where each updates slice goes in the (allocated, non-empty) output: slice
+// i is out[at[i], at[i] + slice).
+Status plan_scatter_nd_slices(const Tensor& indices, const Shape& shape, std::vector<int64_t>* at,
+                              int64_t* slice) {
+  const int64_t k = indices.shape().back();
+  MR_REQUIRE(num_elements(shape) > 0, "Indices and updates specified for empty output.  indices shape: ",
+             shape_str(indices.shape()));
+  MR_REQUIRE(k >= 1 && k <= 7, "Only indices.shape[-1] values between 1 and 7 are currently supported.  ",
+             "Requested rank: ", k);
+  *slice = dims_product(shape, k, shape.size());
+  const int64_t n = indices.num_elements() / k;
+  at->resize(n);
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t off = 0;
+    bool ok = true;
+    for (int64_t d = 0; d < k; ++d) {
+      const int64_t v = index_at(indices, i * k + d);
+      ok = ok && v >= 0 && v < shape[d];
+      if (ok) off = off * shape[d] + v;
+    }
+    if (!ok) return bad_scatter_index(indices, i, k, shape);
+    (*at)[i] = off * *slice;
+  }
+  return Status();
+}
+
 // ScatterNd: zeros of `shape`, then each updates slice added at its index
 // (TF adds duplicates: strings concatenate, bools OR).
 template <class T>
@@ -124,76 +228,22 @@ class ScatterNdKernel : public OpKernel {
   Status compute(OpContext& ctx) override {
     const Tensor& indices = ctx.input(0);
     const Tensor& updates = ctx.input(1);
-    const Tensor& shape_in = ctx.input(2);
-    MR_REQUIRE(indices.rank() >= 1, "Indices shape must have rank at least one. Found:", shape_str(indices.shape()));
-    MR_REQUIRE(updates.rank() >= 1, "Updates shape must have rank at least one. Found:", shape_str(updates.shape()));
     Shape shape;
-    MR_RETURN_IF_ERROR(read_shape(shape_in, &shape));
-    const int64_t n_idx = indices.num_elements(), n_upd = updates.num_elements();
-    MR_REQUIRE((n_idx == 0 && n_upd == 0) || (shape_in.num_elements() != 0 && n_idx != 0 && n_upd != 0),
-               "Indices and updates specified for empty output shape");
-    const int outer = indices.rank() - 1;
-    const Shape& is = indices.shape();
-    const Shape& us = updates.shape();
-    for (int i = 0; i < outer; ++i)
-      MR_REQUIRE(i < updates.rank() && is[i] == us[i], "Dimensions [0,", outer, ") of indices[shape=", shape_str(is),
-                 "] must match dimensions [0,", outer, ") of updates[shape=", shape_str(us), "]");
-    const int64_t k = is[outer];
-    const auto slice_mismatch = [&] {
-      return invalid_argument(str_cat("Dimensions [", k, ",", shape.size(), ") of input[shape=", shape_str(shape),
-                                      "] must match dimensions [", outer, ",", updates.rank(), ") of updates[shape=",
-                                      shape_str(us), "]"));
-    };
-    if (updates.rank() - outer != static_cast<int64_t>(shape.size()) - k) return slice_mismatch();
-    for (int i = 0; i + outer < updates.rank(); ++i)
-      if (us[i + outer] != shape[k + i]) return slice_mismatch();
-    MR_REQUIRE(shape_in.rank() == 1, "Shape must be a vector");
+    MR_RETURN_IF_ERROR(plan_scatter_nd_shape(indices, updates, ctx.input(2), &shape));
     Tensor& out = ctx.allocate_output(0, shape);
     T* o = out.data<T>();
     for (int64_t i = 0, m = out.num_elements(); i < m; ++i) o[i] = T();
-    if (n_idx == 0 && n_upd == 0) return Status();
-    MR_REQUIRE(out.num_elements() > 0, "Indices and updates specified for empty output.  indices shape: ",
-               shape_str(is));
-    MR_REQUIRE(k >= 1 && k <= 7, "Only indices.shape[-1] values between 1 and 7 are currently supported.  ",
-               "Requested rank: ", k);
-    const int64_t slice = dims_product(shape, k, shape.size());
-    const int64_t n = n_idx / k;
+    if (indices.num_elements() == 0 && updates.num_elements() == 0) return Status();
+    std::vector<int64_t> at;
+    int64_t slice = 0;
+    MR_RETURN_IF_ERROR(plan_scatter_nd_slices(indices, shape, &at, &slice));
     const T* u = updates.data<T>();
-    std::vector<int64_t> at(n);
-    for (int64_t i = 0; i < n; ++i) {
-      int64_t off = 0;
-      bool ok = true;
-      for (int64_t d = 0; d < k; ++d) {
-        const int64_t v = index_at(indices, i * k + d);
-        ok = ok && v >= 0 && v < shape[d];
-        if (ok) off = off * shape[d] + v;
-      }
-      if (!ok) return bad_index(indices, i, k, shape);
-      at[i] = off * slice;
-    }
-    for (int64_t i = 0; i < n; ++i)
+    for (int64_t i = 0, n = static_cast<int64_t>(at.size()); i < n; ++i)
       for (int64_t j = 0; j < slice; ++j) add(o[at[i] + j], u[i * slice + j]);
     return Status();
   }
 
  private:
-  static Status read_shape(const Tensor& t, Shape* shape) {
-    for (int64_t i = 0, n = t.num_elements(); i < n; ++i) {
-      const int64_t d = index_at(t, i);
-      MR_REQUIRE(d >= 0, "Dimension ", d, " must be >= 0");
-      shape->push_back(d);
-    }
-    if (num_elements(*shape) < 0)
-      return invalid_argument(str_cat("Shape ", shape_str(*shape), " would have more than 2**63 - 1 elements"));
-    return Status();
-  }
-  static Status bad_index(const Tensor& indices, int64_t i, int64_t k, const Shape& shape) {
-    std::string joined;
-    for (int64_t d = 0; d < k; ++d) joined += (d ? ", " : "") + std::to_string(index_at(indices, i * k + d));
-    const Shape outer(indices.shape().begin(), indices.shape().end() - 1);
-    return invalid_argument(str_cat("indices", index_str(outer, i), " = [", joined, "] does not index into shape ",
-                                    shape_str(shape)));
-  }
   static void add(T& o, const T& u) {
     if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, bool> || is_complex_v<T>) o = o + u;
     else o = T(Compute<T>(o) + Compute<T>(u));

@@ -105,6 +105,32 @@ void reduce_segment_rows(const T* x, int64_t n, int64_t cols, T init, T* o) {
     for (int64_t c = packed; c < cols; ++c) o[c] = Op::apply(o[c], x[i * cols + c]);
 }
 
+// UnsortedSegment*'s checks and output shape [num, data.shape[ids.rank:]],
+// the same for every dtype.
+inline Status plan_unsorted_segments(const OpContext& ctx, Shape* shape) {
+  const Tensor& data = ctx.input(0);
+  const Tensor& ids = ctx.input(1);
+  MR_RETURN_IF_ERROR(check_scalar(ctx.input(2), "num_segments should be a scalar, not shape {}"));
+  MR_REQUIRE(data.rank() >= ids.rank() && std::equal(ids.shape().begin(), ids.shape().end(), data.shape().begin()),
+             "data.shape = ", shape_str(data.shape()), " does not start with segment_ids.shape = ",
+             shape_str(ids.shape()));
+  int64_t num = 0;
+  MR_RETURN_IF_ERROR(scalar_input(ctx, 2, "num_segments should be a scalar, not shape {}", &num));
+  MR_REQUIRE(num >= 0, "Input num_segments == ", num, " must not be negative.");
+  *shape = Shape{num};
+  shape->insert(shape->end(), data.shape().begin() + ids.rank(), data.shape().end());
+  return Status();
+}
+
+// Every id below `num` (negative ids are dropped).
+inline Status check_unsorted_segment_ids(const Tensor& ids, int64_t num) {
+  for (int64_t i = 0, n = ids.num_elements(); i < n; ++i) {
+    const int64_t s = index_at(ids, i);
+    MR_REQUIRE(s < num, "segment_ids", index_str(ids.shape(), i), " = ", s, " is out of range [0, ", num, ")");
+  }
+  return Status();
+}
+
 // The rows of `data` (flattened to [ids.size, row]) summed into an output of
 // `num` rows, in data order; negative ids are dropped. TF's UnsortedSegment*
 // CPU functor.
@@ -115,25 +141,18 @@ class UnsortedSegmentKernel : public OpKernel {
   Status compute(OpContext& ctx) override {
     const Tensor& data = ctx.input(0);
     const Tensor& ids = ctx.input(1);
-    MR_RETURN_IF_ERROR(check_scalar(ctx.input(2), "num_segments should be a scalar, not shape {}"));
-    MR_REQUIRE(data.rank() >= ids.rank() && std::equal(ids.shape().begin(), ids.shape().end(), data.shape().begin()),
-               "data.shape = ", shape_str(data.shape()), " does not start with segment_ids.shape = ",
-               shape_str(ids.shape()));
-    int64_t num = 0;
-    MR_RETURN_IF_ERROR(scalar_input(ctx, 2, "num_segments should be a scalar, not shape {}", &num));
-    MR_REQUIRE(num >= 0, "Input num_segments == ", num, " must not be negative.");
-    Shape shape{num};
-    shape.insert(shape.end(), data.shape().begin() + ids.rank(), data.shape().end());
+    Shape shape;
+    MR_RETURN_IF_ERROR(plan_unsorted_segments(ctx, &shape));
     Tensor& out = ctx.allocate_output(0, shape);
     const int64_t row = dims_product(shape, 1, shape.size());
     T* o = out.data<T>();
     for (int64_t i = 0, m = out.num_elements(); i < m; ++i) o[i] = init_;
     if (data.num_elements() == 0) return Status();  // TF checks no ids then either
+    MR_RETURN_IF_ERROR(check_unsorted_segment_ids(ids, shape[0]));
     const T* d = data.data<T>();
     for (int64_t i = 0, n = ids.num_elements(); i < n; ++i) {
       const int64_t s = index_at(ids, i);
       if (s < 0) continue;
-      MR_REQUIRE(s < num, "segment_ids", index_str(ids.shape(), i), " = ", s, " is out of range [0, ", num, ")");
       T* dst = o + s * row;
       const T* src = d + i * row;
       for (int64_t j = 0; j < row; ++j) dst[j] = Op::apply(dst[j], src[j]);
