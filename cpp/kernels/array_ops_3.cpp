@@ -61,6 +61,74 @@ Status slice_offsets(const Tensor& indices, const Shape& shape, int64_t k, int64
   return Status();
 }
 
+// The offsets of the slices a non-empty `indices` picks in `shape`, each
+// `slice` long.
+Status scatter_offsets(const Tensor& indices, const Shape& shape, std::vector<int64_t>* at, int64_t* slice) {
+  const int64_t k = indices.rank() > 1 ? indices.shape().back() : (indices.rank() == 1 ? indices.dim(0) : 1);
+  MR_REQUIRE(k >= 1 && k <= 7, "Only indices.shape[-1] values between 1 and 7 are currently supported.  ",
+             "Requested rank: ", k);
+  *slice = dims_product(shape, k, shape.size());
+  return slice_offsets(indices, shape, k, *slice, at);
+}
+
+// TensorScatter*'s checks and ScatterNdNonAliasingAdd's, the same for every dtype.
+bool valid_empty(int64_t inputs, int64_t indices, int64_t updates) {
+  if (indices == 0 && updates == 0) return true;
+  return inputs != 0 && indices != 0 && updates != 0;
+}
+
+Status check_tensor_scatter(const Tensor& input, const Tensor& indices, const Tensor& updates) {
+  const Shape& shape = input.shape();
+  MR_REQUIRE(indices.rank() >= 1, "Indices shape must have rank at least one. Found:", shape_str(indices.shape()));
+  MR_REQUIRE(updates.rank() >= 1, "Updates shape must have rank at least one. Found:", shape_str(updates.shape()));
+  MR_REQUIRE(valid_empty(input.num_elements(), indices.num_elements(), updates.num_elements()),
+             "Indices and updates specified for empty output shape");
+  const int outer = indices.rank() - 1;
+  for (int i = 0; i < outer; ++i)
+    MR_REQUIRE(i < updates.rank() && indices.dim(i) == updates.dim(i),
+               "Outer dimensions of indices and update must match. Indices shape: ", shape_str(indices.shape()),
+               ", updates shape:", shape_str(updates.shape()));
+  const int64_t ix = indices.dim(outer);
+  MR_REQUIRE(updates.rank() - outer == static_cast<int64_t>(shape.size()) - ix,
+             "Inner dimensions of output shape must match inner dimensions of updates shape. Output: ",
+             shape_str(shape), " updates: ", shape_str(updates.shape()));
+  for (int i = 0; i + outer < updates.rank(); ++i)
+    MR_REQUIRE(updates.dim(i + outer) == shape[ix + i], "The inner ", shape.size() - ix,
+               " dimensions of output.shape=", shape_str(shape), " must match the inner ", updates.rank() - outer,
+               " dimensions of updates.shape=", shape_str(updates.shape()));
+  return Status();
+}
+
+Status check_non_aliasing(const Tensor& input, const Tensor& indices, const Tensor& updates) {
+  const Shape& shape = input.shape();
+  const int64_t params_rank = static_cast<int64_t>(shape.size());
+  const int64_t slice_dim = indices.rank() > 1 ? indices.shape().back() : 1;
+  const int64_t batch_dim = indices.rank() > 1 ? indices.rank() - 1 : 1;
+  const auto suffix = [&] {
+    return invalid_argument(str_cat("Dimensions [", slice_dim, ",", params_rank, ") of input[shape=",
+                                    shape_str(shape), "] must match dimensions [", slice_dim, ",", updates.rank(),
+                                    ") of updates[shape=", shape_str(updates.shape()), "]"));
+  };
+  // A scalar `indices` has no dimension 0 to compare: TF reads past its shape there; refuse it plainly.
+  MR_REQUIRE(indices.rank() >= 1, "Indices shape must have rank at least one. Found:", shape_str(indices.shape()));
+  if (updates.rank() < batch_dim)
+    return invalid_argument(str_cat("Dimensions [0,", batch_dim, ") of indices[shape=", shape_str(indices.shape()),
+                                    "] must match dimensions [0,", batch_dim, ") of updates[shape=",
+                                    shape_str(updates.shape()), "]"));
+  if (params_rank < slice_dim + (updates.rank() - batch_dim)) return suffix();
+  if (updates.rank() != batch_dim + params_rank - slice_dim) return suffix();
+  for (int64_t d = 0; d < batch_dim; ++d)
+    if (updates.dim(d) != indices.dim(d))
+      return invalid_argument(str_cat("Dimensions [0,", batch_dim, ") of indices[shape=", shape_str(indices.shape()),
+                                      "] = ", indices.dim(d), " must match dimensions [0,", batch_dim,
+                                      ") of updates[shape=", shape_str(updates.shape()), "] = ", updates.dim(d)));
+  for (int64_t d = 0; d < updates.rank() - batch_dim; ++d)
+    if (updates.dim(d + batch_dim) != shape[d + slice_dim]) return suffix();
+  MR_REQUIRE(valid_empty(input.num_elements(), indices.num_elements(), updates.num_elements()),
+             "Indices and updates specified for empty output.  indices shape: ", shape_str(indices.shape()));
+  return Status();
+}
+
 // tensor (input 0) with updates (input 2) combined into the slices indices (input 1) names.
 // `tensor_scatter` picks TF's TensorScatter* checks; else ScatterNdNonAliasingAdd's.
 template <class T, class Op>
@@ -79,13 +147,10 @@ class TensorScatterKernel : public OpKernel {
     const T* in = input.data<T>();
     T* o = out.data<T>();
     if (o != in) std::copy(in, in + out.num_elements(), o);
-    const int64_t k = indices.rank() > 1 ? indices.shape().back() : (indices.rank() == 1 ? indices.dim(0) : 1);
     if (indices.num_elements() == 0) return Status();
-    MR_REQUIRE(k >= 1 && k <= 7, "Only indices.shape[-1] values between 1 and 7 are currently supported.  ",
-               "Requested rank: ", k);
-    const int64_t slice = dims_product(shape, k, shape.size());
     std::vector<int64_t> at;
-    MR_RETURN_IF_ERROR(slice_offsets(indices, shape, k, slice, &at));
+    int64_t slice = 0;
+    MR_RETURN_IF_ERROR(scatter_offsets(indices, shape, &at, &slice));
     const T* u = updates.data<T>();
     for (size_t i = 0; i < at.size(); ++i)
       for (int64_t j = 0; j < slice; ++j) Op::apply(o[at[i] + j], u[i * slice + j]);
@@ -93,63 +158,6 @@ class TensorScatterKernel : public OpKernel {
   }
 
  private:
-  static bool valid_empty(int64_t inputs, int64_t indices, int64_t updates) {
-    if (indices == 0 && updates == 0) return true;
-    return inputs != 0 && indices != 0 && updates != 0;
-  }
-
-  static Status check_tensor_scatter(const Tensor& input, const Tensor& indices, const Tensor& updates) {
-    const Shape& shape = input.shape();
-    MR_REQUIRE(indices.rank() >= 1, "Indices shape must have rank at least one. Found:", shape_str(indices.shape()));
-    MR_REQUIRE(updates.rank() >= 1, "Updates shape must have rank at least one. Found:", shape_str(updates.shape()));
-    MR_REQUIRE(valid_empty(input.num_elements(), indices.num_elements(), updates.num_elements()),
-               "Indices and updates specified for empty output shape");
-    const int outer = indices.rank() - 1;
-    for (int i = 0; i < outer; ++i)
-      MR_REQUIRE(i < updates.rank() && indices.dim(i) == updates.dim(i),
-                 "Outer dimensions of indices and update must match. Indices shape: ", shape_str(indices.shape()),
-                 ", updates shape:", shape_str(updates.shape()));
-    const int64_t ix = indices.dim(outer);
-    MR_REQUIRE(updates.rank() - outer == static_cast<int64_t>(shape.size()) - ix,
-               "Inner dimensions of output shape must match inner dimensions of updates shape. Output: ",
-               shape_str(shape), " updates: ", shape_str(updates.shape()));
-    for (int i = 0; i + outer < updates.rank(); ++i)
-      MR_REQUIRE(updates.dim(i + outer) == shape[ix + i], "The inner ", shape.size() - ix,
-                 " dimensions of output.shape=", shape_str(shape), " must match the inner ", updates.rank() - outer,
-                 " dimensions of updates.shape=", shape_str(updates.shape()));
-    return Status();
-  }
-
-  static Status check_non_aliasing(const Tensor& input, const Tensor& indices, const Tensor& updates) {
-    const Shape& shape = input.shape();
-    const int64_t params_rank = static_cast<int64_t>(shape.size());
-    const int64_t slice_dim = indices.rank() > 1 ? indices.shape().back() : 1;
-    const int64_t batch_dim = indices.rank() > 1 ? indices.rank() - 1 : 1;
-    const auto suffix = [&] {
-      return invalid_argument(str_cat("Dimensions [", slice_dim, ",", params_rank, ") of input[shape=",
-                                      shape_str(shape), "] must match dimensions [", slice_dim, ",", updates.rank(),
-                                      ") of updates[shape=", shape_str(updates.shape()), "]"));
-    };
-    // A scalar `indices` has no dimension 0 to compare: TF reads past its shape there; refuse it plainly.
-    MR_REQUIRE(indices.rank() >= 1, "Indices shape must have rank at least one. Found:", shape_str(indices.shape()));
-    if (updates.rank() < batch_dim)
-      return invalid_argument(str_cat("Dimensions [0,", batch_dim, ") of indices[shape=", shape_str(indices.shape()),
-                                      "] must match dimensions [0,", batch_dim, ") of updates[shape=",
-                                      shape_str(updates.shape()), "]"));
-    if (params_rank < slice_dim + (updates.rank() - batch_dim)) return suffix();
-    if (updates.rank() != batch_dim + params_rank - slice_dim) return suffix();
-    for (int64_t d = 0; d < batch_dim; ++d)
-      if (updates.dim(d) != indices.dim(d))
-        return invalid_argument(str_cat("Dimensions [0,", batch_dim, ") of indices[shape=", shape_str(indices.shape()),
-                                        "] = ", indices.dim(d), " must match dimensions [0,", batch_dim,
-                                        ") of updates[shape=", shape_str(updates.shape()), "] = ", updates.dim(d)));
-    for (int64_t d = 0; d < updates.rank() - batch_dim; ++d)
-      if (updates.dim(d + batch_dim) != shape[d + slice_dim]) return suffix();
-    MR_REQUIRE(valid_empty(input.num_elements(), indices.num_elements(), updates.num_elements()),
-               "Indices and updates specified for empty output.  indices shape: ", shape_str(indices.shape()));
-    return Status();
-  }
-
   bool tensor_scatter_;
 };
 
@@ -304,6 +312,27 @@ class BitcastKernel : public OpKernel {
   DType out_;
 };
 
+// Inplace*'s checks, the same for every dtype.
+Status check_inplace(const Tensor& x, const Tensor& i, const Tensor& v) {
+  MR_REQUIRE(i.rank() == 1, "i must be a vector. ", shape_str(i.shape()));
+  MR_REQUIRE(x.rank() == v.rank(), "x and v shape doesn't match (ranks differ): ", shape_str(x.shape()), " vs. ",
+             shape_str(v.shape()));
+  for (int d = 1; d < x.rank(); ++d)
+    MR_REQUIRE(x.dim(d) == v.dim(d), "x and v shape doesn't match at index ", d, " : ", shape_str(x.shape()),
+               " vs. ", shape_str(v.shape()));
+  MR_REQUIRE(i.dim(0) == v.dim(0), "i and x shape doesn't match at index 0: ", shape_str(i.shape()), " vs. ",
+             shape_str(v.shape()));
+  return Status();
+}
+
+Status check_inplace_rows(const Tensor& i, int64_t rows) {
+  for (int64_t r = 0, n = i.num_elements(); r < n; ++r) {
+    const int64_t given = index_at(i, r);
+    MR_REQUIRE(rows > 0 && given >= 0, "i[", r, "] = ", given, " is not in [0, ", rows, ")");
+  }
+  return Status();
+}
+
 // Inplace{Update,Add,Sub}: rows i of x (taken modulo its row count, as TF does) combined with v.
 template <class T, class Op>
 class InplaceKernel : public OpKernel {
@@ -316,14 +345,7 @@ class InplaceKernel : public OpKernel {
     const Tensor& x = ctx.input(0);
     const Tensor& i = ctx.input(1);
     const Tensor& v = ctx.input(2);
-    MR_REQUIRE(i.rank() == 1, "i must be a vector. ", shape_str(i.shape()));
-    MR_REQUIRE(x.rank() == v.rank(), "x and v shape doesn't match (ranks differ): ", shape_str(x.shape()), " vs. ",
-               shape_str(v.shape()));
-    for (int d = 1; d < x.rank(); ++d)
-      MR_REQUIRE(x.dim(d) == v.dim(d), "x and v shape doesn't match at index ", d, " : ", shape_str(x.shape()),
-                 " vs. ", shape_str(v.shape()));
-    MR_REQUIRE(i.dim(0) == v.dim(0), "i and x shape doesn't match at index 0: ", shape_str(i.shape()), " vs. ",
-               shape_str(v.shape()));
+    MR_RETURN_IF_ERROR(check_inplace(x, i, v));
     Tensor& out = ctx.forward_or_allocate_output(0, 0, x.shape());
     const T* xs = x.data<T>();
     T* o = out.data<T>();
@@ -331,10 +353,10 @@ class InplaceKernel : public OpKernel {
     if (i.num_elements() == 0) return Status();
     const int64_t rows = x.dim(0);
     const int64_t inner = rows > 0 ? x.num_elements() / rows : 0;
+    MR_RETURN_IF_ERROR(check_inplace_rows(i, rows));
     const T* vs = v.data<T>();
     for (int64_t r = 0, n = i.num_elements(); r < n; ++r) {
       const int64_t given = index_at(i, r);
-      MR_REQUIRE(rows > 0 && given >= 0, "i[", r, "] = ", given, " is not in [0, ", rows, ")");
       T* row = o + (given % rows) * inner;
       for (int64_t j = 0; j < inner; ++j) Op::apply(row[j], vs[r * inner + j]);
     }
