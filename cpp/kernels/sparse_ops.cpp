@@ -372,53 +372,78 @@ class SparseReshape : public OpKernel {
 
 enum class CwiseOp { kMul, kDiv, kAdd };
 
+// SparseDenseCwise*'s checks, the same for every dtype; `shape` is the sparse operand's.
+Status check_sparse_dense(const OpContext& ctx, std::vector<int64_t>* shape) {
+  const Tensor &ind_t = ctx.input(0), &vals = ctx.input(1), &shape_t = ctx.input(2), &dense = ctx.input(3);
+  MR_REQUIRE(ind_t.rank() == 2, "Input sp_indices should be a matrix but received shape: ", shape_str(ind_t.shape()));
+  MR_REQUIRE(vals.rank() == 1 && shape_t.rank() == 1, "Inputs sp_values and sp_shape should be vectors but received "
+             "shapes: ", shape_str(vals.shape()), " and ", shape_str(shape_t.shape()));
+  MR_REQUIRE(vals.dim(0) == ind_t.dim(0), "The first dimension of values and indices should match. (", vals.dim(0),
+             " vs. ", ind_t.dim(0), ")");
+  *shape = sparse::read_vector(shape_t);
+  const std::vector<int64_t>& s = *shape;
+  const int rank = static_cast<int>(s.size());
+  bool ok = dense.rank() <= rank;
+  for (int d = 0; ok && d < dense.rank(); ++d) {
+    const int64_t dd = dense.dim(dense.rank() - 1 - d), sd = s[rank - 1 - d];
+    ok = dd == sd || dd == 1;
+  }
+  MR_REQUIRE(ok, "SparseDenseBinaryOpShared broadcasts dense to sparse only; got incompatible shapes: ",
+             shape_str(Shape(s)), " vs. ", shape_str(dense.shape()));
+  MR_REQUIRE(ind_t.dim(1) == rank, "Index rank (", ind_t.dim(1), ") and shape rank (", rank, ") do not match");
+  return Status();
+}
+
+// The dense element each sparse value pairs with, the dense operand broadcast
+// to the sparse shape `s`.
+Status sparse_dense_offsets(const Tensor& ind_t, const std::vector<int64_t>& s, const Tensor& dense,
+                            std::vector<int64_t>* out) {
+  const int rank = static_cast<int>(s.size());
+  // Strides of the dense operand broadcast to the sparse shape (0 along its size-1 dims).
+  std::vector<int64_t> stride(rank, 0);
+  int64_t st = 1;
+  for (int d = 0; d < dense.rank(); ++d) {
+    const int sd = rank - 1 - d;
+    const int64_t dd = dense.dim(dense.rank() - 1 - d);
+    stride[sd] = dd == 1 ? 0 : st;
+    st *= dd;
+  }
+  const Indices ind(ind_t);
+  out->resize(ind.n);
+  for (int64_t i = 0; i < ind.n; ++i) {
+    int64_t at = 0;
+    for (int d = 0; d < rank; ++d) {
+      const int64_t x = ind.at(i, d);
+      MR_REQUIRE(x >= 0 && x < s[d], "Provided indices are out-of-bounds w.r.t. dense side with broadcasted shape");
+      at += x * stride[d];
+    }
+    (*out)[i] = at;
+  }
+  return Status();
+}
+
 template <class T, CwiseOp kOp>
 class SparseDenseCwise : public OpKernel {
  public:
   explicit SparseDenseCwise(KernelInit&) {}
 
   Status compute(OpContext& ctx) override {
-    const Tensor &ind_t = ctx.input(0), &vals = ctx.input(1), &shape_t = ctx.input(2), &dense = ctx.input(3);
-    MR_REQUIRE(ind_t.rank() == 2, "Input sp_indices should be a matrix but received shape: ", shape_str(ind_t.shape()));
-    MR_REQUIRE(vals.rank() == 1 && shape_t.rank() == 1, "Inputs sp_values and sp_shape should be vectors but received "
-               "shapes: ", shape_str(vals.shape()), " and ", shape_str(shape_t.shape()));
-    MR_REQUIRE(vals.dim(0) == ind_t.dim(0), "The first dimension of values and indices should match. (", vals.dim(0),
-               " vs. ", ind_t.dim(0), ")");
-    const std::vector<int64_t> s = sparse::read_vector(shape_t);
-    const int rank = static_cast<int>(s.size());
-    bool ok = dense.rank() <= rank;
-    for (int d = 0; ok && d < dense.rank(); ++d) {
-      const int64_t dd = dense.dim(dense.rank() - 1 - d), sd = s[rank - 1 - d];
-      ok = dd == sd || dd == 1;
-    }
-    MR_REQUIRE(ok, "SparseDenseBinaryOpShared broadcasts dense to sparse only; got incompatible shapes: ",
-               shape_str(Shape(s)), " vs. ", shape_str(dense.shape()));
-    MR_REQUIRE(ind_t.dim(1) == rank, "Index rank (", ind_t.dim(1), ") and shape rank (", rank, ") do not match");
+    const Tensor &vals = ctx.input(1), &dense = ctx.input(3);
+    std::vector<int64_t> shape;
+    MR_RETURN_IF_ERROR(check_sparse_dense(ctx, &shape));
     const T* dv = dense.data<T>();
     if constexpr (kOp == CwiseOp::kDiv) {
       for (int64_t e = 0; e < dense.num_elements(); ++e)
         MR_REQUIRE(!(dv[e] == T(0)), "SparseDenseCwiseDiv cannot divide by zero,but input dense tensor contains zero ");
     }
-    // Strides of the dense operand broadcast to the sparse shape (0 along its size-1 dims).
-    std::vector<int64_t> stride(rank, 0);
-    int64_t st = 1;
-    for (int d = 0; d < dense.rank(); ++d) {
-      const int sd = rank - 1 - d;
-      const int64_t dd = dense.dim(dense.rank() - 1 - d);
-      stride[sd] = dd == 1 ? 0 : st;
-      st *= dd;
-    }
-    const Indices ind(ind_t);
+    std::vector<int64_t> dense_at;
+    MR_RETURN_IF_ERROR(sparse_dense_offsets(ctx.input(0), shape, dense, &dense_at));
     const T* sv = vals.data<T>();
-    Tensor& out = ctx.allocate_output(0, {ind.n});
+    const int64_t n = static_cast<int64_t>(dense_at.size());
+    Tensor& out = ctx.allocate_output(0, {n});
     T* o = out.data<T>();
-    for (int64_t i = 0; i < ind.n; ++i) {
-      int64_t at = 0;
-      for (int d = 0; d < rank; ++d) {
-        const int64_t x = ind.at(i, d);
-        MR_REQUIRE(x >= 0 && x < s[d], "Provided indices are out-of-bounds w.r.t. dense side with broadcasted shape");
-        at += x * stride[d];
-      }
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t at = dense_at[i];
       if constexpr (kOp == CwiseOp::kMul) o[i] = mul(sv[i], dv[at]);
       else if constexpr (kOp == CwiseOp::kDiv) o[i] = div(sv[i], dv[at]);
       else o[i] = add(sv[i], dv[at]);
@@ -433,42 +458,51 @@ bool is_nan(T x) {
   return !(x == x);
 }
 
+// SparseSparse{Maximum,Minimum}'s checks and the rows of the result (a's
+// row or -1, b's row or -1), the same for every dtype.
+Status plan_sparse_min_max(const OpContext& ctx, Indices* a, Indices* b,
+                           std::vector<std::pair<int64_t, int64_t>>* rows) {
+  const Tensor &ai = ctx.input(0), &av = ctx.input(1), &as = ctx.input(2);
+  const Tensor &bi = ctx.input(3), &bv = ctx.input(4), &bs = ctx.input(5);
+  MR_REQUIRE(ai.rank() == 2 && bi.rank() == 2, "Inputs a_indices and b_indices should be matrices but received "
+             "shapes: ", shape_str(ai.shape()), ", ", shape_str(bi.shape()));
+  MR_REQUIRE(as.rank() == 1 && bs.rank() == 1, "Input shapes should be a vector but received shapes ",
+             shape_str(as.shape()), " and ", shape_str(bs.shape()));
+  const std::vector<int64_t> sa = sparse::read_vector(as), sb = sparse::read_vector(bs);
+  MR_REQUIRE(sa.size() == sb.size(), "Operands do not have the same ranks; got shapes: ",
+             sparse::join(sa.data(), sa.size(), " "), " and ", sparse::join(sb.data(), sb.size(), " "));
+  for (size_t d = 0; d < sa.size(); ++d)
+    MR_REQUIRE(sa[d] == sb[d], "Operands' shapes do not match: got ", sa[d], " and ", sb[d], " for dimension ", d);
+  MR_RETURN_IF_ERROR(sparse::check_create(ai, av, as));
+  MR_RETURN_IF_ERROR(sparse::check_create(bi, bv, bs));
+  *a = Indices(ai);
+  *b = Indices(bi);
+  for (const Indices* x : {a, b}) {
+    for (int64_t i = 0; i < x->n; ++i) {
+      for (int64_t d = 0; d < x->rank; ++d) {
+        MR_REQUIRE(x->at(i, d) >= 0 && x->at(i, d) < sa[d], "Sparse index tuple indices[", i, ", :] = [",
+                   sparse::join(x->row(i), x->rank, ", "), "] is out of bounds");
+      }
+    }
+  }
+  merge_rows(*a, *b, [&](int64_t i, int64_t j) { rows->emplace_back(i, j); });
+  return Status();
+}
+
 template <class T, bool kMax>
 class SparseSparseMinOrMax : public OpKernel {
  public:
   explicit SparseSparseMinOrMax(KernelInit&) {}
 
   Status compute(OpContext& ctx) override {
-    const Tensor &ai = ctx.input(0), &av = ctx.input(1), &as = ctx.input(2);
-    const Tensor &bi = ctx.input(3), &bv = ctx.input(4), &bs = ctx.input(5);
-    MR_REQUIRE(ai.rank() == 2 && bi.rank() == 2, "Inputs a_indices and b_indices should be matrices but received "
-               "shapes: ", shape_str(ai.shape()), ", ", shape_str(bi.shape()));
-    MR_REQUIRE(as.rank() == 1 && bs.rank() == 1, "Input shapes should be a vector but received shapes ",
-               shape_str(as.shape()), " and ", shape_str(bs.shape()));
-    const std::vector<int64_t> sa = sparse::read_vector(as), sb = sparse::read_vector(bs);
-    MR_REQUIRE(sa.size() == sb.size(), "Operands do not have the same ranks; got shapes: ",
-               sparse::join(sa.data(), sa.size(), " "), " and ", sparse::join(sb.data(), sb.size(), " "));
-    for (size_t d = 0; d < sa.size(); ++d)
-      MR_REQUIRE(sa[d] == sb[d], "Operands' shapes do not match: got ", sa[d], " and ", sb[d], " for dimension ", d);
-    MR_RETURN_IF_ERROR(sparse::check_create(ai, av, as));
-    MR_RETURN_IF_ERROR(sparse::check_create(bi, bv, bs));
-    const Indices a(ai), b(bi);
-    for (const Indices* x : {&a, &b}) {
-      for (int64_t i = 0; i < x->n; ++i) {
-        for (int64_t d = 0; d < x->rank; ++d) {
-          MR_REQUIRE(x->at(i, d) >= 0 && x->at(i, d) < sa[d], "Sparse index tuple indices[", i, ", :] = [",
-                     sparse::join(x->row(i), x->rank, ", "), "] is out of bounds");
-        }
-      }
-    }
-    const T* pa = av.data<T>();
-    const T* pb = bv.data<T>();
+    Indices a, b;
     std::vector<std::pair<int64_t, int64_t>> rows;
+    MR_RETURN_IF_ERROR(plan_sparse_min_max(ctx, &a, &b, &rows));
+    const T* pa = ctx.input(1).data<T>();
+    const T* pb = ctx.input(4).data<T>();
     std::vector<T> vals;
-    merge_rows(a, b, [&](int64_t i, int64_t j) {
-      vals.push_back(pick(i >= 0 ? pa[i] : T(0), j >= 0 ? pb[j] : T(0)));
-      rows.emplace_back(i, j);
-    });
+    vals.reserve(rows.size());
+    for (const auto& [i, j] : rows) vals.push_back(pick(i >= 0 ? pa[i] : T(0), j >= 0 ? pb[j] : T(0)));
     ctx.set_output(0, rows_tensor(a, b, rows));
     Tensor& v = ctx.allocate_output(1, {static_cast<int64_t>(vals.size())});
     std::copy(vals.begin(), vals.end(), v.data<T>());

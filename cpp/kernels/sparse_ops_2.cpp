@@ -313,81 +313,108 @@ struct MaxReduce {
   }
 };
 
+// SparseReduce{Sum,Max}(Sparse)'s checks and groups, the same for every
+// dtype: the values perm[begin, end) of each group reduce to one output, at
+// the kept coordinates of row `row`.
+struct SparseReducePlan {
+  std::vector<int64_t> shape, kept, perm;
+  std::vector<bool> reduced;
+  Shape out_shape;
+  Indices ind;
+  struct Group {
+    int64_t begin, end, row;
+  };
+  std::vector<Group> groups;
+};
+
+Status plan_sparse_reduce(const OpContext& ctx, bool keep_dims, SparseReducePlan* p) {
+  const Tensor &ind_t = ctx.input(0), &vals = ctx.input(1), &shape_t = ctx.input(2), &axes_t = ctx.input(3);
+  MR_REQUIRE(ind_t.rank() == 2, "Expected input_indices to be a matrix; got shape: ", shape_str(ind_t.shape()));
+  MR_REQUIRE(vals.rank() == 1, "Expected input_values to be a vector; got shape: ", shape_str(vals.shape()));
+  MR_REQUIRE(shape_t.rank() == 1, "Expected input_shape to be a vector; got shape: ", shape_str(shape_t.shape()));
+  MR_REQUIRE(axes_t.rank() <= 1, "Expected reduction_axes to be a scalar or a vector; got shape: ",
+             shape_str(axes_t.shape()));
+  MR_RETURN_IF_ERROR(sparse::check_rows(ind_t, vals));
+  p->shape = sparse::read_vector(shape_t);
+  const std::vector<int64_t>& shape = p->shape;
+  const int64_t rank = static_cast<int64_t>(shape.size());
+  MR_REQUIRE(ind_t.dim(1) == rank, "Index rank (", ind_t.dim(1), ") and shape rank (", rank, ") do not match");
+  std::set<int64_t> reduced;
+  for (int64_t a : sparse::read_vector(axes_t)) {
+    MR_REQUIRE(a >= -rank && a < rank, "Invalid reduction dimension ", a, ", for input with ", rank, " dimensions.");
+    reduced.insert(a < 0 ? a + rank : a);
+  }
+  std::vector<int64_t> order;
+  for (int64_t d = 0; d < rank; ++d)
+    if (!reduced.count(d)) p->kept.push_back(d);
+  order = p->kept;
+  order.insert(order.end(), reduced.begin(), reduced.end());
+  p->ind = Indices(ind_t);
+  const Indices& ind = p->ind;
+  for (int64_t i = 0; i < ind.n; ++i)
+    for (int64_t d = 0; d < rank; ++d)
+      MR_REQUIRE(ind.at(i, d) >= 0 && ind.at(i, d) < shape[d], "Invalid index: indices[", i, ", :] = [",
+                 sparse::join(ind.row(i), rank, ", "), "] is out of bounds for shape ", shape_str(Shape(shape)));
+  p->perm = sparse::sorted_order(ind, order);
+  p->reduced.resize(rank);
+  for (int64_t d = 0; d < rank; ++d) {
+    p->reduced[d] = reduced.count(d) != 0;
+    if (!p->reduced[d]) p->out_shape.push_back(shape[d]);
+    else if (keep_dims) p->out_shape.push_back(1);
+  }
+  for_each_group(ind, p->perm, p->kept,
+                 [&](int64_t begin, int64_t end) { p->groups.push_back({begin, end, p->perm[begin]}); });
+  return Status();
+}
+
 template <class T, class Reduce, bool kSparseOut>
 class SparseReduce : public OpKernel {
  public:
   explicit SparseReduce(KernelInit& init) { init.get("keep_dims", &keep_dims_); }
 
   Status compute(OpContext& ctx) override {
-    const Tensor &ind_t = ctx.input(0), &vals = ctx.input(1), &shape_t = ctx.input(2), &axes_t = ctx.input(3);
-    MR_REQUIRE(ind_t.rank() == 2, "Expected input_indices to be a matrix; got shape: ", shape_str(ind_t.shape()));
-    MR_REQUIRE(vals.rank() == 1, "Expected input_values to be a vector; got shape: ", shape_str(vals.shape()));
-    MR_REQUIRE(shape_t.rank() == 1, "Expected input_shape to be a vector; got shape: ", shape_str(shape_t.shape()));
-    MR_REQUIRE(axes_t.rank() <= 1, "Expected reduction_axes to be a scalar or a vector; got shape: ",
-               shape_str(axes_t.shape()));
-    MR_RETURN_IF_ERROR(sparse::check_rows(ind_t, vals));
-    const std::vector<int64_t> shape = sparse::read_vector(shape_t);
-    const int64_t rank = static_cast<int64_t>(shape.size());
-    MR_REQUIRE(ind_t.dim(1) == rank, "Index rank (", ind_t.dim(1), ") and shape rank (", rank, ") do not match");
-    std::set<int64_t> reduced;
-    for (int64_t a : sparse::read_vector(axes_t)) {
-      MR_REQUIRE(a >= -rank && a < rank, "Invalid reduction dimension ", a, ", for input with ", rank, " dimensions.");
-      reduced.insert(a < 0 ? a + rank : a);
-    }
-    std::vector<int64_t> kept, order;
-    for (int64_t d = 0; d < rank; ++d)
-      if (!reduced.count(d)) kept.push_back(d);
-    order = kept;
-    order.insert(order.end(), reduced.begin(), reduced.end());
-    const Indices ind(ind_t);
-    for (int64_t i = 0; i < ind.n; ++i)
-      for (int64_t d = 0; d < rank; ++d)
-        MR_REQUIRE(ind.at(i, d) >= 0 && ind.at(i, d) < shape[d], "Invalid index: indices[", i, ", :] = [",
-                   sparse::join(ind.row(i), rank, ", "), "] is out of bounds for shape ", shape_str(Shape(shape)));
-    const std::vector<int64_t> perm = sparse::sorted_order(ind, order);
-    Shape out_shape;
-    for (int64_t d = 0; d < rank; ++d) {
-      if (!reduced.count(d)) out_shape.push_back(shape[d]);
-      else if (keep_dims_) out_shape.push_back(1);
-    }
-    const T* v = vals.data<T>();
-    std::vector<int64_t> group_rows;  // a row of each group, for its kept coordinates
+    SparseReducePlan p;
+    MR_RETURN_IF_ERROR(plan_sparse_reduce(ctx, keep_dims_, &p));
+    const T* v = ctx.input(1).data<T>();
     std::vector<T> results;
     std::vector<T> group;
-    for_each_group(ind, perm, kept, [&](int64_t begin, int64_t end) {
+    for (const SparseReducePlan::Group& g : p.groups) {
       group.clear();
-      for (int64_t e = begin; e < end; ++e) group.push_back(v[perm[e]]);
-      const T acc = Reduce::run(group.data(), end - begin);
-      group_rows.push_back(perm[begin]);
-      results.push_back(acc);
-    });
+      for (int64_t e = g.begin; e < g.end; ++e) group.push_back(v[p.perm[e]]);
+      results.push_back(Reduce::run(group.data(), g.end - g.begin));
+    }
+    write(ctx, p, results);
+    return Status();
+  }
+
+ private:
+  void write(OpContext& ctx, const SparseReducePlan& p, const std::vector<T>& results) const {
+    const int64_t rank = static_cast<int64_t>(p.shape.size());
     if constexpr (kSparseOut) {
-      const int64_t g = static_cast<int64_t>(results.size()), out_rank = static_cast<int64_t>(out_shape.size());
+      const int64_t g = static_cast<int64_t>(results.size()), out_rank = static_cast<int64_t>(p.out_shape.size());
       Tensor& oi = ctx.allocate_output(0, {g, out_rank});
       int64_t* o = oi.data<int64_t>();
       for (int64_t k = 0; k < g; ++k)
         for (int64_t d = 0; d < rank; ++d) {
-          if (!reduced.count(d)) *o++ = ind.at(group_rows[k], d);
+          if (!p.reduced[d]) *o++ = p.ind.at(p.groups[k].row, d);
           else if (keep_dims_) *o++ = 0;
         }
       Tensor& ov = ctx.allocate_output(1, {g});
       std::copy(results.begin(), results.end(), ov.data<T>());
       Tensor& os = ctx.allocate_output(2, {out_rank});
-      std::copy(out_shape.data(), out_shape.data() + out_rank, os.data<int64_t>());
+      std::copy(p.out_shape.data(), p.out_shape.data() + out_rank, os.data<int64_t>());
     } else {
-      Tensor& out = ctx.allocate_output(0, out_shape);
+      Tensor& out = ctx.allocate_output(0, p.out_shape);
       T* o = out.data<T>();
       std::fill(o, o + out.num_elements(), T(0));
       for (size_t k = 0; k < results.size(); ++k) {
         int64_t flat = 0;
-        for (int64_t d : kept) flat = flat * shape[d] + ind.at(group_rows[k], d);
+        for (int64_t d : p.kept) flat = flat * p.shape[d] + p.ind.at(p.groups[k].row, d);
         o[flat] = results[k];
       }
     }
-    return Status();
   }
 
- private:
   bool keep_dims_ = false;
 };
 

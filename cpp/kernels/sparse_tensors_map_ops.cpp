@@ -226,10 +226,18 @@ class AddSparseToTensorsMap : public OpKernel {
 // bound on how many empty rows one AddMany may store.
 constexpr uint64_t kEntryBytes = 160;
 
+// Copies values src[src_at, src_at + n) to dst[dst_at, ...): the one part of
+// the two batch kernels that depends on the dtype.
+using CopyValues = void (*)(const Tensor& src, int64_t src_at, Tensor& dst, int64_t dst_at, int64_t n);
 template <class T>
+void copy_values(const Tensor& src, int64_t src_at, Tensor& dst, int64_t dst_at, int64_t n) {
+  std::copy(src.data<T>() + src_at, src.data<T>() + src_at + n, dst.data<T>() + dst_at);
+}
+
 class AddManySparseToTensorsMap : public OpKernel {
  public:
-  explicit AddManySparseToTensorsMap(KernelInit& init) : map_(init, true) {}
+  AddManySparseToTensorsMap(KernelInit& init, DType dtype, CopyValues copy)
+      : map_(init, true), dtype_(dtype), copy_(copy) {}
 
   Status compute(OpContext& ctx) override {
     std::shared_ptr<SparseTensorsMap> map;
@@ -253,25 +261,21 @@ class AddManySparseToTensorsMap : public OpKernel {
     const std::vector<int64_t> row_shape(shape.begin() + 1, shape.end());
     const int64_t n = ind.dim(0);
     const int64_t* in = ind.data<int64_t>();
-    const T* v = vals.data<T>();
     int64_t* out = handles.data<int64_t>();
     std::vector<bool> seen(static_cast<size_t>(batch), false);
     // Valid indices are sorted, so each batch row's entries are one run.
     for (int64_t begin = 0, end; begin < n; begin = end) {
       const int64_t b = in[begin * rank];
       for (end = begin + 1; end < n && in[end * rank] == b;) ++end;
-      StoredSparse st{Tensor(DType::kInt64, {end - begin, rank - 1}), Tensor(dtype_of<T>, {end - begin}),
-                      row_shape};
+      StoredSparse st{Tensor(DType::kInt64, {end - begin, rank - 1}), Tensor(dtype_, {end - begin}), row_shape};
       int64_t* oi = st.indices.data<int64_t>();
-      T* ov = st.values.data<T>();
-      for (int64_t i = begin; i < end; ++i) {
+      for (int64_t i = begin; i < end; ++i)
         for (int64_t d = 1; d < rank; ++d) *oi++ = in[i * rank + d];
-        ov[i - begin] = v[i];
-      }
+      copy_(vals, begin, st.values, 0, end - begin);
       seen[b] = true;
       out[b] = map->add(std::move(st));
     }
-    const StoredSparse empty{Tensor(DType::kInt64, {0, rank - 1}), Tensor(dtype_of<T>, {0}), row_shape};
+    const StoredSparse empty{Tensor(DType::kInt64, {0, rank - 1}), Tensor(dtype_, {0}), row_shape};
     for (int64_t b = 0; b < batch; ++b) {
       if (!seen[b]) out[b] = map->add(empty);
     }
@@ -281,12 +285,14 @@ class AddManySparseToTensorsMap : public OpKernel {
 
  private:
   MapAccess map_;
+  DType dtype_;
+  CopyValues copy_;
 };
 
-template <class T>
 class TakeManySparseFromTensorsMap : public OpKernel {
  public:
-  explicit TakeManySparseFromTensorsMap(KernelInit& init) : map_(init, false) {}
+  TakeManySparseFromTensorsMap(KernelInit& init, DType dtype, CopyValues copy)
+      : map_(init, false), dtype_(dtype), copy_(copy) {}
 
   Status compute(OpContext& ctx) override {
     std::shared_ptr<SparseTensorsMap> map;
@@ -303,7 +309,7 @@ class TakeManySparseFromTensorsMap : public OpKernel {
     int64_t entries = 0;
     for (int64_t i = 0; i < count; ++i) {
       const StoredSparse& st = parts[i];
-      MR_REQUIRE(st.values.dtype() == dtype_of<T>, "Requested SparseTensor of type ", dtype_name(dtype_of<T>),
+      MR_REQUIRE(st.values.dtype() == dtype_, "Requested SparseTensor of type ", dtype_name(dtype_),
                  " but SparseTensor[", i, "].values.dtype() == ", dtype_name(st.values.dtype()));
       entries += st.indices.dim(0);
     }
@@ -324,23 +330,25 @@ class TakeManySparseFromTensorsMap : public OpKernel {
     Tensor& out_ind = ctx.allocate_output(0, {entries, rank});
     Tensor& out_vals = ctx.allocate_output(1, {entries});
     int64_t* oi = out_ind.data<int64_t>();
-    T* ov = out_vals.data<T>();
+    int64_t at = 0;
     for (int64_t i = 0; i < count; ++i) {
       const StoredSparse& st = parts[i];
       const int64_t n = st.indices.dim(0);
       const int64_t* in = st.indices.data<int64_t>();
-      const T* v = st.values.data<T>();
       for (int64_t e = 0; e < n; ++e) {
         *oi++ = i;
         for (int64_t d = 0; d + 1 < rank; ++d) *oi++ = in[e * (rank - 1) + d];
-        *ov++ = v[e];
       }
+      copy_(st.values, 0, out_vals, at, n);
+      at += n;
     }
     return Status();
   }
 
  private:
   MapAccess map_;
+  DType dtype_;
+  CopyValues copy_;
 };
 
 }  // namespace
@@ -352,10 +360,12 @@ void register_sparse_tensors_map_ops(Registry& r) {
   // TF registers it for every dtype: it only keeps the tensors.
   r.add("AddSparseToTensorsMap", make_kernel<AddSparseToTensorsMap>);
   r.add<MapTypes>("AddManySparseToTensorsMap", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<AddManySparseToTensorsMap<decltype(tag)>>(init);
+    using T = decltype(tag);
+    return std::make_unique<AddManySparseToTensorsMap>(init, dtype_of<T>, copy_values<T>);
   });
   r.add<MapTypes>("TakeManySparseFromTensorsMap", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<TakeManySparseFromTensorsMap<decltype(tag)>>(init);
+    using T = decltype(tag);
+    return std::make_unique<TakeManySparseFromTensorsMap>(init, dtype_of<T>, copy_values<T>);
   }, TypeFrom::attr_named("dtype"));
 }
 
