@@ -281,7 +281,9 @@ def test_every_mapped_op_type_is_in_a_fixture():
         seen |= {n.op for n in meta.graph_def.node}
     here = {op for op, fn in _ops.HANDLERS.items() if fn.__module__ == _ops.__name__}
     assert here - seen == NOT_IN_FIXTURES
-    assert metarun.onnx.supported_op_types() == sorted(_ops.HANDLERS)
+    from metarun.onnx import _control_flow, _lower
+    assert metarun.onnx.supported_op_types() == sorted(
+        set(_ops.HANDLERS) | _control_flow.PRIMITIVES | _lower.LOWERED)
 
 
 @pytest.mark.parametrize("opset", [13, 18, 21])

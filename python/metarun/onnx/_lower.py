@@ -25,6 +25,7 @@ _CALLS = {"PartitionedCall", "StatefulPartitionedCall"}
 _IFS = {"If", "StatelessIf"}
 _WHILES = {"While", "StatelessWhile"}
 _CASES = {"Case", "StatelessCase"}
+LOWERED = _CALLS | _IFS | _WHILES | _CASES
 
 
 def needs_lowering(graph_def):

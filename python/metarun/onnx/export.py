@@ -49,9 +49,10 @@ def _require_onnx():
 
 
 def supported_op_types():
-    """The TF op types the exporter maps, sorted."""
-    from metarun.onnx import _ops
-    return sorted(_ops.HANDLERS)
+    """The TF op types the exporter maps, sorted: those with a handler, TF1's control-flow
+    primitives (built into Loop and If nodes) and TF2's functional ops (lowered to them)."""
+    from metarun.onnx import _control_flow, _lower, _ops
+    return sorted(set(_ops.HANDLERS) | _control_flow.PRIMITIVES | _lower.LOWERED)
 
 
 def _node_name(tensor_name):
