@@ -864,3 +864,67 @@ def _batch_to_space(ctx, node):
                                _i64(ctx, range(1, m + 1), "axes")])
     ctx.node("Identity", [x], _out(node))
 from metarun.onnx import _ops_more  # noqa: E402,F401
+
+
+# --- partitioning (embedding lookups over partitioned variables) -------------------------
+
+def _rows(ctx, x, name, lead):
+    """x with its first `lead` dims flattened into one (their rank must be known)."""
+    if lead == 1:
+        return x
+    tail = ctx.node("Slice", [ctx.node("Shape", [x]), _i64(ctx, [lead], "starts"),
+                              _i64(ctx, [INT64_MAX], "ends")])
+    return ctx.node("Reshape", [x, ctx.node("Concat", [_i64(ctx, [-1], "minus_one"), tail],
+                                            axis=0)])
+
+
+@handles("DynamicPartition")
+def _dynamic_partition(ctx, node):
+    """Output i: the rows of data whose partition is i, in order (Compress by partitions == i).
+    A partition outside [0, num_partitions), which TF refuses at run time, drops its row."""
+    names = ctx.g.data_inputs(node)
+    data, parts = _ins(ctx, node)
+    lead = ctx.rank(names[1])
+    if lead is None:
+        raise NotMappable("DynamicPartition %s: needs the rank of the partitions" % node.name)
+    if lead == 0:
+        raise NotMappable("DynamicPartition %s: scalar partitions" % node.name)
+    rows = _rows(ctx, data, names[0], lead)
+    flat = parts if lead == 1 else ctx.node("Reshape", [parts, _i64(ctx, [-1], "flat")])
+    dt = _numpy_dtype(ctx.dtype(names[1]))
+    for i in range(int(_attr(node, "num_partitions"))):
+        if not _used(ctx, _out(node, i)):
+            continue
+        mask = ctx.node("Equal", [flat, ctx.const(np.array(i, dt), "partition")])
+        ctx.node("Compress", [rows, mask], _out(node, i), axis=0)
+
+
+@handles("ParallelDynamicStitch")
+def _parallel_dynamic_stitch(ctx, node):
+    """merged[indices[m][...]] = data[m][...]: the rows scattered (ScatterND) into zeros of
+    max(index) + 1 rows. TF leaves the order of duplicate indices unspecified, as ONNX does."""
+    names = ctx.g.data_inputs(node)
+    n = int(_attr(node, "N"))
+    index_names, data_names = names[:n], names[n:]
+    idx, upd = [], []
+    for i_name, d_name in zip(index_names, data_names):
+        lead = ctx.rank(i_name)
+        if lead is None:
+            raise NotMappable("ParallelDynamicStitch %s: needs the rank of each indices"
+                              % node.name)
+        i = ctx.node("Cast", [ctx.input(i_name)], to=7)
+        idx.append(ctx.node("Reshape", [i, _i64(ctx, [-1], "flat")]))
+        d = ctx.input(d_name)
+        upd.append(ctx.node("Unsqueeze", [d, _i64(ctx, [0], "axes")]) if lead == 0
+                   else _rows(ctx, d, d_name, lead))
+    idx = idx[0] if n == 1 else ctx.node("Concat", idx, axis=0)
+    upd = upd[0] if n == 1 else ctx.node("Concat", upd, axis=0)
+    count = ctx.node("Add", [ctx.node("ReduceMax", [idx], keepdims=1),
+                             _i64(ctx, [1], "one")])
+    tail = ctx.node("Slice", [ctx.node("Shape", [upd]), _i64(ctx, [1], "starts"),
+                              _i64(ctx, [INT64_MAX], "ends")])
+    dt = _numpy_dtype(ctx.dtype(data_names[0]))
+    zeros = ctx.node("ConstantOfShape", [ctx.node("Concat", [count, tail], axis=0)],
+                     value=_np_tensor(np.zeros([1], dt)))
+    ctx.node("ScatterND", [zeros, ctx.node("Unsqueeze", [idx, _i64(ctx, [1], "axes")]), upd],
+             _out(node))
