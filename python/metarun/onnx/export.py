@@ -21,7 +21,9 @@ _NOT_FOLDABLE = {
     "TruncatedNormal", "RandomUniformInt", "RandomShuffle", "Multinomial", "NoOp",
     "TensorArrayV3", "TensorArrayWriteV3", "TensorArrayScatterV3", "TensorArraySplitV3",
     "TensorArrayReadV3", "TensorArrayGatherV3", "TensorArraySizeV3", "TensorArrayConcatV3",
-    "TensorArrayCloseV3", "Assert",
+    "TensorArrayCloseV3", "Assert", "HashTable", "HashTableV2", "MutableHashTable",
+    "MutableHashTableV2", "LookupTableFind", "LookupTableFindV2", "LookupTableSize",
+    "LookupTableSizeV2",
 }
 _ONNX_IMPORT_HINT = ('metarun.onnx needs the onnx package: pip install "metarun[onnx]" '
                      '(or pip install onnx)')
@@ -51,7 +53,7 @@ def _require_onnx():
 def supported_op_types():
     """The TF op types the exporter maps, sorted: those with a handler, TF1's control-flow
     primitives (built into Loop and If nodes) and TF2's functional ops (lowered to them)."""
-    from metarun.onnx import _control_flow, _lower, _ops
+    from metarun.onnx import _control_flow, _lower, _ops, _tables  # noqa: F401 (handlers)
     return sorted(set(_ops.HANDLERS) | _control_flow.PRIMITIVES | _lower.LOWERED)
 
 
@@ -111,9 +113,12 @@ def _default_outputs(meta):
 
 
 def _frozen_graph_def(model, checkpoint, outputs, io_policy, tags):
-    """(frozen GraphDef, output tensor names)."""
+    """(frozen GraphDef, output tensor names). A lookup table's contents, initialized as the
+    graph's table initializers (or a SavedModel's init op) fill it, are kept in the frozen
+    table node's attr (see _tables)."""
     import metarun
     from metarun.framework import importer
+    from metarun.onnx import _tables
     if isinstance(model, protos.GraphDef):
         if not outputs:
             raise ValueError("exporting a GraphDef needs outputs=[...]")
@@ -161,9 +166,12 @@ def _frozen_graph_def(model, checkpoint, outputs, io_policy, tags):
                     raise ValueError("the graph has variables and no checkpoint was given or "
                                      "found beside it; pass checkpoint=PREFIX")
                 saver.restore(sess, prefix)
+            if graph.get_collection("table_initializer"):
+                sess.run(graph.get_collection("table_initializer"))
         names = [_node_name(o) for o in outputs] if outputs else _default_outputs(meta)
         frozen = _freeze_session(sess, graph, names)
         _constant_old_variables(sess, graph, frozen)
+        _tables.export_contents(sess, graph, frozen)
     if not outputs:
         outputs = names
     return frozen, outputs
@@ -392,7 +400,9 @@ class Context(object):
             self._counter = [0]
             self.aliases = {}
             self.scopes = None
+            self.domains = {}  # other operator sets used: domain -> version
         else:
+            self.domains = parent.domains
             self.initializers = parent.initializers
             self.ranks = parent.ranks
             self._counter = parent._counter
@@ -564,8 +574,9 @@ def export(model, checkpoint=None, inputs=None, outputs=None, opset=DEFAULT_OPSE
     initializers = [onnx.numpy_helper.from_array(np.array(v, order="C"), name)
                     for name, v in ctx.initializers.items() if name in used]
     graph = onnx.helper.make_graph(nodes, "metarun", graph_inputs, graph_outputs, initializers)
-    model_proto = onnx.helper.make_model(
-        graph, producer_name="metarun", opset_imports=[onnx.helper.make_opsetid("", int(opset))])
+    opsets = [onnx.helper.make_opsetid("", int(opset))] + [
+        onnx.helper.make_opsetid(domain, version) for domain, version in sorted(ctx.domains.items())]
+    model_proto = onnx.helper.make_model(graph, producer_name="metarun", opset_imports=opsets)
     model_proto.ir_version = min(model_proto.ir_version, 8 if opset <= 17 else 9)
     _check(onnx, model_proto)
     if path is not None:
