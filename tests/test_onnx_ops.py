@@ -23,7 +23,7 @@ ARRAYS = {}  # TF's feeds and outputs, read when the tests run
 # is relative to the terms, so a near-zero sum gets an absolute tolerance of 1e-6 times the
 # output's largest magnitude. The element-wise cases compare with rtol alone (log1p(1e-10) is
 # 1e-10, not 0).
-SUMS = {"images", "conv_transpose"}
+SUMS = {"images", "conv_transpose", "linalg_scatter", "volumes"}
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -76,12 +76,26 @@ def test_export_matches_tf(name):
     _check(name, _session(model))
 
 
+# ScatterNd sums updates to repeated indices: ScatterND's reduction="add" is opset 16's
+FED_SCATTERS = ["scatter_nd:0", "scatter_nd_rows:0", "scatter_nd_int:0"]
+
+
 @pytest.mark.parametrize("opset", [13, 21])
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_other_opsets(name, opset):
-    model = _export(name, opset=opset)
+    fetches = [t for t in CASES[name]["fetches"] if opset >= 16 or t not in FED_SCATTERS]
+    model = _export(name, fetches, opset=opset)
     assert model.opset_import[0].version == opset
-    _check(name, _session(model))
+    _check(name, _session(model), fetches)
+
+
+def test_scatter_nd_with_fed_indices_needs_opset_16():
+    assert "scatter_nd_const:0" in CASES["linalg_scatter"]["fetches"]  # exported at 13 above
+    for t in FED_SCATTERS:
+        with pytest.raises(ValueError, match="opset 16"):
+            _export("linalg_scatter", [t], opset=15)
+    _check("linalg_scatter", _session(_export("linalg_scatter", FED_SCATTERS, opset=16)),
+           FED_SCATTERS)
 
 
 def test_every_op_type_of_this_module_is_in_a_fixture():

@@ -480,3 +480,164 @@ def _conv_transpose(ctx, node):
                  kernel_shape=[kh, kw], strides=strides, dilations=dilations,
                  pads=begin + end, output_padding=extra)
     _back_to_nhwc(ctx, y, node)
+
+
+# --- the rest: einsum, band matrices, scatter, 3-D convolution and pooling -------------------
+
+@handles("Einsum")
+def _einsum(ctx, node):
+    eq = _attr(node, "equation").replace(" ", "")
+    dt = _dt(ctx, ctx.g.data_inputs(node)[0])
+    if dt not in (np.float32, np.float64, np.int32, np.int64):
+        raise NotMappable("Einsum %s: dtype %s (no onnxruntime Einsum kernel)"
+                          % (node.name, dt.name))
+    if not all(c.isalpha() or c in ",.->" for c in eq):
+        raise NotMappable("Einsum %s: equation %r" % (node.name, eq))
+    ctx.node("Einsum", _ins(ctx, node), _out(node), equation=eq)
+
+
+@handles("MatrixBandPart")
+def _band_part(ctx, node):
+    """Keeps x[..., i, j] where (lower < 0 or i - j <= lower) and (upper < 0 or
+    j - i <= upper), zeros elsewhere."""
+    names = ctx.g.data_inputs(node)
+    lower = int(np.asarray(ctx.const_input(node, 1, "num_lower")))
+    upper = int(np.asarray(ctx.const_input(node, 2, "num_upper")))
+    x = ctx.input(names[0])
+    dt = _dt(ctx, names[0])
+    shape = ctx.shape(names[0])
+    if shape is not None and None not in shape[-2:]:
+        m, n = shape[-2:]
+        d = np.arange(m)[:, None] - np.arange(n)[None, :]  # i - j
+        keep = np.ones((m, n), bool)
+        if lower >= 0:
+            keep &= d <= lower
+        if upper >= 0:
+            keep &= -d <= upper
+        keep = ctx.const(keep, "band")
+    else:
+        dims = ctx.node("Shape", [x])
+        one, zero = _i64(ctx, [1], "one"), ctx.const(np.array(0, np.int64), "zero")
+
+        def dim(k):
+            return ctx.node("Gather", [dims, ctx.const(np.array(k, np.int64), "dim")], axis=0)
+
+        step = ctx.const(np.array(1, np.int64), "one")
+        rows = ctx.node("Unsqueeze", [ctx.node("Range", [zero, dim(-2), step]), one])
+        d = ctx.node("Sub", [rows, ctx.node("Range", [zero, dim(-1), step])])
+        keep = ctx.node("Equal", [d, d])
+        if lower >= 0:
+            keep = ctx.node("And", [keep, ctx.node("LessOrEqual", [
+                d, ctx.const(np.array(lower, np.int64), "lower")])])
+        if upper >= 0:
+            keep = ctx.node("And", [keep, ctx.node("LessOrEqual", [
+                ctx.node("Neg", [d]), ctx.const(np.array(upper, np.int64), "upper")])])
+    _where(ctx, keep, x, _scalar(ctx, 0, dt, "zero"), dt, _out(node))
+
+
+@handles("ScatterNd")
+def _scatter_nd(ctx, node):
+    """Updates added into zeros of the given shape (TF sums updates to the same index):
+    ScatterND with reduction add, from opset 16; below it only for constant indices that
+    are all different."""
+    names = ctx.g.data_inputs(node)
+    indices, updates, shape = _ins(ctx, node)
+    dt = _dt(ctx, names[1])
+    attrs = {}
+    if ctx.opset >= 16:
+        attrs["reduction"] = "add"
+    else:
+        idx = ctx.value(names[0])
+        if idx is None or len({tuple(np.asarray(r).reshape(-1)) for r in
+                               np.asarray(idx).reshape(-1, np.shape(idx)[-1])}) != \
+                int(np.prod(np.shape(idx)[:-1])):
+            raise NotMappable("ScatterNd %s: adding updates to repeated indices needs opset "
+                              "16 (ScatterND reduction) unless the indices are constant and "
+                              "different" % node.name)
+    zeros = ctx.node("Expand", [_scalar(ctx, 0, dt, "zero"), ctx.node("Cast", [shape], to=7)])
+    ctx.node("ScatterND", [zeros, ctx.node("Cast", [indices], to=7), updates], _out(node),
+             **attrs)
+
+
+_NDHWC_TO_NCDHW = [0, 4, 1, 2, 3]
+_NCDHW_TO_NDHWC = [0, 2, 3, 4, 1]
+
+
+def _ndhwc_attrs(ctx, node, x_name, kernel, strides, dilations):
+    from metarun.onnx._ops import _spatial_pads
+    if _attr(node, "data_format", "NDHWC") != "NDHWC":
+        raise NotMappable("%s %s: data_format %s" % (node.op, node.name,
+                                                     _attr(node, "data_format")))
+    shape = ctx.shape(x_name)
+    in_spatial = [None] * 3 if shape is None else shape[1:4]
+    pads = _spatial_pads(node, in_spatial, kernel, strides, dilations, _attr(node, "padding"),
+                         [], "NDHWC")
+    attrs = dict(kernel_shape=list(kernel), strides=list(strides))
+    if pads is None:
+        attrs["auto_pad"] = "SAME_UPPER"  # TF's SAME puts the odd padding at the end
+    else:
+        attrs["pads"] = pads
+    return attrs
+
+
+@handles("Conv3D")
+def _conv3d(ctx, node):
+    names = ctx.g.data_inputs(node)
+    w = ctx.value(names[1])
+    if w is None:
+        raise NotMappable("Conv3D %s: the filter must be a constant" % node.name)
+    cin = w.shape[3]
+    shape = ctx.shape(names[0])
+    if shape is not None and shape[4] is not None and shape[4] != cin:
+        raise NotMappable("Conv3D %s: grouped convolution" % node.name)
+    strides = list(_attr(node, "strides", [1] * 5))[1:4]
+    dilations = list(_attr(node, "dilations", [1] * 5))[1:4]
+    attrs = _ndhwc_attrs(ctx, node, names[0], w.shape[:3], strides, dilations)
+    x = ctx.node("Transpose", [ctx.input(names[0])], perm=_NDHWC_TO_NCDHW)
+    weights = np.ascontiguousarray(np.transpose(w, (4, 3, 0, 1, 2)))
+    y = ctx.node("Conv", [x, ctx.const(weights, node.name + "/W")], dilations=dilations,
+                 **attrs)
+    ctx.node("Transpose", [y], _out(node), perm=_NCDHW_TO_NDHWC)
+
+
+@handles("MaxPool3D", "AvgPool3D")
+def _pool3d(ctx, node):
+    names = ctx.g.data_inputs(node)
+    ksize, strides = list(_attr(node, "ksize")), list(_attr(node, "strides"))
+    if ksize[0] != 1 or ksize[4] != 1 or strides[0] != 1 or strides[4] != 1:
+        raise NotMappable("%s %s: pooling over the batch or channel dimension"
+                          % (node.op, node.name))
+    attrs = _ndhwc_attrs(ctx, node, names[0], ksize[1:4], strides[1:4], [1, 1, 1])
+    if node.op == "AvgPool3D":
+        attrs["count_include_pad"] = 0  # TF averages over the window's inside part only
+    x = ctx.node("Transpose", [ctx.input(names[0])], perm=_NDHWC_TO_NCDHW)
+    y = ctx.node("MaxPool" if node.op == "MaxPool3D" else "AveragePool", [x], **attrs)
+    ctx.node("Transpose", [y], _out(node), perm=_NCDHW_TO_NDHWC)
+
+
+@handles("Unique", "UniqueWithCounts")
+def _unique(ctx, node):
+    """TF keeps the values in the order they first appear: ONNX Unique with sorted=0; TF's
+    idx and count are ONNX's inverse_indices and counts, in TF's out_idx type."""
+    from metarun.onnx.export import onnx_dtype
+    names = ctx.g.data_inputs(node)
+    rank = ctx.rank(names[0])
+    if rank is not None and rank != 1:
+        raise NotMappable("%s %s: input of rank %d (TF takes a vector)" % (node.op, node.name,
+                                                                          rank))
+    x, = _ins(ctx, node)
+    dt = _dt(ctx, names[0])
+    widen = dt in (np.int32, np.int16, np.uint8, np.uint16)  # onnxruntime's Unique has no
+    if widen:                                                # kernel for them; int64 is exact
+        x = ctx.node("Cast", [x], to=7)
+    elif dt not in (np.float32, np.float64, np.int64, np.int8):
+        raise NotMappable("%s %s: dtype %s" % (node.op, node.name, dt.name))
+    outs = [ctx.unique("values") if widen else _out(node, 0)] + \
+        [ctx.unique(h) for h in ("first", "inverse", "counts")]
+    values, _, inverse, counts = ctx.node("Unique", [x], outs, sorted=0)
+    if widen:
+        ctx.node("Cast", [values], _out(node, 0), to=_onnx_type(dt))
+    to = onnx_dtype(_attr(node, "out_idx", 3))
+    ctx.node("Cast", [inverse], _out(node, 1), to=to)
+    if node.op == "UniqueWithCounts":
+        ctx.node("Cast", [counts], _out(node, 2), to=to)
