@@ -1,7 +1,9 @@
-"""metarun.onnx.export of TF1 control flow: tf.cond to If, tf.while_loop to Loop, TensorArrays to
-ONNX sequences. Every graph here was built and run by TensorFlow (tests/fixtures/
-gen_onnx_control_flow.py, gen_onnx.py's while_loop case, and the control-flow replay cases of
-gen_control_flow.py); metarun exports it and onnxruntime must give TensorFlow's values."""
+"""metarun.onnx.export of control flow: tf.cond to If, tf.while_loop to Loop, TensorArrays and
+TensorLists to ONNX sequences, TF1's primitives and TF2's functional ops (lowered first), and
+lookup tables. Every graph here was built and run by TensorFlow (tests/fixtures/
+gen_onnx_control_flow.py, the control-flow replay cases of gen_control_flow.py and
+gen_functions.py, TF-made SavedModels); metarun exports it and onnxruntime must give
+TensorFlow's values."""
 
 import json
 import os
@@ -140,19 +142,6 @@ def test_structure_of_nested_loops_and_conds():
     gate = [n for n in model.graph.node if n.op_type == "If"][0]
     then = [a.g for a in gate.attribute if a.name == "then_branch"][0]
     assert "Loop" in _ops(then)  # the loop in the taken branch only
-
-
-def test_while_loop_fixture_of_gen_onnx():
-    # gen_onnx.py's while_loop case: a loop then a cond on a reduction of the input
-    fix = os.path.join(HERE, "fixtures", "onnx")
-    with open(os.path.join(fix, "cases.json")) as f:
-        case = json.load(f)["while_loop"]
-    model = metarun.onnx.export(os.path.join(fix, "while_loop", "model.meta"),
-                                outputs=case["fetches"])
-    with np.load(os.path.join(fix, "arrays.npz")) as arrays:
-        feeds = {t: arrays["while_loop/%s@0" % t] for t in case["feeds"]}
-        got, = _session(model).run(case["fetches"], feeds)
-        _compare(got, arrays["while_loop/%s@0" % case["fetches"][0]], "out")
 
 
 def test_tensor_arrays_need_opset_14():
