@@ -32,7 +32,7 @@ FIX = os.path.join(HERE, "fixtures", "onnx")
 with open(os.path.join(FIX, "cases.json")) as _f:
     CASES = json.load(_f)
 ARRAYS = {}  # TF's feeds and outputs, read when the tests run
-EXPORTABLE = sorted(k for k, v in CASES.items() if "error_ops" not in v and "random" not in v)
+EXPORTABLE = sorted(k for k, v in CASES.items() if "random" not in v)
 REALWORLD = os.path.join(HERE, "..", "..", "shared", "realworld")
 
 
@@ -276,7 +276,7 @@ def test_every_mapped_op_type_is_in_a_fixture():
     from metarun.framework import importer
     from metarun.onnx import _ops
     seen = set()
-    for name in (k for k, v in CASES.items() if "error_ops" not in v):
+    for name in CASES:
         meta = importer.read_meta_graph_file(os.path.join(FIX, name, "model.meta"))
         seen |= {n.op for n in meta.graph_def.node}
     here = {op for op, fn in _ops.HANDLERS.items() if fn.__module__ == _ops.__name__}
