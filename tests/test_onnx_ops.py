@@ -69,33 +69,49 @@ def _check(name, session, fetches=None):
                 np.testing.assert_array_equal(v, want, err_msg="%s @%d" % (t, k))
 
 
+def _needed_opset(name, t):
+    """The opset a fetch needs: TF's ScatterNd and segment reductions sum (or multiply, or
+    take the max or min of) values landing on the same index, which is ScatterND's reduction
+    attribute, add from opset 16, mul/max/min from 18."""
+    if name == "linalg_scatter" and t in ("scatter_nd:0", "scatter_nd_rows:0",
+                                          "scatter_nd_int:0"):
+        return 16
+    if name == "segments":
+        return 16 if "sum" in t or "mean" in t else 18
+    return 13
+
+
+def _fetches(name, opset):
+    return [t for t in CASES[name]["fetches"] if _needed_opset(name, t) <= opset]
+
+
+@pytest.mark.parametrize("opset", [13, 17, 18, 21])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_export_matches_tf(name):
-    model = _export(name)
-    assert [o.name for o in model.graph.output] == CASES[name]["fetches"]
-    _check(name, _session(model))
-
-
-# ScatterNd sums updates to repeated indices: ScatterND's reduction="add" is opset 16's
-FED_SCATTERS = ["scatter_nd:0", "scatter_nd_rows:0", "scatter_nd_int:0"]
-
-
-@pytest.mark.parametrize("opset", [13, 21])
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_other_opsets(name, opset):
-    fetches = [t for t in CASES[name]["fetches"] if opset >= 16 or t not in FED_SCATTERS]
+def test_export_matches_tf(name, opset):
+    fetches = _fetches(name, opset)
+    if not fetches:
+        return
     model = _export(name, fetches, opset=opset)
     assert model.opset_import[0].version == opset
+    assert [o.name for o in model.graph.output] == fetches
     _check(name, _session(model), fetches)
 
 
-def test_scatter_nd_with_fed_indices_needs_opset_16():
-    assert "scatter_nd_const:0" in CASES["linalg_scatter"]["fetches"]  # exported at 13 above
-    for t in FED_SCATTERS:
-        with pytest.raises(ValueError, match="opset 16"):
-            _export("linalg_scatter", [t], opset=15)
-    _check("linalg_scatter", _session(_export("linalg_scatter", FED_SCATTERS, opset=16)),
-           FED_SCATTERS)
+def test_default_opset_exports_all_but_the_opset_18_reductions():
+    for name in CASES:
+        assert [o.name for o in _export(name, _fetches(name, 17)).graph.output] == \
+            _fetches(name, 17)
+
+
+@pytest.mark.parametrize("name", ["linalg_scatter", "segments"])
+def test_reductions_below_their_opset_are_refused(name):
+    assert "scatter_nd_const:0" in _fetches("linalg_scatter", 13)  # constant, distinct indices
+    needing = [t for t in CASES[name]["fetches"] if _needed_opset(name, t) > 13]
+    assert needing
+    for t in needing:
+        opset = _needed_opset(name, t)
+        with pytest.raises(ValueError, match="opset %d" % opset):
+            _export(name, [t], opset=opset - 1)
 
 
 def test_every_op_type_of_this_module_is_in_a_fixture():

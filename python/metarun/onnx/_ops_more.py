@@ -9,7 +9,7 @@ NotMappable error naming the node and why.
 
 import numpy as np
 
-from metarun.onnx._ops import INT64_MIN, _attr, _axis, _i64, _ins, _numpy_dtype, \
+from metarun.onnx._ops import INT64_MAX, INT64_MIN, _attr, _axis, _i64, _ins, _numpy_dtype, \
     _out, handles
 from metarun.onnx.export import NotMappable
 
@@ -641,3 +641,71 @@ def _unique(ctx, node):
     ctx.node("Cast", [inverse], _out(node, 1), to=to)
     if node.op == "UniqueWithCounts":
         ctx.node("Cast", [counts], _out(node, 2), to=to)
+
+
+# --- segment reductions ----------------------------------------------------------------------
+
+_SEGMENT = {"Sum": "add", "Prod": "mul", "Max": "max", "Min": "min", "Mean": "add"}
+
+
+def _segment_fill(kind, dt):
+    """What TF puts in an unsorted segment nothing lands in: the reduction's identity, and
+    for max and min the type's lowest and highest finite values."""
+    if kind in ("Sum", "Mean"):
+        return 0
+    if kind == "Prod":
+        return 1
+    info = np.finfo(dt) if dt.kind == "f" else np.iinfo(dt)
+    return info.min if kind == "Max" else info.max
+
+
+@handles("UnsortedSegmentSum", "UnsortedSegmentProd", "UnsortedSegmentMax", "UnsortedSegmentMin",
+         "SegmentSum", "SegmentProd", "SegmentMax", "SegmentMin", "SegmentMean")
+def _segment(ctx, node):
+    """ScatterND with a reduction into a tensor of num_segments + 1 rows holding TF's value for
+    an empty segment; ids TF drops (negative ones, unsorted ops) go to the extra last row, which
+    is cut off. The sorted ops have ids[-1] + 1 segments, and an empty one is 0."""
+    names = ctx.g.data_inputs(node)
+    sorted_ids = node.op.startswith("Segment")
+    kind = node.op[len("Segment" if sorted_ids else "UnsortedSegment"):]
+    dt = _dt(ctx, names[0])
+    if kind == "Mean" and dt.kind != "f":
+        raise NotMappable("SegmentMean %s: integer means are not exported" % node.name)
+    need = 16 if kind in ("Sum", "Mean") else 18
+    if ctx.opset < need:
+        raise NotMappable("%s %s: ScatterND reduction %s needs opset %d"
+                          % (node.op, node.name, _SEGMENT[kind], need))
+    r = ctx.rank(names[1])
+    if r is None:
+        raise NotMappable("%s %s: needs the rank of the segment ids" % (node.op, node.name))
+    data = ctx.input(names[0])
+    ids = ctx.node("Cast", [ctx.input(names[1])], to=7)
+    if sorted_ids:  # sorted and non-negative (TF checks): the last id + 1 segments
+        num = ctx.node("Add", [ctx.node("ReduceMax", [ctx.node("Reshape", [
+            ids, _i64(ctx, [-1], "flat")])], keepdims=1), _i64(ctx, [1], "one")])
+    else:
+        num = ctx.node("Reshape", [ctx.node("Cast", [ctx.input(names[2])], to=7),
+                                   _i64(ctx, [1], "shape")])
+        ids = ctx.node("Where", [ctx.node("Less", [ids, ctx.const(np.array(0, np.int64),
+                                                                  "zero")]), num, ids])
+    rows = ctx.node("Add", [num, _i64(ctx, [1], "one")])
+    rest = ctx.node("Slice", [ctx.node("Shape", [data]), _i64(ctx, [r], "starts"),
+                              _i64(ctx, [INT64_MAX], "ends")])
+    shape = ctx.node("Concat", [rows, rest], axis=0)
+    indices = ctx.node("Unsqueeze", [ids, _i64(ctx, [-1], "axes")])
+
+    def scatter(values, fill, reduction):
+        init = ctx.node("Expand", [_scalar(ctx, fill, values[1], "fill"), shape])
+        out = ctx.node("ScatterND", [init, indices, values[0]], reduction=reduction)
+        return ctx.node("Slice", [out, _i64(ctx, [0], "starts"), num, _i64(ctx, [0], "axes")])
+
+    y = scatter((data, dt), _segment_fill(kind, dt), _SEGMENT[kind])
+    if sorted_ids and kind in ("Max", "Min", "Mean"):
+        ones = ctx.node("Expand", [_scalar(ctx, 1, dt, "one"), ctx.node("Shape", [data])])
+        count = scatter((ones, dt), 0, "add")
+        empty = ctx.node("Equal", [count, _scalar(ctx, 0, dt, "zero")])
+        if kind == "Mean":
+            y = ctx.node("Div", [y, ctx.node("Max", [count, _scalar(ctx, 1, dt, "one")])])
+        else:  # TF's empty sorted segment is 0, not the type's extreme
+            y = ctx.node("Where", [empty, _scalar(ctx, 0, dt, "zero"), y])
+    ctx.node("Identity", [y], _out(node))
