@@ -709,3 +709,52 @@ def _segment(ctx, node):
         else:  # TF's empty sorted segment is 0, not the type's extreme
             y = ctx.node("Where", [empty, _scalar(ctx, 0, dt, "zero"), y])
     ctx.node("Identity", [y], _out(node))
+
+
+# --- detection ---------------------------------------------------------------------------------
+
+@handles("NonMaxSuppressionV2", "NonMaxSuppressionV3", "NonMaxSuppressionV4",
+         "NonMaxSuppressionV5")
+def _non_max_suppression(ctx, node):
+    """Greedy NMS as ONNX NonMaxSuppression over one batch and one class: boxes by descending
+    score (ties to the lower index), those with score > score_threshold, a box dropped when its
+    IoU with a kept one is > iou_threshold, boxes given by any two opposite corners; the kept
+    indices are the third column of ONNX's [k, 3] triplets. V4's padding to max_output_size
+    appends zeros; V5's soft NMS (sigma > 0) rescores boxes instead of dropping them, which
+    ONNX has no op for."""
+    names = ctx.g.data_inputs(node)
+    ins = _ins(ctx, node)
+    boxes, scores, max_out, iou = ins[:4]
+    dt = _dt(ctx, names[1])
+    if dt != np.float32:
+        raise NotMappable("%s %s: dtype %s (onnxruntime's NMS is float32)"
+                          % (node.op, node.name, dt.name))
+    if node.op == "NonMaxSuppressionV5":
+        sigma = ctx.value(names[5])
+        if sigma is None or float(np.asarray(sigma)) != 0.0:
+            raise NotMappable("NonMaxSuppressionV5 %s: soft NMS (a soft_nms_sigma that is not "
+                              "the constant 0) is not exported" % node.name)
+    onnx_in = [ctx.node("Unsqueeze", [boxes, _i64(ctx, [0], "axes")]),
+               ctx.node("Unsqueeze", [scores, _i64(ctx, [0, 1], "axes")]),
+               ctx.node("Reshape", [ctx.node("Cast", [max_out], to=7), _i64(ctx, [1], "shape")]),
+               ctx.node("Reshape", [iou, _i64(ctx, [1], "shape")])]
+    if node.op != "NonMaxSuppressionV2":
+        onnx_in.append(ctx.node("Reshape", [ins[4], _i64(ctx, [1], "shape")]))
+    triplets = ctx.node("NonMaxSuppression", onnx_in, center_point_box=0)
+    picked = ctx.node("Gather", [triplets, ctx.const(np.array(2, np.int64), "column")], axis=1)
+    count = ctx.node("Shape", [picked])
+    pad = node.op in ("NonMaxSuppressionV4", "NonMaxSuppressionV5") and \
+        bool(_attr(node, "pad_to_max_output_size", False))
+    chosen = [picked]
+    if node.op == "NonMaxSuppressionV5":
+        chosen.append(ctx.node("Gather", [scores, picked], axis=0))
+    if pad:  # zeros after the kept indices (and their scores), up to max_output_size
+        pads = ctx.node("Concat", [_i64(ctx, [0], "zero"), ctx.node("Sub", [onnx_in[2], count])],
+                        axis=0)
+        chosen = [ctx.node("Pad", [c, pads]) for c in chosen]
+    ctx.node("Cast", [chosen[0]], _out(node, 0), to=6)
+    if node.op == "NonMaxSuppressionV5":
+        ctx.node("Identity", [chosen[1]], _out(node, 1))
+    if node.op in ("NonMaxSuppressionV4", "NonMaxSuppressionV5"):
+        ctx.node("Cast", [ctx.node("Squeeze", [count, _i64(ctx, [0], "axes")])],
+                 _out(node, 2 if node.op == "NonMaxSuppressionV5" else 1), to=6)
