@@ -33,7 +33,8 @@ import numpy as np
 
 from metarun.onnx import _ops
 from metarun.onnx._ops import _attr, _out, handles
-from metarun.onnx.export import NotMappable, _node_name, _tensor_name, onnx_dtype
+from metarun.onnx._optimize import _subgraphs
+from metarun.onnx.export import NotMappable, _node_name, _tensor_name, onnx_dtype, post_order
 
 LOOP, COND = "loop", "cond"
 _LOOP_PARTS = {"Enter", "Exit", "NextIteration", "LoopCond"}
@@ -76,31 +77,15 @@ class _Scopes(object):
 
     def _full_order(self):
         """Every node of the graph in an order where inputs come first (back edges aside)."""
-        order, state = [], {}
-        for root in self.nodes:
-            if state.get(root):
-                continue
-            stack = [(root, False)]
-            while stack:
-                name, done = stack.pop()
-                if done:
-                    if state.get(name) != 2:
-                        state[name] = 2
-                        order.append(self.nodes[name])
-                    continue
-                if state.get(name):
-                    continue
-                state[name] = 1
-                stack.append((name, True))
-                node = self.nodes[name]
-                for inp in node.input:
-                    dep = _node_name(inp)
-                    if dep not in self.nodes or state.get(dep):
-                        continue
-                    if node.op == "Merge" and self.nodes[dep].op == "NextIteration":
-                        continue
-                    stack.append((dep, False))
-        return order
+        def deps(name):
+            node = self.nodes[name]
+            for inp in node.input:
+                dep = _node_name(inp)
+                if dep in self.nodes and not (
+                        node.op == "Merge" and self.nodes[dep].op == "NextIteration"):
+                    yield dep
+
+        return [self.nodes[name] for name in post_order(list(self.nodes), deps)]
 
     def consumers(self, tensor):
         return self._consumers.get(tensor, [])
@@ -327,14 +312,6 @@ def _copy_cond(ctx, s, frame, cond_nodes, merges, values_of, tag):
     ctx.nodes.extend(sub.nodes)
     c = sub.input(_tensor_name(loop_cond.input[0]))
     return rename.get(c, c)
-
-
-def _subgraphs(node):
-    for a in node.attribute:
-        if a.HasField("g"):
-            yield a.g
-        for graph in a.graphs:
-            yield graph
 
 
 def _outputs_of(nodes, into):

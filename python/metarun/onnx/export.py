@@ -193,6 +193,27 @@ def _constant_old_variables(sess, graph, graph_def):
 
 # --- the graph to convert -----------------------------------------------------------------
 
+def post_order(roots, deps):
+    """The names reachable from `roots` (a list that may grow while it is walked), each after
+    the names deps(name) yields: an iterative depth-first walk, deep graphs welcome."""
+    order, state = [], {}
+    while roots:
+        stack = [(roots.pop(0), False)]
+        while stack:
+            name, done = stack.pop()
+            if done:
+                if state.get(name) != 2:
+                    state[name] = 2
+                    order.append(name)
+                continue
+            if state.get(name):
+                continue
+            state[name] = 1
+            stack.append((name, True))
+            stack.extend((dep, False) for dep in deps(name) if not state.get(dep))
+    return order
+
+
 class _Graph(object):
     """The frozen GraphDef cut to the outputs (and at the inputs), with metarun's shapes."""
 
@@ -225,37 +246,24 @@ class _Graph(object):
         """Nodes the outputs need, in topological order, stopping at the cut tensors. A loop's
         back edge (NextIteration -> Merge) is not an ordering edge: the NextIteration and what
         it reads are visited as further roots, after the Merge."""
-        order, state = [], {}
         roots = [_node_name(out) for out in self.outputs]
-        while roots:
-            stack = [(roots.pop(0), False)]
-            while stack:
-                name, done = stack.pop()
-                if done:
-                    if state.get(name) != 2:
-                        state[name] = 2
-                        order.append(self.nodes[name])
+
+        def deps(name):
+            node = self.nodes[name]
+            for inp in node.input:
+                if inp.startswith("^") and not self._is_pivot(inp[1:]):
                     continue
-                if state.get(name):
+                if _tensor_name(inp) in cut:
                     continue
-                state[name] = 1
-                stack.append((name, True))
-                node = self.nodes[name]
-                for inp in node.input:
-                    if inp.startswith("^") and not self._is_pivot(inp[1:]):
-                        continue
-                    if _tensor_name(inp) in cut:
-                        continue
-                    dep = _node_name(inp)
-                    if dep not in self.nodes:
-                        raise ValueError("node %s reads %s, which is not in the graph"
-                                         % (name, inp))
-                    if node.op == "Merge" and self.nodes[dep].op == "NextIteration":
-                        if not state.get(dep):
-                            roots.append(dep)
-                    elif not state.get(dep):
-                        stack.append((dep, False))
-        return order
+                dep = _node_name(inp)
+                if dep not in self.nodes:
+                    raise ValueError("node %s reads %s, which is not in the graph" % (name, inp))
+                if node.op == "Merge" and self.nodes[dep].op == "NextIteration":
+                    roots.append(dep)
+                else:
+                    yield dep
+
+        return [self.nodes[name] for name in post_order(roots, deps)]
 
     def _needed_graph_def(self, graph_def, cut):
         """The nodes the outputs compute from, and what the cut tensors' producers need (their
