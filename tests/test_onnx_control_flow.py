@@ -188,9 +188,10 @@ def test_reduction_over_run_time_axes_needs_opset_18():
 
 def test_every_op_type_mapped_here_is_in_a_fixture():
     from metarun.framework import importer
-    from metarun.onnx import _control_flow, _ops, _tables
+    from metarun.onnx import _control_flow, _ops, _sequences, _tables
     mine = {op for op, fn in _ops.HANDLERS.items()
-            if fn.__module__ in (_control_flow.__name__, _tables.__name__)}
+            if fn.__module__ in (_control_flow.__name__, _sequences.__name__, _tables.__name__)}
+    assert len(mine) > 30
     seen = set()
     metas = [os.path.join(FIX, name, "model.meta") for name in CASES] + \
         [os.path.join(REPLAY, name, "model.meta") for name in REPLAY_CASES]
