@@ -23,7 +23,7 @@ ARRAYS = {}  # TF's feeds and outputs, read when the tests run
 # is relative to the terms, so a near-zero sum gets an absolute tolerance of 1e-6 times the
 # output's largest magnitude. The element-wise cases compare with rtol alone (log1p(1e-10) is
 # 1e-10, not 0).
-SUMS = {"images", "conv_transpose", "linalg_scatter", "volumes"}
+SUMS = {"images", "conv_transpose", "linalg_scatter", "volumes", "misc"}
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -78,6 +78,12 @@ def _needed_opset(name, t):
         return 16
     if name == "segments":
         return 16 if "sum" in t or "mean" in t else 18
+    if name == "misc" and t.startswith("bit"):
+        return 18
+    if name == "misc" and t in ("scatter_add:0", "scatter_sub:0"):
+        return 16
+    if name == "misc" and t in ("scatter_max:0", "scatter_min:0"):
+        return 18
     return 13
 
 
@@ -103,7 +109,7 @@ def test_default_opset_exports_all_but_the_opset_18_reductions():
             _fetches(name, 17)
 
 
-@pytest.mark.parametrize("name", ["linalg_scatter", "segments"])
+@pytest.mark.parametrize("name", ["linalg_scatter", "segments", "misc"])
 def test_reductions_below_their_opset_are_refused(name):
     assert "scatter_nd_const:0" in _fetches("linalg_scatter", 13)  # constant, distinct indices
     needing = [t for t in CASES[name]["fetches"] if _needed_opset(name, t) > 13]

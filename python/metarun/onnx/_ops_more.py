@@ -758,3 +758,95 @@ def _non_max_suppression(ctx, node):
     if node.op in ("NonMaxSuppressionV4", "NonMaxSuppressionV5"):
         ctx.node("Cast", [ctx.node("Squeeze", [count, _i64(ctx, [0], "axes")])],
                  _out(node, 2 if node.op == "NonMaxSuppressionV5" else 1), to=6)
+
+
+# --- feature columns, scatter updates, bit operations, determinants ---------------------------
+
+@handles("Bucketize")
+def _bucketize(ctx, node):
+    """The index i with boundaries[i-1] <= x < boundaries[i]: the number of boundaries <= x."""
+    x, = _ins(ctx, node)
+    bounds = np.asarray(_attr(node, "boundaries", []), np.float64)
+    dt = _dt(ctx, ctx.g.data_inputs(node)[0])
+    if bounds.size == 0:
+        ctx.node("Expand", [_scalar(ctx, 0, np.int32, "zero"), ctx.node("Shape", [x])],
+                 _out(node))
+        return
+    if dt.kind != "f" and np.any(bounds != np.floor(bounds)):
+        # an integer x >= 2.5 is x >= 3
+        bounds = np.ceil(bounds)
+    # TF compares in x's type with the float boundaries converted to it
+    b = ctx.const(bounds.astype(dt), "boundaries")
+    ge = ctx.node("GreaterOrEqual", [ctx.node("Unsqueeze", [x, _i64(ctx, [-1], "axes")]), b])
+    count = ctx.node("ReduceSum", [ctx.node("Cast", [ge], to=6), _i64(ctx, [-1], "axes")],
+                     keepdims=0)
+    if dt.kind != "f":
+        ctx.node("Identity", [count], _out(node))
+        return
+    # no boundary compares above a NaN: TF's binary search ends past the last one
+    ctx.node("Where", [ctx.node("IsNaN", [x]), _scalar(ctx, bounds.size, np.int32, "n"), count],
+             _out(node))
+
+
+_TENSOR_SCATTER = {"TensorScatterUpdate": ("none", 16), "TensorScatterAdd": ("add", 16),
+                   "TensorScatterSub": ("add", 16), "TensorScatterMax": ("max", 18),
+                   "TensorScatterMin": ("min", 18)}
+
+
+@handles(*_TENSOR_SCATTER)
+def _tensor_scatter(ctx, node):
+    """ScatterND into the tensor; Sub adds the negated updates. TF's update of a repeated
+    index keeps one of the updates (which one is not specified): ONNX's last-wins is one."""
+    x, indices, updates = _ins(ctx, node)
+    reduction, need = _TENSOR_SCATTER[node.op]
+    attrs = {}
+    if reduction != "none":
+        if ctx.opset < need:
+            raise NotMappable("%s %s: ScatterND reduction %s needs opset %d"
+                              % (node.op, node.name, reduction, need))
+        attrs["reduction"] = reduction
+    if node.op == "TensorScatterSub":
+        updates = ctx.node("Neg", [updates])
+    ctx.node("ScatterND", [x, ctx.node("Cast", [indices], to=7), updates], _out(node), **attrs)
+
+
+@handles("SparseToDense")
+def _sparse_to_dense(ctx, node):
+    """default_value everywhere, the values at the indices (TF checks they are different)."""
+    names = ctx.g.data_inputs(node)
+    indices, shape, values, default = _ins(ctx, node)
+    r = ctx.rank(names[0])
+    if r is None or r > 2:
+        raise NotMappable("SparseToDense %s: indices of rank %s" % (node.name, r))
+    shape = ctx.node("Reshape", [ctx.node("Cast", [shape], to=7), _i64(ctx, [-1], "flat")])
+    idx = ctx.node("Cast", [indices], to=7)
+    if r < 2:  # a scalar index or a vector of indices into a vector
+        idx = ctx.node("Reshape", [idx, _i64(ctx, [-1, 1], "column")])
+    n = ctx.node("Slice", [ctx.node("Shape", [idx]), _i64(ctx, [0], "starts"),
+                           _i64(ctx, [1], "ends")])
+    values = ctx.node("Expand", [values, n])  # a scalar value goes to every index
+    dense = ctx.node("Expand", [default, shape])
+    ctx.node("ScatterND", [dense, idx, values], _out(node))
+
+
+@handles("BitwiseAnd", "BitwiseOr", "BitwiseXor", "Invert")
+def _bitwise(ctx, node):
+    if ctx.opset < 18:
+        raise NotMappable("%s %s: ONNX's bitwise ops are opset 18's" % (node.op, node.name))
+    op = "BitwiseNot" if node.op == "Invert" else node.op
+    ctx.node(op, _ins(ctx, node), _out(node))
+
+
+@handles("MatrixDeterminant")
+def _det(ctx, node):
+    _float_only(ctx, node, ctx.g.data_inputs(node)[0])
+    ctx.node("Det", _ins(ctx, node), _out(node))
+
+
+@handles("Concat")
+def _concat_v1(ctx, node):
+    """TF's first Concat: the axis is the first input."""
+    names = ctx.g.data_inputs(node)
+    axis = int(np.asarray(ctx.const_input(node, 0, "concat_dim")))
+    ctx.node("Concat", [ctx.input(n) for n in names[1:]], _out(node),
+             axis=_axis(axis, ctx.rank(names[1]), node))
