@@ -11,8 +11,9 @@ The models: every case folder under each --corpus (default: ../shared/realworld 
 ../shared/tfcases beside the checkout when present; a case.json in the tfcases format: the
 .meta, the checkpoint its restore step names, and its first inference step, a run whose
 fetches are tensors with TF's values and which no training step precedes) and the TF-made
-graphs of tests/fixtures/onnx (cases.json there; the random-draw case left out). For each, both
-exporters get the same .meta + checkpoint, inputs (the step's feeds) and outputs:
+graphs of tests/fixtures/onnx, onnx_ops and onnx_control_flow (their cases.json; the
+random-draw case left out). For each, both exporters get the same .meta + checkpoint, inputs
+(the step's feeds) and outputs:
 
 - tf2onnx: the graph imported and restored by TensorFlow, frozen with
   convert_variables_to_constants, converted by tf2onnx.convert.from_graph_def (opset 17);
@@ -38,7 +39,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 DEFAULT_CORPORA = [os.path.join(REPO, "..", "shared", "realworld"),
                    os.path.join(REPO, "..", "shared", "tfcases")]
-FIXTURES = os.path.join(REPO, "tests", "fixtures", "onnx")
+FIXTURE_DIRS = [os.path.join(REPO, "tests", "fixtures", d)
+                for d in ("onnx", "onnx_ops", "onnx_control_flow")]
 OPSET = 17
 
 
@@ -85,21 +87,27 @@ def _corpus_job(folder):
 
 
 def _fixture_jobs():
-    with open(os.path.join(FIXTURES, "cases.json")) as f:
-        cases = json.load(f)
     jobs = []
-    for name, case in sorted(cases.items()):
-        if "random" in case:
-            continue  # random draws: not TF's values to compare
-        folder = os.path.join(FIXTURES, name)
-        jobs.append({"name": name, "source": "fixtures/onnx",
-                     "meta": os.path.join(folder, "model.meta"),
-                     "checkpoint": os.path.join(folder, "model") if case["checkpoint"] else None,
-                     "arrays": os.path.join(FIXTURES, "arrays.npz"),
-                     "feeds": {t: "%s/%s@0" % (name, t) for t in case["feeds"]},
-                     "fetches": case["fetches"],
-                     "expect": ["%s/%s@0" % (name, t) for t in case["fetches"]],
-                     "rtol": 1e-5, "atol": 1e-5})
+    for fixtures in FIXTURE_DIRS:
+        path = os.path.join(fixtures, "cases.json")
+        if not os.path.isfile(path):
+            continue
+        with open(path) as f:
+            cases = json.load(f)
+        source = "fixtures/" + os.path.basename(fixtures)
+        for name, case in sorted(cases.items()):
+            if "random" in case:
+                continue  # random draws: not TF's values to compare
+            folder = os.path.join(fixtures, name)
+            jobs.append({"name": name, "source": source,
+                         "meta": os.path.join(folder, "model.meta"),
+                         "checkpoint": os.path.join(folder, "model") if case["checkpoint"]
+                         else None,
+                         "arrays": os.path.join(fixtures, "arrays.npz"),
+                         "feeds": {t: "%s/%s@0" % (name, t) for t in case["feeds"]},
+                         "fetches": case["fetches"],
+                         "expect": ["%s/%s@0" % (name, t) for t in case["fetches"]],
+                         "rtol": 1e-5, "atol": 1e-5})
     return jobs
 
 
@@ -173,7 +181,9 @@ def _check(job, path):
         options.intra_op_num_threads = 1
         sess = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
         wanted = {i.name for i in sess.get_inputs()}
-        feeds = {t: arrays[k] for t, k in job["feeds"].items() if t in wanted}
+        # onnxruntime takes strings as str objects (bytes would match no string)
+        feeds = {t: arrays[k].astype(str).astype(object) if arrays[k].dtype.kind == "S"
+                 else arrays[k] for t, k in job["feeds"].items() if t in wanted}
         got = sess.run(job["fetches"], feeds)
     except Exception as e:  # the model's temporary path says nothing
         return "run: " + _short(re.sub(r"Load model from \S+ failed:", "", str(e)))
