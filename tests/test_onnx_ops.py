@@ -23,7 +23,7 @@ ARRAYS = {}  # TF's feeds and outputs, read when the tests run
 # is relative to the terms, so a near-zero sum gets an absolute tolerance of 1e-6 times the
 # output's largest magnitude. The element-wise cases compare with rtol alone (log1p(1e-10) is
 # 1e-10, not 0).
-SUMS = {"images", "conv_transpose", "linalg_scatter", "volumes", "misc"}
+SUMS = {"images", "conv_transpose", "linalg_scatter", "volumes", "misc", "bicubic"}
 
 
 @pytest.fixture(autouse=True, scope="module")

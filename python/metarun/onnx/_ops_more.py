@@ -850,3 +850,69 @@ def _concat_v1(ctx, node):
     axis = int(np.asarray(ctx.const_input(node, 0, "concat_dim")))
     ctx.node("Concat", [ctx.input(n) for n in names[1:]], _out(node),
              axis=_axis(axis, ctx.rank(names[1]), node))
+
+
+# --- bicubic resizing ---------------------------------------------------------------------------
+
+def _bicubic_table(a):
+    """TF's 1025-entry coefficient table: the cubic's weights for the near and the far tap at
+    offsets i / 1024, computed in double and stored as float."""
+    x = (np.arange(1025, dtype=np.float64) / 1024).astype(np.float32).astype(np.float64)
+    near = ((a + 2) * x - (a + 3)) * x * x + 1
+    x = (x.astype(np.float32) + np.float32(1.0)).astype(np.float64)
+    far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return near.astype(np.float32), far.astype(np.float32)
+
+
+def _bicubic_weights(n_in, n_out, align, half):
+    """[n_out, n_in] float32: row j holds TF's four tap weights for output pixel j. TF rounds
+    the fractional position to 1/1024 (its table); half_pixel_centers uses Keys' a = -0.5 and
+    gives taps outside the image weight 0, renormalizing the rest; legacy uses a = -0.75 with
+    taps clamped to the edge."""
+    f32 = np.float32
+    scale = f32(n_in - 1) / f32(n_out - 1) if align and n_out > 1 else f32(n_in) / f32(n_out)
+    near, far = _bicubic_table(-0.5 if half else -0.75)
+    w = np.zeros((n_out, n_in), np.float32)
+    for j in range(n_out):
+        pos = (f32(j) + f32(0.5)) * scale - f32(0.5) if half else f32(j) * scale
+        base = int(np.floor(pos))
+        offset = int(np.rint(f32(pos - f32(base)) * f32(1024)))
+        taps = [far[offset], near[offset], near[1024 - offset], far[1024 - offset]]
+        index = [base - 1, base, base + 1, base + 2]
+        bounded = [min(n_in - 1, max(0, i)) for i in index]
+        if half:
+            taps = [t if b == i else f32(0) for t, b, i in zip(taps, bounded, index)]
+            total = f32(f32(f32(taps[0] + taps[1]) + taps[2]) + taps[3])
+            if abs(total) >= 1000 * np.finfo(np.float32).tiny:
+                inv = f32(1) / total
+                taps = [f32(t * inv) for t in taps]
+        for t, b in zip(taps, bounded):
+            w[j, b] += t
+    return w
+
+
+@handles("ResizeBicubic")
+def _resize_bicubic(ctx, node):
+    """Separable: out = Wy . image . Wx^T with TF's weights computed here (ONNX Resize's cubic
+    computes exact weights where TF's are rounded to its table, differing by ~1e-3), so the
+    image's height and width and the new size must be known."""
+    names = ctx.g.data_inputs(node)
+    align, half = bool(_attr(node, "align_corners", False)), \
+        bool(_attr(node, "half_pixel_centers", False))
+    if align and half:
+        raise NotMappable("ResizeBicubic %s: align_corners with half_pixel_centers (TF fails)"
+                          % node.name)
+    shape, new = ctx.shape(names[0]), ctx.value(names[1])
+    if shape is None or None in shape[1:3] or new is None:
+        raise NotMappable("ResizeBicubic %s: needs the image's height and width and a constant "
+                          "size (TF's rounded weights are computed at export)" % node.name)
+    (h, w), (oh, ow) = shape[1:3], [int(v) for v in np.asarray(new).reshape(-1)]
+    x, _ = _ins(ctx, node)
+    if _dt(ctx, names[0]) != np.float32:
+        x = ctx.node("Cast", [x], to=1)
+    x = _nchw(ctx, x)
+    wy = ctx.const(_bicubic_weights(h, oh, align, half), node.name + "/Wy")
+    wxt = ctx.const(np.ascontiguousarray(_bicubic_weights(w, ow, align, half).T),
+                    node.name + "/WxT")
+    y = ctx.node("MatMul", [ctx.node("MatMul", [wy, x]), wxt])
+    _back_to_nhwc(ctx, y, node)
