@@ -161,9 +161,14 @@ class TensorScatterKernel : public OpKernel {
   bool tensor_scatter_;
 };
 
+// An update only moves elements: it runs on Storage<T> (element_copier.h),
+// compiled once per element size instead of once per dtype.
+template <class Op, class T>
+using ElementsOf = std::conditional_t<std::is_same_v<Op, UpdateOp>, Storage<T>, T>;
+
 template <class Op>
 auto tensor_scatter = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<TensorScatterKernel<decltype(tag), Op>>(init);
+  return std::make_unique<TensorScatterKernel<ElementsOf<Op, decltype(tag)>, Op>>(init);
 };
 
 // Roll: elements shifted along each axis (shifts on one axis add up), wrapping around.
@@ -366,7 +371,7 @@ class InplaceKernel : public OpKernel {
 
 template <class Op>
 auto inplace = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<InplaceKernel<decltype(tag), Op>>(init);
+  return std::make_unique<InplaceKernel<ElementsOf<Op, decltype(tag)>, Op>>(init);
 };
 
 // Angle: the argument of a complex number, atan2(imag, real).
@@ -474,7 +479,7 @@ void register_array_ops_3(Registry& r) {
   r.add<RealTypes>("TensorScatterMin", tensor_scatter<MinOp>);
   r.add<PodTypes>("ScatterNdNonAliasingAdd", tensor_scatter<AddOp>);
   r.add<MoveTypes>("Roll", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<RollKernel<decltype(tag)>>(init);
+    return std::make_unique<RollKernel<Storage<decltype(tag)>>>(init);  // only moves elements
   });
   r.add<RealTypes>("LowerBound", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     return std::make_unique<SearchSortedKernel<decltype(tag), false>>(init);

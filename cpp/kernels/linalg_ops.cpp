@@ -7,6 +7,7 @@
 #include <string>
 
 #include "framework/registry.h"
+#include "kernels/util/element_copier.h"
 #include "kernels/util/linalg.h"
 
 namespace metarun {
@@ -314,9 +315,11 @@ class DiagPartKernel : public OpKernel {
   }
 };
 
+// These ops only move elements: each kernel is compiled once per element
+// size (on Storage<T>, element_copier.h), not once per dtype.
 template <template <class> class K, Version V>
 auto versioned = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<K<decltype(tag)>>(init, V);
+  return std::make_unique<K<Storage<decltype(tag)>>>(init, V);
 };
 
 }  // namespace
@@ -325,7 +328,7 @@ void register_linalg_ops(Registry& r) {
   // The Batch* names are what graphs before GraphDef version 14 call the V1 ops;
   // TF registers them for every POD type but string (and bool only for the diagonals).
   auto band = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<MatrixBandPartKernel<decltype(tag)>>(init);
+    return std::make_unique<MatrixBandPartKernel<Storage<decltype(tag)>>>(init);
   };
   r.add<PodTypes>("MatrixBandPart", band);
   r.add<NumberTypes>("BatchMatrixBandPart", band);
@@ -342,10 +345,10 @@ void register_linalg_ops(Registry& r) {
   r.add<PodTypes>("MatrixSetDiagV3", versioned<MatrixSetDiagKernel, Version::kV3>);
   using DiagTypes = TypeList<float, double, Half, int32_t, int64_t, complex64, complex128>;
   r.add<DiagTypes>("Diag", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<DiagKernel<decltype(tag)>>(init);
+    return std::make_unique<DiagKernel<Storage<decltype(tag)>>>(init);
   });
   r.add<DiagTypes>("DiagPart", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<DiagPartKernel<decltype(tag)>>(init);
+    return std::make_unique<DiagPartKernel<Storage<decltype(tag)>>>(init);
   });
   register_linalg_ops_2(r);
 }

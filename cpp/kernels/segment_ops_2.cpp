@@ -249,7 +249,10 @@ auto typed = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
 }  // namespace
 
 void register_segment_ops_2(Registry& r) {
-  r.add<PodTypes>("MatrixDiagPartV3", typed<MatrixDiagPartKernel>);
+  // It only moves elements: compiled once per element size (Storage<T>, element_copier.h).
+  r.add<PodTypes>("MatrixDiagPartV3", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
+    return std::make_unique<MatrixDiagPartKernel<Storage<decltype(tag)>>>(init);
+  });
   r.add<NumberTypes>("MirrorPadGrad", typed<MirrorPadGradKernel>);
   r.add<TypeList<float, Half>>("LRNGrad", typed<LrnGradKernel>);
 }

@@ -3,24 +3,11 @@
 // Select only moves elements, so it is instantiated per element size (and
 // once each for strings and handles) rather than per dtype.
 #include "core/bcast.h"
+#include "kernels/util/element_copier.h"
 #include "kernels/util/elementwise.h"
 
 namespace metarun {
 namespace {
-
-struct Bytes16 {
-  uint64_t lo, hi;
-};
-// The storage type that moves a T: same size, trivially copyable.
-template <class T> struct StorageOf {
-  using type = std::conditional_t<sizeof(T) == 1, uint8_t,
-               std::conditional_t<sizeof(T) == 2, uint16_t,
-               std::conditional_t<sizeof(T) == 4, uint32_t,
-               std::conditional_t<sizeof(T) == 8, uint64_t, Bytes16>>>>;
-};
-template <> struct StorageOf<std::string> { using type = std::string; };
-template <> struct StorageOf<ResourceHandle> { using type = ResourceHandle; };
-template <class T> using Storage = typename StorageOf<T>::type;
 
 std::string same_shape_error(const std::string& node, int i, const Tensor& a, const Tensor& b) {
   return str_cat("Inputs to operation ", node, " of type Select must have the same size and shape.  Input 0: ",

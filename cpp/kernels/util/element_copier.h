@@ -6,11 +6,31 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/tensor.h"
 
 namespace metarun {
+
+// The type that moves a T: an unsigned integer (or a pair of them) of T's
+// size for plain-old-data dtypes, strings and handles as themselves. A kernel
+// that only moves elements runs on Storage<T> and is compiled once per
+// element size instead of once per dtype; it copies T's bits unchanged, and
+// Storage<T>() is all-zero bits like T() of every POD dtype.
+struct Bytes16 {
+  uint64_t lo = 0, hi = 0;
+};
+template <class T> struct StorageOf {
+  using type = std::conditional_t<sizeof(T) == 1, uint8_t,
+               std::conditional_t<sizeof(T) == 2, uint16_t,
+               std::conditional_t<sizeof(T) == 4, uint32_t,
+               std::conditional_t<sizeof(T) == 8, uint64_t, Bytes16>>>>;
+  static_assert(std::is_trivially_copyable_v<T> && sizeof(type) == sizeof(T), "T does not move as its bytes");
+};
+template <> struct StorageOf<std::string> { using type = std::string; };
+template <> struct StorageOf<ResourceHandle> { using type = ResourceHandle; };
+template <class T> using Storage = typename StorageOf<T>::type;
 
 class ElementCopier {
  public:
