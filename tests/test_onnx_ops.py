@@ -120,12 +120,13 @@ def test_reductions_below_their_opset_are_refused(name):
             _export(name, [t], opset=opset - 1)
 
 
-def test_every_op_type_of_this_module_is_in_a_fixture():
+def test_every_op_type_of_these_modules_is_in_a_fixture():
     from metarun.framework import importer
-    from metarun.onnx import _ops, _ops_more
+    from metarun.onnx import _ops, _ops_images, _ops_more
     seen = set()
     for name in CASES:
         meta = importer.read_meta_graph_file(os.path.join(FIX, name, "model.meta"))
         seen |= {n.op for n in meta.graph_def.node}
-    mine = {op for op, fn in _ops.HANDLERS.items() if fn.__module__ == _ops_more.__name__}
+    mine = {op for op, fn in _ops.HANDLERS.items()
+            if fn.__module__ in (_ops_more.__name__, _ops_images.__name__)}
     assert mine and mine - seen == set()
