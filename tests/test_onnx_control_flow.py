@@ -79,8 +79,7 @@ def _ops(graph, into=None):
     return into
 
 
-# reduce_any over every axis of a tensor of unknown rank: its axes are computed when the graph
-# runs, which ONNX reductions take as an input from opset 18 on
+# a reduction over axes computed when the graph runs (out_max_last): an input from opset 18 on
 OPSET = {"loop_ops": 18}
 
 
@@ -176,14 +175,22 @@ def test_squeeze_without_axes_on_unknown_dims():
     assert got.shape == (3,)
 
 
-def test_reduction_over_run_time_axes_needs_opset_18():
+def test_reductions_over_run_time_axes():
+    # TF's axis=None on a tensor of unknown rank reduces over tf.range(tf.rank(x)): every axis,
+    # which any opset says with no axes; other computed axes are an input from opset 18 on
     meta = os.path.join(FIX, "loop_ops", "model.meta")
-    with pytest.raises(ValueError, match="axes must be a constant below opset 18"):
-        metarun.onnx.export(meta, outputs=["out_any_flag:0"], opset=17)
-    model = metarun.onnx.export(meta, outputs=["out_all_last:0"], opset=17)
-    x = ARRAYS["loop_ops/x:0@0"]
-    got, = _session(model).run(None, {"x:0": x})
-    _compare(got, ARRAYS["loop_ops/out_all_last:0@0"], "all")
+    every = ["out_any_flag:0", "out_mean_all:0"]
+    model = metarun.onnx.export(meta, inputs=["x:0"], outputs=every, opset=13)
+    for k in range(CASES["loop_ops"]["sets"]):
+        got = _session(model).run(every, {"x:0": ARRAYS["loop_ops/x:0@%d" % k]})
+        for t, v in zip(every, got):
+            _compare(v, ARRAYS["loop_ops/%s@%d" % (t, k)], t)
+    with pytest.raises(ValueError, match="reduction axes must be a constant"):
+        metarun.onnx.export(meta, outputs=["out_max_last:0"], opset=17)
+    model = metarun.onnx.export(meta, inputs=["x:0"], outputs=["out_max_last:0"], opset=18)
+    for k in range(CASES["loop_ops"]["sets"]):
+        got, = _session(model).run(None, {"x:0": ARRAYS["loop_ops/x:0@%d" % k]})
+        _compare(got, ARRAYS["loop_ops/out_max_last:0@%d" % k], "max_last")
 
 
 def test_every_op_type_mapped_here_is_in_a_fixture():

@@ -497,23 +497,25 @@ def _logical(ctx, node):
 @handles("All", "Any")
 def _all_any(ctx, node):
     import onnx
-    x, axes = _ops._ins(ctx, node)
+    x, _ = _ops._ins(ctx, node)
     as_int = ctx.node("Cast", [x], to=onnx.TensorProto.INT32)
     keep = int(bool(_attr(node, "keep_dims", False)))
-    axes64 = _i64(ctx, ctx.node("Reshape", [axes, ctx.const(np.array([-1], np.int64))]))
     op = "ReduceMin" if node.op == "All" else "ReduceMax"
-    if ctx.opset >= 18:
-        red = ctx.node(op, [as_int, axes64], keepdims=keep, noop_with_empty_axes=1)
-    else:
-        axes_v = ctx.value(ctx.g.data_inputs(node)[1])
-        if axes_v is None:
-            raise NotMappable("%s %s: the axes must be a constant below opset 18"
+    red = ctx.unique(op)
+    axes_v = ctx.value(ctx.g.data_inputs(node)[1])
+    if axes_v is None:
+        if not _ops.reduce_at_run_time(ctx, node, op, as_int, red, keep):
+            raise NotMappable("%s %s: axes computed when the graph runs need opset 18"
                               % (node.op, node.name))
-        axes_l = [int(a) for a in np.asarray(axes_v).reshape(-1)]
-        if not axes_l:
+    else:
+        axes = [int(a) for a in np.asarray(axes_v).reshape(-1)]
+        if not axes:  # TF reduces over no axis: the input itself
             ctx.node("Identity", [x], _out(node))
             return
-        red = ctx.node(op, [as_int], keepdims=keep, axes=axes_l)
+        if ctx.opset >= 18:
+            ctx.node(op, [as_int, _ops._i64(ctx, axes)], red, keepdims=keep)
+        else:
+            ctx.node(op, [as_int], red, keepdims=keep, axes=axes)
     ctx.node("Cast", [red], _out(node), to=onnx.TensorProto.BOOL)
 
 

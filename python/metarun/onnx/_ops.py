@@ -542,12 +542,44 @@ _REDUCE = {"Mean": "ReduceMean", "Sum": "ReduceSum", "Max": "ReduceMax", "Min": 
            "Prod": "ReduceProd"}
 
 
+def reduces_every_axis(ctx, node):
+    """The reduction's axes are tf.range(0, tf.rank(x)): what TF's reduce_* builds for
+    axis=None on a tensor of unknown rank."""
+    names = ctx.g.data_inputs(node)
+    r = ctx.g.nodes.get(names[1].split(":")[0])
+    if r is None or r.op != "Range":
+        return False
+    start, limit, delta = ctx.g.data_inputs(r)
+    rank = ctx.g.nodes.get(limit.split(":")[0])
+    return (ctx.value(start) is not None and int(ctx.value(start)) == 0 and
+            ctx.value(delta) is not None and int(ctx.value(delta)) == 1 and
+            rank is not None and rank.op == "Rank" and ctx.g.data_inputs(rank)[0] == names[0])
+
+
+def reduce_at_run_time(ctx, node, op, x, out, keep):
+    """A reduction whose axes are computed when the graph runs: over every axis (no axes at
+    all in ONNX), or, from opset 18, the axes as an input (ReduceSum's from 13), an empty
+    list reducing nothing as in TF. Returns False when neither applies."""
+    if reduces_every_axis(ctx, node):
+        ctx.node(op, [x], out, keepdims=keep)
+        return True
+    if op == "ReduceSum" or ctx.opset >= 18:
+        axes = ctx.node("Cast", [ctx.input(ctx.g.data_inputs(node)[1])], to=7)
+        axes = ctx.node("Reshape", [axes, _i64(ctx, [-1], "flat")])
+        ctx.node(op, [x, axes], out, keepdims=keep, noop_with_empty_axes=1)
+        return True
+    return False
+
+
 @handles(*_REDUCE)
 def _reduce(ctx, node):
     names = ctx.g.data_inputs(node)
-    axes = np.asarray(ctx.const_input(node, 1, "reduction axes"), np.int64).reshape(-1)
     keep = int(bool(_attr(node, "keep_dims", False)))
     x = ctx.input(names[0])
+    if ctx.value(names[1]) is None and reduce_at_run_time(ctx, node, _REDUCE[node.op], x,
+                                                          _out(node), keep):
+        return
+    axes = np.asarray(ctx.const_input(node, 1, "reduction axes"), np.int64).reshape(-1)
     if axes.size == 0:  # TF reduces over no axis: the input itself
         ctx.node("Identity", [x], _out(node))
         return
