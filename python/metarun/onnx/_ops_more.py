@@ -613,4 +613,61 @@ def _concat_v1(ctx, node):
 
 
 
+# --- fake quantization (quantization-aware training) -------------------------------------------
+
+def _nudge(lo, hi, num_bits, narrow):
+    """TF's nudged (min, max, scale), in float32 as TF computes them: the range moved so that
+    0.0 falls on a quantization step."""
+    f32 = np.float32
+    qmin, qmax = f32(1 if narrow else 0), f32((1 << num_bits) - 1)
+    lo, hi = f32(lo), f32(hi)
+    scale = f32(hi - lo) / f32(qmax - qmin)
+    zero = f32(qmin - f32(lo / scale))
+    if zero < qmin:
+        zp = qmin
+    elif zero > qmax:
+        zp = qmax
+    else:  # std::round: halves away from zero
+        zp = f32(np.sign(zero) * np.floor(abs(float(zero)) + 0.5))
+    return f32(f32(qmin - zp) * scale), f32(f32(qmax - zp) * scale), scale
+
+
+@handles("FakeQuantWithMinMaxArgs", "FakeQuantWithMinMaxVars",
+         "FakeQuantWithMinMaxVarsPerChannel")
+def _fake_quant(ctx, node):
+    """floor((clamp(x, nudged_min, nudged_max) - nudged_min) / scale + 0.5) * scale + nudged_min
+    with TF's nudged range computed here (the Args op multiplies by 1 / scale as TF does; TF's
+    per-channel op on a vector rounds halves away from zero, built exactly from Floor)."""
+    names = ctx.g.data_inputs(node)
+    num_bits, narrow = int(_attr(node, "num_bits", 8)), bool(_attr(node, "narrow_range", False))
+    if node.op == "FakeQuantWithMinMaxArgs":
+        lows, highs = [_attr(node, "min", -6.0)], [_attr(node, "max", 6.0)]
+    else:
+        lows = np.asarray(ctx.const_input(node, 1, "min"), np.float32).reshape(-1)
+        highs = np.asarray(ctx.const_input(node, 2, "max"), np.float32).reshape(-1)
+    if any(not lo < hi for lo, hi in zip(lows, highs)):
+        raise NotMappable("%s %s: min >= max (TF fails)" % (node.op, node.name))
+    nudged = np.array([_nudge(lo, hi, num_bits, narrow) for lo, hi in zip(lows, highs)],
+                      np.float32)
+    shape = [] if node.op != "FakeQuantWithMinMaxVarsPerChannel" else [-1]
+    nmin, nmax, scale = (ctx.const(nudged[:, k].reshape(shape), h)
+                         for k, h in enumerate(("nudged_min", "nudged_max", "scale")))
+    x, = _ins(ctx, node)[:1]
+    shifted = ctx.node("Sub", [ctx.node("Max", [ctx.node("Min", [x, nmax]), nmin]), nmin])
+    if node.op == "FakeQuantWithMinMaxArgs":
+        steps = ctx.node("Mul", [shifted, ctx.const(np.float32(1) / nudged[:, 2].reshape(shape),
+                                                    "inv_scale")])
+    else:
+        steps = ctx.node("Div", [shifted, scale])
+    half = _scalar(ctx, 0.5, np.float32, "half")
+    if node.op == "FakeQuantWithMinMaxVarsPerChannel" and ctx.rank(names[0]) == 1:
+        down = ctx.node("Floor", [steps])
+        up = ctx.node("Cast", [ctx.node("GreaterOrEqual", [ctx.node("Sub", [steps, down]),
+                                                           half])], to=1)
+        q = ctx.node("Add", [down, up])
+    else:
+        q = ctx.node("Floor", [ctx.node("Add", [steps, half])])
+    ctx.node("Add", [ctx.node("Mul", [q, scale]), nmin], _out(node))
+
+
 from metarun.onnx import _ops_images  # noqa: E402,F401  (registers the image and detection ops)
