@@ -316,3 +316,47 @@ def _resize_bicubic(ctx, node):
                     node.name + "/WxT")
     y = ctx.node("MatMul", [ctx.node("MatMul", [wy, x]), wxt])
     _back_to_nhwc(ctx, y, node)
+
+
+# --- image patches -----------------------------------------------------------------------------
+
+@handles("ExtractImagePatches")
+def _extract_image_patches(ctx, node):
+    """Each output pixel's patch, ordered (kernel row, kernel column, channel), as one strided
+    Slice of the zero-padded image per kernel position, concatenated over channels: copies
+    only, so TF's values exactly (its SAME padding is zeros too)."""
+    names = ctx.g.data_inputs(node)
+    ksizes, strides, rates = (list(_attr(node, k)) for k in ("ksizes", "strides", "rates"))
+    if any(v[0] != 1 or v[3] != 1 for v in (ksizes, strides, rates)):
+        raise NotMappable("ExtractImagePatches %s: patches across the batch or channels"
+                          % node.name)
+    shape = ctx.shape(names[0])
+    if shape is None or None in shape[1:3]:
+        raise NotMappable("ExtractImagePatches %s: needs the image's height and width"
+                          % node.name)
+    padding = _attr(node, "padding")
+    pads, outs = [], []  # [top, bottom, left, right]
+    for n, k, s, r in zip(shape[1:3], ksizes[1:3], strides[1:3], rates[1:3]):
+        span = (k - 1) * r + 1
+        if padding == "VALID":
+            out, total = max(-(-(n - span + 1) // s), 0), 0
+        elif padding == "SAME":
+            out = -(-n // s)
+            total = max((out - 1) * s + span - n, 0)
+        else:
+            raise NotMappable("ExtractImagePatches %s: padding %s" % (node.name, padding))
+        pads += [total // 2, total - total // 2]
+        outs.append(out)
+    x, = _ins(ctx, node)
+    if any(pads):
+        x = ctx.node("Pad", [x, _i64(ctx, [0, pads[0], pads[2], 0, 0, pads[1], pads[3], 0],
+                                     "pads")])
+    pieces = []
+    for i in range(ksizes[1]):
+        for j in range(ksizes[2]):
+            starts = [i * rates[1], j * rates[2]]
+            ends = [st + (o - 1) * s + 1 for st, o, s in zip(starts, outs, strides[1:3])]
+            pieces.append(ctx.node("Slice", [x, _i64(ctx, starts, "starts"),
+                                             _i64(ctx, ends, "ends"), _i64(ctx, [1, 2], "axes"),
+                                             _i64(ctx, strides[1:3], "steps")]))
+    ctx.node("Concat", pieces, _out(node), axis=3)
