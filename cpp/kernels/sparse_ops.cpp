@@ -394,12 +394,11 @@ Status check_sparse_dense(const OpContext& ctx, std::vector<int64_t>* shape) {
   return Status();
 }
 
-// The dense element each sparse value pairs with, the dense operand broadcast
-// to the sparse shape `s`.
-Status sparse_dense_offsets(const Tensor& ind_t, const std::vector<int64_t>& s, const Tensor& dense,
-                            std::vector<int64_t>* out) {
+// The strides of the dense operand broadcast to the sparse shape `s` (0 along
+// its size-1 dims): sparse index (x0, x1, ...) pairs with dense element
+// sum(xd * stride[d]).
+std::vector<int64_t> broadcast_strides(const std::vector<int64_t>& s, const Tensor& dense) {
   const int rank = static_cast<int>(s.size());
-  // Strides of the dense operand broadcast to the sparse shape (0 along its size-1 dims).
   std::vector<int64_t> stride(rank, 0);
   int64_t st = 1;
   for (int d = 0; d < dense.rank(); ++d) {
@@ -408,18 +407,7 @@ Status sparse_dense_offsets(const Tensor& ind_t, const std::vector<int64_t>& s, 
     stride[sd] = dd == 1 ? 0 : st;
     st *= dd;
   }
-  const Indices ind(ind_t);
-  out->resize(ind.n);
-  for (int64_t i = 0; i < ind.n; ++i) {
-    int64_t at = 0;
-    for (int d = 0; d < rank; ++d) {
-      const int64_t x = ind.at(i, d);
-      MR_REQUIRE(x >= 0 && x < s[d], "Provided indices are out-of-bounds w.r.t. dense side with broadcasted shape");
-      at += x * stride[d];
-    }
-    (*out)[i] = at;
-  }
-  return Status();
+  return stride;
 }
 
 template <class T, CwiseOp kOp>
@@ -436,14 +424,19 @@ class SparseDenseCwise : public OpKernel {
       for (int64_t e = 0; e < dense.num_elements(); ++e)
         MR_REQUIRE(!(dv[e] == T(0)), "SparseDenseCwiseDiv cannot divide by zero,but input dense tensor contains zero ");
     }
-    std::vector<int64_t> dense_at;
-    MR_RETURN_IF_ERROR(sparse_dense_offsets(ctx.input(0), shape, dense, &dense_at));
+    const std::vector<int64_t> stride = broadcast_strides(shape, dense);
+    const int rank = static_cast<int>(shape.size());
+    const Indices ind(ctx.input(0));
     const T* sv = vals.data<T>();
-    const int64_t n = static_cast<int64_t>(dense_at.size());
-    Tensor& out = ctx.allocate_output(0, {n});
+    Tensor& out = ctx.allocate_output(0, {ind.n});
     T* o = out.data<T>();
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t at = dense_at[i];
+    for (int64_t i = 0; i < ind.n; ++i) {
+      int64_t at = 0;
+      for (int d = 0; d < rank; ++d) {
+        const int64_t x = ind.at(i, d);
+        MR_REQUIRE(x >= 0 && x < shape[d], "Provided indices are out-of-bounds w.r.t. dense side with broadcasted shape");
+        at += x * stride[d];
+      }
       if constexpr (kOp == CwiseOp::kMul) o[i] = mul(sv[i], dv[at]);
       else if constexpr (kOp == CwiseOp::kDiv) o[i] = div(sv[i], dv[at]);
       else o[i] = add(sv[i], dv[at]);
