@@ -306,3 +306,20 @@ def test_lookup_table_saved_model():
         for k, v in zip(keys, got):
             want = sig["values"][k]
             _compare(v, np.asarray(want["value"], want["dtype"]).reshape(want["shape"]), k)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64"])
+def test_integer_div_rounds_toward_zero(dtype):
+    # TF's Div on integers truncates (TF 2.21: Div([-7, 7, -7], [2, -2, -2]) = [-3, -3, 3]);
+    # numpy's truncated quotient is the independent reference
+    g = metarun.Graph()
+    with g.as_default():
+        a = metarun.placeholder(dtype, [None], name="a")
+        b = metarun.placeholder(dtype, [None], name="b")
+        metarun.raw_ops.Div(x=a, y=b, name="q")
+    model = metarun.onnx.export(g.as_graph_def(), outputs=["q:0"])
+    x = np.array([-7, 7, -7, 7, 0, -9, 9, -1, 5], dtype)
+    y = np.array([2, -2, -2, 2, 3, 3, -4, 7, -5], dtype)
+    got, = _session(model).run(None, {"a:0": x, "b:0": y})
+    _compare(got, (np.trunc(x / y)).astype(dtype), "q")
+    np.testing.assert_array_equal(got[:3], [-3, -3, 3])

@@ -101,8 +101,12 @@ def _unary(ctx, node):
 @handles(*_BINARY)
 def _binary(ctx, node):
     dtype = np.dtype(_numpy_dtype(ctx.dtype(ctx.g.data_inputs(node)[0])))
-    if node.op == "Div" and dtype.kind != "f":
-        raise NotMappable("Div %s: integer Div (TF rounds toward zero) is not exported" % node.name)
+    if node.op == "Div" and dtype.kind in "iu":
+        # TF's integer Div rounds toward zero, whichever way the runtime's Div rounds
+        from metarun.onnx._ops_more import _int_division
+        a, b = _ins(ctx, node)
+        ctx.node("Identity", [_int_division(ctx, a, b, dtype, "zero")], _out(node))
+        return
     ctx.node(_BINARY[node.op], _ins(ctx, node), _out(node))
 
 
