@@ -578,20 +578,37 @@ def reduce_at_run_time(ctx, node, op, x, out, keep):
 @handles(*_REDUCE)
 def _reduce(ctx, node):
     names = ctx.g.data_inputs(node)
-    keep = int(bool(_attr(node, "keep_dims", False)))
-    x = ctx.input(names[0])
-    if ctx.value(names[1]) is None and reduce_at_run_time(ctx, node, _REDUCE[node.op], x,
-                                                          _out(node), keep):
-        return
-    axes = np.asarray(ctx.const_input(node, 1, "reduction axes"), np.int64).reshape(-1)
-    if axes.size == 0:  # TF reduces over no axis: the input itself
-        ctx.node("Identity", [x], _out(node))
-        return
     op = _REDUCE[node.op]
+    x = ctx.input(names[0])
+    dtype = np.dtype(_numpy_dtype(ctx.dtype(names[0])))
+    if op in ("ReduceMax", "ReduceMin") and dtype.kind == "f":
+        # TF's max and min of a slice holding a NaN are NaN; onnxruntime skips NaNs
+        red = _reduction(ctx, node, op, x, ctx.unique(op))
+        if red is None:
+            ctx.node("Identity", [x], _out(node))
+            return
+        nans = ctx.node("Cast", [ctx.node("IsNaN", [x])], to=1)
+        any_nan = ctx.node("Cast", [_reduction(ctx, node, "ReduceMax", nans,
+                                               ctx.unique("any_nan"))], to=9)
+        nan = ctx.const(np.array(np.nan, dtype), "nan")
+        ctx.node("Where", [any_nan, nan, red], _out(node))
+    elif _reduction(ctx, node, op, x, _out(node)) is None:
+        ctx.node("Identity", [x], _out(node))
+
+
+def _reduction(ctx, node, op, x, out):
+    """ONNX `op` of x over the TF node's axes into `out`; None when the axes are an empty
+    constant (TF reduces over no axis: the input itself)."""
+    names = ctx.g.data_inputs(node)
+    keep = int(bool(_attr(node, "keep_dims", False)))
+    if ctx.value(names[1]) is None and reduce_at_run_time(ctx, node, op, x, out, keep):
+        return out
+    axes = np.asarray(ctx.const_input(node, 1, "reduction axes"), np.int64).reshape(-1)
+    if axes.size == 0:
+        return None
     if op == "ReduceSum" or ctx.opset >= 18:
-        ctx.node(op, [x, _i64(ctx, axes, "axes")], _out(node), keepdims=keep)
-    else:
-        ctx.node(op, [x], _out(node), axes=[int(a) for a in axes], keepdims=keep)
+        return ctx.node(op, [x, _i64(ctx, axes, "axes")], out, keepdims=keep)
+    return ctx.node(op, [x], out, axes=[int(a) for a in axes], keepdims=keep)
 
 
 @handles("ArgMax", "ArgMin")
