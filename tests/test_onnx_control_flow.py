@@ -323,3 +323,15 @@ def test_integer_div_rounds_toward_zero(dtype):
     got, = _session(model).run(None, {"a:0": x, "b:0": y})
     _compare(got, (np.trunc(x / y)).astype(dtype), "q")
     np.testing.assert_array_equal(got[:3], [-3, -3, 3])
+
+
+def test_function_call_result_as_an_input_keeps_its_name():
+    # cutting the graph at a tf.function call's result: the call is lowered away, the ONNX
+    # input is still named as asked, and what reads it reads the fed value
+    meta = os.path.join(FIX, "v2_functions", "model.meta")
+    model = metarun.onnx.export(meta, inputs=["StatefulPartitionedCall:0"],
+                                outputs=["called:0"])
+    assert [i.name for i in model.graph.input] == ["StatefulPartitionedCall:0"]
+    fed = np.arange(4, dtype=np.float32)
+    got, = _session(model).run(None, {"StatefulPartitionedCall:0": fed})
+    np.testing.assert_array_equal(got, fed)

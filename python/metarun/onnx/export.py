@@ -549,8 +549,10 @@ def export(model, checkpoint=None, inputs=None, outputs=None, opset=DEFAULT_OPSE
         graph_def, lowered = _lower.lower(graph_def)
     names = [_tensor_name(o) for o in outputs]  # the ONNX outputs keep the names asked for
     outputs = [lowered.get(o, o) for o in names]
-    if inputs:
-        inputs = [lowered.get(_tensor_name(i), _tensor_name(i)) for i in inputs]
+    asked = None
+    if inputs:  # the ONNX inputs keep the names asked for too
+        asked = [_tensor_name(i) for i in inputs]
+        inputs = [lowered.get(i, i) for i in asked]
     g = _Graph(graph_def, inputs, outputs)
     values, foldable = _fold_constants(g)
     # what is left to map: not folded, and not a fed tensor's producer (an internal input)
@@ -562,8 +564,10 @@ def export(model, checkpoint=None, inputs=None, outputs=None, opset=DEFAULT_OPSE
     ctx = Context(g, values, int(opset))
     sym = [0]
     graph_inputs = []
-    for t in g.inputs:
-        graph_inputs.append(_value_info(t, g.tensor(t).dtype.as_datatype_enum,
+    for name, t in zip(asked or g.inputs, g.inputs):
+        if name != t:  # a function call's result, lowered: its readers read the input
+            ctx.alias(t, name)
+        graph_inputs.append(_value_info(name, g.tensor(t).dtype.as_datatype_enum,
                                         ctx.shape(t), sym))
     _control_flow.emit(ctx, todo)
     graph_outputs = []
