@@ -1109,10 +1109,11 @@ def _parser():
                        description="Freeze a graph (as `freeze` does), fold its constants and "
                        "write it as an ONNX model whose input and output names are the TF "
                        "tensor names (x:0). Needs the onnx package (pip install "
-                       "\"metarun[onnx]\"). Control flow (while loops, cond) is not exported "
-                       "yet: such graphs fail naming the op types. The graph runs confined, as "
-                       "with `metarun run`.")
-    s.add_argument("model", help="a .meta file or a SavedModel directory")
+                       "\"metarun[onnx]\"). Loops and conds (TF1's and TF2's) become ONNX "
+                       "Loop and If nodes; a graph with an op that has no mapping fails naming "
+                       "the op types. The graph runs confined, as with `metarun run`.")
+    s.add_argument("model", help="a .meta file (binary, or text .pbtxt), a SavedModel directory "
+                   "or a frozen GraphDef (.pb/.pbtxt)")
     s.add_argument("--onnx", required=True, metavar="OUT.onnx", help="the ONNX file to write")
     s.add_argument("--checkpoint", "--ckpt", dest="ckpt", metavar="PREFIX",
                    help="checkpoint prefix or directory (default: the `checkpoint` file next "
