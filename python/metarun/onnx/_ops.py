@@ -410,7 +410,14 @@ def _reduction(ctx, node, op, x, out):
 def _argmax(ctx, node):
     names = ctx.g.data_inputs(node)
     axis = int(np.asarray(ctx.const_input(node, 1, "dimension")))
-    y = ctx.node(node.op, [ctx.input(names[0])], axis=_axis(axis, ctx.rank(names[0]), node),
+    x = ctx.input(names[0])
+    dtype = np.dtype(_numpy_dtype(ctx.dtype(names[0])))
+    if dtype.kind == "f":
+        # TF passes over NaNs; onnxruntime lets a leading one win: they become the values
+        # that never win (-inf for ArgMax, +inf for ArgMin)
+        loser = ctx.const(np.array(-np.inf if node.op == "ArgMax" else np.inf, dtype), "loser")
+        x = ctx.node("Where", [ctx.node("IsNaN", [x]), loser, x])
+    y = ctx.node(node.op, [x], axis=_axis(axis, ctx.rank(names[0]), node),
                  keepdims=0, select_last_index=0)
     if _attr(node, "output_type", 9) == 3:
         ctx.node("Cast", [y], _out(node), to=6)
