@@ -15,7 +15,8 @@ then maps the result as any v1 graph (loops to ONNX Loop, conds to If):
                Switch's true side through an Identity and feeds NextIteration
 
 Readers of a call's result `call:k` then read the lowered tensor that holds it (the caller
-maps the names it was asked for the same way), so a result nothing reads is not computed. A body's node without data inputs (a constant) hangs on the branch's pivot or the loop's
+maps the names it was asked for the same way), so a result nothing reads is not computed. A
+body's node without data inputs (a constant) hangs on the branch's pivot or the loop's
 Identity by a control edge, as TF1's builders hang it, which puts it in the right scope.
 """
 
@@ -156,33 +157,13 @@ def _node(taken, name, op, inputs, **attrs):
     return node
 
 
-def _type_attr(enum):
+def _av(field, value):
+    """An AttrValue with one field set: type, s, b, i, or list.type for "types"."""
     v = protos.AttrValue()
-    v.type = enum
-    return v
-
-
-def _types_attr(enums):
-    v = protos.AttrValue()
-    v.list.type.extend(enums)
-    return v
-
-
-def _string_attr(s):
-    v = protos.AttrValue()
-    v.s = s.encode()
-    return v
-
-
-def _bool_attr(b):
-    v = protos.AttrValue()
-    v.b = b
-    return v
-
-
-def _int_attr(i):
-    v = protos.AttrValue()
-    v.i = i
+    if field == "types":
+        v.list.type.extend(value)
+    else:
+        setattr(v, field, value.encode() if field == "s" else value)
     return v
 
 
@@ -205,16 +186,16 @@ def _if(lib, node, taken):
     prefix = node.name
     nodes = []
     pivot_switch = _node(taken, prefix + "/pivot", "Switch", [cond, cond],
-                         T=_type_attr(10))
+                         T=_av("type", 10))
     pivots = [_node(taken, prefix + "/switch_f", "Identity", [pivot_switch.name + ":0"],
-                    T=_type_attr(10)),
+                    T=_av("type", 10)),
               _node(taken, prefix + "/switch_t", "Identity", [pivot_switch.name + ":1"],
-                    T=_type_attr(10))]
+                    T=_av("type", 10))]
     nodes += [pivot_switch] + pivots
     tin = list(node.attr["Tin"].list.type)
     switches = []
     for k, (t, dtype) in enumerate(zip(inputs, tin)):
-        sw = _node(taken, "%s/Switch_%d" % (prefix, k), "Switch", [t, cond], T=_type_attr(dtype))
+        sw = _node(taken, "%s/Switch_%d" % (prefix, k), "Switch", [t, cond], T=_av("type", dtype))
         switches.append(sw)
     nodes += switches
     results = {}
@@ -231,8 +212,8 @@ def _if(lib, node, taken):
     merges = []
     for k, dtype in enumerate(tout):
         merges.append(_node(taken, "%s/Merge_%d" % (prefix, k), "Merge",
-                            [results[0][k], results[1][k]], T=_type_attr(dtype),
-                            N=_int_attr(2)))
+                            [results[0][k], results[1][k]], T=_av("type", dtype),
+                            N=_av("i", 2)))
     nodes += merges
     return nodes, [m.name + ":0" for m in merges]
 
@@ -245,13 +226,13 @@ def _while(lib, node, taken):
     enters, merges, nexts = [], [], []
     nodes = []
     for k, (t, dtype) in enumerate(zip(inputs, types)):
-        enter = _node(taken, "%s/Enter_%d" % (prefix, k), "Enter", [t], T=_type_attr(dtype),
-                      frame_name=_string_attr(frame), is_constant=_bool_attr(False),
-                      parallel_iterations=_int_attr(
+        enter = _node(taken, "%s/Enter_%d" % (prefix, k), "Enter", [t], T=_av("type", dtype),
+                      frame_name=_av("s", frame), is_constant=_av("b", False),
+                      parallel_iterations=_av("i", 
                           node.attr["parallel_iterations"].i or 10))
         nxt_name = _fresh("%s/NextIteration_%d" % (prefix, k), taken)
         merge = _node(taken, "%s/Merge_%d" % (prefix, k), "Merge",
-                      [enter.name, nxt_name], T=_type_attr(dtype), N=_int_attr(2))
+                      [enter.name, nxt_name], T=_av("type", dtype), N=_av("i", 2))
         enters.append(enter)
         merges.append(merge)
         nexts.append(nxt_name)
@@ -265,19 +246,19 @@ def _while(lib, node, taken):
     switches, exits, idents = [], [], []
     for k, (m, dtype) in enumerate(zip(merges, types)):
         sw = _node(taken, "%s/Switch_%d" % (prefix, k), "Switch",
-                   [m.name + ":0", loop_cond.name + ":0"], T=_type_attr(dtype))
+                   [m.name + ":0", loop_cond.name + ":0"], T=_av("type", dtype))
         switches.append(sw)
         exits.append(_node(taken, "%s/Exit_%d" % (prefix, k), "Exit", [sw.name + ":0"],
-                           T=_type_attr(dtype)))
+                           T=_av("type", dtype)))
         idents.append(_node(taken, "%s/Identity_%d" % (prefix, k), "Identity",
-                            [sw.name + ":1"], T=_type_attr(dtype)))
+                            [sw.name + ":1"], T=_av("type", dtype)))
     nodes += switches + exits + idents
     body_func = node.attr["body"].func
     body, rets = _body(lib, body_func.name, dict(body_func.attr), prefix + "/body",
                        [i.name + ":0" for i in idents], idents[0].name, taken)
     nodes += body
     for k, (ret, dtype) in enumerate(zip(rets, types)):
-        nodes.append(_node(set(), nexts[k], "NextIteration", [ret], T=_type_attr(dtype)))
+        nodes.append(_node(set(), nexts[k], "NextIteration", [ret], T=_av("type", dtype)))
     return nodes, [e.name + ":0" for e in exits]
 
 
@@ -296,19 +277,19 @@ def _case(lib, node, taken):
             nodes.extend(body)
             return rets
         const = _node(taken, prefix + "/index", "Const", ["^" + anchor] if anchor else [],
-                      dtype=_type_attr(3), value=_int_tensor(k))
+                      dtype=_av("type", 3), value=_int_tensor(k))
         pred = _node(taken, prefix + "/is_index", "Equal", [index, const.name + ":0"],
-                     T=_type_attr(3))
+                     T=_av("type", 3))
         pred_t = pred.name + ":0"
-        pivot = _node(taken, prefix + "/pivot", "Switch", [pred_t, pred_t], T=_type_attr(10))
+        pivot = _node(taken, prefix + "/pivot", "Switch", [pred_t, pred_t], T=_av("type", 10))
         sides = [_node(taken, prefix + "/switch_f", "Identity", [pivot.name + ":0"],
-                       T=_type_attr(10)),
+                       T=_av("type", 10)),
                  _node(taken, prefix + "/switch_t", "Identity", [pivot.name + ":1"],
-                       T=_type_attr(10))]
+                       T=_av("type", 10))]
         switches = [_node(taken, "%s/Switch_%d" % (prefix, j), "Switch", [t, pred_t],
-                          T=_type_attr(dtype)) for j, (t, dtype) in enumerate(zip(ins, tin))]
+                          T=_av("type", dtype)) for j, (t, dtype) in enumerate(zip(ins, tin))]
         index_switch = _node(taken, prefix + "/index_switch", "Switch", [index, pred_t],
-                             T=_type_attr(3))
+                             T=_av("type", 3))
         nodes.extend([const, pred, pivot] + sides + switches + [index_switch])
         body, then = _body(lib, branches[k].name, dict(branches[k].attr), prefix,
                            ["%s:1" % sw.name for sw in switches], sides[1].name, taken)
@@ -316,7 +297,7 @@ def _case(lib, node, taken):
         other = level(k + 1, index_switch.name + ":0", ["%s:0" % sw.name for sw in switches],
                       sides[0].name)
         merges = [_node(taken, "%s/Merge_%d" % (prefix, j), "Merge", [other[j], then[j]],
-                        T=_type_attr(dtype), N=_int_attr(2)) for j, dtype in enumerate(tout)]
+                        T=_av("type", dtype), N=_av("i", 2)) for j, dtype in enumerate(tout)]
         nodes.extend(merges)
         return [m.name + ":0" for m in merges]
 
