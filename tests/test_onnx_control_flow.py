@@ -13,6 +13,7 @@ import pytest
 
 import metarun
 import metarun.onnx
+from onnx_support import session as _session
 
 onnx = ort = None
 
@@ -41,13 +42,6 @@ def _onnx_modules():
     ort = pytest.importorskip("onnxruntime")
     with np.load(os.path.join(FIX, "arrays.npz")) as arrays:
         ARRAYS.update(arrays)
-
-
-def _session(model):
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    return ort.InferenceSession(model.SerializeToString(), opts,
-                                providers=["CPUExecutionProvider"])
 
 
 def _feed(value):

@@ -12,6 +12,7 @@ import pytest
 
 import metarun
 import metarun.onnx
+from onnx_support import session as _session
 from metarun import cli
 
 onnx = ort = None
@@ -34,13 +35,6 @@ with open(os.path.join(FIX, "cases.json")) as _f:
 ARRAYS = {}  # TF's feeds and outputs, read when the tests run
 EXPORTABLE = sorted(k for k, v in CASES.items() if "random" not in v)
 REALWORLD = os.path.join(HERE, "..", "..", "shared", "realworld")
-
-
-def _session(model):
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    return ort.InferenceSession(model.SerializeToString(), opts,
-                                providers=["CPUExecutionProvider"])
 
 
 def _check(name, session, fetches=None):
