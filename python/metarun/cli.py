@@ -857,6 +857,19 @@ def _freeze_outputs(args, meta, info):
         "inspect's likely outputs; --outputs NAME,... to choose"
 
 
+def _failed(e, info, model, what):
+    """Say why freezing or exporting stopped; the exit code. A denied file or the memory cap
+    gets the hint `run` gives, anything else names the step."""
+    from metarun import errors
+    if isinstance(e, (errors.PermissionDeniedError, errors.ResourceExhaustedError)):
+        print("error: %s: %s%s" % (type(e).__name__, str(e).strip(),
+                                   _run_error_hint(e, info, model, None)), file=sys.stderr)
+    else:
+        print("error: %s failed: %s: %s" % (what, type(e).__name__, str(e).strip()),
+              file=sys.stderr)
+    return EXIT_RUNTIME
+
+
 def _cmd_freeze(args):
     import metarun
     from metarun import errors
@@ -886,14 +899,8 @@ def _cmd_freeze(args):
             chosen = freeze.variables_to_freeze(
                 metarun.graph_util.extract_sub_graph(graph_def, outputs))
             frozen = freeze.convert_variables_to_constants(sess, graph_def, outputs)
-        except (errors.PermissionDeniedError, errors.ResourceExhaustedError) as e:
-            print("error: %s: %s%s" % (type(e).__name__, str(e).strip(),
-                                       _run_error_hint(e, info, args.model, None)), file=sys.stderr)
-            return EXIT_RUNTIME
         except (errors.OpError, RuntimeError, ValueError) as e:
-            print("error: freezing failed: %s: %s" % (type(e).__name__, str(e).strip()),
-                  file=sys.stderr)
-            return EXIT_RUNTIME
+            return _failed(e, info, args.model, "freezing")
     names = [name for name, _ in chosen]
     print("froze %d variable%s%s" % (len(names), "" if len(names) == 1 else "s",
                                     ": " + ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
@@ -966,14 +973,8 @@ def _cmd_export(args):
     except metarun_onnx.UnsupportedOpsError as e:
         print("error: %s" % e, file=sys.stderr)
         return EXIT_RUNTIME
-    except (errors.PermissionDeniedError, errors.ResourceExhaustedError) as e:
-        print("error: %s: %s%s" % (type(e).__name__, str(e).strip(),
-                                   _run_error_hint(e, info, args.model, None)), file=sys.stderr)
-        return EXIT_RUNTIME
     except (errors.OpError, ValueError, OSError) as e:
-        print("error: export failed: %s: %s" % (type(e).__name__, str(e).strip()),
-              file=sys.stderr)
-        return EXIT_RUNTIME
+        return _failed(e, info, args.model, "export")
     print("wrote %s: opset %d, %d ONNX nodes, inputs %s, outputs %s" % (
         args.onnx, args.opset, len(model.graph.node),
         ", ".join(i.name for i in model.graph.input),
