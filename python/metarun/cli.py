@@ -1012,6 +1012,10 @@ def _parser():
     from metarun import version
     p.add_argument("--version", action="version", version="metarun %s (tf.compat.v1 of TensorFlow %s)"
                    % (version.METARUN_VERSION, version.VERSION))
+    p.add_argument("--cmake-dir", action="store_true",
+                   help="print the directory of the C/C++ API's CMake package (metarunConfig.cmake) and exit")
+    p.add_argument("--include-dir", action="store_true",
+                   help="print the directory of the C/C++ API's headers and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     s = sub.add_parser("inspect", help="inputs, likely outputs, variables, unsupported ops",
@@ -1143,6 +1147,17 @@ def _parser():
     return p
 
 
+def _print_embed_dir(args):
+    package = os.path.dirname(os.path.abspath(__file__))
+    path = os.path.join(package, "lib", "cmake", "metarun") if args.cmake_dir else os.path.join(package, "include")
+    if not os.path.isdir(path):
+        print("metarun: error: the C/C++ API is not installed here (%s): it is built only for a Python "
+              "with a shared libpython" % path, file=sys.stderr)
+        return EXIT_RUNTIME
+    print(path)
+    return EXIT_OK
+
+
 def main(argv=None):
     """Run the command line; returns the exit code (0 ok, 1 problems, 2 usage, 3 runtime)."""
     parser = _parser()
@@ -1150,6 +1165,8 @@ def main(argv=None):
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help, or argparse's own usage error (code 2)
         return e.code if isinstance(e.code, int) else EXIT_USAGE
+    if args.cmake_dir or args.include_dir:
+        return _print_embed_dir(args)
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE

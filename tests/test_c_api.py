@@ -1,0 +1,218 @@
+"""The C and C++ API (cpp/embed): built against the installed package with its CMake package, as a
+user's program would be, then run.
+
+- examples/: the seed example in C and C++ prints TF's 59.6; the C++ training example continues
+  training a TF-saved model and saves a checkpoint with TF's values.
+- tests/c_api/api_test.c: concurrent runs, caller-owned memory, outputs, bad arguments.
+- tests/c_api/runner.c replays the TF-made cases of tests/fixtures/cases whose steps a C program
+  can take (restore, run by tensor name, save and reload) and the values are compared with TF's.
+"""
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sysconfig
+
+import numpy as np
+import pytest
+
+import metarun
+from metarun.framework import dtypes
+
+from replay import assert_matches
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+CASES = os.path.join(HERE, "fixtures", "cases")
+PACKAGE = os.path.dirname(os.path.abspath(metarun.__file__))
+CMAKE_DIR = os.path.join(PACKAGE, "lib", "cmake", "metarun")
+SEED_DIR = os.path.join(PACKAGE, "examples", "seed")
+
+
+def _cmake_build(source, build):
+    if not os.path.exists(os.path.join(CMAKE_DIR, "metarunConfig.cmake")):
+        if not sysconfig.get_config_var("Py_ENABLE_SHARED"):
+            pytest.skip("this Python has no shared libpython, so the C API is not built")
+        pytest.fail("the C API is not installed in %s (README: the build installs it)" % PACKAGE)
+    generator = ["-G", "Ninja"] if shutil.which("ninja") else []
+    subprocess.run(["cmake", "-S", source, "-B", build, "-Dmetarun_DIR=" + CMAKE_DIR] + generator,
+                   check=True, capture_output=True)
+    subprocess.run(["cmake", "--build", build], check=True, capture_output=True)
+    return build
+
+
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory):
+    return _cmake_build(os.path.join(ROOT, "examples"), str(tmp_path_factory.mktemp("examples")))
+
+
+@pytest.fixture(scope="module")
+def programs(tmp_path_factory):
+    return _cmake_build(os.path.join(HERE, "c_api"), str(tmp_path_factory.mktemp("c_api")))
+
+
+def _tf_arrays(case):
+    with np.load(os.path.join(CASES, case, "arrays.npz")) as a:
+        return {k: a[k] for k in a.files}
+
+
+@pytest.mark.parametrize("program", ["seed_c", "seed_cpp"])
+def test_seed_example_prints_tf_value(examples, program):
+    out = subprocess.run([os.path.join(examples, program)], check=True, capture_output=True, text=True)
+    assert out.stdout == "59.6\n"
+    assert float(out.stdout) == pytest.approx(float(_tf_arrays("example_seed")["s1_out0"]), rel=1e-6)
+
+
+def test_train_example_continues_training_as_tf(examples, tmp_path):
+    case = shutil.copytree(os.path.join(CASES, "seed_ex2_train"), str(tmp_path / "case"))
+    prefix = str(tmp_path / "out" / "my-model")
+    out = subprocess.run([os.path.join(examples, "train_cpp"), os.path.join(case, "my-model-6.meta"), case,
+                          "train_op", "loss:0", "3", prefix], check=True, capture_output=True, text=True)
+    tf = _tf_arrays("seed_ex2_train")  # after 3 more steps from step 6: TF's values at step 9
+    loss_line, saved_line = out.stdout.splitlines()
+    _, loss, _, step = loss_line.split()
+    assert float(loss) == pytest.approx(float(tf["s7_out3"]), rel=1e-5)
+    assert int(step) == 9
+    assert saved_line == "saved %s-9" % prefix
+    assert metarun.train.latest_checkpoint(str(tmp_path / "out")) == prefix + "-9"
+    reader = metarun.train.NewCheckpointReader(prefix + "-9")
+    np.testing.assert_allclose(reader.get_tensor("w"), tf["s7_out0"], rtol=1e-6)
+    np.testing.assert_allclose(reader.get_tensor("b"), tf["s7_out1"], rtol=1e-6)
+    assert reader.get_tensor("global_step") == 9
+
+
+def test_api_checks(programs):
+    out = subprocess.run([os.path.join(programs, "api_test"), SEED_DIR], capture_output=True, text=True,
+                         timeout=120)
+    lines = out.stdout.splitlines()
+    assert [line for line in lines if not line.startswith("ok ")] == [], out.stdout + out.stderr
+    assert out.returncode == 0
+    checked = {line.split()[1] for line in lines}
+    assert {"threads", "deallocated_once", "output", "missing_meta", "missing_checkpoint",
+            "wrong_feed_type", "runs_after_error"} <= checked
+
+
+# ---- TF-made cases through the C API ----
+
+_PYTHON_ONLY_STEPS = ("check_collection", "check_variables", "check_graph", "get_tensor", "get_operation")
+
+
+def _spec(case):
+    with open(os.path.join(CASES, case, "case.json")) as f:
+        return json.load(f)
+
+
+def _c_api_case(case):
+    """True when every step of the case is one a C program can take (or a Python-only check)."""
+    spec = _spec(case)
+    imp = spec.get("import")
+    if not isinstance(imp, dict) or imp.get("import_scope") or not imp.get("meta"):
+        return False
+    runs = 0
+    for step in spec["steps"]:
+        if "run" in step:
+            if any(not isinstance(f, str) for f in step["run"]) or set(step) & {"path_feeds", "kept_feeds", "keep"}:
+                return False
+            runs += 1
+        elif not any(k in step for k in ("restore", "restore_latest", "save_and_reload") + _PYTHON_ONLY_STEPS):
+            return False
+    return runs > 0
+
+
+C_API_CASES = sorted(c for c in os.listdir(CASES) if os.path.isdir(os.path.join(CASES, c)) and _c_api_case(c))
+
+
+def _write_feed(path, value):
+    value = np.asarray(value)
+    if value.dtype.kind in "SUO":
+        with open(path, "wb") as f:
+            for v in value.reshape(-1):
+                v = v if isinstance(v, bytes) else str(v).encode()
+                f.write(struct.pack("<Q", len(v)) + v)
+        return dtypes.string.as_datatype_enum
+    value.tofile(path)
+    return dtypes.as_dtype(value.dtype).as_datatype_enum
+
+
+def _read_output(path, enum, shape):
+    if enum == dtypes.string.as_datatype_enum:
+        with open(path, "rb") as f:
+            data, items, at = f.read(), [], 0
+        while at < len(data):
+            (n,) = struct.unpack_from("<Q", data, at)
+            items.append(data[at + 8:at + 8 + n])
+            at += 8 + n
+        out = np.empty(len(items), dtype=object)
+        out[:] = items
+        return out.reshape(shape)
+    return np.fromfile(path, dtype=dtypes.as_dtype(enum).as_numpy_dtype).reshape(shape)
+
+
+def test_some_cases_replay_through_the_c_api():
+    assert len(C_API_CASES) >= 10, C_API_CASES
+
+
+@pytest.mark.parametrize("case", C_API_CASES)
+def test_tf_case_through_c_api(programs, case, tmp_path):
+    case_dir = os.path.join(CASES, case)
+    spec = _spec(case)
+    arrays = _tf_arrays(case)
+    meta = os.path.join(case_dir, spec["import"]["meta"])
+    script, checks = ["load " + meta], []  # checks: per command, the run step it answers
+    for i, step in enumerate(spec["steps"]):
+        if "restore" in step:
+            script.append("restore " + os.path.join(case_dir, step["restore"]))
+        elif "restore_latest" in step:
+            script.append("restore " + os.path.join(case_dir, step["restore_latest"]))
+        elif "save_and_reload" in step:
+            step_no = step.get("global_step", -1)
+            script.append("save %s %d" % (tmp_path / ("reload%d" % i), step_no))
+            script.append("load " + meta)
+            script.append("restore %s" % (tmp_path / ("reload%d" % i if step_no < 0 else "reload%d-%d" % (i, step_no))))
+        elif "run" in step:
+            for j, (name, key) in enumerate(step.get("feeds", {}).items()):
+                path = tmp_path / ("feed%d_%d.bin" % (i, j))
+                enum = _write_feed(path, arrays[key])
+                shape = np.shape(arrays[key])
+                script.append("feed %s %d %d %s %s" % (name, enum, len(shape), " ".join(map(str, shape)), path))
+            # Tensor names ("v4:0") are fetched; operation names (a train op) are run as targets.
+            script.extend(("fetch " if ":" in f else "target ") + f for f in step["run"])
+            out_dir = tmp_path / ("out%d" % i)
+            out_dir.mkdir()
+            script.append("run %s" % out_dir)
+            checks.append((i, step, str(out_dir)))
+    proc = subprocess.run([os.path.join(programs, "runner")], input="\n".join(script) + "\n",
+                          capture_output=True, text=True, timeout=300)
+    errors = [line for line in proc.stdout.splitlines() if line.startswith("error")]
+    assert errors == [] and proc.returncode == 0, proc.stdout + proc.stderr
+    results, current = [], []  # per run with fetches: its (index, dtype, shape) lines
+    for line in proc.stdout.splitlines():
+        if line.startswith("out "):
+            _, idx, enum, ndims, *dims = line.split()
+            current.append((int(idx), int(enum), tuple(int(d) for d in dims)))
+        elif line == "ok" and current:
+            results.append(current)
+            current = []
+    runs_with_fetches = [c for c in checks if any(":" in f for f in c[1]["run"])]
+    assert len(results) == len(runs_with_fetches)
+    compared = 0
+    for (i, step, out_dir), outs in zip(runs_with_fetches, results):
+        rtol, atol = step.get("rtol", 1e-5), step.get("atol", 1e-6)
+        expect = step.get("expect") or [None] * len(step["run"])
+        fetched = [(f, k) for f, k in zip(step["run"], expect) if ":" in f]
+        for (idx, enum, shape), (fetch, key) in zip(outs, fetched):
+            value = _read_output(os.path.join(out_dir, "%d.bin" % idx), enum, shape)
+            if key is not None:
+                assert_matches(value, arrays[key], rtol, atol, "%s step %d fetch %s" % (case, i, fetch))
+                compared += 1
+    assert compared == sum(k is not None for _, step, _ in checks for k in step.get("expect") or [])
+
+
+def test_cli_prints_the_cmake_and_include_dirs(capsys):
+    from metarun import cli
+    assert cli.main(["--cmake-dir"]) == 0
+    assert capsys.readouterr().out == CMAKE_DIR + "\n"
+    assert cli.main(["--include-dir"]) == 0
+    include = capsys.readouterr().out.strip()
+    assert sorted(os.listdir(os.path.join(include, "metarun"))) == ["c_api.h", "metarun.hpp"]
