@@ -524,35 +524,36 @@ void MR_ModelOptionsSetNumThreads(MR_ModelOptions* options, int num_threads) {
   if (options != nullptr) options->num_threads = num_threads < 0 ? 0 : num_threads;
 }
 
-MR_Model* MR_LoadMetaGraph(const char* meta_path, const MR_ModelOptions* options, MR_Status* status) {
-  if (!ready(status)) return nullptr;
-  if (meta_path == nullptr) {
-    set_status(status, MR_INVALID_ARGUMENT, "meta_path is NULL");
-    return nullptr;
+namespace {
+
+// A new list of paths (NULL with a Python error set).
+PyObject* path_list(const std::vector<std::string>& paths) {
+  PyObject* list = PyList_New(0);
+  for (const auto& d : paths) {
+    PyObject* p = list ? to_path(d.c_str()) : nullptr;
+    if (p == nullptr || PyList_Append(list, p) != 0) {
+      Py_XDECREF(p);
+      Py_XDECREF(list);
+      return nullptr;
+    }
+    Py_DECREF(p);
   }
+  return list;
+}
+
+// _embed.Model(path, read, write, max_memory, num_threads, tags) (the lock held); tags may be NULL.
+MR_Model* new_model(const char* path, PyObject* tags, const MR_ModelOptions* options, MR_Status* status) {
   MR_ModelOptions defaults;
   const MR_ModelOptions& o = options ? *options : defaults;
-  Gil gil;
-  PyObject* read = PyList_New(0);
-  PyObject* write = PyList_New(0);
-  bool ok = read != nullptr && write != nullptr;
-  for (const auto& d : o.read) {
-    PyObject* p = ok ? to_path(d.c_str()) : nullptr;
-    ok = p != nullptr && PyList_Append(read, p) == 0;
-    Py_XDECREF(p);
-  }
-  for (const auto& d : o.write) {
-    PyObject* p = ok ? to_path(d.c_str()) : nullptr;
-    ok = p != nullptr && PyList_Append(write, p) == 0;
-    Py_XDECREF(p);
-  }
-  PyObject* path = ok ? to_path(meta_path) : nullptr;
+  PyObject* read = path_list(o.read);
+  PyObject* write = read ? path_list(o.write) : nullptr;
+  PyObject* p = write ? to_path(path) : nullptr;
   PyObject* model = nullptr;
-  if (path != nullptr) {
-    model = PyObject_CallMethod(g_embed, "Model", "OOOLi", path, read, write, static_cast<long long>(o.max_memory),
-                                o.num_threads);
+  if (p != nullptr) {
+    model = PyObject_CallMethod(g_embed, "Model", "OOOLiO", p, read, write, static_cast<long long>(o.max_memory),
+                                o.num_threads, tags ? tags : Py_None);
   }
-  Py_XDECREF(path);
+  Py_XDECREF(p);
   Py_XDECREF(read);
   Py_XDECREF(write);
   if (model == nullptr) {
@@ -561,6 +562,66 @@ MR_Model* MR_LoadMetaGraph(const char* meta_path, const MR_ModelOptions* options
   }
   set_ok(status);
   return new MR_Model{model};
+}
+
+// A malloc'ed copy of str `s` for the caller (NULL with `status` set).
+char* owned_string(PyObject* s, MR_Status* status) {
+  PyObject* encoded = PyUnicode_Check(s) ? PyUnicode_EncodeFSDefault(s) : nullptr;
+  if (encoded == nullptr) {
+    set_status_from_python(status);
+    return nullptr;
+  }
+  char* copy = strdup(PyBytes_AS_STRING(encoded));
+  Py_DECREF(encoded);
+  set_ok(status);
+  return copy;
+}
+
+}  // namespace
+
+MR_Model* MR_LoadMetaGraph(const char* meta_path, const MR_ModelOptions* options, MR_Status* status) {
+  if (!ready(status)) return nullptr;
+  if (meta_path == nullptr) {
+    set_status(status, MR_INVALID_ARGUMENT, "meta_path is NULL");
+    return nullptr;
+  }
+  Gil gil;
+  return new_model(meta_path, nullptr, options, status);
+}
+
+MR_Model* MR_LoadSavedModel(const char* export_dir, const char* const* tags, int num_tags,
+                            const MR_ModelOptions* options, MR_Status* status) {
+  if (!ready(status)) return nullptr;
+  if (export_dir == nullptr) {
+    set_status(status, MR_INVALID_ARGUMENT, "export_dir is NULL");
+    return nullptr;
+  }
+  Gil gil;
+  PyObject* tag_list = name_list(tags, num_tags, "tag", status);
+  if (tag_list == nullptr) return nullptr;
+  MR_Model* model = new_model(export_dir, tag_list, options, status);
+  Py_DECREF(tag_list);
+  return model;
+}
+
+char* MR_SignatureTensorName(MR_Model* model, const char* signature_key, const char* key, int output,
+                             MR_Status* status) {
+  if (!ready(status) || !check_model(model, status)) return nullptr;
+  if (signature_key == nullptr || key == nullptr) {
+    set_status(status, MR_INVALID_ARGUMENT, "signature_key or key is NULL");
+    return nullptr;
+  }
+  Gil gil;
+  PyObject* sig = to_str(signature_key);
+  PyObject* k = sig ? to_str(key) : nullptr;
+  PyObject* args = k ? Py_BuildValue("(OOi)", sig, k, output != 0) : nullptr;
+  Py_XDECREF(sig);
+  Py_XDECREF(k);
+  PyObject* name = call_model(model, "signature_tensor", args, status);
+  if (name == nullptr) return nullptr;
+  char* copy = owned_string(name, status);
+  Py_DECREF(name);
+  return copy;
 }
 
 void MR_DeleteModel(MR_Model* model) {
@@ -598,15 +659,8 @@ char* MR_Save(MR_Model* model, const char* prefix, int64_t global_step, MR_Statu
   Py_XDECREF(path);
   PyObject* r = call_model(model, "save", args, status);
   if (r == nullptr) return nullptr;
-  PyObject* encoded = PyUnicode_EncodeFSDefault(r);
+  char* written = owned_string(r, status);
   Py_DECREF(r);
-  if (encoded == nullptr) {
-    set_status_from_python(status);
-    return nullptr;
-  }
-  char* written = strdup(PyBytes_AS_STRING(encoded));
-  Py_DECREF(encoded);
-  set_ok(status);
   return written;
 }
 

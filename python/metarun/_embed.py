@@ -18,6 +18,7 @@ from metarun.framework import graph as graph_lib
 from metarun.framework.importer import import_meta_graph
 from metarun.framework.io_policy import IoPolicy
 from metarun.framework.session import ConfigProto, Session
+from metarun.saved_model import loader
 from metarun.framework import variables
 from metarun.train import checkpoint_management
 from metarun.train.saver import Saver
@@ -89,17 +90,45 @@ def error_info(exc):
 class Model(object):
     """MR_Model: a graph imported from a MetaGraphDef, a session on it and its saver."""
 
-    def __init__(self, meta_path, read, write, max_memory, num_threads):
-        if not os.path.isfile(meta_path):
-            raise errors.NotFoundError(None, None, "no MetaGraphDef file %s" % meta_path)
-        self._graph = graph_lib.Graph()
-        with self._graph.as_default():
-            self._saver = import_meta_graph(meta_path)
+    def __init__(self, path, read, write, max_memory, num_threads, saved_model_tags=None):
         policy = IoPolicy(read, write, max_memory or None) if (read or write or max_memory) else None
         config = ConfigProto(intra_op_parallelism_threads=num_threads) if num_threads else None
-        self._session = Session(graph=self._graph, config=config, io_policy=policy)
+        self._graph = graph_lib.Graph()
         self._lock = threading.Lock()
         self._init_op = None
+        self._signatures = {}
+        if saved_model_tags is None:
+            if not os.path.isfile(path):
+                raise errors.NotFoundError(None, None, "no MetaGraphDef file %s" % path)
+            with self._graph.as_default():
+                self._saver = import_meta_graph(path)
+            self._session = Session(graph=self._graph, config=config, io_policy=policy)
+        else:
+            # tf.saved_model.loader.load: import, restore the variables, run the init op. Saving
+            # later uses a Saver over the variables, as a script calling tf.train.Saver() would.
+            self._saver = None
+            self._session = Session(graph=self._graph, config=config, io_policy=policy)
+            try:
+                meta = loader.load(self._session, list(saved_model_tags), path)
+            except RuntimeError as e:  # TF's C++ loader says NotFound for tags the SavedModel lacks
+                if not str(e).startswith("MetaGraphDef associated with tags"):
+                    raise
+                raise errors.NotFoundError(None, None, str(e)) from None
+            self._signatures = meta.signature_def
+
+    def signature_tensor(self, signature_key, key, output):
+        """The tensor name behind input (or output) `key` of a SavedModel signature."""
+        if signature_key not in self._signatures:
+            raise errors.NotFoundError(None, None, "no signature %r (the model has %s)"
+                                       % (signature_key, sorted(self._signatures) or "none"))
+        infos = self._signatures[signature_key].outputs if output else self._signatures[signature_key].inputs
+        if key not in infos:
+            raise errors.NotFoundError(None, None, "signature %r has no %s %r (it has %s)" % (
+                signature_key, "output" if output else "input", key, sorted(infos)))
+        if not infos[key].name:
+            raise errors.UnimplementedError(None, None, "%s %r of signature %r is a composite tensor" % (
+                "output" if output else "input", key, signature_key))
+        return infos[key].name
 
     def _saver_or_new(self):
         # A graph without a SaverDef gets a default Saver over its variables, as a script

@@ -1,6 +1,8 @@
 /* Replays a script of C API calls read from stdin, so tests can drive TF-made cases through the
  * C API and compare what it returns with TensorFlow's values. One command per line:
  *   load META                 MR_LoadMetaGraph (replaces the current model)
+ *   loadsm DIR TAG[,TAG..]    MR_LoadSavedModel (replaces the current model)
+ *   sig KEY in|out NAME       MR_SignatureTensorName: prints "name TENSOR"
  *   restore CHECKPOINT        MR_Restore
  *   feed NAME DTYPE NDIMS D.. FILE   a feed for the next run, its values in FILE (numeric: raw
  *                             row-major bytes; strings: per element a uint64 length and the bytes)
@@ -8,7 +10,7 @@
  *   run OUTDIR                MR_Run; fetch i is written to OUTDIR/i.bin as feeds are read
  *   save PREFIX STEP          MR_Save (STEP -1: none)
  *   init                      MR_InitializeVariables
- * Each command prints one line: "ok", "out I DTYPE NDIMS D.." per fetch then "ok", "saved PATH",
+ * Each command prints one line: "ok", "name TENSOR", "out I DTYPE NDIMS D.." per fetch then "ok", "saved PATH",
  * or "error CODE MESSAGE" (the script goes on). */
 #include <stdint.h>
 #include <stdio.h>
@@ -130,6 +132,23 @@ int main(void) {
       MR_DeleteModel(model);
       model = MR_LoadMetaGraph(arg, NULL, status);
       if (report()) printf("ok\n");
+    } else if (strcmp(line, "loadsm") == 0) {
+      char* save = NULL;
+      char* dir = strtok_r(arg, " ", &save);
+      const char* tags[16];
+      int num_tags = 0;
+      for (char* t = strtok_r(NULL, ",", &save); t != NULL && num_tags < 16; t = strtok_r(NULL, ",", &save)) {
+        tags[num_tags++] = t;
+      }
+      MR_DeleteModel(model);
+      model = MR_LoadSavedModel(dir, tags, num_tags, NULL, status);
+      if (report()) printf("ok\n");
+    } else if (strcmp(line, "sig") == 0) {
+      char key[1024], direction[8], name[1024];
+      sscanf(arg, "%1023s %7s %1023s", key, direction, name);
+      char* tensor = MR_SignatureTensorName(model, key, name, strcmp(direction, "out") == 0, status);
+      if (report()) printf("name %s\n", tensor);
+      MR_Free(tensor);
     } else if (strcmp(line, "restore") == 0) {
       MR_Restore(model, arg, status);
       if (report()) printf("ok\n");

@@ -146,7 +146,16 @@ MR_EXPORT void MR_ModelOptionsSetNumThreads(MR_ModelOptions* options, int num_th
  * with a session on it; the saver is the one the file describes. `options` may be NULL. */
 MR_EXPORT MR_Model* MR_LoadMetaGraph(const char* meta_path, const MR_ModelOptions* options,
                                      MR_Status* status);
+/* tf.saved_model.loader.load: the MetaGraphDef tagged with all of `tags` (e.g. {"serve"}) from
+ * the SavedModel in `export_dir`, its variables restored and its init op run. */
+MR_EXPORT MR_Model* MR_LoadSavedModel(const char* export_dir, const char* const* tags, int num_tags,
+                                      const MR_ModelOptions* options, MR_Status* status);
 MR_EXPORT void MR_DeleteModel(MR_Model* model);
+/* The tensor name ("x:0") behind input or output `key` (output != 0) of a SavedModel model's
+ * signature `signature_key` ("serving_default"), for MR_Run. A string the caller frees with
+ * MR_Free; NULL with MR_NOT_FOUND when there is no such signature or key. */
+MR_EXPORT char* MR_SignatureTensorName(MR_Model* model, const char* signature_key, const char* key,
+                                       int output, MR_Status* status);
 
 /* Saver.restore: the variables from a checkpoint prefix ("dir/model.ckpt-1000"; V1 or V2) or a
  * directory holding a `checkpoint` file (its latest checkpoint). */

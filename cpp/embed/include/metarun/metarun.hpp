@@ -187,13 +187,20 @@ struct ModelOptions {
 class Model {
  public:
   static Model load(const std::string& meta_path, const ModelOptions& options = {}) {
-    std::unique_ptr<MR_ModelOptions, void (*)(MR_ModelOptions*)> o(MR_NewModelOptions(), MR_DeleteModelOptions);
-    for (const auto& d : options.allow_read) MR_ModelOptionsAllowRead(o.get(), d.c_str());
-    for (const auto& d : options.allow_write) MR_ModelOptionsAllowWrite(o.get(), d.c_str());
-    MR_ModelOptionsSetMaxMemory(o.get(), options.max_memory);
-    MR_ModelOptionsSetNumThreads(o.get(), options.num_threads);
+    auto o = make_options(options);
     detail::Status s;
     MR_Model* m = MR_LoadMetaGraph(meta_path.c_str(), o.get(), s.get());
+    s.check();
+    return Model(m);
+  }
+  // A SavedModel's MetaGraphDef tagged `tags`, variables restored, init op run.
+  static Model load_saved_model(const std::string& export_dir, const std::vector<std::string>& tags = {"serve"},
+                                const ModelOptions& options = {}) {
+    auto o = make_options(options);
+    std::vector<const char*> t;
+    for (const auto& tag : tags) t.push_back(tag.c_str());
+    detail::Status s;
+    MR_Model* m = MR_LoadSavedModel(export_dir.c_str(), t.data(), static_cast<int>(t.size()), o.get(), s.get());
     s.check();
     return Model(m);
   }
@@ -258,9 +265,28 @@ class Model {
     return run(f, fetches, targets);
   }
 
+  // The tensor name behind a SavedModel signature's input or output key.
+  std::string signature_tensor(const std::string& signature_key, const std::string& key, bool output) {
+    detail::Status s;
+    char* name = MR_SignatureTensorName(m_, signature_key.c_str(), key.c_str(), output ? 1 : 0, s.get());
+    s.check();
+    std::string result(name);
+    MR_Free(name);
+    return result;
+  }
+
   MR_Model* get() const noexcept { return m_; }
 
  private:
+  using OptionsPtr = std::unique_ptr<MR_ModelOptions, void (*)(MR_ModelOptions*)>;
+  static OptionsPtr make_options(const ModelOptions& options) {
+    OptionsPtr o(MR_NewModelOptions(), MR_DeleteModelOptions);
+    for (const auto& d : options.allow_read) MR_ModelOptionsAllowRead(o.get(), d.c_str());
+    for (const auto& d : options.allow_write) MR_ModelOptionsAllowWrite(o.get(), d.c_str());
+    MR_ModelOptionsSetMaxMemory(o.get(), options.max_memory);
+    MR_ModelOptionsSetNumThreads(o.get(), options.num_threads);
+    return o;
+  }
   explicit Model(MR_Model* m) noexcept : m_(m) {}
   MR_Model* m_ = nullptr;
 };
