@@ -232,13 +232,12 @@ void free_tensor(MR_Tensor* t) {  // with the lock held
   delete t;
 }
 
-// A tensor for `array` from _embed.describe (the lock held); NULL with `status` set.
-MR_Tensor* tensor_from_array(PyObject* array, MR_Status* status) {
-  PyObject* description = PyObject_CallMethodObjArgs(g_embed, g_describe_name, array, nullptr);
+// A tensor from _embed.describe's (dtype, shape, payload, array) (the lock held); NULL with
+// `status` set.
+MR_Tensor* tensor_from_description(PyObject* description, MR_Status* status) {
   int dtype = 0;
-  PyObject *shape = nullptr, *payload = nullptr;
-  if (description == nullptr || !PyArg_ParseTuple(description, "iOO", &dtype, &shape, &payload)) {
-    Py_XDECREF(description);
+  PyObject *shape = nullptr, *payload = nullptr, *array = nullptr;
+  if (!PyArg_ParseTuple(description, "iO!OO", &dtype, &PyTuple_Type, &shape, &payload, &array)) {
     set_status_from_python(status);
     return nullptr;
   }
@@ -253,7 +252,6 @@ MR_Tensor* tensor_from_array(PyObject* array, MR_Status* status) {
   t->array = array;
   Py_INCREF(payload);
   t->payload = payload;
-  Py_DECREF(description);
   if (t->dtype != MR_STRING) {
     if (PyObject_GetBuffer(payload, &t->view, PyBUF_WRITABLE) != 0) {
       PyErr_Clear();  // a read-only array: its memory is still readable
@@ -265,6 +263,18 @@ MR_Tensor* tensor_from_array(PyObject* array, MR_Status* status) {
     }
     t->has_view = true;
   }
+  return t;
+}
+
+// A tensor for a numpy array (the lock held); NULL with `status` set.
+MR_Tensor* tensor_from_array(PyObject* array, MR_Status* status) {
+  PyObject* description = PyObject_CallMethodObjArgs(g_embed, g_describe_name, array, nullptr);
+  if (description == nullptr) {
+    set_status_from_python(status);
+    return nullptr;
+  }
+  MR_Tensor* t = tensor_from_description(description, status);
+  Py_DECREF(description);
   return t;
 }
 
@@ -713,7 +723,7 @@ void MR_Run(MR_Model* model, const char* const* feed_names, MR_Tensor* const* fe
   if (outputs == nullptr) return;
   bool ok = true;
   for (int i = 0; ok && i < num_fetches; ++i) {
-    fetch_values[i] = tensor_from_array(PyList_GET_ITEM(outputs, i), status);
+    fetch_values[i] = tensor_from_description(PyList_GET_ITEM(outputs, i), status);
     ok = fetch_values[i] != nullptr;
   }
   Py_DECREF(outputs);

@@ -2,7 +2,7 @@
 
 The C library calls these functions, so C and C++ programs go through the very import, session
 and saver code Python programs use. Values cross as numpy arrays; a run's outputs are described
-as (dtype enum, shape, payload) where the payload is the array's bytes as a flat uint8 view (no
+as (dtype enum, shape, payload, array) where the payload is the array's bytes as a flat uint8 view (no
 copy) or, for strings, a tuple of bytes.
 """
 
@@ -54,15 +54,15 @@ def strings(values, shape):
 
 
 def describe(value):
-    """(dtype enum, shape, payload) of an array for the C side; see the module docstring."""
+    """(dtype enum, shape, payload, array) of a value for the C side; see the module docstring."""
     array = np.asarray(value)
     dtype = dtypes.as_dtype(array.dtype)
     if dtype == dtypes.string:
         return dtype.as_datatype_enum, array.shape, tuple(
-            v if isinstance(v, bytes) else str(v).encode() for v in array.reshape(-1))
+            v if isinstance(v, bytes) else str(v).encode() for v in array.reshape(-1)), array
     if not array.flags.c_contiguous:
         array = array.copy(order="C")
-    return dtype.as_datatype_enum, array.shape, array.reshape(-1).view(np.uint8)
+    return dtype.as_datatype_enum, array.shape, array.reshape(-1).view(np.uint8), array
 
 
 def error_info(exc):
@@ -168,7 +168,7 @@ class Model(object):
             raise errors.InvalidArgumentError(None, None, "a tensor is fed more than once")
         fetches = [_tensor_name(n) for n in fetch_names]
         outputs = self._session.run(fetches + list(target_names), feed_dict=feeds)
-        return outputs[:len(fetches)]
+        return [describe(v) for v in outputs[:len(fetches)]]
 
     def close(self):
         self._session.close()
