@@ -277,3 +277,40 @@ def test_saved_model_errors_through_c_api(programs):
     assert lines[1] == "ok"
     assert lines[2].startswith("error 5 no signature 'no_such_signature'"), lines
     assert lines[3].startswith("error 5 signature 'serving_default' has no input 'no_such_input'"), lines
+
+
+def test_graph_built_in_python_runs_from_c_with_bfloat16_and_strings(programs, tmp_path):
+    """A graph written by metarun's own graph API (export_meta_graph), fed and fetched from C:
+    bfloat16 (a numpy extension type) both ways, and strings with NUL and non-UTF-8 bytes."""
+    import ml_dtypes
+    tf = metarun
+    with tf.Graph().as_default():
+        b = tf.placeholder(tf.bfloat16, [None], name="b")
+        tf.identity(tf.cast(b, tf.float32) * 2.0, name="b_times_2")
+        tf.identity(b + b, name="b_plus_b")
+        s = tf.placeholder(tf.string, [None], name="s")
+        tf.strings.join([s, s], separator="|", name="s_twice")
+        tf.strings.length(s, name="s_len")
+        meta = str(tmp_path / "graph.meta")
+        tf.train.export_meta_graph(meta)
+    bvals = np.array([1.5, -2.25, 3e38, 0.1], dtype=ml_dtypes.bfloat16)
+    svals = np.array([b"a\x00b", b"\xff\xfe", b""], dtype=object)
+    script = ["load " + meta]
+    for name, value, j in (("b:0", bvals, 0), ("s:0", svals, 1)):
+        path = tmp_path / ("feed%d.bin" % j)
+        enum = _write_feed(path, value)
+        script.append("feed %s %d 1 %d %s" % (name, enum, len(value), path))
+    script += ["fetch b_times_2:0", "fetch b_plus_b:0", "fetch s_twice:0", "fetch s_len:0", "run %s" % tmp_path]
+    proc = subprocess.run([os.path.join(programs, "runner")], input="\n".join(script) + "\n",
+                          capture_output=True, text=True, timeout=300)
+    outs = [line.split() for line in proc.stdout.splitlines() if line.startswith("out ")]
+    assert len(outs) == 4, proc.stdout + proc.stderr
+    got = [_read_output(os.path.join(tmp_path, "%s.bin" % o[1]), int(o[2]), tuple(int(d) for d in o[4:]))
+           for o in outs]
+    with np.errstate(over="ignore"):  # 3e38 * 2 is inf, in TF as in numpy
+        twice = bvals.astype(np.float32) * np.float32(2)
+    np.testing.assert_array_equal(got[0], twice)
+    assert got[1].dtype == ml_dtypes.bfloat16
+    np.testing.assert_array_equal(got[1], twice.astype(ml_dtypes.bfloat16))
+    assert list(got[2]) == [v + b"|" + v for v in svals]
+    np.testing.assert_array_equal(got[3], np.array([len(v) for v in svals], dtype=np.int32))

@@ -53,16 +53,22 @@ def strings(values, shape):
     return array.reshape(shape)
 
 
+_ENUMS = {}  # numpy dtype -> TF DataType enum
+
+
 def describe(value):
     """(dtype enum, shape, payload, array) of a value for the C side; see the module docstring."""
     array = np.asarray(value)
-    dtype = dtypes.as_dtype(array.dtype)
-    if dtype == dtypes.string:
-        return dtype.as_datatype_enum, array.shape, tuple(
+    enum = _ENUMS.get(array.dtype)
+    if enum is None:
+        enum = _ENUMS.setdefault(array.dtype, dtypes.as_dtype(array.dtype).as_datatype_enum)
+    if enum == dtypes.string.as_datatype_enum:
+        return enum, array.shape, tuple(
             v if isinstance(v, bytes) else str(v).encode() for v in array.reshape(-1)), array
     if not array.flags.c_contiguous:
         array = array.copy(order="C")
-    return dtype.as_datatype_enum, array.shape, array.reshape(-1).view(np.uint8), array
+    # numpy's own types hand out their memory as a plain buffer; others (bfloat16) as bytes.
+    return enum, array.shape, array if array.dtype.isbuiltin == 1 else array.reshape(-1).view(np.uint8), array
 
 
 def error_info(exc):
@@ -167,6 +173,8 @@ class Model(object):
         if len(feeds) != len(feed_names):
             raise errors.InvalidArgumentError(None, None, "a tensor is fed more than once")
         fetches = [_tensor_name(n) for n in fetch_names]
+        if len(fetches) == 1 and not target_names:
+            return [describe(self._session.run(fetches[0], feed_dict=feeds))]
         outputs = self._session.run(fetches + list(target_names), feed_dict=feeds)
         return [describe(v) for v in outputs[:len(fetches)]]
 
