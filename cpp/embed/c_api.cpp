@@ -278,6 +278,27 @@ MR_Tensor* tensor_from_array(PyObject* array, MR_Status* status) {
   return t;
 }
 
+// A tensor for a new numpy array (consumed; NULL means a Python error is pending), with
+// `status` set either way.
+MR_Tensor* tensor_from_new_array(PyObject* array, MR_Status* status) {
+  if (array == nullptr) {
+    set_status_from_python(status);
+    return nullptr;
+  }
+  MR_Tensor* t = tensor_from_array(array, status);
+  Py_DECREF(array);
+  if (t != nullptr) set_ok(status);
+  return t;
+}
+
+// Whether `dtype` is a numeric type `function` can make; sets `status` when not.
+bool numeric_type(const char* function, MR_DataType dtype, MR_Status* status) {
+  if (MR_DataTypeSize(dtype) != 0) return true;
+  set_status(status, MR_INVALID_ARGUMENT, std::string(function) + ": unsupported data type " + std::to_string(dtype) +
+                                              (dtype == MR_STRING ? " (use MR_NewStringTensor)" : ""));
+  return false;
+}
+
 // ---- A Python object over memory the caller of MR_NewTensor owns ----
 struct ExternalBuffer {
   PyObject_HEAD
@@ -391,33 +412,17 @@ size_t MR_DataTypeSize(MR_DataType dtype) {
 
 MR_Tensor* MR_AllocateTensor(MR_DataType dtype, const int64_t* dims, int num_dims, MR_Status* status) {
   if (!ready(status)) return nullptr;
-  if (MR_DataTypeSize(dtype) == 0) {
-    set_status(status, MR_INVALID_ARGUMENT, "MR_AllocateTensor: unsupported data type " + std::to_string(dtype) +
-                                                (dtype == MR_STRING ? " (use MR_NewStringTensor)" : ""));
-    return nullptr;
-  }
-  if (checked_count(dims, num_dims, status) < 0) return nullptr;
+  if (!numeric_type("MR_AllocateTensor", dtype, status) || checked_count(dims, num_dims, status) < 0) return nullptr;
   Gil gil;
-  PyObject* array = PyObject_CallMethod(g_embed, "zeros", "iN", static_cast<int>(dtype), shape_tuple(dims, num_dims));
-  if (array == nullptr) {
-    set_status_from_python(status);
-    return nullptr;
-  }
-  MR_Tensor* t = tensor_from_array(array, status);
-  Py_DECREF(array);
-  if (t != nullptr) set_ok(status);
-  return t;
+  return tensor_from_new_array(
+      PyObject_CallMethod(g_embed, "zeros", "iN", static_cast<int>(dtype), shape_tuple(dims, num_dims)), status);
 }
 
 MR_Tensor* MR_NewTensor(MR_DataType dtype, const int64_t* dims, int num_dims, void* data, size_t len,
                         void (*deallocator)(void*, size_t, void*), void* arg, MR_Status* status) {
   if (!ready(status)) return nullptr;
+  if (!numeric_type("MR_NewTensor", dtype, status)) return nullptr;
   size_t size = MR_DataTypeSize(dtype);
-  if (size == 0) {
-    set_status(status, MR_INVALID_ARGUMENT, "MR_NewTensor: unsupported data type " + std::to_string(dtype) +
-                                                (dtype == MR_STRING ? " (use MR_NewStringTensor)" : ""));
-    return nullptr;
-  }
   int64_t count = checked_count(dims, num_dims, status);
   if (count < 0) return nullptr;
   if (static_cast<uint64_t>(count) > std::numeric_limits<size_t>::max() / size || len != count * size) {
@@ -440,18 +445,12 @@ MR_Tensor* MR_NewTensor(MR_DataType dtype, const int64_t* dims, int num_dims, vo
   buffer->len = len;
   buffer->deallocator = nullptr;  // set once the tensor exists: no call on failure
   buffer->arg = arg;
-  PyObject* array = PyObject_CallMethod(g_embed, "from_buffer", "OiN", reinterpret_cast<PyObject*>(buffer),
-                                        static_cast<int>(dtype), shape_tuple(dims, num_dims));
-  MR_Tensor* t = nullptr;
-  if (array == nullptr) {
-    set_status_from_python(status);
-  } else {
-    t = tensor_from_array(array, status);
-    Py_DECREF(array);
-  }
+  MR_Tensor* t = tensor_from_new_array(
+      PyObject_CallMethod(g_embed, "from_buffer", "OiN", reinterpret_cast<PyObject*>(buffer), static_cast<int>(dtype),
+                          shape_tuple(dims, num_dims)),
+      status);
   if (t != nullptr) buffer->deallocator = deallocator;
   Py_DECREF(reinterpret_cast<PyObject*>(buffer));
-  if (t != nullptr) set_ok(status);
   return t;
 }
 
@@ -480,15 +479,8 @@ MR_Tensor* MR_NewStringTensor(const int64_t* dims, int num_dims, const char* con
     }
     PyList_SET_ITEM(values, i, b);
   }
-  PyObject* array = values ? PyObject_CallMethod(g_embed, "strings", "NN", values, shape_tuple(dims, num_dims)) : nullptr;
-  if (array == nullptr) {
-    set_status_from_python(status);
-    return nullptr;
-  }
-  MR_Tensor* t = tensor_from_array(array, status);
-  Py_DECREF(array);
-  if (t != nullptr) set_ok(status);
-  return t;
+  return tensor_from_new_array(
+      values ? PyObject_CallMethod(g_embed, "strings", "NN", values, shape_tuple(dims, num_dims)) : nullptr, status);
 }
 
 void MR_DeleteTensor(MR_Tensor* tensor) {
