@@ -314,3 +314,51 @@ def test_graph_built_in_python_runs_from_c_with_bfloat16_and_strings(programs, t
     np.testing.assert_array_equal(got[1], twice.astype(ml_dtypes.bfloat16))
     assert list(got[2]) == [v + b"|" + v for v in svals]
     np.testing.assert_array_equal(got[3], np.array([len(v) for v in svals], dtype=np.int32))
+
+
+def test_c_api_joins_a_running_python(tmp_path):
+    """Loaded into a Python process (ctypes), the library uses that interpreter and its metarun,
+    and leaves sys.path alone."""
+    import ctypes
+    import sys
+    lib_path = os.path.join(PACKAGE, "lib", "libmetarun.so")
+    if not os.path.exists(lib_path):
+        _cmake_build(os.path.join(HERE, "c_api"), str(tmp_path))  # skips or fails with the reason
+    lib = ctypes.CDLL(lib_path)
+    lib.MR_NewStatus.restype = ctypes.c_void_p
+    lib.MR_GetCode.argtypes = [ctypes.c_void_p]
+    lib.MR_Message.argtypes = [ctypes.c_void_p]
+    lib.MR_Message.restype = ctypes.c_char_p
+    lib.MR_LoadMetaGraph.argtypes = [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_void_p]
+    lib.MR_LoadMetaGraph.restype = ctypes.c_void_p
+    lib.MR_Restore.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+    lib.MR_AllocateTensor.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
+    lib.MR_AllocateTensor.restype = ctypes.c_void_p
+    lib.MR_TensorData.argtypes = [ctypes.c_void_p]
+    lib.MR_TensorData.restype = ctypes.POINTER(ctypes.c_float)
+    lib.MR_Run.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_void_p),
+                           ctypes.c_int, ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_void_p),
+                           ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
+    lib.MR_DeleteTensor.argtypes = [ctypes.c_void_p]
+    lib.MR_DeleteModel.argtypes = [ctypes.c_void_p]
+    lib.MR_DeleteStatus.argtypes = [ctypes.c_void_p]
+    path_before = list(sys.path)
+    status = lib.MR_NewStatus()
+    model = lib.MR_LoadMetaGraph(os.path.join(SEED_DIR, "model_ex1.meta").encode(), None, status)
+    assert lib.MR_GetCode(status) == 0, lib.MR_Message(status)
+    lib.MR_Restore(model, os.path.join(SEED_DIR, "model_ex1").encode(), status)
+    assert lib.MR_GetCode(status) == 0, lib.MR_Message(status)
+    feeds = (ctypes.c_void_p * 2)(lib.MR_AllocateTensor(1, None, 0, status), lib.MR_AllocateTensor(1, None, 0, status))
+    lib.MR_TensorData(feeds[0])[0] = 12.0
+    lib.MR_TensorData(feeds[1])[0] = 3.3
+    out = (ctypes.c_void_p * 1)()
+    lib.MR_Run(model, (ctypes.c_char_p * 2)(b"v1:0", b"v2:0"), feeds, 2, (ctypes.c_char_p * 1)(b"v4:0"), out, 1,
+               None, 0, status)
+    assert lib.MR_GetCode(status) == 0, lib.MR_Message(status)
+    assert lib.MR_TensorData(out[0])[0] == np.float32(_tf_arrays("example_seed")["s1_out0"])
+    assert sys.path == path_before
+    assert sys.modules["metarun._embed"].__file__.startswith(os.path.dirname(metarun.__file__))
+    for t in (out[0], feeds[0], feeds[1]):
+        lib.MR_DeleteTensor(t)
+    lib.MR_DeleteModel(model)
+    lib.MR_DeleteStatus(status)

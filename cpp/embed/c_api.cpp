@@ -103,6 +103,7 @@ std::string python_error_text() {
 
 // Imports metarun._embed (the caller holds the lock) from the package this library belongs to:
 // its directory goes first on sys.path, after site.addsitedir has applied the .pth files there.
+// A Python program that loaded this library and imported metarun keeps its sys.path and metarun.
 bool import_embed() {
   std::string site_dir = package_parent_dir();
   if (!site_dir.empty()) {
@@ -112,9 +113,10 @@ bool import_embed() {
               PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) == 0;
     PyObject* r = ok ? PyRun_String(
                            "import site, sys\n"
-                           "site.addsitedir(_dir)\n"
-                           "if _dir in sys.path: sys.path.remove(_dir)\n"
-                           "sys.path.insert(0, _dir)\n",
+                           "if 'metarun' not in sys.modules:\n"  // a host program's own stays
+                           "    site.addsitedir(_dir)\n"
+                           "    if _dir in sys.path: sys.path.remove(_dir)\n"
+                           "    sys.path.insert(0, _dir)\n",
                            Py_file_input, globals, globals)
                      : nullptr;
     Py_XDECREF(dir);
