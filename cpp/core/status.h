@@ -56,13 +56,39 @@ std::string str_cat(const Args&... args);
 }  // namespace metarun
 
 #include <sstream>
+#include <type_traits>
 
 namespace metarun {
+namespace detail {
+// The stream str_cat writes to, built and read out of line: an instantiation
+// of str_cat is then only its `<<` calls.
+class Concat {
+ public:
+  Concat();
+  ~Concat();
+  std::ostream& stream() { return os_; }
+  std::string str() const;
+
+ private:
+  std::ostringstream os_;
+};
+
+template <class... Args>
+std::string concat(const Args&... args) {
+  Concat c;
+  (c.stream() << ... << args);
+  return c.str();
+}
+
+// String literals are passed as pointers, so messages that differ only in
+// their literals' lengths share one instantiation.
+template <class T>
+using ConcatArg = std::conditional_t<std::is_array_v<T>, const std::remove_extent_t<T>*, T>;
+}  // namespace detail
+
 template <class... Args>
 std::string str_cat(const Args&... args) {
-  std::ostringstream os;
-  (os << ... << args);
-  return os.str();
+  return detail::concat<detail::ConcatArg<Args>...>(args...);
 }
 }  // namespace metarun
 

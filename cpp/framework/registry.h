@@ -62,16 +62,12 @@ class Registry {
   void add(const std::string& op, Make make, TypeFrom from = TypeFrom()) {
     std::vector<DType> dtypes;
     list_dtypes(List{}, &dtypes);
-    add_def({op, dtypes, [make, from, op](KernelInit& init) -> std::unique_ptr<OpKernel> {
-               DType t = resolve_type(init, from);
-               std::unique_ptr<OpKernel> out;
-               if (!init.status().ok()) return nullptr;
-               bool found = dispatch(List{}, t, [&](auto tag) { out = make(tag, init); });
-               if (!found)
-                 init.fail(invalid_argument(str_cat("No kernel for op '", op, "' with dtype ",
-                                                    dtype_name(t), " (node ", init.name(), ")")));
-               return out;
-             }});
+    // Only the dtype switch is per op; resolving the dtype and the error for
+    // one not in `List` are compiled once, in registry.cpp.
+    add_typed(op, std::move(dtypes), std::move(from),
+              [make](DType t, KernelInit& init, std::unique_ptr<OpKernel>* out) {
+                return dispatch(List{}, t, [&](auto tag) { *out = make(tag, init); });
+              });
   }
 
   // A host op: executed by the installed HostHandler.
@@ -83,6 +79,9 @@ class Registry {
   const std::map<std::string, KernelDef>& all() const { return defs_; }
 
  private:
+  // Returns false when the dtype is not one the kernel takes.
+  using TypedFactory = std::function<bool(DType, KernelInit&, std::unique_ptr<OpKernel>*)>;
+  void add_typed(const std::string& op, std::vector<DType> dtypes, TypeFrom from, TypedFactory make);
   void add_def(KernelDef def);
   static DType resolve_type(KernelInit& init, const TypeFrom& from);
   std::map<std::string, KernelDef> defs_;
