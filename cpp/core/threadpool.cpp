@@ -165,6 +165,11 @@ void ThreadPool::parallel_units(int64_t units, int workers, const std::function<
   });
 }
 
+void parallel_for(ThreadPool* pool, int64_t n, double cost_per_unit, RangeFn fn) {
+  if (pool) pool->parallel_for(n, cost_per_unit, fn);
+  else if (n > 0) fn(0, n);
+}
+
 int default_num_threads() {
   if (const char* env = std::getenv("METARUN_NUM_THREADS")) {
     int n = std::atoi(env);

@@ -15,6 +15,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace metarun {
@@ -53,6 +54,27 @@ class ThreadPool {
   int sleeping_ = 0;                // workers waiting on cv_ (guarded by mu_)
   std::atomic<bool> stop_{false};
 };
+
+// A reference to a callable fn(begin, end), without a copy of it: what
+// OpContext::parallel_for hands on, so a kernel's loop body is compiled once,
+// in one small call thunk, rather than in a std::function and again inline.
+class RangeFn {
+ public:
+  template <class F, class = std::enable_if_t<!std::is_same_v<std::remove_cv_t<F>, RangeFn>>>
+  RangeFn(F& fn) : fn_(&fn), call_(&call<F>) {}
+  void operator()(int64_t begin, int64_t end) const { call_(fn_, begin, end); }
+
+ private:
+  template <class F>
+  static void call(const void* fn, int64_t begin, int64_t end) {
+    (*static_cast<F*>(const_cast<void*>(fn)))(begin, end);
+  }
+  const void* fn_;
+  void (*call_)(const void*, int64_t, int64_t);
+};
+
+// pool->parallel_for(n, cost_per_unit, fn), or fn(0, n) without a pool.
+void parallel_for(ThreadPool* pool, int64_t n, double cost_per_unit, RangeFn fn);
 
 // Default intra-op thread count: METARUN_NUM_THREADS, else the core count.
 int default_num_threads();

@@ -175,8 +175,7 @@ class OpContext {
   // `cost_per_unit` (ns per element) makes that worthwhile.
   template <class F>
   void parallel_for(int64_t n, double cost_per_unit, F&& fn) const {
-    if (env_.pool) env_.pool->parallel_for(n, cost_per_unit, fn);
-    else if (n > 0) fn(int64_t{0}, n);
+    metarun::parallel_for(env_.pool, n, cost_per_unit, RangeFn(fn));
   }
 
  private:
