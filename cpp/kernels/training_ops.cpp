@@ -381,6 +381,9 @@ class ApplyBase : public OpKernel {
     if (init.has_attr("update_slots")) init.get("update_slots", &flags_.update_slots);
     if (init.has_attr("multiply_linear_by_lr")) init.get("multiply_linear_by_lr", &flags_.multiply_linear_by_lr);
   }
+  // Out of line: the ~200 kernels derived from this one share its member
+  // cleanup instead of each inlining it.
+  ~ApplyBase() override;
 
   Status lock(OpContext& ctx, DType dtype, LockedVars* vars) const {
     return vars->acquire(ctx, resource_, vars_, dtype, use_locking_);
@@ -451,6 +454,8 @@ class ApplyBase : public OpKernel {
   bool resource_;
   bool use_locking_ = false;
 };
+
+ApplyBase::~ApplyBase() = default;
 
 // One Apply op (dense or sparse, ref or resource) for optimizer Opt over T.
 template <class T, template <class> class Opt>
