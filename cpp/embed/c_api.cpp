@@ -492,16 +492,17 @@ void MR_DeleteTensor(MR_Tensor* tensor) {
   free_tensor(tensor);
 }
 
-MR_DataType MR_TensorType(const MR_Tensor* tensor) { return tensor->dtype; }
-int MR_NumDims(const MR_Tensor* tensor) { return static_cast<int>(tensor->dims.size()); }
+// The accessors take NULL (a failed call's result) and answer as for an empty handle.
+MR_DataType MR_TensorType(const MR_Tensor* tensor) { return tensor ? tensor->dtype : static_cast<MR_DataType>(0); }
+int MR_NumDims(const MR_Tensor* tensor) { return tensor ? static_cast<int>(tensor->dims.size()) : -1; }
 int64_t MR_Dim(const MR_Tensor* tensor, int dim_index) {
-  if (dim_index < 0 || dim_index >= static_cast<int>(tensor->dims.size())) return -1;
+  if (tensor == nullptr || dim_index < 0 || dim_index >= static_cast<int>(tensor->dims.size())) return -1;
   return tensor->dims[dim_index];
 }
-int64_t MR_TensorElementCount(const MR_Tensor* tensor) { return tensor->count; }
-void* MR_TensorData(const MR_Tensor* tensor) { return tensor->has_view ? tensor->view.buf : nullptr; }
+int64_t MR_TensorElementCount(const MR_Tensor* tensor) { return tensor ? tensor->count : -1; }
+void* MR_TensorData(const MR_Tensor* tensor) { return tensor && tensor->has_view ? tensor->view.buf : nullptr; }
 size_t MR_TensorByteSize(const MR_Tensor* tensor) {
-  return tensor->has_view ? static_cast<size_t>(tensor->view.len) : 0;
+  return tensor && tensor->has_view ? static_cast<size_t>(tensor->view.len) : 0;
 }
 
 const char* MR_TensorString(const MR_Tensor* tensor, int64_t index, size_t* length) {

@@ -189,6 +189,13 @@ int main(int argc, char** argv) {
         "output", "an output's type, shape or memory is wrong");
   MR_DeleteTensor(out);
 
+  check(MR_TensorType(NULL) == 0 && MR_NumDims(NULL) == -1 && MR_Dim(NULL, 0) == -1 &&
+            MR_TensorElementCount(NULL) == -1 && MR_TensorData(NULL) == NULL && MR_TensorByteSize(NULL) == 0 &&
+            MR_TensorString(NULL, 0, NULL) == NULL,
+        "null_tensor_accessors", "an accessor does not take NULL");
+  MR_DeleteTensor(NULL);
+  MR_DeleteModel(NULL);
+
   /* Bad arguments: TensorFlow's codes, and the model still runs afterwards. */
   struct {
     const char* name;

@@ -11,7 +11,8 @@
  *   Functions that return a handle return NULL on failure.
  * - Names are TensorFlow's: a tensor is "op_name:index" ("op_name" alone means index 0, as in
  *   TensorFlow's C++ Session::Run); a target is an operation name.
- * - Every handle returned is owned by the caller and freed with its MR_Delete* function.
+ * - Every handle returned is owned by the caller and freed with its MR_Delete* function
+ *   (which takes NULL). A NULL model is MR_INVALID_ARGUMENT.
  *
  * Thread safety:
  * - An MR_Model may be used from any number of threads at once: MR_Run, MR_Restore, MR_Save and
@@ -116,6 +117,7 @@ MR_EXPORT MR_Tensor* MR_NewStringTensor(const int64_t* dims, int num_dims, const
                                         const size_t* lengths, MR_Status* status);
 MR_EXPORT void MR_DeleteTensor(MR_Tensor* tensor);
 
+/* The accessors below take NULL: type 0, -1 dims/elements, NULL data, 0 bytes. */
 MR_EXPORT MR_DataType MR_TensorType(const MR_Tensor* tensor);
 MR_EXPORT int MR_NumDims(const MR_Tensor* tensor);
 MR_EXPORT int64_t MR_Dim(const MR_Tensor* tensor, int dim_index);
