@@ -90,7 +90,8 @@ def test_api_checks(programs):
     assert out.returncode == 0
     checked = {line.split()[1] for line in lines}
     assert {"threads", "deallocated_once", "output", "missing_meta", "missing_checkpoint",
-            "wrong_feed_type", "runs_after_error"} <= checked
+            "wrong_feed_type", "runs_after_error", "null_tensor_accessors", "confined_restore",
+            "allowed_restore"} <= checked
 
 
 # ---- TF-made cases through the C API ----

@@ -221,6 +221,21 @@ int main(int argc, char** argv) {
     check(code == errors[i].code, errors[i].name, why);
     check(seed_run(12.0f, 3.3f) == reference, "runs_after_error", "the model does not run as before after an error");
   }
+  /* Options: runs (and so restores) may read only the directories allowed. */
+  MR_ModelOptions* options = MR_NewModelOptions();
+  MR_ModelOptionsAllowRead(options, "/nonexistent-dir");
+  MR_Model* confined = MR_LoadMetaGraph(meta, options, s);
+  MR_Restore(confined, seed_prefix, s);
+  check(MR_GetCode(s) == MR_PERMISSION_DENIED, "confined_restore", MR_Message(s));
+  MR_DeleteModel(confined);
+  MR_ModelOptionsAllowRead(options, argv[1]);
+  MR_ModelOptionsSetNumThreads(options, 1);
+  confined = MR_LoadMetaGraph(meta, options, s);
+  MR_Restore(confined, seed_prefix, s);
+  check(MR_GetCode(s) == MR_OK, "allowed_restore", MR_Message(s));
+  MR_DeleteModel(confined);
+  MR_DeleteModelOptions(options);
+
   MR_DeleteModel(model);
   MR_DeleteStatus(s);
   return failures;
