@@ -582,6 +582,15 @@ char* owned_string(PyObject* s, MR_Status* status) {
   return copy;
 }
 
+// call_model for a method returning a str: a malloc'ed copy for the caller, or NULL.
+char* call_model_for_string(MR_Model* model, const char* method, PyObject* args, MR_Status* status) {
+  PyObject* r = call_model(model, method, args, status);
+  if (r == nullptr) return nullptr;
+  char* copy = owned_string(r, status);
+  Py_DECREF(r);
+  return copy;
+}
+
 }  // namespace
 
 MR_Model* MR_LoadMetaGraph(const char* meta_path, const MR_ModelOptions* options, MR_Status* status) {
@@ -622,11 +631,7 @@ char* MR_SignatureTensorName(MR_Model* model, const char* signature_key, const c
   PyObject* args = k ? Py_BuildValue("(OOi)", sig, k, output != 0) : nullptr;
   Py_XDECREF(sig);
   Py_XDECREF(k);
-  PyObject* name = call_model(model, "signature_tensor", args, status);
-  if (name == nullptr) return nullptr;
-  char* copy = owned_string(name, status);
-  Py_DECREF(name);
-  return copy;
+  return call_model_for_string(model, "signature_tensor", args, status);
 }
 
 void MR_DeleteModel(MR_Model* model) {
@@ -662,11 +667,7 @@ char* MR_Save(MR_Model* model, const char* prefix, int64_t global_step, MR_Statu
   PyObject* path = to_path(prefix);
   PyObject* args = path ? Py_BuildValue("(OL)", path, static_cast<long long>(global_step)) : nullptr;
   Py_XDECREF(path);
-  PyObject* r = call_model(model, "save", args, status);
-  if (r == nullptr) return nullptr;
-  char* written = owned_string(r, status);
-  Py_DECREF(r);
-  return written;
+  return call_model_for_string(model, "save", args, status);
 }
 
 void MR_InitializeVariables(MR_Model* model, MR_Status* status) {
