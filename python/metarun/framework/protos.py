@@ -1,7 +1,7 @@
 """Message classes for our TensorFlow-compatible protos, and text-format parsing.
 
-The classes come from `_protos.desc`, a FileDescriptorSet that the build
-compiles from `protos/*.proto` and installs next to the package. Our proto
+The classes come from `_protos.desc`, the FileDescriptorSet of `protos/*.proto`
+(`protos/protos.desc`, written by tools/build_protos.py), installed in the package. Our proto
 package is `metarun`, not `tensorflow`, so this module and TensorFlow's own
 `*_pb2` modules can live in one process without clashing in the default pool.
 
