@@ -314,16 +314,16 @@ class UnsortedSegmentJoinKernel : public OpKernel {
     const int64_t num_segments = int_at(num, 0);
     if (num_segments < 0)
       return invalid_argument(str_cat("Number of segments must be non-negative but got ", num_segments));
-    const size_t id_rank = ids.rank();
+    const int id_rank = ids.rank();
     if (id_rank > in.rank())
       return out_of_range(str_cat("Invalid segment_id rank ", id_rank, " for input with ", in.rank(),
                                   " dimension(s)"));
-    for (size_t d = 0; d < id_rank; ++d)
+    for (int d = 0; d < id_rank; ++d)
       if (ids.shape()[d] != in.shape()[d])
         return invalid_argument(str_cat("Segment dimension is ", ids.shape()[d], " while input dimension is ",
                                         in.rank(), " in rank ", d));
     Shape out_shape{num_segments};
-    for (size_t d = id_rank; d < in.rank(); ++d) out_shape.push_back(in.shape()[d]);
+    for (int d = id_rank; d < in.rank(); ++d) out_shape.push_back(in.shape()[d]);
     Tensor& out = ctx.allocate_output(0, out_shape);
     const int64_t inner = dims_product(in.shape(), id_rank, in.rank());
     std::vector<bool> started(static_cast<size_t>(out.num_elements()), false);
