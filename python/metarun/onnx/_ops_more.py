@@ -52,7 +52,8 @@ def _where(ctx, cond, a, b, dt, name=None):
 
 _UNARY_MORE = {"Sin": "Sin", "Cos": "Cos", "Tan": "Tan", "Asin": "Asin", "Acos": "Acos",
                "Atan": "Atan", "Sinh": "Sinh", "Cosh": "Cosh", "Asinh": "Asinh",
-               "Acosh": "Acosh", "Atanh": "Atanh", "IsNan": "IsNaN", "Rint": "Round"}
+               "Acosh": "Acosh", "Atanh": "Atanh", "IsNan": "IsNaN", "IsInf": "IsInf", "Rint": "Round",
+               "MatrixDeterminant": "Det"}
 
 
 @handles(*_UNARY_MORE)
@@ -66,12 +67,6 @@ def _round(ctx, node):
     # ONNX Round rounds half to even as TF does; an integer is its own rounding
     op = "Round" if _dt(ctx, ctx.g.data_inputs(node)[0]).kind == "f" else "Identity"
     ctx.node(op, _ins(ctx, node), _out(node))
-
-
-@handles("IsInf")
-def _is_inf(ctx, node):
-    _float_only(ctx, node, ctx.g.data_inputs(node)[0])
-    ctx.node("IsInf", _ins(ctx, node), _out(node))
 
 
 @handles("IsFinite")
@@ -595,12 +590,6 @@ def _bitwise(ctx, node):
         raise NotMappable("%s %s: ONNX's bitwise ops are opset 18's" % (node.op, node.name))
     op = "BitwiseNot" if node.op == "Invert" else node.op
     ctx.node(op, _ins(ctx, node), _out(node))
-
-
-@handles("MatrixDeterminant")
-def _det(ctx, node):
-    _float_only(ctx, node, ctx.g.data_inputs(node)[0])
-    ctx.node("Det", _ins(ctx, node), _out(node))
 
 
 @handles("Concat")
