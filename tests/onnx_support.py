@@ -1,5 +1,19 @@
-"""What the ONNX export tests share: an onnxruntime session on one thread. onnxruntime is
-imported when a test calls it, so collecting the suite never loads it."""
+"""What the ONNX export tests share: importing onnx and onnxruntime with their fixtures, and an
+onnxruntime session on one thread. Both are imported when a test runs, so collecting the suite
+never loads them."""
+import os
+
+
+def import_onnx(fixture_dir, arrays):
+    """(onnx, onnxruntime), skipping the module cleanly without them; fills `arrays` from the
+    fixture directory's arrays.npz."""
+    import numpy as np
+    import pytest
+    onnx = pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    with np.load(os.path.join(fixture_dir, "arrays.npz")) as a:
+        arrays.update(a)
+    return onnx, ort
 
 
 def session(model):

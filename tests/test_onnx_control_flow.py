@@ -13,7 +13,7 @@ import pytest
 
 import metarun
 import metarun.onnx
-from onnx_support import session as _session
+from onnx_support import import_onnx, session as _session
 
 onnx = ort = None
 
@@ -37,11 +37,9 @@ INFERENCE_STEPS = {"v2_dynamic_rnn": 1, "nested_functions": 3, "v2_switch_case_c
 
 @pytest.fixture(autouse=True, scope="module")
 def _onnx_modules():
+    # imported when these tests run, not when pytest collects every test module
     global onnx, ort
-    onnx = pytest.importorskip("onnx")
-    ort = pytest.importorskip("onnxruntime")
-    with np.load(os.path.join(FIX, "arrays.npz")) as arrays:
-        ARRAYS.update(arrays)
+    onnx, ort = import_onnx(FIX, ARRAYS)
 
 
 def _feed(value):

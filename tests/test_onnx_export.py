@@ -12,7 +12,7 @@ import pytest
 
 import metarun
 import metarun.onnx
-from onnx_support import session as _session
+from onnx_support import import_onnx, session as _session
 from metarun import cli
 
 onnx = ort = None
@@ -20,13 +20,9 @@ onnx = ort = None
 
 @pytest.fixture(autouse=True, scope="module")
 def _onnx_modules():
-    # imported when these tests run, not when pytest collects every test module, so the rest
-    # of the suite runs without onnx and onnxruntime loaded; skipped cleanly without them
+    # imported when these tests run, not when pytest collects every test module
     global onnx, ort
-    onnx = pytest.importorskip("onnx")
-    ort = pytest.importorskip("onnxruntime")
-    with np.load(os.path.join(FIX, "arrays.npz")) as arrays:
-        ARRAYS.update(arrays)
+    onnx, ort = import_onnx(FIX, ARRAYS)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIX = os.path.join(HERE, "fixtures", "onnx")

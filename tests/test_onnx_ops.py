@@ -11,7 +11,7 @@ import pytest
 
 import metarun
 import metarun.onnx
-from onnx_support import session as _session
+from onnx_support import import_onnx, session as _session
 
 onnx = ort = None
 
@@ -29,12 +29,9 @@ SUMS = {"images", "conv_transpose", "linalg_scatter", "volumes", "misc", "bicubi
 
 @pytest.fixture(autouse=True, scope="module")
 def _onnx_modules():
-    # imported when these tests run, not at collection, as in test_onnx_export.py
+    # imported when these tests run, not when pytest collects every test module
     global onnx, ort
-    onnx = pytest.importorskip("onnx")
-    ort = pytest.importorskip("onnxruntime")
-    with np.load(os.path.join(FIX, "arrays.npz")) as arrays:
-        ARRAYS.update(arrays)
+    onnx, ort = import_onnx(FIX, ARRAYS)
 
 
 def _export(name, fetches=None, **kw):
