@@ -116,7 +116,9 @@ class Model(object):
             self._session = Session(graph=self._graph, config=config, io_policy=policy)
             try:
                 meta = loader.load(self._session, list(saved_model_tags), path)
-            except loader._TagsNotFound as e:  # TF's C++ loader says NotFound here
+            except RuntimeError as e:  # TF's C++ loader says NotFound for tags the SavedModel lacks
+                if not str(e).startswith("MetaGraphDef associated with tags"):
+                    raise
                 raise errors.NotFoundError(None, None, str(e)) from None
             self._signatures = meta.signature_def
 

@@ -64,11 +64,6 @@ def _tags_text(tags):
     return str(tags).strip("[]")
 
 
-class _TagsNotFound(RuntimeError):
-    """TF's RuntimeError for a tag set the SavedModel lacks; its own class so that callers (the C
-    API, which reports NotFound as TF's C++ loader does) can tell it from other failures."""
-
-
 def get_meta_graph_def_from_tags(saved_model, tags):
     """The first MetaGraphDef whose tag set equals set(tags); RuntimeError naming the tag sets
     the SavedModel has when there is none."""
@@ -79,7 +74,7 @@ def get_meta_graph_def_from_tags(saved_model, tags):
         seen.append(have)
         if have == wanted:
             return meta
-    raise _TagsNotFound(
+    raise RuntimeError(
         "MetaGraphDef associated with tags %s could not be found in SavedModel, with available tags "
         "'%s'. To inspect available tag-sets in the SavedModel, please use the SavedModel CLI: "
         "`saved_model_cli`." % (_tags_text(tags), seen))
