@@ -624,18 +624,24 @@ bool combo_registered(Kind kind, DType k, DType v) {
   return false;
 }
 
-using ValueTypes = TypeList<bool, int32_t, int64_t, float, double, std::string>;
+// Only the key/value pairs combo_registered accepts are compiled: the value
+// types for each key type, over the hash-map tables (HashTable and the
+// MutableHashTables) and over MutableDenseHashTable.
 using KeyTypes = TypeList<int32_t, int64_t, std::string>;
+template <class K> struct MapValues {
+  using type = TypeList<bool, int32_t, int64_t, float, double, std::string>;  // string keys
+};
+template <> struct MapValues<int32_t> { using type = TypeList<int32_t, float, double, std::string>; };
+template <> struct MapValues<int64_t> { using type = TypeList<int32_t, int64_t, float, double, std::string>; };
+template <class K> struct DenseValues { using type = TypeList<bool, int32_t, int64_t, float, double>; };
+template <> struct DenseValues<int32_t> { using type = TypeList<int32_t, float, double>; };
 
-template <template <class, class> class T>
-std::shared_ptr<LookupTable> new_table(DType k, DType v) {
-  std::shared_ptr<LookupTable> out;
+// Calls f(K{}, V{}) for the pair (k, v) when `Values` lists it.
+template <template <class> class Values, class F>
+void dispatch_pair(DType k, DType v, F&& f) {
   dispatch(KeyTypes{}, k, [&](auto kt) {
-    dispatch(ValueTypes{}, v, [&](auto vt) {
-      out = std::make_shared<T<decltype(kt), decltype(vt)>>();
-    });
+    dispatch(typename Values<decltype(kt)>::type{}, v, [&](auto vt) { f(kt, vt); });
   });
-  return out;
 }
 
 class TableKernel : public OpKernel {
@@ -693,7 +699,10 @@ class TableKernel : public OpKernel {
     if (kind_ == Kind::kMutableOfTensors && vshape.size() != 1)
       return invalid_argument(str_cat("Default value must be a vector, got shape ", shape_str(vshape)));
     if (kind_ != Kind::kDense) {
-      auto t = new_table<MapTable>(key_dtype_, value_dtype_);
+      std::shared_ptr<LookupTable> t;
+      dispatch_pair<MapValues>(key_dtype_, value_dtype_, [&](auto kt, auto vt) {
+        t = std::make_shared<MapTable<decltype(kt), decltype(vt)>>();
+      });
       MR_REQUIRE(t, "Unsupported table dtypes");
       t->key_dtype = key_dtype_;
       t->value_dtype = value_dtype_;
@@ -713,39 +722,36 @@ class TableKernel : public OpKernel {
     MR_REQUIRE(deleted.shape() == empty.shape(), "Empty and deleted keys must have same shape, got shapes: ",
                shape_str(empty.shape()), " and ", shape_str(deleted.shape()));
     Status st;
-    dispatch(KeyTypes{}, key_dtype_, [&](auto kt) {
+    dispatch_pair<DenseValues>(key_dtype_, value_dtype_, [&](auto kt, auto vt) {
       using K = decltype(kt);
-      dispatch(ValueTypes{}, value_dtype_, [&](auto vt) {
-        using V = decltype(vt);
-        auto t = std::make_shared<DenseTable<K, V>>();
-        t->key_dtype = key_dtype_;
-        t->value_dtype = value_dtype_;
-        t->key_shape = empty.shape();
-        t->value_shape = vshape;
-        t->max_load_factor = max_load_factor_;
-        t->ksize = empty.num_elements();
-        t->vsize = num_elements(vshape);
-        t->empty_key.assign(empty.data<K>(), empty.data<K>() + t->ksize);
-        t->deleted_key.assign(deleted.data<K>(), deleted.data<K>() + t->ksize);
-        t->empty_hash = t->hash_row(t->empty_key.data());
-        t->deleted_hash = t->hash_row(t->deleted_key.data());
-        if (t->empty_hash == t->deleted_hash && t->eq(t->empty_key.data(), t->deleted_key.data())) {
-          st = invalid_argument("Empty and deleted keys cannot be equal");
-          return;
-        }
-        st = t->allocate(initial_buckets_);
-        *out = t;
-      });
+      using V = decltype(vt);
+      auto t = std::make_shared<DenseTable<K, V>>();
+      t->key_dtype = key_dtype_;
+      t->value_dtype = value_dtype_;
+      t->key_shape = empty.shape();
+      t->value_shape = vshape;
+      t->max_load_factor = max_load_factor_;
+      t->ksize = empty.num_elements();
+      t->vsize = num_elements(vshape);
+      t->empty_key.assign(empty.data<K>(), empty.data<K>() + t->ksize);
+      t->deleted_key.assign(deleted.data<K>(), deleted.data<K>() + t->ksize);
+      t->empty_hash = t->hash_row(t->empty_key.data());
+      t->deleted_hash = t->hash_row(t->deleted_key.data());
+      if (t->empty_hash == t->deleted_hash && t->eq(t->empty_key.data(), t->deleted_key.data())) {
+        st = invalid_argument("Empty and deleted keys cannot be equal");
+        return;
+      }
+      st = t->allocate(initial_buckets_);
+      *out = t;
     });
+    MR_REQUIRE(*out || !st.ok(), "Unsupported table dtypes");
     return st;
   }
   static void set_dim(LookupTable* t, int64_t dim, bool init_once) {
-    dispatch(KeyTypes{}, t->key_dtype, [&](auto kt) {
-      dispatch(ValueTypes{}, t->value_dtype, [&](auto vt) {
-        auto* m = static_cast<MapTable<decltype(kt), decltype(vt)>*>(t);
-        m->dim = dim;
-        m->init_once = init_once;
-      });
+    dispatch_pair<MapValues>(t->key_dtype, t->value_dtype, [&](auto kt, auto vt) {
+      auto* m = static_cast<MapTable<decltype(kt), decltype(vt)>*>(t);
+      m->dim = dim;
+      m->init_once = init_once;
     });
   }
 

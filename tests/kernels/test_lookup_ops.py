@@ -232,3 +232,61 @@ def test_many_dense_inserts_grow_and_remove():
     want = keys * 2
     want[::2] = -1
     np.testing.assert_array_equal(got, want)
+
+
+# The key -> value dtypes TF registers on CPU for each table op (its lookup_table_op.cc and
+# mutable dense table registrations); every other pair has no kernel there.
+_MAP_PAIRS = {"int32": {"int32", "float32", "float64", "string"},
+              "int64": {"int32", "int64", "float32", "float64", "string"},
+              "string": {"bool", "int32", "int64", "float32", "float64", "string"}}
+_MUTABLE_PAIRS = {"int32": {"int32", "float32", "float64"},
+                  "int64": {"int32", "int64", "float32", "float64", "string"},
+                  "string": {"bool", "int32", "int64", "float32", "float64"}}
+_DENSE_PAIRS = {"int32": {"int32", "float32", "float64"},
+                "int64": {"bool", "int32", "int64", "float32", "float64"},
+                "string": {"bool", "int32", "int64", "float32", "float64"}}
+_REGISTERED = {"HashTableV2": _MAP_PAIRS, "MutableHashTableV2": _MUTABLE_PAIRS,
+               "MutableHashTableOfTensorsV2": _MUTABLE_PAIRS, "MutableDenseHashTableV2": _DENSE_PAIRS}
+_VALUES = {"bool": [True, False, True], "int32": [7, -8, 9], "int64": [2**40, -5, 6],
+           "float32": [0.5, -1.5, 2.25], "float64": [1e300, -0.125, 3.5], "string": [b"a", b"bb", b""]}
+_DEFAULTS = {"bool": False, "int32": -1, "int64": -1, "float32": -1.0, "float64": -1.0, "string": b"?"}
+_KEYS = {"int32": [3, 5, 11], "int64": [3, 2**35, 11], "string": [b"x", b"yy", b"z"]}
+_MISSING = {"int32": 4, "int64": 4, "string": b"w"}
+
+
+@pytest.mark.parametrize("op", sorted(_REGISTERED))
+@pytest.mark.parametrize("key", sorted(_KEYS))
+@pytest.mark.parametrize("value", sorted(_VALUES))
+def test_every_key_value_pair_tf_registers_round_trips_and_no_other(op, key, value):
+    kd, vd = tf.as_dtype(key), tf.as_dtype(value)
+    of_tensors = op == "MutableHashTableOfTensorsV2"
+    vals = np.array(_VALUES[value], dtype=object if value == "string" else value)
+    if of_tensors:  # two values per key: the row and its reverse
+        vals = np.stack([vals, vals[::-1]], axis=1)
+    default = np.full([2] if of_tensors else [], _DEFAULTS[value], dtype=vals.dtype)
+    with tf.Graph().as_default():
+        keys = tf.constant(_KEYS[key], kd)
+        if op == "MutableDenseHashTableV2":
+            empty, deleted = ({"string": (b"", b"<deleted>")}.get(key) or (0, -1))
+            t = tf.raw_ops.MutableDenseHashTableV2(empty_key=tf.constant(empty, kd), deleted_key=tf.constant(deleted, kd),
+                                                   value_dtype=vd, value_shape=[])
+        elif of_tensors:
+            t = tf.raw_ops.MutableHashTableOfTensorsV2(key_dtype=kd, value_dtype=vd, value_shape=[2])
+        else:
+            t = getattr(tf.raw_ops, op)(key_dtype=kd, value_dtype=vd)
+        if op == "HashTableV2":
+            fill = tf.raw_ops.InitializeTableV2(table_handle=t, keys=keys, values=tf.constant(vals, vd))
+        else:
+            fill = tf.raw_ops.LookupTableInsertV2(table_handle=t, keys=keys, values=tf.constant(vals, vd))
+        probe = tf.constant(_KEYS[key][::-1] + [_MISSING[key]], kd)
+        found = tf.raw_ops.LookupTableFindV2(table_handle=t, keys=probe, default_value=tf.constant(default, vd))
+        with tf.Session() as sess:
+            if value not in _REGISTERED[op][key]:
+                with pytest.raises(tf.errors.NotFoundError, match="No registered"):
+                    sess.run(t)
+                return
+            sess.run(fill)
+            got = sess.run(found)
+    want = np.concatenate([vals[::-1], default[None]])
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
