@@ -324,12 +324,38 @@ def _allowed(op_def, attr_name):
     return None
 
 
+def _graph_of_inputs(op_def, kwargs):
+    """TF's rule for where an op goes: the graph of its first tensor input; an input from
+    another graph than that one is a ValueError. None when no input is a tensor."""
+    first = None
+    for arg in op_def.input_arg:
+        value = kwargs.get(arg.name)
+        for v in value if isinstance(value, (list, tuple)) else (value,):
+            if not _is_tensor_like(v):
+                continue
+            g = getattr(v, "graph", None)
+            if g is None:
+                continue
+            if first is None:
+                first = v
+            elif g is not first.graph:
+                raise ValueError("%s must be from the same graph as %s (graphs are %s and %s)."
+                                 % (first, v, first.graph, g))
+    return None if first is None else first.graph
+
+
 def apply_op(op_type, name=None, **kwargs):
-    """Add one `op_type` node to the default graph; see the module docstring."""
+    """Add one `op_type` node to the graph of its inputs (the default graph when none is a
+    tensor); see the module docstring."""
     g = graph_lib.get_default_graph()
     op_def = op_def_lib.lookup(op_type, g._op_defs)
     if op_def is None:
         raise ValueError("Unrecognized Op name %s" % op_type)
+    if g._outer_graph is None:  # a traced function captures outer tensors instead
+        inputs_graph = _graph_of_inputs(op_def, kwargs)
+        if inputs_graph is not None and inputs_graph is not g:
+            with inputs_graph.as_default():
+                return apply_op(op_type, name, **kwargs)
     # As in TF, inputs are converted inside the op's name scope: a Python value
     # for input `y` of op `add` becomes the Const `add/y`.
     with g.name_scope(name or op_type) as scope:
