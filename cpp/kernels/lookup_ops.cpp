@@ -628,13 +628,16 @@ bool combo_registered(Kind kind, DType k, DType v) {
 // types for each key type, over the hash-map tables (HashTable and the
 // MutableHashTables) and over MutableDenseHashTable.
 using KeyTypes = TypeList<int32_t, int64_t, std::string>;
-template <class K> struct MapValues {
-  using type = TypeList<bool, int32_t, int64_t, float, double, std::string>;  // string keys
-};
+template <class K> struct MapValues;
 template <> struct MapValues<int32_t> { using type = TypeList<int32_t, float, double, std::string>; };
 template <> struct MapValues<int64_t> { using type = TypeList<int32_t, int64_t, float, double, std::string>; };
-template <class K> struct DenseValues { using type = TypeList<bool, int32_t, int64_t, float, double>; };
+template <> struct MapValues<std::string> {
+  using type = TypeList<bool, int32_t, int64_t, float, double, std::string>;
+};
+template <class K> struct DenseValues;
 template <> struct DenseValues<int32_t> { using type = TypeList<int32_t, float, double>; };
+template <> struct DenseValues<int64_t> { using type = TypeList<bool, int32_t, int64_t, float, double>; };
+template <> struct DenseValues<std::string> { using type = TypeList<bool, int32_t, int64_t, float, double>; };
 
 // Calls f(K{}, V{}) for the pair (k, v) when `Values` lists it.
 template <template <class> class Values, class F>
@@ -699,17 +702,16 @@ class TableKernel : public OpKernel {
     if (kind_ == Kind::kMutableOfTensors && vshape.size() != 1)
       return invalid_argument(str_cat("Default value must be a vector, got shape ", shape_str(vshape)));
     if (kind_ != Kind::kDense) {
-      std::shared_ptr<LookupTable> t;
       dispatch_pair<MapValues>(key_dtype_, value_dtype_, [&](auto kt, auto vt) {
-        t = std::make_shared<MapTable<decltype(kt), decltype(vt)>>();
+        auto t = std::make_shared<MapTable<decltype(kt), decltype(vt)>>();
+        t->key_dtype = key_dtype_;
+        t->value_dtype = value_dtype_;
+        t->value_shape = vshape;
+        t->dim = vshape.empty() ? 1 : vshape[0];
+        t->init_once = kind_ == Kind::kHash;
+        *out = t;
       });
-      MR_REQUIRE(t, "Unsupported table dtypes");
-      t->key_dtype = key_dtype_;
-      t->value_dtype = value_dtype_;
-      t->value_shape = vshape;
-      // dim is set through the typed object below
-      set_dim(t.get(), vshape.empty() ? 1 : vshape[0], kind_ == Kind::kHash);
-      *out = t;
+      MR_REQUIRE(*out, "Unsupported table dtypes");
       return Status();
     }
     MR_REQUIRE(max_load_factor_ > 0 && max_load_factor_ < 1, "max_load_factor must be between 0 and 1, got: ",
@@ -746,13 +748,6 @@ class TableKernel : public OpKernel {
     });
     MR_REQUIRE(*out || !st.ok(), "Unsupported table dtypes");
     return st;
-  }
-  static void set_dim(LookupTable* t, int64_t dim, bool init_once) {
-    dispatch_pair<MapValues>(t->key_dtype, t->value_dtype, [&](auto kt, auto vt) {
-      auto* m = static_cast<MapTable<decltype(kt), decltype(vt)>*>(t);
-      m->dim = dim;
-      m->init_once = init_once;
-    });
   }
 
   Kind kind_;
