@@ -351,11 +351,15 @@ def apply_op(op_type, name=None, **kwargs):
     op_def = op_def_lib.lookup(op_type, g._op_defs)
     if op_def is None:
         raise ValueError("Unrecognized Op name %s" % op_type)
-    if g._outer_graph is None:  # a traced function captures outer tensors instead
-        inputs_graph = _graph_of_inputs(op_def, kwargs)
-        if inputs_graph is not None and inputs_graph is not g:
-            with inputs_graph.as_default():
-                return apply_op(op_type, name, **kwargs)
+    # A traced function captures outer tensors instead.
+    inputs_graph = _graph_of_inputs(op_def, kwargs) if g._outer_graph is None else None
+    if inputs_graph is not None and inputs_graph is not g:
+        with inputs_graph.as_default():
+            return _build_in_scope(inputs_graph, op_def, op_type, name, kwargs)
+    return _build_in_scope(g, op_def, op_type, name, kwargs)
+
+
+def _build_in_scope(g, op_def, op_type, name, kwargs):
     # As in TF, inputs are converted inside the op's name scope: a Python value
     # for input `y` of op `add` becomes the Const `add/y`.
     with g.name_scope(name or op_type) as scope:
