@@ -41,12 +41,12 @@ void Registry::set_host_handler(HostHandler handler) { host_ = std::move(handler
 void Registry::add(const std::string& op, KernelFactory make) { add_def({op, {}, std::move(make)}); }
 
 void Registry::add_typed(const std::string& op, std::vector<DType> dtypes, TypeFrom from,
-                         TypedFactory make) {
-  add_def({op, dtypes, [make = std::move(make), from = std::move(from), op](KernelInit& init) {
+                         TypedFactory make, const void* state) {
+  add_def({op, dtypes, [make, state, from = std::move(from), op](KernelInit& init) {
              DType t = resolve_type(init, from);
              std::unique_ptr<OpKernel> out;
              if (!init.status().ok()) return out;
-             if (!make(t, init, &out))
+             if (!make(state, t, init, &out))
                init.fail(invalid_argument(str_cat("No kernel for op '", op, "' with dtype ",
                                                   dtype_name(t), " (node ", init.name(), ")")));
              return out;

@@ -334,12 +334,12 @@ class DilationKernel : public OpKernel {
 
 template <template <class> class K>
 auto typed = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<K<decltype(tag)>>(init);
+  return new_kernel<K<decltype(tag)>>(init);
 };
 
 template <DilationPart P>
 auto dilation = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<DilationKernel<decltype(tag), P>>(init);
+  return new_kernel<DilationKernel<decltype(tag), P>>(init);
 };
 
 }  // namespace

@@ -168,7 +168,7 @@ using ElementsOf = std::conditional_t<std::is_same_v<Op, UpdateOp>, Storage<T>, 
 
 template <class Op>
 auto tensor_scatter = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<TensorScatterKernel<ElementsOf<Op, decltype(tag)>, Op>>(init);
+  return new_kernel<TensorScatterKernel<ElementsOf<Op, decltype(tag)>, Op>>(init);
 };
 
 // Roll: elements shifted along each axis (shifts on one axis add up), wrapping around.
@@ -371,7 +371,7 @@ class InplaceKernel : public OpKernel {
 
 template <class Op>
 auto inplace = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<InplaceKernel<ElementsOf<Op, decltype(tag)>, Op>>(init);
+  return new_kernel<InplaceKernel<ElementsOf<Op, decltype(tag)>, Op>>(init);
 };
 
 // Angle: the argument of a complex number, atan2(imag, real).
@@ -479,35 +479,35 @@ void register_array_ops_3(Registry& r) {
   r.add<RealTypes>("TensorScatterMin", tensor_scatter<MinOp>);
   r.add<PodTypes>("ScatterNdNonAliasingAdd", tensor_scatter<AddOp>);
   r.add<MoveTypes>("Roll", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<RollKernel<Storage<decltype(tag)>>>(init);  // only moves elements
+    return new_kernel<RollKernel<Storage<decltype(tag)>>>(init);  // only moves elements
   });
   r.add<RealTypes>("LowerBound", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<SearchSortedKernel<decltype(tag), false>>(init);
+    return new_kernel<SearchSortedKernel<decltype(tag), false>>(init);
   });
   r.add<RealTypes>("UpperBound", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<SearchSortedKernel<decltype(tag), true>>(init);
+    return new_kernel<SearchSortedKernel<decltype(tag), true>>(init);
   });
   r.add<IndexTypes>("UnravelIndex", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<UnravelIndexKernel<decltype(tag)>>(init);
+    return new_kernel<UnravelIndexKernel<decltype(tag)>>(init);
   }, TypeFrom::attr_named("Tidx"));
-  r.add("Bitcast", [](KernelInit& init) -> std::unique_ptr<OpKernel> { return std::make_unique<BitcastKernel>(init); });
+  r.add("Bitcast", [](KernelInit& init) -> std::unique_ptr<OpKernel> { return new_kernel<BitcastKernel>(init); });
   r.add<PodTypes>("InplaceUpdate", inplace<UpdateOp>);
   r.add<PodTypes>("InplaceAdd", inplace<AddOp>);
   r.add<PodTypes>("InplaceSub", inplace<SubOp>);
   r.add<ComplexTypes>("Angle", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<AngleKernel<decltype(tag)>>(init);
+    return new_kernel<AngleKernel<decltype(tag)>>(init);
   });
   r.add<RealTypes>("NthElement", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<NthElementKernel<decltype(tag)>>(init);
+    return new_kernel<NthElementKernel<decltype(tag)>>(init);
   });
   r.add("GuaranteeConst", [](KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<IdentityKernel>(init);
+    return new_kernel<IdentityKernel>(init);
   });
   r.add("Timestamp", [](KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<TimestampKernel>(init);
+    return new_kernel<TimestampKernel>(init);
   });
   r.add<MoveTypes>("Empty", [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<EmptyKernel>(init);
+    return new_kernel<EmptyKernel>(init);
   }, TypeFrom::attr_named("dtype"));
 }
 

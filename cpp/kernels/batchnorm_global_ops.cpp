@@ -122,10 +122,10 @@ class BatchNormGlobalGradKernel : public OpKernel {
 void register_batchnorm_global_ops(Registry& r) {
   using Types = TypeList<float, double, Half>;
   r.add<Types>("BatchNormWithGlobalNormalization", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<BatchNormGlobalKernel<decltype(tag)>>(init);
+    return new_kernel<BatchNormGlobalKernel<decltype(tag)>>(init);
   });
   r.add<Types>("BatchNormWithGlobalNormalizationGrad", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<BatchNormGlobalGradKernel<decltype(tag)>>(init);
+    return new_kernel<BatchNormGlobalGradKernel<decltype(tag)>>(init);
   });
 }
 

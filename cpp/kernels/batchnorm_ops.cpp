@@ -137,7 +137,7 @@ class FusedBatchNormKernel : public OpKernel {
 };
 
 auto fused_batch_norm = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<FusedBatchNormKernel<decltype(tag)>>(init);
+  return new_kernel<FusedBatchNormKernel<decltype(tag)>>(init);
 };
 
 }  // namespace

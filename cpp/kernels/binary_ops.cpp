@@ -84,7 +84,7 @@ void register_binary_ops(Registry& r) {
                              uint32_t, uint64_t, complex64, complex128, Variant>;
   r.add<AddNTypes>("AddN", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     if constexpr (std::is_same_v<decltype(tag), Variant>) return make_variant_add_n_kernel(init);  // lists
-    else return std::make_unique<AddNKernel<decltype(tag)>>(init);
+    else return new_kernel<AddNKernel<decltype(tag)>>(init);
   });
   using AddTypes = TypeList<float, double, Half, BFloat16, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t,
                             uint32_t, uint64_t, complex64, complex128, std::string>;

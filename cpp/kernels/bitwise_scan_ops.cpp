@@ -74,7 +74,7 @@ struct ComplexFn : CheapFn {
 // Complex(real, imag): T is the parts' type, the output its complex type.
 auto make_complex = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
   using T = decltype(tag);
-  return std::make_unique<BinaryKernel<T, std::complex<T>, ComplexFn>>(init);
+  return new_kernel<BinaryKernel<T, std::complex<T>, ComplexFn>>(init);
 };
 struct ComplexAbsFn : CheapFn {
   template <class T> auto operator()(T x) const { return std::abs(x); }  // hypot: no overflow for large parts
@@ -86,7 +86,7 @@ template <class Fn, class Out = void>
 auto unary_to = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
   using T = decltype(tag);
   using O = std::conditional_t<std::is_void_v<Out>, decltype(Fn{}(T{})), Out>;
-  return std::make_unique<UnaryKernel<T, O, Fn>>(init);
+  return new_kernel<UnaryKernel<T, O, Fn>>(init);
 };
 
 // ---- scans ----
@@ -205,7 +205,7 @@ class ScanKernel : public OpKernel {
 
 template <class Op>
 auto scan = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<ScanKernel<decltype(tag), Op>>(init);
+  return new_kernel<ScanKernel<decltype(tag), Op>>(init);
 };
 
 // ---- Bucketize ----
@@ -281,7 +281,7 @@ class BincountKernel : public OpKernel {
 
 template <template <class> class K>
 auto typed = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<K<decltype(tag)>>(init);
+  return new_kernel<K<decltype(tag)>>(init);
 };
 
 using BucketizeTypes = TypeList<int32_t, int64_t, float, double>;

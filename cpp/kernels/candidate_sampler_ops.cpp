@@ -450,7 +450,7 @@ class CandidateSamplerKernel : public OpKernel {
 
 template <Kind kKind>
 std::unique_ptr<OpKernel> make_sampler_kernel(KernelInit& init) {
-  return std::make_unique<CandidateSamplerKernel>(init, kKind);
+  return new_kernel<CandidateSamplerKernel>(init, kKind);
 }
 
 // For each true class found among the sampled ones: its row, the position of

@@ -60,7 +60,7 @@ class CholeskyGradKernel : public OpKernel {
 
 void register_cholesky_grad_ops(Registry& r) {
   auto make = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<CholeskyGradKernel<decltype(tag)>>(init);
+    return new_kernel<CholeskyGradKernel<decltype(tag)>>(init);
   };
   r.add<TypeList<float, double>>("CholeskyGrad", make);
   r.add<TypeList<float, double>>("BatchCholeskyGrad", make);

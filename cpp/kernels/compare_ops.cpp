@@ -54,13 +54,13 @@ void register_compare_ops(Registry& r) {
   r.add<ComparableTypes>("Greater", compare<GreaterFn>);
   r.add<ComparableTypes>("GreaterEqual", compare<GreaterEqualFn>);
   r.add("LogicalAnd", [](KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<BinaryKernel<bool, bool, LogicalAndFn>>(init);
+    return new_kernel<BinaryKernel<bool, bool, LogicalAndFn>>(init);
   });
   r.add("LogicalOr", [](KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<BinaryKernel<bool, bool, LogicalOrFn>>(init);
+    return new_kernel<BinaryKernel<bool, bool, LogicalOrFn>>(init);
   });
   r.add("LogicalNot", [](KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<UnaryKernel<bool, bool, LogicalNotFn>>(init);
+    return new_kernel<UnaryKernel<bool, bool, LogicalNotFn>>(init);
   });
 }
 

@@ -513,11 +513,11 @@ class Pool3DKernel : public OpKernel {
 
 template <ConvPart P>
 auto conv3d = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<Conv3DKernel<decltype(tag)>>(init, P);
+  return new_kernel<Conv3DKernel<decltype(tag)>>(init, P);
 };
 template <PoolPart P>
 auto pool3d = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<Pool3DKernel<decltype(tag)>>(init, P);
+  return new_kernel<Pool3DKernel<decltype(tag)>>(init, P);
 };
 
 using V1Types = TypeList<float, double, Half>;

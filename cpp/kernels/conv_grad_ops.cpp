@@ -352,13 +352,13 @@ class DepthwiseBackpropFilterKernel : public DepthwiseBase {
 };
 
 auto conv2d_backprop_filter = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<Conv2DBackpropFilterKernel<decltype(tag)>>(init);
+  return new_kernel<Conv2DBackpropFilterKernel<decltype(tag)>>(init);
 };
 auto depthwise_backprop_input = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<DepthwiseBackpropInputKernel<decltype(tag)>>(init);
+  return new_kernel<DepthwiseBackpropInputKernel<decltype(tag)>>(init);
 };
 auto depthwise_backprop_filter = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<DepthwiseBackpropFilterKernel<decltype(tag)>>(init);
+  return new_kernel<DepthwiseBackpropFilterKernel<decltype(tag)>>(init);
 };
 
 }  // namespace

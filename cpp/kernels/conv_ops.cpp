@@ -539,13 +539,13 @@ class ConvBackpropInputKernel : public OpKernel {
 
 template <ConvKind K>
 auto conv = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<ConvKernel<decltype(tag)>>(init, K);
+  return new_kernel<ConvKernel<decltype(tag)>>(init, K);
 };
 auto fused_conv = [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<FusedConvKernel>(init);
+  return new_kernel<FusedConvKernel>(init);
 };
 auto conv_backprop_input = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<ConvBackpropInputKernel<decltype(tag)>>(init);
+  return new_kernel<ConvBackpropInputKernel<decltype(tag)>>(init);
 };
 
 using ConvTypes = TypeList<float, double, Half, BFloat16, int32_t>;

@@ -171,7 +171,7 @@ class HistogramFixedWidthKernel : public OpKernel {
 
 template <template <class> class K>
 auto typed = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<K<decltype(tag)>>(init);
+  return new_kernel<K<decltype(tag)>>(init);
 };
 
 using CountTypes = TypeList<int32_t, int64_t, float, double>;

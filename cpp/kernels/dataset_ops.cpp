@@ -1555,7 +1555,7 @@ class DatasetToSingleElementOp : public OpKernel {
 
 template <class K, class... A>
 KernelFactory with_args(A... a) {
-  return [=](KernelInit& init) -> std::unique_ptr<OpKernel> { return std::make_unique<K>(init, a...); };
+  return [=](KernelInit& init) -> std::unique_ptr<OpKernel> { return new_kernel<K>(init, a...); };
 }
 
 }  // namespace

@@ -387,7 +387,7 @@ class ShuffleDatasetOp : public DatasetOpKernel {
 
 template <class... A>
 KernelFactory shuffle_op(A... args) {
-  return [=](KernelInit& init) -> std::unique_ptr<OpKernel> { return std::make_unique<ShuffleDatasetOp>(init, args...); };
+  return [=](KernelInit& init) -> std::unique_ptr<OpKernel> { return new_kernel<ShuffleDatasetOp>(init, args...); };
 }
 
 }  // namespace
@@ -399,10 +399,10 @@ void register_dataset_shuffle_ops(Registry& r) {
   r.add("ShuffleAndRepeatDataset", shuffle_op(SeedSource::kSeeds, true));
   r.add("ShuffleAndRepeatDatasetV2", shuffle_op(SeedSource::kSeedsOrHandle, true));
   r.add("AnonymousSeedGenerator", [](KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<AnonymousSeedGeneratorOp>(init, true);
+    return new_kernel<AnonymousSeedGeneratorOp>(init, true);
   });
   r.add("AnonymousRandomSeedGenerator", [](KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<AnonymousSeedGeneratorOp>(init, false);
+    return new_kernel<AnonymousSeedGeneratorOp>(init, false);
   });
   r.add("DummySeedGenerator", make_kernel<DummySeedGeneratorOp>);
   r.add("DeleteSeedGenerator", make_kernel<DeleteSeedGeneratorOp>);

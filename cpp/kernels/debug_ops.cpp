@@ -311,7 +311,7 @@ class StringFormatKernel : public OpKernel {
 
 void register_debug_ops(Registry& r) {
   r.add<FloatTypes>("CheckNumerics", [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<CheckNumericsKernel>(init);
+    return new_kernel<CheckNumericsKernel>(init);
   });
   r.add("Assert", make_kernel<AssertKernel>);
   r.add("Print", make_kernel<PrintKernel>);

@@ -256,7 +256,7 @@ class EinsumKernel : public OpKernel {
 };
 
 auto einsum = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<EinsumKernel<decltype(tag)>>(init);
+  return new_kernel<EinsumKernel<decltype(tag)>>(init);
 };
 
 }  // namespace

@@ -565,11 +565,11 @@ class QdqV4GradKernel : public OpKernel {
 };
 
 template <class K>
-auto fixed = [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> { return std::make_unique<K>(init); };
+auto fixed = [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> { return new_kernel<K>(init); };
 
 template <template <class> class K>
 auto typed = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<K<decltype(tag)>>(init);
+  return new_kernel<K<decltype(tag)>>(init);
 };
 
 using FloatOnly = TypeList<float>;

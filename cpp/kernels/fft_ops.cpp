@@ -318,12 +318,12 @@ class InverseRealFftKernel : public OpKernel {
 
 template <int kRank, bool kInverse>
 auto make_complex_fft = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<ComplexFftKernel<decltype(tag)>>(init, kRank, kInverse);
+  return new_kernel<ComplexFftKernel<decltype(tag)>>(init, kRank, kInverse);
 };
 
 template <template <class> class K, int kRank>
 auto make_real_fft = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<K<decltype(tag)>>(init, kRank);
+  return new_kernel<K<decltype(tag)>>(init, kRank);
 };
 
 using FloatDoubleTypes = TypeList<float, double>;

@@ -244,10 +244,10 @@ class UnsortedSegmentSumKernel : public OpKernel {
 
 template <template <class> class K>
 auto typed = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<K<decltype(tag)>>(init);
+  return new_kernel<K<decltype(tag)>>(init);
 };
 template <class K>
-auto untyped = [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> { return std::make_unique<K>(init); };
+auto untyped = [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> { return new_kernel<K>(init); };
 
 using ZerosLikeTypes = TypeList<float, double, Half, BFloat16, int8_t, int16_t, int32_t, int64_t, uint8_t,
                                 uint16_t, uint32_t, uint64_t, complex64, complex128, bool, std::string, Variant>;
@@ -261,7 +261,7 @@ void register_fill_ops(Registry& r) {
   r.add<AllTypes>("Fill", untyped<FillKernel>);
   r.add<ZerosLikeTypes>("ZerosLike", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     if constexpr (std::is_same_v<decltype(tag), Variant>) return make_variant_zeros_like_kernel(init);  // lists
-    else return std::make_unique<ZerosLikeKernel>(init);
+    else return new_kernel<ZerosLikeKernel>(init);
   });
   r.add<PodTypes>("OnesLike", typed<OnesLikeKernel>);
   r.add<RangeTypes>("Range", typed<RangeKernel>, TypeFrom::attr_named("Tidx"));

@@ -339,10 +339,10 @@ class FractionalAvgPoolGradKernel : public OpKernel {
 
 void register_fractional_pool_ops(Registry& r) {
   r.add<FractionalTypes>("FractionalMaxPool", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<FractionalPoolKernel<decltype(tag)>>(init, true);
+    return new_kernel<FractionalPoolKernel<decltype(tag)>>(init, true);
   });
   r.add<FractionalTypes>("FractionalAvgPool", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<FractionalPoolKernel<decltype(tag)>>(init, false);
+    return new_kernel<FractionalPoolKernel<decltype(tag)>>(init, false);
   });
   r.add<FractionalTypes>("FractionalMaxPoolGrad", [](auto tag, KernelInit& init) {
     return make_kernel<FractionalMaxPoolGradKernel<decltype(tag)>>(init);

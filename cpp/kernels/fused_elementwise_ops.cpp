@@ -301,7 +301,7 @@ class FusedElementwiseKernel : public OpKernel {
 
 void register_fused_elementwise_ops(Registry& r) {
   r.add<TypeList<float>>("_FusedElementwise", [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<FusedElementwiseKernel>(init);
+    return new_kernel<FusedElementwiseKernel>(init);
   });
 }
 

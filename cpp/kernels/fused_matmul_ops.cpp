@@ -138,7 +138,7 @@ class FusedMatMulKernel : public OpKernel {
 
 void register_fused_matmul_ops(Registry& r) {
   r.add<TypeList<float>>("_FusedMatMul", [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<FusedMatMulKernel>(init);
+    return new_kernel<FusedMatMulKernel>(init);
   });
 }
 

@@ -371,7 +371,7 @@ class DynamicPartitionKernel : public OpKernel {
 };
 
 template <class K>
-auto mover = [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> { return std::make_unique<K>(init); };
+auto mover = [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> { return new_kernel<K>(init); };
 
 }  // namespace
 

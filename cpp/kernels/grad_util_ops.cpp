@@ -57,7 +57,7 @@ class BroadcastGradientArgsKernel : public OpKernel {
 };
 
 auto broadcast_gradient_args = [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<BroadcastGradientArgsKernel>(init);
+  return new_kernel<BroadcastGradientArgsKernel>(init);
 };
 
 // Copies dy element by element into the positions the slice selected; POD
@@ -114,7 +114,7 @@ class StridedSliceGradKernel : public OpKernel {
 };
 
 auto strided_slice_grad = [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<StridedSliceGradKernel>(init);
+  return new_kernel<StridedSliceGradKernel>(init);
 };
 
 }  // namespace

@@ -140,10 +140,10 @@ class GRUBlockCellGradKernel : public OpKernel {
 void register_gru_block_ops(Registry& r) {
   using Types = TypeList<float>;
   r.add<Types>("GRUBlockCell", [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<GRUBlockCellKernel>(init);
+    return new_kernel<GRUBlockCellKernel>(init);
   });
   r.add<Types>("GRUBlockCellGrad", [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<GRUBlockCellGradKernel>(init);
+    return new_kernel<GRUBlockCellGradKernel>(init);
   });
 }
 

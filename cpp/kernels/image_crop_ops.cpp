@@ -330,13 +330,13 @@ class CropAndResizeGradBoxesKernel : public OpKernel {
 void register_image_crop_ops(Registry& r) {
   using CropTypes = TypeList<float, double, Half, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t>;
   auto crop = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<CropAndResizeKernel<decltype(tag)>>(init);
+    return new_kernel<CropAndResizeKernel<decltype(tag)>>(init);
   };
   auto grad_image = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<CropAndResizeGradImageKernel<decltype(tag)>>(init);
+    return new_kernel<CropAndResizeGradImageKernel<decltype(tag)>>(init);
   };
   auto grad_boxes = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<CropAndResizeGradBoxesKernel<decltype(tag)>>(init);
+    return new_kernel<CropAndResizeGradBoxesKernel<decltype(tag)>>(init);
   };
   r.add<CropTypes>("CropAndResize", crop);
   r.add<TypeList<float, double, Half>>("CropAndResizeGradImage", grad_image);

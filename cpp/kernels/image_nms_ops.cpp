@@ -381,7 +381,7 @@ class CombinedNmsKernel : public OpKernel {
 
 template <NmsVersion V>
 auto nms = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<NmsKernel<decltype(tag), V>>(init);
+  return new_kernel<NmsKernel<decltype(tag), V>>(init);
 };
 
 using NmsTypes = TypeList<float, Half>;
@@ -390,7 +390,7 @@ using NmsTypes = TypeList<float, Half>;
 
 void register_image_nms_ops(Registry& r) {
   r.add("NonMaxSuppression", [](KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<NmsKernel<float, NmsVersion::kV1>>(init);
+    return new_kernel<NmsKernel<float, NmsVersion::kV1>>(init);
   });
   r.add<NmsTypes>("NonMaxSuppressionV2", nms<NmsVersion::kV2>);
   r.add<NmsTypes>("NonMaxSuppressionV3", nms<NmsVersion::kV3>);

@@ -564,12 +564,12 @@ class ExtractPatchesKernel : public OpKernel {
 
 template <template <class> class K>
 auto typed = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<K<decltype(tag)>>(init);
+  return new_kernel<K<decltype(tag)>>(init);
 };
 
 template <int kDims>
 auto patches = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<ExtractPatchesKernel<decltype(tag), kDims>>(init);
+  return new_kernel<ExtractPatchesKernel<decltype(tag), kDims>>(init);
 };
 
 using ContrastTypes = TypeList<uint8_t, int8_t, int16_t, int32_t, float, double>;

@@ -291,10 +291,10 @@ class ScaleAndTranslateGradKernel : public OpKernel {
 void register_image_scale_ops(Registry& r) {
   using ScaleTypes = TypeList<float, double, Half, BFloat16, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t>;
   r.add<ScaleTypes>("ScaleAndTranslate", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<ScaleAndTranslateKernel<decltype(tag)>>(init);
+    return new_kernel<ScaleAndTranslateKernel<decltype(tag)>>(init);
   });
   r.add<TypeList<float>>("ScaleAndTranslateGrad", [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<ScaleAndTranslateGradKernel>(init);
+    return new_kernel<ScaleAndTranslateGradKernel>(init);
   });
 }
 

@@ -288,30 +288,30 @@ void register_linalg_ops_2(Registry& r) {
   // The Batch* names are what graphs before GraphDef version 13 call these ops.
   using RealLinalgTypes = TypeList<float, double>;
   auto cholesky = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<CholeskyKernel<decltype(tag)>>(init);
+    return new_kernel<CholeskyKernel<decltype(tag)>>(init);
   };
   r.add<LinalgTypes>("Cholesky", cholesky);
   r.add<RealLinalgTypes>("BatchCholesky", cholesky);
   auto inverse = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<MatrixInverseKernel<decltype(tag)>>(init);
+    return new_kernel<MatrixInverseKernel<decltype(tag)>>(init);
   };
   r.add<LinalgHalfTypes>("MatrixInverse", inverse);
   r.add<RealLinalgTypes>("BatchMatrixInverse", inverse);
   auto det = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<DeterminantKernel<decltype(tag)>>(init, false);
+    return new_kernel<DeterminantKernel<decltype(tag)>>(init, false);
   };
   r.add<LinalgTypes>("MatrixDeterminant", det);
   r.add<LinalgTypes>("BatchMatrixDeterminant", det);
   r.add<LinalgTypes>("LogMatrixDeterminant", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<DeterminantKernel<decltype(tag)>>(init, true);
+    return new_kernel<DeterminantKernel<decltype(tag)>>(init, true);
   });
   auto solve = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<MatrixSolveKernel<decltype(tag)>>(init);
+    return new_kernel<MatrixSolveKernel<decltype(tag)>>(init);
   };
   r.add<LinalgTypes>("MatrixSolve", solve);
   r.add<RealLinalgTypes>("BatchMatrixSolve", solve);
   auto tri_solve = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<TriangularSolveKernel<decltype(tag)>>(init);
+    return new_kernel<TriangularSolveKernel<decltype(tag)>>(init);
   };
   r.add<LinalgTypes>("MatrixTriangularSolve", tri_solve);
   r.add<RealLinalgTypes>("BatchMatrixTriangularSolve", tri_solve);

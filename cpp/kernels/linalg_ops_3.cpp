@@ -359,32 +359,32 @@ void register_linalg_ops_3(Registry& r) {
   using LinalgHalfTypes = TypeList<float, double, complex64, complex128, Half>;  // TF adds half here
   using RealLinalgTypes = TypeList<float, double>;  // the Batch* names (graphs before version 13)
   auto solve_ls = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<MatrixSolveLsKernel<decltype(tag)>>(init);
+    return new_kernel<MatrixSolveLsKernel<decltype(tag)>>(init);
   };
   r.add<LinalgTypes>("MatrixSolveLs", solve_ls);
   r.add<RealLinalgTypes>("BatchMatrixSolveLs", solve_ls);
   r.add<LinalgHalfTypes>("Qr", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<QrKernel<decltype(tag)>>(init);
+    return new_kernel<QrKernel<decltype(tag)>>(init);
   });
   auto svd = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<SvdKernel<decltype(tag)>>(init);
+    return new_kernel<SvdKernel<decltype(tag)>>(init);
   };
   r.add<LinalgTypes>("Svd", svd);
   r.add<LinalgTypes>("BatchSvd", svd);
   auto eig = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<SelfAdjointEigKernel<decltype(tag)>>(init);
+    return new_kernel<SelfAdjointEigKernel<decltype(tag)>>(init);
   };
   r.add<LinalgTypes>("SelfAdjointEigV2", eig);
   r.add<RealLinalgTypes>("BatchSelfAdjointEigV2", eig);
   auto eig_v1 = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<SelfAdjointEigV1Kernel<decltype(tag)>>(init);
+    return new_kernel<SelfAdjointEigV1Kernel<decltype(tag)>>(init);
   };
   r.add<RealLinalgTypes>("SelfAdjointEig", eig_v1);
   r.add<RealLinalgTypes>("BatchSelfAdjointEig", eig_v1);
   using CrossTypes = TypeList<float, double, Half, BFloat16, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t,
                               uint32_t, uint64_t>;
   r.add<CrossTypes>("Cross", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<CrossKernel<decltype(tag)>>(init);
+    return new_kernel<CrossKernel<decltype(tag)>>(init);
   });
 }
 

@@ -762,7 +762,7 @@ class TableKernel : public OpKernel {
 
 template <Kind K>
 std::unique_ptr<OpKernel> make_table(KernelInit& init) {
-  return std::make_unique<TableKernel>(init, K);
+  return new_kernel<TableKernel>(init, K);
 }
 
 class FindKernel : public OpKernel {

@@ -161,7 +161,7 @@ class MatMulKernel : public OpKernel {
 
 template <Form F>
 auto matmul = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<MatMulKernel<decltype(tag)>>(init, F);
+  return new_kernel<MatMulKernel<decltype(tag)>>(init, F);
 };
 
 // V3 registers Ta == Tb == Tout, plus int8/uint8 inputs with an int32 output.
@@ -181,7 +181,7 @@ std::unique_ptr<OpKernel> make_matmul_v3(KernelInit& init, DType ta) {
   }
   std::unique_ptr<OpKernel> k;
   dispatch(TypeList<float, double, BFloat16, int16_t, int32_t, int64_t, complex64, complex128>{}, tout,
-           [&](auto tag) { k = std::make_unique<MatMulKernel<decltype(tag)>>(init, Form::kBatchV2); });
+           [&](auto tag) { k = new_kernel<MatMulKernel<decltype(tag)>>(init, Form::kBatchV2); });
   return k;
 }
 

@@ -166,11 +166,11 @@ class ActivationGradKernel : public OpKernel {
 
 template <class Fn>
 auto relu_grad = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<ActivationGradKernel>(init, &grad_loop<decltype(tag), Fn>, true);
+  return new_kernel<ActivationGradKernel>(init, &grad_loop<decltype(tag), Fn>, true);
 };
 template <class Fn>
 auto cwise_grad = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<ActivationGradKernel>(init, &grad_loop<decltype(tag), Fn>, false);
+  return new_kernel<ActivationGradKernel>(init, &grad_loop<decltype(tag), Fn>, false);
 };
 
 // Sums in a wider type so the 16-bit floats do not lose the small terms.
@@ -220,7 +220,7 @@ class BiasAddGradKernel : public OpKernel {
 };
 
 auto bias_add_grad = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<BiasAddGradKernel<decltype(tag)>>(init);
+  return new_kernel<BiasAddGradKernel<decltype(tag)>>(init);
 };
 
 // FusedBatchNormGrad{,V2,V3}: x and y_backprop are T, scale and the reserve
@@ -320,7 +320,7 @@ class FusedBatchNormGradKernel : public OpKernel {
 };
 
 auto fused_batch_norm_grad = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<FusedBatchNormGradKernel<decltype(tag)>>(init);
+  return new_kernel<FusedBatchNormGradKernel<decltype(tag)>>(init);
 };
 
 using ActivationTypes = FloatTypes;

@@ -42,7 +42,7 @@ class ActivationKernel : public OpKernel {
 
 template <class Fn>
 auto activation = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<ActivationKernel<decltype(tag), Fn>>(init);
+  return new_kernel<ActivationKernel<decltype(tag), Fn>>(init);
 };
 
 template <class T> T sub1(T e) { return T(Compute<T>(e) - Compute<T>(T(1))); }
@@ -222,7 +222,7 @@ class LrnKernel : public OpKernel {
 
 template <template <class> class K>
 auto typed = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<K<decltype(tag)>>(init);
+  return new_kernel<K<decltype(tag)>>(init);
 };
 
 }  // namespace

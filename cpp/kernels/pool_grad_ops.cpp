@@ -282,10 +282,10 @@ class AvgPoolGradKernel : public OpKernel {
 };
 
 auto max_pool_grad = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<MaxPoolGradKernel<decltype(tag)>>(init);
+  return new_kernel<MaxPoolGradKernel<decltype(tag)>>(init);
 };
 auto avg_pool_grad = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<AvgPoolGradKernel<decltype(tag)>>(init);
+  return new_kernel<AvgPoolGradKernel<decltype(tag)>>(init);
 };
 
 }  // namespace

@@ -166,7 +166,7 @@ class PoolKernel : public OpKernel {
 
 template <PoolKind K, bool kAttrWindow>
 auto pool = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<PoolKernel<decltype(tag), K>>(init, kAttrWindow);
+  return new_kernel<PoolKernel<decltype(tag), K>>(init, kAttrWindow);
 };
 
 using MaxPoolTypes = TypeList<float, double, Half, BFloat16, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t>;

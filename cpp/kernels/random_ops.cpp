@@ -194,17 +194,17 @@ using ShuffleTypes = TypeList<float, double, Half, BFloat16, int8_t, int16_t, in
 template <Kind kKind>
 auto fill_factory() {
   return [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<RandomFillKernel<decltype(tag), kKind>>(init);
+    return new_kernel<RandomFillKernel<decltype(tag), kKind>>(init);
   };
 }
 auto uniform_int_factory = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<RandomUniformIntKernel<decltype(tag)>>(init);
+  return new_kernel<RandomUniformIntKernel<decltype(tag)>>(init);
 };
 auto multinomial_factory = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<MultinomialKernel<decltype(tag)>>(init);
+  return new_kernel<MultinomialKernel<decltype(tag)>>(init);
 };
 auto shuffle_factory = [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<RandomShuffleKernel>(init);
+  return new_kernel<RandomShuffleKernel>(init);
 };
 
 }  // namespace

@@ -334,13 +334,13 @@ class L2LossKernel : public OpKernel {
 
 template <Kind K>
 auto reduction = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<ReductionKernel<decltype(tag), K>>(init);
+  return new_kernel<ReductionKernel<decltype(tag), K>>(init);
 };
 
 // All and Any have no T attr: the data is always bool.
 template <Kind K>
 std::unique_ptr<OpKernel> bool_reduction(KernelInit& init) {
-  return std::make_unique<ReductionKernel<bool, K>>(init);
+  return new_kernel<ReductionKernel<bool, K>>(init);
 }
 
 }  // namespace
@@ -355,7 +355,7 @@ void register_reduction_ops(Registry& r) {
   r.add("All", bool_reduction<Kind::kAll>);
   r.add("Any", bool_reduction<Kind::kAny>);
   r.add<FloatTypes>("L2Loss", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<L2LossKernel<decltype(tag)>>(init);
+    return new_kernel<L2LossKernel<decltype(tag)>>(init);
   });
 }
 

@@ -438,22 +438,22 @@ class BlockLSTMGradKernel : public OpKernel {
 void register_rnn_block_ops(Registry& r) {
   using Types = TypeList<float, Half>;
   r.add<Types>("LSTMBlockCell", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<LSTMBlockCellKernel<decltype(tag)>>(init);
+    return new_kernel<LSTMBlockCellKernel<decltype(tag)>>(init);
   });
   r.add<Types>("LSTMBlockCellGrad", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<LSTMBlockCellGradKernel<decltype(tag)>>(init);
+    return new_kernel<LSTMBlockCellGradKernel<decltype(tag)>>(init);
   });
   r.add<Types>("BlockLSTM", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<BlockLSTMKernel<decltype(tag), Layout::kICFO>>(init);
+    return new_kernel<BlockLSTMKernel<decltype(tag), Layout::kICFO>>(init);
   });
   r.add<Types>("BlockLSTMV2", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<BlockLSTMKernel<decltype(tag), Layout::kIFCO>>(init);
+    return new_kernel<BlockLSTMKernel<decltype(tag), Layout::kIFCO>>(init);
   });
   r.add<Types>("BlockLSTMGrad", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<BlockLSTMGradKernel<decltype(tag), Layout::kICFO>>(init);
+    return new_kernel<BlockLSTMGradKernel<decltype(tag), Layout::kICFO>>(init);
   });
   r.add<Types>("BlockLSTMGradV2", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<BlockLSTMGradKernel<decltype(tag), Layout::kIFCO>>(init);
+    return new_kernel<BlockLSTMGradKernel<decltype(tag), Layout::kIFCO>>(init);
   });
 }
 

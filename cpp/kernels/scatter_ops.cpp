@@ -195,12 +195,12 @@ class ScatterNdKernel : public ScatterBase {
 
 template <class Op>
 auto scatter_nd = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<ScatterNdKernel<decltype(tag), Op>>(init);
+  return new_kernel<ScatterNdKernel<decltype(tag), Op>>(init);
 };
 
 template <class Op>
 auto scatter = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<ScatterKernel<decltype(tag), Op>>(init);
+  return new_kernel<ScatterKernel<decltype(tag), Op>>(init);
 };
 
 // ScatterUpdate also moves strings and bools.

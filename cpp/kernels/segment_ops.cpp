@@ -133,7 +133,7 @@ auto segment = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
   // unsorted ones from the finite extremes (TF's initial values).
   if constexpr (std::is_same_v<Op, SegMax>) init_value = is_float_v<T> ? infinity<T>(-1) : lowest_value<T>();
   if constexpr (std::is_same_v<Op, SegMin>) init_value = is_float_v<T> ? infinity<T>(1) : highest_value<T>();
-  return std::make_unique<SegmentKernel<T, Op>>(init, init_value, std::is_same_v<Op, SegProd> ? T(1) : zero);
+  return new_kernel<SegmentKernel<T, Op>>(init, init_value, std::is_same_v<Op, SegProd> ? T(1) : zero);
 };
 
 template <class Op>
@@ -143,7 +143,7 @@ auto unsorted = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
   if constexpr (std::is_same_v<Op, SegProd>) init_value = T(1);
   if constexpr (std::is_same_v<Op, SegMax>) init_value = lowest_value<T>();
   if constexpr (std::is_same_v<Op, SegMin>) init_value = highest_value<T>();
-  return std::make_unique<UnsortedSegmentKernel<T, Op>>(init, init_value);
+  return new_kernel<UnsortedSegmentKernel<T, Op>>(init, init_value);
 };
 
 Status read_shape(const Tensor& t, Shape* shape) {
@@ -406,10 +406,10 @@ class VariableShapeKernel : public OpKernel {
 
 template <template <class> class K>
 auto typed = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<K<decltype(tag)>>(init);
+  return new_kernel<K<decltype(tag)>>(init);
 };
 template <class K>
-auto untyped = [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> { return std::make_unique<K>(init); };
+auto untyped = [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> { return new_kernel<K>(init); };
 
 using ScatterNdTypes = TypeList<float, double, Half, BFloat16, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t,
                                 uint32_t, uint64_t, complex64, complex128, bool, std::string>;

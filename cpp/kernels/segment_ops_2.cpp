@@ -243,7 +243,7 @@ class LrnGradKernel : public OpKernel {
 
 template <template <class> class K>
 auto typed = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<K<decltype(tag)>>(init);
+  return new_kernel<K<decltype(tag)>>(init);
 };
 
 }  // namespace
@@ -251,7 +251,7 @@ auto typed = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
 void register_segment_ops_2(Registry& r) {
   // It only moves elements: compiled once per element size (Storage<T>, element_copier.h).
   r.add<PodTypes>("MatrixDiagPartV3", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<MatrixDiagPartKernel<Storage<decltype(tag)>>>(init);
+    return new_kernel<MatrixDiagPartKernel<Storage<decltype(tag)>>>(init);
   });
   r.add<NumberTypes>("MirrorPadGrad", typed<MirrorPadGradKernel>);
   r.add<TypeList<float, Half>>("LRNGrad", typed<LrnGradKernel>);

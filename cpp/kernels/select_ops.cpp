@@ -167,11 +167,11 @@ class ClipByValueKernel : public OpKernel {
 
 template <template <class> class K>
 auto by_storage = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<K<Storage<decltype(tag)>>>(init);
+  return new_kernel<K<Storage<decltype(tag)>>>(init);
 };
 template <template <class> class K>
 auto typed = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<K<decltype(tag)>>(init);
+  return new_kernel<K<decltype(tag)>>(init);
 };
 
 using ClipTypes = TypeList<float, double, Half, BFloat16, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t,

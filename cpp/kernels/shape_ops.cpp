@@ -380,7 +380,7 @@ class InvertPermutationKernel : public OpKernel {
 
 template <class K>
 auto any_type() {
-  return [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> { return std::make_unique<K>(init); };
+  return [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> { return new_kernel<K>(init); };
 }
 
 }  // namespace

@@ -217,11 +217,11 @@ class TopKKernel : public OpKernel {
 
 template <bool kLog>
 auto softmax = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<SoftmaxKernel<decltype(tag), kLog>>(init);
+  return new_kernel<SoftmaxKernel<decltype(tag), kLog>>(init);
 };
 template <bool kMax>
 auto arg = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<ArgKernel<decltype(tag), kMax>>(init);
+  return new_kernel<ArgKernel<decltype(tag), kMax>>(init);
 };
 using ArgTypes = TypeList<float, double, Half, BFloat16, int8_t, int16_t, int32_t, int64_t,
                           uint8_t, uint16_t, uint32_t, uint64_t, bool>;
@@ -234,7 +234,7 @@ void register_softmax_ops(Registry& r) {
   r.add<ArgTypes>("ArgMax", arg<true>);
   r.add<ArgTypes>("ArgMin", arg<false>);
   r.add<RealTypes>("TopKV2", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<TopKKernel<decltype(tag)>>(init);
+    return new_kernel<TopKKernel<decltype(tag)>>(init);
   });
 }
 

@@ -514,21 +514,21 @@ class SparseSparseMinOrMax : public OpKernel {
 template <template <class> class K>
 auto make() {
   return [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<K<decltype(tag)>>(init);
+    return new_kernel<K<decltype(tag)>>(init);
   };
 }
 
 template <CwiseOp kOp>
 auto make_cwise() {
   return [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<SparseDenseCwise<decltype(tag), kOp>>(init);
+    return new_kernel<SparseDenseCwise<decltype(tag), kOp>>(init);
   };
 }
 
 template <bool kMax>
 auto make_min_max() {
   return [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<SparseSparseMinOrMax<decltype(tag), kMax>>(init);
+    return new_kernel<SparseSparseMinOrMax<decltype(tag), kMax>>(init);
   };
 }
 
@@ -544,7 +544,7 @@ void register_sparse_ops(Registry& r) {
   r.add<AddTypes>("SparseAdd", make<SparseAdd>());
   r.add<AddTypes>("SparseAddGrad", make<SparseAddGrad>());
   r.add<MoveTypes>("SparseReorder", [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<SparseReorder>(init);
+    return new_kernel<SparseReorder>(init);
   });
   r.add("SparseReshape", make_kernel<SparseReshape>);
   r.add<RealTypes>("SparseDenseCwiseMul", make_cwise<CwiseOp::kMul>());

@@ -510,20 +510,20 @@ class SparseFillEmptyRowsGrad : public OpKernel {
 template <template <class> class K>
 auto make() {
   return [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<K<decltype(tag)>>(init);
+    return new_kernel<K<decltype(tag)>>(init);
   };
 }
 
 template <class Reduce, bool kSparseOut>
 auto make_reduce() {
   return [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<SparseReduce<decltype(tag), Reduce, kSparseOut>>(init);
+    return new_kernel<SparseReduce<decltype(tag), Reduce, kSparseOut>>(init);
   };
 }
 
 template <class K>
 auto untyped() {
-  return [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> { return std::make_unique<K>(init); };
+  return [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> { return new_kernel<K>(init); };
 }
 
 }  // namespace

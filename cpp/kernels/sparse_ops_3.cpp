@@ -124,11 +124,11 @@ void register_sparse_ops_3(Registry& r) {
   using MoveTypes = TypeList<float, double, Half, BFloat16, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t,
                              uint32_t, uint64_t, complex64, complex128, bool, std::string>;
   r.add<MoveTypes>("SparseSplit", [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<SparseSplit>(init);
+    return new_kernel<SparseSplit>(init);
   });
   // Dispatched on Ta; Tb may differ (float32 or bfloat16 each).
   r.add<TypeList<float, BFloat16>>("SparseMatMul", [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<SparseMatMul>(init);
+    return new_kernel<SparseMatMul>(init);
   }, TypeFrom::attr_named("Ta"));
 }
 

@@ -262,11 +262,11 @@ class SparseSegmentGradKernel : public OpKernel {
 
 template <Reduction R, bool kWithNum>
 auto forward = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<SparseSegmentKernel<decltype(tag)>>(init, R, kWithNum);
+  return new_kernel<SparseSegmentKernel<decltype(tag)>>(init, R, kWithNum);
 };
 template <Reduction R, bool kV2>
 auto gradient = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<SparseSegmentGradKernel<decltype(tag)>>(init, R, kV2);
+  return new_kernel<SparseSegmentGradKernel<decltype(tag)>>(init, R, kV2);
 };
 
 }  // namespace

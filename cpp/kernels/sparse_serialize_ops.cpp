@@ -400,7 +400,7 @@ class DeserializeSparseOp : public OpKernel {
 
 template <class Op>
 auto typed() {
-  return [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> { return std::make_unique<Op>(init); };
+  return [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> { return new_kernel<Op>(init); };
 }
 
 }  // namespace

@@ -361,11 +361,11 @@ void register_sparse_tensors_map_ops(Registry& r) {
   r.add("AddSparseToTensorsMap", make_kernel<AddSparseToTensorsMap>);
   r.add<MapTypes>("AddManySparseToTensorsMap", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     using T = decltype(tag);
-    return std::make_unique<AddManySparseToTensorsMap>(init, dtype_of<T>, copy_values<T>);
+    return new_kernel<AddManySparseToTensorsMap>(init, dtype_of<T>, copy_values<T>);
   });
   r.add<MapTypes>("TakeManySparseFromTensorsMap", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
     using T = decltype(tag);
-    return std::make_unique<TakeManySparseFromTensorsMap>(init, dtype_of<T>, copy_values<T>);
+    return new_kernel<TakeManySparseFromTensorsMap>(init, dtype_of<T>, copy_values<T>);
   }, TypeFrom::attr_named("dtype"));
 }
 

@@ -84,7 +84,7 @@ void register_sparse_to_dense_ops(Registry& r) {
   using Types = TypeList<float, double, Half, BFloat16, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t,
                          uint32_t, uint64_t, bool, complex64, complex128, std::string>;
   r.add<Types>("SparseToDense", [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<SparseToDenseKernel<decltype(tag)>>(init);
+    return new_kernel<SparseToDenseKernel<decltype(tag)>>(init);
   });
 }
 

@@ -174,7 +174,7 @@ struct Flushed : Fn {
 
 template <template <class> class K>
 auto make_typed = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<K<decltype(tag)>>(init);
+  return new_kernel<K<decltype(tag)>>(init);
 };
 
 using RealFloatTypes = TypeList<float, double>;

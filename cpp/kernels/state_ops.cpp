@@ -372,18 +372,18 @@ class ResourceCountUpToKernel : public OpKernel {
 
 template <bool kSub>
 auto assign_update = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<AssignUpdateKernel<decltype(tag), kSub>>(init);
+  return new_kernel<AssignUpdateKernel<decltype(tag), kSub>>(init);
 };
 template <bool kSub>
 auto assign_update_variable = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<AssignUpdateVariableKernel<decltype(tag), kSub>>(init);
+  return new_kernel<AssignUpdateVariableKernel<decltype(tag), kSub>>(init);
 };
 
 auto count_up_to = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<CountUpToKernel<decltype(tag)>>(init);
+  return new_kernel<CountUpToKernel<decltype(tag)>>(init);
 };
 auto resource_count_up_to = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<ResourceCountUpToKernel<decltype(tag)>>(init);
+  return new_kernel<ResourceCountUpToKernel<decltype(tag)>>(init);
 };
 
 }  // namespace

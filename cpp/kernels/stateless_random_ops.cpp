@@ -194,11 +194,11 @@ using FullIntTypes = TypeList<int32_t, int64_t, uint32_t, uint64_t>;
 template <Dist kDist, bool kV2>
 auto fill_factory() {
   return [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<StatelessFillKernel<decltype(tag), kDist, kV2>>(init);
+    return new_kernel<StatelessFillKernel<decltype(tag), kDist, kV2>>(init);
   };
 }
 auto multinomial_factory = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<StatelessMultinomialKernel<decltype(tag)>>(init);
+  return new_kernel<StatelessMultinomialKernel<decltype(tag)>>(init);
 };
 
 }  // namespace

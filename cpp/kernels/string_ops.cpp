@@ -179,7 +179,7 @@ class AsStringKernel : public OpKernel {
 };
 
 auto as_string = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<AsStringKernel<decltype(tag)>>(init);
+  return new_kernel<AsStringKernel<decltype(tag)>>(init);
 };
 
 }  // namespace

@@ -548,12 +548,12 @@ class HashBucketKernel : public OpKernel {
 
 template <bool kUpper>
 std::unique_ptr<OpKernel> make_case(KernelInit& init) {
-  return std::make_unique<StringCaseKernel>(init, kUpper);
+  return new_kernel<StringCaseKernel>(init, kUpper);
 }
 
 template <bool kStrong>
 std::unique_ptr<OpKernel> make_hash(KernelInit& init) {
-  return std::make_unique<HashBucketKernel>(init, kStrong);
+  return new_kernel<HashBucketKernel>(init, kStrong);
 }
 
 }  // namespace

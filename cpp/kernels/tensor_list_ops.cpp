@@ -991,7 +991,7 @@ class VariantAddNKernel : public OpKernel {
 
 template <class K>
 std::unique_ptr<OpKernel> make(KernelInit& init) {
-  return std::make_unique<K>(init);
+  return new_kernel<K>(init);
 }
 
 }  // namespace
@@ -1054,11 +1054,11 @@ Status tensor_list_add(const TensorList& a, const TensorList& b, std::shared_ptr
 }
 
 std::unique_ptr<OpKernel> make_variant_zeros_like_kernel(KernelInit& init) {
-  return std::make_unique<VariantZerosLikeKernel>(init);
+  return new_kernel<VariantZerosLikeKernel>(init);
 }
 
 std::unique_ptr<OpKernel> make_variant_add_n_kernel(KernelInit& init) {
-  return std::make_unique<VariantAddNKernel>(init);
+  return new_kernel<VariantAddNKernel>(init);
 }
 
 void register_tensor_list_ops(Registry& r) {

@@ -522,7 +522,7 @@ auto apply(const char* spec) {
   std::istringstream in(spec);
   for (std::string w; in >> w;) names.push_back(w);
   return [names](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<ApplyKernel<decltype(tag), Opt>>(init, names);
+    return new_kernel<ApplyKernel<decltype(tag), Opt>>(init, names);
   };
 }
 

@@ -165,7 +165,7 @@ using FloatDoubleTypes = TypeList<float, double>;
 
 auto adagrad_da() {
   return [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-    return std::make_unique<AdagradDAKernel<decltype(tag)>>(init);
+    return new_kernel<AdagradDAKernel<decltype(tag)>>(init);
   };
 }
 

@@ -124,8 +124,8 @@ class FastFloatKernel : public OpKernel {
 template <class Fn, bool kTanh>
 auto fast_float = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
   using T = decltype(tag);
-  if constexpr (std::is_same_v<T, float>) return std::make_unique<FastFloatKernel<kTanh>>(init);
-  else return std::make_unique<UnaryKernel<T, T, Fn>>(init);
+  if constexpr (std::is_same_v<T, float>) return new_kernel<FastFloatKernel<kTanh>>(init);
+  else return new_kernel<UnaryKernel<T, T, Fn>>(init);
 };
 
 }  // namespace

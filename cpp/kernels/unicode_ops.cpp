@@ -307,7 +307,7 @@ class UnicodeScriptKernel : public OpKernel {
 
 template <bool kOffsets>
 std::unique_ptr<OpKernel> make_decode(KernelInit& init) {
-  return std::make_unique<UnicodeDecodeKernel>(init, kOffsets);
+  return new_kernel<UnicodeDecodeKernel>(init, kOffsets);
 }
 
 }  // namespace

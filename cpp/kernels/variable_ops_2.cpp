@@ -137,7 +137,7 @@ class StridedSliceAssignKernel : public OpKernel {
 };
 
 auto strided_slice_assign = [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<StridedSliceAssignKernel>(init);
+  return new_kernel<StridedSliceAssignKernel>(init);
 };
 
 using AssignTypes = TypeList<float, double, Half, BFloat16, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t,

@@ -139,14 +139,14 @@ class SparseSoftmaxXentKernel : public OpKernel {
 using XentTypes = TypeList<float, double, Half, BFloat16>;
 
 auto softmax_xent = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<SoftmaxXentKernel<decltype(tag)>>(init);
+  return new_kernel<SoftmaxXentKernel<decltype(tag)>>(init);
 };
 auto sparse_softmax_xent = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
   using T = decltype(tag);
   DType index = DType::kInt64;
   if (init.has_attr("Tlabels")) init.get("Tlabels", &index);
-  if (index == DType::kInt32) return std::make_unique<SparseSoftmaxXentKernel<T, int32_t>>(init);
-  if (index == DType::kInt64) return std::make_unique<SparseSoftmaxXentKernel<T, int64_t>>(init);
+  if (index == DType::kInt32) return new_kernel<SparseSoftmaxXentKernel<T, int32_t>>(init);
+  if (index == DType::kInt64) return new_kernel<SparseSoftmaxXentKernel<T, int64_t>>(init);
   init.fail(invalid_argument(str_cat("Tlabels must be int32 or int64, got ", dtype_name(index))));
   return nullptr;
 };

@@ -85,7 +85,7 @@ std::unique_ptr<OpKernel> make_cast_from_float(DType src, DType dst, KernelInit&
 template <class From>
 std::unique_ptr<OpKernel> make_cast_from(DType dst, KernelInit& init) {
   std::unique_ptr<OpKernel> out;
-  dispatch(PodTypes{}, dst, [&](auto to) { out = std::make_unique<CastKernel<From, decltype(to)>>(init); });
+  dispatch(PodTypes{}, dst, [&](auto to) { out = new_kernel<CastKernel<From, decltype(to)>>(init); });
   return out;
 }
 

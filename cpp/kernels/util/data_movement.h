@@ -43,7 +43,7 @@ using ShapeOpTypes = TypeList<float, double, Half, BFloat16, int8_t, int16_t, in
 // from the KernelInit alone, whatever dtype of List the node has.
 template <class K>
 auto dtype_blind() {
-  return [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> { return std::make_unique<K>(init); };
+  return [](auto, KernelInit& init) -> std::unique_ptr<OpKernel> { return new_kernel<K>(init); };
 }
 
 }  // namespace metarun

@@ -183,20 +183,20 @@ struct IntDivFn : CheapFn {
 template <class Fn>
 auto binary = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
   using T = decltype(tag);
-  return std::make_unique<BinaryKernel<T, T, Fn>>(init);
+  return new_kernel<BinaryKernel<T, T, Fn>>(init);
 };
 template <class Fn>
 auto compare = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<BinaryKernel<decltype(tag), bool, Fn>>(init);
+  return new_kernel<BinaryKernel<decltype(tag), bool, Fn>>(init);
 };
 template <class Fn>
 auto unary = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
   using T = decltype(tag);
-  return std::make_unique<UnaryKernel<T, T, Fn>>(init);
+  return new_kernel<UnaryKernel<T, T, Fn>>(init);
 };
 template <class Fn>
 auto predicate = [](auto tag, KernelInit& init) -> std::unique_ptr<OpKernel> {
-  return std::make_unique<UnaryKernel<decltype(tag), bool, Fn>>(init);
+  return new_kernel<UnaryKernel<decltype(tag), bool, Fn>>(init);
 };
 
 // NaN test that is false for integer types.
