@@ -81,33 +81,60 @@ void float_lane_row(const float* x, bool xs, const float* y, bool ys, float* z, 
   row(x, xs, y, ys, z, n);
 }
 
+// What a binary elementwise kernel needs beyond its row loop: `row` computes
+// z[i] = fn(x[i], y[i]) for i < n, where an input that does not step is one
+// value repeated.
+struct BinaryOps {
+  void (*row)(const void* x, bool x_steps, const void* y, bool y_steps, void* z, int64_t n);
+  // The same for one row of a broadcast, `args` a BinaryArgs: one call per row.
+  Broadcast::RowFn broadcast_row;
+  Status (*check)(const Tensor& a, const Tensor& b);
+  double cost;         // per element
+  size_t in_bytes;     // per input element
+  size_t out_bytes;    // per output element
+  bool forward;        // the output may take over an input's buffer (same dtype)
+};
+
+struct BinaryArgs {
+  const void* x;
+  const void* y;
+  void* z;
+};
+
+// The part of every binary elementwise kernel that does not depend on its
+// types, compiled once (elementwise.cpp): shapes and broadcasting, the output
+// (forwarded when nothing else holds an input), the thread split. Only the row
+// loop is compiled per op and dtype.
+Status binary_compute(OpContext& ctx, const BinaryOps& ops);
+
 template <class T, class Out, class Fn>
 class BinaryKernel : public OpKernel {
  public:
   explicit BinaryKernel(KernelInit&) {}
   Status compute(OpContext& ctx) override {
-    const Tensor& a = ctx.input(0);
-    const Tensor& b = ctx.input(1);
-    if (a.shape() == b.shape() || a.rank() == 0 || b.rank() == 0) return same_shape_or_scalar(ctx, a, b);
-    Broadcast bc;
-    MR_RETURN_IF_ERROR(Broadcast::make({&a.shape(), &b.shape()}, &bc));
-    MR_RETURN_IF_ERROR(Fn::check(a, b));
-    Tensor& out = ctx.allocate_output(0, bc.out_shape());
-    const T* pa = a.data<T>();
-    const T* pb = b.data<T>();
-    Out* po = out.data<Out>();
-    Fn fn;
-    bc.for_each_row(ctx.pool(), Fn::kCost, [&](int64_t o, const int64_t* off, const int64_t* step, int64_t n) {
-      row(fn, pa + off[0], step[0] != 0, pb + off[1], step[1] != 0, po + o, n);
-    });
-    return Status();
+    static constexpr BinaryOps kOps = {&row,       &broadcast_row, &Fn::check, Fn::kCost,
+                                       sizeof(T), sizeof(Out),    std::is_same_v<T, Out>};
+    return binary_compute(ctx, kOps);
   }
 
  private:
-  // z[i] = fn(x[i], y[i]) for i < n, where an input that does not step is
-  // one value repeated.
-  static void row(const Fn& fn, const T* x, bool x_steps, const T* y, bool y_steps, Out* z, int64_t n) {
-    if constexpr (std::is_same_v<T, float> && std::is_same_v<Out, float> && Fn::kLanes) {
+  static void broadcast_row(const void* args, int64_t o, const int64_t* off, const int64_t* step, int64_t n) {
+    const auto& a = *static_cast<const BinaryArgs*>(args);
+    const T* x = static_cast<const T*>(a.x) + off[0];
+    const T* y = static_cast<const T*>(a.y) + off[1];
+    Out* z = static_cast<Out*>(a.z) + o;
+    if constexpr (kFloatLanes) {  // short rows (a bias add's) feel every call level
+      if (n >= 16) return float_lane_row<Fn>(x, step[0] != 0, y, step[1] != 0, z, n);
+    }
+    row(x, step[0] != 0, y, step[1] != 0, z, n);
+  }
+  static constexpr bool kFloatLanes = std::is_same_v<T, float> && std::is_same_v<Out, float> && Fn::kLanes;
+  static void row(const void* xp, bool x_steps, const void* yp, bool y_steps, void* zp, int64_t n) {
+    const T* x = static_cast<const T*>(xp);
+    const T* y = static_cast<const T*>(yp);
+    Out* z = static_cast<Out*>(zp);
+    const Fn fn;
+    if constexpr (kFloatLanes) {
       if (n >= 16) return float_lane_row<Fn>(x, x_steps, y, y_steps, z, n);
     }
     if (x_steps && y_steps) {
@@ -122,25 +149,6 @@ class BinaryKernel : public OpKernel {
       const Out v = fn(*x, *y);
       for (int64_t i = 0; i < n; ++i) z[i] = v;
     }
-  }
-
-  // No broadcasting to work out: equal shapes, or one side a scalar. The
-  // output may take over an input's buffer that nothing else holds.
-  Status same_shape_or_scalar(OpContext& ctx, const Tensor& a, const Tensor& b) {
-    MR_RETURN_IF_ERROR(Fn::check(a, b));
-    const bool a_shaped = b.rank() == 0 || a.shape() == b.shape();  // the output has the shape of a
-    const Shape& shape = a_shaped ? a.shape() : b.shape();
-    Tensor& out = std::is_same_v<T, Out> ? ctx.forward_or_allocate_output(a_shaped ? 0 : 1, 0, shape)
-                                         : ctx.allocate_output(0, shape);
-    const T* x = a.data<T>();
-    const T* y = b.data<T>();
-    Out* z = out.data<Out>();
-    const bool x_steps = a_shaped, y_steps = b.rank() != 0;
-    Fn fn;
-    ctx.parallel_for(out.num_elements(), Fn::kCost, [&](int64_t lo, int64_t hi) {
-      row(fn, x_steps ? x + lo : x, x_steps, y_steps ? y + lo : y, y_steps, z + lo, hi - lo);
-    });
-    return Status();
   }
 };
 
