@@ -213,9 +213,9 @@ class OpKernel {
 };
 
 // A new kernel of class K, owned as an OpKernel. Factories use this rather than
-// std::make_unique<K>: that instantiates unique_ptr<K> (and the tuple inside it) for every
-// kernel class, and with a few thousand classes (op x dtype) that cost GCC about a tenth of
-// the whole build.
+// std::make_unique<K>, which instantiates unique_ptr<K> and the tuple inside it for every
+// kernel class: with about 2,600 classes (op x dtype), that and a std::function per op in the
+// registry were a sixth of the core's compile time.
 template <class K, class... Args>
 std::unique_ptr<OpKernel> new_kernel(Args&&... args) {
   return std::unique_ptr<OpKernel>(new K(std::forward<Args>(args)...));
