@@ -120,21 +120,15 @@ class BinaryKernel : public OpKernel {
  private:
   static void broadcast_row(const void* args, int64_t o, const int64_t* off, const int64_t* step, int64_t n) {
     const auto& a = *static_cast<const BinaryArgs*>(args);
-    const T* x = static_cast<const T*>(a.x) + off[0];
-    const T* y = static_cast<const T*>(a.y) + off[1];
-    Out* z = static_cast<Out*>(a.z) + o;
-    if constexpr (kFloatLanes) {  // short rows (a bias add's) feel every call level
-      if (n >= 16) return float_lane_row<Fn>(x, step[0] != 0, y, step[1] != 0, z, n);
-    }
-    row(x, step[0] != 0, y, step[1] != 0, z, n);
+    row(static_cast<const T*>(a.x) + off[0], step[0] != 0, static_cast<const T*>(a.y) + off[1], step[1] != 0,
+        static_cast<Out*>(a.z) + o, n);
   }
-  static constexpr bool kFloatLanes = std::is_same_v<T, float> && std::is_same_v<Out, float> && Fn::kLanes;
   static void row(const void* xp, bool x_steps, const void* yp, bool y_steps, void* zp, int64_t n) {
     const T* x = static_cast<const T*>(xp);
     const T* y = static_cast<const T*>(yp);
     Out* z = static_cast<Out*>(zp);
     const Fn fn;
-    if constexpr (kFloatLanes) {
+    if constexpr (std::is_same_v<T, float> && std::is_same_v<Out, float> && Fn::kLanes) {
       if (n >= 16) return float_lane_row<Fn>(x, x_steps, y, y_steps, z, n);
     }
     if (x_steps && y_steps) {
